@@ -1,0 +1,1 @@
+"""Reference geography every package uses: Scotland's council areas (and, later, settlements)."""

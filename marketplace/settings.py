@@ -1,0 +1,114 @@
+"""Configuration read from the environment: one Settings class, built once per process."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
+
+
+class MailSettings(BaseModel):
+    """Where mail goes. Without an SMTP host, mails are written to the outbox folder."""
+
+    from_address: str = "SDS Marketplace <no-reply@sds-market.invalid>"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+
+
+class StripeSettings(BaseModel):
+    """Stripe Connect keys. Absent keys mean Stripe is off and only the manual rail runs."""
+
+    secret_key: SecretStr | None = None
+    publishable_key: str | None = None
+    webhook_secret: SecretStr | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.secret_key is not None
+
+
+class SecuritySettings(BaseModel):
+    session_idle_minutes: int = 30
+    """A session unused for this long must sign in again."""
+    session_max_hours: int = 12
+    """However active, a session ends this long after sign-in."""
+    sign_in_failures_allowed: int = 5
+    """Failed sign-ins per account (and, times four, per address) in the window below."""
+    sign_in_window_minutes: int = 15
+    password_resets_allowed: int = 5
+    """Reset emails asked for per account per hour."""
+    rate_limit_storage: str = "memory://"
+    """A `limits` storage URI. Use redis:// when several app workers run."""
+    password_hash_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"
+    """`cheapest` is for tests only: it is still argon2id, just fast."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SDS_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    secret_key: SecretStr | None = Field(default=None, validation_alias="SECRET_KEY")
+    base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="BASE_URL")
+    var_dir: Path = DEFAULT_VAR_DIR
+    service_name: str = "SDS Marketplace"
+    mail: MailSettings = MailSettings()
+    stripe: StripeSettings = StripeSettings()
+    security: SecuritySettings = SecuritySettings()
+
+    @model_validator(mode="after")
+    def _fill_embedded_defaults(self) -> Settings:
+        if self.env == "production":
+            if self.secret_key is None:
+                raise ValueError("SECRET_KEY must be set when SDS_ENV=production")
+            if not self.database_url:
+                raise ValueError("DATABASE_URL must be set when SDS_ENV=production")
+            if not self.base_url.startswith("https://"):
+                raise ValueError("BASE_URL must be https:// when SDS_ENV=production")
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'sds-market.sqlite3'}"
+        if self.secret_key is None:
+            self.secret_key = SecretStr(_embedded_secret_key(self.var_dir))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are Secure (and __Host- prefixed) whenever the service is served over TLS."""
+        return self.base_url.startswith("https://")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+
+def _embedded_secret_key(var_dir: Path) -> str:
+    """The embedded default keeps a generated key in var/ so sessions survive restarts."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 class AuditAction(enum.StrEnum):
     SIGN_IN_SUCCEEDED = "sign_in_succeeded"
     SIGN_IN_FAILED = "sign_in_failed"
-    SIGN_IN_THROTTLED = "sign_in_throttled"
     SIGNED_OUT = "signed_out"
     ACCOUNT_CREATED = "account_created"
     EMAIL_CONFIRMED = "email_confirmed"

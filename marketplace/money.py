@@ -31,3 +31,10 @@ def format_pence(pence: int) -> str:
     sign = "-" if pence < 0 else ""
     pounds, rest = divmod(abs(pence), 100)
     return f"{sign}£{pounds:,}.{rest:02d}"
+
+
+def pence_to_pounds_text(pence: int) -> str:
+    """1234567 -> '12345.67', the form a money field is edited in."""
+    sign = "-" if pence < 0 else ""
+    pounds, rest = divmod(abs(pence), 100)
+    return f"{sign}{pounds}.{rest:02d}"

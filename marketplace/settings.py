@@ -17,7 +17,7 @@ DEFAULT_VAR_DIR = PROJECT_ROOT / "var"
 class MailSettings(BaseModel):
     """Where mail goes. Without an SMTP host, mails are written to the outbox folder."""
 
-    from_address: str = "SDS Marketplace <no-reply@sds-market.invalid>"
+    from_address: str = "SDS Marketplace <no-reply@example.org>"
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None

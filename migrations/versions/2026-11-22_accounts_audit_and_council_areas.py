@@ -112,7 +112,7 @@ def upgrade() -> None:
     sa.Column('occurred_at', marketplace.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_role', sa.String(length=32), nullable=True),
-    sa.Column('action', sa.Enum('sign_in_succeeded', 'sign_in_failed', 'sign_in_throttled', 'signed_out', 'account_created', 'email_confirmed', 'password_reset_requested', 'password_reset', 'password_changed', 'role_changed', 'account_disabled', 'account_enabled', 'representation_added', 'representation_removed', 'record_viewed', 'record_changed', name='auditaction', native_enum=False, length=32), nullable=False),
+    sa.Column('action', sa.Enum('sign_in_succeeded', 'sign_in_failed', 'signed_out', 'account_created', 'email_confirmed', 'password_reset_requested', 'password_reset', 'password_changed', 'role_changed', 'account_disabled', 'account_enabled', 'representation_added', 'representation_removed', 'record_viewed', 'record_changed', name='auditaction', native_enum=False, length=32), nullable=False),
     sa.Column('subject_type', sa.String(length=64), nullable=True),
     sa.Column('subject_id', sa.String(length=64), nullable=True),
     sa.Column('detail', sa.JSON(), nullable=False),

@@ -1,0 +1,168 @@
+"""Administrators' pages: accounts and their roles, and the audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from marketplace import audit, web
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import AdminUser, load_visible
+from marketplace.accounts.schemas import ChangeRoleForm
+from marketplace.audit import AuditAction, AuditFilter
+from marketplace.deps import DbSession
+from marketplace.errors import RuleBroken
+from marketplace.forms import FormPage
+from marketplace.geography import service as geography_service
+from marketplace.money import pence_to_pounds_text
+from marketplace.web import redirect, render
+
+E = TypeVar("E", bound=enum.Enum)
+
+router = APIRouter(prefix="/admin")
+web.add_navigation("Accounts", "/admin/users", roles=(Role.ADMIN,))
+web.add_navigation("Audit log", "/admin/audit", roles=(Role.ADMIN,))
+
+user_page = FormPage("marketplace/admin/user.html", block="role_form")
+PAGE_SIZE = 50
+
+
+def _parse_enum(enum_class: type[E], value: str) -> E | None:
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        raise RuleBroken("Choose one of the options in the list") from None
+
+
+@router.get("/users")
+def users(
+    request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
+) -> Response:
+    wanted_role = _parse_enum(Role, role)
+    page = max(1, page)
+    found, total = accounts_service.list_users(
+        db, role=wanted_role, search=q or None, page=page, page_size=PAGE_SIZE
+    )
+    return render(
+        request,
+        "marketplace/admin/users.html",
+        {
+            "users": found,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "roles": list(Role),
+            "filters": {"role": role, "q": q},
+        },
+        block="results",
+    )
+
+
+def _user_context(db: DbSession, user: User) -> dict[str, object]:
+    return {
+        "user": user,
+        "roles": list(Role),
+        "councils": geography_service.list_council_areas(db),
+    }
+
+
+@router.get("/users/{user_id}")
+def user_detail(
+    request: Request, user_id: int, db: DbSession, admin: AdminUser, done: str = ""
+) -> Response:
+    user = load_visible(db, User, user_id, admin)
+    audit.record_read(db, actor=admin, subject_type="user_account", subject_id=user.id)
+    values = {
+        "role": user.role.value,
+        "council": user.council.name if user.council else "",
+        "authority_limit": (
+            pence_to_pounds_text(user.authority_limit_pence)
+            if user.authority_limit_pence is not None
+            else ""
+        ),
+    }
+    return user_page.render(request, values=values, done=done, **_user_context(db, user))
+
+
+@router.post("/users/{user_id}/role")
+async def change_role(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+    user = load_visible(db, User, user_id, admin)
+    form = await user_page.read(request, ChangeRoleForm, **_user_context(db, user))
+    council = (
+        geography_service.find_council_area(db, name_or_code=form.council) if form.council else None
+    )
+    accounts_service.change_role(
+        db,
+        changed_by=admin,
+        user=user,
+        role=form.role,
+        council=council,
+        authority_limit_pence=form.authority_limit,
+    )
+    return redirect(request, f"/admin/users/{user.id}?done=role")
+
+
+@router.post("/users/{user_id}/disable")
+def disable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+    user = load_visible(db, User, user_id, admin)
+    accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=True)
+    return redirect(request, f"/admin/users/{user.id}?done=disabled")
+
+
+@router.post("/users/{user_id}/enable")
+def enable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+    user = load_visible(db, User, user_id, admin)
+    accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=False)
+    return redirect(request, f"/admin/users/{user.id}?done=enabled")
+
+
+def _day_start(value: date | None, *, plus_days: int = 0) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(value + timedelta(days=plus_days), time.min, tzinfo=UTC)
+
+
+@router.get("/audit")
+def audit_log(
+    request: Request,
+    db: DbSession,
+    admin: AdminUser,
+    action: str = "",
+    actor: int | None = None,
+    subject_type: str = "",
+    subject_id: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    page: int = 1,
+) -> Response:
+    filters = AuditFilter(
+        action=_parse_enum(AuditAction, action),
+        actor_id=actor,
+        subject_type=subject_type.strip() or None,
+        subject_id=subject_id.strip() or None,
+        since=_day_start(since),
+        until=_day_start(until, plus_days=1),
+    )
+    result = audit.browse(db, filters=filters, page=max(1, page), page_size=PAGE_SIZE)
+    return render(
+        request,
+        "marketplace/admin/audit.html",
+        {
+            "result": result,
+            "actions": list(AuditAction),
+            "filters": {
+                "action": action,
+                "actor": actor if actor is not None else "",
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "since": since.isoformat() if since else "",
+                "until": until.isoformat() if until else "",
+            },
+        },
+        block="results",
+    )

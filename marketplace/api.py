@@ -1,0 +1,33 @@
+"""The JSON API under /api/v1. FastAPI publishes its OpenAPI document at
+/api/v1/openapi.json; later packages add their own routers under the same prefix."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from marketplace.accounts.policy import Public, SignedInUser
+from marketplace.accounts.schemas import CouncilAreaOut, UserOut
+from marketplace.deps import DbSession
+from marketplace.geography import service as geography_service
+
+router = APIRouter(prefix="/api/v1", tags=["shell"])
+
+
+@router.get("/me", response_model=UserOut)
+def me(user: SignedInUser) -> UserOut:
+    """The signed-in user's own account."""
+    return UserOut(
+        id=user.id,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        council=user.council.name if user.council else None,
+        authority_limit_pence=user.authority_limit_pence,
+        created_at=user.created_at,
+    )
+
+
+@router.get("/council-areas", response_model=list[CouncilAreaOut], dependencies=[Public])
+def council_areas(db: DbSession) -> list[CouncilAreaOut]:
+    """Scotland's 32 council areas with their GSS codes."""
+    return [CouncilAreaOut.model_validate(c) for c in geography_service.list_council_areas(db)]

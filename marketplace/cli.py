@@ -1,0 +1,140 @@
+"""The `sds-market` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+from rich.console import Console
+
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Role
+from marketplace.accounts.passwords import make_hasher
+from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.errors import DomainError
+from marketplace.mail import Mailer, attach_mailer
+from marketplace.models import import_all_models
+from marketplace.settings import Settings, get_settings
+
+app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+console = Console()
+
+
+def _session_factory(settings: Settings) -> sessionmaker[Session]:
+    import_all_models()
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (not with --reload).")] = 1,
+) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    get_settings()  # fail fast on bad configuration, before uvicorn starts
+    uvicorn.run(
+        "marketplace.asgi:app",
+        host=host,
+        port=port,
+        reload=reload,
+        workers=None if reload else workers,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Bring the database schema up to date (creates it when empty)."""
+    from marketplace.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"Database is at revision {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Step the schema back to an earlier revision ('base' empties it)."""
+    from marketplace.migrate import downgrade
+
+    downgrade(get_settings().database_url, revision)
+    console.print(f"Database is at revision {revision}.")
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo data (safe to run again) and print the demo sign-ins."""
+    from marketplace.demo import DEMO_PASSWORD, load_demo
+
+    settings = get_settings()
+    hasher = make_hasher(settings.security.password_hash_profile)
+    with session_scope(_session_factory(settings)) as session:
+        attach_mailer(session, Mailer(settings))
+        accounts = load_demo(session, hasher=hasher)
+    console.print(f"Demo data loaded. Sign in at {settings.base_url}/sign-in as:")
+    for account in accounts:
+        console.print(f"  {account.role.label:<20} {account.email:<30} ({account.name})", soft_wrap=True)
+    console.print(f"Every demo account's password is: {DEMO_PASSWORD}")
+
+
+def _pounds_to_pence(value: str) -> int:
+    from marketplace.money import parse_pounds
+
+    try:
+        return parse_pounds(value)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Their email address.")],
+    name: Annotated[str, typer.Option(help="Their full name.")],
+    role: Annotated[Role, typer.Option(help="Their role.")],
+    password: Annotated[str, typer.Option(help="12 characters or more.", prompt=True, hide_input=True)],
+    council: Annotated[
+        str | None, typer.Option(help="Council area name or GSS code (commissioners, budget holders).")
+    ] = None,
+    authority_limit: Annotated[
+        str | None, typer.Option(help="Budget holders' delegated authority in pounds, e.g. 1500.00.")
+    ] = None,
+) -> None:
+    """Create a confirmed account with any role."""
+    from marketplace.geography import service as geography_service
+
+    settings = get_settings()
+    hasher = make_hasher(settings.security.password_hash_profile)
+    limit = _pounds_to_pence(authority_limit) if authority_limit is not None else None
+    try:
+        with session_scope(_session_factory(settings)) as session:
+            area = (
+                geography_service.find_council_area(session, name_or_code=council)
+                if council
+                else None
+            )
+            user = accounts_service.create_user(
+                session,
+                hasher=hasher,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
+                council=area,
+                authority_limit_pence=limit,
+                confirmed=True,
+            )
+            summary = f"Created account {user.id}: {user.email} ({user.role.label})"
+    except DomainError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(code=1) from None
+    console.print(summary)
+

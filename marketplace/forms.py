@@ -1,0 +1,159 @@
+"""Forms: parse a posted form into a Pydantic model, and show it again with the design
+system's error summary and field errors, keeping what the person typed.
+
+A route calls `await page.read(request, Model)`. Invalid input raises FormInvalid; a
+service's RuleBroken or Conflict does the same job; the one error handler then renders
+the page's form again, as a whole page or (for htmx) just its form block."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from email_validator import EmailNotValidError, validate_email
+from fastapi import Request
+from fastapi.responses import Response
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from marketplace.errors import DomainError
+from marketplace.money import parse_pounds
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str | None
+    message: str
+
+
+class FormInvalid(DomainError):
+    status_code = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(errors[0].message if errors else "There is a problem")
+        self.errors = errors
+
+
+class Form(BaseModel):
+    """Base for form models. `messages` gives the plain-English message for a field whose
+    value is missing or of the wrong kind (validators raise their own messages)."""
+
+    model_config = ConfigDict(validate_default=True)
+    messages: ClassVar[dict[str, str]] = {}
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def required(message: str) -> Any:
+    def check(value: str) -> str:
+        if not value:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _email(value: str) -> str:
+    if not value:
+        raise ValueError("Enter your email address")
+    try:
+        return validate_email(value, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValueError(
+            "Enter an email address in the correct format, like name@example.com"
+        ) from None
+
+
+def _optional_pounds(value: str) -> int | None:
+    return None if not value else parse_pounds(value)
+
+
+Text = Annotated[str, BeforeValidator(_strip)]
+Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
+OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
+
+
+def _messages_from(error: ValidationError, model: type[BaseModel]) -> list[FieldError]:
+    custom = getattr(model, "messages", {})
+    found: dict[str, FieldError] = {}
+    for item in error.errors():
+        name = str(item["loc"][0]) if item["loc"] else None
+        if name in found:
+            continue
+        if item["type"] == "value_error":
+            message = str(item["ctx"]["error"]) if "ctx" in item else item["msg"]
+        else:
+            message = custom.get(name or "", "Check this answer")
+        found[name or ""] = FieldError(name, message)
+    order = list(model.model_fields)
+    return sorted(found.values(), key=lambda e: order.index(e.field) if e.field in order else 99)
+
+
+async def form_values(request: Request) -> dict[str, Any]:
+    """The posted fields; fields given more than once (checkboxes) become lists."""
+    form = await request.form()
+    values: dict[str, Any] = {}
+    for key in form:
+        if key == "csrftoken":
+            continue
+        items = [v for v in form.getlist(key) if isinstance(v, str)]
+        values[key] = items if len(items) > 1 else (items[0] if items else "")
+    return values
+
+
+@dataclass
+class FormPage:
+    """A page built around one form: its template and the block htmx swaps."""
+
+    template: str
+    block: str = "form"
+    never_echo: tuple[str, ...] = ("password", "current_password", "new_password")
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def render(
+        self,
+        request: Request,
+        *,
+        values: dict[str, Any] | None = None,
+        errors: list[FieldError] | None = None,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Response:
+        from marketplace.web import render
+
+        shown = {k: v for k, v in (values or {}).items() if k not in self.never_echo}
+        errors = errors or []
+        return render(
+            request,
+            self.template,
+            self.context
+            | context
+            | {"values": shown, "errors": errors, "error_for": {e.field: e.message for e in errors}},
+            status_code=status_code,
+            block=self.block,
+        )
+
+    async def read(self, request: Request, model: type[M], **context: Any) -> M:
+        """Parse the posted form, remembering it so an error can show the form again."""
+        values = await form_values(request)
+        request.state.form = _PostedForm(self, values, context)
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            raise FormInvalid(_messages_from(error, model)) from None
+
+
+@dataclass
+class _PostedForm:
+    page: FormPage
+    values: dict[str, Any]
+    context: dict[str, Any]
+
+    def render_errors(self, request: Request, error: DomainError) -> Response:
+        errors = error.errors if isinstance(error, FormInvalid) else [FieldError(error.field, error.message)]
+        return self.page.render(
+            request, values=self.values, errors=errors, status_code=error.status_code, **self.context
+        )

@@ -1,0 +1,216 @@
+"""The web shell's rendering: one Jinja environment, page and fragment rendering, the
+navigation each role sees, filters for money and dates, and the single handler that turns
+domain errors into pages, htmx fragments or JSON."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from marketplace.accounts.models import Role, User
+from marketplace.errors import DomainError, NotFound, NotSignedIn, TooManyAttempts
+from marketplace.money import format_pence
+from marketplace.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+UK = ZoneInfo("Europe/London")
+
+templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
+
+
+def _format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UK).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+def _format_date(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UK).strftime("%-d %B %Y")
+
+
+def _as_options(items: Any) -> list[tuple[str, str]]:
+    """Enum members (value, label) or named records (name, name), for selects and radios."""
+    options = []
+    for item in items:
+        if hasattr(item, "label") and hasattr(item, "value"):
+            options.append((item.value, item.label))
+        else:
+            options.append((item.name, item.name))
+    return options
+
+
+templates.env.filters["pence"] = format_pence
+templates.env.filters["as_options"] = _as_options
+templates.env.filters["datetime"] = _format_datetime
+templates.env.filters["date"] = _format_date
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+
+
+_navigation: list[tuple[int, frozenset[Role] | None, NavItem]] = []
+
+
+def add_navigation(
+    label: str, path: str, *, roles: tuple[Role, ...] | None = None, order: int = 50
+) -> None:
+    """Add a header link for these roles (None: every signed-in user), lowest order first.
+    Packages call this as they add their starting pages."""
+    _navigation.append((order, None if roles is None else frozenset(roles), NavItem(label, path)))
+    _navigation.sort(key=lambda entry: entry[0])
+
+
+def navigation_for(user: User | None) -> list[NavItem]:
+    if user is None:
+        return [NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sign-up")]
+    return [item for _, allowed, item in _navigation if allowed is None or user.role in allowed]
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def csrf_token(request: Request) -> str:
+    return request.scope["csrftoken"]() if "csrftoken" in request.scope else ""
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    settings = request.app.state.settings
+    return {
+        "current_user": user,
+        "navigation": navigation_for(user),
+        "current_path": request.url.path,
+        "csrf_token": csrf_token(request),
+        "service_name": settings.service_name,
+        "show_outbox": not settings.is_production,
+    }
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    block: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A whole page, or only `block` when htmx asked for the fragment."""
+    ctx = page_context(request) | (context or {})
+    if block is not None and is_htmx(request):
+        return templates.TemplateResponse(
+            request, template, ctx, status_code=status_code, block_name=block, headers=headers
+        )
+    return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+
+
+def redirect(request: Request, path: str) -> Response:
+    """After a successful POST: see-other for a plain form; for htmx, HX-Redirect, because
+    htmx would otherwise follow the redirect itself and swap a whole page into the form."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": path})
+    return RedirectResponse(path, status_code=303)
+
+
+ERROR_PAGES = {
+    400: ("There is a problem with this page address", "Check the address and try again."),
+    403: ("You cannot use this page", "Your account does not give you access to this page."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address."),
+    405: ("Page not found", "If you typed the web address, check it is correct."),
+    429: ("Too many attempts", "Wait a while, then try again."),
+    500: ("Sorry, there is a problem with the service", "Try again later. Anything you were doing has not been saved."),
+}
+
+
+def wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_page(
+    request: Request, status_code: int, message: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
+    return render(
+        request,
+        "errors/error.html",
+        {"title": title, "message": message, "advice": advice, "status_code": status_code},
+        status_code=status_code,
+        headers=headers,
+    )
+
+
+def csrf_refusal(request: Request) -> Response:
+    """A state-changing request without a valid CSRF token: refused, nothing changed."""
+    message = (
+        "This form could not be sent because it had expired or came from another site. "
+        "Go back, reload the page and try again."
+    )
+    if wants_json(request):
+        return JSONResponse({"error": "CsrfRefused", "detail": message}, status_code=403)
+    return error_page(request, 403, message)
+
+
+async def handle_domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    headers = (
+        {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TooManyAttempts) else None
+    )
+    if wants_json(request):
+        return JSONResponse(
+            {"error": type(error).__name__, "detail": error.message},
+            status_code=error.status_code,
+            headers=headers,
+        )
+    if isinstance(error, NotSignedIn):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect(request, f"/sign-in?next={target}")
+    form = getattr(request.state, "form", None)
+    if form is not None and error.status_code in (400, 409, 422):
+        return form.render_errors(request, error)
+    message = error.message if not isinstance(error, NotFound) else None
+    return error_page(request, error.status_code, message, headers=headers)
+
+
+async def handle_http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if wants_json(request):
+        return JSONResponse(
+            {"error": "HTTPError", "detail": error.detail}, status_code=error.status_code
+        )
+    return error_page(request, error.status_code)
+
+
+async def handle_validation_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    if wants_json(request):
+        return JSONResponse(
+            {"error": "ValidationError", "detail": _plain_errors(error)}, status_code=422
+        )
+    return error_page(request, 400, "Some of the details in the page address are not valid.")
+
+
+def _plain_errors(error: RequestValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+        for item in error.errors()
+    ]
+
+
+async def handle_unexpected_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    if wants_json(request):
+        return JSONResponse({"error": "ServerError", "detail": "Something went wrong"}, status_code=500)
+    return error_page(request, 500)

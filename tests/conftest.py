@@ -1,0 +1,129 @@
+"""Test fixtures: each run builds its own databases from the migrations (a SQLite file,
+and a fresh PostgreSQL database when TEST_DATABASE_URL is set), and every test runs inside
+a transaction that is rolled back, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.passwords import make_hasher
+from marketplace.app import create_app
+from marketplace.db import make_engine
+from marketplace.deps import get_session
+from marketplace.mail import Mailer, attach_mailer
+from marketplace.migrate import upgrade
+from marketplace.settings import SecuritySettings, Settings
+from tests.helpers import HtmlClient
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database built by the migrations, once per backend per run, dropped at the end."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        upgrade(url)
+        yield url
+        return
+    with fresh_postgresql_database() as url:
+        upgrade(url)
+        yield url
+
+
+class fresh_postgresql_database:
+    """CREATE DATABASE on entry and DROP it on exit, on the server in TEST_DATABASE_URL."""
+
+    def __enter__(self) -> str:
+        server = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+        self.name = f"sds_test_{uuid.uuid4().hex[:12]}"
+        self.admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        return server.set(database=self.name).render_as_string(hide_password=False)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def backend(database_url: str) -> str:
+    return make_url(database_url).get_backend_name()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Settings:
+    fields: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "secret_key": "test-secret-key-not-for-use-anywhere-else",
+        "base_url": "http://testserver",
+        "var_dir": var_dir,
+        "security": SecuritySettings(password_hash_profile="cheapest"),
+    }
+    fields.update(overrides)
+    return Settings.model_validate(fields)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url, tmp_path / "var")
+
+
+@pytest.fixture
+def hasher(settings: Settings):  # type: ignore[no-untyped-def]
+    return make_hasher(settings.security.password_hash_profile)
+
+
+@pytest.fixture
+def db(engine: Engine, settings: Settings) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test; the code under
+    test may commit, which only releases a savepoint."""
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    attach_mailer(session, Mailer(settings))
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
+    app = create_app(settings)
+
+    def session_for_request() -> Iterator[Session]:
+        try:
+            yield db
+            db.commit()
+        except BaseException:
+            db.rollback()
+            raise
+
+    app.dependency_overrides[get_session] = session_for_request
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[HtmlClient]:
+    with HtmlClient(app) as client:
+        yield client

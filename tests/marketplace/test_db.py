@@ -1,0 +1,122 @@
+"""The database layer: SQLite set up for durability and honest locking, savepoints that
+really roll back, and timestamps that keep their time zone."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.orm import Session
+
+from marketplace.db import make_sessionmaker, open_session, session_scope
+from marketplace.geography.models import CouncilArea
+from providers.models import Organisation, OrganisationKind
+
+
+@pytest.fixture
+def sqlite_engine(engine: Engine, backend: str) -> Engine:
+    if backend != "sqlite":
+        pytest.skip("SQLite-specific behaviour")
+    return engine
+
+
+class TestSqliteConnection:
+    def test_pragmas_for_durability(self, sqlite_engine: Engine) -> None:
+        with sqlite_engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            # 2 is FULL: a committed transaction survives a power cut, not just a crash.
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+    def test_a_writing_transaction_takes_the_write_lock_at_begin(self, sqlite_engine: Engine) -> None:
+        factory = make_sessionmaker(sqlite_engine)
+        writer = open_session(factory, write=True)
+        try:
+            writer.execute(text("SELECT 1"))  # begins the transaction
+            path = sqlite_engine.url.database
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    other.execute("BEGIN IMMEDIATE")
+            finally:
+                other.close()
+        finally:
+            writer.rollback()
+            writer.close()
+
+    def test_a_reading_transaction_leaves_the_write_lock_free(self, sqlite_engine: Engine) -> None:
+        factory = make_sessionmaker(sqlite_engine)
+        reader = open_session(factory, write=False)
+        try:
+            reader.execute(text("SELECT 1"))
+            other = sqlite3.connect(sqlite_engine.url.database, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+            finally:
+                other.close()
+        finally:
+            reader.rollback()
+            reader.close()
+
+
+class TestTransactions:
+    def test_a_rolled_back_savepoint_undoes_its_write(self, db: Session) -> None:
+        db.add(Organisation(name="Kept", kind=OrganisationKind.COMMUNITY_GROUP))
+        db.flush()
+        nested = db.begin_nested()
+        db.add(Organisation(name="Undone", kind=OrganisationKind.COMMUNITY_GROUP))
+        db.flush()
+        nested.rollback()
+        names = set(db.scalars(select(Organisation.name)))
+        assert "Kept" in names
+        assert "Undone" not in names
+
+    def test_session_scope_rolls_back_on_error(self, engine: Engine) -> None:
+        factory = make_sessionmaker(engine)
+        with pytest.raises(RuntimeError):
+            with session_scope(factory) as session:
+                session.add(Organisation(name="Never stored", kind=OrganisationKind.MICRO_PROVIDER))
+                session.flush()
+                raise RuntimeError("stop")
+        with session_scope(factory, write=False) as session:
+            assert session.scalar(select(Organisation).where(Organisation.name == "Never stored")) is None
+
+    def test_foreign_keys_are_enforced(self, db: Session) -> None:
+        from sqlalchemy.exc import IntegrityError
+
+        from providers.models import OrganisationMember
+
+        nested = db.begin_nested()
+        db.add(OrganisationMember(organisation_id=999_999, user_id=999_999))
+        with pytest.raises(IntegrityError):
+            db.flush()
+        nested.rollback()
+
+
+class TestTimestamps:
+    def test_stored_in_utc_and_read_back_aware(self, db: Session) -> None:
+        edinburgh_summer = timezone(timedelta(hours=1))
+        created = datetime(2026, 7, 1, 9, 30, tzinfo=edinburgh_summer)
+        organisation = Organisation(name="Timed", kind=OrganisationKind.MICRO_PROVIDER, created_at=created)
+        db.add(organisation)
+        db.flush()
+        db.expire(organisation)
+        assert organisation.created_at == created
+        assert organisation.created_at.utcoffset() == timedelta(0)
+        assert organisation.created_at.tzinfo is not None
+
+    def test_naive_datetimes_are_refused(self, db: Session) -> None:
+        from sqlalchemy.exc import StatementError
+
+        nested = db.begin_nested()
+        db.add(Organisation(name="Naive", kind=OrganisationKind.MICRO_PROVIDER, created_at=datetime(2026, 1, 1)))
+        with pytest.raises(StatementError, match="naive"):
+            db.flush()
+        nested.rollback()
+
+
+def test_council_areas_are_readable(db: Session) -> None:
+    assert db.scalar(select(CouncilArea).where(CouncilArea.name == "Highland")) is not None

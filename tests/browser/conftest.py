@@ -1,0 +1,265 @@
+"""Browser fixtures: one live server per database backend, each on its own fresh database
+with the demo data loaded, and Debian's chromium driven through Playwright.
+
+Every page a test opens is watched: a Content Security Policy violation reported on the
+console, or any uncaught error in the page's scripts, fails the test."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.passwords import make_hasher
+from marketplace.app import create_app
+from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.demo import load_demo
+from marketplace.mail import Mailer, attach_mailer
+from marketplace.migrate import upgrade
+from marketplace.models import import_all_models
+from marketplace.settings import Settings
+from tests.conftest import fresh_postgresql_database, make_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_SECONDS = 20
+ACTION_TIMEOUT_MS = 10_000
+BROWSER_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Hooks in a conftest see every collected item, so mark only the ones in this folder.
+    for item in items:
+        if BROWSER_DIR in Path(item.path).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+# --- the live server ---------------------------------------------------------------------
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    outbox: Path
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def create_user(self, *, email: str, name: str, role: Role, password: str) -> int:
+        """A confirmed account made directly in the server's database, for a journey that
+        needs someone to act on; the journey itself still signs in through the form."""
+        hasher = make_hasher("cheapest")
+        with session_scope(self.sessions) as session:
+            attach_mailer(session, Mailer(self.settings))
+            user = accounts_service.create_user(
+                session, hasher=hasher, email=email, name=name, role=role, password=password,
+                confirmed=True,
+            )
+            return user.id
+
+    def user_id(self, email: str) -> int:
+        with session_scope(self.sessions, write=False) as session:
+            user = accounts_service.find_user_by_email(session, email)
+            assert user is not None, f"no account {email}"
+            return user.id
+
+    def role_of(self, email: str) -> Role:
+        with session_scope(self.sessions, write=False) as session:
+            user = accounts_service.find_user_by_email(session, email)
+            assert isinstance(user, User)
+            return user.role
+
+
+@contextlib.contextmanager
+def _fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'live.sqlite3'}"
+        return
+    with fresh_postgresql_database() as url:
+        yield url
+
+
+def _listening_socket() -> socket.socket:
+    """Bound before uvicorn starts, so the port cannot be taken in between."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The app served by uvicorn in a background thread, on its own fresh database (of the
+    same backend as `database_url`) holding the demo data. Mails land in its outbox."""
+    backend = make_url(database_url).get_backend_name()
+    with _fresh_database(backend, tmp_path_factory) as url:
+        upgrade(url)
+        sock = _listening_socket()
+        port = sock.getsockname()[1]
+        var_dir = tmp_path_factory.mktemp(f"browser-var-{backend}")
+        settings = make_settings(url, var_dir, base_url=f"http://127.0.0.1:{port}")
+
+        import_all_models()
+        demo_engine = make_engine(url)
+        sessions = make_sessionmaker(demo_engine)
+        with session_scope(sessions) as session:
+            attach_mailer(session, Mailer(settings))
+            load_demo(session, hasher=make_hasher("cheapest"))
+
+        app = create_app(settings)
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{backend}", daemon=True
+        )
+        thread.start()
+        try:
+            _wait_until_started(server, thread)
+            yield LiveServer(
+                base_url=settings.base_url,
+                outbox=settings.outbox_dir,
+                settings=settings,
+                sessions=sessions,
+            )
+        finally:
+            server.should_exit = True
+            thread.join(timeout=SERVER_START_SECONDS)
+            sock.close()
+            app.state.engine.dispose()
+            demo_engine.dispose()
+        assert not thread.is_alive(), "the live server did not stop"
+
+
+def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    stopped = threading.Event()
+    for _ in range(SERVER_START_SECONDS * 20):
+        if server.started:
+            return
+        if not thread.is_alive():
+            break
+        stopped.wait(0.05)  # a bounded poll of server.started, not a sleep to synchronise on
+    pytest.fail(
+        "the live server did not start"
+        + (" (its thread has died; see the captured log)" if not thread.is_alive() else "")
+    )
+
+
+# --- the browser -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.is_file() or not shutil.which(str(CHROMIUM)):
+        pytest.fail(
+            f"The browser tests need Debian's chromium at {CHROMIUM}, which is missing. "
+            "Install it with `make chromium` (apt-get install -y chromium). "
+            "Do not run `playwright install`.",
+            pytrace=False,
+        )
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+    except Exception as error:  # noqa: BLE001 - turned into a clear failure
+        pytest.fail(f"Could not start {CHROMIUM} through Playwright: {error}", pytrace=False)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class PageWatch:
+    """What a page reported on its console and as uncaught errors."""
+
+    name: str
+    console: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        self.console.append(f"[{message.type}] {message.text}")
+
+    def on_page_error(self, error: object) -> None:
+        self.errors.append(str(error))
+
+    def problems(self) -> list[str]:
+        csp = [
+            line for line in self.console
+            if "Content Security Policy" in line or "Refused to" in line
+        ]
+        return [f"CSP violation: {line}" for line in csp] + [
+            f"page error: {error}" for error in self.errors
+        ]
+
+
+WATCHES = pytest.StashKey[list[PageWatch]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail the test itself (not its teardown) when a page it drove broke the CSP or threw."""
+    result = yield
+    problems = [
+        f"{watch.name}: {problem}"
+        for watch in item.stash.get(WATCHES, [])
+        for problem in watch.problems()
+    ]
+    if problems:
+        pytest.fail("The browser reported:\n  " + "\n  ".join(problems), pytrace=False)
+    return result
+
+
+def _open_page(
+    browser: Browser, request: pytest.FixtureRequest, *, javascript: bool
+) -> Iterator[Page]:
+    context: BrowserContext = browser.new_context(java_script_enabled=javascript)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    page = context.new_page()
+    watch = PageWatch("page" if javascript else "page_no_js")
+    page.on("console", watch.on_console)
+    page.on("pageerror", watch.on_page_error)
+    request.node.stash.setdefault(WATCHES, []).append(watch)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page with JavaScript on, in a fresh browser context (no cookies)."""
+    yield from _open_page(browser, request, javascript=True)
+
+
+@pytest.fixture
+def page_no_js(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    """A page with JavaScript off, in a fresh browser context (no cookies)."""
+    yield from _open_page(browser, request, javascript=False)

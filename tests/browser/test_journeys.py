@@ -1,0 +1,424 @@
+"""The journeys people make through the service, driven in chromium against a live server
+holding the demo data: signing up and confirming an email address, signing in and out,
+the error pattern, CSRF refusals, every demo account's sign-in, an administrator changing
+someone's role, keyboard use, and axe-core's accessibility checks on every page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, Response, expect
+
+from marketplace.accounts.models import Role
+from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
+from tests.browser.conftest import LiveServer
+
+pytestmark = pytest.mark.browser
+
+PERSON = next(a for a in DEMO_ACCOUNTS if a.role == Role.SUPPORTED_PERSON)
+REPRESENTATIVE = next(a for a in DEMO_ACCOUNTS if a.role == Role.REPRESENTATIVE)
+ADMIN = next(a for a in DEMO_ACCOUNTS if a.role == Role.ADMIN)
+ADMIN_NAVIGATION = ("Accounts", "Audit log")
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def javascript(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def any_page(javascript: bool, request: pytest.FixtureRequest) -> Page:
+    """The journey once with JavaScript on (htmx enhancing the forms) and once with it off."""
+    return request.getfixturevalue("page" if javascript else "page_no_js")
+
+
+def unique_email(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:10]}@example.org"
+
+
+# --- steps shared by the journeys --------------------------------------------------------
+
+
+def sign_in(page: Page, server: LiveServer, email: str, password: str) -> None:
+    """Sign in through the form and land on the account page."""
+    page.goto(server.url("/sign-in"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(server.url("/account"))
+
+
+def open_mail(page: Page, server: LiveServer, *, to: str, subject: str) -> None:
+    """Open the newest mail to `to` from the development outbox, as a developer would."""
+    page.goto(server.url("/dev/outbox"))
+    newest = page.get_by_role("row").filter(has_text=to).first
+    newest.get_by_role("link", name=subject).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(subject)
+
+
+def follow_link_in_mail(page: Page, server: LiveServer, path_prefix: str) -> None:
+    link = page.locator(".app-mail-body a").filter(has_text=server.url(path_prefix))
+    expect(link).to_have_count(1)
+    link.click()
+
+
+def request_password_reset(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(server.url("/password-reset"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page).to_have_url(server.url("/password-reset/sent"))
+
+
+def navigation_labels(page: Page) -> list[str]:
+    return page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
+
+
+def main(page: Page):  # type: ignore[no-untyped-def]
+    return page.get_by_role("main")
+
+
+# --- signing up, confirming, signing in and out ------------------------------------------
+
+
+def test_a_supported_person_signs_up_confirms_signs_in_and_out(
+    any_page: Page, live_server: LiveServer
+) -> None:
+    page, server = any_page, live_server
+    name, email, password = "Shona Mackay", unique_email("shona"), "heather on the hill 2026"
+
+    page.goto(server.url("/sign-up"))
+    page.get_by_label("I get support, or I am looking for support for myself").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(server.url("/sign-up/supported-person"))
+
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password").fill(password)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(server.url("/sign-up/check-email"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email")
+
+    open_mail(page, server, to=email, subject="Confirm your email address")
+    follow_link_in_mail(page, server, "/confirm-email/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your email address")
+    page.get_by_role("button", name="Confirm my email address").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your email address is confirmed")
+
+    main(page).get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(server.url("/sign-in"))
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(server.url("/account"))
+    expect(main(page)).to_contain_text(name)
+    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(server.url("/signed-out"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("You have signed out")
+
+    page.goto(server.url("/account"))
+    expect(page).to_have_url(server.url("/sign-in?next=/account"))
+
+
+def test_a_wrong_password_shows_the_error_summary(
+    any_page: Page, javascript: bool, live_server: LiveServer
+) -> None:
+    page, server = any_page, live_server
+    page.goto(server.url("/sign-in"))
+    page.get_by_label("Email address").fill("finance@example.org")
+    page.get_by_label("Password", exact=True).fill("not the right password")
+
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url == server.url("/sign-in")
+    ) as posted:
+        page.get_by_role("button", name="Sign in").click()
+    response: Response = posted.value
+    assert response.status == 401
+    assert (response.request.headers.get("hx-request") == "true") is javascript, (
+        "with JavaScript on, htmx sends the form; with it off, the browser does"
+    )
+
+    summary = page.locator(".ds_error-summary")
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
+    expect(summary.get_by_role("link")).to_have_text(
+        "Your email address or password is not right, or your account is not confirmed yet"
+    )
+    expect(page).to_have_url(server.url("/sign-in"))
+    expect(page).to_have_title(re.compile(r"^Error: Sign in"))
+    if javascript:
+        expect(summary).to_be_focused()
+
+
+def test_a_sign_in_posted_without_the_csrf_token_is_refused(
+    page: Page, live_server: LiveServer
+) -> None:
+    server = live_server
+    page.goto(server.url("/sign-in"))
+    cookies = {c["name"] for c in page.context.cookies()}
+    assert "csrftoken" in cookies, "the sign-in page sets the CSRF cookie"
+
+    refused = page.request.post(
+        server.url("/sign-in"),
+        form={"email": PERSON.email, "password": DEMO_PASSWORD, "next": ""},
+        max_redirects=0,
+    )
+    assert refused.status == 403
+    assert "This form could not be sent" in refused.text()
+    assert "sds_session" not in {c["name"] for c in page.context.cookies()}
+    page.goto(server.url("/account"))
+    expect(page).to_have_url(server.url("/sign-in?next=/account"))
+
+    # The same request with the page's token goes through, so the token alone made the difference.
+    token = page.locator("input[name=csrftoken]").first.get_attribute("value")
+    accepted = page.request.post(
+        server.url("/sign-in"),
+        form={"csrftoken": token or "", "email": PERSON.email, "password": DEMO_PASSWORD},
+        max_redirects=0,
+    )
+    assert accepted.status == 303
+
+
+# --- the demo accounts -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=[a.role.value for a in DEMO_ACCOUNTS])
+def test_every_demo_account_signs_in_and_sees_its_navigation(
+    page: Page, live_server: LiveServer, account: DemoAccount
+) -> None:
+    sign_in(page, live_server, account.email, DEMO_PASSWORD)
+    expect(main(page)).to_contain_text(account.name)
+    expect(main(page)).to_contain_text(account.role.label)
+    expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+
+    labels = navigation_labels(page)
+    assert "Your account" in labels
+    assert "Sign in" not in labels and "Create an account" not in labels
+    for label in ADMIN_NAVIGATION:
+        assert (label in labels) is (account.role == Role.ADMIN), (account.role, labels)
+
+
+# --- an administrator changes someone's role ---------------------------------------------
+
+
+def test_an_administrator_changes_a_role_and_finds_it_in_the_audit_log(
+    any_page: Page, live_server: LiveServer
+) -> None:
+    page, server = any_page, live_server
+    email = unique_email("pa")
+    name = f"Catriona Bain {uuid.uuid4().hex[:6]}"
+    user_id = server.create_user(
+        email=email, name=name, role=Role.PERSONAL_ASSISTANT, password="a long enough password"
+    )
+
+    sign_in(page, server, ADMIN.email, DEMO_PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
+
+    page.get_by_label("Role").select_option(label="Personal assistant")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"/admin/users\?.*role=personal_assistant"))
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name=name)).to_be_visible()
+    expect(results).not_to_contain_text(ADMIN.name)
+
+    results.get_by_role("link", name=name).click()
+    expect(page).to_have_url(server.url(f"/admin/users/{user_id}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+    page.get_by_label("Role").select_option(label="Commissioner")
+    page.get_by_label("Council area").select_option(label="Highland")
+    page.get_by_role("button", name="Save role").click()
+    expect(page).to_have_url(server.url(f"/admin/users/{user_id}?done=role"))
+    expect(page.get_by_role("status")).to_contain_text("The role has been saved")
+    expect(page.locator(".ds_summary-list")).to_contain_text("Commissioner")
+    assert server.role_of(email) == Role.COMMISSIONER
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
+    event = page.get_by_role("row").filter(has_text="Role changed").filter(
+        has_text=f"user_account {user_id}"
+    )
+    expect(event).to_have_count(1)
+    expect(event).to_contain_text("to_role: commissioner")
+
+
+# --- keyboard ----------------------------------------------------------------------------
+
+
+def test_the_skip_link_comes_first_and_moves_focus_to_the_main_content(
+    page: Page, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url("/sign-in"))
+    page.keyboard.press("Tab")
+    skip_link = page.get_by_role("link", name="Skip to main content")
+    expect(skip_link).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main-content")).to_be_focused()
+
+
+# --- accessibility -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """How to reach one page, and what it answers."""
+
+    name: str
+    path: str | None = None
+    steps: Callable[[Page, LiveServer], None] | None = None
+    status: int = 200
+
+    def open(self, page: Page, server: LiveServer) -> None:
+        if self.path is not None:
+            response = page.goto(server.url(self.path))
+            assert response is not None and response.status == self.status, (
+                self.path, response and response.status
+            )
+        if self.steps is not None:
+            self.steps(page, server)
+
+
+def _sign_in_with_wrong_password(page: Page, server: LiveServer) -> None:
+    page.get_by_label("Email address").fill("budget-holder@example.org")
+    page.get_by_label("Password", exact=True).fill("not the right password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".ds_error-summary")).to_be_visible()
+
+
+def _submit_empty(button: str) -> Callable[[Page, LiveServer], None]:
+    def steps(page: Page, server: LiveServer) -> None:
+        page.get_by_role("button", name=button).click()
+        expect(page.locator(".ds_error-summary")).to_be_visible()
+
+    return steps
+
+
+def _outbox_with_a_mail(page: Page, server: LiveServer) -> None:
+    request_password_reset(page, server, "panel@example.org")
+    page.goto(server.url("/dev/outbox"))
+    expect(page.get_by_role("table")).to_be_visible()
+
+
+def _one_mail(page: Page, server: LiveServer) -> None:
+    request_password_reset(page, server, "pa@example.org")
+    open_mail(page, server, to="pa@example.org", subject="Reset your password")
+
+
+def _confirm_email_page(page: Page, server: LiveServer) -> None:
+    email = unique_email("axe")
+    page.goto(server.url("/sign-up/representative"))
+    page.get_by_label("Full name").fill("Lachlan Ross")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Create a password").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(server.url("/sign-up/check-email"))
+    open_mail(page, server, to=email, subject="Confirm your email address")
+    follow_link_in_mail(page, server, "/confirm-email/")
+    expect(page.get_by_role("button", name="Confirm my email address")).to_be_visible()
+
+
+def _email_confirmed_page(page: Page, server: LiveServer) -> None:
+    _confirm_email_page(page, server)
+    page.get_by_role("button", name="Confirm my email address").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your email address is confirmed")
+
+
+def _new_password_page(page: Page, server: LiveServer) -> None:
+    request_password_reset(page, server, "finance@example.org")
+    open_mail(page, server, to="finance@example.org", subject="Reset your password")
+    follow_link_in_mail(page, server, "/password-reset/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
+
+
+def _signed_in_as(account: DemoAccount, path: str, status: int = 200) -> Callable[[Page, LiveServer], None]:
+    def steps(page: Page, server: LiveServer) -> None:
+        sign_in(page, server, account.email, DEMO_PASSWORD)
+        response = page.goto(server.url(path))
+        assert response is not None and response.status == status, (path, response and response.status)
+
+    return steps
+
+
+def _person_account_with_representatives_form(page: Page, server: LiveServer) -> None:
+    _signed_in_as(PERSON, "/account")(page, server)
+    expect(page.get_by_role("heading", name="Add someone who acts for you")).to_be_visible()
+    expect(page.get_by_role("table", name="People who act for you")).to_contain_text(
+        REPRESENTATIVE.name
+    )
+
+
+def _admin_user_page(page: Page, server: LiveServer) -> None:
+    _signed_in_as(ADMIN, f"/admin/users/{server.user_id(PERSON.email)}")(page, server)
+    expect(page.get_by_role("heading", level=1)).to_have_text(PERSON.name)
+
+
+def _admin_audit_page(page: Page, server: LiveServer) -> None:
+    _signed_in_as(ADMIN, "/admin/audit")(page, server)
+    expect(page.get_by_role("table")).to_be_visible()
+
+
+VISITS = [
+    Visit("home", "/"),
+    Visit("accessibility", "/accessibility"),
+    Visit("privacy", "/privacy"),
+    Visit("sign-in", "/sign-in"),
+    Visit("sign-in-with-errors", "/sign-in", _sign_in_with_wrong_password),
+    Visit("sign-up", "/sign-up"),
+    Visit("sign-up-with-errors", "/sign-up", _submit_empty("Continue")),
+    Visit("sign-up-supported-person", "/sign-up/supported-person"),
+    Visit("sign-up-supported-person-with-errors", "/sign-up/supported-person", _submit_empty("Create account")),
+    Visit("sign-up-representative", "/sign-up/representative"),
+    Visit("sign-up-personal-assistant", "/sign-up/personal-assistant"),
+    Visit("sign-up-provider", "/sign-up/provider"),
+    Visit("sign-up-provider-with-errors", "/sign-up/provider", _submit_empty("Create account")),
+    Visit("sign-up-check-email", "/sign-up/check-email"),
+    Visit("confirm-email", steps=_confirm_email_page),
+    Visit("email-confirmed", steps=_email_confirmed_page),
+    Visit("password-reset", "/password-reset"),
+    Visit("password-reset-with-errors", "/password-reset", _submit_empty("Send the link")),
+    Visit("password-reset-sent", "/password-reset/sent"),
+    Visit("password-reset-new-password", steps=_new_password_page),
+    Visit("signed-out", "/signed-out"),
+    Visit("outbox", steps=_outbox_with_a_mail),
+    Visit("outbox-mail", steps=_one_mail),
+    Visit("not-found", "/no-such-page", status=404),
+    Visit("account-supported-person", steps=_person_account_with_representatives_form),
+    Visit("account-representative", steps=_signed_in_as(REPRESENTATIVE, "/account")),
+    Visit("account-password", steps=_signed_in_as(PERSON, "/account/password")),
+    Visit("admin-users", steps=_signed_in_as(ADMIN, "/admin/users")),
+    Visit("admin-user", steps=_admin_user_page),
+    Visit("admin-audit", steps=_admin_audit_page),
+    Visit("forbidden", steps=_signed_in_as(PERSON, "/admin/users", status=403)),
+]
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation.get('impact')}): {violation['help']}")
+        lines.append(f"    {violation.get('helpUrl', '')}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}")
+            summary = node.get("failureSummary")
+            if summary:
+                lines.append("      " + summary.replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("visit", VISITS, ids=[v.name for v in VISITS])
+def test_the_page_has_no_accessibility_violations(
+    page: Page, live_server: LiveServer, visit: Visit
+) -> None:
+    visit.open(page, live_server)
+    result = Axe().run(page)
+    assert result.violations_count == 0, (
+        f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
+        + _describe(result.response["violations"])
+    )

@@ -111,6 +111,8 @@ def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
     app = create_app(settings)
 
     def session_for_request() -> Iterator[Session]:
+        # What the test set up before this request counts as committed, as it would be.
+        db.commit()
         try:
             yield db
             db.commit()

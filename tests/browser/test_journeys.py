@@ -67,6 +67,12 @@ def follow_link_in_mail(page: Page, server: LiveServer, path_prefix: str) -> Non
     link.click()
 
 
+def choose(page: Page, label: str) -> None:
+    """Pick a radio as a person does: the design system draws its own radio over the label."""
+    page.locator("label").filter(has_text=label).click()
+    expect(page.get_by_label(label)).to_be_checked()
+
+
 def request_password_reset(page: Page, server: LiveServer, email: str) -> None:
     page.goto(server.url("/password-reset"))
     page.get_by_label("Email address").fill(email)
@@ -92,7 +98,7 @@ def test_a_supported_person_signs_up_confirms_signs_in_and_out(
     name, email, password = "Shona Mackay", unique_email("shona"), "heather on the hill 2026"
 
     page.goto(server.url("/sign-up"))
-    page.get_by_label("I get support, or I am looking for support for myself").check()
+    choose(page, "I get support, or I am looking for support for myself")
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(server.url("/sign-up/supported-person"))
 

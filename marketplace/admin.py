@@ -24,7 +24,7 @@ from marketplace.web import redirect, render
 
 E = TypeVar("E", bound=enum.Enum)
 
-router = APIRouter(prefix="/admin")
+router = APIRouter(prefix="/admin", include_in_schema=False)
 web.add_navigation("Accounts", "/admin/users", roles=(Role.ADMIN,))
 web.add_navigation("Audit log", "/admin/audit", roles=(Role.ADMIN,))
 

@@ -14,7 +14,7 @@ from marketplace.accounts.policy import Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import NotFound
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 
 @router.get("/", dependencies=[Public])

@@ -13,7 +13,7 @@ from providers import service as providers_service
 from providers.models import OrganisationKind
 from providers.schemas import ProviderSignUpForm
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 
 provider_sign_up_page = FormPage(
     "providers/sign_up.html", context={"kinds": list(OrganisationKind)}

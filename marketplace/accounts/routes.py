@@ -25,7 +25,7 @@ from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.web import redirect, render
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)
 web.add_navigation("Your account", "/account", order=100)
 SupportedPerson = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON))]
 

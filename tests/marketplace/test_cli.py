@@ -1,0 +1,103 @@
+"""The `sds-market` command, run against a database of its own (it commits for real)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from marketplace.accounts.models import Representation, Role, User
+from marketplace.cli import app
+from marketplace.db import make_engine
+from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from marketplace.settings import get_settings
+from providers.models import Organisation
+from tests.conftest import fresh_postgresql_database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database the CLI is pointed at through the environment, as in real use."""
+
+    def point_at(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("SDS_VAR_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("SDS_SECURITY__PASSWORD_HASH_PROFILE", "cheapest")
+        get_settings.cache_clear()
+
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+            point_at(url)
+            yield url
+        else:
+            with fresh_postgresql_database() as url:
+                point_at(url)
+                yield url
+    finally:
+        get_settings.cache_clear()
+
+
+def run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
+    run("db", "upgrade")
+    run("db", "upgrade")
+    first = run("demo")
+    second = run("demo")
+    assert first == second
+    assert DEMO_PASSWORD in first
+    for account in DEMO_ACCOUNTS:
+        assert account.email in first
+
+    out = run(
+        "users", "create", "--email", "bh@example.org", "--name", "Budget Holder", "--role", "budget_holder",
+        "--password", "a long enough password", "--council", "Fife", "--authority-limit", "2500.50",
+    )
+    assert "bh@example.org" in out
+    run("users", "create", "--email", "c@example.org", "--name", "Scotland Commissioner", "--role", "commissioner",
+        "--password", "a long enough password")
+
+    engine = make_engine(cli_database)
+    with Session(engine) as session:
+        users = {u.email: u for u in session.scalars(select(User))}
+        assert len(users) == len(DEMO_ACCOUNTS) + 2
+        assert {u.role for u in users.values()} == set(Role)
+        budget_holder = users["bh@example.org"]
+        assert (budget_holder.council.name, budget_holder.authority_limit_pence) == ("Fife", 250_050)  # type: ignore[union-attr]
+        assert budget_holder.password_hash.startswith("$argon2id$")
+        assert budget_holder.email_confirmed_at is not None
+        assert users["c@example.org"].council is None
+        assert len(session.scalars(select(Representation)).all()) == 1
+        assert len(session.scalars(select(Organisation)).all()) == 1
+    engine.dispose()
+
+
+def test_users_create_explains_what_is_wrong(cli_database: str) -> None:
+    run("db", "upgrade")
+    result = runner.invoke(
+        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "budget_holder", "--password", "a long enough password"]
+    )
+    assert result.exit_code == 1
+    assert "council area" in result.output
+    bad_limit = runner.invoke(
+        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "budget_holder",
+              "--password", "a long enough password", "--council", "Fife", "--authority-limit", "lots"]
+    )
+    assert bad_limit.exit_code == 2
+    unknown_council = runner.invoke(
+        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "commissioner",
+              "--password", "a long enough password", "--council", "Atlantis"]
+    )
+    assert unknown_council.exit_code == 1
+    assert "Atlantis" in unknown_council.output

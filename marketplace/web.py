@@ -141,9 +141,29 @@ def wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _resolve_user_for_error_page(request: Request) -> None:
+    """Errors raised before any route ran (an unknown address, a CSRF refusal) still show
+    the signed-in person's own header, so look them up in a short read of their own."""
+    if hasattr(request.state, "user") or not getattr(request.state, "session_token", None):
+        return
+    from marketplace.accounts import service as accounts_service
+    from marketplace.db import session_scope
+
+    try:
+        with session_scope(request.app.state.sessionmaker, write=False) as session:
+            request.state.user = accounts_service.user_for_session(
+                session, token=request.state.session_token, security=request.app.state.settings.security
+            )
+    except Exception:
+        # The error may be the database itself; the page must still render.
+        log.warning("could not look up the signed-in user for an error page", exc_info=True)
+        request.state.user = None
+
+
 def error_page(
     request: Request, status_code: int, message: str | None = None, headers: dict[str, str] | None = None
 ) -> Response:
+    _resolve_user_for_error_page(request)
     title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
     return render(
         request,

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.passwords import make_hasher
 from marketplace.app import create_app
@@ -121,6 +121,10 @@ def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
             raise
 
     app.dependency_overrides[get_session] = session_for_request
+    # Anything else the app opens (error pages' look-ups) shares the test's transaction too.
+    app.state.sessionmaker = sessionmaker(
+        bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield app
     app.state.engine.dispose()
 

@@ -75,6 +75,11 @@ class TestErrorPages:
         assert response.status_code == 404
         assert page(response).h1.get_text(strip=True) == "Page not found"
 
+    def test_a_signed_in_person_keeps_their_header_on_a_404(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(make_user(db, name="Morag Lindsay").email, PASSWORD)
+        header = page(client.get("/no/such/page")).select_one(".ds_site-header").get_text(" ", strip=True)
+        assert "Signed in as Morag Lindsay" in header
+
     def test_403_for_a_role_without_access(self, client: HtmlClient, db: Session) -> None:
         client.sign_in(make_user(db).email, PASSWORD)
         response = client.get("/admin/users")

@@ -70,9 +70,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, web.handle_unexpected_error)
 
     # Outermost first on the way in: headers on every response (CSRF refusals included),
-    # then the CSRF check, then the session cookie.
-    app.add_middleware(SessionCookieMiddleware, settings=settings)
+    # then the session cookie (so a refusal page still knows who is signed in), then CSRF.
     app.add_middleware(_CsrfMiddleware, settings=settings)
+    app.add_middleware(SessionCookieMiddleware, settings=settings)
     app.add_middleware(SecureASGIMiddleware, secure=security_headers(settings))
     return app
 

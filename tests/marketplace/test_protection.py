@@ -52,6 +52,12 @@ class TestCsrf:
         assert row_counts(db) == before
         assert db.get(User, signed_in_admin["target_user_id"]).role == role_before  # type: ignore[union-attr]
 
+    def test_the_refusal_page_keeps_the_signed_in_header(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(make_user(db, name="Morag Lindsay").email, PASSWORD)
+        refused = client.post("/account/password", data={"current_password": PASSWORD})
+        assert refused.status_code == 403
+        assert "Signed in as Morag Lindsay" in refused.text
+
     def test_a_post_with_no_cookies_at_all_is_refused(self, app: FastAPI, db: Session) -> None:
         before = row_counts(db)
         with HtmlClient(app) as fresh:

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from marketplace.db import open_session
+from marketplace.db import session_scope
 from marketplace.mail import attach_mailer
 from marketplace.ratelimit import Throttle
 from marketplace.settings import Settings
@@ -22,16 +22,10 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the route returns, rolled back if it raises.
     Committing happens before the response is sent, so a client never sees a success that
     was not stored."""
-    session = open_session(request.app.state.sessionmaker, write=request.method not in SAFE_METHODS)
-    attach_mailer(session, request.app.state.mailer)
-    try:
+    write = request.method not in SAFE_METHODS
+    with session_scope(request.app.state.sessionmaker, write=write) as session:
+        attach_mailer(session, request.app.state.mailer)
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_settings_dep(request: Request) -> Settings:

@@ -44,6 +44,24 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _audit_account(
+    session: Session,
+    *,
+    actor: User | None,
+    action: AuditAction,
+    account: User,
+    detail: dict[str, audit.DetailValue] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        subject_type="user_account",
+        subject_id=account.id,
+        detail=detail,
+    )
+
+
 def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
@@ -96,12 +114,11 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    _audit_account(
         session,
         actor=created_by,
         action=AuditAction.ACCOUNT_CREATED,
-        subject_type="user_account",
-        subject_id=user.id,
+        account=user,
         detail={"role": role.value},
     )
     return user
@@ -204,13 +221,7 @@ def confirm_email(session: Session, *, token: str) -> User:
     user = _use_token(session, token=token, purpose=TokenPurpose.CONFIRM_EMAIL).user
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
-        audit.record(
-            session,
-            actor=user,
-            action=AuditAction.EMAIL_CONFIRMED,
-            subject_type="user_account",
-            subject_id=user.id,
-        )
+        _audit_account(session, actor=user, action=AuditAction.EMAIL_CONFIRMED, account=user)
     return user
 
 
@@ -242,20 +253,13 @@ def authenticate(
     else:
         if hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(password)
-        audit.record(
-            session,
-            actor=user,
-            action=AuditAction.SIGN_IN_SUCCEEDED,
-            subject_type="user_account",
-            subject_id=user.id,
-        )
+        _audit_account(session, actor=user, action=AuditAction.SIGN_IN_SUCCEEDED, account=user)
         return user
-    audit.record(
+    _audit_account(
         session,
         actor=None,
         action=AuditAction.SIGN_IN_FAILED,
-        subject_type="user_account",
-        subject_id=user.id,
+        account=user,
         detail={"reason": reason},
     )
     return None
@@ -273,13 +277,7 @@ def start_session(session: Session, *, user: User, replacing: str | None = None)
 
 def end_session(session: Session, *, token: str, user: User) -> None:
     session.execute(delete(UserSession).where(UserSession.token_hash == hash_token(token)))
-    audit.record(
-        session,
-        actor=user,
-        action=AuditAction.SIGNED_OUT,
-        subject_type="user_account",
-        subject_id=user.id,
-    )
+    _audit_account(session, actor=user, action=AuditAction.SIGNED_OUT, account=user)
 
 
 def user_for_session(
@@ -325,13 +323,7 @@ def request_password_reset(session: Session, *, email: str) -> None:
             ),
         ),
     )
-    audit.record(
-        session,
-        actor=None,
-        action=AuditAction.PASSWORD_RESET_REQUESTED,
-        subject_type="user_account",
-        subject_id=user.id,
-    )
+    _audit_account(session, actor=None, action=AuditAction.PASSWORD_RESET_REQUESTED, account=user)
 
 
 def check_reset_token(session: Session, *, token: str) -> None:
@@ -352,13 +344,7 @@ def reset_password(
         # Following a link sent to the address proves the address as well as confirming would.
         user.email_confirmed_at = utcnow()
     _end_all_sessions(session, user=user)
-    audit.record(
-        session,
-        actor=user,
-        action=AuditAction.PASSWORD_RESET,
-        subject_type="user_account",
-        subject_id=user.id,
-    )
+    _audit_account(session, actor=user, action=AuditAction.PASSWORD_RESET, account=user)
     return user
 
 
@@ -377,13 +363,7 @@ def change_password(
     passwords.check_new_password(new_password, email=user.email, field="new_password")
     user.password_hash = hasher.hash(new_password)
     _end_all_sessions(session, user=user, except_token=session_token)
-    audit.record(
-        session,
-        actor=user,
-        action=AuditAction.PASSWORD_CHANGED,
-        subject_type="user_account",
-        subject_id=user.id,
-    )
+    _audit_account(session, actor=user, action=AuditAction.PASSWORD_CHANGED, account=user)
 
 
 def change_role(
@@ -407,12 +387,11 @@ def change_role(
     if before == (user.role, user.council_id, user.authority_limit_pence):
         return
     _end_all_sessions(session, user=user)
-    audit.record(
+    _audit_account(
         session,
         actor=changed_by,
         action=AuditAction.ROLE_CHANGED,
-        subject_type="user_account",
-        subject_id=user.id,
+        account=user,
         detail={
             "from_role": before[0].value,
             "to_role": role.value,
@@ -433,13 +412,8 @@ def set_disabled(session: Session, *, changed_by: User, user: User, disabled: bo
     user.disabled_at = utcnow() if disabled else None
     if disabled:
         _end_all_sessions(session, user=user)
-    audit.record(
-        session,
-        actor=changed_by,
-        action=AuditAction.ACCOUNT_DISABLED if disabled else AuditAction.ACCOUNT_ENABLED,
-        subject_type="user_account",
-        subject_id=user.id,
-    )
+    action = AuditAction.ACCOUNT_DISABLED if disabled else AuditAction.ACCOUNT_ENABLED
+    _audit_account(session, actor=changed_by, action=action, account=user)
 
 
 def add_representative(

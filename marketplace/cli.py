@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role

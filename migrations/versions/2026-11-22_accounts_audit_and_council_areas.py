@@ -1,7 +1,7 @@
 """Accounts, sessions, the append-only audit log, provider organisations and council areas
 
 Revision ID: ce02ed41bb4b
-Revises: 
+Revises:
 Create Date: 2026-11-22 12:26:24.843898
 """
 
@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import marketplace.db
-
 
 COUNCIL_AREAS = [
     ("S12000033", "Aberdeen City"),

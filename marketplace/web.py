@@ -112,6 +112,9 @@ def render(
 ) -> Response:
     """A whole page, or only `block` when htmx asked for the fragment."""
     ctx = page_context(request) | (context or {})
+    if block is not None:
+        # The same address answers a page or a fragment; caches must tell them apart.
+        headers = {**(headers or {}), "Vary": "HX-Request"}
     if block is not None and is_htmx(request):
         return templates.TemplateResponse(
             request, template, ctx, status_code=status_code, block_name=block, headers=headers

@@ -36,6 +36,7 @@ class TestAccounts:
         response = admin_client.get("/admin/users?role=admin", headers={"HX-Request": "true"})
         assert response.status_code == 200
         assert response.text.lstrip().startswith('<div id="results">')
+        assert "HX-Request" in response.headers["Vary"]
 
     def test_a_malformed_filter_gets_a_clear_answer(self, admin_client: HtmlClient) -> None:
         assert admin_client.get("/admin/users?role=emperor").status_code == 422

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    sync_playwright,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,7 +81,12 @@ class LiveServer:
         with session_scope(self.sessions) as session:
             attach_mailer(session, Mailer(self.settings))
             user = accounts_service.create_user(
-                session, hasher=hasher, email=email, name=name, role=role, password=password,
+                session,
+                hasher=hasher,
+                email=email,
+                name=name,
+                role=role,
+                password=password,
                 confirmed=True,
             )
             return user.id
@@ -134,7 +146,10 @@ def live_server(
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         server = uvicorn.Server(config)
         thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{backend}", daemon=True
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"live-server-{backend}",
+            daemon=True,
         )
         thread.start()
         try:
@@ -212,7 +227,8 @@ class PageWatch:
 
     def problems(self) -> list[str]:
         csp = [
-            line for line in self.console
+            line
+            for line in self.console
             if "Content Security Policy" in line or "Refused to" in line
         ]
         return [f"CSP violation: {line}" for line in csp] + [
@@ -252,7 +268,9 @@ def _open_page(
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Page]:
+def page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
     """A page with JavaScript on, in a fresh browser context (no cookies)."""
     yield from _open_page(browser, request, javascript=True)
 

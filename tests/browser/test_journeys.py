@@ -9,10 +9,11 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, Response, expect
+from playwright.sync_api import Locator, Page, Response, expect
 
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
@@ -84,7 +85,7 @@ def navigation_labels(page: Page) -> list[str]:
     return page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
 
 
-def main(page: Page):  # type: ignore[no-untyped-def]
+def main(page: Page) -> Locator:
     return page.get_by_role("main")
 
 
@@ -309,8 +310,10 @@ def test_an_administrator_changes_a_role_and_finds_it_in_the_audit_log(
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit log")
-    event = page.get_by_role("row").filter(has_text="Role changed").filter(
-        has_text=f"user_account {user_id}"
+    event = (
+        page.get_by_role("row")
+        .filter(has_text="Role changed")
+        .filter(has_text=f"user_account {user_id}")
     )
     expect(event).to_have_count(1)
     expect(event).to_contain_text("to_role: commissioner")
@@ -346,7 +349,8 @@ class Visit:
         if self.path is not None:
             response = page.goto(server.url(self.path))
             assert response is not None and response.status == self.status, (
-                self.path, response and response.status
+                self.path,
+                response and response.status,
             )
         if self.steps is not None:
             self.steps(page, server)
@@ -401,11 +405,16 @@ def _new_password_page(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a new password")
 
 
-def _signed_in_as(account: DemoAccount, path: str, status: int = 200) -> Callable[[Page, LiveServer], None]:
+def _signed_in_as(
+    account: DemoAccount, path: str, status: int = 200
+) -> Callable[[Page, LiveServer], None]:
     def steps(page: Page, server: LiveServer) -> None:
         sign_in(page, server, account.email, DEMO_PASSWORD)
         response = page.goto(server.url(path))
-        assert response is not None and response.status == status, (path, response and response.status)
+        assert response is not None and response.status == status, (
+            path,
+            response and response.status,
+        )
 
     return steps
 
@@ -428,7 +437,15 @@ def _admin_audit_page(page: Page, server: LiveServer) -> None:
     expect(page.get_by_role("table")).to_be_visible()
 
 
-def visit(name: str, path: str | None = None, steps: Callable[[Page, LiveServer], None] | None = None, *, status: int = 200, xfail: str | None = None):  # type: ignore[no-untyped-def]
+def visit(
+    name: str,
+    path: str | None = None,
+    steps: Callable[[Page, LiveServer], None] | None = None,
+    *,
+    status: int = 200,
+    xfail: str | None = None,
+) -> Any:
+    """One page for the accessibility check, as its own test id."""
     marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
     return pytest.param(Visit(name, path, steps, status), id=name, marks=marks)
 
@@ -442,7 +459,11 @@ VISITS = [
     visit("sign-up", "/sign-up"),
     visit("sign-up-with-errors", "/sign-up", _submit_empty("Continue")),
     visit("sign-up-supported-person", "/sign-up/supported-person"),
-    visit("sign-up-supported-person-with-errors", "/sign-up/supported-person", _submit_empty("Create account")),
+    visit(
+        "sign-up-supported-person-with-errors",
+        "/sign-up/supported-person",
+        _submit_empty("Create account"),
+    ),
     visit("sign-up-representative", "/sign-up/representative"),
     visit("sign-up-personal-assistant", "/sign-up/personal-assistant"),
     visit("sign-up-provider", "/sign-up/provider"),
@@ -465,7 +486,8 @@ VISITS = [
     visit("admin-user", steps=_admin_user_page),
     visit("admin-audit", steps=_admin_audit_page),
     visit(
-        "forbidden", steps=_signed_in_as(PERSON, "/admin/users", status=403),
+        "forbidden",
+        steps=_signed_in_as(PERSON, "/admin/users", status=403),
         xfail=SIGNED_IN_REFUSAL_BUG,
     ),
 ]

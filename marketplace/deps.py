@@ -25,7 +25,14 @@ def get_session(request: Request) -> Iterator[Session]:
     write = request.method not in SAFE_METHODS
     with session_scope(request.app.state.sessionmaker, write=write) as session:
         attach_mailer(session, request.app.state.mailer)
-        yield session
+        try:
+            yield session
+        except BaseException:
+            # The error handler renders its page after this transaction has ended. Detach
+            # what was loaded first, so the page can still read it (the signed-in user for
+            # the header, the records a form shows again) instead of finding it expired.
+            session.expunge_all()
+            raise
 
 
 def get_settings_dep(request: Request) -> Settings:

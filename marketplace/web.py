@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2_fragments import render_block
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.models import Role, User
@@ -116,8 +118,15 @@ def render(
         # The same address answers a page or a fragment; caches must tell them apart.
         headers = {**(headers or {}), "Vary": "HX-Request"}
     if block is not None and is_htmx(request):
-        return templates.TemplateResponse(
-            request, template, ctx, status_code=status_code, block_name=block, headers=headers
+        # A <title> in the fragment makes htmx update the page's title too, so a form that
+        # comes back with errors says "Error: " there as it does without JavaScript.
+        title = render_block(templates.env, template, "title", ctx).strip()  # already escaped
+        prefix = "Error: " if ctx.get("errors") else ""
+        fragment = render_block(templates.env, template, block, ctx)
+        return HTMLResponse(
+            f"<title>{prefix}{title} - {escape(ctx['service_name'])}</title>\n{fragment}",
+            status_code=status_code,
+            headers=headers,
         )
     return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
 

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from marketplace.accounts.passwords import make_hasher
 from marketplace.app import create_app
 from marketplace.db import make_engine
-from marketplace.deps import get_session
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.migrate import upgrade
 from marketplace.settings import SecuritySettings, Settings
@@ -108,20 +107,9 @@ def db(engine: Engine, settings: Settings) -> Iterator[Session]:
 
 @pytest.fixture
 def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
+    """The app, whose every request opens its own session (as in production) inside the
+    test's transaction, so what a request commits is rolled back with the test."""
     app = create_app(settings)
-
-    def session_for_request() -> Iterator[Session]:
-        # What the test set up before this request counts as committed, as it would be.
-        db.commit()
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-    app.dependency_overrides[get_session] = session_for_request
-    # Anything else the app opens (error pages' look-ups) shares the test's transaction too.
     app.state.sessionmaker = sessionmaker(
         bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
     )
@@ -130,6 +118,8 @@ def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[HtmlClient]:
-    with HtmlClient(app) as client:
+def client(app: FastAPI, db: Session) -> Iterator[HtmlClient]:
+    # The test's own session shares the connection: what it set up is flushed before each
+    # request, and what a request changed is read afresh after it.
+    with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as client:
         yield client

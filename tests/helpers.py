@@ -5,6 +5,7 @@ JavaScript, design-system classes that exist, nothing inline)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -61,11 +62,22 @@ def check_fragment(soup: BeautifulSoup) -> None:
 
 
 class HtmlClient(TestClient):
-    def __init__(self, app: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        before_request: Callable[[], None] | None = None,
+        after_request: Callable[[], None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(app, base_url="http://testserver", follow_redirects=False, **kwargs)
+        self.before_request = before_request or (lambda: None)
+        self.after_request = after_request or (lambda: None)
 
     def request(self, method: str, url: httpx._types.URLTypes, **kwargs: Any) -> httpx.Response:  # type: ignore[override]
+        self.before_request()
         response = super().request(method, url, **kwargs)
+        self.after_request()
         if response.headers.get("content-type", "").startswith("text/html"):
             if response.request.headers.get("HX-Request") == "true":
                 check_fragment(BeautifulSoup(response.text, "html.parser"))

@@ -167,20 +167,7 @@ def test_a_wrong_password_shows_the_error_summary(
         expect(summary).to_be_focused()
 
 
-HTMX_TITLE_BUG = (
-    "App bug: an htmx form response is only the form block, with no <title>, so htmx 4 "
-    "leaves document.title as it was and the 'Error: ' prefix never appears "
-    "(marketplace/web.py render(), block branch)"
-)
 
-
-@pytest.mark.parametrize(
-    "javascript",
-    [
-        pytest.param(True, id="js", marks=pytest.mark.xfail(strict=True, reason=HTMX_TITLE_BUG)),
-        pytest.param(False, id="no-js"),
-    ],
-)
 def test_a_page_with_errors_says_so_in_its_title(
     any_page: Page, javascript: bool, live_server: LiveServer
 ) -> None:
@@ -218,16 +205,7 @@ def test_a_sign_in_posted_without_the_csrf_token_is_refused(
     assert accepted.status == 303
 
 
-SIGNED_IN_REFUSAL_BUG = (
-    "App bug: a DomainError for a signed-in person (403, 404 from load_visible, any form "
-    "error) answers 500, because the request's session (Depends(get_session, "
-    "scope='function'), marketplace/deps.py) is rolled back and closed before the error "
-    "handler renders, and web.navigation_for() then reads the expired, detached "
-    "request.state.user.role (DetachedInstanceError)"
-)
 
-
-@pytest.mark.xfail(strict=True, reason=SIGNED_IN_REFUSAL_BUG)
 def test_a_supported_person_is_refused_the_administrators_pages(
     page: Page, live_server: LiveServer
 ) -> None:
@@ -238,7 +216,6 @@ def test_a_supported_person_is_refused_the_administrators_pages(
     expect(page.get_by_text(f"Signed in as {PERSON.name}")).to_be_visible()
 
 
-@pytest.mark.xfail(strict=True, reason=SIGNED_IN_REFUSAL_BUG)
 def test_a_signed_in_form_with_a_mistake_shows_the_error_summary(
     page_no_js: Page, live_server: LiveServer
 ) -> None:
@@ -443,11 +420,9 @@ def visit(
     steps: Callable[[Page, LiveServer], None] | None = None,
     *,
     status: int = 200,
-    xfail: str | None = None,
 ) -> Any:
     """One page for the accessibility check, as its own test id."""
-    marks = [pytest.mark.xfail(strict=True, reason=xfail)] if xfail else []
-    return pytest.param(Visit(name, path, steps, status), id=name, marks=marks)
+    return pytest.param(Visit(name, path, steps, status), id=name)
 
 
 VISITS = [
@@ -485,11 +460,7 @@ VISITS = [
     visit("admin-users", steps=_signed_in_as(ADMIN, "/admin/users")),
     visit("admin-user", steps=_admin_user_page),
     visit("admin-audit", steps=_admin_audit_page),
-    visit(
-        "forbidden",
-        steps=_signed_in_as(PERSON, "/admin/users", status=403),
-        xfail=SIGNED_IN_REFUSAL_BUG,
-    ),
+    visit("forbidden", steps=_signed_in_as(PERSON, "/admin/users", status=403)),
 ]
 
 

@@ -35,7 +35,10 @@ class TestAccounts:
     def test_htmx_filtering_returns_the_results_only(self, admin_client: HtmlClient) -> None:
         response = admin_client.get("/admin/users?role=admin", headers={"HX-Request": "true"})
         assert response.status_code == 200
-        assert response.text.lstrip().startswith('<div id="results">')
+        fragment = page(response)
+        assert fragment.html is None
+        assert fragment.select_one("#results")
+        assert fragment.title.get_text() == "Accounts - SDS Marketplace"
         assert "HX-Request" in response.headers["Vary"]
 
     def test_a_malformed_filter_gets_a_clear_answer(self, admin_client: HtmlClient) -> None:

@@ -91,7 +91,9 @@ class TestSignUpJourney:
         response = client.submit("/sign-up/supported-person", {"name": ""}, htmx=True)
         assert response.status_code == 422
         assert "<html" not in response.text
-        assert page(response).select_one("#sign-up-form .ds_error-summary") is not None
+        fragment = page(response)
+        assert fragment.select_one("#sign-up-form .ds_error-summary") is not None
+        assert fragment.title.get_text() == "Error: Create your account - SDS Marketplace"
 
     def test_unknown_kind_of_account_is_not_found(self, client: HtmlClient) -> None:
         assert client.get("/sign-up/admin").status_code == 404

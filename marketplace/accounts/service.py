@@ -448,6 +448,20 @@ def add_representative(
     )
     session.add(link)
     session.flush()
+    mail.queue(
+        session,
+        mail.Mail(
+            to=representative.email,
+            subject=f"{supported_person.name} has named you as their representative",
+            body=(
+                f"Hello {representative.name},\n\n"
+                f"{supported_person.name} has named you on the SDS Marketplace as someone who "
+                f"acts for them ({relationship_kind.label.lower()}). You will see them on your "
+                f"account page:\n{mail.mailer_for(session).link('/account')}\n\n"
+                "If you do not know why, tell them or your council's Self-directed Support team.\n"
+            ),
+        ),
+    )
     audit.record(
         session,
         actor=supported_person,

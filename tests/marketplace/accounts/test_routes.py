@@ -95,6 +95,15 @@ class TestSignUpJourney:
         assert fragment.select_one("#sign-up-form .ds_error-summary") is not None
         assert fragment.title.get_text() == "Error: Create your account - SDS Marketplace"
 
+    def test_hostile_text_is_shown_as_text(self, client: HtmlClient, db: Session) -> None:
+        hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2) hx-get="/x">'
+        user = make_user(db, name=hostile)
+        client.sign_in(user.email, PASSWORD)
+        response = client.get("/account")
+        assert hostile not in response.text
+        assert page(response).select_one(".ds_summary-list__value").get_text() == hostile
+        assert not page(response).select("img, [onerror], main [hx-get]")
+
     def test_unknown_kind_of_account_is_not_found(self, client: HtmlClient) -> None:
         assert client.get("/sign-up/admin").status_code == 404
 

@@ -303,7 +303,7 @@ class TestRoles:
 
 
 class TestRepresentation:
-    def test_a_person_names_their_representative(self, db: Session) -> None:
+    def test_a_person_names_their_representative(self, db: Session, settings: Settings) -> None:
         person = make_user(db)
         carer = make_user(db, role=Role.REPRESENTATIVE)
         link = accounts_service.add_representative(
@@ -311,6 +311,9 @@ class TestRepresentation:
         )
         assert accounts_service.acts_for(db, representative=carer, supported_person_id=person.id)
         assert accounts_service.representations_of(db, user=carer) == [link]
+        [mail] = sent_mails(db, settings)
+        assert mail.to == carer.email
+        assert person.name in mail.subject
         [event] = events(db, AuditAction.REPRESENTATION_ADDED)
         assert event.detail["representative_id"] == carer.id
 

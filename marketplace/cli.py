@@ -20,8 +20,10 @@ from marketplace.settings import Settings, get_settings
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+geography_app = typer.Typer(help="The shipped reference geography.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(geography_app, name="geography")
 console = Console()
 
 
@@ -138,3 +140,16 @@ def users_create(
         raise typer.Exit(code=1) from None
     console.print(summary)
 
+
+
+@geography_app.command("build")
+def geography_build() -> None:
+    """Rebuild the settlement and postcode files from their sources (the geodata extra)."""
+    from marketplace.geography import build
+
+    with console.status("Reading the postcode directory and the settlements"):
+        files = build.build()
+    build.write(files)
+    for path, content in files.items():
+        console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")
+    console.print("Run `sds-market db upgrade` to load them.")

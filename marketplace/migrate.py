@@ -20,7 +20,24 @@ def alembic_config(*, database_url: str | None = None, connection: Connection | 
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
+    """Migrate the schema, then load the shipped reference geography into it."""
     command.upgrade(alembic_config(database_url=database_url), revision)
+    if revision == "head":
+        load_reference_data(database_url)
+
+
+def load_reference_data(database_url: str) -> None:
+    from marketplace.db import make_engine, make_sessionmaker, session_scope
+    from marketplace.geography.reference import load_reference_geography
+    from marketplace.models import import_all_models
+
+    import_all_models()
+    engine = make_engine(database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            load_reference_geography(session)
+    finally:
+        engine.dispose()
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:

@@ -1,11 +1,15 @@
-"""Council areas: reference data seeded by the migrations, never edited through the app."""
+"""Reference geography: council areas (seeded by the migrations) and the settlements and
+postcode districts loaded from the shipped files (marketplace.geography.reference)."""
 
 from __future__ import annotations
 
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+import enum
 
-from marketplace.db import Base
+from sqlalchemy import Float, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.db import Base, str_enum
+from marketplace.geography.classify import UrbanRural6, UrbanRural8
 
 
 class CouncilArea(Base):
@@ -17,3 +21,78 @@ class CouncilArea(Base):
     gss_code: Mapped[str] = mapped_column(String(9), unique=True)
     """The ONS/GSS code, S12 followed by six digits."""
     name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class SettlementKind(enum.StrEnum):
+    SETTLEMENT = "settlement"
+    ISLAND_AREA = "island_area"
+    """A whole island's entry: its people outside the island's listed settlements."""
+    DUPLICATE = "duplicate"
+    """A second entry for a settlement listed already; searchable, but counts nobody."""
+
+
+class Settlement(Base):
+    """A town, village or island of 500+ people (GeoNames), with its estimated class."""
+
+    __tablename__ = "settlement"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    """The GeoNames id, stable across releases of the data."""
+    name: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(160))
+    """The name, with the council area where two places share a name."""
+    search_key: Mapped[str] = mapped_column(String(100), index=True)
+    """The name folded for matching: lower case, no accents or punctuation."""
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    population: Mapped[int] = mapped_column(Integer)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[SettlementKind] = mapped_column(str_enum(SettlementKind))
+    island: Mapped[str | None] = mapped_column(String(50))
+    """The island it is on, when that island has no fixed link to the mainland."""
+    urban_rural_8: Mapped[int] = mapped_column(SmallInteger)
+    nearest_urban_name: Mapped[str] = mapped_column(String(100))
+    """The nearest settlement of 10,000+ people, which the class is measured from."""
+    nearest_urban_km: Mapped[float] = mapped_column(Float)
+    """Straight-line distance to it."""
+    drive_minutes: Mapped[float] = mapped_column(Float)
+    """The estimated drive the class rests on."""
+
+    council: Mapped[CouncilArea] = relationship(lazy="joined")
+
+    @property
+    def urban_rural(self) -> UrbanRural8:
+        return UrbanRural8(self.urban_rural_8)
+
+    @property
+    def urban_rural_6(self) -> UrbanRural6:
+        return self.urban_rural.six_fold
+
+
+class PostcodeDistrict(Base):
+    """The outward part of a postcode (EH1, IV51), placed at the centre of its postcodes."""
+
+    __tablename__ = "postcode_district"
+
+    code: Mapped[str] = mapped_column(String(4), primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    """The council area most of its Scottish postcodes are in."""
+    postcodes: Mapped[int] = mapped_column(Integer)
+    scottish_share: Mapped[float] = mapped_column(Float)
+    """The share of its postcodes that are in Scotland (TD15 is mostly in England)."""
+
+    council: Mapped[CouncilArea] = relationship(lazy="joined")
+
+
+class LandCell(Base):
+    """A 0.1-degree grid cell holding postcodes: where coordinates are on land, and whether
+    that land is in Scotland."""
+
+    __tablename__ = "land_cell"
+
+    row: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    col: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    scottish_postcodes: Mapped[int] = mapped_column(Integer)
+    other_postcodes: Mapped[int] = mapped_column(Integer)

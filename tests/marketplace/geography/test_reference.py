@@ -1,0 +1,116 @@
+"""The shipped reference geography: what it contains, how it is loaded, and that it is
+what a fresh build from the sources gives."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from marketplace.geography import build
+from marketplace.geography.classify import UrbanRural8
+from marketplace.geography.models import CouncilArea, LandCell, PostcodeDistrict, Settlement, SettlementKind
+from marketplace.geography.reference import load_reference_geography, search_key
+
+
+def settlement(db: Session, name: str) -> Settlement:
+    found = db.scalar(select(Settlement).where(Settlement.name == name, Settlement.kind != SettlementKind.DUPLICATE))
+    assert found is not None, name
+    return found
+
+
+class TestSettlements:
+    def test_every_settlement_of_500_people_with_its_council(self, db: Session) -> None:
+        assert db.scalar(select(func.count()).select_from(Settlement)) == 674
+        assert db.scalar(select(func.min(Settlement.population)).where(Settlement.kind == SettlementKind.SETTLEMENT)) >= 500
+        every_council = set(db.scalars(select(CouncilArea.name)))
+        assert {s.council.name for s in db.scalars(select(Settlement))} == every_council
+
+    @pytest.mark.parametrize(
+        ("name", "council"),
+        [
+            ("Portree", "Highland"),
+            ("Stornoway", "Na h-Eileanan Siar"),
+            ("Kirkwall", "Orkney Islands"),
+            ("Lerwick", "Shetland Islands"),
+            ("Alloa", "Clackmannanshire"),
+            ("Helensburgh", "Argyll and Bute"),
+            ("Millport", "North Ayrshire"),
+            ("Musselburgh", "East Lothian"),
+            ("Hawick", "Scottish Borders"),
+        ],
+    )
+    def test_council_areas_from_the_nearest_postcode(self, db: Session, name: str, council: str) -> None:
+        assert settlement(db, name).council.name == council
+
+    def test_people_are_counted_once(self, db: Session) -> None:
+        duplicate = settlement_any(db, "Meikle Earnock")
+        assert duplicate.kind == SettlementKind.DUPLICATE and duplicate.population == 0
+        lewis = settlement_any(db, "Isle of Lewis")
+        assert lewis.kind == SettlementKind.ISLAND_AREA
+        assert lewis.population == 18_500 - settlement(db, "Stornoway").population - 660  # Sandwick, Lewis
+        assert lewis.urban_rural != UrbanRural8.OTHER_URBAN
+
+    def test_shared_names_are_labelled_with_their_council(self, db: Session) -> None:
+        labels = [s.label for s in db.scalars(select(Settlement).where(Settlement.name == "Bridgend"))]
+        assert len(labels) == 2 and all(label.startswith("Bridgend (") for label in labels)
+        assert len(set(db.scalars(select(Settlement.label)))) == 674
+
+    @pytest.mark.parametrize(
+        ("name", "expected"),
+        [
+            ("Glasgow", UrbanRural8.LARGE_URBAN),
+            ("Inverness", UrbanRural8.OTHER_URBAN),
+            ("Stornoway", UrbanRural8.VERY_REMOTE_SMALL_TOWN),
+            ("Kirkwall", UrbanRural8.VERY_REMOTE_SMALL_TOWN),
+            ("Rothesay", UrbanRural8.REMOTE_SMALL_TOWN),
+            ("Millport", UrbanRural8.REMOTE_RURAL),
+            ("Portree", UrbanRural8.VERY_REMOTE_RURAL),
+        ],
+    )
+    def test_classes_of_well_known_places(self, db: Session, name: str, expected: UrbanRural8) -> None:
+        assert settlement(db, name).urban_rural == expected
+
+    def test_every_class_occurs(self, db: Session) -> None:
+        counts = Counter(s.urban_rural for s in db.scalars(select(Settlement)))
+        assert set(counts) == set(UrbanRural8)
+        assert counts[UrbanRural8.LARGE_URBAN] == 4  # Glasgow, Edinburgh, Aberdeen, Dundee
+
+
+def settlement_any(db: Session, name: str) -> Settlement:
+    found = db.scalar(select(Settlement).where(Settlement.name == name))
+    assert found is not None
+    return found
+
+
+class TestPostcodeDistricts:
+    def test_districts_with_their_centres(self, db: Session) -> None:
+        eh1 = db.get(PostcodeDistrict, "EH1")
+        assert eh1 is not None and eh1.council.name == "City of Edinburgh"
+        assert abs(eh1.latitude - 55.95) < 0.02 and abs(eh1.longitude + 3.19) < 0.03
+        assert db.get(PostcodeDistrict, "AB1") is None, "terminated districts are left out"
+        td15 = db.get(PostcodeDistrict, "TD15")
+        assert td15 is not None and td15.scottish_share < 0.5
+
+
+class TestLoading:
+    def test_loading_again_changes_nothing(self, db: Session) -> None:
+        before = [(s.id, s.label, s.population, s.urban_rural_8) for s in db.scalars(select(Settlement).order_by(Settlement.id))]
+        loaded = load_reference_geography(db)
+        assert loaded.settlements == 674
+        db.expire_all()
+        after = [(s.id, s.label, s.population, s.urban_rural_8) for s in db.scalars(select(Settlement).order_by(Settlement.id))]
+        assert after == before
+        assert db.scalar(select(func.count()).select_from(LandCell)) == loaded.land_cells
+
+    def test_search_keys_fold_case_accents_and_saint(self) -> None:
+        assert search_key("St. Andrews") == search_key("saint andrews") == "st andrews"
+        assert search_key("Àird a' Mhachair") == "aird a mhachair"
+
+
+def test_the_shipped_files_are_a_fresh_build_of_the_sources() -> None:
+    fresh = build.build()
+    for path, content in fresh.items():
+        assert path.read_text() == content, f"{path.name} differs from a fresh build; run sds-market geography build"

@@ -80,12 +80,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
+    from marketplace.geography import routes as geography_routes
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.
     app.include_router(providers_routes.router)
     app.include_router(accounts_routes.router)
+    app.include_router(geography_routes.router)
     app.include_router(admin.router)
     app.include_router(api.router)
 

@@ -52,6 +52,7 @@ def _as_options(items: Any) -> list[tuple[str, str]]:
 
 # The design-system macros are global, so a block rendered alone for htmx can use them.
 templates.env.globals["ds"] = templates.env.get_template("macros/ds.html").module
+templates.env.globals["places"] = templates.env.get_template("macros/places.html").module
 templates.env.filters["pence"] = format_pence
 templates.env.filters["as_options"] = _as_options
 templates.env.filters["datetime"] = _format_datetime

@@ -454,6 +454,10 @@ VISITS = [
     visit("outbox", steps=_outbox_with_a_mail),
     visit("outbox-mail", steps=_one_mail),
     visit("not-found", "/no-such-page", status=404),
+    visit("find-place", "/places"),
+    visit("find-place-answer", "/places?location=Portree"),
+    visit("find-place-with-errors", "/places?location=EH999", status=422),
+    visit("how-we-place-people", "/about/places"),
     visit("account-supported-person", steps=_person_account_with_representatives_form),
     visit("account-representative", steps=_signed_in_as(REPRESENTATIVE, "/account")),
     visit("account-password", steps=_signed_in_as(PERSON, "/account/password")),
@@ -487,3 +491,22 @@ def test_the_page_has_no_accessibility_violations(
         f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
         + _describe(result.response["violations"])
     )
+
+
+def test_places_are_suggested_as_you_type_and_found_without_javascript(
+    page: Page, page_no_js: Page, live_server: LiveServer
+) -> None:
+    page.goto(live_server.url("/places"))
+    field = page.get_by_label("Town, village, postcode district or coordinates")
+    field.press_sequentially("Stor")
+    expect(page.locator("#location-suggestions option").first).to_have_attribute("value", "Stornoway")
+    field.fill("Stornoway")
+    page.get_by_role("button", name="Find").click()
+    expect(page.locator("#find-place h2")).to_have_text("Stornoway")
+    expect(page).to_have_url(re.compile(r"/places\?location=Stornoway$"))
+
+    page_no_js.goto(live_server.url("/places"))
+    page_no_js.get_by_label("Town, village, postcode district or coordinates").fill("IV51")
+    page_no_js.get_by_role("button", name="Find").click()
+    expect(page_no_js.locator("#find-place h2")).to_have_text("IV51")
+    expect(page_no_js.locator("#find-place")).to_contain_text("Portree")

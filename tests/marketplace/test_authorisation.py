@@ -60,6 +60,9 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/places"): PUBLIC,
+    ("GET", "/places/suggest"): PUBLIC,
+    ("GET", "/about/places"): PUBLIC,
     ("GET", "/api/v1/me"): SIGNED_IN,
     ("GET", "/api/v1/council-areas"): PUBLIC,
 }

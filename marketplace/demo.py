@@ -13,7 +13,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.geography import service as geography_service
 from providers import service as providers_service
-from providers.models import OrganisationKind
+from providers.models import ProviderKind
 
 DEMO_PASSWORD = "demo-password-2026"
 """Every demo account's password. Documented in the README; never use it outside a demo."""
@@ -42,7 +42,7 @@ DEMO_ACCOUNTS = (
     DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart"),
     DemoAccount(Role.ADMIN, "admin@example.org", "Eilidh Paterson"),
 )
-DEMO_ORGANISATION = ("Glen Care Co-operative", OrganisationKind.MICRO_PROVIDER)
+DEMO_ORGANISATION = ("Glen Care Co-operative", ProviderKind.MICRO_PROVIDER)
 
 
 def load_demo(session: Session, *, hasher: PasswordHasher) -> list[DemoAccount]:
@@ -85,7 +85,7 @@ def load_demo(session: Session, *, hasher: PasswordHasher) -> list[DemoAccount]:
         )
 
     staff = users[Role.PROVIDER_STAFF]
-    if not providers_service.organisations_of(session, user=staff):
+    if not providers_service.providers_of(session, user=staff):
         name, kind = DEMO_ORGANISATION
-        providers_service.create_organisation(session, name=name, kind=kind, owner=staff)
+        providers_service.create_provider(session, name=name, kind=kind, owner=staff)
     return list(DEMO_ACCOUNTS)

@@ -20,7 +20,7 @@ def alembic_config(*, database_url: str | None = None, connection: Connection | 
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the schema, then load the shipped reference geography into it."""
+    """Migrate the schema, then load the shipped reference data into it."""
     command.upgrade(alembic_config(database_url=database_url), revision)
     if revision == "head":
         load_reference_data(database_url)
@@ -28,14 +28,14 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 
 def load_reference_data(database_url: str) -> None:
     from marketplace.db import make_engine, make_sessionmaker, session_scope
-    from marketplace.geography.reference import load_reference_geography
-    from marketplace.models import import_all_models
+    from marketplace.models import import_all_models, reference_loaders
 
     import_all_models()
     engine = make_engine(database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
-            load_reference_geography(session)
+            for load in reference_loaders():
+                load(session)
     finally:
         engine.dispose()
 

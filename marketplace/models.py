@@ -1,6 +1,11 @@
-"""Every package's tables, imported in one place for Alembic and the app factory."""
+"""Every package's tables and reference data, gathered in one place for Alembic, the app
+factory and `db upgrade` (this is the composition root that may name every package)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
 
 
 def import_all_models() -> None:
@@ -8,3 +13,11 @@ def import_all_models() -> None:
     import marketplace.audit  # noqa: F401
     import marketplace.geography.models  # noqa: F401
     import providers.models  # noqa: F401
+
+
+def reference_loaders() -> list[Callable[[Session], object]]:
+    """What `db upgrade` loads after migrating, in order: data every package relies on."""
+    from marketplace.geography.reference import load_reference_geography
+    from providers.taxonomy import load_taxonomies
+
+    return [load_reference_geography, load_taxonomies]

@@ -10,13 +10,13 @@ from marketplace.deps import DbSession, Hasher
 from marketplace.forms import FormPage
 from marketplace.web import redirect
 from providers import service as providers_service
-from providers.models import OrganisationKind
+from providers.models import ORGANISATION_KINDS
 from providers.schemas import ProviderSignUpForm
 
 router = APIRouter(include_in_schema=False)
 
 provider_sign_up_page = FormPage(
-    "providers/sign_up.html", context={"kinds": list(OrganisationKind)}
+    "providers/sign_up.html", context={"kinds": list(ORGANISATION_KINDS)}
 )
 
 

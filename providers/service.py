@@ -1,4 +1,4 @@
-"""Rules for provider organisations and their staff."""
+"""Rules for providers: organisations and personal assistants, and who acts for them."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
-from providers.models import Organisation, OrganisationKind, OrganisationMember
+from providers.models import Provider, ProviderKind, ProviderMember
 
 
-def create_organisation(
-    session: Session, *, name: str, kind: OrganisationKind, owner: User
-) -> Organisation:
-    """A new organisation with `owner` as its first member, able to manage it."""
-    organisation = Organisation(name=name.strip(), kind=kind)
-    session.add(organisation)
-    session.add(OrganisationMember(organisation=organisation, user=owner, is_owner=True))
+def create_provider(session: Session, *, name: str, kind: ProviderKind, owner: User) -> Provider:
+    """A new provider with `owner` as its first member, able to manage it."""
+    provider = Provider(name=name.strip(), kind=kind)
+    session.add(provider)
+    session.add(ProviderMember(provider=provider, user=owner, is_owner=True))
     session.flush()
-    return organisation
+    return provider
 
 
 def sign_up_provider(
@@ -27,11 +25,11 @@ def sign_up_provider(
     *,
     hasher: PasswordHasher,
     organisation_name: str,
-    kind: OrganisationKind,
+    kind: ProviderKind,
     name: str,
     email: str,
     password: str,
-) -> Organisation | None:
+) -> Provider | None:
     """Sign up a member of staff and their organisation together; None when the address
     already had an account (the owner of that address is told by mail, as for any sign-up)."""
     user = accounts_service.sign_up(
@@ -39,15 +37,16 @@ def sign_up_provider(
     )
     if user is None:
         return None
-    return create_organisation(session, name=organisation_name, kind=kind, owner=user)
+    return create_provider(session, name=organisation_name, kind=kind, owner=user)
 
 
-def organisations_of(session: Session, *, user: User) -> list[Organisation]:
+def providers_of(session: Session, *, user: User) -> list[Provider]:
+    """The providers `user` acts for."""
     return list(
         session.scalars(
-            select(Organisation)
-            .join(OrganisationMember)
-            .where(OrganisationMember.user_id == user.id)
-            .order_by(Organisation.name)
+            select(Provider)
+            .join(ProviderMember)
+            .where(ProviderMember.user_id == user.id)
+            .order_by(Provider.name)
         )
     )

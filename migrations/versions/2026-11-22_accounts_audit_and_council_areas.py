@@ -1,4 +1,4 @@
-"""Accounts, sessions, the append-only audit log, provider organisations and council areas
+"""Accounts, sessions, the append-only audit log and council areas
 
 Revision ID: ce02ed41bb4b
 Revises:
@@ -78,13 +78,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('gss_code', name=op.f('uq_council_area_gss_code')),
     sa.UniqueConstraint('name', name=op.f('uq_council_area_name'))
     )
-    op.create_table('organisation',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('kind', sa.Enum('registered_provider', 'micro_provider', 'community_group', name='organisationkind', native_enum=False, length=32), nullable=False),
-    sa.Column('created_at', marketplace.db.UtcDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation'))
-    )
     op.create_table('user_account',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -136,21 +129,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('email_token', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_email_token_user_id'), ['user_id'], unique=False)
-
-    op.create_table('organisation_member',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('is_owner', sa.Boolean(), nullable=False),
-    sa.Column('created_at', marketplace.db.UtcDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_organisation_member_organisation_id_organisation'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_organisation_member_user_id_user_account'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_organisation_member')),
-    sa.UniqueConstraint('organisation_id', 'user_id', name=op.f('uq_organisation_member_organisation_id'))
-    )
-    with op.batch_alter_table('organisation_member', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_organisation_member_organisation_id'), ['organisation_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_organisation_member_user_id'), ['user_id'], unique=False)
 
     op.create_table('representation',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -205,11 +183,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_representation_representative_id'))
 
     op.drop_table('representation')
-    with op.batch_alter_table('organisation_member', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_organisation_member_user_id'))
-        batch_op.drop_index(batch_op.f('ix_organisation_member_organisation_id'))
-
-    op.drop_table('organisation_member')
     with op.batch_alter_table('email_token', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_email_token_user_id'))
 
@@ -225,5 +198,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_user_account_council_id'))
 
     op.drop_table('user_account')
-    op.drop_table('organisation')
     op.drop_table('council_area')

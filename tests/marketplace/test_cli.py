@@ -15,7 +15,7 @@ from marketplace.cli import app
 from marketplace.db import make_engine
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.settings import get_settings
-from providers.models import Organisation
+from providers.models import Provider
 from tests.conftest import fresh_postgresql_database
 
 runner = CliRunner()
@@ -79,7 +79,7 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
         assert budget_holder.email_confirmed_at is not None
         assert users["c@example.org"].council is None
         assert len(session.scalars(select(Representation)).all()) == 1
-        assert len(session.scalars(select(Organisation)).all()) == 1
+        assert len(session.scalars(select(Provider)).all()) == 1
     engine.dispose()
 
 

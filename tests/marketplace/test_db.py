@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import make_sessionmaker, open_session, session_scope
 from marketplace.geography.models import CouncilArea
-from providers.models import Organisation, OrganisationKind
+from providers.models import Provider, ProviderKind
 
 
 @pytest.fixture
@@ -64,13 +64,13 @@ class TestSqliteConnection:
 
 class TestTransactions:
     def test_a_rolled_back_savepoint_undoes_its_write(self, db: Session) -> None:
-        db.add(Organisation(name="Kept", kind=OrganisationKind.COMMUNITY_GROUP))
+        db.add(Provider(name="Kept", kind=ProviderKind.COMMUNITY_GROUP))
         db.flush()
         nested = db.begin_nested()
-        db.add(Organisation(name="Undone", kind=OrganisationKind.COMMUNITY_GROUP))
+        db.add(Provider(name="Undone", kind=ProviderKind.COMMUNITY_GROUP))
         db.flush()
         nested.rollback()
-        names = set(db.scalars(select(Organisation.name)))
+        names = set(db.scalars(select(Provider.name)))
         assert "Kept" in names
         assert "Undone" not in names
 
@@ -78,19 +78,19 @@ class TestTransactions:
         factory = make_sessionmaker(engine)
         with pytest.raises(RuntimeError):
             with session_scope(factory) as session:
-                session.add(Organisation(name="Never stored", kind=OrganisationKind.MICRO_PROVIDER))
+                session.add(Provider(name="Never stored", kind=ProviderKind.MICRO_PROVIDER))
                 session.flush()
                 raise RuntimeError("stop")
         with session_scope(factory, write=False) as session:
-            assert session.scalar(select(Organisation).where(Organisation.name == "Never stored")) is None
+            assert session.scalar(select(Provider).where(Provider.name == "Never stored")) is None
 
     def test_foreign_keys_are_enforced(self, db: Session) -> None:
         from sqlalchemy.exc import IntegrityError
 
-        from providers.models import OrganisationMember
+        from providers.models import ProviderMember
 
         nested = db.begin_nested()
-        db.add(OrganisationMember(organisation_id=999_999, user_id=999_999))
+        db.add(ProviderMember(provider_id=999_999, user_id=999_999))
         with pytest.raises(IntegrityError):
             db.flush()
         nested.rollback()
@@ -100,19 +100,19 @@ class TestTimestamps:
     def test_stored_in_utc_and_read_back_aware(self, db: Session) -> None:
         edinburgh_summer = timezone(timedelta(hours=1))
         created = datetime(2026, 7, 1, 9, 30, tzinfo=edinburgh_summer)
-        organisation = Organisation(name="Timed", kind=OrganisationKind.MICRO_PROVIDER, created_at=created)
-        db.add(organisation)
+        provider = Provider(name="Timed", kind=ProviderKind.MICRO_PROVIDER, created_at=created)
+        db.add(provider)
         db.flush()
-        db.expire(organisation)
-        assert organisation.created_at == created
-        assert organisation.created_at.utcoffset() == timedelta(0)
-        assert organisation.created_at.tzinfo is not None
+        db.expire(provider)
+        assert provider.created_at == created
+        assert provider.created_at.utcoffset() == timedelta(0)
+        assert provider.created_at.tzinfo is not None
 
     def test_naive_datetimes_are_refused(self, db: Session) -> None:
         from sqlalchemy.exc import StatementError
 
         nested = db.begin_nested()
-        db.add(Organisation(name="Naive", kind=OrganisationKind.MICRO_PROVIDER, created_at=datetime(2026, 1, 1)))
+        db.add(Provider(name="Naive", kind=ProviderKind.MICRO_PROVIDER, created_at=datetime(2026, 1, 1)))
         with pytest.raises(StatementError, match="naive"):
             db.flush()
         nested.rollback()

@@ -11,7 +11,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction, AuditEvent
 from marketplace.mail import read_outbox
 from marketplace.settings import Settings
-from providers.models import OrganisationMember
+from providers.models import ProviderMember
 from tests.factories import PASSWORD, make_user
 from tests.helpers import HtmlClient, error_messages, page
 
@@ -60,10 +60,10 @@ class TestSignUpJourney:
             },
         )
         assert response.headers["location"] == "/sign-up/check-email"
-        member = db.scalar(select(OrganisationMember).join(User).where(User.email == "isla@example.org"))
+        member = db.scalar(select(ProviderMember).join(User).where(User.email == "isla@example.org"))
         assert member is not None and member.is_owner
         assert member.user.role == Role.PROVIDER_STAFF
-        assert member.organisation.name == "Strath Support"
+        assert member.provider.name == "Strath Support"
 
     def test_empty_answers_get_the_error_pattern_and_nothing_is_written(self, client: HtmlClient, db: Session) -> None:
         before = db.scalar(select(User.id).order_by(User.id.desc()).limit(1))

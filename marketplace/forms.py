@@ -7,6 +7,7 @@ the page's form again, as a whole page or (for htmx) just its form block."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar, TypeVar
 
@@ -71,7 +72,17 @@ def _optional_pounds(value: str) -> int | None:
     return None if not value else parse_pounds(value)
 
 
-Text = Annotated[str, BeforeValidator(_strip)]
+MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
+
+
+def plain_text(value: str) -> str:
+    """Refuse text that carries markup: what people write is shown as they wrote it."""
+    if MARKUP.search(value):
+        raise ValueError("Remove the < and > characters: write in plain words")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_strip), AfterValidator(plain_text)]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
 OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
 

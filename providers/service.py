@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
 from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace import audit, mail
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
-from providers.models import Provider, ProviderKind, ProviderMember
+from marketplace.audit import AuditAction
+from marketplace.db import utcnow
+from marketplace.errors import Conflict, NotFound, RuleBroken
+from marketplace.geography.service import Location
+from providers.models import (
+    Employment,
+    Provider,
+    ProviderKind,
+    ProviderLanguage,
+    ProviderMember,
+    StaffInvitation,
+)
 
 
 def create_provider(session: Session, *, name: str, kind: ProviderKind, owner: User) -> Provider:
@@ -50,3 +67,172 @@ def providers_of(session: Session, *, user: User) -> list[Provider]:
             .order_by(Provider.name)
         )
     )
+
+
+STANDARD_LANGUAGES = ("English", "Gaelic", "British Sign Language")
+PHOTO_MAX_BYTES = 1_000_000
+PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def start_personal_assistant(session: Session, *, user: User) -> Provider:
+    """A personal assistant's own provider record, created the first time they need one."""
+    existing = providers_of(session, user=user)
+    if existing:
+        return existing[0]
+    if user.role != Role.PERSONAL_ASSISTANT:
+        raise RuleBroken("Only personal assistants list themselves")
+    return create_provider(session, name=user.name, kind=ProviderKind.PERSONAL_ASSISTANT, owner=user)
+
+
+def membership(session: Session, *, provider: Provider, user: User) -> ProviderMember | None:
+    return session.scalar(
+        select(ProviderMember).where(ProviderMember.provider_id == provider.id, ProviderMember.user_id == user.id)
+    )
+
+
+@dataclass(frozen=True)
+class ProfileDetails:
+    name: str
+    about: str
+    holds_isf: bool
+    contact_email: str | None
+    phone: str | None
+    website: str | None
+    drives: bool | None
+    employment: Employment | None
+    languages: list[str]
+    base: Location | None
+
+
+def update_profile(session: Session, *, provider: Provider, actor: User, details: ProfileDetails) -> None:
+    """Change what the provider says about itself on its public page."""
+    if not details.name.strip():
+        raise RuleBroken("Enter the name people will see", field="name")
+    if details.holds_isf and not provider.kind.is_organisation:
+        raise RuleBroken("Personal assistants do not hold individual service funds", field="holds_isf")
+    if details.employment is not None and provider.kind.is_organisation:
+        raise RuleBroken("Only personal assistants say how they are employed", field="employment")
+    if details.website and not re.match(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", details.website):
+        raise RuleBroken("Enter the website address in full, like https://www.example.org", field="website")
+    provider.name = details.name.strip()
+    provider.about = details.about.strip()
+    provider.holds_isf = details.holds_isf
+    provider.contact_email = details.contact_email or None
+    provider.phone = details.phone or None
+    provider.website = details.website or None
+    provider.drives = details.drives
+    provider.employment = details.employment
+    set_languages(provider, details.languages)
+    if details.base is not None:
+        set_base(provider, details.base)
+    session.flush()
+    audit.record(
+        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
+        subject_id=provider.id, detail={"change": "profile"},
+    )
+
+
+def set_languages(provider: Provider, languages: list[str]) -> None:
+    wanted: list[str] = []
+    for language in languages:
+        cleaned = " ".join(language.split())
+        if cleaned and cleaned.lower() not in {w.lower() for w in wanted}:
+            if len(cleaned) > 60:
+                raise RuleBroken("Enter each language's name in under 60 letters", field="other_languages")
+            wanted.append(cleaned)
+    current = {language.language: language for language in provider.languages}
+    provider.languages = [current.get(name) or ProviderLanguage(language=name) for name in wanted]
+
+
+def set_base(provider: Provider, location: Location) -> None:
+    """Where the provider is based; kept to the precision of the place they gave."""
+    provider.base_label = location.label
+    provider.base_latitude = location.latitude
+    provider.base_longitude = location.longitude
+    provider.base_council = location.council
+    provider.base_settlement = location.settlement
+
+
+def set_photo(session: Session, *, provider: Provider, actor: User, data: bytes) -> None:
+    """A photo or logo: PNG or JPEG, at most 1 MB, recognised by its content, not its name."""
+    if not data:
+        raise RuleBroken("Choose a photo or logo to upload", field="photo")
+    if len(data) > PHOTO_MAX_BYTES:
+        raise RuleBroken("The photo must be smaller than 1 MB", field="photo")
+    kind = next((t for magic, t in PHOTO_TYPES.items() if data.startswith(magic)), None)
+    if kind is None:
+        raise RuleBroken("The photo must be a PNG or JPG", field="photo")
+    provider.photo = data
+    provider.photo_type = kind
+    audit.record(
+        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
+        subject_id=provider.id, detail={"change": "photo"},
+    )
+
+
+def invite_staff(session: Session, *, provider: Provider, inviter: User, email: str) -> StaffInvitation:
+    """Mail someone a link to join the provider's staff."""
+    if not provider.kind.is_organisation:
+        raise RuleBroken("Personal assistants work on their own and have no staff to invite")
+    address = accounts_service.normalise_email(email)
+    existing = accounts_service.find_user_by_email(session, address)
+    if existing is not None and membership(session, provider=provider, user=existing) is not None:
+        raise Conflict("This person is already on your staff", field="email")
+    token = secrets.token_urlsafe(32)
+    invitation = StaffInvitation(
+        provider=provider,
+        email=address,
+        token_hash=accounts_service.hash_token(token),
+        invited_by_id=inviter.id,
+        expires_at=utcnow() + INVITATION_LIFETIME,
+    )
+    session.add(invitation)
+    session.flush()
+    link = mail.mailer_for(session).link(f"/provider/join/{token}")
+    mail.queue(
+        session,
+        mail.Mail(
+            to=address,
+            subject=f"{inviter.name} has invited you to join {provider.name}",
+            body=(
+                f"{inviter.name} has invited you to join {provider.name} on the SDS Marketplace, "
+                f"to manage its offers and enquiries.\n\nTo accept, open this link within 7 days "
+                f"and sign in or create an account with this email address:\n{link}\n"
+            ),
+        ),
+    )
+    audit.record(
+        session, actor=inviter, action=AuditAction.RECORD_CHANGED, subject_type="provider",
+        subject_id=provider.id, detail={"change": "staff invited", "invitation_id": invitation.id},
+    )
+    return invitation
+
+
+def invitation_for(session: Session, *, token: str) -> StaffInvitation:
+    invitation = session.scalar(
+        select(StaffInvitation).where(StaffInvitation.token_hash == accounts_service.hash_token(token))
+    )
+    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
+        raise NotFound("This invitation has expired or has already been used")
+    return invitation
+
+
+def accept_invitation(session: Session, *, token: str, user: User) -> Provider:
+    """Join the provider the invitation is from, as the person it was sent to."""
+    invitation = invitation_for(session, token=token)
+    if user.email != invitation.email:
+        raise RuleBroken(
+            "This invitation was sent to another email address. Sign in as that address to accept it"
+        )
+    if user.role != Role.PROVIDER_STAFF:
+        raise RuleBroken("Only provider staff accounts can join a provider's staff")
+    invitation.accepted_at = utcnow()
+    if membership(session, provider=invitation.provider, user=user) is None:
+        session.add(ProviderMember(provider=invitation.provider, user=user, is_owner=False))
+    audit.record(
+        session, actor=user, action=AuditAction.ROLE_CHANGED, subject_type="provider",
+        subject_id=invitation.provider_id, detail={"change": "joined staff"},
+    )
+    session.flush()
+    return invitation.provider

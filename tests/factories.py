@@ -11,6 +11,10 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import make_hasher
 from marketplace.geography import service as geography_service
+from providers import offers as offers_service
+from providers import service as providers_service
+from providers import taxonomy as taxonomy_service
+from providers.models import AreaType, Offer, PriceUnit, Provider, ProviderKind, Taxonomy, availability_bit
 
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
@@ -45,3 +49,63 @@ def make_user(
         authority_limit_pence=authority_limit_pence,
         confirmed=confirmed,
     )
+
+
+def term_ids(db: Session, taxonomy: Taxonomy, codes: tuple[str, ...]) -> list[int]:
+    found = {t.code: t.id for t in taxonomy_service.terms(db, taxonomy)}
+    return [found[code] for code in codes]
+
+
+WEEKDAY_DAYTIMES = sum(availability_bit(day, period) for day in range(5) for period in (0, 1))
+
+
+def make_provider(
+    db: Session,
+    *,
+    kind: ProviderKind = ProviderKind.MICRO_PROVIDER,
+    name: str | None = None,
+    owner: User | None = None,
+    base: str = "Portree",
+    holds_isf: bool = False,
+) -> Provider:
+    owner_role = Role.PERSONAL_ASSISTANT if kind == ProviderKind.PERSONAL_ASSISTANT else Role.PROVIDER_STAFF
+    owner = owner or make_user(db, role=owner_role)
+    provider = providers_service.create_provider(db, name=name or f"{owner.name}'s support", kind=kind, owner=owner)
+    providers_service.set_base(provider, geography_service.resolve_location(db, text=base))
+    provider.holds_isf = holds_isf
+    db.flush()
+    return provider
+
+
+def make_offer(
+    db: Session,
+    *,
+    provider: Provider | None = None,
+    title: str = "Support at home",
+    kinds: tuple[str, ...] = ("personal-care",),
+    outcomes: tuple[str, ...] = ("feeling-safe",),
+    radius_km: float = 20,
+    rate_pence: int = 2000,
+    unit: PriceUnit = PriceUnit.HOUR,
+    capacity_hours: int = 20,
+    publish: bool = True,
+) -> Offer:
+    provider = provider or make_provider(db)
+    actor = provider.members[0].user
+    details = offers_service.OfferDetails(
+        title=title,
+        description="Help with what matters to you.",
+        term_ids=term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds) + term_ids(db, Taxonomy.PERSONAL_OUTCOME, outcomes),
+        area_type=AreaType.RADIUS,
+        radius_km=radius_km,
+        availability=WEEKDAY_DAYTIMES,
+        capacity_amount=capacity_hours,
+    )
+    offer = offers_service.create_offer(db, provider=provider, actor=actor, details=details)
+    offers_service.set_price(
+        db, offer=offer, actor=actor,
+        details=offers_service.PriceDetails(unit=unit, rate_pence=rate_pence, unit_minutes=180 if unit.needs_length else None),
+    )
+    if publish:
+        offers_service.publish_offer(db, offer=offer, actor=actor)
+    return offer

@@ -1,0 +1,80 @@
+"""What an offer costs, worked out the one way every page, the matcher and the API use:
+the hourly equivalent of a price, the cost of a week of support, and the management fee
+as an amount and a percentage. All amounts are integer pence, rounded half up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from providers.models import FeePeriod, OfferPrice, PriceUnit
+
+WEEKS_PER_YEAR = 52
+MONTHS_PER_YEAR = 12
+BASIS_POINTS = 10_000
+
+
+def divide_rounding(numerator: int, denominator: int) -> int:
+    """Integer division rounded half up, for non-negative amounts."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def hourly_equivalent_pence(price: OfferPrice, *, typical_week_hours: int) -> int | None:
+    """The price of an hour of support, or None for a one-off price."""
+    if price.unit == PriceUnit.HOUR:
+        return price.rate_pence
+    if price.unit.needs_length and price.unit_minutes:
+        return divide_rounding(price.rate_pence * 60, price.unit_minutes)
+    if price.unit == PriceUnit.WEEK and typical_week_hours > 0:
+        return divide_rounding(price.rate_pence, typical_week_hours)
+    return None
+
+
+@dataclass(frozen=True)
+class WeekCost:
+    hours: int
+    support_pence: int
+    """The support itself, at weekday daytime rates."""
+    fee_pence: int
+    """The management fee for the week, if the provider holds the fund."""
+
+    @property
+    def total_pence(self) -> int:
+        return self.support_pence + self.fee_pence
+
+    @property
+    def fee_basis_points(self) -> int:
+        """The fee as a share of the support it pays for."""
+        return divide_rounding(self.fee_pence * BASIS_POINTS, self.support_pence) if self.support_pence else 0
+
+
+def week_cost(price: OfferPrice, *, hours: int, typical_week_hours: int) -> WeekCost | None:
+    """The cost of `hours` of support in a week, or None when the price is one-off."""
+    if price.unit == PriceUnit.WEEK:
+        support = price.rate_pence
+    else:
+        hourly = hourly_equivalent_pence(price, typical_week_hours=typical_week_hours)
+        if hourly is None:
+            return None
+        support = hourly * hours
+    return WeekCost(hours=hours, support_pence=support, fee_pence=weekly_fee_pence(price, support_pence=support))
+
+
+def weekly_fee_pence(price: OfferPrice, *, support_pence: int) -> int:
+    fee = 0
+    if price.management_fee_bp:
+        fee += divide_rounding(support_pence * price.management_fee_bp, BASIS_POINTS)
+    if price.management_fee_fixed_pence:
+        fixed = price.management_fee_fixed_pence
+        if price.management_fee_period == FeePeriod.MONTH:
+            fee += divide_rounding(fixed * MONTHS_PER_YEAR, WEEKS_PER_YEAR)
+        elif price.management_fee_period == FeePeriod.YEAR:
+            fee += divide_rounding(fixed, WEEKS_PER_YEAR)
+        else:
+            fee += fixed
+    return fee
+
+
+def format_basis_points(basis_points: int) -> str:
+    """2500 -> '25%', 1250 -> '12.5%', 333 -> '3.33%'."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"

@@ -14,7 +14,15 @@ from marketplace.geography import service as geography_service
 from providers import offers as offers_service
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
-from providers.models import AreaType, Offer, PriceUnit, Provider, ProviderKind, Taxonomy, availability_bit
+from providers.models import (
+    AreaType,
+    Offer,
+    PriceUnit,
+    Provider,
+    ProviderKind,
+    Taxonomy,
+    availability_bit,
+)
 
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)

@@ -13,7 +13,15 @@ from sqlalchemy.orm import Session
 from marketplace.errors import Conflict, RuleBroken
 from marketplace.geography import service as geography_service
 from providers import offers as offers_service
-from providers.models import AreaType, Offer, OfferPrice, OfferStatus, PriceUnit, ProviderKind, Taxonomy
+from providers.models import (
+    AreaType,
+    Offer,
+    OfferPrice,
+    OfferStatus,
+    PriceUnit,
+    ProviderKind,
+    Taxonomy,
+)
 from providers.offers import Centre, OfferDetails, PriceDetails
 from tests.factories import WEEKDAY_DAYTIMES, make_offer, make_provider, term_ids
 

@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.geography import build
 from marketplace.geography.classify import UrbanRural8
-from marketplace.geography.models import CouncilArea, LandCell, PostcodeDistrict, Settlement, SettlementKind
+from marketplace.geography.models import (
+    CouncilArea,
+    LandCell,
+    PostcodeDistrict,
+    Settlement,
+    SettlementKind,
+)
 from marketplace.geography.reference import load_reference_geography, search_key
 
 

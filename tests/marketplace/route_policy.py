@@ -1,0 +1,48 @@
+"""Who may use each of the shell's routes (see tests/marketplace/test_authorisation.py)."""
+
+from __future__ import annotations
+
+from tests.route_rules import ADMIN, PUBLIC, SIGNED_IN, SUPPORTED_PERSON
+
+POLICY: dict[tuple[str, str], str] = {
+    ("GET", "/"): PUBLIC,
+    ("GET", "/accessibility"): PUBLIC,
+    ("GET", "/privacy"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC,
+    ("GET", "/dev/outbox"): PUBLIC,
+    ("GET", "/dev/outbox/{name}"): PUBLIC,
+    ("GET", "/sign-in"): PUBLIC,
+    ("POST", "/sign-in"): PUBLIC,
+    ("POST", "/sign-out"): PUBLIC,
+    ("GET", "/signed-out"): PUBLIC,
+    ("GET", "/sign-up"): PUBLIC,
+    ("POST", "/sign-up"): PUBLIC,
+    ("GET", "/sign-up/check-email"): PUBLIC,
+    ("GET", "/sign-up/provider"): PUBLIC,
+    ("POST", "/sign-up/provider"): PUBLIC,
+    ("GET", "/sign-up/{kind}"): PUBLIC,
+    ("POST", "/sign-up/{kind}"): PUBLIC,
+    ("GET", "/confirm-email/{token}"): PUBLIC,
+    ("POST", "/confirm-email/{token}"): PUBLIC,
+    ("GET", "/password-reset"): PUBLIC,
+    ("POST", "/password-reset"): PUBLIC,
+    ("GET", "/password-reset/sent"): PUBLIC,
+    ("GET", "/password-reset/{token}"): PUBLIC,
+    ("POST", "/password-reset/{token}"): PUBLIC,
+    ("GET", "/account"): SIGNED_IN,
+    ("POST", "/account/representatives"): SUPPORTED_PERSON,
+    ("POST", "/account/representatives/{link_id}/remove"): SIGNED_IN,
+    ("GET", "/account/password"): SIGNED_IN,
+    ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/admin/users"): ADMIN,
+    ("GET", "/admin/users/{user_id}"): ADMIN,
+    ("POST", "/admin/users/{user_id}/role"): ADMIN,
+    ("POST", "/admin/users/{user_id}/disable"): ADMIN,
+    ("POST", "/admin/users/{user_id}/enable"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/places"): PUBLIC,
+    ("GET", "/places/suggest"): PUBLIC,
+    ("GET", "/about/places"): PUBLIC,
+    ("GET", "/api/v1/me"): SIGNED_IN,
+    ("GET", "/api/v1/council-areas"): PUBLIC,
+}

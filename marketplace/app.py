@@ -90,6 +90,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(geography_routes.router)
     app.include_router(admin.router)
     app.include_router(api.router)
+    from providers import openreferral
+    app.include_router(openreferral.router)
 
 
 class _CsrfMiddleware:

@@ -16,6 +16,7 @@ from marketplace.errors import DomainError
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
+from providers.cli import app as hsds_app
 
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
@@ -24,6 +25,7 @@ geography_app = typer.Typer(help="The shipped reference geography.", no_args_is_
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
+app.add_typer(hsds_app, name="hsds")
 console = Console()
 
 

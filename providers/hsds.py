@@ -48,7 +48,10 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import NotFound
+from marketplace.errors import NotFound, RuleBroken
+from marketplace.geography import service as geography_service
+from marketplace.geography.distance import haversine_km
+from marketplace.geography.service import Location
 from marketplace.money import format_pence
 from providers.models import (
     DAYS,
@@ -70,8 +73,11 @@ from providers.models import (
     TaxonomyTerm,
     TravelCharge,
     availability_bit,
+    offer_council,
+    offer_settlement,
     offer_term,
 )
+from providers.offers import MAX_RADIUS_KM
 from providers.pricing import divide_rounding, format_basis_points
 
 HSDS_VERSION = "3.0"
@@ -736,7 +742,7 @@ _UNIT_NAMES = {
 }
 _LENGTH = r"(?P<{name}>\d+(?:\.\d+)?)\s*-?\s*(?P<{name}_unit>hours?|hrs?|minutes?|mins?)"
 _UNIT_PATTERN = re.compile(
-    r"\b(?:per|an?|each|every|/)\s*(?:" + _LENGTH.format(name="before") + r"\s+)?"
+    r"(?:\b(?:per|an?|each|every)\s+|/\s*)(?:" + _LENGTH.format(name="before") + r"\s+)?"
     r"(?P<unit>hour|hr|session|visit|day|night|week)\b"
     r"(?:\s+(?:of|lasting)\s+(?:up\s+to\s+)?" + _LENGTH.format(name="after") + r")?",
     re.IGNORECASE,
@@ -1136,11 +1142,76 @@ def _with_location(query: Select[tuple[Offer]]) -> Select[tuple[Offer]]:
     )
 
 
+@dataclass(frozen=True)
+class Near:
+    """The /service_at_locations coverage check: a postcode's place, and optionally how
+    far (in metres) the service's location may be from it."""
+
+    place: Location
+    proximity_m: int | None = None
+
+
+def near(session: Session, *, postcode: str | None, proximity_m: int | None) -> Near | None:
+    """The place a postcode (or its district) stands for; refused when unknown."""
+    if postcode is None:
+        if proximity_m is not None:
+            raise RuleBroken("Give a postcode for proximity to be measured from", field="proximity")
+        return None
+    return Near(geography_service.resolve_location(session, text=postcode, field="postcode"), proximity_m)
+
+
+def _may_reach(query: Select[tuple[Offer]], place: Location) -> Select[tuple[Offer]]:
+    """Offers whose area could hold the place: its council, its nearest town, or a radius
+    centred within the longest radius allowed (checked exactly by _reaches)."""
+    lat_span = MAX_RADIUS_KM / 111.0
+    lon_span = lat_span / max(math.cos(math.radians(place.latitude)), 0.1)
+    return query.where(
+        or_(
+            and_(
+                Offer.area_type == AreaType.RADIUS,
+                Offer.centre_latitude.between(place.latitude - lat_span, place.latitude + lat_span),
+                Offer.centre_longitude.between(place.longitude - lon_span, place.longitude + lon_span),
+            ),
+            and_(
+                Offer.area_type == AreaType.COUNCILS,
+                Offer.id.in_(select(offer_council.c.offer_id).where(offer_council.c.council_id == place.council.id)),
+            ),
+            and_(
+                Offer.area_type == AreaType.SETTLEMENTS,
+                Offer.id.in_(
+                    select(offer_settlement.c.offer_id).where(offer_settlement.c.settlement_id == place.settlement.id)
+                ),
+            ),
+        )
+    )
+
+
+def _reaches(offer: Offer, where: Near) -> bool:
+    place = where.place
+    if offer.area_type == AreaType.RADIUS:
+        assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
+        if haversine_km(offer.centre_latitude, offer.centre_longitude, place.latitude, place.longitude) > offer.radius_km:
+            return False
+    if where.proximity_m is not None:
+        found = offer_location(offer)
+        if found is None:
+            return False
+        distance_km = haversine_km(found[1], found[2], place.latitude, place.longitude)
+        return distance_km * 1000 <= where.proximity_m
+    return True
+
+
 def service_at_locations_page(
-    session: Session, *, ids: HsdsIds, filters: ServiceFilters, paging: Paging, full: bool
+    session: Session, *, ids: HsdsIds, filters: ServiceFilters, paging: Paging, full: bool,
+    where: Near | None = None,
 ) -> Page:
     query = _with_location(published_offers(session, ids=ids, filters=filters))
-    offers, total = _page_of(session, query, paging)
+    if where is None:
+        offers, total = _page_of(session, query, paging)
+    else:
+        # The exact distance is worked out here, so the page is cut after it.
+        reaching = [o for o in session.scalars(_may_reach(query, where.place)).unique() if _reaches(o, where)]
+        offers, total = reaching[paging.offset : paging.offset + paging.per_page], len(reaching)
     contents = [
         service_at_location_record(o, ids=ids, service=service_record(o, ids=ids, full=full)) for o in offers
     ]

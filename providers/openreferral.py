@@ -187,13 +187,19 @@ def list_service_at_locations(
     db: DbSession, ids: Ids, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
     organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
     page: PageNumber = 1, per_page: PerPage = hsds.DEFAULT_PER_PAGE, format: Format = "json",
+    postcode: Annotated[
+        str | None, Query(max_length=60, description="Only services whose area covers this postcode (or district).")
+    ] = None,
+    proximity: Annotated[
+        int | None, Query(ge=1, le=1_000_000, description="And whose location is within this many metres of it.")
+    ] = None,
 ) -> HsdsResponse:
     """Each published offer at the place its support starts from (a radius's centre, or
     the provider's base)."""
     result = hsds.service_at_locations_page(
         db, ids=ids,
         filters=_filters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
-        paging=Paging(page, per_page), full=full,
+        paging=Paging(page, per_page), full=full, where=hsds.near(db, postcode=postcode, proximity_m=proximity),
     )
     return HsdsResponse(result.as_json())
 

@@ -301,3 +301,30 @@ class TestServiceAtLocations:
         full = get_json(client, f"/openreferral/service_at_locations/{record['id']}")
         assert_valid(compiled_schema("service_at_location.json"), full)
         assert full["service"]["cost_options"]
+
+    def test_a_postcode_finds_the_services_whose_area_covers_it(self, client: HtmlClient, db: Session) -> None:
+        skye = make_offer(db, provider=make_provider(db, base="Portree"), title="Skye outings", radius_km=20)
+        make_offer(db, provider=make_provider(db, base="Ullapool"), title="Ullapool outings", radius_km=20)
+        highland = make_offer(db, provider=make_provider(db, base="Inverness"), title="Highland-wide advice")
+        offers_service.update_offer(db, offer=highland, actor=highland.provider.members[0].user, details=OfferDetails(
+            title=highland.title, description="", availability=WEEKDAY_DAYTIMES, area_type=AreaType.COUNCILS,
+            council_ids=[geography_service.find_council_area(db, name_or_code="Highland").id],
+            term_ids=[t.id for t in highland.terms],
+        ))
+
+        covering = get_json(client, "/openreferral/service_at_locations?postcode=IV51 9EH&per_page=100")
+        nearby = get_json(client, "/openreferral/service_at_locations?postcode=IV51&proximity=50000&per_page=100")
+
+        names = {r["service"]["name"] for r in covering["contents"]}
+        assert {skye.title, highland.title} <= names
+        assert "Ullapool outings" not in names
+        assert covering["total_items"] == len(covering["contents"])
+        assert {r["service"]["name"] for r in nearby["contents"]} >= {skye.title}
+        assert highland.title not in {r["service"]["name"] for r in nearby["contents"]}, "based in Inverness"
+
+    def test_an_unknown_postcode_or_a_proximity_alone_is_a_clear_error(self, client: HtmlClient) -> None:
+        unknown = client.get("/openreferral/service_at_locations?postcode=ZZ99")
+        alone = client.get("/openreferral/service_at_locations?proximity=1000")
+        assert (unknown.status_code, alone.status_code) == (422, 422)
+        assert "ZZ99" in unknown.json()["detail"]
+        assert "postcode" in alone.json()["detail"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 from marketplace.accounts.models import Role, User
 from marketplace.cli import app as cli_app
 from marketplace.db import make_engine
+from marketplace.settings import get_settings
 from providers import hsds
 from providers.hsds_import import ImportReport, import_hsds, read_source
 from providers.models import (
@@ -33,9 +35,9 @@ from providers.models import (
     Taxonomy,
     availability_bit,
 )
+from tests.conftest import fresh_postgresql_database
 from tests.factories import make_offer, make_provider, make_user
 from tests.helpers import HtmlClient
-from tests.marketplace.test_cli import cli_database  # noqa: F401 (a fixture)
 
 EXAMPLES = Path(__file__).parents[3] / "shared" / "hsds" / "examples"
 KINGUSSIE = (Decimal("57.08"), Decimal("-4.05"))
@@ -344,7 +346,28 @@ class TestRoundTrip:
 runner = CliRunner()
 
 
-def test_the_command_imports_with_a_progress_bar_and_a_report(cli_database: str, tmp_path: Path) -> None:  # noqa: F811
+@pytest.fixture
+def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database of its own for the command, which commits for real."""
+
+    def point_at(url: str) -> str:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("SDS_VAR_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("SDS_SECURITY__PASSWORD_HASH_PROFILE", "cheapest")
+        get_settings.cache_clear()
+        return url
+
+    try:
+        if backend == "sqlite":
+            yield point_at(f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+        else:
+            with fresh_postgresql_database() as url:
+                yield point_at(url)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_command_imports_with_a_progress_bar_and_a_report(cli_database: str, tmp_path: Path) -> None:
     def run(*args: str) -> str:
         result = runner.invoke(cli_app, list(args))
         assert result.exit_code == 0, result.output

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from jsonschema import FormatChecker
@@ -185,6 +187,18 @@ class TestServices:
         assert [s["name"] for s in page["contents"]] == ["Morning care"]
         unknown = get_json(client, "/openreferral/services?taxonomy_term_id=not-one-of-ours")
         assert unknown["total_items"] == 0 and unknown["empty"] is True
+
+    def test_modified_after_keeps_what_changed_since(self, client: HtmlClient, db: Session) -> None:
+        offer = make_offer(db, title="Recently changed")
+        changed = offer.updated_at.replace(microsecond=0)
+        since = (changed - timedelta(minutes=1)).isoformat()
+        later = (changed + timedelta(days=1)).replace(tzinfo=None).isoformat()  # no offset: taken as UTC
+
+        recent = get_json(client, f"/openreferral/services?modified_after={quote(since)}&format=json&per_page=100")
+        none_yet = get_json(client, f"/openreferral/services?modified_after={quote(later)}")
+
+        assert offer.title in {s["name"] for s in recent["contents"]}
+        assert none_yet["contents"] == []
 
     def test_minimal_gives_ids_and_dates_only(self, client: HtmlClient, db: Session) -> None:
         make_offer(db)

@@ -89,6 +89,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(accounts_routes.router)
     app.include_router(geography_routes.router)
     app.include_router(admin.router)
+    from providers import enquiry_routes
+
+    app.include_router(enquiry_routes.router)
     app.include_router(api.router)
     from providers import openreferral
     app.include_router(openreferral.router)

@@ -1,0 +1,401 @@
+"""Pages for enquiries and verified reviews: a person (or their representative) enquires
+about a published offer and follows the thread; the provider answers from its inbox and
+marks the enquiry arranged or declined; the person reviews arranged support; the provider
+replies once; administrators hide or show reviews."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated, Any, ClassVar, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import BeforeValidator, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace import web
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import AdminUser, load_visible, roles
+from marketplace.deps import DbSession
+from marketplace.errors import NotFound, RuleBroken
+from marketplace.forms import Form, FormPage, Text, required
+from marketplace.web import redirect, render
+from providers import enquiries as enquiries_service
+from providers import reviews as reviews_service
+from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, OfferStatus, Review
+
+E = TypeVar("E", bound=enum.Enum)
+
+router = APIRouter(include_in_schema=False)
+web.add_navigation(
+    "Your enquiries", "/enquiries", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=40
+)
+web.add_navigation(
+    "Enquiries", "/provider/enquiries", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=40
+)
+
+PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
+"""Supported people and their representatives."""
+ProviderUser = Annotated[User, Depends(roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT))]
+"""Provider staff and personal assistants: the people who act for providers."""
+
+PAGE_SIZE = 50
+DONE_MESSAGES = {
+    "sent": "Your enquiry has been sent. The provider has been told by email.",
+    "message": "Your message has been sent.",
+    "replied": "Your reply has been sent.",
+    "arranged": "The enquiry is marked as arranged. The person has been told.",
+    "declined": "The enquiry is declined. The person has been told.",
+    "reviewed": "Thank you. Your review has been published.",
+    "review-replied": "Your reply has been published under the review.",
+    "hidden": "The review is hidden. Only administrators can see it now.",
+    "shown": "The review is published again.",
+}
+
+
+# Forms ----------------------------------------------------------------------------------
+
+
+def _minutes(value: Any) -> int:
+    return enquiries_service.hours_to_minutes(str(value or ""))
+
+
+def _availability(value: Any) -> int:
+    choices = [] if value in (None, "") else [value] if isinstance(value, str) else list(value)
+    return enquiries_service.availability_from(choices)
+
+
+class EnquiryForm(Form):
+    messages: ClassVar[dict[str, str]] = {
+        "hours": "Enter how many hours a week you need, for example 6 or 2.5",
+        "when": "Tick at least one day and time you need support",
+    }
+
+    person: str = ""
+    """For representatives: the id of the person the support is for."""
+    hours: Annotated[int, BeforeValidator(_minutes)]
+    """Hours a week as typed, read as minutes."""
+    when: Annotated[int, BeforeValidator(_availability), Field(gt=0)]
+    """The ticked days and times, as an availability mask."""
+    message: Annotated[Text, required("Enter a message for the provider")] = ""
+
+
+class MessageForm(Form):
+    body: Annotated[Text, required("Enter your message")] = ""
+
+
+class NoFields(Form):
+    """A button press: nothing to read but the CSRF token."""
+
+
+Rating = Annotated[int, Field(ge=1, le=5)]
+
+
+class ReviewForm(Form):
+    messages: ClassVar[dict[str, str]] = {
+        "outcomes": "Choose how well the support helped with what matters to you",
+        "reliability": "Choose how reliable the support was",
+        "respect": "Choose how respectfully you were treated",
+    }
+
+    outcomes: Rating
+    reliability: Rating
+    respect: Rating
+    comment: Annotated[Text, required("Write a few words about the support")] = ""
+
+
+class ReviewReplyForm(Form):
+    reply: Annotated[Text, required("Enter your reply")] = ""
+
+
+class ModerationForm(Form):
+    note: Annotated[Text, required("Enter a note saying why")] = ""
+
+
+RATING_OPTIONS = [
+    ("5", "5: very good"),
+    ("4", "4: good"),
+    ("3", "3: neither good nor poor"),
+    ("2", "2: poor"),
+    ("1", "1: very poor"),
+]
+
+enquire_page = FormPage(
+    "providers/enquiries/new.html", context={"days": DAYS, "periods": PERIODS}
+)
+person_enquiry_page = FormPage("providers/enquiries/enquiry.html", block="enquiry", context={"side": "person"})
+provider_enquiry_page = FormPage("providers/enquiries/enquiry.html", block="enquiry", context={"side": "provider"})
+review_page = FormPage("providers/reviews/new.html", context={"rating_options": RATING_OPTIONS})
+review_reply_page = FormPage("providers/reviews/reply.html")
+moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
+
+
+def _parse_enum(enum_class: type[E], value: str) -> E | None:
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        raise RuleBroken("Choose one of the options in the list") from None
+
+
+# Enquiring ------------------------------------------------------------------------------
+
+
+def _published_offer(db: Session, offer_id: int) -> Offer:
+    offer = db.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.PUBLISHED:
+        raise NotFound("Page not found")
+    return offer
+
+
+def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]:
+    price = offer.price
+    return {
+        "offer": offer,
+        "provider": offer.provider,
+        "quote": None if price is None else enquiries_service.quote(
+            price, minutes_per_week=60, typical_week_hours=offer.typical_week_hours
+        ),
+        "people": (
+            [(str(person.id), person.name) for person in enquiries_service.people_acted_for(db, representative=user)]
+            if user.role == Role.REPRESENTATIVE
+            else []
+        ),
+    }
+
+
+@router.get("/offers/{offer_id}/enquire")
+def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+    offer = _published_offer(db, offer_id)
+    return enquire_page.render(request, **_enquire_context(db, offer, user))
+
+
+@router.post("/offers/{offer_id}/enquire")
+async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+    offer = _published_offer(db, offer_id)
+    form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
+    person: User | None = user
+    if user.role == Role.REPRESENTATIVE:
+        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+    enquiry = enquiries_service.send_enquiry(
+        db,
+        offer=offer,
+        sender=user,
+        person=person,
+        minutes_per_week=form.hours,
+        availability=form.when,
+        message=form.message,
+    )
+    return redirect(request, f"/enquiries/{enquiry.id}?done=sent")
+
+
+# The person's side ----------------------------------------------------------------------
+
+
+@router.get("/enquiries")
+def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+    found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
+    for enquiry in found.enquiries:
+        enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+    return render(request, "providers/enquiries/person_list.html", {"result": found})
+
+
+def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, object]:
+    """Everything an enquiry page shows, read now, so an error page after a rollback can
+    show it again without touching the database."""
+    review = reviews_service.review_of(db, enquiry=enquiry)
+    return {
+        "enquiry": enquiry,
+        "offer": enquiry.offer,
+        "provider": enquiry.provider,
+        "quote": enquiries_service.quote_for(enquiry),
+        "hours": enquiries_service.describe_minutes(enquiry.minutes_per_week),
+        "when": enquiries_service.describe_availability(enquiry.availability),
+        "thread": enquiries_service.thread_of(db, enquiry=enquiry),
+        "review": review if review is None or review.hidden_at is None else None,
+        "may_review": enquiries_service.is_on_persons_side(db, user=viewer, enquiry=enquiry)
+        and reviews_service.why_not_review(db, enquiry=enquiry, author=viewer) is None,
+        "is_final": enquiry.status in enquiries_service.FINAL,
+    }
+
+
+def _person_enquiry(db: Session, enquiry_id: int, user: User) -> Enquiry:
+    return load_visible(db, Enquiry, enquiry_id, user)
+
+
+@router.get("/enquiries/{enquiry_id}")
+def person_enquiry(
+    request: Request, enquiry_id: int, db: DbSession, user: PersonUser, done: str = ""
+) -> Response:
+    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+    return person_enquiry_page.render(
+        request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
+    )
+
+
+@router.post("/enquiries/{enquiry_id}/messages")
+async def person_message(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+    enquiry = _person_enquiry(db, enquiry_id, user)
+    form = await person_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
+    enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
+    return redirect(request, f"/enquiries/{enquiry.id}?done=message")
+
+
+def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, object]:
+    return {
+        "enquiry": enquiry,
+        "offer": enquiry.offer,
+        "provider": enquiry.provider,
+        "refusal": reviews_service.why_not_review(db, enquiry=enquiry, author=user),
+    }
+
+
+@router.get("/enquiries/{enquiry_id}/review")
+def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+    return review_page.render(request, **_review_context(db, enquiry, user))
+
+
+@router.post("/enquiries/{enquiry_id}/review")
+async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+    enquiry = _person_enquiry(db, enquiry_id, user)
+    form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
+    reviews_service.leave_review(
+        db,
+        enquiry=enquiry,
+        author=user,
+        ratings=reviews_service.Ratings(outcomes=form.outcomes, reliability=form.reliability, respect=form.respect),
+        comment=form.comment,
+    )
+    return redirect(request, f"/enquiries/{enquiry.id}?done=reviewed")
+
+
+# The provider's side --------------------------------------------------------------------
+
+
+@router.get("/provider/enquiries")
+def provider_inbox(
+    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1
+) -> Response:
+    wanted = _parse_enum(EnquiryStatus, status)
+    found = enquiries_service.provider_inbox(
+        db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE
+    )
+    for enquiry in found.enquiries:
+        enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+    return render(
+        request,
+        "providers/enquiries/inbox.html",
+        {
+            "result": found,
+            "statuses": list(EnquiryStatus),
+            "filters": {"status": status},
+            "is_member": enquiries_service.acts_for_a_provider(db, user=user),
+        },
+        block="results",
+    )
+
+
+def _provider_enquiry(db: Session, enquiry_id: int, user: User) -> Enquiry:
+    """For provider roles the visibility rule is membership of the enquiry's provider."""
+    return load_visible(db, Enquiry, enquiry_id, user)
+
+
+@router.get("/provider/enquiries/{enquiry_id}")
+def provider_enquiry(
+    request: Request, enquiry_id: int, db: DbSession, user: ProviderUser, done: str = ""
+) -> Response:
+    enquiry = _provider_enquiry(db, enquiry_id, user)
+    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+    return provider_enquiry_page.render(
+        request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
+    )
+
+
+@router.post("/provider/enquiries/{enquiry_id}/messages")
+async def provider_message(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+    enquiry = _provider_enquiry(db, enquiry_id, user)
+    form = await provider_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
+    enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
+    return redirect(request, f"/provider/enquiries/{enquiry.id}?done=replied")
+
+
+@router.post("/provider/enquiries/{enquiry_id}/arrange")
+async def arrange(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+    enquiry = _provider_enquiry(db, enquiry_id, user)
+    await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
+    enquiries_service.mark_arranged(db, enquiry=enquiry, actor=user)
+    return redirect(request, f"/provider/enquiries/{enquiry.id}?done=arranged")
+
+
+@router.post("/provider/enquiries/{enquiry_id}/decline")
+async def decline(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+    enquiry = _provider_enquiry(db, enquiry_id, user)
+    await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
+    enquiries_service.decline(db, enquiry=enquiry, actor=user)
+    return redirect(request, f"/provider/enquiries/{enquiry.id}?done=declined")
+
+
+def _own_review(db: Session, review_id: int, user: User) -> Review:
+    """A published review of one of the member's providers, or the same 404 as none."""
+    review = load_visible(db, Review, review_id, user)
+    if not enquiries_service.is_provider_member(db, user=user, provider_id=review.provider_id):
+        raise NotFound("Page not found")
+    return review
+
+
+def _review_reply_context(db: Session, review: Review) -> dict[str, object]:
+    enquiry = db.get(Enquiry, review.enquiry_id)
+    assert enquiry is not None
+    return {"review": review, "offer": enquiry.offer, "provider": enquiry.provider, "enquiry": enquiry}
+
+
+@router.get("/provider/reviews/{review_id}/reply")
+def show_review_reply(
+    request: Request, review_id: int, db: DbSession, user: ProviderUser, done: str = ""
+) -> Response:
+    review = _own_review(db, review_id, user)
+    return review_reply_page.render(request, done=DONE_MESSAGES.get(done), **_review_reply_context(db, review))
+
+
+@router.post("/provider/reviews/{review_id}/reply")
+async def reply_to_review(request: Request, review_id: int, db: DbSession, user: ProviderUser) -> Response:
+    review = _own_review(db, review_id, user)
+    form = await review_reply_page.read(request, ReviewReplyForm, **_review_reply_context(db, review))
+    reviews_service.reply_to_review(db, review=review, member=user, text=form.reply)
+    return redirect(request, f"/provider/reviews/{review.id}/reply?done=review-replied")
+
+
+# Moderation -----------------------------------------------------------------------------
+
+
+def _moderation_context(db: Session, page: int, failed_id: int | None = None) -> dict[str, object]:
+    found = reviews_service.all_reviews(db, page=max(1, page), page_size=PAGE_SIZE)
+    enquiries = {
+        e.id: e
+        for e in db.scalars(select(Enquiry).where(Enquiry.id.in_([r.enquiry_id for r in found.reviews])))
+    }
+    return {"result": found, "enquiries": enquiries, "failed_id": failed_id}
+
+
+@router.get("/admin/reviews")
+def moderation(request: Request, db: DbSession, admin: AdminUser, page: int = 1, done: str = "") -> Response:
+    return moderation_page.render(request, done=DONE_MESSAGES.get(done), **_moderation_context(db, page))
+
+
+@router.post("/admin/reviews/{review_id}/hide")
+async def hide_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+    review = load_visible(db, Review, review_id, admin)
+    form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
+    reviews_service.hide_review(db, review=review, admin=admin, note=form.note)
+    return redirect(request, "/admin/reviews?done=hidden")
+
+
+@router.post("/admin/reviews/{review_id}/show")
+async def show_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+    review = load_visible(db, Review, review_id, admin)
+    form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
+    reviews_service.show_review(db, review=review, admin=admin, note=form.note)
+    return redirect(request, "/admin/reviews?done=shown")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from secure.middleware import SecureASGIMiddleware
@@ -20,7 +20,7 @@ from marketplace.errors import DomainError
 from marketplace.mail import Mailer
 from marketplace.models import import_all_models
 from marketplace.ratelimit import Throttle
-from marketplace.security import security_headers, with_csrf
+from marketplace.security import check_upload_csrf, security_headers, with_csrf
 from marketplace.settings import PROJECT_ROOT, Settings, get_settings
 
 STATIC_DIR = PROJECT_ROOT / "marketplace" / "static"
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     import_all_models()
 
     app = FastAPI(
+        dependencies=[Depends(check_upload_csrf)],
         title=f"{settings.service_name} API",
         version="1",
         openapi_url="/api/v1/openapi.json",
@@ -81,12 +82,16 @@ def _include_routers(app: FastAPI) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
+    from providers import check_routes, offer_routes, public_routes
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.
     app.include_router(providers_routes.router)
     app.include_router(accounts_routes.router)
+    app.include_router(offer_routes.router)
+    app.include_router(check_routes.router)
+    app.include_router(public_routes.router)
     app.include_router(geography_routes.router)
     app.include_router(admin.router)
     from providers import enquiry_routes

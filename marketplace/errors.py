@@ -52,3 +52,26 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+
+
+class SendElsewhere(DomainError):
+    """The page is not for this user yet; pages send the browser to `location` instead
+    (a personal assistant with no listing is sent to set one up)."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
+class CsrfRefused(DomainError):
+    """A state-changing request without the page's CSRF token: refused, nothing changed."""
+
+    status_code = 403
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This form could not be sent because it had expired or came from another site. "
+            "Go back, reload the page and try again."
+        )

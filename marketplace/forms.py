@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
@@ -72,6 +73,57 @@ def _optional_pounds(value: str) -> int | None:
     return None if not value else parse_pounds(value)
 
 
+def _as_list(value: Any) -> list[str]:
+    """Checkboxes: none ticked sends nothing, one sends a string, several a list."""
+    if value in (None, ""):
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _decimal(value: str, message: str) -> Decimal:
+    try:
+        number = Decimal(value.strip().removesuffix("%").strip())
+    except InvalidOperation:
+        raise ValueError(message) from None
+    if not number.is_finite():
+        raise ValueError(message)
+    return number
+
+
+def _optional_percent(value: Any) -> int | None:
+    """'12.5' or '12.5%' -> 1250 basis points; blank -> None."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    number = _decimal(text, "Enter a percentage, like 10 or 12.5")
+    if number < 0 or number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise ValueError("Enter a percentage of 0 or more, with at most 2 decimal places")
+    return int(number * 100)
+
+
+def _optional_hours(value: Any) -> int | None:
+    """'2.5' hours -> 150 minutes; blank -> None."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    number = _decimal(text, "Enter a number of hours, like 2 or 2.5")
+    if number <= 0:
+        raise ValueError("Enter a number of hours more than 0")
+    minutes = number * 60
+    if minutes != minutes.to_integral_value():
+        raise ValueError("Enter the hours to the nearest minute")
+    return int(minutes)
+
+
+def _optional_whole_number(value: Any) -> int | None:
+    text = str(value or "").strip().replace(",", "")
+    if not text:
+        return None
+    if not re.fullmatch(r"-?\d{1,7}", text):
+        raise ValueError("Enter a whole number, like 12")
+    return int(text)
+
+
 MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
 
 
@@ -84,7 +136,15 @@ def plain_text(value: str) -> str:
 
 Text = Annotated[str, BeforeValidator(_strip), AfterValidator(plain_text)]
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
+OptionalEmail = Annotated[str, BeforeValidator(_strip), AfterValidator(lambda v: _email(v) if v else "")]
 OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
+OptionalPercent = Annotated[int | None, BeforeValidator(_optional_percent)]
+"""A percentage as typed, in basis points (12.5% is 1250)."""
+OptionalHours = Annotated[int | None, BeforeValidator(_optional_hours)]
+"""Hours as typed, in minutes."""
+OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole_number)]
+Choices = Annotated[list[str], BeforeValidator(_as_list)]
+"""The values of a group of ticked checkboxes."""
 
 
 def _messages_from(error: ValidationError, model: type[BaseModel]) -> list[FieldError]:
@@ -146,6 +206,10 @@ class FormPage:
             status_code=status_code,
             block=self.block,
         )
+
+    def remember(self, request: Request, *, values: dict[str, Any], **context: Any) -> None:
+        """For a form read some other way (a file upload): errors show this page again."""
+        request.state.form = _PostedForm(self, values, context)
 
     async def read(self, request: Request, model: type[M], **context: Any) -> M:
         """Parse the posted form, remembering it so an error can show the form again."""

@@ -3,11 +3,15 @@ CSRF tokens (`asgi-csrf`, a signed double-submit cookie checked for every unsafe
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import secure
 from asgi_csrf import asgi_csrf_decorator
+from fastapi import Request
+from itsdangerous import BadSignature, URLSafeSerializer
 
+from marketplace.errors import CsrfRefused
 from marketplace.settings import Settings
 
 CSRF_FORM_FIELD = "csrftoken"
@@ -55,16 +59,49 @@ class _EveryPath:
         return True
 
 
+def csrf_cookie_name(settings: Settings) -> str:
+    return "__Host-csrftoken" if settings.secure_cookies else "csrftoken"
+
+
+def _is_multipart(scope: dict[str, Any]) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"
+    return False
+
+
 def with_csrf(app: Any, *, settings: Settings, on_failure: Any) -> Any:
+    """asgi-csrf for every unsafe request except file uploads: its multipart reader no longer
+    works with the current python-multipart, so uploads are checked by check_upload_csrf,
+    which every route runs, once the app has parsed the form."""
     assert settings.secret_key is not None
     protect = asgi_csrf_decorator(
         signing_secret=settings.secret_key.get_secret_value(),
-        cookie_name="__Host-csrftoken" if settings.secure_cookies else "csrftoken",
+        cookie_name=csrf_cookie_name(settings),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="Lax",
         form_input=CSRF_FORM_FIELD,
         http_header=CSRF_HEADER,
         always_protect=_EveryPath(),
         send_csrf_failed=on_failure,
+        skip_if_scope=_is_multipart,
     )
     return protect(app)
+
+
+async def check_upload_csrf(request: Request) -> None:
+    """The CSRF check for multipart (file upload) requests: the form's token must be the
+    value of the signed CSRF cookie, as asgi-csrf requires of every other request."""
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or not _is_multipart(request.scope):
+        return
+    settings: Settings = request.app.state.settings
+    assert settings.secret_key is not None
+    cookie = request.cookies.get(csrf_cookie_name(settings), "")
+    form = await request.form()
+    sent = form.get(CSRF_FORM_FIELD)
+    try:
+        URLSafeSerializer(settings.secret_key.get_secret_value()).loads(cookie, "csrftoken")
+    except BadSignature:
+        raise CsrfRefused() from None
+    if not isinstance(sent, str) or not secrets.compare_digest(sent, cookie):
+        raise CsrfRefused()

@@ -19,7 +19,14 @@ from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.models import Role, User
-from marketplace.errors import DomainError, NotFound, NotSignedIn, TooManyAttempts
+from marketplace.errors import (
+    CsrfRefused,
+    DomainError,
+    NotFound,
+    NotSignedIn,
+    SendElsewhere,
+    TooManyAttempts,
+)
 from marketplace.money import format_pence
 from marketplace.settings import PROJECT_ROOT
 
@@ -54,6 +61,8 @@ def _as_options(items: Any) -> list[tuple[str, str]]:
 templates.env.globals["ds"] = templates.env.get_template("macros/ds.html").module
 templates.env.globals["places"] = templates.env.get_template("macros/places.html").module
 templates.env.filters["pence"] = format_pence
+templates.env.filters["zip_self"] = lambda items: [(item, item) for item in items]
+templates.env.filters["zip_names"] = lambda values, records: [(v, r.name) for v, r in zip(values, records, strict=True)]
 templates.env.filters["as_options"] = _as_options
 templates.env.filters["datetime"] = _format_datetime
 templates.env.filters["date"] = _format_date
@@ -189,10 +198,7 @@ def error_page(
 
 def csrf_refusal(request: Request) -> Response:
     """A state-changing request without a valid CSRF token: refused, nothing changed."""
-    message = (
-        "This form could not be sent because it had expired or came from another site. "
-        "Go back, reload the page and try again."
-    )
+    message = CsrfRefused().message
     if wants_json(request):
         return JSONResponse({"error": "CsrfRefused", "detail": message}, status_code=403)
     return error_page(request, 403, message)
@@ -209,6 +215,10 @@ async def handle_domain_error(request: Request, error: Exception) -> Response:
             status_code=error.status_code,
             headers=headers,
         )
+    if isinstance(error, CsrfRefused):
+        return csrf_refusal(request)
+    if isinstance(error, SendElsewhere):
+        return redirect(request, error.location)
     if isinstance(error, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return redirect(request, f"/sign-in?next={target}")

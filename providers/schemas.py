@@ -1,11 +1,69 @@
-"""Forms for providers."""
+"""Forms for providers' pages, parsed into the shapes the services take."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from marketplace.forms import Email, Form, Text, required
-from providers.models import ProviderKind
+from pydantic import AfterValidator, BeforeValidator
+
+from marketplace.forms import (
+    Choices,
+    Email,
+    Form,
+    OptionalEmail,
+    OptionalHours,
+    OptionalPercent,
+    OptionalPounds,
+    OptionalWholeNumber,
+    Text,
+    required,
+)
+from providers.models import (
+    DAYS,
+    PERIODS,
+    AreaType,
+    CapacityUnit,
+    CheckKind,
+    Employment,
+    FeePeriod,
+    PriceUnit,
+    ProviderKind,
+    TravelCharge,
+    availability_bit,
+)
+
+
+def availability_mask(values: list[str]) -> int:
+    """Ticked boxes named 'day-period' (0-0 is Monday morning) -> the availability mask."""
+    mask = 0
+    for value in values:
+        day, _, period = value.partition("-")
+        if not (day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
+            raise ValueError("Choose from the days and times given")
+        mask |= availability_bit(int(day), int(period))
+    return mask
+
+
+def availability_values(mask: int) -> list[str]:
+    """The ticked boxes for a mask, to show a form again."""
+    return [f"{d}-{p}" for d in range(len(DAYS)) for p in range(len(PERIODS)) if mask & availability_bit(d, p)]
+
+
+def _yes_no(value: Any) -> bool | None:
+    return {"yes": True, "no": False}.get(str(value or ""), None)
+
+
+Availability = Annotated[int, BeforeValidator(lambda v: availability_mask(v if isinstance(v, list) else ([v] if v else [])))]
+YesNo = Annotated[bool | None, BeforeValidator(_yes_no)]
+
+
+def _positive(message: str) -> Any:
+    def check(value: int | None) -> int | None:
+        if value is None or value <= 0:
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
 
 
 class ProviderSignUpForm(Form):
@@ -16,3 +74,115 @@ class ProviderSignUpForm(Form):
     name: Annotated[Text, required("Enter your full name")] = ""
     email: Email = ""
     password: str = ""
+
+
+class ListingForm(Form):
+    """A personal assistant's first listing: their profile and one offer, in one page."""
+
+    messages = {"drives": "Say whether you drive"}
+
+    about: Annotated[Text, required("Tell people a little about yourself")] = ""
+    base: Annotated[Text, required("Enter where you are based")] = ""
+    radius_km: Annotated[OptionalWholeNumber, _positive("Enter how far you will travel, in km")] = None
+    drives: YesNo = None
+    languages: Choices = []
+    other_languages: Text = ""
+    kinds_of_support: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one kind of support"))] = []
+    outcomes: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one thing you help with"))] = []
+    rate: Annotated[OptionalPounds, _positive("Enter your hourly rate, like 18.50")] = None
+    availability: Annotated[Availability, AfterValidator(lambda v: v or _fail("Tick when you are available"))] = 0
+    capacity_hours: Annotated[OptionalWholeNumber, _positive("Enter how many hours a week you can take on")] = None
+
+
+def _fail(message: str) -> Any:
+    raise ValueError(message)
+
+
+class ProfileForm(Form):
+    name: Annotated[Text, required("Enter the name people will see")] = ""
+    about: Text = ""
+    base: Text = ""
+    holds_isf: YesNo = None
+    contact_email: OptionalEmail = ""
+    phone: Text = ""
+    website: Text = ""
+    drives: YesNo = None
+    employment: Annotated[Employment | None, BeforeValidator(lambda v: v or None)] = None
+    languages: Choices = []
+    other_languages: Text = ""
+
+
+class OfferForm(Form):
+    messages = {"area_type": "Choose how you describe the area you cover", "capacity_unit": "Choose hours or places"}
+
+    title: Annotated[Text, required("Enter a title for the offer")] = ""
+    description: Text = ""
+    kinds_of_support: Choices = []
+    outcomes: Choices = []
+    client_groups: Choices = []
+    area_type: AreaType = AreaType.RADIUS
+    centre: Text = ""
+    radius_km: OptionalWholeNumber = None
+    council_ids: Choices = []
+    settlements: Text = ""
+    availability: Availability = 0
+    capacity_unit: CapacityUnit = CapacityUnit.HOURS_PER_WEEK
+    capacity_amount: OptionalWholeNumber = None
+    """None on the manage page, where capacity has a form of its own."""
+    minimum_booking: OptionalHours = None
+    typical_week_hours: Annotated[OptionalWholeNumber, AfterValidator(lambda v: 10 if v is None else v)] = None
+
+
+class PriceForm(Form):
+    messages = {"unit": "Choose what the price is for"}
+
+    unit: PriceUnit = PriceUnit.HOUR
+    rate: Annotated[OptionalPounds, _positive("Enter the price, like 18.50")] = None
+    unit_hours: OptionalHours = None
+    evening_uplift: OptionalPercent = None
+    weekend_uplift: OptionalPercent = None
+    public_holiday_uplift: OptionalPercent = None
+    travel_charge: TravelCharge = TravelCharge.NONE
+    travel_charge_amount: OptionalPounds = None
+    included: Text = ""
+    management_fee_percent: OptionalPercent = None
+    management_fee_fixed: OptionalPounds = None
+    management_fee_period: Annotated[FeePeriod | None, BeforeValidator(lambda v: v or None)] = None
+
+
+class CheckForm(Form):
+    reference: Text = ""
+    issuer: Text = ""
+    cover: OptionalPounds = None
+    expires_on: Annotated[str, BeforeValidator(lambda v: (v or "").strip())] = ""
+
+
+class CapacityForm(Form):
+    capacity_amount: Annotated[OptionalWholeNumber, AfterValidator(lambda v: _fail("Enter a whole number, like 12") if v is None else v)] = None
+
+
+class InviteForm(Form):
+    email: Email = ""
+
+
+class JoinForm(Form):
+    name: Annotated[Text, required("Enter your full name")] = ""
+    password: str = ""
+
+
+class RejectCheckForm(Form):
+    note: Annotated[Text, required("Say why, so the provider can put it right")] = ""
+
+
+CHECK_KIND_SLUGS = {
+    "care-inspectorate": CheckKind.CARE_INSPECTORATE,
+    "pvg": CheckKind.PVG,
+    "insurance": CheckKind.INSURANCE,
+    "training": CheckKind.TRAINING,
+}
+
+
+class NewOfferForm(PriceForm, OfferForm):
+    """A new offer's details and its first price, on one page."""
+
+    messages = OfferForm.messages | PriceForm.messages

@@ -236,3 +236,19 @@ def accept_invitation(session: Session, *, token: str, user: User) -> Provider:
     )
     session.flush()
     return invitation.provider
+
+
+def join_with_new_account(
+    session: Session, *, hasher: PasswordHasher, token: str, name: str, password: str
+) -> User:
+    """Make a staff account for the invited address and join the provider. The invitation
+    was mailed to that address, so following it proves the address as confirming would."""
+    invitation = invitation_for(session, token=token)
+    if accounts_service.find_user_by_email(session, invitation.email) is not None:
+        raise Conflict("This address already has an account: sign in to accept the invitation")
+    user = accounts_service.create_user(
+        session, hasher=hasher, email=invitation.email, name=name, role=Role.PROVIDER_STAFF,
+        password=password, confirmed=True,
+    )
+    accept_invitation(session, token=token, user=user)
+    return user

@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session
 
 from marketplace.geography import build
 from marketplace.geography.classify import Place, classify
-from marketplace.geography.models import CouncilArea, LandCell, PostcodeDistrict, Settlement, SettlementKind
+from marketplace.geography.models import (
+    CouncilArea,
+    LandCell,
+    PostcodeDistrict,
+    Settlement,
+    SettlementKind,
+)
 
 
 def search_key(text: str) -> str:

@@ -229,3 +229,21 @@ class TestSessionCookie:
 def test_error_messages_helper_reads_the_summary(client: HtmlClient) -> None:
     response = client.submit("/sign-in", {"email": "", "password": ""})
     assert error_messages(response) == ["Enter your email address", "Enter your password"]
+
+
+class TestUploadCsrf:
+    """File uploads are multipart, which asgi-csrf cannot read any more; the app checks them."""
+
+    def test_an_upload_without_the_token_is_refused(self, client: HtmlClient, db: Session) -> None:
+        from tests.factories import make_provider
+
+        provider = make_provider(db)
+        client.sign_in(provider.members[0].user.email, PASSWORD)
+        client.csrf_token()
+        refused = client.post("/provider/photo", files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")})
+        stolen = client.post(
+            "/provider/photo", data={"csrftoken": "made-up"}, files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")}
+        )
+        assert refused.status_code == stolen.status_code == 403
+        db.refresh(provider)
+        assert provider.photo is None

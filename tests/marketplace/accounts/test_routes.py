@@ -150,7 +150,10 @@ class TestSignInAndOut:
         client.sign_in(user.email, PASSWORD)
         header = page(client.get("/")).select_one(".ds_site-header")
         assert "Signed in as Morag Lindsay" in header.get_text(" ", strip=True)
-        assert [a.get_text(strip=True) for a in header.select(".ds_site-navigation__link")] == ["Your account"]
+        assert [a.get_text(strip=True) for a in header.select(".ds_site-navigation__link")] == [
+            "Your enquiries",
+            "Your account",
+        ]
 
 
 class TestPasswords:

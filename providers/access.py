@@ -1,0 +1,71 @@
+"""Who may see and change providers' records, declared once for every providers page:
+the provider a signed-in member acts for, and the visibility of offers and checks."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import load_visible, roles, visibility_rule
+from marketplace.deps import DbSession
+from marketplace.errors import NotFound
+from providers import service as providers_service
+from providers.models import Check, Offer, OfferStatus, Provider
+
+ProviderUser = Annotated[User, Depends(roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT))]
+"""Provider staff and personal assistants: the people who act for providers."""
+
+
+class NoProviderYet(NotFound):
+    """A personal assistant who has not set up their listing; pages send them to do so."""
+
+
+def current_provider(db: DbSession, user: ProviderUser) -> Provider:
+    """The provider the signed-in member acts for (a member of several: the first by name)."""
+    providers = providers_service.providers_of(db, user=user)
+    if not providers:
+        raise NoProviderYet("You have not set up your listing yet")
+    return providers[0]
+
+
+CurrentProvider = Annotated[Provider, Depends(current_provider)]
+
+
+def is_member(session: Session, user: User, provider_id: int) -> bool:
+    return any(p.id == provider_id for p in providers_service.providers_of(session, user=user))
+
+
+def own_offer(session: Session, *, provider: Provider, offer_id: int) -> Offer:
+    """One of the provider's own offers, or the same 404 as for an offer that does not exist."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.provider_id != provider.id:
+        raise NotFound("Page not found")
+    return offer
+
+
+def own_check(session: Session, *, provider: Provider, check_id: int) -> Check:
+    check = session.get(Check, check_id)
+    if check is None or check.provider_id != provider.id:
+        raise NotFound("Page not found")
+    return check
+
+
+@visibility_rule(Offer)
+def _may_see_offer(session: Session, viewer: User | None, offer: Offer) -> bool:
+    if offer.status == OfferStatus.PUBLISHED:
+        return True
+    return viewer is not None and (viewer.role == Role.ADMIN or is_member(session, viewer, offer.provider_id))
+
+
+def public_offer(session: Session, *, offer_id: int, viewer: User | None) -> Offer:
+    """A published offer for anyone; a draft, paused or withdrawn one for its provider only."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or not _may_see_offer(session, viewer, offer):
+        raise NotFound("Page not found")
+    return offer
+
+
+__all__ = ["CurrentProvider", "ProviderUser", "load_visible", "public_offer", "own_offer", "own_check"]

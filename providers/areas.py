@@ -1,0 +1,94 @@
+"""An offer's service area as people see it: the towns and villages it covers, and a small
+map drawn on the server as SVG from the reference geography (no map tiles, no network)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.geography.build import CELL_DEGREES
+from marketplace.geography.distance import haversine_km
+from marketplace.geography.models import LandCell, Settlement, SettlementKind
+from providers.models import AreaType, Offer
+
+MAP_WIDTH = 300
+"""Scotland is drawn from 54.6N to 60.9N and 8.7W to 0.7W, longitude squeezed by cos(57.5)."""
+NORTH, SOUTH, WEST, EAST = 60.9, 54.6, -8.7, -0.7
+X_SCALE = math.cos(math.radians(57.5))
+MAP_HEIGHT = round(MAP_WIDTH * (NORTH - SOUTH) / ((EAST - WEST) * X_SCALE))
+
+
+def places_in_area(session: Session, offer: Offer) -> list[Settlement]:
+    """The towns and villages the offer covers, biggest first."""
+    counted = select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)
+    if offer.area_type == AreaType.SETTLEMENTS:
+        places = list(offer.area_settlements)
+    elif offer.area_type == AreaType.COUNCILS:
+        council_ids = [c.id for c in offer.area_councils]
+        places = list(session.scalars(counted.where(Settlement.council_id.in_(council_ids))))
+    else:
+        assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
+        places = [
+            s
+            for s in session.scalars(counted)
+            if haversine_km(offer.centre_latitude, offer.centre_longitude, s.latitude, s.longitude) <= offer.radius_km
+        ]
+    return sorted(places, key=lambda s: (-s.population, s.name))
+
+
+def _xy(latitude: float, longitude: float) -> tuple[float, float]:
+    x = (longitude - WEST) / ((EAST - WEST)) * MAP_WIDTH
+    y = (NORTH - latitude) / (NORTH - SOUTH) * MAP_HEIGHT
+    return round(x, 1), round(y, 1)
+
+
+@dataclass(frozen=True)
+class AreaMap:
+    svg: Markup
+    description: str
+
+
+def area_map(session: Session, offer: Offer, places: list[Settlement]) -> AreaMap:
+    """Land as grey squares, the covered places as dots, a radius as its circle."""
+    cell_w = CELL_DEGREES / (EAST - WEST) * MAP_WIDTH
+    cell_h = CELL_DEGREES / (NORTH - SOUTH) * MAP_HEIGHT
+    parts = []
+    for cell in session.scalars(select(LandCell).where(LandCell.scottish_postcodes > LandCell.other_postcodes)):
+        x, y = _xy((cell.row + 1) * CELL_DEGREES, cell.col * CELL_DEGREES)
+        parts.append(f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>')
+    if offer.area_type == AreaType.RADIUS and offer.centre_latitude is not None and offer.centre_longitude is not None:
+        cx, cy = _xy(offer.centre_latitude, offer.centre_longitude)
+        degrees_lat = (offer.radius_km or 0) / 111.2
+        ry = degrees_lat / (NORTH - SOUTH) * MAP_HEIGHT
+        rx = degrees_lat / math.cos(math.radians(offer.centre_latitude)) / (EAST - WEST) * MAP_WIDTH
+        parts.append(
+            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
+        )
+        parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="#002d54"/>')
+    for place in places[:400]:
+        x, y = _xy(place.latitude, place.longitude)
+        parts.append(f'<circle cx="{x}" cy="{y}" r="2" fill="#0065bd"><title>{escape(place.label)}</title></circle>')
+    description = _describe(offer, places)
+    svg = Markup(
+        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="area-map-title">Map of the area covered</title><desc id="area-map-desc">{escape(description)}</desc>'
+        + "".join(parts)
+        + "</svg>"
+    )
+    return AreaMap(svg=svg, description=description)
+
+
+def _describe(offer: Offer, places: list[Settlement]) -> str:
+    if offer.area_type == AreaType.RADIUS:
+        where = f"Up to {offer.radius_km:g} km from {offer.centre_label}"
+    elif offer.area_type == AreaType.COUNCILS:
+        where = "All of " + ", ".join(c.name for c in offer.area_councils)
+    else:
+        where = "The towns and villages listed"
+    count = len(places)
+    noun = "place" if count == 1 else "towns and villages"
+    return f"{where}: {count} {noun} of 500 people or more."

@@ -1,0 +1,124 @@
+"""Pages for the trust panel: a provider declares its checks; administrators verify or
+reject them from a queue."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from marketplace import web
+from marketplace.accounts.models import Role
+from marketplace.accounts.policy import AdminUser
+from marketplace.db import utcnow
+from marketplace.deps import DbSession
+from marketplace.errors import NotFound, RuleBroken
+from marketplace.forms import FormPage
+from marketplace.web import UK, redirect, render
+from providers import checks as checks_service
+from providers.access import CurrentProvider, ProviderUser
+from providers.checks import CheckDetails
+from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind
+from providers.schemas import CHECK_KIND_SLUGS, CheckForm, RejectCheckForm
+
+router = APIRouter(include_in_schema=False)
+web.add_navigation("Checks to verify", "/admin/checks", roles=(Role.ADMIN,), order=60)
+
+check_page = FormPage("providers/check_new.html")
+reject_page = FormPage("providers/admin_checks.html", block="queue")
+
+
+def today() -> date:
+    return utcnow().astimezone(UK).date()
+
+
+@router.get("/provider/checks")
+def checks(request: Request, provider: CurrentProvider) -> Response:
+    return render(
+        request,
+        "providers/checks.html",
+        {"provider": provider, "today": today(), "kinds": CHECK_KIND_SLUGS, "done": request.query_params.get("done", "")},
+    )
+
+
+def _kind(slug: str) -> CheckKind:
+    kind = CHECK_KIND_SLUGS.get(slug)
+    if kind is None:
+        raise NotFound("Page not found")
+    return kind
+
+
+def _check_context(slug: str) -> dict[str, object]:
+    return {"slug": slug, "kind": _kind(slug), "themes": CARE_INSPECTORATE_THEMES}
+
+
+@router.get("/provider/checks/new/{slug}")
+def show_new_check(request: Request, slug: str, provider: CurrentProvider) -> Response:
+    return check_page.render(request, **_check_context(slug))
+
+
+@router.post("/provider/checks/new/{slug}")
+async def new_check(
+    request: Request, slug: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
+) -> Response:
+    kind = _kind(slug)
+    form = await check_page.read(request, CheckForm, **_check_context(slug))
+    values = request.state.form.values
+    grades = {}
+    if kind == CheckKind.CARE_INSPECTORATE:
+        for number, theme in enumerate(CARE_INSPECTORATE_THEMES):
+            grade = str(values.get(f"grade_{number}", "")).strip()
+            if grade:
+                if not grade.isdigit():
+                    raise RuleBroken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field=f"grade_{number}")
+                grades[theme] = int(grade)
+    expires_on = None
+    if form.expires_on:
+        try:
+            expires_on = date.fromisoformat(form.expires_on)
+        except ValueError:
+            raise RuleBroken("Enter the date like 2027-03-31", field="expires_on") from None
+    checks_service.declare_check(
+        db,
+        provider=provider,
+        actor=user,
+        details=CheckDetails(
+            kind=kind, reference=form.reference, issuer=form.issuer or None, grades=grades or None,
+            cover_pence=form.cover, expires_on=expires_on,
+        ),
+        today=today(),
+    )
+    return redirect(request, "/provider/checks?done=declared")
+
+
+def _queue_context(db: DbSession) -> dict[str, object]:
+    return {"waiting": checks_service.checks_waiting(db), "today": today()}
+
+
+@router.get("/admin/checks")
+def queue(request: Request, db: DbSession, admin: AdminUser) -> Response:
+    return reject_page.render(request, done=request.query_params.get("done", ""), **_queue_context(db))
+
+
+def _waiting_check(db: DbSession, check_id: int) -> Check:
+    check = db.get(Check, check_id)
+    if check is None:
+        raise NotFound("Page not found")
+    return check
+
+
+@router.post("/admin/checks/{check_id}/verify")
+def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+    check = _waiting_check(db, check_id)
+    reject_page.remember(request, values={}, **_queue_context(db))
+    checks_service.verify_check(db, check=check, admin=admin)
+    return redirect(request, "/admin/checks?done=verified")
+
+
+@router.post("/admin/checks/{check_id}/reject")
+async def reject(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+    check = _waiting_check(db, check_id)
+    form = await reject_page.read(request, RejectCheckForm, **_queue_context(db))
+    checks_service.reject_check(db, check=check, admin=admin, note=form.note)
+    return redirect(request, "/admin/checks?done=rejected")

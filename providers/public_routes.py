@@ -1,0 +1,112 @@
+"""The public pages people choose from: an offer (plain description, prices per hour and for
+a typical week, fee, area map and places, availability, capacity, checks and reviews) and a
+provider's page with its offers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.policy import MaybeUser, Public
+from marketplace.deps import DbSession
+from marketplace.errors import NotFound
+from marketplace.web import render
+from providers import offers as offers_service
+from providers import reviews as reviews_service
+from providers.access import public_offer
+from providers.areas import area_map, places_in_area
+from providers.check_routes import today
+from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
+from providers.pricing import format_basis_points, hourly_equivalent_pence, week_cost
+
+router = APIRouter(include_in_schema=False)
+PLACES_LISTED = 30
+
+
+def price_summary(offer: Offer) -> dict[str, object] | None:
+    """The numbers people care about, for the offer page and for lists of offers."""
+    price = offer.price
+    if price is None:
+        return None
+    week = week_cost(price, hours=offer.typical_week_hours, typical_week_hours=offer.typical_week_hours)
+    return {
+        "price": price,
+        "hourly_pence": hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours),
+        "week": week,
+        "fee_percent": format_basis_points(week.fee_basis_points) if week and week.fee_pence else None,
+        "uplifts": [
+            (label, format_basis_points(bp))
+            for label, bp in (
+                ("evenings", price.evening_uplift_bp),
+                ("weekends", price.weekend_uplift_bp),
+                ("public holidays", price.public_holiday_uplift_bp),
+            )
+            if bp
+        ],
+    }
+
+
+def availability_rows(mask: int) -> list[tuple[str, list[bool]]]:
+    return [(day, [bool(mask & availability_bit(d, p)) for p in range(len(PERIODS))]) for d, day in enumerate(DAYS)]
+
+
+@router.get("/offers/{offer_id}", dependencies=[Public])
+def offer_page(request: Request, offer_id: int, db: DbSession, user: MaybeUser) -> Response:
+    offer = public_offer(db, offer_id=offer_id, viewer=user)
+    places = places_in_area(db, offer)
+    return render(
+        request,
+        "providers/offer.html",
+        {
+            "offer": offer,
+            "provider": offer.provider,
+            "summary": price_summary(offer),
+            "kinds": offer.terms_of(Taxonomy.KIND_OF_SUPPORT),
+            "outcomes": offer.terms_of(Taxonomy.PERSONAL_OUTCOME),
+            "client_groups": offer.terms_of(Taxonomy.CLIENT_GROUP),
+            "places": places[:PLACES_LISTED],
+            "more_places": max(0, len(places) - PLACES_LISTED),
+            "map": area_map(db, offer, places),
+            "availability": availability_rows(offer.availability),
+            "periods": PERIODS,
+            "stale": offers_service.capacity_is_stale(offer),
+            "today": today(),
+            "reviews": reviews_service.published_reviews(db, provider_id=offer.provider_id),
+            "review_summary": reviews_service.review_summary(db, provider_id=offer.provider_id),
+        },
+    )
+
+
+def _provider(db: Session, provider_id: int) -> Provider:
+    provider = db.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound("Page not found")
+    return provider
+
+
+@router.get("/providers/{provider_id}", dependencies=[Public])
+def provider_page(request: Request, provider_id: int, db: DbSession) -> Response:
+    provider = _provider(db, provider_id)
+    offers = [o for o in provider.offers if o.status == OfferStatus.PUBLISHED]
+    return render(
+        request,
+        "providers/provider.html",
+        {
+            "provider": provider,
+            "offers": offers,
+            "summaries": {o.id: price_summary(o) for o in offers},
+            "today": today(),
+            "reviews": reviews_service.published_reviews(db, provider_id=provider.id),
+            "review_summary": reviews_service.review_summary(db, provider_id=provider.id),
+        },
+    )
+
+
+@router.get("/providers/{provider_id}/photo", dependencies=[Public])
+def provider_photo(provider_id: int, db: DbSession) -> Response:
+    provider = _provider(db, provider_id)
+    if provider.photo is None or provider.photo_type is None:
+        raise NotFound("Page not found")
+    # The type was recognised from the content when it was uploaded; nosniff keeps it so.
+    return Response(provider.photo, media_type=provider.photo_type, headers={"Cache-Control": "public, max-age=3600"})

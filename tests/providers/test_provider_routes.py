@@ -1,0 +1,303 @@
+"""Providers' pages as people use them: a personal assistant from sign-up to a published
+listing; an organisation writing, pricing and publishing an offer; checks declared and
+verified; staff invited; and the public offer and provider pages."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.accounts.models import Role, User
+from marketplace.mail import read_outbox
+from marketplace.settings import Settings
+from providers.models import CheckStatus, Offer, OfferPrice, OfferStatus, Provider, ProviderKind, ProviderMember
+from tests.factories import PASSWORD, make_offer, make_provider, make_user
+from tests.helpers import HtmlClient, error_messages, page
+
+
+def listing_answers(**changes: object) -> dict[str, object]:
+    answers: dict[str, object] = {
+        "about": "I have cared for older people in Skye for ten years.",
+        "base": "Portree",
+        "radius_km": "25",
+        "drives": "yes",
+        "languages": ["English", "Gaelic"],
+        "other_languages": "",
+        "kinds_of_support": ["personal-care", "getting-out-and-about"],
+        "outcomes": ["feeling-safe", "seeing-people"],
+        "rate": "18.50",
+        "availability": ["0-0", "0-1", "2-0"],
+        "capacity_hours": "12",
+    }
+    answers.update(changes)
+    return answers
+
+
+def sign_in_as(client: HtmlClient, user: User) -> None:
+    client.sign_in(user.email, PASSWORD)
+
+
+def form_fields(response) -> set[str]:  # type: ignore[no-untyped-def]
+    """The names a person fills in on a page's main form (not the hidden ones)."""
+    soup = page(response)
+    form = soup.select("main form[method=post]")[-1]
+    names = {
+        field["name"]
+        for field in form.select("input[name], textarea[name], select[name]")
+        if field.get("type") != "hidden"
+    }
+    return names
+
+
+class TestPersonalAssistantJourney:
+    def test_from_sign_up_to_a_published_offer_in_at_most_15_fields(
+        self, client: HtmlClient, db: Session, settings: Settings
+    ) -> None:
+        sign_up_fields = form_fields(client.get("/sign-up/personal-assistant"))
+        client.submit("/sign-up/personal-assistant", {"name": "Ewan Mor", "email": "ewan@example.org", "password": PASSWORD})
+        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/confirm-email/" in line)
+        client.submit(link.removeprefix(settings.base_url))
+        client.sign_in("ewan@example.org", PASSWORD)
+
+        assert client.get("/provider").headers["location"] == "/provider/start"
+        listing_fields = form_fields(client.get("/provider/start"))
+        assert len(sign_up_fields) + len(listing_fields) <= 15, (sign_up_fields, listing_fields)
+
+        done = client.submit("/provider/start", listing_answers())
+        assert done.headers["location"] == "/provider?done=published"
+        provider = db.scalar(select(Provider).join(Provider.members).join(ProviderMember.user).where(User.email == "ewan@example.org"))
+        assert provider is not None and provider.kind == ProviderKind.PERSONAL_ASSISTANT
+        assert provider.language_names == ["English", "Gaelic"]
+        [offer] = provider.offers
+        assert offer.status == OfferStatus.PUBLISHED
+        assert offer.price is not None and offer.price.rate_pence == 1850
+        public = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
+        assert "£18.50 a hour" in public or "£18.50" in public
+        assert "£185.00" in public, "a typical week of 10 hours at £18.50"
+
+    def test_missing_answers_are_explained_and_nothing_is_written(self, client: HtmlClient, db: Session) -> None:
+        pa = make_user(db, role=Role.PERSONAL_ASSISTANT)
+        sign_in_as(client, pa)
+        response = client.submit("/provider/start", {"base": "Atlantis", "radius_km": "0"})
+        assert response.status_code == 422
+        messages = error_messages(response)
+        assert "Tell people a little about yourself" in messages
+        assert "Enter how far you will travel, in km" in messages
+        assert db.scalar(select(Provider).join(Provider.members).where(ProviderMember.user_id == pa.id)) is None
+
+    def test_an_unknown_base_is_refused_by_its_field(self, client: HtmlClient, db: Session) -> None:
+        sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
+        response = client.submit("/provider/start", listing_answers(base="Atlantis"))
+        assert response.status_code == 422
+        assert error_messages(response)[0].startswith("We cannot find a place called Atlantis")
+        assert page(response).select_one("#base")["aria-invalid"] == "true"
+
+    def test_markup_in_text_is_refused(self, client: HtmlClient, db: Session) -> None:
+        sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
+        response = client.submit("/provider/start", listing_answers(about="<script>alert(1)</script>"))
+        assert response.status_code == 422
+        assert error_messages(response) == ["Remove the < and > characters: write in plain words"]
+
+
+def offer_answers(**changes: object) -> dict[str, object]:
+    answers: dict[str, object] = {
+        "title": "Help at home in Inverness",
+        "description": "Cleaning, shopping and cooking, with a chat.",
+        "kinds_of_support": ["help-at-home"],
+        "outcomes": ["living-where-you-want"],
+        "client_groups": ["older-people"],
+        "area_type": "radius",
+        "centre": "Inverness",
+        "radius_km": "15",
+        "availability": ["0-0", "1-0", "2-0", "3-0", "4-0"],
+        "capacity_unit": "hours_per_week",
+        "capacity_amount": "40",
+        "typical_week_hours": "6",
+        "unit": "hour",
+        "rate": "24.00",
+        "weekend_uplift": "25",
+        "travel_charge": "per_mile",
+        "travel_charge_amount": "0.45",
+        "included": "Mileage within Inverness",
+        "management_fee_percent": "10",
+    }
+    answers.update(changes)
+    return answers
+
+
+class TestOrganisationOffers:
+    @pytest.fixture
+    def staff(self, client: HtmlClient, db: Session) -> Provider:
+        provider = make_provider(db, base="Inverness", holds_isf=True)
+        sign_in_as(client, provider.members[0].user)
+        return provider
+
+    def test_write_price_and_publish_an_offer(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+        created = client.submit("/provider/offers/new", offer_answers())
+        assert created.status_code == 303
+        offer = db.scalar(select(Offer).where(Offer.provider_id == staff.id))
+        assert offer is not None and offer.status == OfferStatus.DRAFT
+        assert offer.price is not None
+        assert (offer.price.rate_pence, offer.price.weekend_uplift_bp, offer.price.management_fee_bp) == (2400, 2500, 1000)
+        assert client.get(f"/offers/{offer.id}").status_code == 200, "its provider sees the draft"
+
+        assert client.submit(f"/provider/offers/{offer.id}/publish").status_code == 303
+        db.refresh(offer)
+        assert offer.status == OfferStatus.PUBLISHED
+        text = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
+        # 6 hours at £24.00 is £144.00; a 10% fee on it is £14.40; £158.40 in all.
+        assert "£158.40" in text and "£14.40 (10%)" in text
+        assert "25% more on weekends" in text
+
+    def test_a_new_price_is_a_new_version(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+        offer = make_offer(db, provider=staff, rate_pence=2000)
+        client.submit(f"/provider/offers/{offer.id}/price", {"unit": "hour", "rate": "21.00", "travel_charge": "none"})
+        prices = db.scalars(select(OfferPrice).where(OfferPrice.offer_id == offer.id).order_by(OfferPrice.version)).all()
+        assert [(p.version, p.rate_pence) for p in prices] == [(1, 2000), (2, 2100)]
+
+    @pytest.mark.parametrize(
+        ("changes", "message"),
+        [
+            ({"radius_km": "0"}, "Enter how far you will travel, from 1 to 200 km"),
+            ({"radius_km": "250"}, "Enter how far you will travel, from 1 to 200 km"),
+            ({"rate": "-5"}, "Enter an amount of £0 or more"),
+            ({"rate": "1850"}, "That is more than £250 an hour: check the price is in pounds"),
+            ({"centre": "EH999"}, "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"),
+            ({"title": "<b>Best</b> care"}, "Remove the < and > characters: write in plain words"),
+        ],
+    )
+    def test_bad_input_is_refused_by_its_field_and_nothing_is_written(
+        self, client: HtmlClient, db: Session, staff: Provider, changes: dict[str, str], message: str
+    ) -> None:
+        response = client.submit("/provider/offers/new", offer_answers(**changes))
+        assert response.status_code == 422
+        assert message in error_messages(response)
+        assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
+
+    def test_pause_withdraw_and_capacity(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+        offer = make_offer(db, provider=staff)
+        client.submit(f"/provider/offers/{offer.id}/capacity", {"capacity_amount": "3"})
+        client.submit(f"/provider/offers/{offer.id}/pause")
+        db.refresh(offer)
+        assert (offer.status, offer.capacity_amount) == (OfferStatus.PAUSED, 3)
+        assert HtmlClient(client.app).get(f"/offers/{offer.id}").status_code == 404, "the public cannot see it"
+        client.submit(f"/provider/offers/{offer.id}/withdraw")
+        refused = client.submit(f"/provider/offers/{offer.id}/publish")
+        assert refused.status_code == 409
+
+    def test_another_providers_offer_is_not_found(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+        theirs = make_offer(db)
+        assert client.get(f"/provider/offers/{theirs.id}").status_code == 404
+        assert client.submit(f"/provider/offers/{theirs.id}/withdraw").status_code == 404
+        db.refresh(theirs)
+        assert theirs.status == OfferStatus.PUBLISHED
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+
+
+class TestProfile:
+    def test_profile_and_photo(self, client: HtmlClient, db: Session) -> None:
+        provider = make_provider(db)
+        sign_in_as(client, provider.members[0].user)
+        saved = client.submit(
+            "/provider/profile",
+            {"name": "Glen Support", "about": "Local people.", "base": "IV2", "holds_isf": "yes",
+             "drives": "yes", "languages": ["English"], "other_languages": "Polish, Urdu",
+             "contact_email": "hello@example.org", "website": "https://glen.example.org"},
+        )
+        assert saved.status_code == 303
+        db.refresh(provider)
+        assert (provider.name, provider.base_label, provider.holds_isf) == ("Glen Support", "IV2", True)
+        assert provider.language_names == ["English", "Polish", "Urdu"]
+
+        token = client.csrf_token()
+        uploaded = client.post("/provider/photo", data={"csrftoken": token}, files={"photo": ("me.png", tiny_png(), "image/png")})
+        assert uploaded.status_code == 303
+        photo = client.get(f"/providers/{provider.id}/photo")
+        assert (photo.status_code, photo.headers["content-type"]) == (200, "image/png")
+
+        refused = client.post("/provider/photo", data={"csrftoken": token}, files={"photo": ("x.png", b"<svg onload=alert(1)>", "image/png")})
+        assert refused.status_code == 422
+        assert "The photo must be a PNG or JPG" in error_messages(refused)
+
+    def test_a_bad_website_is_refused(self, client: HtmlClient, db: Session) -> None:
+        provider = make_provider(db)
+        sign_in_as(client, provider.members[0].user)
+        response = client.submit("/provider/profile", {"name": "X", "website": "javascript:alert(1)"})
+        assert response.status_code == 422
+
+
+class TestStaff:
+    def test_invite_and_join_with_a_new_account(self, client: HtmlClient, db: Session, settings: Settings, app) -> None:  # type: ignore[no-untyped-def]
+        provider = make_provider(db)
+        sign_in_as(client, provider.members[0].user)
+        assert client.submit("/provider/staff", {"email": "new.staff@example.org"}).status_code == 303
+        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/provider/join/" in line)
+        path = link.removeprefix(settings.base_url)
+        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as newcomer:
+            assert "Or create your account" in newcomer.get(path).text
+            joined = newcomer.submit(path + "/account", {"name": "New Staff", "password": PASSWORD})
+            assert joined.headers["location"] == "/provider?done=joined"
+            assert provider.name in page(newcomer.get("/provider")).get_text()
+        assert {m.user.email for m in db.get(Provider, provider.id).members} >= {"new.staff@example.org"}  # type: ignore[union-attr]
+
+
+class TestChecks:
+    def test_declare_verify_and_show_with_the_date(self, client: HtmlClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+        provider = make_provider(db)
+        sign_in_as(client, provider.members[0].user)
+        bad = client.submit("/provider/checks/new/pvg", {"reference": "123"})
+        assert error_messages(bad) == ["Enter the PVG scheme membership number: 16 digits"]
+        assert client.submit("/provider/checks/new/pvg", {"reference": "1234 5678 9012 3456"}).status_code == 303
+        assert "Told to us, not yet checked" in client.get(f"/providers/{provider.id}").text
+
+        admin = make_user(db, role=Role.ADMIN)
+        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as admin_client:
+            admin_client.sign_in(admin.email, PASSWORD)
+            queue = page(admin_client.get("/admin/checks"))
+            verify = queue.select_one("form[action$='/verify']")["action"]
+            assert admin_client.submit(verify).status_code == 303
+        check = db.get(Provider, provider.id).checks[0]  # type: ignore[union-attr]
+        assert check.status == CheckStatus.VERIFIED
+        assert "Checked by us on" in client.get(f"/providers/{provider.id}").text
+
+    def test_expired_insurance_is_refused(self, client: HtmlClient, db: Session) -> None:
+        provider = make_provider(db)
+        sign_in_as(client, provider.members[0].user)
+        response = client.submit(
+            "/provider/checks/new/insurance",
+            {"issuer": "Insurer", "reference": "PL1", "cover": "5,000,000", "expires_on": "2020-01-01"},
+        )
+        assert error_messages(response) == ["This insurance has run out: enter a policy that is in force"]
+
+
+class TestPublicPages:
+    def test_the_offer_page_shows_area_availability_and_capacity(self, client: HtmlClient, db: Session) -> None:
+        offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
+        soup = page(client.get(f"/offers/{offer.id}"))
+        svg = soup.select_one("svg.app-map")
+        assert svg is not None and svg.select_one("desc").get_text().startswith("Up to 30 km from Portree")
+        assert "Portree" in soup.get_text()
+        assert soup.select_one("a[href$='/enquire']") is not None
+
+    def test_an_unknown_or_unpublished_offer_is_not_found(self, client: HtmlClient, db: Session) -> None:
+        draft = make_offer(db, publish=False)
+        assert client.get(f"/offers/{draft.id}").status_code == 404
+        assert client.get("/offers/999999").status_code == 404
+
+    def test_the_provider_page_lists_published_offers(self, client: HtmlClient, db: Session) -> None:
+        provider = make_provider(db)
+        make_offer(db, provider=provider, title="Shown")
+        make_offer(db, provider=provider, title="Hidden", publish=False)
+        text = page(client.get(f"/providers/{provider.id}")).get_text(" ", strip=True)
+        assert "Shown" in text and "Hidden" not in text

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,13 +14,10 @@ from marketplace.accounts.policy import AdminUser, load_visible
 from marketplace.accounts.schemas import ChangeRoleForm
 from marketplace.audit import AuditAction, AuditFilter
 from marketplace.deps import DbSession
-from marketplace.errors import RuleBroken
-from marketplace.forms import FormPage
+from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
 from marketplace.web import redirect, render
-
-E = TypeVar("E", bound=enum.Enum)
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 web.add_navigation("Accounts", "/admin/users", roles=(Role.ADMIN,))
@@ -32,18 +27,11 @@ user_page = FormPage("marketplace/admin/user.html", block="role_form")
 PAGE_SIZE = 50
 
 
-def _parse_enum(enum_class: type[E], value: str) -> E | None:
-    try:
-        return enum_class(value) if value else None
-    except ValueError:
-        raise RuleBroken("Choose one of the options in the list") from None
-
-
 @router.get("/users")
 def users(
     request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
 ) -> Response:
-    wanted_role = _parse_enum(Role, role)
+    wanted_role = parse_choice(Role, role)
     page = max(1, page)
     found, total = accounts_service.list_users(
         db, role=wanted_role, search=q or None, page=page, page_size=PAGE_SIZE
@@ -141,7 +129,7 @@ def audit_log(
     page: int = 1,
 ) -> Response:
     filters = AuditFilter(
-        action=_parse_enum(AuditAction, action),
+        action=parse_choice(AuditAction, action),
         actor_id=actor,
         subject_type=subject_type.strip() or None,
         subject_id=subject_id.strip() or None,

@@ -7,6 +7,7 @@ the page's form again, as a whole page or (for htmx) just its form block."""
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from marketplace.errors import DomainError
+from marketplace.errors import DomainError, RuleBroken
 from marketplace.money import parse_pounds
 
 M = TypeVar("M", bound=BaseModel)
@@ -101,18 +102,42 @@ def _optional_percent(value: Any) -> int | None:
     return int(number * 100)
 
 
+MAX_HOURS_A_WEEK = 168
+
+
+def parse_hours(text: str) -> int:
+    """'6' or '2.5' hours -> 360 or 150 minutes. Raises ValueError with a message for the
+    person: nothing, not a number, 0 or less, more than a week, or part minutes."""
+    cleaned = text.strip().lower().removesuffix("hours").removesuffix("hour").strip()
+    if not cleaned:
+        raise ValueError("Enter a number of hours, for example 6 or 2.5")
+    number = _decimal(cleaned, "Enter the hours as a number, for example 6 or 2.5")
+    if number <= 0:
+        raise ValueError("Enter more than 0 hours")
+    if number > MAX_HOURS_A_WEEK:
+        raise ValueError("A week has 168 hours: enter 168 or fewer")
+    minutes = number * 60
+    if minutes != minutes.to_integral_value():
+        raise ValueError("Enter the hours to the nearest minute, for example 2.5 or 2.25")
+    return int(minutes)
+
+
 def _optional_hours(value: Any) -> int | None:
     """'2.5' hours -> 150 minutes; blank -> None."""
     text = str(value or "").strip()
-    if not text:
-        return None
-    number = _decimal(text, "Enter a number of hours, like 2 or 2.5")
-    if number <= 0:
-        raise ValueError("Enter a number of hours more than 0")
-    minutes = number * 60
-    if minutes != minutes.to_integral_value():
-        raise ValueError("Enter the hours to the nearest minute")
-    return int(minutes)
+    return parse_hours(text) if text else None
+
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def parse_choice(enum_class: type[E], value: str) -> E | None:
+    """A filter's value from the address: blank is no filter; anything else must be one of
+    the options (a 422 saying so, not a server error)."""
+    try:
+        return enum_class(value) if value else None
+    except ValueError:
+        raise RuleBroken("Choose one of the options in the list") from None
 
 
 def _optional_whole_number(value: Any) -> int | None:
@@ -143,6 +168,8 @@ OptionalPercent = Annotated[int | None, BeforeValidator(_optional_percent)]
 OptionalHours = Annotated[int | None, BeforeValidator(_optional_hours)]
 """Hours as typed, in minutes."""
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole_number)]
+Hours = Annotated[int, BeforeValidator(lambda v: parse_hours(str(v or "")))]
+"""Hours as typed, in minutes; required."""
 Choices = Annotated[list[str], BeforeValidator(_as_list)]
 """The values of a group of ticked checkboxes."""
 

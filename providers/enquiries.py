@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
@@ -59,54 +58,6 @@ ALL_TIMES = (1 << (len(DAYS) * len(PERIODS))) - 1
 MAX_MESSAGE_LENGTH = 5000
 PEOPLE_ROLES = (Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
 FINAL = (EnquiryStatus.ARRANGED, EnquiryStatus.DECLINED)
-
-
-# Reading what people typed ---------------------------------------------------------------
-
-
-def hours_to_minutes(text: str) -> int:
-    """'6' or '2.5' hours a week -> 360 or 150 minutes. Raises ValueError with a message
-    for the person: nothing, not a number, 0 or less, more than a week, or part minutes."""
-    cleaned = text.strip().lower().removesuffix("hours").removesuffix("hour").strip()
-    if not cleaned:
-        raise ValueError("Enter how many hours a week you need, for example 6 or 2.5")
-    try:
-        hours = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("Enter the hours as a number, for example 6 or 2.5") from None
-    if not hours.is_finite():
-        raise ValueError("Enter the hours as a number, for example 6 or 2.5")
-    if hours <= 0:
-        raise ValueError("Enter more than 0 hours a week")
-    if hours * 60 > MAX_MINUTES_PER_WEEK:
-        raise ValueError("A week has 168 hours: enter 168 or fewer")
-    minutes = hours * 60
-    if minutes != minutes.to_integral_value():
-        raise ValueError("Enter the hours to the nearest minute, for example 2.5 or 2.25")
-    return int(minutes)
-
-
-def availability_from(choices: list[str]) -> int:
-    """Ticked boxes named 'day-period' ('0-0' is Monday morning) -> an availability mask."""
-    mask = 0
-    for choice in choices:
-        day, _, period = choice.partition("-")
-        if not (day.isdigit() and period.isdigit()):
-            raise ValueError("Choose days and times from the table")
-        if not (0 <= int(day) < len(DAYS) and 0 <= int(period) < len(PERIODS)):
-            raise ValueError("Choose days and times from the table")
-        mask |= availability_bit(int(day), int(period))
-    return mask
-
-
-def availability_choices(mask: int) -> list[str]:
-    """The boxes to tick for a mask: the reverse of availability_from()."""
-    return [
-        f"{day}-{period}"
-        for day in range(len(DAYS))
-        for period in range(len(PERIODS))
-        if mask & availability_bit(day, period)
-    ]
 
 
 def describe_availability(mask: int) -> list[tuple[str, list[str]]]:

@@ -5,12 +5,11 @@ replies once; administrators hide or show reviews."""
 
 from __future__ import annotations
 
-import enum
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,14 +17,14 @@ from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
-from marketplace.errors import NotFound, RuleBroken
-from marketplace.forms import Form, FormPage, Text, required
+from marketplace.errors import NotFound
+from marketplace.forms import Form, FormPage, Hours, Text, parse_choice, required
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
+from providers.access import ProviderUser
 from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, OfferStatus, Review
-
-E = TypeVar("E", bound=enum.Enum)
+from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation(
@@ -37,8 +36,6 @@ web.add_navigation(
 
 PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
 """Supported people and their representatives."""
-ProviderUser = Annotated[User, Depends(roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT))]
-"""Provider staff and personal assistants: the people who act for providers."""
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
@@ -57,15 +54,6 @@ DONE_MESSAGES = {
 # Forms ----------------------------------------------------------------------------------
 
 
-def _minutes(value: Any) -> int:
-    return enquiries_service.hours_to_minutes(str(value or ""))
-
-
-def _availability(value: Any) -> int:
-    choices = [] if value in (None, "") else [value] if isinstance(value, str) else list(value)
-    return enquiries_service.availability_from(choices)
-
-
 class EnquiryForm(Form):
     messages: ClassVar[dict[str, str]] = {
         "hours": "Enter how many hours a week you need, for example 6 or 2.5",
@@ -74,9 +62,9 @@ class EnquiryForm(Form):
 
     person: str = ""
     """For representatives: the id of the person the support is for."""
-    hours: Annotated[int, BeforeValidator(_minutes)]
+    hours: Hours
     """Hours a week as typed, read as minutes."""
-    when: Annotated[int, BeforeValidator(_availability), Field(gt=0)]
+    when: Annotated[Availability, Field(gt=0)]
     """The ticked days and times, as an availability mask."""
     message: Annotated[Text, required("Enter a message for the provider")] = ""
 
@@ -129,13 +117,6 @@ provider_enquiry_page = FormPage("providers/enquiries/enquiry.html", block="enqu
 review_page = FormPage("providers/reviews/new.html", context={"rating_options": RATING_OPTIONS})
 review_reply_page = FormPage("providers/reviews/reply.html")
 moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
-
-
-def _parse_enum(enum_class: type[E], value: str) -> E | None:
-    try:
-        return enum_class(value) if value else None
-    except ValueError:
-        raise RuleBroken("Choose one of the options in the list") from None
 
 
 # Enquiring ------------------------------------------------------------------------------
@@ -279,7 +260,7 @@ async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: P
 def provider_inbox(
     request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1
 ) -> Response:
-    wanted = _parse_enum(EnquiryStatus, status)
+    wanted = parse_choice(EnquiryStatus, status)
     found = enquiries_service.provider_inbox(
         db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE
     )

@@ -20,7 +20,16 @@ from providers import offers as offers_service
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
 from providers.access import CurrentProvider, ProviderUser
-from providers.models import DAYS, ORGANISATION_KINDS, PERIODS, AreaType, Employment, PriceUnit, Provider, Taxonomy
+from providers.models import (
+    DAYS,
+    ORGANISATION_KINDS,
+    PERIODS,
+    AreaType,
+    Employment,
+    PriceUnit,
+    Provider,
+    Taxonomy,
+)
 from providers.schemas import InviteForm, JoinForm, ListingForm, ProfileForm, ProviderSignUpForm
 from providers.service import STANDARD_LANGUAGES, ProfileDetails
 

@@ -16,6 +16,7 @@ from marketplace.accounts.models import Relationship, Role, User
 from marketplace.accounts.policy import may_see
 from marketplace.audit import AuditAction, AuditEvent
 from marketplace.errors import Conflict, NotFound, RuleBroken
+from marketplace.forms import parse_hours
 from marketplace.mail import read_outbox
 from marketplace.settings import Settings
 from providers import enquiries as enquiries_service
@@ -29,6 +30,7 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import PriceDetails
+from providers.schemas import availability_mask, availability_values
 from tests.factories import make_offer, make_provider, make_user
 
 MONDAY_MORNING = availability_bit(0, 0)
@@ -83,15 +85,15 @@ def sent_mail(db: Session, settings: Settings) -> list[tuple[str, str]]:
 class TestHoursAndTimes:
     @pytest.mark.parametrize(("typed", "minutes"), [("6", 360), ("2.5", 150), (" 1.25 ", 75), ("168", 10080), ("3 hours", 180)])
     def test_hours_are_read_as_minutes(self, typed: str, minutes: int) -> None:
-        assert enquiries_service.hours_to_minutes(typed) == minutes
+        assert parse_hours(typed) == minutes
 
     @pytest.mark.parametrize(
         ("typed", "message"),
         [
-            ("", "Enter how many hours a week you need, for example 6 or 2.5"),
+            ("", "Enter a number of hours, for example 6 or 2.5"),
             ("six", "Enter the hours as a number, for example 6 or 2.5"),
-            ("0", "Enter more than 0 hours a week"),
-            ("-2", "Enter more than 0 hours a week"),
+            ("0", "Enter more than 0 hours"),
+            ("-2", "Enter more than 0 hours"),
             ("200", "A week has 168 hours: enter 168 or fewer"),
             ("168.5", "A week has 168 hours: enter 168 or fewer"),
             ("1.001", "Enter the hours to the nearest minute, for example 2.5 or 2.25"),
@@ -100,20 +102,20 @@ class TestHoursAndTimes:
     )
     def test_nonsense_hours_are_explained(self, typed: str, message: str) -> None:
         with pytest.raises(ValueError, match=message):
-            enquiries_service.hours_to_minutes(typed)
+            parse_hours(typed)
 
     def test_ticked_boxes_make_an_availability_mask_and_back(self) -> None:
-        mask = enquiries_service.availability_from(["0-0", "2-1", "6-3"])
+        mask = availability_mask(["0-0", "2-1", "6-3"])
         assert mask == MONDAY_MORNING | WEDNESDAY_AFTERNOON | availability_bit(6, 3)
-        assert enquiries_service.availability_choices(mask) == ["0-0", "2-1", "6-3"]
+        assert availability_values(mask) == ["0-0", "2-1", "6-3"]
         assert enquiries_service.describe_availability(mask) == [
             ("Monday", ["morning"]), ("Wednesday", ["afternoon"]), ("Sunday", ["night"]),
         ]
 
     @pytest.mark.parametrize("choice", ["7-0", "0-4", "x-1", "01", "-1-0"])
     def test_boxes_outside_the_table_are_refused(self, choice: str) -> None:
-        with pytest.raises(ValueError, match="Choose days and times from the table"):
-            enquiries_service.availability_from([choice])
+        with pytest.raises(ValueError, match="Choose from the days and times given"):
+            availability_mask([choice])
 
     @pytest.mark.parametrize(("minutes", "text"), [(60, "1 hour"), (150, "2 hours 30 minutes"), (20, "20 minutes"), (61, "1 hour 1 minute")])
     def test_minutes_in_words(self, minutes: int, text: str) -> None:

@@ -23,6 +23,7 @@ from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.models import Enquiry, EnquiryStatus, PriceUnit, Review
 from providers.offers import PriceDetails
+from providers.schemas import availability_values
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
 from tests.providers.test_enquiries import arranged, enquire, member_of, represented
@@ -68,7 +69,7 @@ class TestTheWholeJourney:
         enquiry = db.scalars(select(Enquiry).where(Enquiry.offer_id == offer.id)).one()
         assert sent.headers["location"] == f"/enquiries/{enquiry.id}?done=sent"
         assert (enquiry.minutes_per_week, enquiry.status) == (150, EnquiryStatus.NEW)
-        assert enquiries_service.availability_choices(enquiry.availability) == ["0-0", "2-1"]
+        assert availability_values(enquiry.availability) == ["0-0", "2-1"]
         mine = page(client.get(sent.headers["location"]))
         assert "Your enquiry has been sent" in mine.get_text()
         assert summary(mine)["Hours a week"] == "2 hours 30 minutes"
@@ -158,14 +159,14 @@ class TestEnquiring:
     @pytest.mark.parametrize(
         ("fields", "messages", "field"),
         [
-            ({"hours": "0"}, ["Enter more than 0 hours a week"], "hours"),
+            ({"hours": "0"}, ["Enter more than 0 hours"], "hours"),
             ({"hours": "200"}, ["A week has 168 hours: enter 168 or fewer"], "hours"),
             ({"hours": "lots"}, ["Enter the hours as a number, for example 6 or 2.5"], "hours"),
             ({"when": []}, ["Tick at least one day and time you need support"], "when"),
-            ({"when": ["9-9"]}, ["Choose days and times from the table"], "when"),
+            ({"when": ["9-9"]}, ["Choose from the days and times given"], "when"),
             ({"message": "<script>alert(1)</script>"}, ["Remove the < and > characters: write in plain words"], "message"),
             ({"hours": "0", "when": [], "message": ""}, [
-                "Enter more than 0 hours a week",
+                "Enter more than 0 hours",
                 "Tick at least one day and time you need support",
                 "Enter a message for the provider",
             ], "hours"),

@@ -14,7 +14,15 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, User
 from marketplace.mail import read_outbox
 from marketplace.settings import Settings
-from providers.models import CheckStatus, Offer, OfferPrice, OfferStatus, Provider, ProviderKind, ProviderMember
+from providers.models import (
+    CheckStatus,
+    Offer,
+    OfferPrice,
+    OfferStatus,
+    Provider,
+    ProviderKind,
+    ProviderMember,
+)
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
 

@@ -9,11 +9,11 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import load_visible, roles, visibility_rule
+from marketplace.accounts.policy import roles, visibility_rule
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
 from providers import service as providers_service
-from providers.models import Check, Offer, OfferStatus, Provider
+from providers.models import Offer, OfferStatus, Provider
 
 ProviderUser = Annotated[User, Depends(roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT))]
 """Provider staff and personal assistants: the people who act for providers."""
@@ -46,13 +46,6 @@ def own_offer(session: Session, *, provider: Provider, offer_id: int) -> Offer:
     return offer
 
 
-def own_check(session: Session, *, provider: Provider, check_id: int) -> Check:
-    check = session.get(Check, check_id)
-    if check is None or check.provider_id != provider.id:
-        raise NotFound("Page not found")
-    return check
-
-
 @visibility_rule(Offer)
 def _may_see_offer(session: Session, viewer: User | None, offer: Offer) -> bool:
     if offer.status == OfferStatus.PUBLISHED:
@@ -67,5 +60,3 @@ def public_offer(session: Session, *, offer_id: int, viewer: User | None) -> Off
         raise NotFound("Page not found")
     return offer
 
-
-__all__ = ["CurrentProvider", "ProviderUser", "load_visible", "public_offer", "own_offer", "own_check"]

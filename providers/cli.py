@@ -17,8 +17,11 @@ from marketplace.accounts.models import Role, User
 from marketplace.db import make_engine, make_sessionmaker, session_scope
 from marketplace.models import import_all_models
 from marketplace.settings import get_settings
-from providers import hsds_import
-from providers.hsds_import import ImportReport, Rejection, SourceError
+from providers.hsds import importer as hsds_importer
+from providers.hsds import sources as hsds_sources
+from providers.hsds.fields import Rejection
+from providers.hsds.importer import ImportReport
+from providers.hsds.sources import SourceError
 
 app = typer.Typer(help="Open Referral (HSDS 3.0) data.", no_args_is_help=True)
 console = Console()
@@ -53,9 +56,9 @@ def import_file(
     ] = None,
 ) -> None:
     """Import organizations as unclaimed provider listings and their services as offers.
-    Importing the same file again changes nothing; see providers/hsds_import.py."""
+    Importing the same file again changes nothing; see providers/hsds/importer.py."""
     try:
-        bundles, unplaced = hsds_import.read_source(path)
+        bundles, unplaced = hsds_sources.read_source(path)
     except (SourceError, OSError) as error:
         console.print(f"[red]Cannot read {path}: {error}[/red]")
         raise typer.Exit(code=1) from None
@@ -68,8 +71,8 @@ def import_file(
                 TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=console,
             ) as progress:
-                task = progress.add_task("Importing", total=hsds_import.count_records(bundles))
-                report = hsds_import.import_hsds(
+                task = progress.add_task("Importing", total=hsds_importer.count_records(bundles))
+                report = hsds_importer.import_hsds(
                     session, bundles=bundles, actor=actor, on_record=lambda: progress.advance(task)
                 )
             report.rejected[:0] = unplaced

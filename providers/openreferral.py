@@ -3,7 +3,7 @@ their providers as organizations, our taxonomies and their terms, and where each
 starts from. Public, read-only JSON, as Open Referral UK asks: no keys, any origin.
 
 Every answer here is JSON, errors included: bad query input is a 400 naming the
-parameter, an unknown id a 404. The mapping itself is providers.hsds."""
+parameter, an unknown id a 404. The mapping itself is the providers.hsds package."""
 
 from __future__ import annotations
 
@@ -19,19 +19,22 @@ from fastapi.routing import APIRoute
 from marketplace.accounts.policy import Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import DomainError
-from providers import hsds
-from providers.hsds import HsdsIds, Paging, ServiceFilters
+from providers.hsds import feed as hsds_feed
+from providers.hsds.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, Paging, ServiceFilters
+from providers.hsds.ids import HsdsIds
+from providers.hsds.money import dumps
+from providers.hsds.records import service_record
 
 TAG = "Open Referral (HSDS 3.0)"
 
 
 class HsdsResponse(Response):
-    """JSON whose money amounts are written from Decimal, digit for digit (hsds.dumps)."""
+    """JSON whose money amounts are written from Decimal, digit for digit (providers.hsds.money.dumps)."""
 
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return hsds.dumps(content).encode("utf-8")
+        return dumps(content).encode("utf-8")
 
 
 def _error(status_code: int, error: str, detail: object) -> Response:
@@ -75,7 +78,7 @@ def feed_ids(settings: AppSettings) -> HsdsIds:
 Ids = Annotated[HsdsIds, Depends(feed_ids)]
 PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, from 1.")]
 PerPage = Annotated[
-    int, Query(ge=1, le=hsds.MAX_PER_PAGE, description=f"Results a page, from 1 to {hsds.MAX_PER_PAGE}.")
+    int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results a page, from 1 to {MAX_PER_PAGE}.")
 ]
 Search = Annotated[str | None, Query(max_length=200, description="Words to look for.")]
 Format = Annotated[Literal["json"], Query(description="Only json is offered.")]
@@ -98,8 +101,8 @@ def api_root(settings: AppSettings) -> HsdsResponse:
     """What this API is: the HSDS version it follows and where its OpenAPI document is."""
     return HsdsResponse(
         {
-            "version": hsds.HSDS_VERSION,
-            "profile": hsds.PROFILE_URL,
+            "version": hsds_feed.HSDS_VERSION,
+            "profile": hsds_feed.PROFILE_URL,
             "openapi_url": f"{settings.base_url}/api/v1/openapi.json",
         }
     )
@@ -108,12 +111,12 @@ def api_root(settings: AppSettings) -> HsdsResponse:
 @router.get("/services", dependencies=[Public], response_class=HsdsResponse)
 def list_services(
     db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
-    per_page: PerPage = hsds.DEFAULT_PER_PAGE, format: Format = "json",
+    per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
     taxonomy_term_id: Id = None, taxonomy_id: Id = None, organization_id: Id = None,
     modified_after: ModifiedAfter = None, minimal: Flag = False, full: Flag = False,
 ) -> HsdsResponse:
     """Published offers, a page at a time: their own fields, or fully nested with `full`."""
-    result = hsds.services_page(
+    result = hsds_feed.services_page(
         db, ids=ids,
         filters=_filters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
         paging=Paging(page, per_page), full=full, minimal=minimal,
@@ -124,17 +127,17 @@ def list_services(
 @router.get("/services/{id}", dependencies=[Public], response_class=HsdsResponse)
 def get_service(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     """One published offer, fully nested."""
-    offer = hsds.published_offer(db, ids=ids, service_id=id)
-    return HsdsResponse(hsds.service_record(offer, ids=ids, full=True))
+    offer = hsds_feed.published_offer(db, ids=ids, service_id=id)
+    return HsdsResponse(service_record(offer, ids=ids, full=True))
 
 
 @router.get("/organizations", dependencies=[Public], response_class=HsdsResponse)
 def list_organizations(
     db: DbSession, ids: Ids, search: Search = None, full_service: Flag = False, full: Flag = False,
-    page: PageNumber = 1, per_page: PerPage = hsds.DEFAULT_PER_PAGE, format: Format = "json",
+    page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
 ) -> HsdsResponse:
     """Providers (organisations and personal assistants) with at least one published offer."""
-    result = hsds.organizations_page(
+    result = hsds_feed.organizations_page(
         db, ids=ids, search=search, paging=Paging(page, per_page), full=full, full_service=full_service,
         today=date.today(),
     )
@@ -145,48 +148,47 @@ def list_organizations(
 def get_organization(db: DbSession, ids: Ids, id: str, full_service: Flag = False) -> HsdsResponse:
     """One provider, with its published services (their ids and names, or in full)."""
     return HsdsResponse(
-        hsds.organization(db, ids=ids, organization_id=id, full_service=full_service, today=date.today())
+        hsds_feed.organization(db, ids=ids, organization_id=id, full_service=full_service, today=date.today())
     )
 
 
 @router.get("/taxonomies", dependencies=[Public], response_class=HsdsResponse)
 def list_taxonomies(
-    ids: Ids, search: Search = None, page: PageNumber = 1, per_page: PerPage = hsds.DEFAULT_PER_PAGE,
+    ids: Ids, search: Search = None, page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE,
     format: Format = "json",
 ) -> HsdsResponse:
     """Personal outcomes, kinds of support and who support suits."""
-    return HsdsResponse(hsds.taxonomies_page(ids=ids, search=search, paging=Paging(page, per_page)).as_json())
+    return HsdsResponse(hsds_feed.taxonomies_page(ids=ids, search=search, paging=Paging(page, per_page)).as_json())
 
 
 @router.get("/taxonomies/{id}", dependencies=[Public], response_class=HsdsResponse)
 def get_taxonomy(ids: Ids, id: str) -> HsdsResponse:
-    return HsdsResponse(hsds.taxonomy(ids=ids, taxonomy_id=id))
+    return HsdsResponse(hsds_feed.taxonomy(ids=ids, taxonomy_id=id))
 
 
 @router.get("/taxonomy_terms", dependencies=[Public], response_class=HsdsResponse)
 def list_taxonomy_terms(
     db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
-    per_page: PerPage = hsds.DEFAULT_PER_PAGE, format: Format = "json", taxonomy_id: Id = None,
+    per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json", taxonomy_id: Id = None,
     top_only: Flag = False, parent_id: Id = None,
 ) -> HsdsResponse:
     """The terms of our taxonomies; they are flat, so every term is a top-level one."""
-    result = hsds.taxonomy_terms_page(
-        db, ids=ids, search=search, taxonomy_id=taxonomy_id, parent_id=parent_id, top_only=top_only,
-        paging=Paging(page, per_page),
+    result = hsds_feed.taxonomy_terms_page(
+        db, ids=ids, search=search, taxonomy_id=taxonomy_id, parent_id=parent_id, paging=Paging(page, per_page),
     )
     return HsdsResponse(result.as_json())
 
 
 @router.get("/taxonomy_terms/{id}", dependencies=[Public], response_class=HsdsResponse)
 def get_taxonomy_term(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
-    return HsdsResponse(hsds.taxonomy_term(db, ids=ids, term_id=id))
+    return HsdsResponse(hsds_feed.taxonomy_term(db, ids=ids, term_id=id))
 
 
 @router.get("/service_at_locations", dependencies=[Public], response_class=HsdsResponse)
 def list_service_at_locations(
     db: DbSession, ids: Ids, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
     organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
-    page: PageNumber = 1, per_page: PerPage = hsds.DEFAULT_PER_PAGE, format: Format = "json",
+    page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
     postcode: Annotated[
         str | None, Query(max_length=60, description="Only services whose area covers this postcode (or district).")
     ] = None,
@@ -196,14 +198,14 @@ def list_service_at_locations(
 ) -> HsdsResponse:
     """Each published offer at the place its support starts from (a radius's centre, or
     the provider's base)."""
-    result = hsds.service_at_locations_page(
+    result = hsds_feed.service_at_locations_page(
         db, ids=ids,
         filters=_filters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
-        paging=Paging(page, per_page), full=full, where=hsds.near(db, postcode=postcode, proximity_m=proximity),
+        paging=Paging(page, per_page), full=full, where=hsds_feed.near(db, postcode=postcode, proximity_m=proximity),
     )
     return HsdsResponse(result.as_json())
 
 
 @router.get("/service_at_locations/{id}", dependencies=[Public], response_class=HsdsResponse)
 def get_service_at_location(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
-    return HsdsResponse(hsds.service_at_location(db, ids=ids, service_at_location_id=id))
+    return HsdsResponse(hsds_feed.service_at_location(db, ids=ids, service_at_location_id=id))

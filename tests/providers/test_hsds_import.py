@@ -23,7 +23,8 @@ from marketplace.cli import app as cli_app
 from marketplace.db import make_engine
 from marketplace.settings import get_settings
 from providers import hsds
-from providers.hsds_import import ImportReport, import_hsds, read_source
+from providers.hsds.importer import ImportReport, import_hsds
+from providers.hsds.sources import read_source
 from providers.models import (
     AreaType,
     Offer,

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from providers import hsds
 from providers import taxonomy as taxonomy_service
-from providers.hsds import HsdsIds, Problem, RecordKind
+from providers.hsds.fields import Problem
+from providers.hsds.ids import HsdsIds, RecordKind
 from providers.models import PriceUnit, Taxonomy, availability_bit
 
 

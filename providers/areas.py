@@ -41,7 +41,7 @@ def places_in_area(session: Session, offer: Offer) -> list[Settlement]:
 
 
 def _xy(latitude: float, longitude: float) -> tuple[float, float]:
-    x = (longitude - WEST) / ((EAST - WEST)) * MAP_WIDTH
+    x = (longitude - WEST) / (EAST - WEST) * MAP_WIDTH
     y = (NORTH - latitude) / (NORTH - SOUTH) * MAP_HEIGHT
     return round(x, 1), round(y, 1)
 

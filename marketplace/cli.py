@@ -83,11 +83,32 @@ def demo() -> None:
     hasher = make_hasher(settings.security.password_hash_profile)
     with session_scope(_session_factory(settings)) as session:
         attach_mailer(session, Mailer(settings))
-        accounts = load_demo(session, hasher=hasher)
+        accounts, market = load_demo(session, hasher=hasher)
     console.print(f"Demo data loaded. Sign in at {settings.base_url}/sign-in as:")
     for account in accounts:
         console.print(f"  {account.role.label:<20} {account.email:<30} ({account.name})", soft_wrap=True)
     console.print(f"Every demo account's password is: {DEMO_PASSWORD}")
+    # Totals, not what this run added, so a rerun prints the same (it adds nothing).
+    kinds = ", ".join(
+        f"{n} {kind.label.lower()}{'' if n == 1 else 's'}" for kind, n in market.providers_by_kind.items()
+    )
+    statuses = ", ".join(f"{n} {status.value}" for status, n in market.offers_by_status.items() if n)
+    console.print(
+        f"The marketplace lists {sum(market.providers_by_kind.values())} providers ({kinds}; "
+        f"{market.isf_holders} hold individual service funds) and "
+        f"{sum(market.offers_by_status.values())} offers ({statuses}; "
+        f"{market.stale_published} published with capacity older than 30 days).",
+        soft_wrap=True,
+    )
+    checks = ", ".join(f"{n} {status.value}" for status, n in market.checks_by_status.items() if n)
+    console.print(f"Checks: {checks}. Generated providers have no sign-in.", soft_wrap=True)
+    console.print("Published offers by where they are based:")
+    for row in market.by_class:
+        console.print(
+            f"  {row.urban_rural.label:<24} {row.published_offers:>4} offers  "
+            f"{row.per_100k:>5.1f} per 100,000 people",
+            soft_wrap=True,
+        )
 
 
 def _pounds_to_pence(value: str) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.geography import service as geography_service
+from providers import demo as providers_demo
 from providers import service as providers_service
 from providers.models import ProviderKind
 
@@ -45,8 +46,11 @@ DEMO_ACCOUNTS = (
 DEMO_ORGANISATION = ("Glen Care Co-operative", ProviderKind.MICRO_PROVIDER)
 
 
-def load_demo(session: Session, *, hasher: PasswordHasher) -> list[DemoAccount]:
-    """Create whatever demo data is missing and return the demo accounts."""
+def load_demo(
+    session: Session, *, hasher: PasswordHasher
+) -> tuple[list[DemoAccount], providers_demo.DemoMarketplace]:
+    """Create whatever demo data is missing; return the demo accounts and what the
+    marketplace now holds (the same on every load; `providers_created` says what this one added)."""
     users: dict[Role, User] = {}
     for account in DEMO_ACCOUNTS:
         user = accounts_service.find_user_by_email(session, account.email)
@@ -88,4 +92,10 @@ def load_demo(session: Session, *, hasher: PasswordHasher) -> list[DemoAccount]:
     if not providers_service.providers_of(session, user=staff):
         name, kind = DEMO_ORGANISATION
         providers_service.create_provider(session, name=name, kind=kind, owner=staff)
-    return list(DEMO_ACCOUNTS)
+    marketplace = providers_demo.load_demo_marketplace(
+        session,
+        staff=staff,
+        personal_assistant=users[Role.PERSONAL_ASSISTANT],
+        admin=users[Role.ADMIN],
+    )
+    return list(DEMO_ACCOUNTS), marketplace

@@ -15,6 +15,7 @@ from marketplace.cli import app
 from marketplace.db import make_engine
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.settings import get_settings
+from providers.demo import GENERATED_PROVIDERS
 from providers.models import Provider
 from tests.conftest import fresh_postgresql_database
 
@@ -57,6 +58,8 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
     second = run("demo")
     assert first == second
     assert DEMO_PASSWORD in first
+    assert f"lists {2 + GENERATED_PROVIDERS} providers" in first
+    assert "Remote rural area" in first
     for account in DEMO_ACCOUNTS:
         assert account.email in first
 
@@ -79,7 +82,9 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
         assert budget_holder.email_confirmed_at is not None
         assert users["c@example.org"].council is None
         assert len(session.scalars(select(Representation)).all()) == 1
-        assert len(session.scalars(select(Provider)).all()) == 1
+        # The demo staff member's organisation, the demo personal assistant's own listing
+        # and the generated providers, each once however often the demo is loaded.
+        assert len(session.scalars(select(Provider)).all()) == 2 + GENERATED_PROVIDERS
     engine.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import math
 import re
 from dataclasses import dataclass
 
@@ -103,12 +104,21 @@ def similar_places(session: Session, *, text: str, limit: int = 3) -> list[Settl
     return [settlements[key] for key in close]
 
 
-def nearest_settlement(session: Session, *, latitude: float, longitude: float) -> Settlement:
-    """The nearest counted settlement (674 rows: scanning them is quicker than indexing)."""
-    settlements = session.scalars(
-        select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)
+TOWN_REACH_KM_PER_ROOT_PERSON = 0.01
+"""A town's built-up area reaches out roughly with the square root of its people: about
+8 km for Glasgow, 0.3 km for a village of 1,000."""
+
+
+def settlement_around(session: Session, *, latitude: float, longitude: float) -> Settlement:
+    """The settlement a point is in or nearest to, counting a town's size: a postcode
+    district on the edge of Glasgow belongs to Glasgow, not to the village nearest its
+    centre. (674 rows: scanning them is quicker than indexing.)"""
+    settlements = session.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE))
+    return min(
+        settlements,
+        key=lambda s: haversine_km(latitude, longitude, s.latitude, s.longitude)
+        - TOWN_REACH_KM_PER_ROOT_PERSON * math.sqrt(s.population),
     )
-    return min(settlements, key=lambda s: haversine_km(latitude, longitude, s.latitude, s.longitude))
 
 
 def resolve_location(session: Session, *, text: str, field: str = "location") -> Location:
@@ -191,7 +201,7 @@ def _from_district(session: Session, code: str, field: str) -> Location:
         latitude=district.latitude,
         longitude=district.longitude,
         council=district.council,
-        settlement=nearest_settlement(session, latitude=district.latitude, longitude=district.longitude),
+        settlement=settlement_around(session, latitude=district.latitude, longitude=district.longitude),
     )
 
 
@@ -204,7 +214,7 @@ def _from_coordinates(session: Session, latitude: float, longitude: float, field
             "Scotland: check the coordinates are latitude first, then longitude",
             field=field,
         )
-    settlement = nearest_settlement(session, latitude=latitude, longitude=longitude)
+    settlement = settlement_around(session, latitude=latitude, longitude=longitude)
     # Two decimal places (about 1 km) is all matching needs; keep no more than that.
     latitude, longitude = round(latitude, 2), round(longitude, 2)
     return Location(

@@ -99,3 +99,13 @@ class TestCoordinates:
 
 def test_nothing_typed(db: Session) -> None:
     assert refusal(db, "   ").startswith("Enter a town or village")
+
+
+@pytest.mark.parametrize(
+    ("district", "settlement"),
+    [("G45", "Glasgow"), ("G32", "Glasgow"), ("EH10", "Edinburgh"), ("AB15", "Aberdeen"), ("IV51", "Portree"), ("KW15", "Kirkwall")],
+)
+def test_a_district_belongs_to_the_town_it_is_part_of(db: Session, district: str, settlement: str) -> None:
+    """A city's edge districts are nearer some village's centre than the city's; the city
+    still wins, because a town reaches out with its size."""
+    assert resolve(db, district).settlement.name == settlement

@@ -820,11 +820,8 @@ def load_demo_marketplace(
     for plan in plans:
         if plan.name in existing:
             continue
-        provider = providers_service.create_provider(session, name=plan.name, kind=plan.kind, owner=admin)
-        # create_provider always makes its owner a member; a generated listing is nobody's,
-        # so nobody can sign in for it (and the administrator does not act for 300 providers).
-        provider.members.clear()
-        session.flush()
+        # A generated listing is nobody's, so nobody can sign in for it.
+        provider = providers_service.create_listing(session, name=plan.name, kind=plan.kind)
         _fill(session, provider=provider, plan=plan, actor=admin, context=context)
         created += 1
     session.flush()

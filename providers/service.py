@@ -30,9 +30,17 @@ from providers.models import (
 
 def create_provider(session: Session, *, name: str, kind: ProviderKind, owner: User) -> Provider:
     """A new provider with `owner` as its first member, able to manage it."""
+    provider = create_listing(session, name=name, kind=kind)
+    session.add(ProviderMember(provider=provider, user=owner, is_owner=True))
+    session.flush()
+    return provider
+
+
+def create_listing(session: Session, *, name: str, kind: ProviderKind) -> Provider:
+    """A provider listed by the service itself (imported from another directory, or demo
+    data) that nobody signs in for yet: an unclaimed listing, until an owner joins it."""
     provider = Provider(name=name.strip(), kind=kind)
     session.add(provider)
-    session.add(ProviderMember(provider=provider, user=owner, is_owner=True))
     session.flush()
     return provider
 

@@ -135,8 +135,9 @@ def _import_organization(context: _Context, bundle: Bundle) -> Provider | None:
         return None
     try:
         with session.begin_nested():
-            provider = unclaimed[0] if unclaimed else Provider(kind=IMPORTED_KIND, name=name)
-            session.add(provider)
+            provider = unclaimed[0] if unclaimed else providers_service.create_listing(
+                session, name=name, kind=IMPORTED_KIND
+            )
             _apply_organization(context, provider, organization, bundle.services, label)
             session.flush()
             audit.record(session, actor=context.actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",

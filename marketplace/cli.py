@@ -26,6 +26,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
 app.add_typer(hsds_app, name="hsds")
+checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
 console = Console()
 
 
@@ -176,3 +178,17 @@ def geography_build() -> None:
     for path, content in files.items():
         console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")
     console.print("Run `sds-market db upgrade` to load them.")
+
+
+@checks_app.command("remind")
+def checks_remind() -> None:
+    """Mail providers whose checks run out within 30 days or have run out (each reminder
+    once). Run it daily, from cron or the job queue."""
+    from providers import checks as checks_service
+    from providers.check_routes import today
+
+    settings = get_settings()
+    with session_scope(_session_factory(settings)) as session:
+        attach_mailer(session, Mailer(settings))
+        sent = checks_service.send_expiry_reminders(session, today=today())
+    console.print(f"Sent {sent} reminder{'' if sent == 1 else 's'}.")

@@ -106,3 +106,31 @@ def test_users_create_explains_what_is_wrong(cli_database: str) -> None:
     )
     assert unknown_council.exit_code == 1
     assert "Atlantis" in unknown_council.output
+
+
+def test_check_reminders_are_sent_once(cli_database: str, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from marketplace.db import make_sessionmaker, session_scope, utcnow
+    from marketplace.mail import Mailer, attach_mailer, read_outbox
+    from providers import checks as checks_service
+    from providers.checks import CheckDetails
+    from providers.models import CheckKind
+    from tests.factories import make_provider
+
+    run("db", "upgrade")
+    engine = make_engine(cli_database)
+    settings = get_settings()
+    with session_scope(make_sessionmaker(engine)) as session:
+        attach_mailer(session, Mailer(settings))
+        provider = make_provider(session)
+        checks_service.declare_check(
+            session, provider=provider, actor=provider.members[0].user,
+            details=CheckDetails(kind=CheckKind.INSURANCE, reference="PL-1", issuer="Insurer",
+                                 expires_on=(utcnow() + timedelta(days=10)).date()),
+            today=utcnow().date(),
+        )
+    engine.dispose()
+    assert "Sent 1 reminder." in run("checks", "remind")
+    assert "Sent 0 reminders." in run("checks", "remind")
+    assert [m.subject for m in read_outbox(settings.outbox_dir) if "insurance" in m.subject]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, TypeVar
@@ -238,14 +239,34 @@ class FormPage:
         """For a form read some other way (a file upload): errors show this page again."""
         request.state.form = _PostedForm(self, values, context)
 
-    async def read(self, request: Request, model: type[M], **context: Any) -> M:
-        """Parse the posted form, remembering it so an error can show the form again."""
+    async def read(
+        self,
+        request: Request,
+        model: type[M],
+        *,
+        also: Callable[[dict[str, Any]], list[FieldError]] | None = None,
+        **context: Any,
+    ) -> M:
+        """Parse the posted form, remembering it so an error can show the form again.
+        `also` checks what needs the database (a place that must exist), so every error
+        shows at once rather than one round after another."""
         values = await form_values(request)
         request.state.form = _PostedForm(self, values, context)
+        errors: list[FieldError] = []
+        parsed = None
         try:
-            return model.model_validate(values)
+            parsed = model.model_validate(values)
         except ValidationError as error:
-            raise FormInvalid(_messages_from(error, model)) from None
+            errors = _messages_from(error, model)
+        if also is not None:
+            failed = {e.field for e in errors}
+            errors += [e for e in also(values) if e.field not in failed]
+        if errors:
+            order = list(model.model_fields)
+            errors.sort(key=lambda e: order.index(e.field) if e.field in order else len(order))
+            raise FormInvalid(errors)
+        assert parsed is not None
+        return parsed
 
 
 @dataclass

@@ -119,6 +119,6 @@ def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> 
 @router.post("/admin/checks/{check_id}/reject")
 async def reject(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
-    form = await reject_page.read(request, RejectCheckForm, **_queue_context(db))
+    form = await reject_page.read(request, RejectCheckForm, failed_id=check.id, **_queue_context(db))
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)
     return redirect(request, "/admin/checks?done=rejected")

@@ -221,7 +221,7 @@ class Check(TimestampMixin, Base):
     reminded_expiring_at: Mapped[datetime | None]
     reminded_expired_at: Mapped[datetime | None]
 
-    provider: Mapped[Provider] = relationship(back_populates="checks")
+    provider: Mapped[Provider] = relationship(back_populates="checks", lazy="joined")
 
     def status_on(self, today: date) -> CheckStatus:
         if self.expires_on is not None and self.expires_on < today:

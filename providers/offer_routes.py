@@ -173,7 +173,9 @@ def show_new_offer(request: Request, db: DbSession, provider: CurrentProvider) -
 @router.post("/new")
 async def new_offer(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
     """A new offer with its first price, saved as a draft to check before publishing."""
-    form = await new_offer_page.read(request, NewOfferForm, **_offer_context(db, provider))
+    form = await new_offer_page.read(
+        request, NewOfferForm, also=geography_service.check_places(db, "centre"), **_offer_context(db, provider)
+    )
     offer = offers_service.create_offer(db, provider=provider, actor=user, details=_details(db, form))
     offers_service.set_price(db, offer=offer, actor=user, details=_price_details(form))
     return redirect(request, f"/provider/offers/{offer.id}?done=created")
@@ -196,7 +198,9 @@ async def update_offer(
     request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
-    form = await offer_page.read(request, OfferForm, **_offer_context(db, provider, offer))
+    form = await offer_page.read(
+        request, OfferForm, also=geography_service.check_places(db, "centre"), **_offer_context(db, provider, offer)
+    )
     offers_service.update_offer(db, offer=offer, actor=user, details=_details(db, form, offer))
     return redirect(request, f"/provider/offers/{offer.id}?done=saved")
 

@@ -129,7 +129,9 @@ def show_listing_start(request: Request, db: DbSession, user: ProviderUser) -> R
 @router.post("/provider/start")
 async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> Response:
     """A personal assistant's profile and first offer from one form, published at once."""
-    form = await listing_page.read(request, ListingForm, **_listing_context(db))
+    form = await listing_page.read(
+        request, ListingForm, also=geography_service.check_places(db, "base"), **_listing_context(db)
+    )
     if user.role != Role.PERSONAL_ASSISTANT or providers_service.providers_of(db, user=user):
         return redirect(request, "/provider")
     base = geography_service.resolve_location(db, text=form.base, field="base")
@@ -196,7 +198,9 @@ def show_profile(request: Request, provider: CurrentProvider) -> Response:
 
 @router.post("/provider/profile")
 async def update_profile(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
-    form = await profile_page.read(request, ProfileForm, **_profile_context(provider))
+    form = await profile_page.read(
+        request, ProfileForm, also=geography_service.check_places(db, "base"), **_profile_context(provider)
+    )
     base = geography_service.resolve_location(db, text=form.base, field="base") if form.base else None
     providers_service.update_profile(
         db,

@@ -60,11 +60,15 @@ account_page = FormPage(
 )
 
 
-def safe_next(target: str | None) -> str:
+HOME_BY_ROLE = {Role.PROVIDER_STAFF: "/provider", Role.PERSONAL_ASSISTANT: "/provider"}
+"""Where signing in leads when no page was asked for; everyone else goes to /account."""
+
+
+def safe_next(target: str | None, *, role: Role | None = None) -> str:
     """Only paths on this site, so a sign-in link cannot send people elsewhere."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return "/account"
+    return HOME_BY_ROLE.get(role, "/account") if role is not None else "/account"
 
 
 @router.get("/sign-in", dependencies=[Public])
@@ -97,7 +101,7 @@ async def sign_in(
     request.state.new_session_token = accounts_service.start_session(
         db, user=user, replacing=getattr(request.state, "session_token", None)
     )
-    return redirect(request, safe_next(form.next))
+    return redirect(request, safe_next(form.next, role=user.role))
 
 
 @router.post("/sign-out", dependencies=[Public])

@@ -7,12 +7,14 @@ import difflib
 import enum
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import NotFound, RuleBroken
+from marketplace.forms import FieldError
 from marketplace.geography.build import cell_of
 from marketplace.geography.distance import haversine_km
 from marketplace.geography.models import (
@@ -242,3 +244,20 @@ def in_scotland(session: Session, *, latitude: float, longitude: float) -> bool:
     nearest_ring = min(max(abs(c.row - row), abs(c.col - col)) for c in cells)
     ring = [c for c in cells if max(abs(c.row - row), abs(c.col - col)) == nearest_ring]
     return sum(c.scottish_postcodes for c in ring) > sum(c.other_postcodes for c in ring)
+
+
+def check_places(session: Session, *fields: str) -> Callable[[dict[str, object]], list[FieldError]]:
+    """For FormPage.read(also=...): each named field, if filled in, must be a place we know."""
+
+    def check(values: dict[str, object]) -> list[FieldError]:
+        errors = []
+        for field in fields:
+            text = str(values.get(field) or "").strip()
+            if text:
+                try:
+                    resolve_location(session, text=text, field=field)
+                except RuleBroken as error:
+                    errors.append(FieldError(field, error.message))
+        return errors
+
+    return check

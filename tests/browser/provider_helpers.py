@@ -5,6 +5,7 @@ an administrator) for the pages that need something to show."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,12 +71,14 @@ def heading(page: Page) -> Locator:
 
 
 def sign_in(page: Page, server: LiveServer, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the form and land on the account page."""
+    """Sign in through the form and land where the account's role starts: providers on
+    their listing, everyone else on their account page."""
     page.goto(server.url("/sign-in"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(server.url("/account"))
+    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
 def sign_in_as(page: Page, server: LiveServer, account: DemoAccount) -> None:

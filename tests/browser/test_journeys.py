@@ -18,6 +18,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
+from tests.browser.provider_helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,15 +44,6 @@ def unique_email(label: str) -> str:
 
 
 # --- steps shared by the journeys --------------------------------------------------------
-
-
-def sign_in(page: Page, server: LiveServer, email: str, password: str) -> None:
-    """Sign in through the form and land on the account page."""
-    page.goto(server.url("/sign-in"))
-    page.get_by_label("Email address").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(server.url("/account"))
 
 
 def open_mail(page: Page, server: LiveServer, *, to: str, subject: str) -> None:
@@ -238,9 +230,10 @@ def test_every_demo_account_signs_in_and_sees_its_navigation(
     page: Page, live_server: LiveServer, account: DemoAccount
 ) -> None:
     sign_in(page, live_server, account.email, DEMO_PASSWORD)
+    expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+    page.goto(live_server.url("/account"))
     expect(main(page)).to_contain_text(account.name)
     expect(main(page)).to_contain_text(account.role.label)
-    expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
 
     labels = navigation_labels(page)
     assert "Your account" in labels

@@ -129,13 +129,12 @@ def test_a_personal_assistant_lists_support_is_verified_enquired_about_arranged_
     pa.get_by_label("Email address").fill(email)
     pa.get_by_label("Password", exact=True).fill(password)
     submit(pa, "Sign in")
-    expect(pa).to_have_url(server.url("/account"))
-    # Signing in lands on her account page; her listing, not set up yet, sends her to start it.
-    navigate(pa, "Your listing")
+    # Signing in takes her to her listing which, not set up yet, sends her to start it.
     expect(pa).to_have_url(server.url("/provider/start"))
     expect(heading(pa)).to_have_text("Set up your listing")
 
-    # One page lists her support. First with mistakes: no distance, then a place we do not know.
+    # One page lists her support. First with mistakes, all shown at once: no distance and a
+    # place we do not know; then the place alone.
     asked |= fields_a_person_fills_in(pa, "Publish my listing")
     assert len(asked) <= MOST_FIELDS_TO_LIST, sorted(asked)
     pa.get_by_label("About you").fill(
@@ -160,7 +159,7 @@ def test_a_personal_assistant_lists_support_is_verified_enquired_about_arranged_
     assert (posted.value.request.headers.get("hx-request") == "true") is javascript, (
         "with JavaScript on htmx sends the form; with it off the browser does"
     )
-    expect_error_summary(pa, "Enter how far you will travel, in km")
+    expect_error_summary(pa, UNKNOWN_PLACE, "Enter how far you will travel, in km")
     if javascript:
         expect(pa.locator(".ds_error-summary")).to_be_focused()
     expect(pa.get_by_label("Where are you based?")).to_have_value("Atlantis Bay")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -309,3 +310,36 @@ class TestPublicPages:
         make_offer(db, provider=provider, title="Hidden", publish=False)
         text = page(client.get(f"/providers/{provider.id}")).get_text(" ", strip=True)
         assert "Shown" in text and "Hidden" not in text
+
+
+class TestVerificationQueue:
+    def test_a_rejection_without_a_reason_is_explained_beside_its_check(self, client: HtmlClient, db: Session) -> None:
+        from providers import checks as checks_service
+        from providers.checks import CheckDetails
+        from providers.models import CheckKind
+
+        provider = make_provider(db)
+        check = checks_service.declare_check(
+            db, provider=provider, actor=provider.members[0].user,
+            details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456"), today=date.today(),
+        )
+        client.sign_in(make_user(db, role=Role.ADMIN).email, PASSWORD)
+        response = client.submit(f"/admin/checks/{check.id}/reject", {"note": ""})
+        assert response.status_code == 422
+        assert error_messages(response) == ["Say why, so the provider can put it right"]
+        assert page(response).select_one("#note")["aria-invalid"] == "true"
+        db.refresh(check)
+        assert check.status == CheckStatus.DECLARED
+
+
+def test_signing_in_takes_providers_to_their_listing(client: HtmlClient, db: Session) -> None:
+    pa = make_user(db, role=Role.PERSONAL_ASSISTANT)
+    assert client.submit("/sign-in", {"email": pa.email, "password": PASSWORD}).headers["location"] == "/provider"
+
+
+def test_a_listing_with_several_mistakes_shows_them_all_at_once(client: HtmlClient, db: Session) -> None:
+    sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
+    response = client.submit("/provider/start", listing_answers(base="Atlantis Bay", radius_km="0"))
+    messages = error_messages(response)
+    assert messages[0].startswith("We cannot find a place called Atlantis Bay")
+    assert messages[1] == "Enter how far you will travel, in km"

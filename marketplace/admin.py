@@ -33,20 +33,13 @@ def users(
 ) -> Response:
     wanted_role = parse_choice(Role, role)
     page = max(1, page)
-    found, total = accounts_service.list_users(
+    result = accounts_service.list_users(
         db, role=wanted_role, search=q or None, page=page, page_size=PAGE_SIZE
     )
     return render(
         request,
         "marketplace/admin/users.html",
-        {
-            "users": found,
-            "total": total,
-            "page": page,
-            "pages": max(1, -(-total // PAGE_SIZE)),
-            "roles": list(Role),
-            "filters": {"role": role, "q": q},
-        },
+        {"result": result, "roles": list(Role), "filters": {"role": role, "q": q}},
         block="results",
     )
 

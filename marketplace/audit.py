@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, String, func, select
+from sqlalchemy import JSON, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from marketplace.db import Base, str_enum, utcnow
+from marketplace.paging import Page, paginate
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
@@ -124,19 +125,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    events: list[AuditEvent]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def browse(session: Session, *, filters: AuditFilter, page: int = 1, page_size: int = 50) -> AuditPage:
+def browse(session: Session, *, filters: AuditFilter, page: int = 1, page_size: int = 50) -> Page[AuditEvent]:
     """Newest first, filtered, one page at a time, for the administrators' audit pages."""
     query = select(AuditEvent)
     if filters.action is not None:
@@ -151,10 +140,5 @@ def browse(session: Session, *, filters: AuditFilter, page: int = 1, page_size: 
         query = query.where(AuditEvent.occurred_at >= filters.since)
     if filters.until is not None:
         query = query.where(AuditEvent.occurred_at < filters.until)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    events = session.scalars(
-        query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
-    return AuditPage(events=list(events), total=total, page=page, page_size=page_size)
+    ordered = query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+    return paginate(session, ordered, page=page, page_size=page_size)

@@ -27,6 +27,7 @@ from marketplace.audit import AuditAction
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.forms import MARKUP
 from marketplace.money import format_pence
+from marketplace.paging import Page, paginate
 from providers.models import (
     DAYS,
     PERIODS,
@@ -408,29 +409,14 @@ def decline(session: Session, *, enquiry: Enquiry, actor: User) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EnquiryPage:
-    enquiries: list[Enquiry]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def _page(session: Session, query: Select[tuple[Enquiry]], *, page: int, page_size: int) -> EnquiryPage:
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    found = session.scalars(
-        query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    )
-    return EnquiryPage(list(found), total, page, page_size)
+def _page(session: Session, query: Select[tuple[Enquiry]], *, page: int, page_size: int) -> Page[Enquiry]:
+    newest_first = query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
+    return paginate(session, newest_first, page=page, page_size=page_size)
 
 
 def provider_inbox(
     session: Session, *, member: User, status: EnquiryStatus | None = None, page: int = 1, page_size: int = 50
-) -> EnquiryPage:
+) -> Page[Enquiry]:
     """Enquiries to every provider `member` acts for, newest first."""
     provider_ids = select(ProviderMember.provider_id).where(ProviderMember.user_id == member.id)
     query = select(Enquiry).where(Enquiry.provider_id.in_(provider_ids))
@@ -439,7 +425,7 @@ def provider_inbox(
     return _page(session, query, page=page, page_size=page_size)
 
 
-def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> EnquiryPage:
+def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> Page[Enquiry]:
     """A person's own enquiries, those they sent for others, and those for the people they
     act for now; newest first."""
     acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)

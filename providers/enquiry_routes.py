@@ -176,7 +176,7 @@ async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUs
 @router.get("/enquiries")
 def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
     found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
-    for enquiry in found.enquiries:
+    for enquiry in found.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return render(request, "providers/enquiries/person_list.html", {"result": found})
 
@@ -264,7 +264,7 @@ def provider_inbox(
     found = enquiries_service.provider_inbox(
         db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE
     )
-    for enquiry in found.enquiries:
+    for enquiry in found.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return render(
         request,
@@ -356,7 +356,7 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
     found = reviews_service.all_reviews(db, page=max(1, page), page_size=PAGE_SIZE)
     enquiries = {
         e.id: e
-        for e in db.scalars(select(Enquiry).where(Enquiry.id.in_([r.enquiry_id for r in found.reviews])))
+        for e in db.scalars(select(Enquiry).where(Enquiry.id.in_([r.enquiry_id for r in found.items])))
     }
     return {"result": found, "enquiries": enquiries, "failed_id": failed_id}
 

@@ -20,6 +20,7 @@ from marketplace.accounts.policy import visibility_rule
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound, RuleBroken
+from marketplace.paging import Page, paginate
 from providers.enquiries import check_text, is_provider_member
 from providers.models import Enquiry, EnquiryStatus, ProviderMember, Review
 from providers.pricing import divide_rounding
@@ -194,25 +195,10 @@ def review_summary(session: Session, *, provider_id: int) -> ReviewSummary | Non
     )
 
 
-@dataclass(frozen=True)
-class ReviewPage:
-    reviews: list[Review]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def all_reviews(session: Session, *, page: int = 1, page_size: int = 50) -> ReviewPage:
+def all_reviews(session: Session, *, page: int = 1, page_size: int = 50) -> Page[Review]:
     """Every review, hidden or not, newest first, for administrators to moderate."""
-    total = session.scalar(select(func.count()).select_from(Review)) or 0
-    found = session.scalars(
-        select(Review).order_by(Review.created_at.desc(), Review.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    )
-    return ReviewPage(list(found), total, page, page_size)
+    newest_first = select(Review).order_by(Review.created_at.desc(), Review.id.desc())
+    return paginate(session, newest_first, page=page, page_size=page_size)
 
 
 def reviews_for_enquiries(session: Session, *, enquiry_ids: list[int]) -> dict[int, Review]:

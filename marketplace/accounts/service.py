@@ -27,6 +27,7 @@ from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound, RuleBroken
 from marketplace.geography.models import CouncilArea
+from marketplace.paging import Page, paginate
 from marketplace.settings import SecuritySettings
 
 TOKEN_LIFETIMES = {
@@ -524,7 +525,7 @@ def acts_for(session: Session, *, representative: User, supported_person_id: int
 def list_users(
     session: Session, *, role: Role | None = None, search: str | None = None, page: int = 1,
     page_size: int = 50,
-) -> tuple[list[User], int]:
+) -> Page[User]:
     """Accounts for administrators, filtered by role and by text in the name or email."""
     query = select(User)
     if role is not None:
@@ -532,8 +533,4 @@ def list_users(
     if search:
         needle = f"%{search.strip().lower().replace('%', '').replace('_', '')}%"
         query = query.where(func.lower(User.name).like(needle) | User.email.like(needle))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = session.scalars(
-        query.order_by(User.name, User.id).limit(page_size).offset((page - 1) * page_size)
-    )
-    return list(users), total
+    return paginate(session, query.order_by(User.name, User.id), page=page, page_size=page_size)

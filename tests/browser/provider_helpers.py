@@ -325,3 +325,17 @@ def new_personal_assistant(server: LiveServer) -> tuple[str, str]:
         email=email, name=name, role=Role.PERSONAL_ASSISTANT, password=NEW_PA_PASSWORD
     )
     return email, name
+
+
+def describe_violations(violations: list[dict]) -> str:
+    """axe-core's violations, each with its help and the elements it found, for a failure message."""
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation.get('impact')}): {violation['help']}")
+        lines.append(f"    {violation.get('helpUrl', '')}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {', '.join(map(str, node['target']))}")
+            summary = node.get("failureSummary")
+            if summary:
+                lines.append("      " + summary.replace("\n", "\n      "))
+    return "\n".join(lines)

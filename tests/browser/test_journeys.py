@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
-from tests.browser.provider_helpers import sign_in
+from tests.browser.provider_helpers import describe_violations, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -461,19 +461,6 @@ VISITS = [
 ]
 
 
-def _describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation.get('impact')}): {violation['help']}")
-        lines.append(f"    {violation.get('helpUrl', '')}")
-        for node in violation["nodes"]:
-            lines.append(f"    at {', '.join(map(str, node['target']))}")
-            summary = node.get("failureSummary")
-            if summary:
-                lines.append("      " + summary.replace("\n", "\n      "))
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("place", VISITS)
 def test_the_page_has_no_accessibility_violations(
     page: Page, live_server: LiveServer, place: Visit
@@ -482,7 +469,7 @@ def test_the_page_has_no_accessibility_violations(
     result = Axe().run(page)
     assert result.violations_count == 0, (
         f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
-        + _describe(result.response["violations"])
+        + describe_violations(result.response["violations"])
     )
 
 

@@ -28,6 +28,7 @@ from tests.browser.provider_helpers import (
     SignedIn,
     build_scene,
     choose,
+    describe_violations,
     expect_error_summary,
     expect_summary_links_to_fields,
     follow_link_in_mail,
@@ -436,19 +437,6 @@ VISITS = [
 ]
 
 
-def _describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"{violation['id']} ({violation.get('impact')}): {violation['help']}")
-        lines.append(f"    {violation.get('helpUrl', '')}")
-        for node in violation["nodes"]:
-            lines.append(f"    at {', '.join(map(str, node['target']))}")
-            summary = node.get("failureSummary")
-            if summary:
-                lines.append("      " + summary.replace("\n", "\n      "))
-    return "\n".join(lines)
-
-
 @pytest.mark.parametrize("place", VISITS)
 def test_the_providers_page_has_no_accessibility_violations(
     page: Page, live_server: LiveServer, scene: Scene, signed_in: SignedIn, place: Visit
@@ -457,7 +445,7 @@ def test_the_providers_page_has_no_accessibility_violations(
     result = Axe().run(page)
     assert result.violations_count == 0, (
         f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
-        + _describe(result.response["violations"])
+        + describe_violations(result.response["violations"])
     )
 
 

@@ -125,7 +125,7 @@ class TestAuditLog:
         first = audit.browse(db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=1, page_size=2)
         second = audit.browse(db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=2, page_size=2)
         assert first.total == 5 and first.pages == 3
-        assert first.events[0].id > first.events[1].id > second.events[0].id
+        assert first.items[0].id > first.items[1].id > second.items[0].id
 
 
 def test_a_person_viewing_their_account_is_audited(client: HtmlClient, db: Session) -> None:

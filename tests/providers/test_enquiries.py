@@ -368,9 +368,9 @@ class TestLists:
         enquire(db)  # to another provider
         enquiries_service.decline(db, enquiry=second, actor=member_of(second))
         member = provider.members[0].user
-        assert enquiries_service.provider_inbox(db, member=member).enquiries == [third, second, first]
+        assert enquiries_service.provider_inbox(db, member=member).items == [third, second, first]
         declined = enquiries_service.provider_inbox(db, member=member, status=EnquiryStatus.DECLINED)
-        assert (declined.enquiries, declined.total) == ([second], 1)
+        assert (declined.items, declined.total) == ([second], 1)
         assert enquiries_service.provider_inbox(db, member=make_user(db, role=Role.PROVIDER_STAFF)).total == 0
 
     def test_a_persons_list_has_their_own_and_what_was_sent_for_them(self, db: Session) -> None:
@@ -378,5 +378,5 @@ class TestLists:
         own = enquire(db, sender=person)
         for_them = enquire(db, sender=carer, person=person)
         enquire(db)  # someone else's
-        assert enquiries_service.enquiries_of(db, user=person).enquiries == [for_them, own]
-        assert enquiries_service.enquiries_of(db, user=carer).enquiries == [for_them, own]
+        assert enquiries_service.enquiries_of(db, user=person).items == [for_them, own]
+        assert enquiries_service.enquiries_of(db, user=carer).items == [for_them, own]

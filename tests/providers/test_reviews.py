@@ -147,7 +147,7 @@ class TestModeration:
     def test_administrators_see_every_review_newest_first(self, db: Session) -> None:
         first, second = review(db, arranged(db)), review(db, arranged(db))
         reviews_service.hide_review(db, review=first, admin=make_user(db, role=Role.ADMIN), note="Spam")
-        assert reviews_service.all_reviews(db).reviews[:2] == [second, first]
+        assert reviews_service.all_reviews(db).items[:2] == [second, first]
 
 
 class TestPublished:

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.geography import service as geography_service
-from providers import demo as providers_demo
 from providers import service as providers_service
+from providers.demo.load import DemoMarketplace, load_demo_marketplace
 from providers.models import ProviderKind
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -48,7 +48,7 @@ DEMO_ORGANISATION = ("Glen Care Co-operative", ProviderKind.MICRO_PROVIDER)
 
 def load_demo(
     session: Session, *, hasher: PasswordHasher
-) -> tuple[list[DemoAccount], providers_demo.DemoMarketplace]:
+) -> tuple[list[DemoAccount], DemoMarketplace]:
     """Create whatever demo data is missing; return the demo accounts and what the
     marketplace now holds (the same on every load; `providers_created` says what this one added)."""
     users: dict[Role, User] = {}
@@ -92,7 +92,7 @@ def load_demo(
     if not providers_service.providers_of(session, user=staff):
         name, kind = DEMO_ORGANISATION
         providers_service.create_provider(session, name=name, kind=kind, owner=staff)
-    marketplace = providers_demo.load_demo_marketplace(
+    marketplace = load_demo_marketplace(
         session,
         staff=staff,
         personal_assistant=users[Role.PERSONAL_ASSISTANT],

@@ -15,7 +15,7 @@ from marketplace.cli import app
 from marketplace.db import make_engine
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.settings import get_settings
-from providers.demo import GENERATED_PROVIDERS
+from providers.demo.data import GENERATED_PROVIDERS
 from providers.models import Provider
 from tests.conftest import fresh_postgresql_database
 

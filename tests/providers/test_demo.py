@@ -28,18 +28,17 @@ from marketplace.geography.classify import UrbanRural6, UrbanRural8
 from marketplace.geography.distance import haversine_km
 from marketplace.geography.models import Settlement, SettlementKind
 from marketplace.mail import Mailer, attach_mailer
-from providers import demo as providers_demo
 from providers import offers as offers_service
-from providers.demo import (
+from providers.demo.data import (
     DEMO_SEED,
     GENERATED_PROVIDERS,
     HOME_WEIGHT,
     ORGANISATION_HOURLY_PENCE,
     PA_HOURLY_PENCE,
     RADIUS_KM,
-    DemoMarketplace,
-    plan_providers,
 )
+from providers.demo.load import DemoMarketplace, reference_districts, reference_places
+from providers.demo.plan import plan_providers
 from providers.models import (
     AreaType,
     Check,
@@ -178,7 +177,7 @@ class TestWhereTheSupportIs:
     def test_the_planner_at_ten_times_the_size_places_four_times_the_supply_per_head(self, demo: Session) -> None:
         # At 3,000 providers about 19 are expected in remote rural places, enough that a
         # ratio of 3 (against about 5 by design) is a safe floor.
-        places = providers_demo.reference_places(demo)
+        places = reference_places(demo)
         by_label = {place.label: place for place in places}
         plans = plan_providers(places=places, districts=[], count=10 * GENERATED_PROVIDERS)
         homes = Counter(by_label[plan.base].six_fold for plan in plans)
@@ -296,13 +295,13 @@ class TestOffers:
 
 class TestDeterminism:
     def test_the_same_seed_plans_the_same_market(self, demo: Session) -> None:
-        places, districts = providers_demo.reference_places(demo), providers_demo.reference_districts(demo)
+        places, districts = reference_places(demo), reference_districts(demo)
         first = plan_providers(places=places, districts=districts)
         assert first == plan_providers(places=places, districts=districts)
         assert first != plan_providers(places=places, districts=districts, seed=DEMO_SEED + 1)
 
     def test_what_was_loaded_is_what_the_seed_plans(self, demo: Session) -> None:
-        plans = plan_providers(places=providers_demo.reference_places(demo), districts=providers_demo.reference_districts(demo))
+        plans = plan_providers(places=reference_places(demo), districts=reference_districts(demo))
         planned = {
             (plan.name, offer.title, offer.price.rate_pence if offer.price else None, offer.status)
             for plan in plans

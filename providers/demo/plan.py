@@ -1,33 +1,4 @@
-"""Demo providers, personal assistants and offers across Scotland, so every page shows a
-realistic market, with the gaps a real one has.
-
-Design. A fixed seed (DEMO_SEED) drives one `random.Random`, so every load plans the same
-providers. Planning is pure (settlements and postcode districts in, plans out) and writing
-goes through the same services as real sign-ups, so demo data obeys the same rules:
-
-- Home. Each provider's home settlement is drawn with probability proportional to its
-  population times a factor of its 8-fold urban-rural class (HOME_WEIGHT): 1 in the
-  cities and towns, down to 0.12 in very remote rural places. Supply is dense in the
-  central belt and thin in remote places and on islands, as GEOGRAPHY.md section 3
-  describes, so the gap analysis finds real gaps. The base is the home place; in a town
-  of 10,000+ radius offers are measured from the postcode district nearest to a point
-  jittered around its centre (sigma 1.5 km plus 4 km x sqrt(population / 600,000)).
-- Reach. Radius by the 6-fold class of home, as in GEOGRAPHY.md section 3: 5-15 km in
-  urban areas, 10-25 km in accessible small towns and rural areas, 20-40 km where remote.
-  Community groups often list the villages they serve instead; some city registered
-  providers cover their whole council area.
-- Offers. Kinds of support, outcomes and client groups (taxonomy codes) by the kind of
-  provider; prices in integer pence: personal assistants GBP 15-22 an hour, organisations
-  GBP 20-32, some by the session or day at that rate, some by the night (sleepovers at a
-  flat rate below it), with evening, weekend and public-holiday uplifts, travel charges,
-  and a management fee only for ISF holders.
-- Life. Availability masks, capacity in hours a week confirmed up to 150 days ago (some
-  older than 30 days, so "stale" shows), some offers paused or left as drafts; checks
-  (PVG, Care Inspectorate with grades, insurance in force, training), some verified by
-  the demo administrator, the rest declared.
-
-Generated providers are listings nobody signs in to (they have no members); their names,
-addresses and numbers are made up (example.org addresses, Ofcom's drama numbers)."""
+"""Planning the demo market: a pure function of the seed and the reference places."""
 
 from __future__ import annotations
 
@@ -39,239 +10,48 @@ import random
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from marketplace.accounts.models import User
-from marketplace.db import utcnow
-from marketplace.geography import service as geography_service
 from marketplace.geography.classify import UrbanRural6, UrbanRural8
 from marketplace.geography.distance import haversine_km
-from marketplace.geography.models import PostcodeDistrict, Settlement, SettlementKind
-from providers import checks as checks_service
-from providers import offers as offers_service
-from providers import service as providers_service
-from providers.checks import CheckDetails
+from providers.demo.data import (
+    DEMO_SEED,
+    FIRST_NAMES,
+    GAELIC_COUNCILS,
+    GENERATED_PROVIDERS,
+    HOME_WEIGHT,
+    INSURERS,
+    ISF_SHARE,
+    KIND_WEIGHTS,
+    KINDS_OF_SUPPORT,
+    OFFERS_PER_PROVIDER,
+    ORGANISATION_HOURLY_PENCE,
+    ORGANISATION_NAMES,
+    OTHER_LANGUAGES,
+    PA_HOURLY_PENCE,
+    RADIUS_KM,
+    STALE_SHARE,
+    SURNAMES,
+    TEMPLATES,
+    TRAINING,
+    VERIFIED_SHARE,
+    OfferTemplate,
+)
 from providers.models import (
     CARE_INSPECTORATE_THEMES,
     AreaType,
-    Check,
     CheckKind,
-    CheckStatus,
     Employment,
     FeePeriod,
-    Offer,
     OfferStatus,
     PriceUnit,
-    Provider,
     ProviderKind,
-    ProviderMember,
     Taxonomy,
-    TaxonomyTerm,
     TravelCharge,
     availability_bit,
 )
-from providers.offers import Centre, OfferDetails, PriceDetails
+from providers.offers import PriceDetails
 from providers.taxonomy import TAXONOMIES_JSON
-
-DEMO_SEED = 20260114
-GENERATED_PROVIDERS = 300
-
-HOME_WEIGHT = {
-    UrbanRural8.LARGE_URBAN: 1.0,
-    UrbanRural8.OTHER_URBAN: 1.0,
-    UrbanRural8.ACCESSIBLE_SMALL_TOWN: 0.7,
-    UrbanRural8.REMOTE_SMALL_TOWN: 0.4,
-    UrbanRural8.VERY_REMOTE_SMALL_TOWN: 0.25,
-    UrbanRural8.ACCESSIBLE_RURAL: 0.6,
-    UrbanRural8.REMOTE_RURAL: 0.25,
-    UrbanRural8.VERY_REMOTE_RURAL: 0.12,
-}
-"""Per head of population, how likely a provider is to be based in a place of each class."""
-RADIUS_KM = {
-    UrbanRural6.LARGE_URBAN: (5, 15),
-    UrbanRural6.OTHER_URBAN: (5, 15),
-    UrbanRural6.ACCESSIBLE_SMALL_TOWN: (10, 25),
-    UrbanRural6.ACCESSIBLE_RURAL: (10, 25),
-    UrbanRural6.REMOTE_SMALL_TOWN: (20, 40),
-    UrbanRural6.REMOTE_RURAL: (20, 40),
-}
-KIND_WEIGHTS = {
-    ProviderKind.PERSONAL_ASSISTANT: 62,
-    ProviderKind.MICRO_PROVIDER: 18,
-    ProviderKind.COMMUNITY_GROUP: 8,
-    ProviderKind.REGISTERED_PROVIDER: 12,
-}
-OFFERS_PER_PROVIDER = {
-    ProviderKind.PERSONAL_ASSISTANT: (1, 1, 1, 1, 2),
-    ProviderKind.MICRO_PROVIDER: (1, 2, 2, 3),
-    ProviderKind.COMMUNITY_GROUP: (1, 1, 2),
-    ProviderKind.REGISTERED_PROVIDER: (2, 3, 3, 4),
-}
-ISF_SHARE = {ProviderKind.MICRO_PROVIDER: 0.25, ProviderKind.COMMUNITY_GROUP: 0.1,
-             ProviderKind.REGISTERED_PROVIDER: 0.6}
-PA_HOURLY_PENCE = (1500, 2200)
-ORGANISATION_HOURLY_PENCE = (2000, 3200)
-MIN_DISTRICT_POSTCODES = 50
-"""Districts with fewer postcodes are mostly PO box and large-user ones (EH95, G79, AB99,
-G90), whose middle is no place anybody lives; the few villages among them lose nothing,
-as only towns of 10,000+ use districts."""
-STALE_SHARE = 0.3
-"""Share of offers whose capacity was last confirmed more than 30 days ago."""
-VERIFIED_SHARE = 0.65
-
-# The demo accounts' first names (Morag, Isla, Ewan...) are left out, so no generated
-# personal assistant shares a name with one of them.
-FIRST_NAMES = (
-    "Morven", "Catriona", "Mhairi", "Shona", "Rhona", "Ailsa", "Iona", "Elspeth", "Ishbel",
-    "Seonaid", "Lorna", "Heather", "Gillian", "Agnes", "Effie", "Jean", "Marion", "Kirsteen",
-    "Flora", "Annie", "Sorcha", "Aisha", "Agnieszka", "Priya", "Hamish", "Angus", "Struan",
-    "Calum", "Finlay", "Lachlan", "Murdo", "Iain", "Duncan", "Gregor", "Niall", "Douglas",
-    "Graeme", "Kenneth", "Donald", "Archie", "Rory", "Euan", "Ross", "Malcolm", "Torquil",
-    "Fergus", "Innes", "Imran", "Tomasz",
-)
-SURNAMES = (
-    "MacDonald", "Campbell", "Robertson", "Mackenzie", "Mackay", "Ross", "Sinclair",
-    "Henderson", "Ferguson", "Morrison", "Murray", "Reid", "Kerr", "Gray", "Hamilton",
-    "Cameron", "Buchanan", "Gunn", "Matheson", "Macrae", "Maclean", "Macintyre", "Macaulay",
-    "Macphail", "Wallace", "Baird", "Dunbar", "Galbraith", "Urquhart", "Kennedy", "Shearer",
-    "Laing", "Rennie", "Tulloch", "Flett", "Rendall", "Isbister", "Johnston", "Thomson",
-    "Wilson", "Nicolson", "Mathieson", "Lamont", "Bain", "Chalmers",
-)
-ORGANISATION_NAMES = {
-    ProviderKind.MICRO_PROVIDER: (
-        "{place} Community Care", "{place} Home Support Team", "{place} Care Collective",
-        "{surname} Family Support", "{place} Companions", "{surname} and {surname2} Care",
-    ),
-    ProviderKind.COMMUNITY_GROUP: (
-        "{place} Befriending Circle", "{place} Carers' Circle", "{place} Get-Together Club",
-        "{place} Community Lifts", "{place} Friendship Café", "{place} Day Club",
-    ),
-    ProviderKind.REGISTERED_PROVIDER: (
-        "{place} Care Services", "{place} Care at Home", "{place} Support Services",
-        "{surname} Care Group", "{place} and District Care", "{place} Supported Living",
-    ),
-}
-INSURERS = ("Bothy Mutual Insurance", "Cairnwell Assurance", "Kelpie Liability Underwriters",
-            "Saltire Glen Insurance")
-TRAINING = (("First aid at work", 3 * 365), ("Moving and handling", 365),
-            ("Medication awareness", None), ("SVQ Social Services and Healthcare Level 3", None))
-OTHER_LANGUAGES = ("Polish", "Urdu", "Punjabi", "Arabic", "Scots")
-GAELIC_COUNCILS = ("Highland", "Na h-Eileanan Siar", "Argyll and Bute")
-
-
-@dataclass(frozen=True)
-class OfferTemplate:
-    """How one kind of support is usually offered."""
-
-    titles: tuple[str, ...]
-    description: str
-    outcomes: tuple[str, ...]
-    client_groups: tuple[str, ...]
-    partners: tuple[str, ...]
-    """Kinds of support often offered with it."""
-    when: str
-    """care (mornings and evenings), day, session or night: the shape of its availability."""
-    unit: PriceUnit
-    typical_week_hours: int
-
-
-TEMPLATES = {
-    "personal-care": OfferTemplate(
-        ("Personal care at home in {place}", "Care at home around {place}",
-         "Morning and evening care, {place}"),
-        "Help with getting up, washing, dressing, meals and medicines, at the times that suit you, "
-        "from people you get to know.",
-        ("feeling-safe", "staying-well", "living-where-you-want"),
-        ("older-people", "dementia", "physical-disabilities", "long-term-conditions", "end-of-life"),
-        ("help-at-home", "overnight-support"), "care", PriceUnit.HOUR, 10,
-    ),
-    "help-at-home": OfferTemplate(
-        ("Help around the house in {place}", "Shopping, cooking and cleaning, {place}"),
-        "Help to run your home your way: shopping, cooking, cleaning and keeping on top of "
-        "letters and bills.",
-        ("living-where-you-want", "staying-well"),
-        ("older-people", "physical-disabilities", "sensory-impairment", "mental-health"),
-        ("getting-out-and-about",), "day", PriceUnit.HOUR, 4,
-    ),
-    "social-and-community": OfferTemplate(
-        ("Out and about in {place}", "Clubs, classes and company, {place}", "Community life in {place}"),
-        "Company and support to do the things you enjoy and to meet people: clubs, classes, walks, "
-        "the football, the library.",
-        ("having-things-to-do", "seeing-people", "dealing-with-stigma"),
-        ("learning-disabilities", "autistic-people", "mental-health", "older-people"),
-        ("getting-out-and-about",), "session", PriceUnit.SESSION, 6,
-    ),
-    "short-breaks": OfferTemplate(
-        ("Short breaks from {place}", "Days out and short breaks, {place}"),
-        "A day out or a break away for you, and time off for the people who care for you.",
-        ("having-things-to-do", "staying-well", "seeing-people"),
-        ("learning-disabilities", "older-people", "children-and-families", "unpaid-carers"),
-        ("support-for-carers",), "day", PriceUnit.DAY, 8,
-    ),
-    "employment-learning-volunteering": OfferTemplate(
-        ("Into work and volunteering, {place}", "Learning and work support in {place}"),
-        "Support to find and keep a job, a course or a volunteering place, and to travel there.",
-        ("having-things-to-do", "dealing-with-stigma"),
-        ("learning-disabilities", "autistic-people", "mental-health", "drugs-and-alcohol"),
-        ("social-and-community",), "session", PriceUnit.SESSION, 6,
-    ),
-    "housing-support": OfferTemplate(
-        ("Housing support in {place}", "Keeping your home, {place}"),
-        "Help to keep your tenancy: bills, letters, repairs, neighbours and getting settled in.",
-        ("living-where-you-want", "feeling-safe"),
-        ("mental-health", "learning-disabilities", "drugs-and-alcohol"),
-        ("help-at-home",), "day", PriceUnit.HOUR, 5,
-    ),
-    "getting-out-and-about": OfferTemplate(
-        ("Lifts and outings from {place}", "Getting out and about, {place}"),
-        "A lift and a hand to appointments, the shops, friends and family, and the things you enjoy.",
-        ("seeing-people", "having-things-to-do", "staying-well"),
-        ("older-people", "physical-disabilities", "sensory-impairment"),
-        ("social-and-community",), "day", PriceUnit.HOUR, 4,
-    ),
-    "overnight-support": OfferTemplate(
-        ("Overnight support in {place}", "Sleepovers and waking nights, {place}"),
-        "Someone in the house overnight, asleep unless you need them, so you and your family feel safe.",
-        ("feeling-safe", "living-where-you-want"),
-        ("learning-disabilities", "dementia", "physical-disabilities", "end-of-life"),
-        ("personal-care",), "night", PriceUnit.NIGHT, 30,
-    ),
-    "support-for-carers": OfferTemplate(
-        ("Time for carers, {place}", "Carers' sitting service, {place}"),
-        "Someone to sit with the person you care for, so you can have time for yourself.",
-        ("staying-well", "seeing-people"),
-        ("unpaid-carers", "dementia", "older-people"),
-        ("short-breaks",), "session", PriceUnit.SESSION, 4,
-    ),
-    "equipment-and-technology": OfferTemplate(
-        ("Technology at home, {place}", "Telecare and gadgets set up, {place}"),
-        "Setting up and showing you how to use alarms, reminders, tablets and video calls.",
-        ("feeling-safe", "living-where-you-want", "seeing-people"),
-        ("older-people", "sensory-impairment", "dementia"),
-        ("help-at-home",), "day", PriceUnit.HOUR, 2,
-    ),
-}
-KINDS_OF_SUPPORT = {
-    ProviderKind.PERSONAL_ASSISTANT: {"personal-care": 30, "help-at-home": 15, "social-and-community": 20,
-                                      "getting-out-and-about": 15, "overnight-support": 8,
-                                      "short-breaks": 5, "employment-learning-volunteering": 4,
-                                      "support-for-carers": 3},
-    ProviderKind.MICRO_PROVIDER: {"personal-care": 25, "help-at-home": 15, "social-and-community": 15,
-                                  "getting-out-and-about": 10, "overnight-support": 8, "short-breaks": 10,
-                                  "support-for-carers": 7, "employment-learning-volunteering": 7,
-                                  "equipment-and-technology": 3},
-    ProviderKind.COMMUNITY_GROUP: {"social-and-community": 35, "support-for-carers": 20,
-                                   "getting-out-and-about": 20, "employment-learning-volunteering": 15,
-                                   "short-breaks": 10},
-    ProviderKind.REGISTERED_PROVIDER: {"personal-care": 35, "overnight-support": 15, "housing-support": 15,
-                                       "short-breaks": 10, "help-at-home": 10,
-                                       "employment-learning-volunteering": 5, "social-and-community": 5,
-                                       "equipment-and-technology": 5},
-}
 
 
 @dataclass(frozen=True)
@@ -769,188 +549,3 @@ def _demo_pa_plan(name: str) -> PlannedProvider:
 # administrator entering them) would.
 
 
-@dataclass(frozen=True)
-class ClassFigures:
-    urban_rural: UrbanRural6
-    population: int
-    published_offers: int
-
-    @property
-    def per_100k(self) -> float:
-        """Published offers per 100,000 people (a ratio, not money)."""
-        return self.published_offers * 100_000 / self.population if self.population else 0.0
-
-
-@dataclass(frozen=True)
-class DemoMarketplace:
-    """What the marketplace holds after loading, the same however often it is loaded."""
-
-    providers_by_kind: dict[ProviderKind, int]
-    isf_holders: int
-    offers_by_status: dict[OfferStatus, int]
-    stale_published: int
-    checks_by_status: dict[CheckStatus, int]
-    by_class: list[ClassFigures]
-    providers_created: int = field(default=0, compare=False)
-    """Created by this load (0 on a rerun)."""
-
-
-def load_demo_marketplace(
-    session: Session, *, staff: User, personal_assistant: User, admin: User, today: date | None = None,
-    seed: int = DEMO_SEED, count: int = GENERATED_PROVIDERS,
-) -> DemoMarketplace:
-    """Fill in the demo accounts' listings and add the generated providers that are missing."""
-    terms = {(t.taxonomy, t.code): t.id for t in session.scalars(select(TaxonomyTerm))}
-    context = _Context(terms=terms, admin=admin, today=today or date.today(), now=utcnow())
-    organisation = providers_service.providers_of(session, user=staff)[0]
-    if not organisation.offers:
-        _fill(session, provider=organisation, plan=_glen_care_plan(), actor=staff, context=context)
-    own = providers_service.start_personal_assistant(session, user=personal_assistant)
-    if not own.offers:
-        plan = _demo_pa_plan(personal_assistant.name)
-        _fill(session, provider=own, plan=plan, actor=personal_assistant, context=context)
-
-    plans = plan_providers(
-        places=reference_places(session), districts=reference_districts(session), seed=seed, count=count
-    )
-    # Generated listings have no members; a name among them means it was loaded before.
-    unclaimed = ~select(ProviderMember.id).where(ProviderMember.provider_id == Provider.id).exists()
-    existing = set(session.scalars(select(Provider.name).where(unclaimed)))
-    created = 0
-    for plan in plans:
-        if plan.name in existing:
-            continue
-        # A generated listing is nobody's, so nobody can sign in for it.
-        provider = providers_service.create_listing(session, name=plan.name, kind=plan.kind)
-        _fill(session, provider=provider, plan=plan, actor=admin, context=context)
-        created += 1
-    session.flush()
-    return _describe(session, created=created)
-
-
-@dataclass(frozen=True)
-class _Context:
-    terms: dict[tuple[Taxonomy, str], int]
-    """Taxonomy term ids by taxonomy and code."""
-    admin: User
-    """Who verifies the checks planned as verified."""
-    today: date
-    now: datetime
-
-
-def _fill(
-    session: Session, *, provider: Provider, plan: PlannedProvider, actor: User, context: _Context
-) -> None:
-    """Write a plan's profile, checks and offers, as `actor` would through the pages."""
-    base = geography_service.resolve_location(session, text=plan.base)
-    details = providers_service.ProfileDetails(
-        name=plan.name, about=plan.about, holds_isf=plan.holds_isf, contact_email=plan.contact_email,
-        phone=plan.phone, website=plan.website, drives=plan.drives, employment=plan.employment,
-        languages=list(plan.languages), base=base,
-    )
-    providers_service.update_profile(session, provider=provider, actor=actor, details=details)
-    for planned in plan.checks:
-        expires = context.today + timedelta(days=planned.expires_in_days) if planned.expires_in_days else None
-        check = checks_service.declare_check(
-            session, provider=provider, actor=actor, today=context.today,
-            details=CheckDetails(
-                kind=planned.kind, reference=planned.reference, issuer=planned.issuer,
-                grades=planned.grades, cover_pence=planned.cover_pence, expires_on=expires,
-            ),
-        )
-        if planned.verified:
-            checks_service.verify_check(session, check=check, admin=context.admin)
-    centre = None
-    if plan.centre:
-        # What a look-up of the district gives an offer's centre: its code and middle
-        # (read directly: the look-up would also scan for the nearest settlement, unused here).
-        district = session.get(PostcodeDistrict, plan.centre)
-        assert district is not None
-        centre = Centre(district.code, district.latitude, district.longitude)
-    for offer in plan.offers:
-        _write_offer(session, provider=provider, planned=offer, actor=actor, centre=centre, context=context)
-
-
-def _write_offer(
-    session: Session, *, provider: Provider, planned: PlannedOffer, actor: User, centre: Centre | None,
-    context: _Context,
-) -> Offer:
-    term_ids = [context.terms[(Taxonomy.KIND_OF_SUPPORT, code)] for code in planned.kinds]
-    term_ids += [context.terms[(Taxonomy.PERSONAL_OUTCOME, code)] for code in planned.outcomes]
-    term_ids += [context.terms[(Taxonomy.CLIENT_GROUP, code)] for code in planned.client_groups]
-    councils = [provider.base_council_id] if planned.own_council and provider.base_council_id else []
-    details = OfferDetails(
-        title=planned.title, description=planned.description, term_ids=term_ids,
-        area_type=planned.area_type, centre=centre, radius_km=planned.radius_km, council_ids=councils,
-        settlement_ids=list(planned.settlement_ids), availability=planned.availability,
-        capacity_amount=planned.capacity_hours, minimum_booking_minutes=planned.minimum_booking_minutes,
-        typical_week_hours=planned.typical_week_hours,
-    )
-    offer = offers_service.create_offer(session, provider=provider, actor=actor, details=details)
-    if planned.price is not None:
-        offers_service.set_price(session, offer=offer, actor=actor, details=planned.price)
-    if planned.status in (OfferStatus.PUBLISHED, OfferStatus.PAUSED):
-        offers_service.publish_offer(session, offer=offer, actor=actor)
-        # The services stamp "now"; a demo market has a history, so listings date back
-        # and some capacity was last confirmed long enough ago to show as stale.
-        offer.published_at = context.now - timedelta(days=planned.listed_days_ago)
-    if planned.status == OfferStatus.PAUSED:
-        offers_service.pause_offer(session, offer=offer, actor=actor)
-    offer.capacity_updated_at = context.now - timedelta(days=planned.capacity_age_days)
-    return offer
-
-
-def reference_places(session: Session) -> list[Place]:
-    """The counted settlements, in a stable order, as the planner takes them."""
-    settlements = session.scalars(
-        select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE).order_by(Settlement.id)
-    )
-    return [
-        Place(s.id, s.name, s.label, s.latitude, s.longitude, s.population, s.urban_rural_8, s.council.name)
-        for s in settlements
-    ]
-
-
-def reference_districts(session: Session) -> list[District]:
-    """Scotland's postcode districts where people live, in a stable order."""
-    rows = session.scalars(
-        select(PostcodeDistrict)
-        .where(PostcodeDistrict.scottish_share >= 0.5, PostcodeDistrict.postcodes >= MIN_DISTRICT_POSTCODES)
-        .order_by(PostcodeDistrict.code)
-    )
-    return [District(d.code, d.latitude, d.longitude) for d in rows]
-
-
-def _describe(session: Session, *, created: int) -> DemoMarketplace:
-    by_kind = dict(session.execute(select(Provider.kind, func.count()).group_by(Provider.kind)).all())
-    by_status = dict(session.execute(select(Offer.status, func.count()).group_by(Offer.status)).all())
-    checks = dict(session.execute(select(Check.status, func.count()).group_by(Check.status)).all())
-    population: dict[UrbanRural6, int] = dict.fromkeys(UrbanRural6, 0)
-    for eight, people in session.execute(
-        select(Settlement.urban_rural_8, func.sum(Settlement.population))
-        .where(Settlement.kind != SettlementKind.DUPLICATE).group_by(Settlement.urban_rural_8)
-    ):
-        population[UrbanRural8(eight).six_fold] += int(people)
-    offers: dict[UrbanRural6, int] = dict.fromkeys(UrbanRural6, 0)
-    published = Offer.status == OfferStatus.PUBLISHED
-    for eight, number in session.execute(
-        select(Settlement.urban_rural_8, func.count(Offer.id))
-        .join(Provider, Offer.provider_id == Provider.id)
-        .join(Settlement, Provider.base_settlement_id == Settlement.id)
-        .where(published).group_by(Settlement.urban_rural_8)
-    ):
-        offers[UrbanRural8(eight).six_fold] += number
-    stale_before = utcnow() - timedelta(days=offers_service.STALE_CAPACITY_DAYS)
-    stale = session.scalar(
-        select(func.count(Offer.id)).where(published, Offer.capacity_updated_at < stale_before)
-    )
-    return DemoMarketplace(
-        providers_by_kind={kind: by_kind.get(kind, 0) for kind in ProviderKind},
-        isf_holders=session.scalar(select(func.count(Provider.id)).where(Provider.holds_isf)) or 0,
-        offers_by_status={status: by_status.get(status, 0) for status in OfferStatus},
-        stale_published=stale or 0,
-        # Expired is never stored: a check past its date shows as expired when read.
-        checks_by_status={s: checks.get(s, 0) for s in CheckStatus if s != CheckStatus.EXPIRED},
-        by_class=[ClassFigures(c, population[c], offers[c]) for c in UrbanRural6],
-        providers_created=created,
-    )

@@ -184,8 +184,8 @@ def geography_build() -> None:
 def checks_remind() -> None:
     """Mail providers whose checks run out within 30 days or have run out (each reminder
     once). Run it daily, from cron or the job queue."""
+    from marketplace.db import today
     from providers import checks as checks_service
-    from providers.check_routes import today
 
     settings = get_settings()
     with session_scope(_session_factory(settings)) as session:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
@@ -30,8 +31,16 @@ WRITE_INTENT = "sds_write_intent"
 """Execution option: this transaction will write, so SQLite must BEGIN IMMEDIATE."""
 
 
+SCOTTISH_TIME = ZoneInfo("Europe/London")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in Scotland, for dates people see (expiry dates, reminders)."""
+    return utcnow().astimezone(SCOTTISH_TIME).date()
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +18,7 @@ from markupsafe import escape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marketplace.accounts.models import Role, User
+from marketplace.db import SCOTTISH_TIME
 from marketplace.errors import (
     CsrfRefused,
     DomainError,
@@ -31,7 +31,6 @@ from marketplace.money import format_pence
 from marketplace.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
-UK = ZoneInfo("Europe/London")
 
 templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
 
@@ -39,11 +38,11 @@ templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
 def _format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(UK).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    return value.astimezone(SCOTTISH_TIME).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
 
 
 def _format_date(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(UK).strftime("%-d %B %Y")
+    return "" if value is None else value.astimezone(SCOTTISH_TIME).strftime("%-d %B %Y")
 
 
 def _as_options(items: Any) -> list[tuple[str, str]]:

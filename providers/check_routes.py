@@ -11,11 +11,11 @@ from fastapi.responses import Response
 from marketplace import web
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import AdminUser
-from marketplace.db import utcnow
+from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.forms import FormPage
-from marketplace.web import UK, redirect, render
+from marketplace.web import redirect, render
 from providers import checks as checks_service
 from providers.access import CurrentProvider, ProviderUser
 from providers.checks import CheckDetails
@@ -27,10 +27,6 @@ web.add_navigation("Checks to verify", "/admin/checks", roles=(Role.ADMIN,), ord
 
 check_page = FormPage("providers/check_new.html")
 reject_page = FormPage("providers/admin_checks.html", block="queue")
-
-
-def today() -> date:
-    return utcnow().astimezone(UK).date()
 
 
 @router.get("/provider/checks")

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.policy import MaybeUser, Public
+from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
 from marketplace.web import render
@@ -16,7 +17,6 @@ from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.access import public_offer
 from providers.areas import area_map, places_in_area
-from providers.check_routes import today
 from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
 from providers.pricing import format_basis_points, hourly_equivalent_pence, week_cost
 

@@ -200,15 +200,11 @@ def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, o
     }
 
 
-def _person_enquiry(db: Session, enquiry_id: int, user: User) -> Enquiry:
-    return load_visible(db, Enquiry, enquiry_id, user)
-
-
 @router.get("/enquiries/{enquiry_id}")
 def person_enquiry(
     request: Request, enquiry_id: int, db: DbSession, user: PersonUser, done: str = ""
 ) -> Response:
-    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return person_enquiry_page.render(
         request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
@@ -217,7 +213,7 @@ def person_enquiry(
 
 @router.post("/enquiries/{enquiry_id}/messages")
 async def person_message(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await person_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/enquiries/{enquiry.id}?done=message")
@@ -234,14 +230,14 @@ def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, obje
 
 @router.get("/enquiries/{enquiry_id}/review")
 def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return review_page.render(request, **_review_context(db, enquiry, user))
 
 
 @router.post("/enquiries/{enquiry_id}/review")
 async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = _person_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
     reviews_service.leave_review(
         db,
@@ -279,16 +275,11 @@ def provider_inbox(
     )
 
 
-def _provider_enquiry(db: Session, enquiry_id: int, user: User) -> Enquiry:
-    """For provider roles the visibility rule is membership of the enquiry's provider."""
-    return load_visible(db, Enquiry, enquiry_id, user)
-
-
 @router.get("/provider/enquiries/{enquiry_id}")
 def provider_enquiry(
     request: Request, enquiry_id: int, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
-    enquiry = _provider_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return provider_enquiry_page.render(
         request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
@@ -297,7 +288,7 @@ def provider_enquiry(
 
 @router.post("/provider/enquiries/{enquiry_id}/messages")
 async def provider_message(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = _provider_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await provider_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=replied")
@@ -305,7 +296,7 @@ async def provider_message(request: Request, enquiry_id: int, db: DbSession, use
 
 @router.post("/provider/enquiries/{enquiry_id}/arrange")
 async def arrange(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = _provider_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.mark_arranged(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=arranged")
@@ -313,7 +304,7 @@ async def arrange(request: Request, enquiry_id: int, db: DbSession, user: Provid
 
 @router.post("/provider/enquiries/{enquiry_id}/decline")
 async def decline(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = _provider_enquiry(db, enquiry_id, user)
+    enquiry = load_visible(db, Enquiry, enquiry_id, user)
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.decline(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=declined")

@@ -100,6 +100,13 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(api.router)
     from providers import openreferral
     app.include_router(openreferral.router)
+    from matching import api as matching_api
+    from matching import need_routes
+    from matching import routes as matching_routes
+
+    app.include_router(matching_routes.router)
+    app.include_router(need_routes.router)
+    app.include_router(matching_api.router)
 
 
 class _CsrfMiddleware:

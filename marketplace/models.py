@@ -13,6 +13,8 @@ def import_all_models() -> None:
     import marketplace.audit  # noqa: F401
     import marketplace.geography.models  # noqa: F401
     import providers.models  # noqa: F401
+    import matching.models  # noqa: F401
+    import matching.index  # noqa: F401  (its listener logs the offer changes workers replay)
 
 
 def reference_loaders() -> list[Callable[[Session], object]]:

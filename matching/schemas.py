@@ -1,0 +1,97 @@
+"""What the matcher is asked and what it answers: a person's request (where, what, when and
+the filters), the ways results can be sorted, and one ranked offer with its reasons."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from marketplace.geography.service import Location
+
+DEFAULT_MINUTES_PER_WEEK = 10 * 60
+"""The hours prices are shown for until the person says how many they need."""
+
+
+class MatchSort(enum.StrEnum):
+    BEST = "best"
+    NEAREST = "nearest"
+    CHEAPEST = "cheapest"
+
+    @property
+    def label(self) -> str:
+        return {
+            MatchSort.BEST: "Best match",
+            MatchSort.NEAREST: "Nearest first",
+            MatchSort.CHEAPEST: "Lowest price for your hours",
+        }[self]
+
+
+@dataclass(frozen=True)
+class SupportWanted:
+    """What a person asked for. Term ids are taxonomy_term ids."""
+
+    location: Location
+    kinds: frozenset[int] = frozenset()
+    """Kinds of support: an offer must give at least one of them."""
+    outcomes: frozenset[int] = frozenset()
+    """Personal outcomes: ranked by how many an offer helps with, never filtered."""
+    client_groups: frozenset[int] = frozenset()
+    """Who it must suit: an offer must list every one."""
+    when: int = 0
+    """Days and times as an availability mask; an offer must be free at one of them at least."""
+    language: str | None = None
+    max_hourly_pence: int | None = None
+    isf_holders_only: bool = False
+    verified_only: bool = False
+    minutes_per_week: int = DEFAULT_MINUTES_PER_WEEK
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One part of the score, in plain words, with the points it gave."""
+
+    factor: str
+    text: str
+    points: float
+    out_of: int
+
+
+@dataclass(frozen=True)
+class RankedOffer:
+    offer_id: int
+    provider_id: int
+    rank: int
+    score: float
+    """Out of 100."""
+    distance_km: float | None
+    """Along the Earth's surface (WGS-84) from the person to the offer's centre, or to the
+    provider's base for an area of councils or places; None when neither is known."""
+    covers_by: str
+    """How the offer's area reaches the person, in plain words."""
+    hourly_pence: int | None
+    week_support_pence: int | None
+    week_fee_pence: int
+    reasons: list[Reason] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def week_total_pence(self) -> int | None:
+        return None if self.week_support_pence is None else self.week_support_pence + self.week_fee_pence
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    wanted: SupportWanted
+    sort: MatchSort
+    reached: int
+    """Offers whose area reaches the person, whatever else they asked for."""
+    total: int
+    """Of those, the offers that fit the request."""
+    page: int
+    page_size: int
+    results: list[RankedOffer]
+    cheapest_week_pence: int | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))

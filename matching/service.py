@@ -1,0 +1,220 @@
+"""The matcher: which published offers reach a person, fit what they asked for, and in what
+order, each with the reasons for its place; and the record of searches that found nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from marketplace.db import today as scottish_today
+from marketplace.db import utcnow
+from marketplace.errors import RuleBroken
+from marketplace.geography.distance import geodesic_km_many
+from marketplace.geography.models import Settlement
+from matching import ranking
+from matching.index import OfferIndex
+from matching.models import UnmetDemand, UnmetDemandSource
+from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
+from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK, describe_minutes
+from providers.models import Taxonomy, TaxonomyTerm
+
+PAGE_SIZE = 20
+PARTIAL_SORT_FROM = 2_000
+"""With more candidates than this (and many times a page), sort only those that can be on
+the pages up to the one asked for."""
+
+
+def check_wanted(index: OfferIndex, wanted: SupportWanted) -> None:
+    """Refuse a request the matcher cannot answer, naming the field at fault."""
+    terms = index.terms
+    for field, ids, taxonomy in (
+        ("kinds", wanted.kinds, Taxonomy.KIND_OF_SUPPORT),
+        ("outcomes", wanted.outcomes, Taxonomy.PERSONAL_OUTCOME),
+        ("client_groups", wanted.client_groups, Taxonomy.CLIENT_GROUP),
+    ):
+        if any(terms.taxonomy.get(term_id) != taxonomy for term_id in ids):
+            raise RuleBroken("Choose from the lists given", field=field)
+    if not 0 < wanted.minutes_per_week <= MAX_MINUTES_PER_WEEK:
+        raise RuleBroken("Enter from more than 0 to 168 hours a week", field="hours")
+    if wanted.when < 0 or wanted.when & ~ALL_TIMES:
+        raise RuleBroken("Choose days and times from the table", field="when")
+    if wanted.max_hourly_pence is not None and wanted.max_hourly_pence <= 0:
+        raise RuleBroken("Enter a highest price of more than £0 an hour", field="max_price")
+
+
+def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, today: date) -> NDArray[np.bool_]:
+    terms = index.terms
+    keep = np.ones(rows.size, dtype=np.bool_)
+    if wanted.kinds:
+        keep &= (index.column("kinds", rows) & np.uint64(terms.mask(wanted.kinds))) != 0
+    if wanted.client_groups:
+        groups = np.uint64(terms.mask(wanted.client_groups))
+        keep &= (index.column("groups", rows) & groups) == groups
+    if wanted.when:
+        keep &= (index.column("availability", rows) & wanted.when) != 0
+    if wanted.language:
+        keep &= index.speaks(wanted.language, rows)
+    if wanted.max_hourly_pence is not None:
+        hourly = index.column("hourly_pence", rows)
+        keep &= (hourly >= 0) & (hourly <= wanted.max_hourly_pence)
+    if wanted.isf_holders_only:
+        keep &= index.column("holds_isf", rows)
+    if wanted.verified_only:
+        keep &= ranking.verified_on(index, rows, today)
+    return keep
+
+
+def _candidates(session: Session, index: OfferIndex, wanted: SupportWanted, today: date, now: datetime) -> tuple[int, ranking.Scores]:
+    location = wanted.location
+    rows, distances = index.reaching(
+        latitude=location.latitude,
+        longitude=location.longitude,
+        council_id=location.council.id,
+        settlement_id=location.settlement.id,
+    )
+    keep = _fitting(index, rows, wanted, today)
+    return rows.size, ranking.score(index, rows[keep], distances[keep], wanted, today=today, now=now)
+
+
+def _order(index: OfferIndex, scores: ranking.Scores, sort: MatchSort, needed: int) -> NDArray[np.int64]:
+    """Candidate positions in result order, at least the first `needed` of them."""
+    total = scores.total
+    distance = np.where(np.isnan(scores.distance_km), np.inf, scores.distance_km)
+    week = scores.week_total_pence.astype(np.float64)
+    week = np.where(week < 0, np.inf, week)
+    if sort == MatchSort.NEAREST:
+        primary, secondary = distance, -total
+    elif sort == MatchSort.CHEAPEST:
+        primary, secondary = week, -total
+    else:
+        primary, secondary = -total, distance
+    offer_ids = index.column("offer_id", scores.rows)
+    count = primary.size
+    if count > PARTIAL_SORT_FROM and count > 4 * needed:
+        # Everything tied with the last place needed comes too, so ties still break right.
+        kth = np.partition(primary, needed - 1)[needed - 1]
+        positions = np.flatnonzero(primary <= kth)
+    else:
+        positions = np.arange(count)
+    return positions[np.lexsort((offer_ids[positions], secondary[positions], primary[positions]))]
+
+
+def match(
+    session: Session,
+    index: OfferIndex,
+    wanted: SupportWanted,
+    *,
+    sort: MatchSort = MatchSort.BEST,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> MatchResult:
+    """One page of the offers that reach the person and fit the request, in order, each
+    with its score out of 100, its distance and the reasons for its place."""
+    today, now = today or scottish_today(), now or utcnow()
+    index.refresh(session)
+    with index.lock:
+        check_wanted(index, wanted)
+        reached, scores = _candidates(session, index, wanted, today, now)
+        total = scores.rows.size
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        order = _order(index, scores, sort, page * page_size) if total else np.empty(0, dtype=np.int64)
+        chosen = order[(page - 1) * page_size : page * page_size]
+        week = scores.week_total_pence
+        cheapest = int(week[week > 0].min()) if (week > 0).any() else None
+        context = ranking.Context(
+            wanted=wanted,
+            place=wanted.location.label,
+            cheapest_week_pence=cheapest,
+            hours_text=describe_minutes(wanted.minutes_per_week),
+            today=today,
+        )
+        results = _ranked(index, scores, chosen, start_rank=(page - 1) * page_size + 1, total=total, context=context)
+    return MatchResult(
+        wanted=wanted, sort=sort, reached=reached, total=total, page=page, page_size=page_size,
+        results=results, cheapest_week_pence=cheapest,
+    )
+
+
+def _ranked(index: OfferIndex, scores: ranking.Scores, chosen: NDArray[np.int64], *, start_rank: int, total: int, context: ranking.Context) -> list[RankedOffer]:
+    location = context.wanted.location
+    rows = scores.rows[chosen]
+    lats, lons = index.column("lat", rows), index.column("lon", rows)
+    known = ~np.isnan(lats)
+    exact = np.full(rows.size, np.nan)
+    exact[known] = geodesic_km_many(location.latitude, location.longitude, lats[known], lons[known])
+    totals = scores.total
+    results = []
+    for place, i in enumerate(chosen):
+        row = int(scores.rows[i])
+        distance = None if np.isnan(exact[place]) else float(exact[place])
+        rank = start_rank + place
+        support = int(scores.week_support_pence[i])
+        hourly = int(index.arrays["hourly_pence"][row])
+        results.append(
+            RankedOffer(
+                offer_id=int(index.arrays["offer_id"][row]),
+                provider_id=int(index.arrays["provider_id"][row]),
+                rank=rank,
+                score=float(totals[i]),
+                distance_km=distance,
+                covers_by=ranking.covers_by(index, row, distance, context),
+                hourly_pence=None if hourly < 0 else hourly,
+                week_support_pence=None if support < 0 else support,
+                week_fee_pence=int(scores.week_fee_pence[i]),
+                reasons=ranking.reasons_for(index, scores, int(i), distance, context),
+                summary=ranking.summary(rank, total, float(totals[i])),
+            )
+        )
+    return results
+
+
+def best_offer_of_each_provider(
+    session: Session, index: OfferIndex, wanted: SupportWanted, *, today: date | None = None, now: datetime | None = None
+) -> dict[int, int]:
+    """Every provider with an offer that reaches the person and fits the request, with its
+    best-ranked such offer: {provider id: offer id}."""
+    today, now = today or scottish_today(), now or utcnow()
+    index.refresh(session)
+    with index.lock:
+        check_wanted(index, wanted)
+        _, scores = _candidates(session, index, wanted, today, now)
+        order = _order(index, scores, MatchSort.BEST, max(1, scores.rows.size))
+        best: dict[int, int] = {}
+        for i in order:
+            row = int(scores.rows[i])
+            best.setdefault(int(index.arrays["provider_id"][row]), int(index.arrays["offer_id"][row]))
+    return best
+
+
+def record_unmet_demand(
+    session: Session, *, source: UnmetDemandSource, settlement: Settlement, term_ids: Iterable[int], on: date
+) -> UnmetDemand:
+    """Note, for the gap analysis, support asked for that nothing met: the settlement, the
+    kinds of support and outcomes, the date. Nothing about who asked."""
+    wanted_terms = sorted(set(term_ids))
+    record = UnmetDemand(
+        source=source,
+        settlement_id=settlement.id,
+        council_id=settlement.council_id,
+        recorded_on=on,
+        terms=list(session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted_terms)))) if wanted_terms else [],
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def record_unmet_search(session: Session, *, wanted: SupportWanted, on: date | None = None) -> UnmetDemand:
+    """A search that found nothing: its place, kinds of support and outcomes."""
+    return record_unmet_demand(
+        session, source=UnmetDemandSource.SEARCH, settlement=wanted.location.settlement,
+        term_ids=wanted.kinds | wanted.outcomes, on=on or scottish_today(),
+    )

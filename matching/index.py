@@ -117,6 +117,7 @@ class TermBits:
         self.taxonomy: dict[int, Taxonomy] = {}
         self.name: dict[int, str] = {}
         self.code: dict[int, str] = {}
+        self.by_code: dict[tuple[Taxonomy, str], int] = {}
         counts: dict[Taxonomy, int] = {}
         for term in sorted(terms, key=lambda t: (t.taxonomy, t.position, t.id)):
             position = counts.get(term.taxonomy, 0)
@@ -127,6 +128,7 @@ class TermBits:
             self.taxonomy[term.id] = term.taxonomy
             self.name[term.id] = term.name
             self.code[term.id] = term.code
+            self.by_code[(term.taxonomy, term.code)] = term.id
 
     def mask(self, term_ids: Iterable[int]) -> int:
         mask = 0

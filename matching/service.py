@@ -14,12 +14,21 @@ from sqlalchemy.orm import Session
 from marketplace.db import today as scottish_today
 from marketplace.db import utcnow
 from marketplace.errors import RuleBroken
+from marketplace.forms import FieldError, FormInvalid
+from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km_many
 from marketplace.geography.models import Settlement
+from marketplace.geography.service import Location
 from matching import ranking
 from matching.index import OfferIndex
 from matching.models import UnmetDemand, UnmetDemandSource
-from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
+from matching.schemas import (
+    DEFAULT_MINUTES_PER_WEEK,
+    MatchResult,
+    MatchSort,
+    RankedOffer,
+    SupportWanted,
+)
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK, describe_minutes
 from providers.models import Taxonomy, TaxonomyTerm
 
@@ -45,6 +54,64 @@ def check_wanted(index: OfferIndex, wanted: SupportWanted) -> None:
         raise RuleBroken("Choose days and times from the table", field="when")
     if wanted.max_hourly_pence is not None and wanted.max_hourly_pence <= 0:
         raise RuleBroken("Enter a highest price of more than £0 an hour", field="max_price")
+
+
+TAXONOMY_OF_FIELD = {
+    "kinds_of_support": Taxonomy.KIND_OF_SUPPORT,
+    "outcomes": Taxonomy.PERSONAL_OUTCOME,
+    "client_groups": Taxonomy.CLIENT_GROUP,
+}
+"""The form fields that carry each taxonomy's codes, as on providers' offer forms."""
+
+
+def support_wanted(
+    session: Session,
+    index: OfferIndex,
+    *,
+    location: str,
+    kinds_of_support: Iterable[str] = (),
+    outcomes: Iterable[str] = (),
+    client_groups: Iterable[str] = (),
+    when: int = 0,
+    minutes_per_week: int | None = None,
+    language: str | None = None,
+    max_hourly_pence: int | None = None,
+    isf_holders_only: bool = False,
+    verified_only: bool = False,
+) -> SupportWanted:
+    """A request from what a form or an address gave (a place as typed, taxonomy codes),
+    or FormInvalid listing every answer that cannot be used, each by its field."""
+    index.refresh(session)
+    errors: list[FieldError] = []
+    found: Location | None = None
+    try:
+        found = geography_service.resolve_location(session, text=location, field="location")
+    except RuleBroken as error:
+        errors.append(FieldError("location", error.message))
+    ids: dict[str, frozenset[int]] = {}
+    for field, codes in (("kinds_of_support", kinds_of_support), ("outcomes", outcomes), ("client_groups", client_groups)):
+        taxonomy = TAXONOMY_OF_FIELD[field]
+        known = [index.terms.by_code.get((taxonomy, code)) for code in codes]
+        if any(term_id is None for term_id in known):
+            errors.append(FieldError(field, "Choose from the list given"))
+        ids[field] = frozenset(term_id for term_id in known if term_id is not None)
+    if errors:
+        raise FormInvalid(errors)
+    assert found is not None
+    wanted = SupportWanted(
+        location=found,
+        kinds=ids["kinds_of_support"],
+        outcomes=ids["outcomes"],
+        client_groups=ids["client_groups"],
+        when=when,
+        language=(language or "").strip() or None,
+        max_hourly_pence=max_hourly_pence,
+        isf_holders_only=isf_holders_only,
+        verified_only=verified_only,
+        minutes_per_week=DEFAULT_MINUTES_PER_WEEK if minutes_per_week is None else minutes_per_week,
+    )
+    check_wanted(index, wanted)
+    return wanted
 
 
 def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, today: date) -> NDArray[np.bool_]:

@@ -63,6 +63,10 @@ ID_CHUNK = 500
 """Ids per IN (...) list, well inside every database's parameter limit."""
 
 
+NEWEST_CHANGE = select(func.max(OfferChange.__table__.c.seq))
+"""Asked before every search, so through Core: the ORM's overhead would double its cost."""
+
+
 class Area(enum.IntEnum):
     RADIUS = 0
     COUNCILS = 1
@@ -192,7 +196,7 @@ class OfferIndex:
 
     def refresh(self, session: Session) -> None:
         """Read what changed since the last refresh (everything, the first time)."""
-        newest = session.scalar(select(func.max(OfferChange.seq))) or 0
+        newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
         with self.lock:
             if self.last_seq is None or newest < self.last_seq:
                 self._load_everything(session, newest)

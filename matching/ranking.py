@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from marketplace.money import format_pence
-from matching.index import Area, OfferIndex
+from matching.index import Area, OfferIndex, TermBits
 from matching.schemas import Reason, SupportWanted
 from providers.models import DAYS, PERIODS, Taxonomy
 
@@ -71,37 +71,16 @@ class Scores:
 
     rows: NDArray[np.int64]
     distance_km: NDArray[np.float64]
-    outcomes_met: NDArray[np.int64]
-    kinds_met: NDArray[np.int64]
     times_met: NDArray[np.int64]
     week_support_pence: NDArray[np.int64]
     """-1 where the price is one-off."""
     week_fee_pence: NDArray[np.int64]
+    week_total_pence: NDArray[np.int64]
+    """Support and fee together; -1 where the price is one-off."""
     space_days: NDArray[np.float64]
-    verified: NDArray[np.bool_]
     points: dict[str, NDArray[np.float64]]
-
-    @property
-    def total(self) -> NDArray[np.float64]:
-        return np.sum(list(self.points.values()), axis=0) if self.points else np.zeros(0)
-
-    @property
-    def week_total_pence(self) -> NDArray[np.int64]:
-        return np.where(self.week_support_pence >= 0, self.week_support_pence + self.week_fee_pence, -1)
-
-    def take(self, keep: NDArray[np.bool_] | NDArray[np.int64]) -> Scores:
-        return Scores(
-            rows=self.rows[keep],
-            distance_km=self.distance_km[keep],
-            outcomes_met=self.outcomes_met[keep],
-            kinds_met=self.kinds_met[keep],
-            times_met=self.times_met[keep],
-            week_support_pence=self.week_support_pence[keep],
-            week_fee_pence=self.week_fee_pence[keep],
-            space_days=self.space_days[keep],
-            verified=self.verified[keep],
-            points={name: values[keep] for name, values in self.points.items()},
-        )
+    total: NDArray[np.float64]
+    """The score out of 100: the points of every factor added up."""
 
 
 def week_costs(index: OfferIndex, rows: NDArray[np.int64], minutes_per_week: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -152,17 +131,17 @@ def score(index: OfferIndex, rows: NDArray[np.int64], distance_km: NDArray[np.fl
         "space": space_share,
         "checks": verified.astype(np.float64),
     }
+    points = {name: WEIGHTS[name] * values for name, values in shares.items()}
     return Scores(
         rows=rows,
         distance_km=distance_km,
-        outcomes_met=outcomes_met,
-        kinds_met=kinds_met,
         times_met=times_met,
         week_support_pence=support,
         week_fee_pence=fee,
+        week_total_pence=total,
         space_days=space_days,
-        verified=verified,
-        points={name: WEIGHTS[name] * values for name, values in shares.items()},
+        points=points,
+        total=np.sum(list(points.values()), axis=0) if rows.size else np.zeros(0),
     )
 
 
@@ -201,51 +180,88 @@ class Context:
     today: date
 
 
-def reasons_for(index: OfferIndex, scores: Scores, i: int, geodesic_km: float | None, context: Context) -> list[Reason]:
-    """Each factor's points for candidate `i`, with a sentence saying why."""
-    wanted, terms = context.wanted, index.terms
-    row = scores.rows[i : i + 1]
-    points = {name: float(values[i]) for name, values in scores.points.items()}
+@dataclass(frozen=True)
+class Facts:
+    """One candidate's factors as plain values, read from the arrays once for its reasons."""
+
+    row: int
+    area: Area
+    radius_km: float
+    outcomes: int
+    kinds: int
+    times_met: int
+    week_total_pence: int
+    week_fee_pence: int
+    capacity: int
+    capacity_in_places: bool
+    space_days: float
+    pvg_until: int
+    registration_until: int
+    points: dict[str, float]
+
+
+def facts_of(index: OfferIndex, scores: Scores, i: int) -> Facts:
+    row = int(scores.rows[i])
+    a = index.arrays
+    return Facts(
+        row=row,
+        area=Area(int(a["area"][row])),
+        radius_km=float(a["radius_km"][row]),
+        outcomes=int(a["outcomes"][row]),
+        kinds=int(a["kinds"][row]),
+        times_met=int(scores.times_met[i]),
+        week_total_pence=int(scores.week_total_pence[i]),
+        week_fee_pence=int(scores.week_fee_pence[i]),
+        capacity=int(a["capacity"][row]),
+        capacity_in_places=bool(a["capacity_in_places"][row]),
+        space_days=float(scores.space_days[i]),
+        pvg_until=int(a["pvg_until"][row]),
+        registration_until=int(a["registration_until"][row]),
+        points={name: float(values[i]) for name, values in scores.points.items()},
+    )
+
+
+def _share_of_asked(asked: list[int], mask: int, terms: TermBits, noun: str) -> str | None:
+    """'all 3 outcomes you chose', '2 of the 3 outcomes you chose: a and b', or None for none."""
+    met = [t for t in asked if mask >> terms.bit[t] & 1]
+    if not met:
+        return None
+    if len(met) == len(asked):
+        return f"the {noun} you chose: {_names([terms.name[t] for t in met])}" if len(asked) == 1 else f"all {len(asked)} {noun}s you chose"
+    return f"{len(met)} of the {len(asked)} {noun}s you chose: {_names([terms.name[t] for t in met])}"
+
+
+def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, context: Context) -> list[Reason]:
+    """Each factor's points for one candidate, with a sentence saying why."""
+    wanted = context.wanted
     said: dict[str, str] = {}
 
-    asked = sorted(wanted.outcomes, key=lambda t: terms.bit[t])
-    met = [t for t in asked if int(index.column("outcomes", row)[0]) >> terms.bit[t] & 1]
-    if not asked:
+    outcomes = sorted(wanted.outcomes, key=lambda t: terms.bit[t])
+    if not outcomes:
         said["outcomes"] = "You did not choose outcomes, so every offer gets these points"
-    elif len(met) == len(asked):
-        said["outcomes"] = (
-            f"Helps with the outcome you chose: {_names([terms.name[t] for t in met])}"
-            if len(asked) == 1
-            else f"Helps with all {len(asked)} outcomes you chose"
-        )
-    elif met:
-        said["outcomes"] = f"Helps with {len(met)} of the {len(asked)} outcomes you chose: {_names([terms.name[t] for t in met])}"
     else:
-        said["outcomes"] = "Does not say it helps with the outcomes you chose"
+        share = _share_of_asked(outcomes, facts.outcomes, terms, "outcome")
+        said["outcomes"] = f"Helps with {share}" if share else "Does not say it helps with the outcomes you chose"
 
-    kinds = [t for t in sorted(wanted.kinds, key=lambda t: terms.bit[t]) if int(index.column("kinds", row)[0]) >> terms.bit[t] & 1]
-    offered = terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.column("kinds", row)[0]))
-    if not wanted.kinds:
+    kinds = sorted(wanted.kinds, key=lambda t: terms.bit[t])
+    if kinds:
+        said["kinds"] = f"Gives {_share_of_asked(kinds, facts.kinds, terms, 'kind of support')}".replace("kind of supports", "kinds of support")
+    else:
+        offered = terms.ids_in(Taxonomy.KIND_OF_SUPPORT, facts.kinds)
         said["kinds"] = f"Gives {_names([terms.name[t] for t in offered])}" if offered else "Any kind of support"
-    elif len(kinds) == len(wanted.kinds):
-        said["kinds"] = f"Gives {_names([terms.name[t] for t in kinds])}"
-    else:
-        said["kinds"] = f"Gives {len(kinds)} of the {len(wanted.kinds)} kinds of support you chose: {_names([terms.name[t] for t in kinds])}"
 
-    said["distance"] = covers_by(index, int(scores.rows[i]), geodesic_km, context)
+    said["distance"] = covers_by(facts.area, facts.radius_km, geodesic_km, context)
 
-    total = int(scores.week_total_pence[i])
-    fee = int(scores.week_fee_pence[i])
+    total, fee, cheapest = facts.week_total_pence, facts.week_fee_pence, context.cheapest_week_pence
     if total < 0:
         said["price"] = "Charged as a one-off, so not compared by the week"
     else:
         cost = f"{format_pence(total)} a week for {context.hours_text}"
         if fee:
             cost += f", including a {format_pence(fee)} management fee"
-        cheapest = context.cheapest_week_pence
-        if cheapest is not None and total > cheapest:
+        if cheapest and total > cheapest:
             extra = total - cheapest
-            cost += f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) more than the lowest found" if cheapest else ""
+            cost += f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) more than the lowest found"
         elif cheapest is not None:
             cost += ": the lowest found"
         said["price"] = cost
@@ -253,38 +269,32 @@ def reasons_for(index: OfferIndex, scores: Scores, i: int, geodesic_km: float | 
     asked_times = int(wanted.when).bit_count()
     if not asked_times:
         said["times"] = "You did not choose days and times, so every offer gets these points"
-    elif int(scores.times_met[i]) == asked_times:
+    elif facts.times_met == asked_times:
         said["times"] = f"Available at all {asked_times} times you need" if asked_times > 1 else "Available at the time you need"
     else:
-        said["times"] = f"Available at {int(scores.times_met[i])} of the {asked_times} times you need"
+        said["times"] = f"Available at {facts.times_met} of the {asked_times} times you need"
 
-    capacity = int(index.column("capacity", row)[0])
-    unit = "places" if bool(index.column("capacity_in_places", row)[0]) else "hours a week"
-    when = _days_ago(float(scores.space_days[i]))
-    if capacity == 0:
+    unit = "places" if facts.capacity_in_places else "hours a week"
+    when = _days_ago(facts.space_days)
+    if facts.capacity == 0:
         said["space"] = f"Said it had no space, {when}"
-    elif scores.space_days[i] <= SPACE_FRESH_DAYS:
-        said["space"] = f"Has space for {capacity} {unit}, confirmed {when}"
+    elif facts.space_days <= SPACE_FRESH_DAYS:
+        said["space"] = f"Has space for {facts.capacity} {unit}, confirmed {when}"
     else:
-        said["space"] = f"Said it had space for {capacity} {unit} {when}, so this may be out of date"
+        said["space"] = f"Said it had space for {facts.capacity} {unit} {when}, so this may be out of date"
 
     day = context.today.toordinal()
-    checks = []
-    if int(index.column("pvg_until", row)[0]) >= day:
-        checks.append("PVG scheme membership")
-    if int(index.column("registration_until", row)[0]) >= day:
-        checks.append("Care Inspectorate registration")
+    checks = [name for name, until in (("PVG scheme membership", facts.pvg_until), ("Care Inspectorate registration", facts.registration_until)) if until >= day]
     said["checks"] = f"{' and '.join(checks)} verified by us" if checks else "No PVG membership or registration verified yet"
 
-    return [Reason(FACTOR_LABELS[name], said[name], points[name], WEIGHTS[name]) for name in WEIGHTS]
+    return [Reason(FACTOR_LABELS[name], said[name], facts.points[name], WEIGHTS[name]) for name in WEIGHTS]
 
 
-def covers_by(index: OfferIndex, row: int, geodesic_km: float | None, context: Context) -> str:
+def covers_by(area: Area, radius_km: float, geodesic_km: float | None, context: Context) -> str:
     """How the offer's area reaches the person, with the distance, in plain words."""
-    area = Area(int(index.arrays["area"][row]))
-    away = f"{geodesic_km:.1f} km" if geodesic_km is not None else None
+    away = None if geodesic_km is None else "less than 0.1 km" if geodesic_km < 0.05 else f"{geodesic_km:.1f} km"
     if area == Area.RADIUS:
-        return f"{away} from {context.place}, within the {index.arrays['radius_km'][row]:g} km it travels"
+        return f"{str(away).capitalize()} from {context.place}, within the {radius_km:g} km it travels"
     if area == Area.COUNCILS:
         text = f"Covers all of {context.wanted.location.council.name}"
     else:

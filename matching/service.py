@@ -221,6 +221,7 @@ def _ranked(index: OfferIndex, scores: ranking.Scores, chosen: NDArray[np.int64]
     results = []
     for place, i in enumerate(chosen):
         row = int(scores.rows[i])
+        facts = ranking.facts_of(index, scores, int(i))
         distance = None if np.isnan(exact[place]) else float(exact[place])
         rank = start_rank + place
         support = int(scores.week_support_pence[i])
@@ -232,11 +233,11 @@ def _ranked(index: OfferIndex, scores: ranking.Scores, chosen: NDArray[np.int64]
                 rank=rank,
                 score=float(totals[i]),
                 distance_km=distance,
-                covers_by=ranking.covers_by(index, row, distance, context),
+                covers_by=ranking.covers_by(facts.area, facts.radius_km, distance, context),
                 hourly_pence=None if hourly < 0 else hourly,
                 week_support_pence=None if support < 0 else support,
                 week_fee_pence=int(scores.week_fee_pence[i]),
-                reasons=ranking.reasons_for(index, scores, int(i), distance, context),
+                reasons=ranking.reasons_for(index.terms, facts, distance, context),
                 summary=ranking.summary(rank, total, float(totals[i])),
             )
         )

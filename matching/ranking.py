@@ -84,13 +84,33 @@ class Scores:
 
 
 def week_costs(index: OfferIndex, rows: NDArray[np.int64], minutes_per_week: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The support and the management fee for a week of `minutes_per_week`, as
-    providers.enquiries.quote works them out (a test holds the two together)."""
-    hourly = index.column("hourly_pence", rows)
-    week_rate = index.column("week_rate_pence", rows)
-    support = np.where(week_rate >= 0, week_rate, divide_rounding(np.maximum(hourly, 0) * minutes_per_week, 60))
-    support = np.where((week_rate < 0) & (hourly < 0), -1, support)
-    fee = divide_rounding(np.maximum(support, 0) * index.column("fee_bp", rows), 10_000) + index.column("fee_weekly_pence", rows)
+    """The support and the management fee for a week of `minutes_per_week` of each offer."""
+    return week_costs_of(
+        hourly_pence=index.column("hourly_pence", rows),
+        week_rate_pence=index.column("week_rate_pence", rows),
+        fee_bp=index.column("fee_bp", rows),
+        fee_weekly_pence=index.column("fee_weekly_pence", rows),
+        minutes_per_week=minutes_per_week,
+    )
+
+
+def week_costs_of(
+    *,
+    hourly_pence: NDArray[np.int64],
+    week_rate_pence: NDArray[np.int64],
+    fee_bp: NDArray[np.int64],
+    fee_weekly_pence: NDArray[np.int64],
+    minutes_per_week: int,
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """providers.enquiries.quote, element by element (a property test holds the two
+    together): a week-priced offer costs its week whatever the hours; otherwise the hours at
+    the hourly equivalent, part hours pro rata; the fee is its percentage of that plus its
+    fixed part. Support is -1 (and the fee 0) for a one-off price."""
+    support = np.where(
+        week_rate_pence >= 0, week_rate_pence, divide_rounding(np.maximum(hourly_pence, 0) * minutes_per_week, 60)
+    )
+    support = np.where((week_rate_pence < 0) & (hourly_pence < 0), -1, support)
+    fee = divide_rounding(np.maximum(support, 0) * fee_bp, 10_000) + fee_weekly_pence
     return support, np.where(support >= 0, fee, 0)
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import CELL_DEGREES
-from marketplace.geography.distance import haversine_km
+from marketplace.geography.distance import within_km
 from marketplace.geography.models import LandCell, Settlement, SettlementKind
 from providers.models import AreaType, Offer
 
@@ -32,11 +33,16 @@ def places_in_area(session: Session, offer: Offer) -> list[Settlement]:
         places = list(session.scalars(counted.where(Settlement.council_id.in_(council_ids))))
     else:
         assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
-        places = [
-            s
-            for s in session.scalars(counted)
-            if haversine_km(offer.centre_latitude, offer.centre_longitude, s.latitude, s.longitude) <= offer.radius_km
-        ]
+        settlements = list(session.scalars(counted))
+        # The same rule the matcher reaches people by: the geodesic decides at the edge.
+        inside, _ = within_km(
+            offer.centre_latitude,
+            offer.centre_longitude,
+            np.array([s.latitude for s in settlements]),
+            np.array([s.longitude for s in settlements]),
+            np.full(len(settlements), offer.radius_km),
+        )
+        places = [s for s, reached in zip(settlements, inside, strict=True) if reached]
     return sorted(places, key=lambda s: (-s.population, s.name))
 
 

@@ -1,19 +1,23 @@
-"""The worker's offer index, for routes: one per app (so one per worker process)."""
+"""The worker's offer index, for routes: one per app (so one per worker process), built in
+the background as the worker starts so the first search does not wait for it."""
 
 from __future__ import annotations
 
+import logging
 import threading
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from marketplace.db import session_scope
 from matching.index import OfferIndex
 
+log = logging.getLogger(__name__)
 _creating = threading.Lock()
 
 
-def get_offer_index(request: Request) -> OfferIndex:
-    state = request.app.state
+def offer_index_of(state: Any) -> OfferIndex:
+    """The index kept on the app's state, made the first time it is asked for."""
     index = getattr(state, "offer_index", None)
     if index is None:
         with _creating:
@@ -22,4 +26,25 @@ def get_offer_index(request: Request) -> OfferIndex:
     return index
 
 
+def get_offer_index(request: Request) -> OfferIndex:
+    return offer_index_of(request.app.state)
+
+
 OfferIndexDep = Annotated[OfferIndex, Depends(get_offer_index)]
+
+
+def warm_offer_index(state: Any) -> threading.Thread:
+    """Load the index in a background thread: at national scale that takes seconds, which
+    the first search would otherwise spend waiting."""
+
+    def load() -> None:
+        try:
+            with session_scope(state.sessionmaker, write=False) as session:
+                offer_index_of(state).refresh(session)
+        except Exception:
+            # Searches load it themselves if this fails; the worker must still start.
+            log.exception("could not load the offer index at start-up")
+
+    thread = threading.Thread(target=load, name="offer-index-warm-up", daemon=True)
+    thread.start()
+    return thread

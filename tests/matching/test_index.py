@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +19,7 @@ from marketplace.db import make_engine, make_sessionmaker, session_scope
 from marketplace.geography import service as geography_service
 from marketplace.migrate import upgrade
 from matching import service as matching_service
+from matching.deps import warm_offer_index
 from matching.index import OfferIndex
 from matching.models import OfferChange
 from matching.schemas import RankedOffer, SupportWanted
@@ -210,3 +212,13 @@ class TestSeveralWorkers:
         slow.commit()
         slow.close()
         assert slow_offer in first.sees()
+
+
+class TestWarmUp:
+    def test_a_starting_worker_loads_its_index_in_the_background(self, app: FastAPI, db: Session) -> None:
+        offer = make_offer(db, provider=make_provider(db, base="Lairg"))
+        db.flush()
+        warm_offer_index(app.state).join(timeout=60)
+        index = app.state.offer_index
+        assert index.last_seq is not None
+        assert offer.id in index.row_of

@@ -21,13 +21,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, event, func, insert, or_, select
+from sqlalchemy import and_, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.classify import UrbanRural8
@@ -56,6 +56,10 @@ from providers.pricing import hourly_equivalent_pence, weekly_fee_pence
 
 GAP_PATIENCE_SECONDS = 600.0
 """How long a skipped sequence number is waited for: longer than any transaction runs."""
+KEEP_CHANGES = timedelta(days=7)
+"""`prune_changes` deletes changes older than this; an index that has not refreshed for
+nearly as long reads everything again rather than trust a log with pieces missing."""
+RELOAD_AFTER_IDLE_SECONDS = (KEEP_CHANGES - timedelta(days=1)).total_seconds()
 KEY_CHECKS = {CheckKind.PVG: "pvg_until", CheckKind.CARE_INSPECTORATE: "registration_until"}
 """The checks that make a provider "verified": safeguarding membership or registration."""
 NO_EXPIRY = date.max.toordinal()
@@ -191,6 +195,8 @@ class OfferIndex:
         self.gaps: dict[int, float] = {}
         self.generation = 0
         """Bumped by every change, for caches built on the index (fair prices)."""
+        self.refreshed_at = 0.0
+        """time.monotonic() of the last refresh."""
 
     # Keeping current ---------------------------------------------------------------------
 
@@ -198,7 +204,9 @@ class OfferIndex:
         """Read what changed since the last refresh (everything, the first time)."""
         newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
         with self.lock:
-            if self.last_seq is None or newest < self.last_seq:
+            idle = time.monotonic() - self.refreshed_at
+            self.refreshed_at = time.monotonic()
+            if self.last_seq is None or newest < self.last_seq or idle > RELOAD_AFTER_IDLE_SECONDS:
                 self._load_everything(session, newest)
                 return
             if newest == self.last_seq and not self.gaps:
@@ -526,6 +534,17 @@ def _unix(moment: datetime) -> float:
 
 
 # Recording changes ------------------------------------------------------------------------
+
+
+def prune_changes(session: Session, *, now: datetime) -> int:
+    """Delete changes older than KEEP_CHANGES, which every running index has read by now;
+    run daily. The newest is always kept: an empty log would look like a database that was
+    emptied, and every index would read everything again. Returns how many went."""
+    newest = select(func.max(OfferChange.seq)).scalar_subquery()
+    result = session.execute(
+        delete(OfferChange).where(OfferChange.changed_at < now - KEEP_CHANGES, OfferChange.seq < newest)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_flush")

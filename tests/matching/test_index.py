@@ -11,16 +11,16 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.models import Role
-from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.geography import service as geography_service
 from marketplace.migrate import upgrade
 from matching import service as matching_service
 from matching.deps import warm_offer_index
-from matching.index import OfferIndex
+from matching.index import RELOAD_AFTER_IDLE_SECONDS, OfferIndex, prune_changes
 from matching.models import OfferChange
 from matching.schemas import RankedOffer, SupportWanted
 from providers import checks as checks_service
@@ -222,3 +222,27 @@ class TestWarmUp:
         index = app.state.offer_index
         assert index.last_seq is not None
         assert offer.id in index.row_of
+
+
+class TestTheChangeLog:
+    def test_pruning_keeps_a_week_and_the_newest_change(self, db: Session) -> None:
+        offer = make_offer(db, provider=make_provider(db, base="Lairg"))
+        db.execute(update(OfferChange).values(changed_at=utcnow() - timedelta(days=8)))
+        kept = make_offer(db, provider=make_provider(db, base="Lairg"))
+        db.flush()
+        prune_changes(db, now=utcnow())
+        left = {row.offer_id for row in db.scalars(select(OfferChange))}
+        assert kept.id in left and offer.id not in left
+        db.execute(update(OfferChange).values(changed_at=utcnow() - timedelta(days=30)))
+        prune_changes(db, now=utcnow())
+        assert len(db.scalars(select(OfferChange)).all()) == 1
+
+    def test_an_index_idle_for_most_of_a_week_reads_everything_again(self, db: Session) -> None:
+        index = OfferIndex()
+        offer = make_offer(db, provider=make_provider(db, base="Lairg"))
+        assert offer.id in found(db, index, place="Lairg")
+        # A change the log never heard of (as if its record had been pruned).
+        db.execute(update(Offer).where(Offer.id == offer.id).values(status=OfferStatus.PAUSED))
+        assert offer.id in found(db, index, place="Lairg")
+        index.refreshed_at -= RELOAD_AFTER_IDLE_SECONDS + 1
+        assert offer.id not in found(db, index, place="Lairg")

@@ -17,6 +17,7 @@ from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
 from matching.bench import bench_app
+from matching.cli import app as needs_app
 from providers.cli import app as hsds_app
 
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(geography_app, name="geography")
 app.add_typer(hsds_app, name="hsds")
 checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
+app.add_typer(needs_app, name="needs")
 app.add_typer(bench_app, name="bench")
 console = Console()
 

@@ -1,0 +1,40 @@
+"""`sds-market needs ...`: the daily run for posted needs."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.mail import Mailer, attach_mailer
+from marketplace.models import import_all_models
+from marketplace.settings import get_settings
+from matching import needs as needs_service
+from matching.index import OfferIndex
+
+app = typer.Typer(help="Posted needs.", no_args_is_help=True)
+console = Console()
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@app.command("run")
+def run() -> None:
+    """Count needs nobody responded to within 14 days as unmet demand, and send open needs
+    to providers whose offers have come to reach and fit them. Run it daily, from cron or
+    the job queue; running it again the same day changes nothing more."""
+    settings = get_settings()
+    import_all_models()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            attach_mailer(session, Mailer(settings))
+            done = needs_service.run_daily(session, index=OfferIndex())
+    finally:
+        engine.dispose()
+    console.print(
+        f"Marked {_plural(done.unmet, 'need')} as unmet: nobody responded within {needs_service.RESPONSE_DAYS} days."
+    )
+    console.print(f"Sent {_plural(done.needs_reached, 'open need')} to {_plural(done.deliveries, 'more provider')}.")

@@ -157,6 +157,7 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
 def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, object]:
     """Everything the person's page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
+    is_own = needs_service.is_on_persons_side(db, user=viewer, need=need)
     return {
         "need": needs_service.summary_of(need),
         "person_name": need.person.name,
@@ -172,8 +173,8 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
             }
             for response in need.responses
         ],
-        "may_close": need.status in needs_service.TAKING_RESPONSES
-        and needs_service.is_on_persons_side(db, user=viewer, need=need),
+        "is_own": is_own,
+        "may_close": is_own and need.status in needs_service.TAKING_RESPONSES,
     }
 
 

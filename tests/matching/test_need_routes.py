@@ -266,6 +266,7 @@ class TestWhoSeesWhat:
         as_user(client, admin)
         shown = page(client.get(f"/needs/{need.id}"))
         assert "Morag Lindsay" in shown.get_text() and not shown.select("form[action$='/close']")
+        assert shown.select_one(".ds_page-header__label").get_text(strip=True) == "A posted need"
         as_user(client, member)
         client.get("/provider/needs")
         client.get(f"/provider/needs/{need.id}")

@@ -53,6 +53,22 @@ class SecuritySettings(BaseModel):
     """`cheapest` is for tests only: it is still argon2id, just fast."""
 
 
+class MatchingSettings(BaseModel):
+    """How the matcher judges offers for the people choosing them."""
+
+    minimum_care_pay_pence: int = Field(default=1345, gt=0)
+    """The least an hour adult social care workers in Scotland must be paid, in pence; an
+    offer's hourly rate below it is flagged. £13.45 from April 2026. Sources: the Scottish
+    Government funds adult social care workers giving direct care in commissioned services
+    to be paid at least the real Living Wage (parliament.scot written answer S6W-38736); it
+    confirmed that the 2026-27 Budget meets the uplift to the 2026-27 real Living Wage in
+    full (Tom Arthur, written answers of 20 February 2026); and the Living Wage Foundation
+    set that rate at £13.45 on 22 October 2025, to be paid by 1 May 2026. The minimum was
+    £12.60 from April 2025 and £12 from April 2024, for personal assistants and support
+    through every SDS option too (gov.scot, "Adult social care workers minimum pay").
+    Change it with SDS_MATCHING__MINIMUM_CARE_PAY_PENCE when the next uplift applies."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SDS_", env_nested_delimiter="__", extra="ignore"
@@ -67,6 +83,7 @@ class Settings(BaseSettings):
     mail: MailSettings = MailSettings()
     stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
+    matching: MatchingSettings = MatchingSettings()
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

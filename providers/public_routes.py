@@ -4,6 +4,10 @@ provider's page with its offers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -22,6 +26,32 @@ from providers.pricing import format_basis_points, hourly_equivalent_pence, week
 
 router = APIRouter(include_in_schema=False)
 PLACES_LISTED = 30
+
+
+@dataclass(frozen=True)
+class PageSection:
+    """A part of a page another package adds: its template and what that template needs,
+    which it reads as `section.context`."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+OfferSection = Callable[[Request, Session, Offer], PageSection | None]
+"""Given the request, its session and the offer, a section to show, or None for nothing."""
+_cost_sections: list[OfferSection] = []
+
+
+def add_offer_cost_section(section: OfferSection) -> None:
+    """Show `section` under "What it costs" on the offer page, after those added before it.
+    Packages above providers (matching's fair prices) add theirs this way, because providers
+    may not import them."""
+    if section not in _cost_sections:
+        _cost_sections.append(section)
+
+
+def _offer_cost_sections(request: Request, db: Session, offer: Offer) -> list[PageSection]:
+    return [found for section in _cost_sections if (found := section(request, db, offer)) is not None]
 
 
 def price_summary(offer: Offer) -> dict[str, object] | None:
@@ -62,6 +92,7 @@ def offer_page(request: Request, offer_id: int, db: DbSession, user: MaybeUser) 
             "offer": offer,
             "provider": offer.provider,
             "summary": price_summary(offer),
+            "cost_sections": _offer_cost_sections(request, db, offer),
             "kinds": offer.terms_of(Taxonomy.KIND_OF_SUPPORT),
             "outcomes": offer.terms_of(Taxonomy.PERSONAL_OUTCOME),
             "client_groups": offer.terms_of(Taxonomy.CLIENT_GROUP),

@@ -107,6 +107,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(matching_routes.router)
     app.include_router(need_routes.router)
     app.include_router(matching_api.router)
+    from matching import offer_page  # also adds the fair-price section to the offer page
+
+    app.include_router(offer_page.router)
 
 
 class _CsrfMiddleware:

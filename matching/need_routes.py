@@ -91,8 +91,13 @@ class NoFields(Form):
     """A button press: nothing to read but the CSRF token."""
 
 
-new_need_page = FormPage("matching/needs/new.html", context={"days": DAYS, "periods": PERIODS})
-person_need_page = FormPage("matching/needs/need.html", block="need")
+new_need_page = FormPage(
+    "matching/needs/new.html",
+    context={"days": DAYS, "periods": PERIODS, "response_days": needs_service.RESPONSE_DAYS},
+)
+person_need_page = FormPage(
+    "matching/needs/need.html", block="need", context={"response_days": needs_service.RESPONSE_DAYS}
+)
 provider_need_page = FormPage("matching/needs/provider_need.html", block="need")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction, AuditEvent
 from marketplace.settings import Settings
+from matching import needs as needs_service
 from matching.index import OfferIndex
 from matching.models import NeedStatus, PostedNeed
 from providers import offers as offers_service
@@ -286,3 +287,21 @@ class TestWhoSeesWhat:
         shown = page(client.get(f"/needs/{need.id}"))
         assert not shown.select(f"a[href='/offers/{offer.id}/enquire']")
         assert "not taking enquiries now" in shown.get_text()
+
+
+class TestWhenTimeIsUp:
+    def test_an_unmet_need_says_so_to_both_sides_and_takes_no_more(self, client: HtmlClient, db: Session) -> None:
+        offer = make_offer(db)
+        index = OfferIndex()
+        need = post(db, index)
+        needs_service.run_daily(db, index=index, now=need.respond_by)
+        as_user(client, need.person)
+        mine = page(client.get(f"/needs/{need.id}"))
+        assert summary(mine)["Status"] == "No responses"
+        assert "No provider responded within 14 days" in mine.get_text()
+        assert not mine.select(f"form[action='/needs/{need.id}/close']")
+        as_user(client, offer.provider.members[0].user)
+        theirs = page(client.get(f"/provider/needs/{need.id}"))
+        assert "no longer taking responses" in theirs.get_text() and not theirs.select("form[action$='/responses']")
+        refused = client.submit(f"/provider/needs/{need.id}/responses", {"offer": str(offer.id), "message": "Hello."})
+        assert refused.status_code == 409 and error_messages(refused) == ["This need is no longer taking responses"]

@@ -44,9 +44,11 @@ from providers.models import (
 )
 from providers.pricing import (
     BASIS_POINTS,
+    describe_minutes,
     divide_rounding,
     format_basis_points,
     hourly_equivalent_pence,
+    price_text,
     week_cost,
     weekly_fee_pence,
 )
@@ -69,17 +71,6 @@ def describe_availability(mask: int) -> list[tuple[str, list[str]]]:
         if periods:
             described.append((name, periods))
     return described
-
-
-def describe_minutes(minutes: int) -> str:
-    """150 -> '2 hours 30 minutes'; 60 -> '1 hour'."""
-    hours, rest = divmod(minutes, 60)
-    parts = []
-    if hours:
-        parts.append(f"{hours} hour{'' if hours == 1 else 's'}")
-    if rest:
-        parts.append(f"{rest} minute{'' if rest == 1 else 's'}")
-    return " ".join(parts) or "0 hours"
 
 
 # The quote ------------------------------------------------------------------------------
@@ -113,13 +104,7 @@ class Quote:
     @property
     def price_text(self) -> str:
         """'£18.50 an hour', '£50.00 a session of 3 hours', '£90.00 one-off'."""
-        price = self.price
-        if price.unit == PriceUnit.ONE_OFF:
-            return f"{format_pence(price.rate_pence)} one-off"
-        text = f"{format_pence(price.rate_pence)} a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
-        if price.unit.needs_length and price.unit_minutes:
-            text += f" of {describe_minutes(price.unit_minutes)}"
-        return text
+        return price_text(self.price)
 
     @property
     def fee_percent(self) -> str:

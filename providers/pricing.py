@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketplace.money import format_pence
 from providers.models import FeePeriod, OfferPrice, PriceUnit
 
 WEEKS_PER_YEAR = 52
@@ -78,3 +79,24 @@ def format_basis_points(basis_points: int) -> str:
     """2500 -> '25%', 1250 -> '12.5%', 333 -> '3.33%'."""
     whole, rest = divmod(basis_points, 100)
     return f"{whole}%" if rest == 0 else f"{whole}.{rest:02d}".rstrip("0") + "%"
+
+
+def describe_minutes(minutes: int) -> str:
+    """150 -> '2 hours 30 minutes'; 60 -> '1 hour'."""
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'' if hours == 1 else 's'}")
+    if rest:
+        parts.append(f"{rest} minute{'' if rest == 1 else 's'}")
+    return " ".join(parts) or "0 hours"
+
+
+def price_text(price: OfferPrice) -> str:
+    """'£18.50 an hour', '£50.00 a session of 3 hours', '£90.00 one-off'."""
+    if price.unit == PriceUnit.ONE_OFF:
+        return f"{format_pence(price.rate_pence)} one-off"
+    text = f"{format_pence(price.rate_pence)} a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
+    if price.unit.needs_length and price.unit_minutes:
+        text += f" of {describe_minutes(price.unit_minutes)}"
+    return text

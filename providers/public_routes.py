@@ -22,7 +22,7 @@ from providers import reviews as reviews_service
 from providers.access import public_offer
 from providers.areas import area_map, places_in_area
 from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
-from providers.pricing import format_basis_points, hourly_equivalent_pence, week_cost
+from providers.pricing import format_basis_points, hourly_equivalent_pence, price_text, week_cost
 
 router = APIRouter(include_in_schema=False)
 PLACES_LISTED = 30
@@ -62,6 +62,7 @@ def price_summary(offer: Offer) -> dict[str, object] | None:
     week = week_cost(price, hours=offer.typical_week_hours, typical_week_hours=offer.typical_week_hours)
     return {
         "price": price,
+        "price_text": price_text(price),
         "hourly_pence": hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours),
         "week": week,
         "fee_percent": format_basis_points(week.fee_basis_points) if week and week.fee_pence else None,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -143,6 +144,7 @@ class NeedResponse(TimestampMixin, Base):
     """A provider's answer to a posted need: a message, and the offer it would use."""
 
     __tablename__ = "need_response"
+    __table_args__ = (UniqueConstraint("need_id", "provider_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     need_id: Mapped[int] = mapped_column(ForeignKey("posted_need.id", ondelete="CASCADE"), index=True)

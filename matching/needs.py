@@ -512,8 +512,11 @@ def needs_answered_by(session: Session, *, needs: list[PostedNeed], member: User
 
 
 # Mail -----------------------------------------------------------------------------------
-# Providers are mailed what the need asks for so they can tell at a glance whether they can
-# help; nothing in it says who the person is. People are told only that something happened.
+# Providers are mailed enough to tell at a glance whether they could help (the place, the
+# kinds of support, the hours and times) and nothing that says who the person is. What the
+# person wrote, the outcomes and who it should suit can say things about their health, so
+# those are read after signing in, never sent by mail. People are told only that
+# something happened.
 
 
 def _send(session: Session, recipients: Iterable[User], *, subject: str, body: str, path: str) -> None:
@@ -540,18 +543,11 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
         "",
         f"Where: {summary.place}",
         f"Kinds of support: {', '.join(summary.kinds)}",
-        f"What matters to them: {', '.join(summary.outcomes)}",
-    ]
-    if summary.client_groups:
-        lines.append(f"Who it should suit: {', '.join(summary.client_groups)}")
-    lines += [
         f"Hours a week: {summary.hours}",
         "Days and times: " + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
         "",
-        "In their own words:",
-        summary.description,
-        "",
-        f"Respond by {summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}. Read the need and respond here:",
+        f"Respond by {summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}. Sign in to read what they wrote "
+        "and respond:",
     ]
     _send(session, members, subject=f"Someone near {summary.place} needs support", body="\n".join(lines),
           path=f"/provider/needs/{summary.id}")

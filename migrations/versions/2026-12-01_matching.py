@@ -120,7 +120,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['need_id'], ['posted_need.id'], name=op.f('fk_need_response_need_id_posted_need'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['offer_id'], ['offer.id'], name=op.f('fk_need_response_offer_id_offer'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['provider_id'], ['provider.id'], name=op.f('fk_need_response_provider_id_provider'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_need_response'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_need_response')),
+    sa.UniqueConstraint('need_id', 'provider_id', name=op.f('uq_need_response_need_id'))
     )
     with op.batch_alter_table('need_response', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_need_response_need_id'), ['need_id'], unique=False)

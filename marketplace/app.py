@@ -103,8 +103,10 @@ def _include_routers(app: FastAPI) -> None:
     from matching import api as matching_api
     from matching import need_routes
     from matching import routes as matching_routes
+    from matching import shortlist_routes
 
     app.include_router(matching_routes.router)
+    app.include_router(shortlist_routes.router)
     app.include_router(need_routes.router)
     app.include_router(matching_api.router)
     from matching import offer_page  # also adds the fair-price section to the offer page

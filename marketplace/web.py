@@ -87,7 +87,7 @@ def add_navigation(
 
 def navigation_for(user: User | None) -> list[NavItem]:
     if user is None:
-        return [NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sign-up")]
+        return [NavItem("Find support", "/find-support"), NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sign-up")]
     return [item for _, allowed, item in _navigation if allowed is None or user.role in allowed]
 
 

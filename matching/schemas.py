@@ -6,6 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from marketplace.geography.service import Location
 
 DEFAULT_MINUTES_PER_WEEK = 10 * 60
@@ -95,3 +97,57 @@ class MatchResult:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
+
+
+# The JSON API's answers (matching.api) ----------------------------------------------------
+
+
+class ReasonOut(BaseModel):
+    factor: str
+    text: str
+    points: float
+    """Points this factor gave, out of `out_of`."""
+    out_of: int
+
+
+class MatchedOfferOut(BaseModel):
+    offer_id: int
+    provider_id: int
+    title: str
+    provider_name: str
+    url: str
+    """The offer's public page, on this site."""
+    rank: int
+    score: float
+    """Out of 100."""
+    summary: str
+    distance_km: float | None
+    """Geodesic (WGS-84) distance from the person, as RankedOffer.distance_km."""
+    covers_by: str
+    hourly_pence: int | None
+    week_support_pence: int | None
+    """The support for the hours asked, in pence; None for a one-off price."""
+    week_fee_pence: int
+    week_total_pence: int | None
+    reasons: list[ReasonOut]
+
+
+class PlaceOut(BaseModel):
+    label: str
+    council: str
+    settlement: str
+
+
+class MatchOut(BaseModel):
+    location: PlaceOut
+    minutes_per_week: int
+    sort: MatchSort
+    page: int
+    pages: int
+    page_size: int
+    total: int
+    """Offers that reach the person and fit the request."""
+    reached: int
+    """Offers that reach the person, whatever else was asked."""
+    cheapest_week_pence: int | None
+    results: list[MatchedOfferOut]

@@ -54,10 +54,10 @@ class TestNavigation:
     @pytest.mark.parametrize(
         ("role", "expected"),
         [
-            (Role.SUPPORTED_PERSON, ["Your enquiries", "Your account"]),
-            (Role.PERSONAL_ASSISTANT, ["Your listing", "Enquiries", "Your account"]),
-            (Role.ADMIN, ["Accounts", "Audit log", "Checks to verify", "Your account"]),
-            (Role.COMMISSIONER, ["Your account"]),
+            (Role.SUPPORTED_PERSON, ["Find support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
+            (Role.PERSONAL_ASSISTANT, ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"]),
+            (Role.ADMIN, ["Find support", "Accounts", "Audit log", "Checks to verify", "Your account"]),
+            (Role.COMMISSIONER, ["Find support", "Your account"]),
         ],
     )
     def test_each_role_sees_its_own_links(self, client: HtmlClient, db: Session, role: Role, expected: list[str]) -> None:
@@ -67,7 +67,7 @@ class TestNavigation:
 
     def test_anonymous_visitors_see_sign_in(self, client: HtmlClient) -> None:
         links = [a.get_text(strip=True) for a in page(client.get("/")).select(".ds_site-navigation__link")]
-        assert links == ["Sign in", "Create an account"]
+        assert links == ["Find support", "Sign in", "Create an account"]
 
 
 class TestErrorPages:

@@ -1,0 +1,316 @@
+"""A search as people ask it: the answers of the search form (or the same parameters on the
+API) read into a request for the matcher, every bad answer named by its field at once; and
+a page of results made ready to show, its offers loaded in a fixed number of queries
+however many results there are."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+
+from marketplace.errors import RuleBroken
+from marketplace.forms import FieldError, FormInvalid, parse_choice, parse_hours
+from marketplace.money import parse_pounds
+from matching import service as matching_service
+from matching.index import OfferIndex
+from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
+from providers import offers as offers_service
+from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage, Review
+from providers.pricing import BASIS_POINTS, divide_rounding, format_basis_points
+from providers.reviews import ReviewSummary
+from providers.schemas import availability_mask
+from providers.service import STANDARD_LANGUAGES
+
+FIELDS = (
+    "location", "kinds_of_support", "outcomes", "client_groups", "when", "hours",
+    "language", "max_price", "isf", "verified", "sort", "page",
+)
+"""The search's parameters, in the order the form asks them (and errors are listed)."""
+LIST_FIELDS = frozenset({"kinds_of_support", "outcomes", "client_groups", "when"})
+"""Checkbox fields, which may be given many times."""
+PAGE_NUMBER = re.compile(r"\d{1,6}")
+T = TypeVar("T")
+
+
+Answers = dict[str, str | list[str]]
+
+
+def answers_from(items: Iterable[tuple[str, str]]) -> Answers:
+    """The search's answers from an address's query: every value of a checkbox field, the
+    first of any other; parameters the search does not know are left out."""
+    answers: Answers = {}
+    for key, value in items:
+        if key not in FIELDS:
+            continue
+        if key in LIST_FIELDS:
+            listed = answers.setdefault(key, [])
+            assert isinstance(listed, list)
+            listed.append(value)
+        else:
+            answers.setdefault(key, value)
+    return answers
+
+
+def query_pairs(answers: Answers, fields: Iterable[str]) -> list[tuple[str, str]]:
+    """The answers to these fields as an address's query, leaving out blanks."""
+    pairs = []
+    for field in fields:
+        value = answers.get(field, "")
+        pairs += [(field, v.strip()) for v in (value if isinstance(value, list) else [value]) if v.strip()]
+    return pairs
+
+
+def _text(answers: Answers, field: str) -> str:
+    value = answers.get(field, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _listed(answers: Answers, field: str) -> list[str]:
+    value = answers.get(field, [])
+    return [v for v in value if v] if isinstance(value, list) else [value] if value else []
+
+
+def asks_anything(answers: Answers) -> bool:
+    """Whether the person asked for a search at all. A form sent with nothing filled in
+    (its sort list still says "best match") is the same as no search."""
+    return any(
+        (_listed(answers, field) if field in LIST_FIELDS else _text(answers, field))
+        and not (field == "sort" and _text(answers, field) == MatchSort.BEST.value)
+        for field in FIELDS
+    )
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the matcher is asked, and which page of the answer is wanted, in what order."""
+
+    wanted: SupportWanted
+    sort: MatchSort
+    page: int
+
+
+def language_options(session: Session) -> list[str]:
+    """The languages a search can ask for: the standard ones, then every other language a
+    provider says it speaks, A to Z."""
+    standard = {name.lower() for name in STANDARD_LANGUAGES}
+    others = {
+        name.strip()
+        for name in session.scalars(select(ProviderLanguage.language).distinct())
+        if name.strip() and name.strip().lower() not in standard
+    }
+    return [*STANDARD_LANGUAGES, *sorted(others, key=str.lower)]
+
+
+def _language(session: Session, text: str) -> str | None:
+    if not text:
+        return None
+    for option in language_options(session):
+        if option.lower() == text.lower():
+            return option
+    raise ValueError("Choose a language from the list")
+
+
+def _highest_price(text: str) -> int | None:
+    if not text:
+        return None
+    pence = parse_pounds(text)
+    if pence <= 0:
+        raise ValueError("Enter a highest price of more than £0 an hour, like 25")
+    return pence
+
+
+def _ticked(text: str) -> bool:
+    if text not in ("", "yes"):
+        raise ValueError("Tick the box or leave it empty")
+    return text == "yes"
+
+
+def _page(text: str) -> int:
+    if not text:
+        return 1
+    if not PAGE_NUMBER.fullmatch(text):
+        raise ValueError("The page number in the address must be a whole number, like 2")
+    return max(1, int(text))
+
+
+def _sort(text: str) -> MatchSort:
+    try:
+        return parse_choice(MatchSort, text) or MatchSort.BEST
+    except RuleBroken as error:
+        raise ValueError("Choose how to sort the results from the list") from error
+
+
+def read_search(session: Session, index: OfferIndex, answers: Answers) -> Search:
+    """The request the answers describe, or FormInvalid naming every answer at fault."""
+    errors: list[FieldError] = []
+
+    def attempt(field: str, read: Callable[[], T], otherwise: T) -> T:
+        try:
+            return read()
+        except ValueError as error:
+            # The page is not a question on the form, so its message links to the page.
+            errors.append(FieldError(None if field == "page" else field, str(error)))
+            return otherwise
+
+    when = attempt("when", lambda: availability_mask(_listed(answers, "when")), 0)
+    hours = _text(answers, "hours")
+    minutes = attempt("hours", lambda: parse_hours(hours) if hours else None, None)
+    language = attempt("language", lambda: _language(session, _text(answers, "language")), None)
+    highest = attempt("max_price", lambda: _highest_price(_text(answers, "max_price")), None)
+    isf = attempt("isf", lambda: _ticked(_text(answers, "isf")), False)
+    verified = attempt("verified", lambda: _ticked(_text(answers, "verified")), False)
+    sort = attempt("sort", lambda: _sort(_text(answers, "sort")), MatchSort.BEST)
+    page = attempt("page", lambda: _page(_text(answers, "page")), 1)
+    wanted = None
+    try:
+        wanted = matching_service.support_wanted(
+            session,
+            index,
+            location=_text(answers, "location"),
+            kinds_of_support=_listed(answers, "kinds_of_support"),
+            outcomes=_listed(answers, "outcomes"),
+            client_groups=_listed(answers, "client_groups"),
+            when=when,
+            minutes_per_week=minutes,
+            language=language,
+            max_hourly_pence=highest,
+            isf_holders_only=isf,
+            verified_only=verified,
+        )
+    except FormInvalid as invalid:
+        errors += invalid.errors
+    if errors:
+        order = {field: position for position, field in enumerate(FIELDS)}
+        raise FormInvalid(sorted(errors, key=lambda e: order.get(e.field or "page", len(FIELDS))))
+    assert wanted is not None
+    return Search(wanted=wanted, sort=sort, page=page)
+
+
+# Showing results ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The checks people look for first, as verified by us and still current."""
+
+    pvg: bool
+    registered: bool
+    """Registered with the Care Inspectorate."""
+    grades: tuple[int, ...]
+    """The Care Inspectorate's grades, 1 to 6, from a verified registration."""
+    insured: bool
+    """Public liability insurance."""
+
+    @property
+    def lowest_grade(self) -> int | None:
+        return min(self.grades) if self.grades else None
+
+    @property
+    def highest_grade(self) -> int | None:
+        return max(self.grades) if self.grades else None
+
+
+def trust_of(provider: Provider, *, today: date) -> Trust:
+    verified = [check for check in provider.checks if check.status_on(today) == CheckStatus.VERIFIED]
+    registrations = [check for check in verified if check.kind == CheckKind.CARE_INSPECTORATE]
+    return Trust(
+        pvg=any(check.kind == CheckKind.PVG for check in verified),
+        registered=bool(registrations),
+        grades=tuple(grade for check in registrations for grade in (check.grades or {}).values()),
+        insured=any(check.kind == CheckKind.INSURANCE for check in verified),
+    )
+
+
+def fee_percent(*, fee_pence: int, support_pence: int | None) -> str | None:
+    """The management fee as a share of the support it pays for, like '8%'."""
+    if not fee_pence or not support_pence:
+        return None
+    return format_basis_points(divide_rounding(fee_pence * BASIS_POINTS, support_pence))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One result with what the page shows about it besides the matcher's figures."""
+
+    ranked: RankedOffer
+    offer: Offer
+    fee_percent: str | None
+    trust: Trust
+    capacity_stale: bool
+    reviews: ReviewSummary | None
+
+
+def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offer]:
+    """Offers with their provider, terms, prices and the provider's checks: one query for
+    the offers and providers and one for each of the rest, however many offers."""
+    ids = sorted(set(offer_ids))
+    if not ids:
+        return {}
+    offers = session.scalars(
+        select(Offer)
+        .where(Offer.id.in_(ids))
+        # The area's councils and places are for the offer's own page, not for lists.
+        .options(
+            joinedload(Offer.provider).selectinload(Provider.checks),
+            lazyload(Offer.area_councils),
+            lazyload(Offer.area_settlements),
+            selectinload(Offer.terms),
+            selectinload(Offer.prices),
+        )
+    ).unique()
+    return {offer.id: offer for offer in offers}
+
+
+def review_summaries(session: Session, *, provider_ids: Iterable[int]) -> dict[int, ReviewSummary]:
+    """providers.reviews.review_summary for many providers in one query."""
+    ids = sorted(set(provider_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Review.provider_id,
+            func.count(Review.id),
+            func.sum(Review.outcomes_rating),
+            func.sum(Review.reliability_rating),
+            func.sum(Review.respect_rating),
+        )
+        .where(Review.provider_id.in_(ids), Review.hidden_at.is_(None))
+        .group_by(Review.provider_id)
+    )
+    return {
+        provider_id: ReviewSummary(
+            count=count,
+            outcomes_tenths=divide_rounding(int(outcomes) * 10, count),
+            reliability_tenths=divide_rounding(int(reliability) * 10, count),
+            respect_tenths=divide_rounding(int(respect) * 10, count),
+        )
+        for provider_id, count, outcomes, reliability, respect in rows
+    }
+
+
+def results_to_show(session: Session, result: MatchResult, *, today: date) -> list[Shown]:
+    """The page's results in the matcher's order, each with its offer as stored."""
+    offers = load_offers(session, offer_ids=[r.offer_id for r in result.results])
+    reviews = review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
+    shown = []
+    for ranked in result.results:
+        offer = offers.get(ranked.offer_id)
+        if offer is None:
+            continue  # deleted since the index last heard; the next search will not find it
+        shown.append(
+            Shown(
+                ranked=ranked,
+                offer=offer,
+                fee_percent=fee_percent(fee_pence=ranked.week_fee_pence, support_pence=ranked.week_support_pence),
+                trust=trust_of(offer.provider, today=today),
+                capacity_stale=offers_service.capacity_is_stale(offer),
+                reviews=reviews.get(offer.provider_id),
+            )
+        )
+    return shown

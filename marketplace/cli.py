@@ -18,6 +18,7 @@ from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
 from matching.bench import bench_app
 from matching.cli import app as needs_app
+from matching.cli import index_app
 from providers.cli import app as hsds_app
 
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
@@ -31,6 +32,7 @@ app.add_typer(hsds_app, name="hsds")
 checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(needs_app, name="needs")
+app.add_typer(index_app, name="index")
 app.add_typer(bench_app, name="bench")
 console = Console()
 

@@ -1,18 +1,20 @@
-"""`sds-market needs ...`: the daily run for posted needs."""
+"""`sds-market needs ...` and `sds-market index ...`: the daily runs for posted needs and
+for the offer change log every worker's index reads."""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
-from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import get_settings
 from matching import needs as needs_service
-from matching.index import OfferIndex
+from matching.index import KEEP_CHANGES, OfferIndex, prune_changes
 
 app = typer.Typer(help="Posted needs.", no_args_is_help=True)
+index_app = typer.Typer(help="The offer index each app worker keeps.", no_args_is_help=True)
 console = Console()
 
 
@@ -38,3 +40,18 @@ def run() -> None:
         f"Marked {_plural(done.unmet, 'need')} as unmet: nobody responded within {needs_service.RESPONSE_DAYS} days."
     )
     console.print(f"Sent {_plural(done.needs_reached, 'open need')} to {_plural(done.deliveries, 'more provider')}.")
+
+
+@index_app.command("prune")
+def prune() -> None:
+    """Delete offer changes older than a week, which every running worker's index has read
+    (a worker idle for longer reads every offer again). Run it daily."""
+    settings = get_settings()
+    import_all_models()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as session:
+            removed = prune_changes(session, now=utcnow())
+    finally:
+        engine.dispose()
+    console.print(f"Deleted {_plural(removed, 'offer change')} older than {KEEP_CHANGES.days} days.")

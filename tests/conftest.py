@@ -20,7 +20,7 @@ from marketplace.app import create_app
 from marketplace.db import make_engine
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.migrate import upgrade
-from marketplace.settings import SecuritySettings, Settings
+from marketplace.settings import SecuritySettings, Settings, get_settings
 from tests.helpers import HtmlClient
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -115,6 +115,30 @@ def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
     )
     yield app
     app.state.engine.dispose()
+
+
+@pytest.fixture
+def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An empty database of its own (of the run's backend) that `sds-market` commands are
+    pointed at through the environment, as in real use."""
+
+    def point_at(url: str) -> None:
+        monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("SDS_VAR_DIR", str(tmp_path / "var"))
+        monkeypatch.setenv("SDS_SECURITY__PASSWORD_HASH_PROFILE", "cheapest")
+        get_settings.cache_clear()
+
+    try:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+            point_at(url)
+            yield url
+        else:
+            with fresh_postgresql_database() as url:
+                point_at(url)
+                yield url
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.fixture

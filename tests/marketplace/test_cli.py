@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -17,32 +15,8 @@ from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from marketplace.settings import get_settings
 from providers.demo.data import GENERATED_PROVIDERS
 from providers.models import Provider
-from tests.conftest import fresh_postgresql_database
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """An empty database the CLI is pointed at through the environment, as in real use."""
-
-    def point_at(url: str) -> None:
-        monkeypatch.setenv("DATABASE_URL", url)
-        monkeypatch.setenv("SDS_VAR_DIR", str(tmp_path / "var"))
-        monkeypatch.setenv("SDS_SECURITY__PASSWORD_HASH_PROFILE", "cheapest")
-        get_settings.cache_clear()
-
-    try:
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-            point_at(url)
-            yield url
-        else:
-            with fresh_postgresql_database() as url:
-                point_at(url)
-                yield url
-    finally:
-        get_settings.cache_clear()
 
 
 def run(*args: str) -> str:

@@ -11,10 +11,12 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi import FastAPI
+from typer.testing import CliRunner
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.models import Role
+from marketplace.cli import app as cli_app
 from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.geography import service as geography_service
 from marketplace.migrate import upgrade
@@ -246,3 +248,21 @@ class TestTheChangeLog:
         assert offer.id in found(db, index, place="Lairg")
         index.refreshed_at -= RELOAD_AFTER_IDLE_SECONDS + 1
         assert offer.id not in found(db, index, place="Lairg")
+
+    def test_sds_market_index_prune(self, cli_database: str) -> None:
+        runner = CliRunner()
+        assert runner.invoke(cli_app, ["db", "upgrade"]).exit_code == 0
+        engine = make_engine(cli_database)
+        with session_scope(make_sessionmaker(engine)) as session:
+            for _ in range(3):
+                make_offer(session, provider=make_provider(session, base="Lairg"))
+            session.flush()
+            session.execute(update(OfferChange).values(changed_at=utcnow() - timedelta(days=8)))
+            logged = len(session.scalars(select(OfferChange)).all())
+        pruned = runner.invoke(cli_app, ["index", "prune"])
+        assert pruned.exit_code == 0, pruned.output
+        with session_scope(make_sessionmaker(engine), write=False) as session:
+            left = session.scalars(select(OfferChange)).all()
+        engine.dispose()
+        assert len(left) == 1
+        assert f"Deleted {logged - 1} offer changes older than 7 days." in pruned.output

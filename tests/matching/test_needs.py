@@ -7,9 +7,7 @@ only the people a need concerns can see it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -31,7 +29,6 @@ from matching.index import OfferIndex
 from matching.models import NeedResponse, NeedStatus, PostedNeed, UnmetDemand, UnmetDemandSource
 from providers import offers as offers_service
 from providers.models import Offer, Taxonomy
-from tests.conftest import fresh_postgresql_database
 from tests.factories import make_offer, make_provider, make_user
 from tests.matching.need_builders import (
     DESCRIPTION,
@@ -323,27 +320,6 @@ class TestWhoMaySeeANeed:
 
 
 class TestTheCommand:
-    @pytest.fixture
-    def cli_database(self, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-        """A database of its own that the command is pointed at through the environment."""
-
-        def point_at(url: str) -> None:
-            monkeypatch.setenv("DATABASE_URL", url)
-            monkeypatch.setenv("SDS_VAR_DIR", str(tmp_path / "var"))
-            get_settings.cache_clear()
-
-        try:
-            if backend == "sqlite":
-                url = f"sqlite:///{tmp_path / 'needs.sqlite3'}"
-                point_at(url)
-                yield url
-            else:
-                with fresh_postgresql_database() as url:
-                    point_at(url)
-                    yield url
-        finally:
-            get_settings.cache_clear()
-
     def test_needs_run_reports_what_it_did_and_twice_does_nothing_more(self, cli_database: str) -> None:
         runner = CliRunner()
         assert runner.invoke(cli_app, ["db", "upgrade"]).exit_code == 0

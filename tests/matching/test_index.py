@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi import FastAPI
-from typer.testing import CliRunner
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from marketplace.accounts.models import Role
 from marketplace.cli import app as cli_app

@@ -86,7 +86,9 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
         request,
         values=answers,
         result=result,
-        shown=search.results_to_show(db, result, today=today()),
+        shown=search.results_to_show(
+            db, index, result, today=today(), minimum_pay_pence=settings.matching.minimum_care_pay_pence
+        ),
         page_query=_page_query(answers),
         hours_text=describe_minutes(result.wanted.minutes_per_week),
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),

@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from marketplace.errors import RuleBroken
 from marketplace.forms import FieldError, FormInvalid, parse_choice, parse_hours
 from marketplace.money import parse_pounds
+from matching import fair_price as fair_price_service
 from matching import service as matching_service
+from matching.fair_price import FairPrice, PayWarning
 from matching.index import OfferIndex
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
@@ -244,6 +246,9 @@ class Shown:
     trust: Trust
     capacity_stale: bool
     reviews: ReviewSummary | None
+    fair_price: FairPrice | None
+    """Its hourly price against others of the same kind; None when too few to say."""
+    pay_warning: PayWarning | None
 
 
 def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offer]:
@@ -294,10 +299,23 @@ def review_summaries(session: Session, *, provider_ids: Iterable[int]) -> dict[i
     }
 
 
-def results_to_show(session: Session, result: MatchResult, *, today: date) -> list[Shown]:
-    """The page's results in the matcher's order, each with its offer as stored."""
-    offers = load_offers(session, offer_ids=[r.offer_id for r in result.results])
+def results_to_show(
+    session: Session, index: OfferIndex, result: MatchResult, *, today: date, minimum_pay_pence: int
+) -> list[Shown]:
+    """The page's results in the matcher's order, each with its offer as stored and its
+    fair-price context: against the first kind of support the person asked for that the
+    offer gives (or its own first kind when they chose none)."""
+    offer_ids = [r.offer_id for r in result.results]
+    offers = load_offers(session, offer_ids=offer_ids)
     reviews = review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
+    asked = sorted(result.wanted.kinds, key=lambda kind_id: index.terms.bit[kind_id])
+    by_kind: dict[int | None, list[int]] = {}
+    for offer in offers.values():
+        gives = {term.id for term in offer.terms}
+        by_kind.setdefault(next((kind_id for kind_id in asked if kind_id in gives), None), []).append(offer.id)
+    prices: dict[int, FairPrice | None] = {}
+    for kind_id, ids in by_kind.items():
+        prices |= fair_price_service.fair_prices_for_results(session, index=index, offer_ids=ids, kind_id=kind_id)
     shown = []
     for ranked in result.results:
         offer = offers.get(ranked.offer_id)
@@ -311,6 +329,8 @@ def results_to_show(session: Session, result: MatchResult, *, today: date) -> li
                 trust=trust_of(offer.provider, today=today),
                 capacity_stale=offers_service.capacity_is_stale(offer),
                 reviews=reviews.get(offer.provider_id),
+                fair_price=prices.get(offer.id),
+                pay_warning=fair_price_service.pay_warning(hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence),
             )
         )
     return shown

@@ -175,6 +175,23 @@ class TestResults:
         assert shown["Space"].endswith("May be out of date")
         assert shown["Reviews"] == "1 review; out of 5: outcomes 4.0, reliability 5.0, respect 5.0"
 
+    def test_fair_price_context_and_the_pay_warning(self, client: HtmlClient, db: Session) -> None:
+        offers = [
+            make_offer(db, provider=make_provider(db, base="Portree"), title=f"Care {rate}", rate_pence=rate)
+            for rate in (1600, 1800, 2000, 2200, 2400)
+        ]
+        cheap = make_offer(db, provider=make_provider(db, base="Portree"), title="Cheap help", kinds=("help-at-home",), rate_pence=1200)
+        response = find(client, location=PLACE, kinds_of_support=["help-at-home", "personal-care"])
+        context = result_item(response, offers[0]).select_one(".ds_inset-text").get_text(" ", strip=True)
+        assert context.startswith("Compared with 5 offers of personal care")
+        assert "the middle half charge £18.00 to £22.00 an hour, and the median is £20.00" in context
+        assert "At £16.00 an hour" in context
+        lonely = result_item(response, cheap)
+        assert lonely.select_one(".ds_inset-text") is None, "one offer of its kind is too few to compare"
+        assert "less than £13.45 an hour" in lonely.select_one(".ds_warning-text").get_text(" ", strip=True)
+        assert result_item(response, offers[2]).select_one(".ds_warning-text") is None
+        assert "/about/prices" in [a["href"] for a in page(response).select("#search-results a")]
+
     def test_results_link_to_how_we_rank(self, client: HtmlClient, db: Session) -> None:
         skye_market(db)
         links = [a["href"] for a in page(find(client, location=PLACE)).select("#search-results a")]

@@ -135,7 +135,9 @@ class TestWithHtmx:
         assert "Added to your shortlist" in soup.get_text(" ", strip=True)
         button = soup.select_one(f"#shortlist-button-{offer.id}")
         assert button.get_text(" ", strip=True) == "Remove Support from Kyle from your shortlist"
-        assert soup.select_one("form")["hx-target"] == f"#shortlist-{offer.id}"
+        form = soup.select_one("form")
+        assert form["hx-target"] == f"#shortlist-{offer.id}"
+        assert form["hx-swap"] == "innerHTML ignoreTitle:true", "the page keeps its own title"
         removed = remove(client, offer, htmx=True)
         assert removed.status_code == 200
         button = page(removed).select_one(f"#shortlist-button-{offer.id}")

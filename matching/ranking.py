@@ -1,15 +1,6 @@
-"""How offers are ranked for a person: a score out of 100 from seven factors, each worth a
-stated number of points, and the same factors told back in plain words for every result.
-
-| factor | points | how |
-|---|---:|---|
-| outcomes | 30 | the share of the personal outcomes asked for that the offer helps with |
-| kinds of support | 10 | the share of the kinds asked for that the offer gives |
-| distance | 20 | 20 x 10 / (10 + km): 20 next door, 10 at 10 km, 5 at 30 km |
-| price | 15 | 15 x (the lowest weekly cost found / this offer's), for the hours asked |
-| days and times | 10 | the share of the times asked for when the offer is available |
-| space | 10 | 10 if it has space confirmed in the last 30 days, falling to 0 at 90; 0 if full |
-| checks | 5 | 5 if a PVG membership or Care Inspectorate registration is verified and current |
+"""How offers are ranked for a person: a score out of 100 from seven factors (FACTORS: each
+one's points and how they are worked out, in the words the "How we rank" page shows), and
+the same factors told back in plain words for every result.
 
 A factor the person did not ask about (no outcomes chosen, say) gives every offer its full
 points, so it changes nobody's place. Ties go to the nearer offer, then the older one.
@@ -28,24 +19,27 @@ from matching.index import Area, OfferIndex, TermBits
 from matching.schemas import Reason, SupportWanted
 from providers.models import DAYS, PERIODS, Taxonomy
 
-WEIGHTS = {
-    "outcomes": 30,
-    "kinds": 10,
-    "distance": 20,
-    "price": 15,
-    "times": 10,
-    "space": 10,
-    "checks": 5,
-}
-FACTOR_LABELS = {
-    "outcomes": "Outcomes",
-    "kinds": "Kinds of support",
-    "distance": "Distance",
-    "price": "Price",
-    "times": "Days and times",
-    "space": "Space",
-    "checks": "Checks",
-}
+
+@dataclass(frozen=True)
+class Factor:
+    name: str
+    label: str
+    points: int
+    how: str
+    """How its points are worked out, in plain words."""
+
+
+FACTORS = (
+    Factor("outcomes", "Outcomes", 30, "The share of the personal outcomes you chose that the offer helps with."),
+    Factor("kinds", "Kinds of support", 10, "The share of the kinds of support you chose that the offer gives."),
+    Factor("distance", "Distance", 20, "20 x 10 / (10 + the distance in km): 20 next door, 10 at 10 km, 5 at 30 km."),
+    Factor("price", "Price", 15, "15 x the lowest weekly cost found, divided by this offer's, for the hours you asked for."),
+    Factor("times", "Days and times", 10, "The share of the times you chose when the offer is available."),
+    Factor("space", "Space", 10, "10 if it has space confirmed in the last 30 days, falling to 0 at 90 days; 0 if it is full."),
+    Factor("checks", "Checks", 5, "5 if a PVG scheme membership or Care Inspectorate registration is verified and current."),
+)
+WEIGHTS = {factor.name: factor.points for factor in FACTORS}
+FACTOR_LABELS = {factor.name: factor.label for factor in FACTORS}
 DISTANCE_HALF_POINTS_KM = 10.0
 """The distance at which an offer gets half the distance points."""
 UNKNOWN_DISTANCE_SHARE = 0.5

@@ -4,7 +4,6 @@ and how results are ranked. The shortlist's pages are in matching.shortlist_rout
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -131,27 +130,13 @@ def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     )
 
 
-TABLE_ROW = re.compile(r"^\|\s*([a-z ]+?)\s*\|\s*\d+\s*\|\s*(.+?)\s*\|$")
-
-
-def method_rows() -> list[dict[str, object]]:
-    """Each factor of the score: its name, its points (from ranking.WEIGHTS) and how it is
-    worked out, in the words of the ranking module's own table, so the page and the code
-    are described in one place."""
-    how = {match.group(1): match.group(2) for line in (ranking.__doc__ or "").splitlines() if (match := TABLE_ROW.match(line.strip()))}
-    return [
-        {"factor": name, "label": label, "points": ranking.WEIGHTS[name], "how": how.get(label.lower(), "")}
-        for name, label in ranking.FACTOR_LABELS.items()
-    ]
-
-
 @router.get("/about/ranking", dependencies=[Public])
 def how_we_rank(request: Request) -> Response:
     return render(
         request,
         "matching/ranking.html",
         {
-            "rows": method_rows(),
+            "factors": ranking.FACTORS,
             "total_points": sum(ranking.WEIGHTS.values()),
             "half_points_km": ranking.DISTANCE_HALF_POINTS_KM,
             "fresh_days": ranking.SPACE_FRESH_DAYS,

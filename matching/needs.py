@@ -546,8 +546,7 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
         f"Hours a week: {summary.hours}",
         "Days and times: " + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
         "",
-        f"Respond by {summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}. Sign in to read what they wrote "
-        "and respond:",
+        f"Respond by {summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}. Sign in to read what they wrote and respond:",
     ]
     _send(session, members, subject=f"Someone near {summary.place} needs support", body="\n".join(lines),
           path=f"/provider/needs/{summary.id}")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
 from marketplace.errors import RuleBroken
@@ -23,7 +23,8 @@ from matching.fair_price import FairPrice, PayWarning
 from matching.index import OfferIndex
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
-from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage, Review
+from providers import reviews as reviews_service
+from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
 from providers.pricing import BASIS_POINTS, divide_rounding, format_basis_points
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
@@ -272,33 +273,6 @@ def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offe
     return {offer.id: offer for offer in offers}
 
 
-def review_summaries(session: Session, *, provider_ids: Iterable[int]) -> dict[int, ReviewSummary]:
-    """providers.reviews.review_summary for many providers in one query."""
-    ids = sorted(set(provider_ids))
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            Review.provider_id,
-            func.count(Review.id),
-            func.sum(Review.outcomes_rating),
-            func.sum(Review.reliability_rating),
-            func.sum(Review.respect_rating),
-        )
-        .where(Review.provider_id.in_(ids), Review.hidden_at.is_(None))
-        .group_by(Review.provider_id)
-    )
-    return {
-        provider_id: ReviewSummary(
-            count=count,
-            outcomes_tenths=divide_rounding(int(outcomes) * 10, count),
-            reliability_tenths=divide_rounding(int(reliability) * 10, count),
-            respect_tenths=divide_rounding(int(respect) * 10, count),
-        )
-        for provider_id, count, outcomes, reliability, respect in rows
-    }
-
-
 def results_to_show(
     session: Session, index: OfferIndex, result: MatchResult, *, today: date, minimum_pay_pence: int
 ) -> list[Shown]:
@@ -307,7 +281,7 @@ def results_to_show(
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
     offers = load_offers(session, offer_ids=offer_ids)
-    reviews = review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
+    reviews = reviews_service.review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
     asked = sorted(result.wanted.kinds, key=lambda kind_id: index.terms.bit[kind_id])
     by_kind: dict[int | None, list[int]] = {}
     for offer in offers.values():

@@ -9,6 +9,7 @@ render the list with templates/providers/reviews/_list.html."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -177,22 +178,35 @@ def published_reviews(session: Session, *, provider_id: int) -> list[Review]:
 def review_summary(session: Session, *, provider_id: int) -> ReviewSummary | None:
     """How many published reviews a provider has and their average ratings in tenths;
     None when there are none."""
-    count, outcomes, reliability, respect = session.execute(
+    return review_summaries(session, provider_ids=[provider_id]).get(provider_id)
+
+
+def review_summaries(session: Session, *, provider_ids: Iterable[int]) -> dict[int, ReviewSummary]:
+    """review_summary for many providers in one query; providers with no published
+    reviews are left out."""
+    ids = sorted(set(provider_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
         select(
+            Review.provider_id,
             func.count(Review.id),
-            func.coalesce(func.sum(Review.outcomes_rating), 0),
-            func.coalesce(func.sum(Review.reliability_rating), 0),
-            func.coalesce(func.sum(Review.respect_rating), 0),
-        ).where(Review.provider_id == provider_id, Review.hidden_at.is_(None))
-    ).one()
-    if not count:
-        return None
-    return ReviewSummary(
-        count=count,
-        outcomes_tenths=divide_rounding(int(outcomes) * 10, count),
-        reliability_tenths=divide_rounding(int(reliability) * 10, count),
-        respect_tenths=divide_rounding(int(respect) * 10, count),
+            func.sum(Review.outcomes_rating),
+            func.sum(Review.reliability_rating),
+            func.sum(Review.respect_rating),
+        )
+        .where(Review.provider_id.in_(ids), Review.hidden_at.is_(None))
+        .group_by(Review.provider_id)
     )
+    return {
+        provider_id: ReviewSummary(
+            count=count,
+            outcomes_tenths=divide_rounding(int(outcomes) * 10, count),
+            reliability_tenths=divide_rounding(int(reliability) * 10, count),
+            respect_tenths=divide_rounding(int(respect) * 10, count),
+        )
+        for provider_id, count, outcomes, reliability, respect in rows
+    }
 
 
 def all_reviews(session: Session, *, page: int = 1, page_size: int = 50) -> Page[Review]:

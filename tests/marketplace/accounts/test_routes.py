@@ -151,7 +151,10 @@ class TestSignInAndOut:
         header = page(client.get("/")).select_one(".ds_site-header")
         assert "Signed in as Morag Lindsay" in header.get_text(" ", strip=True)
         assert [a.get_text(strip=True) for a in header.select(".ds_site-navigation__link")] == [
+            "Find support",
+            "Your shortlist",
             "Your enquiries",
+            "Your needs",
             "Your account",
         ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import smtplib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -22,6 +24,9 @@ from sqlalchemy.orm import Session
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.settings import Settings
+
+if TYPE_CHECKING:
+    from marketplace.accounts.models import User
 
 _OUTBOX_KEY = "sds_outbox"
 _MAILER_KEY = "sds_mailer"
@@ -80,6 +85,20 @@ def queue(session: Session, mail: Mail) -> None:
     """Send `mail` once the session's transaction commits; drop it if it rolls back."""
     mailer_for(session)
     session.info.setdefault(_OUTBOX_KEY, []).append(mail)
+
+
+def tell(
+    session: Session, recipients: Iterable[User], *, subject: str, text: str, path: str, lead_in: str = "Read it here:"
+) -> None:
+    """Queue one mail to each active person among `recipients` (once each, however often
+    they are listed), greeting them by name and ending with a link to `path`."""
+    link = mailer_for(session).link(path)
+    seen: set[int] = set()
+    for user in recipients:
+        if user.id in seen or not user.is_active:
+            continue
+        seen.add(user.id)
+        queue(session, Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{text}\n\n{lead_in}\n{link}\n"))
 
 
 @event.listens_for(Session, "after_commit")

@@ -44,6 +44,7 @@ from matching.schemas import SupportWanted
 from providers import enquiries as enquiries_service
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK, PEOPLE_ROLES
 from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
+from providers.pricing import describe_minutes
 
 SUBJECT = "posted_need"
 """How posted needs are named in the audit log."""
@@ -93,7 +94,7 @@ def summary_of(need: PostedNeed) -> NeedSummary:
         kinds=[t.name for t in terms_of(need, Taxonomy.KIND_OF_SUPPORT)],
         outcomes=[t.name for t in terms_of(need, Taxonomy.PERSONAL_OUTCOME)],
         client_groups=[t.name for t in terms_of(need, Taxonomy.CLIENT_GROUP)],
-        hours=enquiries_service.describe_minutes(need.minutes_per_week),
+        hours=describe_minutes(need.minutes_per_week),
         when=enquiries_service.describe_availability(need.availability),
         description=need.description,
         posted_at=need.created_at,
@@ -519,16 +520,6 @@ def needs_answered_by(session: Session, *, needs: list[PostedNeed], member: User
 # something happened.
 
 
-def _send(session: Session, recipients: Iterable[User], *, subject: str, body: str, path: str) -> None:
-    link = mail.mailer_for(session).link(path)
-    seen: set[int] = set()
-    for user in recipients:
-        if user.id in seen or not user.is_active:
-            continue
-        seen.add(user.id)
-        mail.queue(session, mail.Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{body}\n\n{link}\n"))
-
-
 def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDelivery) -> None:
     members = session.scalars(
         select(User)
@@ -545,13 +536,14 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
         f"Kinds of support: {', '.join(summary.kinds)}",
         f"Hours a week: {summary.hours}",
         "Days and times: " + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
-        "",
-        f"Respond by {summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}. Sign in to read what they wrote and respond:",
     ]
-    _send(session, members, subject=f"Someone near {summary.place} needs support", body="\n".join(lines),
-          path=f"/provider/needs/{summary.id}")
+    respond_by = f"{summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}"
+    mail.tell(
+        session, members, subject=f"Someone near {summary.place} needs support", text="\n".join(lines),
+        lead_in=f"Respond by {respond_by}. Sign in to read what they wrote and respond:",
+        path=f"/provider/needs/{summary.id}",
+    )
 
 
 def _mail_person(session: Session, need: PostedNeed, *, subject: str, text: str) -> None:
-    _send(session, [need.posted_by, need.person], subject=subject, body=f"{text}\n\nRead it here:",
-          path=f"/needs/{need.id}")
+    mail.tell(session, [need.posted_by, need.person], subject=subject, text=text, path=f"/needs/{need.id}")

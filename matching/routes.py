@@ -25,8 +25,8 @@ from matching.cookies import EmptySearches
 from matching.deps import OfferIndexDep
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
 from matching.shortlist_routes import KeptShortlist, carried
-from providers.enquiries import describe_minutes
 from providers.models import DAYS, PERIODS
+from providers.pricing import describe_minutes
 from providers.routes import taxonomy_choices
 
 router = APIRouter(include_in_schema=False)

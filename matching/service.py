@@ -29,8 +29,9 @@ from matching.schemas import (
     RankedOffer,
     SupportWanted,
 )
-from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK, describe_minutes
+from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
 from providers.models import Taxonomy, TaxonomyTerm
+from providers.pricing import describe_minutes
 
 PAGE_SIZE = 20
 PARTIAL_SORT_FROM = 2_000

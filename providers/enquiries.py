@@ -44,7 +44,6 @@ from providers.models import (
 )
 from providers.pricing import (
     BASIS_POINTS,
-    describe_minutes,
     divide_rounding,
     format_basis_points,
     hourly_equivalent_pence,
@@ -425,19 +424,6 @@ def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int 
 # sign-in, because it is about their health and care.
 
 
-def _send(session: Session, recipients: list[User], *, subject: str, text: str, path: str) -> None:
-    link = mail.mailer_for(session).link(path)
-    seen: set[int] = set()
-    for user in recipients:
-        if user.id in seen or not user.is_active:
-            continue
-        seen.add(user.id)
-        mail.queue(
-            session,
-            mail.Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{text}\n\nRead it here:\n{link}\n"),
-        )
-
-
 def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
     users = list(
         session.scalars(
@@ -446,8 +432,8 @@ def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: st
             .order_by(User.id)
         )
     )
-    _send(session, users, subject=subject, text=text, path=f"/provider/enquiries/{enquiry.id}")
+    mail.tell(session, users, subject=subject, text=text, path=f"/provider/enquiries/{enquiry.id}")
 
 
 def _mail_person(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
-    _send(session, [enquiry.sent_by, enquiry.person], subject=subject, text=text, path=f"/enquiries/{enquiry.id}")
+    mail.tell(session, [enquiry.sent_by, enquiry.person], subject=subject, text=text, path=f"/enquiries/{enquiry.id}")

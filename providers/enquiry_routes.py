@@ -24,6 +24,7 @@ from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
 from providers.access import ProviderUser
 from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, OfferStatus, Review
+from providers.pricing import describe_minutes
 from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
@@ -190,7 +191,7 @@ def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, o
         "offer": enquiry.offer,
         "provider": enquiry.provider,
         "quote": enquiries_service.quote_for(enquiry),
-        "hours": enquiries_service.describe_minutes(enquiry.minutes_per_week),
+        "hours": describe_minutes(enquiry.minutes_per_week),
         "when": enquiries_service.describe_availability(enquiry.availability),
         "thread": enquiries_service.thread_of(db, enquiry=enquiry),
         "review": review if review is None or review.hidden_at is None else None,

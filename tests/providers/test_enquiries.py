@@ -30,6 +30,7 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import PriceDetails
+from providers.pricing import describe_minutes
 from providers.schemas import availability_mask, availability_values
 from tests.factories import make_offer, make_provider, make_user
 
@@ -119,7 +120,7 @@ class TestHoursAndTimes:
 
     @pytest.mark.parametrize(("minutes", "text"), [(60, "1 hour"), (150, "2 hours 30 minutes"), (20, "20 minutes"), (61, "1 hour 1 minute")])
     def test_minutes_in_words(self, minutes: int, text: str) -> None:
-        assert enquiries_service.describe_minutes(minutes) == text
+        assert describe_minutes(minutes) == text
 
 
 class TestSendEnquiry:

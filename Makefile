@@ -14,8 +14,9 @@ run: install
 	$(BIN)/sds-market demo
 	$(BIN)/sds-market serve --host 127.0.0.1 --port 8000
 
+# One pytest worker a core; each database's browser tests share a worker and its live server.
 test: install chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 install: $(INSTALLED) $(ASSETS)
 

@@ -56,9 +56,13 @@ BROWSER_DIR = Path(__file__).parent
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Hooks in a conftest see every collected item, so mark only the ones in this folder.
+    # Under pytest-xdist each backend's browser tests go to one worker, which starts that
+    # backend's live server once.
     for item in items:
         if BROWSER_DIR in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
+            backend = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+            item.add_marker(pytest.mark.xdist_group(f"browser-{backend}"))
 
 
 # --- the live server ---------------------------------------------------------------------

@@ -15,11 +15,12 @@ from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km
 from marketplace.geography.service import Location
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK
-from matching.search import Trust, fee_percent, load_offers, trust_of
+from matching.search import Trust, load_offers, trust_of
 from providers import enquiries as enquiries_service
 from providers import offers as offers_service
 from providers.enquiries import Quote
 from providers.models import AreaType, Offer, OfferStatus, Taxonomy
+from providers.pricing import fee_percent
 
 MAX_OFFERS = 3
 

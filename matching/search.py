@@ -25,7 +25,7 @@ from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
-from providers.pricing import BASIS_POINTS, divide_rounding, format_basis_points
+from providers.pricing import fee_percent
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
@@ -228,13 +228,6 @@ def trust_of(provider: Provider, *, today: date) -> Trust:
         grades=tuple(grade for check in registrations for grade in (check.grades or {}).values()),
         insured=any(check.kind == CheckKind.INSURANCE for check in verified),
     )
-
-
-def fee_percent(*, fee_pence: int, support_pence: int | None) -> str | None:
-    """The management fee as a share of the support it pays for, like '8%'."""
-    if not fee_pence or not support_pence:
-        return None
-    return format_basis_points(divide_rounding(fee_pence * BASIS_POINTS, support_pence))
 
 
 @dataclass(frozen=True)

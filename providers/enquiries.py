@@ -43,8 +43,8 @@ from providers.models import (
     availability_bit,
 )
 from providers.pricing import (
-    BASIS_POINTS,
     divide_rounding,
+    fee_share_basis_points,
     format_basis_points,
     hourly_equivalent_pence,
     price_text,
@@ -95,10 +95,7 @@ class Quote:
 
     @property
     def fee_basis_points(self) -> int:
-        """The fee as a share of the support it pays for."""
-        if not self.support_pence:
-            return 0
-        return divide_rounding(self.fee_pence * BASIS_POINTS, self.support_pence)
+        return fee_share_basis_points(fee_pence=self.fee_pence, support_pence=self.support_pence)
 
     @property
     def price_text(self) -> str:

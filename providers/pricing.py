@@ -44,8 +44,20 @@ class WeekCost:
 
     @property
     def fee_basis_points(self) -> int:
-        """The fee as a share of the support it pays for."""
-        return divide_rounding(self.fee_pence * BASIS_POINTS, self.support_pence) if self.support_pence else 0
+        return fee_share_basis_points(fee_pence=self.fee_pence, support_pence=self.support_pence)
+
+
+def fee_share_basis_points(*, fee_pence: int, support_pence: int | None) -> int:
+    """The management fee as a share of the support it pays for, in basis points; 0 when
+    there is no support to take a share of."""
+    return divide_rounding(fee_pence * BASIS_POINTS, support_pence) if support_pence else 0
+
+
+def fee_percent(*, fee_pence: int, support_pence: int | None) -> str | None:
+    """The management fee as a percentage of the support, like '8%'; None without a fee."""
+    if not fee_pence or not support_pence:
+        return None
+    return format_basis_points(fee_share_basis_points(fee_pence=fee_pence, support_pence=support_pence))
 
 
 def week_cost(price: OfferPrice, *, hours: int, typical_week_hours: int) -> WeekCost | None:

@@ -22,7 +22,13 @@ from providers import reviews as reviews_service
 from providers.access import public_offer
 from providers.areas import area_map, places_in_area
 from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
-from providers.pricing import format_basis_points, hourly_equivalent_pence, price_text, week_cost
+from providers.pricing import (
+    fee_percent,
+    format_basis_points,
+    hourly_equivalent_pence,
+    price_text,
+    week_cost,
+)
 
 router = APIRouter(include_in_schema=False)
 PLACES_LISTED = 30
@@ -65,7 +71,7 @@ def price_summary(offer: Offer) -> dict[str, object] | None:
         "price_text": price_text(price),
         "hourly_pence": hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours),
         "week": week,
-        "fee_percent": format_basis_points(week.fee_basis_points) if week and week.fee_pence else None,
+        "fee_percent": fee_percent(fee_pence=week.fee_pence, support_pence=week.support_pence) if week else None,
         "uplifts": [
             (label, format_basis_points(bp))
             for label, bp in (

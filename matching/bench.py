@@ -31,7 +31,8 @@ from marketplace.geography.service import Location, LocationKind
 from marketplace.migrate import upgrade
 from marketplace.models import import_all_models
 from matching import service as matching_service
-from matching.index import Area, OfferIndex
+from matching.index import OfferIndex
+from matching.offer_columns import Area
 from matching.schemas import SupportWanted
 from providers.models import (
     DAYS,

@@ -15,7 +15,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from marketplace.money import format_pence
-from matching.index import Area, OfferIndex, TermBits
+from matching.index import OfferIndex
+from matching.offer_columns import Area, TermBits
 from matching.schemas import Reason, SupportWanted
 from providers.models import DAYS, PERIODS, Taxonomy
 

@@ -18,6 +18,7 @@ from marketplace.deps import DbSession
 from marketplace.forms import Choices, Form, FormPage, Hours, Text, parse_choice, required
 from marketplace.geography import service as geography_service
 from marketplace.web import redirect, render
+from matching import need_views
 from matching import needs as needs_service
 from matching.deps import OfferIndexDep
 from matching.models import NeedStatus, PostedNeed
@@ -116,16 +117,16 @@ def _new_context(db: Session, user: User) -> dict[str, object]:
 
 @router.get("/needs")
 def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
-    found = needs_service.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
+    found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
-        needs_service.record_view(db, viewer=user, need=need)
+        need_views.record_view(db, viewer=user, need=need)
     return render(
         request,
         "matching/needs/person_list.html",
         {
             "result": found,
-            "summaries": {need.id: needs_service.summary_of(need) for need in found.items},
-            "responses": needs_service.response_counts(db, needs=found.items),
+            "summaries": {need.id: need_views.summary_of(need) for need in found.items},
+            "responses": need_views.response_counts(db, needs=found.items),
         },
     )
 
@@ -162,9 +163,9 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
 def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, object]:
     """Everything the person's page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
-    is_own = needs_service.is_on_persons_side(db, user=viewer, need=need)
+    is_own = need_views.is_on_persons_side(db, user=viewer, need=need)
     return {
-        "need": needs_service.summary_of(need),
+        "need": need_views.summary_of(need),
         "person_name": need.person.name,
         "posted_by_name": None if need.posted_by_id == need.person_id else need.posted_by.name,
         "responses": [
@@ -179,14 +180,14 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
             for response in need.responses
         ],
         "is_own": is_own,
-        "may_close": is_own and need.status in needs_service.TAKING_RESPONSES,
+        "may_close": is_own and need.status in need_views.TAKING_RESPONSES,
     }
 
 
 @router.get("/needs/{need_id}")
 def person_need(request: Request, need_id: int, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
-    needs_service.record_view(db, viewer=user, need=need)
+    need_views.record_view(db, viewer=user, need=need)
     return person_need_page.render(request, done=DONE_MESSAGES.get(done), **_person_context(db, need, user))
 
 
@@ -204,16 +205,16 @@ async def close_need(request: Request, need_id: int, db: DbSession, user: Person
 @router.get("/provider/needs")
 def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1) -> Response:
     wanted = parse_choice(NeedStatus, status)
-    found = needs_service.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
+    found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
-        needs_service.record_view(db, viewer=user, need=need)
+        need_views.record_view(db, viewer=user, need=need)
     return render(
         request,
         "matching/needs/inbox.html",
         {
             "result": found,
-            "summaries": [needs_service.summary_of(need) for need in found.items],
-            "answered": needs_service.needs_answered_by(db, needs=found.items, member=user),
+            "summaries": [need_views.summary_of(need) for need in found.items],
+            "answered": need_views.needs_answered_by(db, needs=found.items, member=user),
             "statuses": list(NeedStatus),
             "filters": {"status": status},
             "is_member": enquiries_service.acts_for_a_provider(db, user=user),
@@ -229,7 +230,7 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
     offers: list[Offer] = needs_service.response_offers(db, need=need, member=member)
     answered = {response.provider_id for response in need.responses if response.provider_id in reached}
     return {
-        "need": needs_service.summary_of(need),
+        "need": need_views.summary_of(need),
         "delivered": [(delivery.provider.name, delivery.offer.title) for delivery in deliveries],
         "own_responses": [
             {
@@ -249,14 +250,14 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
         "default_offer": next(
             (str(d.offer_id) for d in deliveries if d.provider_id not in answered), ""
         ),
-        "taking_responses": needs_service.is_taking_responses(need),
+        "taking_responses": need_views.is_taking_responses(need),
     }
 
 
 @router.get("/provider/needs/{need_id}")
 def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderUser, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
-    needs_service.record_view(db, viewer=user, need=need)
+    need_views.record_view(db, viewer=user, need=need)
     context = _provider_context(db, need, user)
     return provider_need_page.render(
         request, done=DONE_MESSAGES.get(done), values={"offer": context["default_offer"]}, **context

@@ -24,6 +24,7 @@ from marketplace.errors import Conflict, NotFound
 from marketplace.forms import FormInvalid
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.settings import Settings, get_settings
+from matching import need_views
 from matching import needs as needs_service
 from matching.index import OfferIndex
 from matching.models import NeedResponse, NeedStatus, PostedNeed, UnmetDemand, UnmetDemandSource
@@ -303,7 +304,7 @@ class TestWhoMaySeeANeed:
     def test_a_view_is_in_the_audit_log(self, db: Session, index: OfferIndex) -> None:
         need = post(db, index)
         viewer = make_user(db, role=Role.ADMIN)
-        needs_service.record_view(db, viewer=viewer, need=need)
+        need_views.record_view(db, viewer=viewer, need=need)
         db.flush()
         assert db.scalar(
             select(func.count()).select_from(AuditEvent).where(
@@ -315,7 +316,7 @@ class TestWhoMaySeeANeed:
     def test_the_providers_summary_has_no_one_in_it(self, db: Session, index: OfferIndex) -> None:
         person = make_user(db, name="Morag Lindsay", email="morag@example.org")
         need = post(db, index, poster=person)
-        shown = repr(needs_service.summary_of(need))
+        shown = repr(need_views.summary_of(need))
         assert "Morag" not in shown and "Lindsay" not in shown and "morag@" not in shown
 
 

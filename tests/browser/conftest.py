@@ -257,16 +257,23 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     return result
 
 
-def _open_page(
-    browser: Browser, request: pytest.FixtureRequest, *, javascript: bool
-) -> Iterator[Page]:
+def _watched_page(
+    browser: Browser, request: pytest.FixtureRequest, *, javascript: bool, name: str
+) -> tuple[BrowserContext, Page]:
+    """A page in a fresh browser context (no cookies) whose CSP violations and script
+    errors fail the test."""
     context: BrowserContext = browser.new_context(java_script_enabled=javascript)
     context.set_default_timeout(ACTION_TIMEOUT_MS)
     page = context.new_page()
-    watch = PageWatch("page" if javascript else "page_no_js")
+    watch = PageWatch(name)
     page.on("console", watch.on_console)
     page.on("pageerror", watch.on_page_error)
     request.node.stash.setdefault(WATCHES, []).append(watch)
+    return context, page
+
+
+def _open_page(browser: Browser, request: pytest.FixtureRequest, *, javascript: bool) -> Iterator[Page]:
+    context, page = _watched_page(browser, request, javascript=javascript, name="page" if javascript else "page_no_js")
     yield page
     context.close()
 
@@ -285,3 +292,45 @@ def page_no_js(
 ) -> Iterator[Page]:
     """A page with JavaScript off, in a fresh browser context (no cookies)."""
     yield from _open_page(browser, request, javascript=False)
+
+
+@pytest.fixture(params=[True, False], ids=["js", "no-js"])
+def javascript(request: pytest.FixtureRequest) -> bool:
+    return request.param
+
+
+@pytest.fixture
+def any_page(javascript: bool, request: pytest.FixtureRequest) -> Page:
+    """The journey once with JavaScript on (htmx enhancing the forms) and once with it off."""
+    return request.getfixturevalue("page" if javascript else "page_no_js")
+
+
+@dataclass
+class Contexts:
+    """Opens another browser context (another person at another computer), with the same
+    JavaScript setting, watched like the fixtures' own pages."""
+
+    browser: Browser
+    request: pytest.FixtureRequest
+    javascript: bool
+    _open: list[BrowserContext] = field(default_factory=list)
+
+    def new_page(self, who: str) -> Page:
+        context, page = _watched_page(
+            self.browser, self.request, javascript=self.javascript,
+            name=f"{who} ({'js' if self.javascript else 'no-js'})",
+        )
+        self._open.append(context)
+        return page
+
+    def close(self) -> None:
+        for context in self._open:
+            context.close()
+
+
+@pytest.fixture
+def contexts(browser: Browser, javascript: bool, request: pytest.FixtureRequest) -> Iterator[Contexts]:
+    """Other people's browsers, with the journey's JavaScript setting."""
+    opened = Contexts(browser, request, javascript)
+    yield opened
+    opened.close()

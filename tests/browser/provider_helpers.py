@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -42,7 +40,7 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import Centre, OfferDetails, PriceDetails
-from tests.browser.conftest import ACTION_TIMEOUT_MS, WATCHES, LiveServer, PageWatch
+from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveServer
 
 PERSON = next(a for a in DEMO_ACCOUNTS if a.role == Role.SUPPORTED_PERSON)
 STAFF = next(a for a in DEMO_ACCOUNTS if a.role == Role.PROVIDER_STAFF)
@@ -138,43 +136,6 @@ def expect_summary_links_to_fields(page: Page) -> None:
         assert target.startswith("#"), target
         expect(page.locator(f"[id='{target[1:]}']")).to_have_count(1)
     assert page.title().startswith("Error: "), page.title()
-
-
-# --- more browser contexts ---------------------------------------------------------------
-
-
-@dataclass
-class Contexts:
-    """Opens another browser context (another person at another computer), with the same
-    JavaScript setting, watched for CSP violations and page errors like the fixtures' pages."""
-
-    browser: Browser
-    request: pytest.FixtureRequest
-    javascript: bool
-    _open: list[BrowserContext] = field(default_factory=list)
-
-    def new_page(self, who: str) -> Page:
-        context = self.browser.new_context(java_script_enabled=self.javascript)
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
-        self._open.append(context)
-        page = context.new_page()
-        watch = PageWatch(f"{who} ({'js' if self.javascript else 'no-js'})")
-        page.on("console", watch.on_console)
-        page.on("pageerror", watch.on_page_error)
-        self.request.node.stash.setdefault(WATCHES, []).append(watch)
-        return page
-
-    def close(self) -> None:
-        for context in self._open:
-            context.close()
-
-
-def open_contexts(
-    browser: Browser, request: pytest.FixtureRequest, javascript: bool
-) -> Iterator[Contexts]:
-    contexts = Contexts(browser, request, javascript)
-    yield contexts
-    contexts.close()
 
 
 class SignedIn:

@@ -28,17 +28,6 @@ ADMIN = next(a for a in DEMO_ACCOUNTS if a.role == Role.ADMIN)
 ADMIN_NAVIGATION = ("Accounts", "Audit log")
 
 
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def javascript(request: pytest.FixtureRequest) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def any_page(javascript: bool, request: pytest.FixtureRequest) -> Page:
-    """The journey once with JavaScript on (htmx enhancing the forms) and once with it off."""
-    return request.getfixturevalue("page" if javascript else "page_no_js")
-
-
 def unique_email(label: str) -> str:
     return f"{label}-{uuid.uuid4().hex[:10]}@example.org"
 

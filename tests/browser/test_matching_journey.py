@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
 from marketplace.accounts import service as accounts_service
@@ -37,14 +36,12 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import OfferDetails, PriceDetails
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import Contexts, LiveServer
 from tests.browser.provider_helpers import (
     PERSON,
-    Contexts,
     describe_violations,
     heading,
     main,
-    open_contexts,
     sign_in,
     tick,
     unique_email,
@@ -158,21 +155,6 @@ def build_market(server: LiveServer) -> Market:
 @pytest.fixture(scope="session")
 def market(live_server: LiveServer) -> Market:
     return build_market(live_server)
-
-
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def javascript(request: pytest.FixtureRequest) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def any_page(javascript: bool, request: pytest.FixtureRequest) -> Page:
-    return request.getfixturevalue("page" if javascript else "page_no_js")
-
-
-@pytest.fixture
-def contexts(browser: Browser, javascript: bool, request: pytest.FixtureRequest) -> Iterator[Contexts]:
-    yield from open_contexts(browser, request, javascript)
 
 
 def no_accessibility_violations(page: Page) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -17,13 +17,12 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from marketplace.demo import DemoAccount
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import Contexts, LiveServer
 from tests.browser.provider_helpers import (
     ADMIN,
     NEW_PA_PASSWORD,
     PERSON,
     STAFF,
-    Contexts,
     Scene,
     SignedIn,
     build_scene,
@@ -36,7 +35,6 @@ from tests.browser.provider_helpers import (
     main,
     navigate,
     new_personal_assistant,
-    open_contexts,
     open_mail,
     sign_in,
     sign_in_as,
@@ -50,25 +48,6 @@ pytestmark = pytest.mark.browser
 MOST_FIELDS_TO_LIST = 15
 """A one-person business lists itself in minutes: sign-up and listing ask this many things at most."""
 UNKNOWN_PLACE = re.compile(r"^We cannot find a place called Atlantis Bay in Scotland\.")
-
-
-@pytest.fixture(params=[True, False], ids=["js", "no-js"])
-def javascript(request: pytest.FixtureRequest) -> bool:
-    return request.param
-
-
-@pytest.fixture
-def any_page(javascript: bool, request: pytest.FixtureRequest) -> Page:
-    """The journey once with JavaScript on (htmx enhancing the forms) and once with it off."""
-    return request.getfixturevalue("page" if javascript else "page_no_js")
-
-
-@pytest.fixture
-def contexts(
-    browser: Browser, javascript: bool, request: pytest.FixtureRequest
-) -> Iterator[Contexts]:
-    """Other people's browsers, with the journey's JavaScript setting."""
-    yield from open_contexts(browser, request, javascript)
 
 
 @pytest.fixture(scope="session")

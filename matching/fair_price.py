@@ -334,29 +334,27 @@ def fair_prices_of_offer(session: Session, *, index: OfferIndex, offer_id: int) 
             return {}
         groups = price_groups(session, index=index)
         kind_ids = index.terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))
-        return {kind_id: _compare(index, groups, row=row, kind_id=kind_id) for kind_id in _in_order(index, kind_ids)}
+        return {kind_id: _compare(index, groups, row=row, kind_id=kind_id) for kind_id in kind_ids}
 
 
 def fair_prices_for_results(
-    session: Session, *, index: OfferIndex, offer_ids: Iterable[int], kind_id: int | None
+    session: Session, *, index: OfferIndex, offer_ids: Iterable[int], kind_ids: Iterable[int] = ()
 ) -> dict[int, FairPrice | None]:
-    """A page of results: each offer against `kind_id` (the kind the person searched for),
-    or, when they chose none or the offer does not give it, against the first of its own
-    kinds in the taxonomy's order."""
+    """A page of results: each offer against the first of `kind_ids` (the kinds the person
+    searched for) that it gives, or, when they chose none it gives, against the first of its
+    own kinds in the taxonomy's order."""
     index.refresh(session)
     found: dict[int, FairPrice | None] = {}
     with index.lock:
+        asked = _in_order(index, [kind_id for kind_id in kind_ids if kind_id in index.terms.bit])
         groups = price_groups(session, index=index)
         for offer_id in offer_ids:
             row = index.row_of.get(offer_id)
             if row is None:
                 found[offer_id] = None
                 continue
-            if kind_id is not None and _gives(index, row, kind_id):
-                chosen: int | None = kind_id
-            else:
-                own = _in_order(index, index.terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row])))
-                chosen = own[0] if own else None
+            own = index.terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))
+            chosen = next((kind_id for kind_id in asked if kind_id in own), own[0] if own else None)
             found[offer_id] = None if chosen is None else _compare(index, groups, row=row, kind_id=chosen)
     return found
 

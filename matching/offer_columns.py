@@ -116,6 +116,7 @@ class TermBits:
         return mask
 
     def ids_in(self, taxonomy: Taxonomy, mask: int) -> list[int]:
+        """The terms of `taxonomy` set in `mask`, in the taxonomy's order."""
         return [t for t, tax in self.taxonomy.items() if tax == taxonomy and mask >> self.bit[t] & 1]
 
 

@@ -275,14 +275,9 @@ def results_to_show(
     offer_ids = [r.offer_id for r in result.results]
     offers = load_offers(session, offer_ids=offer_ids)
     reviews = reviews_service.review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
-    asked = sorted(result.wanted.kinds, key=lambda kind_id: index.terms.bit[kind_id])
-    by_kind: dict[int | None, list[int]] = {}
-    for offer in offers.values():
-        gives = {term.id for term in offer.terms}
-        by_kind.setdefault(next((kind_id for kind_id in asked if kind_id in gives), None), []).append(offer.id)
-    prices: dict[int, FairPrice | None] = {}
-    for kind_id, ids in by_kind.items():
-        prices |= fair_price_service.fair_prices_for_results(session, index=index, offer_ids=ids, kind_id=kind_id)
+    prices = fair_price_service.fair_prices_for_results(
+        session, index=index, offer_ids=offer_ids, kind_ids=result.wanted.kinds
+    )
     shown = []
     for ranked in result.results:
         offer = offers.get(ranked.offer_id)

@@ -214,18 +214,18 @@ class TestResultsPage:
         index = OfferIndex()
         ids = [both.id, only_home.id, 999_999]
 
-        searched = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_id=kind(db, "help-at-home"))
+        searched = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_ids=[kind(db, "help-at-home")])
         assert shown(searched[both.id]) == figures([1500, 1700, 1900, 2100, 2500, 1300])
         assert searched[999_999] is None
 
-        unchosen = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_id=None)
+        unchosen = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids)
         first = unchosen[both.id]
         assert first is not None and first.kind_id == kind(db, "personal-care"), "personal care comes first"
         assert shown(first) == figures([1600, 1800, 2000, 2200, 2500])
         assert shown(unchosen[only_home.id]) == shown(searched[both.id]), "its only kind is help at home"
 
         # Asked for personal care, an offer of help at home only is compared on its own kind.
-        other = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_id=kind(db, "personal-care"))
+        other = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_ids=[kind(db, "personal-care")])
         assert other[only_home.id] is not None and other[only_home.id].kind_id == kind(db, "help-at-home")  # type: ignore[union-attr]
 
 

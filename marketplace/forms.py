@@ -47,6 +47,10 @@ class Form(BaseModel):
     messages: ClassVar[dict[str, str]] = {}
 
 
+class NoFields(Form):
+    """A button press: nothing to read but the CSRF token."""
+
+
 def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 

@@ -15,7 +15,7 @@ from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import load_visible, roles
 from marketplace.deps import DbSession
-from marketplace.forms import Choices, Form, FormPage, Hours, Text, parse_choice, required
+from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
 from marketplace.web import redirect, render
 from matching import need_views
@@ -88,10 +88,6 @@ class ResponseForm(Form):
     message: Annotated[Text, required("Enter a message for the person")] = ""
 
 
-class NoFields(Form):
-    """A button press: nothing to read but the CSRF token."""
-
-
 new_need_page = FormPage(
     "matching/needs/new.html",
     context={"days": DAYS, "periods": PERIODS, "response_days": needs_service.RESPONSE_DAYS},
@@ -105,14 +101,8 @@ provider_need_page = FormPage("matching/needs/provider_need.html", block="need")
 # The person's side ----------------------------------------------------------------------
 
 
-def _people(db: Session, user: User) -> list[tuple[str, str]]:
-    if user.role != Role.REPRESENTATIVE:
-        return []
-    return [(str(p.id), p.name) for p in enquiries_service.people_acted_for(db, representative=user)]
-
-
 def _new_context(db: Session, user: User) -> dict[str, object]:
-    return {"choices": taxonomy_choices(db), "people": _people(db, user)}
+    return {"choices": taxonomy_choices(db), "people": enquiries_service.people_to_choose(db, user=user)}
 
 
 @router.get("/needs")

@@ -215,6 +215,14 @@ def people_acted_for(session: Session, *, representative: User) -> list[User]:
     return sorted(people, key=lambda person: (person.name, person.id))
 
 
+def people_to_choose(session: Session, *, user: User) -> list[tuple[str, str]]:
+    """For a representative's form, the people they act for as (id, name) choices; nobody
+    for anyone else, who asks only for themself."""
+    if user.role != Role.REPRESENTATIVE:
+        return []
+    return [(str(person.id), person.name) for person in people_acted_for(session, representative=user)]
+
+
 def _check_request(minutes_per_week: int, availability: int) -> None:
     if not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
         raise RuleBroken("Enter from more than 0 to 168 hours a week", field="hours")

@@ -18,7 +18,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, Hours, Text, parse_choice, required
+from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -72,10 +72,6 @@ class EnquiryForm(Form):
 
 class MessageForm(Form):
     body: Annotated[Text, required("Enter your message")] = ""
-
-
-class NoFields(Form):
-    """A button press: nothing to read but the CSRF token."""
 
 
 Rating = Annotated[int, Field(ge=1, le=5)]
@@ -138,11 +134,7 @@ def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]
         "quote": None if price is None else enquiries_service.quote(
             price, minutes_per_week=60, typical_week_hours=offer.typical_week_hours
         ),
-        "people": (
-            [(str(person.id), person.name) for person in enquiries_service.people_acted_for(db, representative=user)]
-            if user.role == Role.REPRESENTATIVE
-            else []
-        ),
+        "people": enquiries_service.people_to_choose(db, user=user),
     }
 
 

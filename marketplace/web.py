@@ -73,22 +73,24 @@ class NavItem:
     path: str
 
 
-_navigation: list[tuple[int, frozenset[Role] | None, NavItem]] = []
+_navigation: list[tuple[int, frozenset[Role] | None, bool, NavItem]] = []
+SIGNING_IN = [NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sign-up")]
 
 
 def add_navigation(
-    label: str, path: str, *, roles: tuple[Role, ...] | None = None, order: int = 50
+    label: str, path: str, *, roles: tuple[Role, ...] | None = None, order: int = 50, public: bool = False
 ) -> None:
-    """Add a header link for these roles (None: every signed-in user), lowest order first.
-    Packages call this as they add their starting pages."""
-    _navigation.append((order, None if roles is None else frozenset(roles), NavItem(label, path)))
+    """Add a header link for these roles (None: every signed-in user), lowest order first;
+    `public` links show to people not signed in too, before the sign-in links. Packages
+    call this as they add their starting pages."""
+    _navigation.append((order, None if roles is None else frozenset(roles), public, NavItem(label, path)))
     _navigation.sort(key=lambda entry: entry[0])
 
 
 def navigation_for(user: User | None) -> list[NavItem]:
     if user is None:
-        return [NavItem("Find support", "/find-support"), NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sign-up")]
-    return [item for _, allowed, item in _navigation if allowed is None or user.role in allowed]
+        return [item for _, _, public, item in _navigation if public] + SIGNING_IN
+    return [item for _, allowed, _, item in _navigation if allowed is None or user.role in allowed]
 
 
 def is_htmx(request: Request) -> bool:

@@ -30,7 +30,7 @@ from providers.pricing import describe_minutes
 from providers.routes import taxonomy_choices
 
 router = APIRouter(include_in_schema=False)
-web.add_navigation("Find support", "/find-support", order=5)
+web.add_navigation("Find support", "/find-support", order=5, public=True)
 
 search_page = FormPage("matching/search.html", block="search")
 NARROWING = ("outcomes", "client_groups", "when", "language", "max_price", "isf", "verified")

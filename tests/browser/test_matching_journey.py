@@ -14,9 +14,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.models import Role
+from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import make_hasher
 from marketplace.db import session_scope
 from marketplace.geography import service as geography_service
@@ -30,6 +31,7 @@ from providers.models import (
     AreaType,
     CheckKind,
     PriceUnit,
+    Provider,
     ProviderKind,
     Taxonomy,
     TaxonomyTerm,
@@ -75,11 +77,13 @@ class Market:
         return [self.personal_assistant, self.fund_holder, self.registered]
 
 
-def _publish(session: object, provider: object, actor: object, *, title: str, kinds: list[int], outcomes: list[int],
+def _publish(session: Session, provider: Provider, actor: User, *, title: str, kinds: list[int], outcomes: list[int],
              base: str, radius_km: float, rate_pence: int, fee_bp: int | None = None) -> None:
-    location = geography_service.resolve_location(session, text=base)  # type: ignore[arg-type]
+    """Publish an offer of `rate_pence` an hour (and `fee_bp` basis points of management fee)
+    reaching `radius_km` around `base`."""
+    location = geography_service.resolve_location(session, text=base)
     offer = offers_service.create_offer(
-        session, provider=provider, actor=actor,  # type: ignore[arg-type]
+        session, provider=provider, actor=actor,
         details=OfferDetails(
             title=title, description="Support around Lairg and the villages near it.", term_ids=kinds + outcomes,
             area_type=AreaType.RADIUS, centre=offers_service.Centre.of(location), radius_km=radius_km,
@@ -87,10 +91,10 @@ def _publish(session: object, provider: object, actor: object, *, title: str, ki
         ),
     )
     offers_service.set_price(
-        session, offer=offer, actor=actor,  # type: ignore[arg-type]
+        session, offer=offer, actor=actor,
         details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=rate_pence, management_fee_bp=fee_bp),
     )
-    offers_service.publish_offer(session, offer=offer, actor=actor)  # type: ignore[arg-type]
+    offers_service.publish_offer(session, offer=offer, actor=actor)
 
 
 def build_market(server: LiveServer) -> Market:
@@ -119,7 +123,7 @@ def build_market(server: LiveServer) -> Market:
         _publish(session, pa, pa_user, title=titles["pa"], kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "getting-out-and-about"),
                  outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe", "seeing-people"), base=PLACE, radius_km=25, rate_pence=1700)
 
-        def organisation(name: str, kind: ProviderKind, base: str) -> tuple[object, object]:
+        def organisation(name: str, kind: ProviderKind, base: str) -> tuple[Provider, User]:
             owner = accounts_service.create_user(
                 session, hasher=hasher, email=unique_email("staff"), name=f"{name} staff", role=Role.PROVIDER_STAFF,
                 password=PASSWORD, confirmed=True,
@@ -129,13 +133,13 @@ def build_market(server: LiveServer) -> Market:
             return provider, owner
 
         fund, fund_owner = organisation("Sutherland Community Care", ProviderKind.MICRO_PROVIDER, "Golspie")
-        fund.holds_isf = True  # type: ignore[attr-defined]
+        fund.holds_isf = True
         _publish(session, fund, fund_owner, title=titles["fund"], kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "help-at-home"),
                  outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "living-where-you-want"), base="Golspie", radius_km=40,
                  rate_pence=2400, fee_bp=800)
         registered, registered_owner = organisation("Dornoch Care Partnership", ProviderKind.REGISTERED_PROVIDER, "Dornoch")
         check = checks_service.declare_check(
-            session, provider=registered, actor=registered_owner,  # type: ignore[arg-type]
+            session, provider=registered, actor=registered_owner,
             details=CheckDetails(kind=CheckKind.CARE_INSPECTORATE, reference="CS2019301234"), today=today(),
         )
         admin = accounts_service.find_user_by_email(session, "admin@example.org")

@@ -137,7 +137,7 @@ def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, 
     return keep
 
 
-def _candidates(session: Session, index: OfferIndex, wanted: SupportWanted, today: date, now: datetime) -> tuple[int, ranking.Scores]:
+def _candidates(index: OfferIndex, wanted: SupportWanted, today: date, now: datetime) -> tuple[int, ranking.Scores]:
     location = wanted.location
     rows, distances = index.reaching(
         latitude=location.latitude,
@@ -189,7 +189,7 @@ def match(
     index.refresh(session)
     with index.lock:
         check_wanted(index, wanted)
-        reached, scores = _candidates(session, index, wanted, today, now)
+        reached, scores = _candidates(index, wanted, today, now)
         total = scores.rows.size
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
@@ -254,7 +254,7 @@ def best_offer_of_each_provider(
     index.refresh(session)
     with index.lock:
         check_wanted(index, wanted)
-        _, scores = _candidates(session, index, wanted, today, now)
+        _, scores = _candidates(index, wanted, today, now)
         order = _order(index, scores, MatchSort.BEST, max(1, scores.rows.size))
         best: dict[int, int] = {}
         for i in order:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.errors import NotFound, RuleBroken
+from marketplace.errors import RuleBroken
 from matching.models import ShortlistItem
 from matching.search import load_offers
 from providers.models import Offer, OfferStatus
@@ -25,14 +25,6 @@ class ShortlistFull(RuleBroken):
         super().__init__(
             f"Your shortlist already has {MAX_OFFERS} offers, the most it can hold. Remove one before adding another"
         )
-
-
-def published_offer(session: Session, *, offer_id: int) -> Offer:
-    """An offer people can shortlist, or the 404 any unknown page gets."""
-    offer = session.get(Offer, offer_id)
-    if offer is None or offer.status != OfferStatus.PUBLISHED:
-        raise NotFound("Page not found")
-    return offer
 
 
 def with_offer(offer_ids: list[int], *, offer_id: int) -> list[int]:

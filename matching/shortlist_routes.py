@@ -22,6 +22,7 @@ from matching import cookies
 from matching import shortlist as shortlist_service
 from matching.compare import MAX_OFFERS as MAX_COMPARED
 from providers import offers as offers_service
+from providers.access import published_offer
 from providers.models import Offer, OfferStatus
 
 router = APIRouter(include_in_schema=False)
@@ -94,7 +95,7 @@ def carried(request: Request) -> str:
 
 @router.post("/shortlist/{offer_id}", dependencies=[Public])
 async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlist) -> Response:
-    offer = shortlist_service.published_offer(db, offer_id=offer_id)
+    offer = published_offer(db, offer_id=offer_id)
     back = safe_back((await form_values(request)).get("back"))
     button_page.remember(request, values={}, offer=offer, saved=kept.offer_ids, back=back)
     kept.add(offer)

@@ -60,3 +60,11 @@ def public_offer(session: Session, *, offer_id: int, viewer: User | None) -> Off
         raise NotFound("Page not found")
     return offer
 
+
+def published_offer(session: Session, *, offer_id: int) -> Offer:
+    """A published offer, for pages that act on one (enquiring, shortlisting); anything else
+    gets the same 404 as an offer that does not exist."""
+    offer = session.get(Offer, offer_id)
+    if offer is None or offer.status != OfferStatus.PUBLISHED:
+        raise NotFound("Page not found")
+    return offer

@@ -22,8 +22,8 @@ from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choic
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
-from providers.access import ProviderUser
-from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, OfferStatus, Review
+from providers.access import ProviderUser, published_offer
+from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, Review
 from providers.pricing import describe_minutes
 from providers.schemas import Availability
 
@@ -119,13 +119,6 @@ moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
 # Enquiring ------------------------------------------------------------------------------
 
 
-def _published_offer(db: Session, offer_id: int) -> Offer:
-    offer = db.get(Offer, offer_id)
-    if offer is None or offer.status != OfferStatus.PUBLISHED:
-        raise NotFound("Page not found")
-    return offer
-
-
 def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]:
     price = offer.price
     return {
@@ -140,13 +133,13 @@ def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]
 
 @router.get("/offers/{offer_id}/enquire")
 def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
-    offer = _published_offer(db, offer_id)
+    offer = published_offer(db, offer_id=offer_id)
     return enquire_page.render(request, **_enquire_context(db, offer, user))
 
 
 @router.post("/offers/{offer_id}/enquire")
 async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
-    offer = _published_offer(db, offer_id)
+    offer = published_offer(db, offer_id=offer_id)
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:

@@ -4,6 +4,7 @@ a transaction that is rolled back, so tests never see each other's data."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -26,15 +27,21 @@ from tests.helpers import HtmlClient
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
+@contextlib.contextmanager
+def fresh_database(backend: str, folder: Path) -> Iterator[str]:
+    """An empty database of this backend, its own: a new SQLite file in `folder`, or a new
+    PostgreSQL database on the server in TEST_DATABASE_URL, dropped on the way out."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
+        return
+    with fresh_postgresql_database() as url:
+        yield url
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database built by the migrations, once per backend per run, dropped at the end."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-        upgrade(url)
-        yield url
-        return
-    with fresh_postgresql_database() as url:
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
         upgrade(url)
         yield url
 
@@ -129,14 +136,9 @@ def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         get_settings.cache_clear()
 
     try:
-        if backend == "sqlite":
-            url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+        with fresh_database(backend, tmp_path) as url:
             point_at(url)
             yield url
-        else:
-            with fresh_postgresql_database() as url:
-                point_at(url)
-                yield url
     finally:
         get_settings.cache_clear()
 

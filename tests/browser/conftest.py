@@ -6,7 +6,6 @@ console, or any uncaught error in the page's scripts, fails the test."""
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import socket
 import threading
@@ -37,7 +36,7 @@ from marketplace.mail import Mailer, attach_mailer
 from marketplace.migrate import upgrade
 from marketplace.models import import_all_models
 from marketplace.settings import Settings
-from tests.conftest import fresh_postgresql_database, make_settings
+from tests.conftest import fresh_database, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,15 +107,6 @@ class LiveServer:
             return user.role
 
 
-@contextlib.contextmanager
-def _fresh_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'live.sqlite3'}"
-        return
-    with fresh_postgresql_database() as url:
-        yield url
-
-
 def _listening_socket() -> socket.socket:
     """Bound before uvicorn starts, so the port cannot be taken in between."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -132,7 +122,7 @@ def live_server(
     """The app served by uvicorn in a background thread, on its own fresh database (of the
     same backend as `database_url`) holding the demo data. Mails land in its outbox."""
     backend = make_url(database_url).get_backend_name()
-    with _fresh_database(backend, tmp_path_factory) as url:
+    with fresh_database(backend, tmp_path_factory.mktemp("browser-db")) as url:
         upgrade(url)
         sock = _listening_socket()
         port = sock.getsockname()[1]

@@ -30,7 +30,7 @@ from providers import offers as offers_service
 from providers import service as providers_service
 from providers.checks import CheckDetails
 from providers.models import CheckKind, Offer, OfferStatus, PriceUnit
-from tests.conftest import fresh_postgresql_database
+from tests.conftest import fresh_database
 from tests.factories import make_offer, make_provider, make_user
 from tests.matching.test_reach import set_area
 
@@ -117,12 +117,7 @@ class TestChangesAreSeen:
 @pytest.fixture(scope="module")
 def shared_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database of this module's own whose writes really commit, as in production."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('workers') / 'workers.sqlite3'}"
-        upgrade(url)
-        yield url
-        return
-    with fresh_postgresql_database() as url:
+    with fresh_database(backend, tmp_path_factory.mktemp("workers")) as url:
         upgrade(url)
         yield url
 

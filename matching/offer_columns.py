@@ -57,7 +57,9 @@ AREA_OF = {AreaType.RADIUS: Area.RADIUS, AreaType.COUNCILS: Area.COUNCILS, AreaT
 #   fee_weekly_pence: the fixed part of the management fee as a week's share;
 #   pvg_until/registration_until: the last day (ordinal) the provider's PVG membership or
 #   Care Inspectorate registration stays verified, 0 for none;
-#   capacity_at: when capacity was last confirmed (Unix time); home_council/home_class6:
+#   capacity_at: when capacity was last confirmed (Unix time); free_hours: the hours a week
+#   it can take on, its capacity in hours or, counted in places, places times the hours of
+#   its typical week (for the gap analysis); home_council/home_class6:
 #   where the provider works from, for fair-price comparisons (-1 / 0 when unknown).
 COLUMN_TYPES: dict[str, Any] = {
     "offer_id": np.int64,
@@ -82,6 +84,7 @@ COLUMN_TYPES: dict[str, Any] = {
     "capacity": np.int32,
     "capacity_in_places": np.bool_,
     "capacity_at": np.float64,
+    "free_hours": np.float64,
     "home_council": np.int16,
     "home_class6": np.int8,
 }
@@ -282,6 +285,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "capacity": offer.capacity_amount,
             "capacity_in_places": offer.capacity_unit == CapacityUnit.PLACES,
             "capacity_at": _unix(offer.capacity_updated_at),
+            "free_hours": float(offer.capacity_amount * (offer.typical_week_hours if offer.capacity_unit == CapacityUnit.PLACES else 1)),
             "home_council": home_council,
             "home_class6": home_class,
         }

@@ -43,6 +43,13 @@ def haversine_km_many(lat: float, lon: float, lats: NDArray[np.float64], lons: N
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
+def haversine_km_pairs(lats1: NDArray[np.float64], lons1: NDArray[np.float64], lats2: NDArray[np.float64], lons2: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Great-circle distances between the points of two arrays, pair by pair, in km."""
+    phi1, phi2 = np.radians(lats1), np.radians(lats2)
+    a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons2 - lons1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
 def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """The WGS-84 geodesic distance between two points, in km."""
     return float(geodesic_km_many(lat1, lon1, np.array([lat2]), np.array([lon2]))[0])
@@ -67,4 +74,16 @@ def within_km(lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[n
     edge = np.flatnonzero((spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN)))
     if edge.size:
         inside[edge] = geodesic_km_many(lat, lon, lats[edge], lons[edge]) <= radii[edge]
+    return inside, spherical
+
+
+def within_km_pairs(lats1: NDArray[np.float64], lons1: NDArray[np.float64], lats2: NDArray[np.float64], lons2: NDArray[np.float64], radii: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """`within_km` pair by pair: whether each second point lies within its radius of the
+    first point, and their great-circle distances."""
+    spherical = haversine_km_pairs(lats1, lons1, lats2, lons2)
+    inside = spherical <= radii * (1 - SPHERE_MARGIN)
+    edge = np.flatnonzero((spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN)))
+    if edge.size:
+        _, _, metres = WGS84.inv(lons1[edge], lats1[edge], lons2[edge], lats2[edge])
+        inside[edge] = np.asarray(metres) / 1000.0 <= radii[edge]
     return inside, spherical

@@ -104,12 +104,22 @@ def _expand(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.in
     return owner, np.arange(owner.size) - starts[owner]
 
 
-def radius_pairs(places: Places, lat: NDArray[np.float64], lon: NDArray[np.float64], radius_km: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """For circles (centre, radius): (circle, place, km) for every place inside one."""
-    lat0, lon0 = float(places.lat.min()) - 1, float(places.lon.min()) - 1
-    width = int((float(places.lon.max()) + 1 - lon0) / CELL_LON_DEGREES) + 2
-    place_keys = (np.floor((places.lat - lat0) / CELL_LAT_DEGREES).astype(np.int64) * width
-                  + np.floor((places.lon - lon0) / CELL_LON_DEGREES).astype(np.int64))
+def radius_pairs(
+    place_lat: NDArray[np.float64],
+    place_lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    radius_km: NDArray[np.float64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """For points (place_lat, place_lon) and circles (lat, lon, radius_km): (circle, point,
+    km) for every point inside a circle."""
+    if place_lat.size == 0 or lat.size == 0:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty, np.empty(0)
+    lat0, lon0 = float(place_lat.min()) - 1, float(place_lon.min()) - 1
+    width = int((float(place_lon.max()) + 1 - lon0) / CELL_LON_DEGREES) + 2
+    place_keys = (np.floor((place_lat - lat0) / CELL_LAT_DEGREES).astype(np.int64) * width
+                  + np.floor((place_lon - lon0) / CELL_LON_DEGREES).astype(np.int64))
     order = np.argsort(place_keys, kind="stable")
     sorted_keys = place_keys[order]
 
@@ -129,11 +139,11 @@ def radius_pairs(places: Places, lat: NDArray[np.float64], lon: NDArray[np.float
     hit, j = _expand(high - low)
     circle = circle[hit]
     place = order[low[hit] + j]
-    dy = places.lat[place] - lat[circle]
-    dx = (places.lon[place] - lon[circle]) * np.cos(np.radians(lat))[circle]
+    dy = place_lat[place] - lat[circle]
+    dx = (place_lon[place] - lon[circle]) * np.cos(np.radians(lat))[circle]
     near = dx * dx + dy * dy <= (radius_km[circle] * FLAT_MARGIN / KM_PER_DEGREE) ** 2
     circle, place = circle[near], place[near]
-    inside, km = within_km_pairs(lat[circle], lon[circle], places.lat[place], places.lon[place], radius_km[circle])
+    inside, km = within_km_pairs(lat[circle], lon[circle], place_lat[place], place_lon[place], radius_km[circle])
     return circle[inside], place[inside], km[inside]
 
 
@@ -149,7 +159,7 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
     found_rows, found_places = [], []
 
     circles = np.flatnonzero(live & (area == Area.RADIUS) & np.isfinite(a["lat"][:n]) & (a["radius_km"][:n] > 0))
-    circle, place, km_radius = radius_pairs(places, a["lat"][circles], a["lon"][circles], a["radius_km"][circles])
+    circle, place, km_radius = radius_pairs(places.lat, places.lon, a["lat"][circles], a["lon"][circles], a["radius_km"][circles])
     found_rows.append(circles[circle])
     found_places.append(place)
 

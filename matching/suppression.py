@@ -1,0 +1,110 @@
+"""Small-number suppression for the commissioner views: a count of people or searches from
+1 to threshold - 1 (9 by default) is shown as "fewer than 10", and further figures are
+hidden where the totals shown would let someone work a hidden one out by subtraction.
+
+The figures are cells (one per place) and group totals (a council area, an urban-rural
+class, a council area's class, the whole table). Every group gives one equation: the sum
+of its cells equals its total. A hidden figure is disclosed when those equations, with the
+shown figures put in, fix its value. That is checked exactly, by linear algebra: the hidden
+figures are the unknowns, and an unknown is fixed when every solution of the homogeneous
+system has it zero (its column is outside the null space). While some hidden figure is
+fixed, the smallest shown figure that shares an equation with it (a non-zero one first) is
+hidden as well, and the check is made again. This is the standard primary and secondary
+suppression of official statistics; like them, it does not hide what bounds alone give
+away ("fewer than 10" already says 1 to 9)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+DEFAULT_THRESHOLD = 10
+NOT_SHOWN = "not shown"
+"""A figure hidden only so that a small one cannot be worked out from it."""
+_TOLERANCE = 1e-9
+
+
+def is_small(count: int, threshold: int) -> bool:
+    return 0 < count < threshold
+
+
+def shown(count: int, hidden: bool, threshold: int) -> str:
+    """How a protected count reads in every view and export."""
+    if hidden:
+        return f"fewer than {threshold}" if is_small(count, threshold) else NOT_SHOWN
+    return f"{count:,}"
+
+
+def shown_raw(count: int, hidden: bool, threshold: int) -> int | str:
+    """The same for machine-readable exports: the count itself unless hidden."""
+    return shown(count, hidden, threshold) if hidden else count
+
+
+@dataclass(frozen=True)
+class Protected:
+    """Which cells and which group totals must not be shown."""
+
+    cells: NDArray[np.bool_]
+    groups: NDArray[np.bool_]
+    totals: NDArray[np.int64]
+    """Each group's total."""
+
+
+def protect(counts: Sequence[int] | NDArray[np.int64], groups: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOLD) -> Protected:
+    """Suppress small counts among `counts` (the cells) and the totals of `groups` (each a
+    list of cell positions), then hide more until no hidden figure can be worked out."""
+    cells = np.asarray(counts, dtype=np.int64)
+    n, g = cells.size, len(groups)
+    member = np.zeros((g, n), dtype=np.float64)
+    for k, positions in enumerate(groups):
+        member[k, list(positions)] = 1.0
+    totals = (member @ cells).astype(np.int64) if g else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([cells, totals])
+    hidden = np.concatenate([(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)])
+    # One row per group: its cells' sum minus its total is zero. Columns: cells, then totals.
+    equations = np.hstack([member, -np.eye(g)]) if g else np.zeros((0, n))
+    while True:
+        fixed = _disclosed(equations, hidden)
+        if fixed.size == 0:
+            break
+        # One more hidden beside each disclosed figure, then check again.
+        for target in fixed:
+            added = _secondary(equations, hidden, values, int(target))
+            if added is None:  # nothing shown shares an equation with it: hide everything
+                hidden[:] = values > 0
+                break
+            hidden[added] = True
+    return Protected(cells=hidden[:n], groups=hidden[n:], totals=totals)
+
+
+def _disclosed(equations: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The hidden figures the equations fix, as positions."""
+    unknown = np.flatnonzero(hidden)
+    if unknown.size == 0:
+        return unknown
+    system = equations[:, unknown]
+    used = np.flatnonzero(np.abs(system).sum(axis=1) > 0)
+    system = system[used]
+    if system.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    # Null space from the SVD: the right singular vectors beyond the rank.
+    _, singular, vt = np.linalg.svd(system)
+    rank = int((singular > _TOLERANCE * max(1.0, float(singular[0]) if singular.size else 1.0)).sum())
+    null = vt[rank:]
+    free = np.abs(null).sum(axis=0) > 1e-7 if null.shape[0] else np.zeros(unknown.size, dtype=np.bool_)
+    touched = np.abs(system).sum(axis=0) > 0
+    return unknown[touched & ~free]
+
+
+def _secondary(equations: NDArray[np.float64], hidden: NDArray[np.bool_], values: NDArray[np.int64], target: int) -> int | None:
+    """A shown figure to hide next: the smallest (a non-zero one first) sharing an equation
+    with the disclosed figure at `target`."""
+    rows = np.flatnonzero(equations[:, target] != 0)
+    neighbours = np.flatnonzero((np.abs(equations[rows]).sum(axis=0) > 0) & ~hidden)
+    if neighbours.size == 0:
+        return None
+    order = sorted(neighbours, key=lambda i: (values[i] == 0, values[i], i))
+    return int(order[0])

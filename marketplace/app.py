@@ -82,7 +82,11 @@ def _include_routers(app: FastAPI) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
-    from providers import check_routes, offer_routes, public_routes
+    from matching import api as matching_api
+    from matching import gap_routes, need_routes, shortlist_routes
+    from matching import offer_page  # also adds the fair-price section to the offer page
+    from matching import routes as matching_routes
+    from providers import check_routes, enquiry_routes, offer_routes, openreferral, public_routes
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
@@ -94,24 +98,15 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(public_routes.router)
     app.include_router(geography_routes.router)
     app.include_router(admin.router)
-    from providers import enquiry_routes
-
     app.include_router(enquiry_routes.router)
     app.include_router(api.router)
-    from providers import openreferral
     app.include_router(openreferral.router)
-    from matching import api as matching_api
-    from matching import need_routes
-    from matching import routes as matching_routes
-    from matching import shortlist_routes
-
     app.include_router(matching_routes.router)
     app.include_router(shortlist_routes.router)
     app.include_router(need_routes.router)
     app.include_router(matching_api.router)
-    from matching import offer_page  # also adds the fair-price section to the offer page
-
     app.include_router(offer_page.router)
+    app.include_router(gap_routes.router)
 
 
 class _CsrfMiddleware:

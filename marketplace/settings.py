@@ -67,6 +67,9 @@ class MatchingSettings(BaseModel):
     £12.60 from April 2025 and £12 from April 2024, for personal assistants and support
     through every SDS option too (gov.scot, "Adult social care workers minimum pay").
     Change it with SDS_MATCHING__MINIMUM_CARE_PAY_PENCE when the next uplift applies."""
+    small_number_threshold: int = Field(default=10, ge=2)
+    """Counts of people or searches from 1 to one less than this are shown to commissioners
+    as "fewer than" it, in every view and export."""
 
 
 class Settings(BaseSettings):

@@ -59,6 +59,7 @@ def _as_options(items: Any) -> list[tuple[str, str]]:
 # The design-system macros are global, so a block rendered alone for htmx can use them.
 templates.env.globals["ds"] = templates.env.get_template("macros/ds.html").module
 templates.env.globals["places"] = templates.env.get_template("macros/places.html").module
+templates.env.globals["tables"] = templates.env.get_template("macros/tables.html").module
 templates.env.filters["pence"] = format_pence
 templates.env.filters["zip_self"] = lambda items: [(item, item) for item in items]
 templates.env.filters["zip_names"] = lambda values, records: [(v, r.name) for v, r in zip(values, records, strict=True)]

@@ -11,7 +11,7 @@ only in the cells its circle's bounding box touches, and the candidates are then
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.classify import UrbanRural8
-from marketplace.geography.distance import EARTH_RADIUS_KM, haversine_km_pairs, within_km_pairs
+from marketplace.geography.distance import EARTH_RADIUS_KM, haversine_km_many, haversine_km_pairs, within_km_pairs
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
 from matching.index import OfferIndex
 from matching.offer_columns import Area
@@ -50,22 +50,33 @@ class Places:
     population: NDArray[np.float64]
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
+    twins: dict[int, int] = field(default_factory=dict)
+    """A second entry's settlement id -> the position of the counted place nearest it (the
+    two are the same town; searches from either count there)."""
 
     def __len__(self) -> int:
         return int(self.ids.size)
 
     def position(self) -> dict[int, int]:
-        return {int(settlement_id): i for i, settlement_id in enumerate(self.ids)}
+        """Settlement id -> position, second entries included."""
+        return {int(settlement_id): i for i, settlement_id in enumerate(self.ids)} | self.twins
 
 
 def read_places(session: Session) -> Places:
-    rows = session.execute(
+    every = session.execute(
         select(Settlement.id, Settlement.name, Settlement.label, Settlement.council_id, Settlement.urban_rural_8,
-               Settlement.population, Settlement.latitude, Settlement.longitude)
-        .where(Settlement.kind != SettlementKind.DUPLICATE)
+               Settlement.population, Settlement.latitude, Settlement.longitude, Settlement.kind)
         .order_by(Settlement.id)
     ).all()
+    rows = [r for r in every if r.kind != SettlementKind.DUPLICATE]
     class8 = np.array([r.urban_rural_8 for r in rows], dtype=np.int8)
+    lats = np.array([r.latitude for r in rows], dtype=np.float64)
+    lons = np.array([r.longitude for r in rows], dtype=np.float64)
+    twins = {
+        r.id: int(np.argmin(haversine_km_many(r.latitude, r.longitude, lats, lons)))
+        for r in every
+        if r.kind == SettlementKind.DUPLICATE and rows
+    }
     return Places(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         names=tuple(r.name for r in rows),
@@ -75,8 +86,9 @@ def read_places(session: Session) -> Places:
         class8=class8,
         class6=np.array([int(UrbanRural8(int(c)).six_fold) for c in class8], dtype=np.int8),
         population=np.array([r.population for r in rows], dtype=np.float64),
-        lat=np.array([r.latitude for r in rows], dtype=np.float64),
-        lon=np.array([r.longitude for r in rows], dtype=np.float64),
+        lat=lats,
+        lon=lons,
+        twins=twins,
     )
 
 

@@ -109,15 +109,26 @@ class GapFigures:
     kind_bit: dict[int, int]
     outcome_bit: dict[int, int]
     term_names: dict[int, str]
+    term_codes: dict[int, str]
+    term_taxonomy: dict[int, Taxonomy]
+    term_order: dict[int, int]
+    """Each term's place in its taxonomy's list."""
     # The offers' columns the pairs refer to, copied so that figures outlive index changes.
     offer_kinds: NDArray[np.uint64]
     offer_outcomes: NDArray[np.uint64]
     offer_provider: NDArray[np.int64]
     offer_ids: NDArray[np.int64]
     free_hours: NDArray[np.float64]
+    offer_lat: NDArray[np.float64]
+    offer_lon: NDArray[np.float64]
+    offer_radius_km: NDArray[np.float64]
+    offer_area: NDArray[np.int8]
+    offer_live: NDArray[np.bool_]
     pair_weight: NDArray[np.float64]
     pair_share: NDArray[np.float64]
     """W(d) R_j for each pair: what the offer adds to the place's A_i."""
+    derived: dict[str, object] = field(default_factory=dict)
+    """What views build once on these figures (matching.gap_report's groupings)."""
     _filtered: dict[tuple[int | None, int | None], Measure] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -163,6 +174,7 @@ def compute_gap_figures(index: OfferIndex, places: Places, *, decay: Decay = DEC
         offer_provider = a["provider_id"][:n].copy()
         offer_ids = a["offer_id"][:n].copy()
         free_hours = np.where(a["live"][:n], a["free_hours"][:n], 0.0)
+        where = {name: a[name][:n].copy() for name in ("lat", "lon", "radius_km", "area", "live")}
         live = int(a["live"][:n].sum()) if n else 0
         terms = index.terms
         generation = index.generation
@@ -183,11 +195,19 @@ def compute_gap_figures(index: OfferIndex, places: Places, *, decay: Decay = DEC
         kind_bit={t: terms.bit[t] for t in kind_ids},
         outcome_bit={t: terms.bit[t] for t in outcome_ids},
         term_names=dict(terms.name),
+        term_codes=dict(terms.code),
+        term_taxonomy=dict(terms.taxonomy),
+        term_order=dict(terms.bit),
         offer_kinds=offer_kinds,
         offer_outcomes=offer_outcomes,
         offer_provider=offer_provider,
         offer_ids=offer_ids,
         free_hours=free_hours,
+        offer_lat=where["lat"],
+        offer_lon=where["lon"],
+        offer_radius_km=where["radius_km"],
+        offer_area=where["area"],
+        offer_live=where["live"],
         pair_weight=weight,
         pair_share=share,
     )

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.catchments import Places, radius_pairs
+from matching.gaps import DECAY, PER_RESIDENTS, Decay, e2sfca
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,22 @@ def suggest_sites(places: Places, *, candidates: NDArray[np.int64], clients: NDA
         radius_km=radius_km,
         count=count,
     )
+
+
+def hours_after(
+    places: Places,
+    hours_per_1000: NDArray[np.float64],
+    sites: tuple[Site, ...],
+    *,
+    radius_km: float,
+    weekly_hours: float,
+    decay: Decay = DECAY,
+) -> NDArray[np.float64]:
+    """Every place's hours a week per 1,000 residents once a provider with `weekly_hours`
+    free, travelling `radius_km`, works from each site. The offers already there keep
+    their shares (step 1 of E2SFCA does not depend on other offers), so the new ones'
+    shares are simply added."""
+    at = np.array([site.place for site in sites], dtype=np.int64)
+    circle, place, km = radius_pairs(places.lat, places.lon, places.lat[at], places.lon[at], np.full(at.size, float(radius_km)))
+    added = e2sfca(place=place, offer=circle, weight=decay.weight(km), population=places.population, capacity=np.full(at.size, float(weekly_hours)))
+    return hours_per_1000 + added * PER_RESIDENTS

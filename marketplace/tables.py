@@ -1,0 +1,84 @@
+"""Tables of figures that a page shows and that download as CSV from the same address, so
+the two can never disagree: a page builds each table once, the template's `figures`
+macro draws it, and `csv_response` writes it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from fastapi.responses import Response
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these runs as a formula in a spreadsheet (CSV injection)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    numeric: bool = False
+    key: str = ""
+    """The field name in machine-readable exports; the label, folded, when not given."""
+
+    @property
+    def name(self) -> str:
+        return self.key or re.sub(r"[^a-z0-9]+", "_", self.label.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    """As the page shows it."""
+    value: object = None
+    """As exports give it (a number, or the words a hidden count is shown as); the text
+    when None."""
+    href: str | None = None
+
+    @property
+    def exported(self) -> object:
+        return self.text if self.value is None else self.value
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    """Unique on its page: ?table=<name>&format=csv downloads it."""
+    caption: str
+    columns: Sequence[Column]
+    rows: list[Sequence[Cell]] = field(default_factory=list)
+    header_column: bool = True
+    """The first column names the row (a th with scope=row)."""
+
+    def records(self) -> list[dict[str, object]]:
+        names = [column.name for column in self.columns]
+        return [dict(zip(names, (cell.exported for cell in row), strict=True)) for row in self.rows]
+
+
+def safe_cell(value: object) -> object:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(table: Table) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.label for column in table.columns])
+    for row in table.rows:
+        writer.writerow([safe_cell(cell.exported) for cell in row])
+    return buffer.getvalue()
+
+
+def csv_response(table: Table, *, filename: str) -> Response:
+    return Response(
+        csv_text(table),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+    )
+
+
+def find_table(tables: Sequence[Table], name: str) -> Table | None:
+    return next((table for table in tables if table.name == name), None)

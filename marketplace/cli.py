@@ -20,6 +20,7 @@ from matching import gap_bench  # noqa: F401  (registers `bench gaps` on bench_a
 from matching.bench import bench_app
 from matching.cli import app as needs_app
 from matching.cli import index_app
+from matching.gap_cli import gaps_app
 from providers.cli import app as hsds_app
 
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)
@@ -34,6 +35,7 @@ checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(needs_app, name="needs")
 app.add_typer(index_app, name="index")
+app.add_typer(gaps_app, name="gaps")
 app.add_typer(bench_app, name="bench")
 console = Console()
 

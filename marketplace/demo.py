@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
+from marketplace.db import today
 from marketplace.geography import service as geography_service
+from matching.demo import load_demo_unmet_demand
 from providers import service as providers_service
 from providers.demo.load import DemoMarketplace, load_demo_marketplace
 from providers.models import ProviderKind
@@ -98,4 +100,5 @@ def load_demo(
         personal_assistant=users[Role.PERSONAL_ASSISTANT],
         admin=users[Role.ADMIN],
     )
+    load_demo_unmet_demand(session, today=today())
     return list(DEMO_ACCOUNTS), marketplace

@@ -1,0 +1,55 @@
+"""Demo unmet demand: a year of made-up searches that found nothing and posted needs
+nobody answered, so the commissioner views have something to count. They are made the
+way real ones are: a search is recorded only where no offer of its kind reaches."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from matching.catchments import read_places
+from matching.gaps import compute_gap_figures
+from matching.index import OfferIndex
+from matching.models import UnmetDemand, UnmetDemandSource
+from providers.models import Taxonomy, TaxonomyTerm
+
+SEED = 20261202
+SEARCHES_TRIED = 8000
+NEEDS_TRIED = 800
+
+
+def load_demo_unmet_demand(session: Session, *, today: date) -> int:
+    """Record the demo's unmet demand unless there is some already; returns how many."""
+    if session.scalar(select(UnmetDemand.id).limit(1)) is not None:
+        return 0
+    session.flush()
+    index = OfferIndex()
+    index.refresh(session)
+    places = read_places(session)
+    figures = compute_gap_figures(index, places)
+    rng = np.random.default_rng(SEED)
+    terms = {term.id: term for term in session.scalars(select(TaxonomyTerm))}
+    outcomes = [t for t, taxonomy in figures.term_taxonomy.items() if taxonomy == Taxonomy.PERSONAL_OUTCOME]
+    weights = places.population / places.population.sum()
+    recorded = 0
+    for source, tries in ((UnmetDemandSource.SEARCH, SEARCHES_TRIED), (UnmetDemandSource.POSTED_NEED, NEEDS_TRIED)):
+        # Half drawn by population, half evenly, so that rural places are asked about too.
+        picks = np.concatenate([rng.choice(len(places), size=tries // 2, p=weights), rng.choice(len(places), size=tries - tries // 2)])
+        for position in picks:
+            kind = int(rng.choice(figures.kind_ids))
+            if figures.by_kind[kind].providers[position]:
+                continue
+            chosen = [int(t) for t in rng.choice(outcomes, size=int(rng.integers(0, 3)), replace=False)]
+            session.add(UnmetDemand(
+                source=source,
+                settlement_id=int(places.ids[position]),
+                council_id=int(places.council_ids[position]),
+                recorded_on=today - timedelta(days=int(rng.integers(0, 365))),
+                terms=[terms[t] for t in sorted({kind, *chosen})],
+            ))
+            recorded += 1
+    session.flush()
+    return recorded

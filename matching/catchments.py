@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.geography.build import DUPLICATES
 from marketplace.geography.classify import UrbanRural8
 from marketplace.geography.distance import EARTH_RADIUS_KM, haversine_km_many, haversine_km_pairs, within_km_pairs
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
@@ -51,8 +53,8 @@ class Places:
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     twins: dict[int, int] = field(default_factory=dict)
-    """A second entry's settlement id -> the position of the counted place nearest it (the
-    two are the same town; searches from either count there)."""
+    """A second entry's settlement id -> the position of the town it repeats: searches and
+    offers naming either count there."""
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -72,17 +74,13 @@ def read_places(session: Session) -> Places:
     class8 = np.array([r.urban_rural_8 for r in rows], dtype=np.int8)
     lats = np.array([r.latitude for r in rows], dtype=np.float64)
     lons = np.array([r.longitude for r in rows], dtype=np.float64)
-    twins = {
-        r.id: int(np.argmin(haversine_km_many(r.latitude, r.longitude, lats, lons)))
-        for r in every
-        if r.kind == SettlementKind.DUPLICATE and rows
-    }
+    twins = {r.id: _repeated_town(r, rows, lats, lons) for r in every if r.kind == SettlementKind.DUPLICATE and rows}
     return Places(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         names=tuple(r.name for r in rows),
         labels=tuple(r.label for r in rows),
         council_ids=np.array([r.council_id for r in rows], dtype=np.int64),
-        council_names=dict(session.execute(select(CouncilArea.id, CouncilArea.name)).tuples().all()),
+        council_names={council_id: name for council_id, name in session.execute(select(CouncilArea.id, CouncilArea.name))},
         class8=class8,
         class6=np.array([int(UrbanRural8(int(c)).six_fold) for c in class8], dtype=np.int8),
         population=np.array([r.population for r in rows], dtype=np.float64),
@@ -90,6 +88,14 @@ def read_places(session: Session) -> Places:
         lon=lons,
         twins=twins,
     )
+
+
+def _repeated_town(entry: Any, rows: list[Any], lats: NDArray[np.float64], lons: NDArray[np.float64]) -> int:
+    """The position of the town a second entry repeats (by the name the reference data's
+    build gives it, the nearest of that name), or of the nearest counted place."""
+    distances = haversine_km_many(entry.latitude, entry.longitude, lats, lons)
+    same = [i for i, r in enumerate(rows) if r.name == DUPLICATES.get(entry.name)]
+    return min(same, key=lambda i: distances[i]) if same else int(np.argmin(distances))
 
 
 @dataclass(frozen=True)
@@ -186,13 +192,14 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
             found_places.append(np.tile(council_places, rows.size))
 
     position = places.position()
-    named = [
+    # A set: an offer naming a town and its second entry reaches the town once.
+    named = sorted({
         (row, position[settlement_id])
         for row, settlements in index.row_settlements.items()
         if row < n and live[row]
         for settlement_id in settlements
         if settlement_id in position
-    ]
+    })
     if named:
         found_rows.append(np.array([row for row, _ in named], dtype=np.int64))
         found_places.append(np.array([p for _, p in named], dtype=np.int64))

@@ -31,6 +31,7 @@ from marketplace.accounts.passwords import make_hasher
 from marketplace.cli import app as cli_app
 from marketplace.demo import load_demo
 from marketplace.geography import service as geography_service
+from marketplace.geography.models import Settlement, SettlementKind
 from marketplace.mail import Mailer, attach_mailer
 from matching.catchments import Pairs, Places, reach_pairs, read_places
 from matching.gap_bench import MISSING_ACCESS, access_scores, max_relative_difference
@@ -244,6 +245,22 @@ class TestReachPairs:
         reached = {int(index.arrays["offer_id"][row]) for _, row in found}
         assert reached == {offer.id for name, offer in offers.items() if name not in ("draft", "paused")}
         assert any(km > 30 for km in found.values()) and any(math.isnan(km) for km in found.values())
+
+
+    def test_an_offer_naming_a_second_entry_reaches_the_town_it_repeats_once(self, db: Session) -> None:
+        # Meikle Earnock is GeoNames' second entry for Hamilton (and nearer Quarter).
+        offer = make_offer(db, provider=make_provider(db, base="Hamilton"), capacity_hours=30)
+        hamilton = db.scalar(select(Settlement).where(Settlement.name == "Hamilton", Settlement.kind == SettlementKind.SETTLEMENT))
+        twin = db.scalar(select(Settlement).where(Settlement.name == "Meikle Earnock"))
+        assert hamilton is not None and twin is not None and twin.kind == SettlementKind.DUPLICATE
+        set_area(db, offer, area_type=AreaType.SETTLEMENTS, settlement_ids=[twin.id, hamilton.id], radius_km=None)
+        db.flush()
+        places = read_places(db)
+        pairs = reach_pairs(fresh_index(db), places)
+        assert [places.names[p] for p in pairs.place] == ["Hamilton"]
+        figures = compute_gap_figures(fresh_index(db), places)
+        at = list(places.ids).index(hamilton.id)
+        assert figures.by_kind[None].hours_per_1000[at] == pytest.approx(30 / hamilton.population * 1000, rel=1e-12)
 
 
 class TestProvidersInReach:

@@ -31,9 +31,9 @@ from providers.models import Taxonomy, TaxonomyTerm
 
 KIND_CODE = "personal-care"
 """The kind of support the one-kind timings and the cross-check use."""
-ACCESS_STEPS = {10: 1.0, 20: 0.68, 30: 0.22}
-"""Luo and Qi's weights as `access` is given them: up to and including 10, 20 and 30 km."""
-LAST_BAND_KM = 30.0
+ACCESS_STEPS = dict(zip(DECAY.bands_km, DECAY.weights, strict=True))
+"""Our decay as `access` is given it: each weight up to and including its band's end."""
+LAST_BAND_KM = DECAY.bands_km[-1]
 MISSING_ACCESS = "PySAL access is not installed; install the test extra: pip install -e '.[test]'"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from marketplace.cli import app
 from marketplace.db import make_engine, make_sessionmaker, session_scope, today
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.settings import get_settings
+from tests.conftest import fresh_database
 from tests.factories import make_offer, make_provider
 from tests.matching.gap_builders import counted_places, settlement, unmet
 
@@ -41,14 +43,28 @@ def rows_of(result: Result) -> list[dict[str, Any]]:
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def market(cli_database: str) -> Any:
-    """The command's database, upgraded, with personal care from Lairg reaching Lairg
-    alone, 3 searches for it at Lairg and 20 at Ullapool (so Ullapool's would give
-    Lairg's away), and 12 for help at home at Portree with 15 more there too long ago for
-    the default three months. Yields what the checks need to know."""
+@pytest.fixture(scope="module")
+def market(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The command's database (one for the module: the report only reads), upgraded, with
+    personal care from Lairg reaching Lairg alone, 3 searches for it at Lairg and 20 at
+    Ullapool (so Ullapool's would give Lairg's away), and 12 for help at home at Portree
+    with 15 more there too long ago for the default three months. Yields what the checks
+    need to know. The command finds it through the environment, as cli_database does."""
+    folder = tmp_path_factory.mktemp("gaps-cli")
+    with fresh_database(backend, folder) as url, pytest.MonkeyPatch.context() as env:
+        env.setenv("DATABASE_URL", url)
+        env.setenv("SDS_VAR_DIR", str(folder / "var"))
+        get_settings.cache_clear()
+        try:
+            yield built(url)
+        finally:
+            get_settings.cache_clear()
+
+
+def built(url: str) -> dict[str, Any]:
+    """Upgrade the database and set the market up in it, committed, as a user would."""
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    engine: Engine = make_engine(cli_database)
+    engine: Engine = make_engine(url)
     with session_scope(make_sessionmaker(engine)) as session:
         attach_mailer(session, Mailer(get_settings()))
         make_offer(session, provider=make_provider(session, base="Lairg", name="Lairg Home Care"), radius_km=15, capacity_hours=20)
@@ -141,8 +157,7 @@ def said(result: Result) -> str:
     return " ".join(result.stderr.replace("│", " ").split())
 
 
-def test_unknown_councils_kinds_and_outcomes_are_refused_plainly(cli_database: str) -> None:
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+def test_unknown_councils_kinds_and_outcomes_are_refused_plainly(market: Any) -> None:
     for args, message in (
         (("--council", "Atlantis"), "Invalid value for --council: There is no council area called 'Atlantis'"),
         (("--support", "flying"), "'flying' is not one of: personal-care, help-at-home,"),
@@ -154,7 +169,7 @@ def test_unknown_councils_kinds_and_outcomes_are_refused_plainly(cli_database: s
         assert result.stdout == "", "nothing half-written where the data goes"
 
 
-def test_a_period_or_format_not_offered_is_refused_before_any_work(cli_database: str) -> None:
+def test_a_period_or_format_not_offered_is_refused_before_any_work(market: Any) -> None:
     period = gaps("--period", "10")
     assert period.exit_code == 2 and "--period" in said(period) and "choose one of 30, 91, 365" in said(period)
     form = gaps("--format", "xml")

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import html
 import io
+import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 from bs4 import BeautifulSoup
@@ -17,14 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
-from marketplace.db import today
+from marketplace.db import today, utcnow
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from matching import needs as needs_service
 from matching import service as matching_service
-from matching.models import UnmetDemandSource
+from matching.index import OfferIndex
+from matching.models import NeedStatus, PostedNeed, UnmetDemandSource
 from providers.models import Taxonomy
 from tests.factories import PASSWORD, make_user, term_ids
 from tests.helpers import HtmlClient, page
+from tests.matching.need_builders import post
 
 
 def commissioner(db: Session, council: str | None = None) -> User:
@@ -114,8 +119,9 @@ def csv_records(response: httpx.Response) -> dict[str, dict[str, str]]:
 
 
 def csv_links(response: httpx.Response) -> list[str]:
-    """Every table download the page offers."""
-    return [a["href"] for a in page(response).select("a[download]") if "format=csv" in a["href"]]
+    """Every table download the page offers (read without parsing the page: some pages
+    are read a hundred times over)."""
+    return [html.unescape(href) for href in re.findall(r'<a href="([^"]*format=csv)" download>', response.text)]
 
 
 def same_figure(shown: str, exported: str) -> bool:
@@ -133,3 +139,46 @@ def same_figure(shown: str, exported: str) -> bool:
         return False
     decimals = len(shown.partition(".")[2])
     return abs(on_page - number) <= 0.5 * 10**-decimals + 1e-9
+
+
+# A person whose search and posted need found nothing, for the privacy checks.
+
+PERSON_NAME = "Morag Quarrendale-Vexley"
+PERSON_EMAIL = "morag.quarrendale@example.net"
+PRECISELY = "58.0312, -4.4101"
+"""Where she is: a kilometre or so from the middle of Lairg."""
+NEED_TEXT = "Zebedee marmalade on alternate Thursdays, after the Lochinver bus"
+
+
+def a_person_nobody_could_help(db: Session, index: OfferIndex) -> tuple[User, PostedNeed]:
+    """A supported person near Lairg who posted a need from her exact coordinates 15 days
+    ago that no provider reached, now counted as unmet demand by the daily run."""
+    person = make_user(db, name=PERSON_NAME, email=PERSON_EMAIL)
+    need = post(db, index, poster=person, location=PRECISELY, description=NEED_TEXT, now=utcnow() - timedelta(days=15))
+    assert need.settlement.name == "Lairg" and not need.deliveries
+    assert needs_service.run_daily(db, index=index, now=utcnow()).unmet == 1
+    assert need.status == NeedStatus.UNMET
+    return person, need
+
+
+def traces_of(person: User, need: PostedNeed) -> dict[str, re.Pattern[str]]:
+    """What would tell a reader who the person is or exactly where: each by what it is."""
+    literal = {
+        "name": person.name,
+        "surname": person.name.split()[-1],
+        "email": person.email,
+        "email user": person.email.split("@")[0],
+        "the need's words": need.description,
+        "a phrase of them": need.description.split(",")[0],
+        "latitude": PRECISELY.split(",")[0],
+        "longitude": PRECISELY.split(", ")[1].lstrip("-"),
+        "the place she gave": need.location_label.split(" (")[0],
+    }
+    patterns = {what: re.compile(re.escape(text), re.IGNORECASE) for what, text in literal.items()}
+    patterns["her need's page"] = re.compile(rf"/needs/{need.id}(?!\d)")
+    patterns["her account's page"] = re.compile(rf"/users/{person.id}(?!\d)")
+    return patterns
+
+
+def traces_in(text: str, traces: dict[str, re.Pattern[str]]) -> list[str]:
+    return [what for what, pattern in traces.items() if pattern.search(text)]

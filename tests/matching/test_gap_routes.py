@@ -101,6 +101,7 @@ class TestAHighlandCommissioner:
         assert client.get(f"/commissioning/places/{kirkcaldy.id}?table=kinds&format=csv").status_code == 404
         assert client.get("/commissioning/places/999999").status_code == 404
         assert client.get(f"/commissioning/places/{settlement(db, 'Lairg').id}").status_code == 200
+        assert client.get("/commissioning/sites", params={"kind": "personal-care", "council": gss(db, "Fife")}).status_code == 403
 
 
 class TestAScotlandCommissioner:
@@ -126,6 +127,18 @@ class TestAScotlandCommissioner:
         assert soup.select_one("#table-councils") is None
         assert f"/commissioning?council={fife}&table=places&format=csv" in [a["href"] for a in soup.select("a[download]")]
         assert client.get(f"/commissioning/places/{settlement(db, 'Kirkcaldy').id}").status_code == 200
+
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="matching/gap_routes.py links places with kind, outcome and period only, so Back to market gaps forgets the council and class",
+    )
+    def test_back_from_a_place_returns_to_the_figures_they_came_from(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(commissioner(db).email, PASSWORD)
+        address = f"/commissioning?council={gss(db, 'Fife')}&kind=personal-care&class=2"
+        place = page(client.get(address)).select_one("#table-places tbody a")["href"]
+        back = page(client.get(place)).find("a", string="Back to market gaps")["href"]
+        assert page(client.get(back)).select_one("#gap-summary").get_text(" ", strip=True).startswith("Fife: other urban areas")
 
 
 class TestNobodyElse:
@@ -200,6 +213,32 @@ class TestReach:
             "Lairg Home Care", f"{float(exported['Distance']):.0f} km", "15 km", f"{float(exported['Short by']):.0f} km",
         ]
 
+    def test_an_outcome_counts_only_the_offers_that_help_with_it(self, client: HtmlClient, db: Session) -> None:
+        lairg_care(db)  # helps with feeling safe
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        assert places_of(client.get("/commissioning?kind=personal-care&outcome=feeling-safe"))["Lairg"][PROVIDERS] == "1"
+        response = client.get("/commissioning?kind=personal-care&outcome=seeing-people")
+        assert places_of(response)["Lairg"][PROVIDERS] == "0"
+        assert page(response).select_one("#gap-summary").get_text(" ", strip=True) == "Highland: personal care, helping with seeing people"
+
+    def test_a_class_lists_only_its_places(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        response = client.get("/commissioning?class=6")
+        remote_rural = {place.label for place in counted_places(db, "Highland") if place.urban_rural_6 == 6}
+        assert set(places_of(response)) == remote_rural and "Lairg" in remote_rural
+        assert {row["Urban-rural class (6-fold)"] for row in places_of(response).values()} == {"Remote rural area"}
+        assert page(response).select_one("#gap-summary").get_text(" ", strip=True) == "Highland: remote rural areas: any kind of support"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="matching/gap_report.py sorts places by hours alone, so a place reached only by a full offer (0 hours) sorts among the gaps",
+    )
+    def test_places_with_no_offer_in_reach_come_first(self, client: HtmlClient, db: Session) -> None:
+        lairg_care(db, capacity_hours=0)  # full for now: it reaches Lairg with no hours to share
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        providers = [row[PROVIDERS] for row in places_of(client.get("/commissioning?kind=personal-care")).values()]
+        assert providers == sorted(providers, key=lambda count: count != "0"), "as the page says: no offer in reach first"
+
     def test_a_place_page_for_another_kind_says_nothing_reaches(self, client: HtmlClient, db: Session) -> None:
         lairg_care(db)
         client.sign_in(commissioner(db, "Highland").email, PASSWORD)
@@ -272,15 +311,33 @@ class TestCsv:
             assert rows["Remote rural area"][SEARCHES] == "23", "the class total is shown"
             assert rows["Highland"][SEARCHES] == "23"
         assert soup.select_one("#headline-searches").get_text(" ", strip=True) == "23 in the last 3 months"
+        for place, shown in (("Lairg", "fewer than 10"), ("Ullapool", "not shown")):
+            kinds = table_records(page(client.get(f"/commissioning/places/{settlement(db, place).id}")), "kinds")
+            assert kinds["Personal care"][SEARCHES] == kinds["Any kind"][SEARCHES] == shown, "every page hides the same counts"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="matching/gap_report.py protects each period on its own: 91 days less 30 days tells a small count",
+    )
+    def test_no_small_count_is_told_by_subtracting_one_period_from_a_longer_one(self, client: HtmlClient, db: Session) -> None:
+        unmet(db, "Lairg", 20)
+        unmet(db, "Lairg", 3, on=today() - timedelta(days=60))
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        month = places_of(client.get("/commissioning?period=30"))["Lairg"]["Searches that found nothing (the last 30 days)"]
+        quarter = places_of(client.get("/commissioning?period=91"))["Lairg"][SEARCHES]
+        if month.isdigit() and quarter.isdigit():
+            difference = int(quarter) - int(month)
+            assert difference == 0 or difference >= 10, f"{quarter} less {month}: {difference} searches from 31 to 91 days ago"
 
     def test_searches_are_counted_for_their_kind_and_period(self, client: HtmlClient, db: Session) -> None:
         unmet(db, "Portree", 12)
-        unmet(db, "Portree", 15, on=today() - timedelta(days=100))
+        unmet(db, "Portree", 11, on=today() - timedelta(days=90))  # the first of the last 91 days
+        unmet(db, "Portree", 15, on=today() - timedelta(days=91))  # the day before
         client.sign_in(commissioner(db, "Highland").email, PASSWORD)
-        assert places_of(client.get("/commissioning?kind=personal-care"))["Portree"][SEARCHES] == "12"
+        assert places_of(client.get("/commissioning?kind=personal-care"))["Portree"][SEARCHES] == "23"
         assert places_of(client.get("/commissioning?kind=help-at-home"))["Portree"][SEARCHES] == "0"
         year = places_of(client.get("/commissioning?period=365"))["Portree"]
-        assert year["Searches that found nothing (the last 12 months)"] == "27"
+        assert year["Searches that found nothing (the last 12 months)"] == "38"
 
     def test_a_table_the_page_does_not_have_is_not_found(self, client: HtmlClient, db: Session) -> None:
         client.sign_in(commissioner(db, "Highland").email, PASSWORD)

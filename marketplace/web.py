@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -223,7 +224,8 @@ async def handle_domain_error(request: Request, error: Exception) -> Response:
         return redirect(request, error.location)
     if isinstance(error, NotSignedIn):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect(request, f"/sign-in?next={target}")
+        # Encoded, so that the page's own query (every filter, not just the first) survives.
+        return redirect(request, f"/sign-in?next={quote(target, safe='/')}")
     form = getattr(request.state, "form", None)
     if form is not None and error.status_code in (400, 409, 422):
         return form.render_errors(request, error)

@@ -9,6 +9,9 @@ and no two views can be set against each other to work one out."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -23,6 +26,8 @@ from matching.gaps import GapFigures, Measure
 from matching.models import UnmetDemand, UnmetDemandSource, unmet_demand_term
 from matching.suppression import Protected, protect, shown, shown_raw
 
+PROTECTED_KEPT = 128
+"""Protected tables kept per set of places (each kind, outcome and period has its own)."""
 PERIODS: dict[int, str] = {30: "the last 30 days", 91: "the last 3 months", 365: "the last 12 months"}
 DEFAULT_PERIOD_DAYS = 91
 
@@ -135,9 +140,25 @@ class Groupings:
         self.keys = list(keys)
         self.members = [keys[k] for k in self.keys]
         self.number = {key: k for k, key in enumerate(self.keys)}
+        self._protected: OrderedDict[tuple[bytes, int], Protected] = OrderedDict()
+        """Keyed by the counts and what the shorter periods showed."""
+        self._lock = threading.Lock()
 
-    def protect(self, counts: NDArray[np.int64], threshold: int) -> ProtectedCounts:
-        return ProtectedCounts(self, protect(counts, self.members, threshold=threshold), counts, threshold)
+    def protect(self, counts: NDArray[np.int64], threshold: int, *, earlier: Sequence[ProtectedCounts] = ()) -> ProtectedCounts:
+        """Protected once for the same counts: until someone else's search finds nothing,
+        every page shows the same ones."""
+        key = (counts.tobytes() + b"".join(e.counts.tobytes() + e.protected.cells.tobytes() + e.protected.groups.tobytes() for e in earlier), threshold)
+        with self._lock:
+            protected = self._protected.get(key)
+            if protected is not None:
+                self._protected.move_to_end(key)
+        if protected is None:
+            protected = protect(counts, self.members, threshold=threshold, earlier=[e.protected for e in earlier])
+            with self._lock:
+                self._protected[key] = protected
+                while len(self._protected) > PROTECTED_KEPT:
+                    self._protected.popitem(last=False)
+        return ProtectedCounts(self, protected, counts, threshold)
 
 
 @dataclass(frozen=True)
@@ -189,12 +210,16 @@ class Unmet:
 
 
 def protected_unmet(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> Unmet:
-    counts = unmet_counts(session, figures.places, since=since_of(flt, today), kind_id=flt.kind_id, outcome_id=flt.outcome_id)
+    """The unmet counts for the filter's period, protected together with every shorter
+    period a page offers (see suppression.protect's `earlier`), so that no page's figures
+    set against another's tell a small count."""
     groupings = groupings_of(figures)
-    return Unmet(
-        searches=groupings.protect(counts[UnmetDemandSource.SEARCH], threshold),
-        needs=groupings.protect(counts[UnmetDemandSource.POSTED_NEED], threshold),
-    )
+    earlier: dict[UnmetDemandSource, list[ProtectedCounts]] = {source: [] for source in UnmetDemandSource}
+    for days in sorted(d for d in PERIODS if d <= flt.period_days):
+        counts = unmet_counts(session, figures.places, since=today - timedelta(days=days - 1), kind_id=flt.kind_id, outcome_id=flt.outcome_id)
+        for source in UnmetDemandSource:
+            earlier[source].append(groupings.protect(counts[source], threshold, earlier=earlier[source]))
+    return Unmet(searches=earlier[UnmetDemandSource.SEARCH][-1], needs=earlier[UnmetDemandSource.POSTED_NEED][-1])
 
 
 def since_of(flt: GapFilter, today: date) -> date:
@@ -264,7 +289,9 @@ def build_report(session: Session, figures: GapFigures, flt: GapFilter, *, today
         )
         for i in shown_places
     ]
-    rows.sort(key=lambda row: (row.hours_per_1000, -row.population, row.name))
+    # Gaps first (a place reached only by full offers has 0 hours but is no gap), then
+    # the fewest hours, then the most people.
+    rows.sort(key=lambda row: (not row.gap, row.hours_per_1000, -row.population, row.name))
     return GapReport(
         filter=flt,
         area=area,

@@ -53,7 +53,15 @@ DEFAULT_SITES = {"count": "3", "radius": "20", "hours": "30"}
 class Asked:
     filter: GapFilter
     values: dict[str, str]
+    """As asked, for the addresses the page links to."""
     errors: list[FieldError]
+
+    @property
+    def form_values(self) -> dict[str, str]:
+        """As the form shows them: the period the figures are for, when none was asked."""
+        if self.values["period"] or any(error.field == "period" for error in self.errors):
+            return self.values
+        return self.values | {"period": str(self.filter.period_days)}
 
 
 def _figures(db: Session, index: OfferIndex) -> GapFigures:
@@ -139,17 +147,17 @@ def dashboard(request: Request, db: DbSession, index: OfferIndexDep, user: Commi
     asked = read_filter(db, figures, request.query_params, user)
     context = _choices(db, figures, user) | {"how": "/about/gaps"}
     if asked.errors:
-        return dashboard_page.render(request, values=asked.values, errors=asked.errors, status_code=422, report=None, **context)
+        return dashboard_page.render(request, values=asked.form_values, errors=asked.errors, status_code=422, report=None, **context)
     report = build_report(db, figures, asked.filter, today=today(), threshold=settings.matching.small_number_threshold)
     query = _query(asked.values, *FILTER_FIELDS)
-    place_query = _query(asked.values, "kind", "outcome", "period")
+    place_query = _query(asked.values, *FILTER_FIELDS)
     tables = report_tables(report, place_href=lambda sid: f"/commissioning/places/{sid}" + (f"?{place_query}" if place_query else ""))
     exported = _csv_or(request, tables, "market-gaps")
     if exported is not None:
         return exported
     return dashboard_page.render(
         request,
-        values=asked.values,
+        values=asked.form_values,
         report=report,
         figure_tables=tables,
         query=query,
@@ -184,7 +192,7 @@ def place(settlement_id: int, request: Request, db: DbSession, index: OfferIndex
             "view": view,
             "settlement": settlement,
             "values": asked.values,
-            "query": _query(asked.values, "kind", "outcome", "period"),
+            "query": _query(asked.values, *FILTER_FIELDS),
             "back": "/commissioning?" + _query(asked.values, *FILTER_FIELDS),
             "computed_at": figures.computed_at,
         },
@@ -195,7 +203,7 @@ def place(settlement_id: int, request: Request, db: DbSession, index: OfferIndex
 def sites(request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
     figures = _figures(db, index)
     asked = read_filter(db, figures, request.query_params, user)
-    values = asked.values | {name: request.query_params.get(name, default).strip() for name, default in DEFAULT_SITES.items()}
+    values = asked.form_values | {name: request.query_params.get(name, default).strip() for name, default in DEFAULT_SITES.items()}
     errors = list(asked.errors)
     numbers: dict[str, int] = {}
     for name, low, high, message in (

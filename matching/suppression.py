@@ -49,13 +49,26 @@ class Protected:
 
     cells: NDArray[np.bool_]
     groups: NDArray[np.bool_]
+    counts: NDArray[np.int64]
     totals: NDArray[np.int64]
     """Each group's total."""
 
 
-def protect(counts: Sequence[int] | NDArray[np.int64], groups: Sequence[Sequence[int]], *, threshold: int = DEFAULT_THRESHOLD) -> Protected:
+def protect(
+    counts: Sequence[int] | NDArray[np.int64],
+    groups: Sequence[Sequence[int]],
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    earlier: Sequence[Protected] = (),
+) -> Protected:
     """Suppress small counts among `counts` (the cells) and the totals of `groups` (each a
-    list of cell positions), then hide more until no hidden figure can be worked out."""
+    list of cell positions), then hide more until no hidden figure can be worked out.
+
+    `earlier`: the same table for shorter periods ending on the same day, as protected
+    before. Where a figure is shown in both, the longer period's less the shorter's would
+    tell the count in between, so it is hidden here too when that is small. (Nothing else
+    links the periods: with each period's hidden figures unfixed by its own totals, no
+    difference involving one can be worked out either.)"""
     cells = np.asarray(counts, dtype=np.int64)
     n, g = cells.size, len(groups)
     member = np.zeros((g, n), dtype=np.float64)
@@ -64,10 +77,14 @@ def protect(counts: Sequence[int] | NDArray[np.int64], groups: Sequence[Sequence
     totals = (member @ cells).astype(np.int64) if g else np.zeros(0, dtype=np.int64)
     values = np.concatenate([cells, totals])
     hidden = np.concatenate([(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)])
+    for before in earlier:
+        shown_before = ~np.concatenate([before.cells, before.groups])
+        between = values - np.concatenate([before.counts, before.totals])
+        hidden |= shown_before & (between > 0) & (between < threshold)
     # One row per group: its cells' sum minus its total is zero. Columns: cells, then totals.
     equations = np.hstack([member, -np.eye(g)]) if g else np.zeros((0, n))
     while True:
-        fixed = _disclosed(equations, hidden)
+        fixed = _disclosed(member, hidden)
         if fixed.size == 0:
             break
         # One more hidden beside each disclosed figure, then check again.
@@ -77,26 +94,45 @@ def protect(counts: Sequence[int] | NDArray[np.int64], groups: Sequence[Sequence
                 hidden[:] = values > 0
                 break
             hidden[added] = True
-    return Protected(cells=hidden[:n], groups=hidden[n:], totals=totals)
+    return Protected(cells=hidden[:n], groups=hidden[n:], counts=cells, totals=totals)
 
 
-def _disclosed(equations: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """The hidden figures the equations fix, as positions."""
-    unknown = np.flatnonzero(hidden)
-    if unknown.size == 0:
-        return unknown
-    system = equations[:, unknown]
-    used = np.flatnonzero(np.abs(system).sum(axis=1) > 0)
-    system = system[used]
-    if system.shape[0] == 0:
-        return np.empty(0, dtype=np.int64)
-    # Null space from the SVD: the right singular vectors beyond the rank.
-    _, singular, vt = np.linalg.svd(system)
-    rank = int((singular > _TOLERANCE * max(1.0, float(singular[0]) if singular.size else 1.0)).sum())
-    null = vt[rank:]
-    free = np.abs(null).sum(axis=0) > 1e-7 if null.shape[0] else np.zeros(unknown.size, dtype=np.bool_)
-    touched = np.abs(system).sum(axis=0) > 0
-    return unknown[touched & ~free]
+def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """The hidden figures the equations fix, as positions (cells, then group totals).
+
+    A group whose total is hidden constrains nothing else (its total takes up any change),
+    so the algebra runs on the groups with totals shown and the hidden cells only: a
+    hidden cell, or the hidden part of a hidden total, is fixed when it is a combination
+    of those groups' equations (it lies in their row space)."""
+    n = member.shape[1]
+    cell_hidden, total_hidden = hidden[:n], hidden[n:]
+    unknown = np.flatnonzero(cell_hidden)
+    if unknown.size == 0:  # every cell shown: a hidden total is their sum
+        return n + np.flatnonzero(total_hidden)
+    system = member[~total_hidden][:, unknown]
+    system = system[system.sum(axis=1) > 0]
+    # Hidden cells in exactly the same shown groups (places of one council area and class)
+    # trade off against each other, so the algebra runs on one column per such pattern,
+    # several times smaller; only what weighs a pattern's cells alike can be fixed.
+    patterns, pattern_of, repeats = np.unique(system, axis=1, return_inverse=True, return_counts=True)
+    pattern_of = pattern_of.reshape(-1)
+    if system.shape[0]:
+        _, singular, vt = np.linalg.svd(patterns, full_matrices=False)
+        basis = vt[: int((singular > _TOLERANCE * max(1.0, float(singular[0]))).sum())]
+    else:
+        basis = np.zeros((0, patterns.shape[1]))
+    # A unit vector lies in the row space exactly when its projection keeps all its length.
+    alone = (repeats == 1) & ((basis**2).sum(axis=0) > 1 - 1e-9)
+    found = list(unknown[alone[pattern_of]])
+    for g in np.flatnonzero(total_hidden):
+        weights = member[g, unknown]
+        per_pattern = np.bincount(pattern_of, weights=weights, minlength=repeats.size) / repeats
+        if not np.allclose(weights, per_pattern[pattern_of]):
+            continue
+        residual = per_pattern - basis.T @ (basis @ per_pattern)
+        if np.linalg.norm(residual) <= 1e-7 * max(1.0, float(np.linalg.norm(per_pattern))):
+            found.append(n + int(g))
+    return np.array(found, dtype=np.int64)
 
 
 def _secondary(equations: NDArray[np.float64], hidden: NDArray[np.bool_], values: NDArray[np.int64], target: int) -> int | None:

@@ -4,8 +4,7 @@ reaches (in the headline, the places table and the map), downloads the places as
 checks it against the page, opens a gap place's page (by keyboard from the map, or from the
 table), then asks where three new providers should be based. Run with JavaScript on (htmx
 swapping the figures in place, the address pushed) and off (plain GET forms), with
-axe-core's checks on each page when JavaScript is on (axe runs in the page); the three
-pages are also checked by address, so their checks run while the htmx journey is xfailed."""
+axe-core's checks on each page when JavaScript is on (axe runs in the page)."""
 
 from __future__ import annotations
 
@@ -35,9 +34,7 @@ COMMISSIONER = next(a for a in DEMO_ACCOUNTS if a.role == Role.COMMISSIONER)
 AREA = "Highland"
 KIND = "Personal care"
 CLASS = "Remote rural area"
-# Chosen, not left as the form shows it: the form shows the first period while the figures
-# are for the default one (see the xfail below), and a place's page for the default three
-# months takes seconds to work out (reported), so the journey states its period.
+# Chosen, not left as the form shows it, as a commissioner looking at the last month would.
 PERIOD = "The last 30 days"
 GAP_LABEL = ": no offer in reach, "
 
@@ -125,18 +122,9 @@ def same_as_page(page_row: dict[str, str], csv_row: dict[str, str]) -> bool:
 # --- journey 3 -----------------------------------------------------------------------------
 
 
-HTMX_BLOCK_BUG = (
-    "product bug: every htmx request to /commissioning and /commissioning/sites answers 500 "
-    "(jinja2.exceptions.UndefinedError: 'filters' is undefined): render_block renders only the "
-    "'gaps' or 'sites' block, which calls the macros imported at the template's top"
-)
-
-
 def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_new_providers(
-    any_page: Page, javascript: bool, live_server: LiveServer, request: pytest.FixtureRequest
+    any_page: Page, javascript: bool, live_server: LiveServer
 ) -> None:
-    if javascript:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=HTMX_BLOCK_BUG))
     page, server = any_page, live_server
     sign_in_as(page, server, COMMISSIONER)
     navigate(page, "Market gaps")
@@ -273,27 +261,9 @@ def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
     return SignedIn(browser, live_server)
 
 
-def test_the_commissioner_pages_have_no_accessibility_violations(page: Page, live_server: LiveServer, signed_in: SignedIn) -> None:
-    signed_in.enter(page, COMMISSIONER)
-    page.goto(live_server.url("/commissioning?kind=personal-care&class=6&period=30"))
-    expect(page.locator("#gap-summary")).to_have_text(f"{AREA}: remote rural areas: personal care")
-    no_accessibility_violations(page)
-    page.get_by_role("table", name=re.compile(r"^Places in ")).get_by_role("link").first.click()
-    expect(heading(page)).to_have_text(re.compile(r": support that reaches it$"))
-    no_accessibility_violations(page)
-    page.goto(live_server.url("/commissioning/sites?kind=personal-care&count=3&period=30"))
-    expect(page.locator("#site-results").get_by_role("heading", level=2)).to_have_text(f"3 bases for personal care in {AREA}")
-    no_accessibility_violations(page)
+# --- what the filters carry -----------------------------------------------------------------
 
 
-# --- problems found on the way ---------------------------------------------------------------
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: with no period in the address the figures are for the default three months, "
-    "but the period select marks no option, so it shows (and then submits) the last 30 days",
-)
 def test_the_period_the_filters_show_is_the_period_of_the_figures(page: Page, live_server: LiveServer, signed_in: SignedIn) -> None:
     signed_in.enter(page, COMMISSIONER)
     page.goto(live_server.url("/commissioning"))
@@ -302,11 +272,6 @@ def test_the_period_the_filters_show_is_the_period_of_the_figures(page: Page, li
     assert figures.endswith(f" in {shown.lower()}"), (shown, figures)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a place's links carry kind, outcome and period but not the urban-rural class, "
-    "so its 'Back to market gaps' returns to every class",
-)
 def test_back_to_market_gaps_keeps_the_urban_rural_class(page: Page, live_server: LiveServer, signed_in: SignedIn) -> None:
     signed_in.enter(page, COMMISSIONER)
     page.goto(live_server.url("/commissioning?kind=personal-care&class=6&period=30"))

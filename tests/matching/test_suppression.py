@@ -16,8 +16,9 @@ from matching.suppression import NOT_SHOWN, protect, shown
 linprog = pytest.importorskip("scipy.optimize", reason="scipy comes with the test extra (through access)").linprog
 
 
-def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np.ndarray, groups_hidden: np.ndarray) -> dict[int, tuple[float, float]]:
-    """For each hidden cell, the least and most it could be given what is shown."""
+def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np.ndarray, groups_hidden: np.ndarray) -> dict[str, tuple[float, float]]:
+    """For each hidden cell and hidden total, the least and most it could be given what
+    is shown."""
     counts_array = np.array(counts)
     unknown = np.flatnonzero(cells_hidden)
     rows, rhs = [], []
@@ -32,14 +33,19 @@ def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np
         if row.any():
             rows.append(row)
             rhs.append(counts_array[members].sum() - shown_sum)
+    kwargs = {"A_eq": np.array(rows), "b_eq": np.array(rhs)} if rows else {}
+    objectives = {f"cell {cell}": np.eye(1, unknown.size, j).reshape(-1) for j, cell in enumerate(unknown)}
+    for k, members in enumerate(groups):
+        if groups_hidden[k]:
+            objectives[f"total {k}"] = np.isin(unknown, members).astype(float)
     ranges = {}
-    for j, cell in enumerate(unknown):
-        objective = np.zeros(unknown.size)
-        objective[j] = 1
-        kwargs = {"A_eq": np.array(rows), "b_eq": np.array(rhs)} if rows else {}
+    for name, objective in objectives.items():
+        if not objective.any():
+            ranges[name] = (0.0, 0.0)  # nothing hidden in it: the total is the sum shown
+            continue
         low = linprog(objective, bounds=[(0, None)] * unknown.size, **kwargs)
         high = linprog(-objective, bounds=[(0, None)] * unknown.size, **kwargs)
-        ranges[int(cell)] = (low.fun, np.inf if high.status == 3 else -high.fun)
+        ranges[name] = (low.fun, np.inf if high.status == 3 else -high.fun)
     return ranges
 
 
@@ -51,8 +57,8 @@ def assert_nothing_small_disclosed(counts: list[int], groups: list[list[int]], t
     for k, total in enumerate(result.totals):
         if 0 < total < threshold:
             assert result.groups[k], f"total {k} ({total}) is small and must be hidden"
-    for cell, (low, high) in range_of_hidden(counts, groups, result.cells, result.groups).items():
-        assert high - low >= 1 - 1e-6, f"cell {cell} ({counts[cell]}) is pinned to {low}..{high} by the totals shown"
+    for figure, (low, high) in range_of_hidden(counts, groups, result.cells, result.groups).items():
+        assert high - low >= 1 - 1e-6, f"{figure} is pinned to {low}..{high} by the figures shown"
 
 
 def test_a_small_count_reads_fewer_than_ten_and_a_second_one_is_hidden_beside_it() -> None:
@@ -82,6 +88,12 @@ def test_a_total_that_would_give_away_a_small_group_total_by_subtraction_is_prot
     assert_nothing_small_disclosed(counts, groups)
 
 
+def test_a_hidden_total_made_of_cells_another_total_adds_up_is_protected() -> None:
+    # Cells 0 and 1 (3 and 4) make both class A's total and, with cell 2, a council's;
+    # shown, the council total less cell 2 would give class A's hidden total.
+    assert_nothing_small_disclosed([3, 4, 25, 30], [[0, 1], [0, 1, 2], [2, 3], [0, 1, 2, 3]])
+
+
 def test_linked_tables_of_councils_and_classes_are_protected_together() -> None:
     # Six places in two councils and two classes, with every margin shown.
     councils = [[0, 1, 2], [3, 4, 5]]
@@ -105,3 +117,17 @@ def test_no_hidden_count_can_be_worked_out_from_any_totals_shown(counts: list[in
     groups += [[i for i in range(n) if class_of[i] == k] for k in range(classes)]
     groups += [[i for i in range(n) if council_of[i] == c and class_of[i] == k] for c in range(councils) for k in range(classes)]
     assert_nothing_small_disclosed(counts, [g for g in groups if g])
+
+
+def test_a_longer_period_is_hidden_where_less_the_shorter_it_would_tell_a_small_count() -> None:
+    groups = [[0, 1], [0, 1, 2]]
+    month = protect([15, 20, 40], groups)
+    assert not month.cells.any()
+    # Three months: 18 at the first place would tell 3 searches in the two months before.
+    quarter = protect([18, 35, 52], groups, earlier=[month])
+    assert quarter.cells[0], "18 less the month's 15 is 3"
+    for figure, (low, high) in range_of_hidden([18, 35, 52], groups, quarter.cells, quarter.groups).items():
+        assert high - low >= 1, f"{figure} is pinned by the quarter's own totals"
+    shown_both = ~np.concatenate([month.cells, month.groups]) & ~np.concatenate([quarter.cells, quarter.groups])
+    between = np.concatenate([quarter.counts, quarter.totals]) - np.concatenate([month.counts, month.totals])
+    assert not (shown_both & (between > 0) & (between < 10)).any()

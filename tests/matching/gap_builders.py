@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 from bs4 import BeautifulSoup
@@ -24,6 +25,7 @@ from marketplace.geography import service as geography_service
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
 from matching import needs as needs_service
 from matching import service as matching_service
+from matching.gap_report import DEFAULT_PERIOD_DAYS
 from matching.index import OfferIndex
 from matching.models import NeedStatus, PostedNeed, UnmetDemandSource
 from providers.models import Taxonomy
@@ -122,6 +124,16 @@ def csv_links(response: httpx.Response) -> list[str]:
     """Every table download the page offers (read without parsing the page: some pages
     are read a hundred times over)."""
     return [html.unescape(href) for href in re.findall(r'<a href="([^"]*format=csv)" download>', response.text)]
+
+
+def downloads_table(href: str, path: str, table: str, **filters: str) -> bool:
+    """Whether a download link is for `table` on the page at `path` with these filters
+    (the default period may be spelt out or left out)."""
+    parts = urlsplit(href)
+    params = dict(parse_qsl(parts.query))
+    if params.get("period") == str(DEFAULT_PERIOD_DAYS) and "period" not in filters:
+        del params["period"]
+    return parts.path == path and params == {**filters, "table": table, "format": "csv"}
 
 
 def same_figure(shown: str, exported: str) -> bool:

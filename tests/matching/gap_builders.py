@@ -75,13 +75,14 @@ def unmet(
     count: int,
     *,
     kinds: tuple[str, ...] = ("personal-care",),
+    outcomes: tuple[str, ...] = (),
     source: UnmetDemandSource = UnmetDemandSource.SEARCH,
     on: date | None = None,
 ) -> None:
     """`count` searches (or posted needs) at `place` that found nothing, as the search and
     the daily run record them."""
     where = settlement(db, place)
-    wanted = term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds)
+    wanted = term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds) + term_ids(db, Taxonomy.PERSONAL_OUTCOME, outcomes)
     for _ in range(count):
         matching_service.record_unmet_demand(db, source=source, settlement=where, term_ids=wanted, on=on or today())
 

@@ -53,6 +53,14 @@ def lairg_care(db: Session, *, name: str = "Lairg Home Care", capacity_hours: in
     return provider
 
 
+def tells_nothing_small(whole: str, part: str) -> bool:
+    """Whether a figure less one counted among it (a shorter period, a narrower filter)
+    leaves no count from 1 to 9 to be worked out."""
+    if not (whole.isdigit() and part.isdigit()):
+        return True  # one of them is hidden: nothing to subtract
+    return int(whole) - int(part) == 0 or int(whole) - int(part) >= 10
+
+
 def places_of(response: Any) -> dict[str, dict[str, str]]:
     return table_records(page(response), "places")
 
@@ -320,9 +328,36 @@ class TestCsv:
         assert shown[30] == ["20", "20"]
         for shorter, longer in itertools.combinations(PERIODS, 2):
             for short, long in zip(shown[shorter], shown[longer], strict=True):
-                if short.isdigit() and long.isdigit():
-                    difference = int(long) - int(short)
-                    assert difference == 0 or difference >= 10, f"{long} in {longer} days less {short} in {shorter} tells {difference}"
+                assert tells_nothing_small(long, short), f"{long} in {longer} days less {short} in {shorter}"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="matching/gap_report.py protects each kind apart from any kind: 23 for any kind less 20 for personal care tells 3",
+    )
+    def test_no_small_count_is_told_by_subtracting_a_kind_from_any_kind(self, client: HtmlClient, db: Session) -> None:
+        # 20 searches for personal care and 3 for help at home: any kind's 23 less personal
+        # care's 20 tells that 3 searches at Lairg were for something else.
+        unmet(db, "Lairg", 20, kinds=("personal-care",))
+        unmet(db, "Lairg", 3, kinds=("help-at-home",))
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        any_kind = places_of(client.get("/commissioning"))["Lairg"][SEARCHES]
+        personal_care = places_of(client.get("/commissioning?kind=personal-care"))["Lairg"][SEARCHES]
+        kinds = table_records(page(client.get(f"/commissioning/places/{settlement(db, 'Lairg').id}")), "kinds")
+        pairs = [(any_kind, personal_care)] + [(kinds["Any kind"][SEARCHES], row[SEARCHES]) for name, row in kinds.items() if name != "Any kind"]
+        for whole, part in pairs:
+            assert tells_nothing_small(whole, part), f"{whole} less {part}"
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="matching/gap_report.py protects a kind with an outcome apart from the kind: 20 less 17 tells 3",
+    )
+    def test_no_small_count_is_told_by_subtracting_an_outcome_from_its_kind(self, client: HtmlClient, db: Session) -> None:
+        unmet(db, "Lairg", 17, kinds=("personal-care",), outcomes=("feeling-safe",))
+        unmet(db, "Lairg", 3, kinds=("personal-care",))
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        kind = places_of(client.get("/commissioning?kind=personal-care"))["Lairg"][SEARCHES]
+        both = places_of(client.get("/commissioning?kind=personal-care&outcome=feeling-safe"))["Lairg"][SEARCHES]
+        assert tells_nothing_small(kind, both), f"{kind} less {both}"
 
     def test_searches_are_counted_for_their_kind_and_period(self, client: HtmlClient, db: Session) -> None:
         unmet(db, "Portree", 12)

@@ -210,16 +210,39 @@ class Unmet:
 
 
 def protected_unmet(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> Unmet:
-    """The unmet counts for the filter's period, protected together with every shorter
-    period a page offers (see suppression.protect's `earlier`), so that no page's figures
-    set against another's tell a small count."""
+    """The unmet counts for the filter, protected together with every other view whose
+    searches contain these or are contained in them: shorter periods, and any kind or any
+    outcome instead of the one chosen (see suppression.protect's `earlier`). Each view's
+    protection depends only on views wider than it or shorter than it, worked out first, so
+    every page showing it hides the same figures, and no two of these views set against
+    each other tell a small count."""
     groupings = groupings_of(figures)
-    earlier: dict[UnmetDemandSource, list[ProtectedCounts]] = {source: [] for source in UnmetDemandSource}
-    for days in sorted(d for d in PERIODS if d <= flt.period_days):
-        counts = unmet_counts(session, figures.places, since=today - timedelta(days=days - 1), kind_id=flt.kind_id, outcome_id=flt.outcome_id)
-        for source in UnmetDemandSource:
-            earlier[source].append(groupings.protect(counts[source], threshold, earlier=earlier[source]))
-    return Unmet(searches=earlier[UnmetDemandSource.SEARCH][-1], needs=earlier[UnmetDemandSource.POSTED_NEED][-1])
+    done: dict[tuple[int | None, int | None, int], dict[UnmetDemandSource, ProtectedCounts]] = {}
+
+    def protected(kind_id: int | None, outcome_id: int | None, days: int) -> dict[UnmetDemandSource, ProtectedCounts]:
+        key = (kind_id, outcome_id, days)
+        if key not in done:
+            earlier = [protected(k, o, d) for k, o in _wider(kind_id, outcome_id) for d in PERIODS if d >= days]
+            earlier += [protected(kind_id, outcome_id, d) for d in PERIODS if d < days]
+            counts = unmet_counts(session, figures.places, since=today - timedelta(days=days - 1), kind_id=kind_id, outcome_id=outcome_id)
+            done[key] = {
+                source: groupings.protect(counts[source], threshold, earlier=[views[source] for views in earlier])
+                for source in UnmetDemandSource
+            }
+        return done[key]
+
+    views = protected(flt.kind_id, flt.outcome_id, flt.period_days)
+    return Unmet(searches=views[UnmetDemandSource.SEARCH], needs=views[UnmetDemandSource.POSTED_NEED])
+
+
+def _wider(kind_id: int | None, outcome_id: int | None) -> list[tuple[int | None, int | None]]:
+    """The filters whose searches include every search this one counts, widest first."""
+    wider: list[tuple[int | None, int | None]] = []
+    if kind_id is not None or outcome_id is not None:
+        wider.append((None, None))
+    if kind_id is not None and outcome_id is not None:
+        wider += [(kind_id, None), (None, outcome_id)]
+    return wider
 
 
 def since_of(flt: GapFilter, today: date) -> date:

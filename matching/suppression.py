@@ -64,10 +64,11 @@ def protect(
     """Suppress small counts among `counts` (the cells) and the totals of `groups` (each a
     list of cell positions), then hide more until no hidden figure can be worked out.
 
-    `earlier`: the same table for shorter periods ending on the same day, as protected
-    before. Where a figure is shown in both, the longer period's less the shorter's would
-    tell the count in between, so it is hidden here too when that is small. (Nothing else
-    links the periods: with each period's hidden figures unfixed by its own totals, no
+    `earlier`: the same table, as protected before, for views whose searches contain
+    these or are contained in them (a shorter period; any kind rather than one). Where a
+    figure is shown in both, one less the other tells the count of the searches in one and
+    not the other, so it is hidden here too when that is small. (Nothing else links the
+    views exactly: with each view's hidden figures unfixed by its own totals, no
     difference involving one can be worked out either.)"""
     cells = np.asarray(counts, dtype=np.int64)
     n, g = cells.size, len(groups)
@@ -79,7 +80,7 @@ def protect(
     hidden = np.concatenate([(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)])
     for before in earlier:
         shown_before = ~np.concatenate([before.cells, before.groups])
-        between = values - np.concatenate([before.counts, before.totals])
+        between = np.abs(values - np.concatenate([before.counts, before.totals]))
         hidden |= shown_before & (between > 0) & (between < threshold)
     # One row per group: its cells' sum minus its total is zero. Columns: cells, then totals.
     equations = np.hstack([member, -np.eye(g)]) if g else np.zeros((0, n))

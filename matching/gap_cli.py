@@ -36,13 +36,12 @@ class Format(StrEnum):
     JSON = "json"
 
 
-def _term(figures: GapFigures, taxonomy: Taxonomy, wanted: str) -> int:
-    folded = wanted.strip().lower()
-    for term_id, code in figures.term_codes.items():
-        if figures.term_taxonomy[term_id] == taxonomy and folded in (code, figures.term_names[term_id].lower()):
-            return term_id
-    known = ", ".join(code for t, code in figures.term_codes.items() if figures.term_taxonomy[t] == taxonomy)
-    raise typer.BadParameter(f"{wanted!r} is not one of: {known}")
+def _term(figures: GapFigures, taxonomy: Taxonomy, wanted: str, option: str) -> int:
+    term_id = figures.term_named(taxonomy, wanted)
+    if term_id is None:
+        known = ", ".join(code for t, code in figures.term_codes.items() if figures.term_taxonomy[t] == taxonomy)
+        raise typer.BadParameter(f"{wanted!r} is not one of: {known}", param_hint=option)
+    return term_id
 
 
 @gaps_app.command("report")
@@ -78,8 +77,8 @@ def report(
                 council_id = geography_service.find_council_area(session, name_or_code=council).id if council else None
             except DomainError as error:
                 raise typer.BadParameter(error.message, param_hint="--council") from error
-            kinds = [_term(figures, Taxonomy.KIND_OF_SUPPORT, support)] if support else list(figures.kind_ids)
-            outcome_id = _term(figures, Taxonomy.PERSONAL_OUTCOME, outcome) if outcome else None
+            kinds = [_term(figures, Taxonomy.KIND_OF_SUPPORT, support, "--support")] if support else list(figures.kind_ids)
+            outcome_id = _term(figures, Taxonomy.PERSONAL_OUTCOME, outcome, "--outcome") if outcome else None
             progress.update(step, description="Kinds of support", total=len(kinds), completed=0)
             for kind_id in kinds:
                 flt = GapFilter(kind_id=kind_id, outcome_id=outcome_id, period_days=period, council_id=council_id)

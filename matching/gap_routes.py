@@ -22,7 +22,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession
-from marketplace.errors import NotAllowed, NotFound
+from marketplace.errors import DomainError, NotAllowed, NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
@@ -69,10 +69,6 @@ def _figures(db: Session, index: OfferIndex) -> GapFigures:
     return gap_figures(db, index=index)
 
 
-def _term(figures: GapFigures, taxonomy: Taxonomy, code: str) -> int | None:
-    return next((t for t, name in figures.term_codes.items() if name == code and figures.term_taxonomy[t] == taxonomy), None)
-
-
 def read_filter(db: Session, figures: GapFigures, query: Mapping[str, str], user: User) -> Asked:
     """The filter a page's address asks for, within the commissioner's own area."""
     values = {name: query.get(name, "").strip() for name in FILTER_FIELDS}
@@ -88,11 +84,11 @@ def read_filter(db: Session, figures: GapFigures, query: Mapping[str, str], user
             council_id = council.id
     kind_id = outcome_id = None
     if values["kind"]:
-        kind_id = _term(figures, Taxonomy.KIND_OF_SUPPORT, values["kind"])
+        kind_id = figures.term_named(Taxonomy.KIND_OF_SUPPORT, values["kind"])
         if kind_id is None:
             errors.append(FieldError("kind", "Choose a kind of support from the list"))
     if values["outcome"]:
-        outcome_id = _term(figures, Taxonomy.PERSONAL_OUTCOME, values["outcome"])
+        outcome_id = figures.term_named(Taxonomy.PERSONAL_OUTCOME, values["outcome"])
         if outcome_id is None:
             errors.append(FieldError("outcome", "Choose an outcome from the list"))
     class6 = None
@@ -126,9 +122,8 @@ def _choices(db: Session, figures: GapFigures, user: User) -> dict[str, object]:
     }
 
 
-def _query(values: Mapping[str, str], *names: str, **extra: str) -> str:
-    pairs = [(name, values[name]) for name in names if values.get(name)] + [(k, v) for k, v in extra.items() if v]
-    return urlencode(pairs)
+def _query(values: Mapping[str, str], *names: str) -> str:
+    return urlencode([(name, values[name]) for name in names if values.get(name)])
 
 
 def _csv_or(request: Request, tables: list[Table], filename: str) -> Response | None:
@@ -177,7 +172,8 @@ def place(settlement_id: int, request: Request, db: DbSession, index: OfferIndex
         raise NotFound("Page not found")
     asked = read_filter(db, figures, request.query_params, user)
     if asked.errors:
-        asked = read_filter(db, figures, {}, user)
+        # The page has no form of its own; its filters come from the dashboard's links.
+        raise DomainError("There is a problem with this page address: " + "; ".join(e.message for e in asked.errors))
     view = place_view(
         db, figures, settlement, asked.filter, today=today(), threshold=settings.matching.small_number_threshold,
         period=PERIODS[asked.filter.period_days],

@@ -132,6 +132,14 @@ class GapFigures:
     _filtered: dict[tuple[int | None, int | None], Measure] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def term_named(self, taxonomy: Taxonomy, text: str) -> int | None:
+        """The term of `taxonomy` with this code or name (any case), if there is one."""
+        folded = text.strip().lower()
+        return next(
+            (t for t, code in self.term_codes.items() if self.term_taxonomy[t] == taxonomy and folded in (code, self.term_names[t].lower())),
+            None,
+        )
+
     def measure(self, *, kind_id: int | None = None, outcome_id: int | None = None) -> Measure:
         """The figures for offers of a kind (None: any) that support an outcome (None: any)."""
         if outcome_id is None and kind_id in self.by_kind:

@@ -428,6 +428,13 @@ class TestBadFilters:
         assert error_messages(response) == ["Choose a council area from the list", "Choose a kind of support from the list"]
         assert page(response).select_one("#council-error") is not None
 
+    def test_a_place_page_with_a_filter_it_cannot_read_says_so(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+        response = client.get(f"/commissioning/places/{settlement(db, 'Lairg').id}", params={"kind": "nonsense"})
+        assert response.status_code == 400
+        assert "Choose a kind of support from the list" in response.text
+        assert page(response).select_one("table") is None, "no figures for a filter it did not understand"
+
 
 class TestSites:
     ADDRESS = "/commissioning/sites?kind=personal-care&count=3&radius=20&hours=30"

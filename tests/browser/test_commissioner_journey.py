@@ -14,13 +14,12 @@ from urllib.parse import urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import (
-    SignedIn,
     describe_violations,
     heading,
     main,
@@ -254,28 +253,3 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
     assert sum(now.values()) == unreached and sum(now.values()) - sum(after.values()) == gained
     if javascript:
         no_accessibility_violations(page)
-
-
-@pytest.fixture(scope="session")
-def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
-    return SignedIn(browser, live_server)
-
-
-# --- what the filters carry -----------------------------------------------------------------
-
-
-def test_the_period_the_filters_show_is_the_period_of_the_figures(page: Page, live_server: LiveServer, signed_in: SignedIn) -> None:
-    signed_in.enter(page, COMMISSIONER)
-    page.goto(live_server.url("/commissioning"))
-    shown = page.locator("#period option:checked").inner_text().strip()
-    figures = page.locator("#headline-searches").inner_text().strip()
-    assert figures.endswith(f" in {shown.lower()}"), (shown, figures)
-
-
-def test_back_to_market_gaps_keeps_the_urban_rural_class(page: Page, live_server: LiveServer, signed_in: SignedIn) -> None:
-    signed_in.enter(page, COMMISSIONER)
-    page.goto(live_server.url("/commissioning?kind=personal-care&class=6&period=30"))
-    page.get_by_role("table", name=re.compile(r"^Places in ")).get_by_role("link").first.click()
-    main(page).get_by_role("link", name="Back to market gaps").click()
-    expect(heading(page)).to_have_text("Market gaps")
-    assert page.locator("#class").input_value() == "6", page.url

@@ -147,6 +147,12 @@ class TestAScotlandCommissioner:
         back = page(client.get(place)).find("a", string="Back to market gaps")["href"]
         assert page(client.get(back)).select_one("#gap-summary").get_text(" ", strip=True) == "Fife: other urban areas: personal care"
 
+    def test_the_period_the_filters_show_is_the_period_of_the_figures(self, client: HtmlClient, db: Session) -> None:
+        client.sign_in(commissioner(db).email, PASSWORD)
+        soup = page(client.get("/commissioning"))
+        shown = soup.select_one("#period option[selected]").get_text(strip=True)
+        assert soup.select_one("#headline-searches").get_text(" ", strip=True).endswith(f" in {shown.lower()}")
+
 
 class TestNobodyElse:
     ADDRESSES = ("/commissioning", "/commissioning?table=places&format=csv", "/commissioning/sites?kind=personal-care")

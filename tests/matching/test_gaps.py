@@ -329,11 +329,6 @@ def pairs_of_offers_with(demo: Demo, *terms: int | None) -> NDArray[np.bool_]:
     return np.array([wanted <= demo.terms_of_offer.get(int(demo.figures.offer_ids[row]), set()) for row in demo.figures.pairs.row], dtype=np.bool_)
 
 
-# The demo takes seconds to load on each database: its tests share one worker (and one load).
-ON_THE_DEMO = pytest.mark.xdist_group("gaps-demo")
-
-
-@ON_THE_DEMO
 class TestAgainstAccessOnTheDemo:
     def test_every_kind_s_scores_are_access_s_on_the_same_pairs(self, demo: Demo, oracle: ModuleType) -> None:
         figures = demo.figures
@@ -356,7 +351,6 @@ class TestAgainstAccessOnTheDemo:
             assert shared == pytest.approx(figures.free_hours[reaching].sum(), rel=1e-9)
 
 
-@ON_THE_DEMO
 class TestMeasureForAKindAndAnOutcome:
     def test_it_is_e2sfca_over_just_the_offers_with_both_and_their_providers(self, demo: Demo) -> None:
         figures, places = demo.figures, demo.places

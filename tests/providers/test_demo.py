@@ -56,8 +56,6 @@ from providers.models import (
 from tests.conftest import make_settings
 
 LARGE_URBAN, REMOTE_RURAL = UrbanRural6.LARGE_URBAN, UrbanRural6.REMOTE_RURAL
-# One worker runs the module, so the demo is loaded once per database, not once per worker.
-pytestmark = pytest.mark.xdist_group("providers-demo")
 
 
 @pytest.fixture(scope="module")

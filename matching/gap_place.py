@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace.geography.distance import haversine_km_many
 from marketplace.geography.models import Settlement
 from marketplace.tables import Cell, Column, Table
-from matching.gap_report import GapFilter, protected_unmet
+from matching.gap_report import GapFilter, UnmetViews
 from matching.gap_tables import HOURS, count_cell, hours_cell, number_cell, share_cell
 from matching.gaps import GapFigures
 from matching.offer_columns import Area
@@ -101,7 +101,8 @@ def _nearest_outside(figures: GapFigures, flt: GapFilter, position: int, reachin
         live &= (figures.offer_kinds & np.uint64(1 << figures.kind_bit[flt.kind_id])) != 0
     if flt.outcome_id is not None:
         live &= (figures.offer_outcomes & np.uint64(1 << figures.outcome_bit[flt.outcome_id])) != 0
-    rows = np.array([r for r in np.flatnonzero(live) if int(r) not in reaching_rows], dtype=np.int64)
+    live[np.fromiter(reaching_rows, dtype=np.int64, count=len(reaching_rows))] = False
+    rows = np.flatnonzero(live)
     if rows.size == 0:
         return []
     km = haversine_km_many(float(places.lat[position]), float(places.lon[position]), figures.offer_lat[rows], figures.offer_lon[rows])
@@ -121,10 +122,11 @@ def _nearest_outside(figures: GapFigures, flt: GapFilter, position: int, reachin
 
 def _kinds_table(session: Session, figures: GapFigures, flt: GapFilter, position: int, *, today: date, threshold: int, period: str) -> Table:
     scotland_population = figures.places.population
+    unmet_views = UnmetViews(session, figures, today=today, threshold=threshold)
     rows = []
     for kind_id in (None, *figures.kind_ids):
         measure = figures.measure(kind_id=kind_id, outcome_id=flt.outcome_id)
-        unmet = protected_unmet(session, figures, GapFilter(kind_id=kind_id, outcome_id=flt.outcome_id, period_days=flt.period_days), today=today, threshold=threshold)
+        unmet = unmet_views.of(GapFilter(kind_id=kind_id, outcome_id=flt.outcome_id, period_days=flt.period_days))
         scotland = float((measure.hours_per_1000 * scotland_population).sum() / scotland_population.sum())
         hours = float(measure.hours_per_1000[position])
         rows.append((

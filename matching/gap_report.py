@@ -209,30 +209,42 @@ class Unmet:
     needs: ProtectedCounts
 
 
-def protected_unmet(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> Unmet:
-    """The unmet counts for the filter, protected together with every other view whose
-    searches contain these or are contained in them: shorter periods, and any kind or any
-    outcome instead of the one chosen (see suppression.protect's `earlier`). Each view's
-    protection depends only on views wider than it or shorter than it, worked out first, so
-    every page showing it hides the same figures, and no two of these views set against
-    each other tell a small count."""
-    groupings = groupings_of(figures)
-    done: dict[tuple[int | None, int | None, int], dict[UnmetDemandSource, ProtectedCounts]] = {}
+class UnmetViews:
+    """The unmet counts of every view a page shows, each protected together with every
+    other view whose searches contain these or are contained in them: shorter periods, and
+    any kind or any outcome instead of the one chosen (see suppression.protect's
+    `earlier`). Each view's protection depends only on views wider or shorter than it,
+    worked out first, so every page showing it hides the same figures, and no two of these
+    views set against each other tell a small count. One per request: the views a page
+    shows share their wider ones."""
 
-    def protected(kind_id: int | None, outcome_id: int | None, days: int) -> dict[UnmetDemandSource, ProtectedCounts]:
+    def __init__(self, session: Session, figures: GapFigures, *, today: date, threshold: int) -> None:
+        self.session, self.figures, self.today, self.threshold = session, figures, today, threshold
+        self.groupings = groupings_of(figures)
+        self._done: dict[tuple[int | None, int | None, int], dict[UnmetDemandSource, ProtectedCounts]] = {}
+
+    def of(self, flt: GapFilter) -> Unmet:
+        views = self._protected(flt.kind_id, flt.outcome_id, flt.period_days)
+        return Unmet(searches=views[UnmetDemandSource.SEARCH], needs=views[UnmetDemandSource.POSTED_NEED])
+
+    def _protected(self, kind_id: int | None, outcome_id: int | None, days: int) -> dict[UnmetDemandSource, ProtectedCounts]:
         key = (kind_id, outcome_id, days)
-        if key not in done:
-            earlier = [protected(k, o, d) for k, o in _wider(kind_id, outcome_id) for d in PERIODS if d >= days]
-            earlier += [protected(kind_id, outcome_id, d) for d in PERIODS if d < days]
-            counts = unmet_counts(session, figures.places, since=today - timedelta(days=days - 1), kind_id=kind_id, outcome_id=outcome_id)
-            done[key] = {
-                source: groupings.protect(counts[source], threshold, earlier=[views[source] for views in earlier])
+        if key not in self._done:
+            earlier = [self._protected(k, o, d) for k, o in _wider(kind_id, outcome_id) for d in PERIODS if d >= days]
+            earlier += [self._protected(kind_id, outcome_id, d) for d in PERIODS if d < days]
+            counts = unmet_counts(
+                self.session, self.figures.places, since=self.today - timedelta(days=days - 1), kind_id=kind_id, outcome_id=outcome_id
+            )
+            self._done[key] = {
+                source: self.groupings.protect(counts[source], self.threshold, earlier=[views[source] for views in earlier])
                 for source in UnmetDemandSource
             }
-        return done[key]
+        return self._done[key]
 
-    views = protected(flt.kind_id, flt.outcome_id, flt.period_days)
-    return Unmet(searches=views[UnmetDemandSource.SEARCH], needs=views[UnmetDemandSource.POSTED_NEED])
+
+def protected_unmet(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> Unmet:
+    """One view's protected unmet counts (see UnmetViews)."""
+    return UnmetViews(session, figures, today=today, threshold=threshold).of(flt)
 
 
 def _wider(kind_id: int | None, outcome_id: int | None) -> list[tuple[int | None, int | None]]:

@@ -84,7 +84,7 @@ COLUMN_TYPES: dict[str, Any] = {
     "capacity": np.int32,
     "capacity_in_places": np.bool_,
     "capacity_at": np.float64,
-    "free_hours": np.float64,
+    "free_hours": np.int64,
     "home_council": np.int16,
     "home_class6": np.int8,
 }
@@ -285,7 +285,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "capacity": offer.capacity_amount,
             "capacity_in_places": offer.capacity_unit == CapacityUnit.PLACES,
             "capacity_at": _unix(offer.capacity_updated_at),
-            "free_hours": float(offer.capacity_amount * (offer.typical_week_hours if offer.capacity_unit == CapacityUnit.PLACES else 1)),
+            "free_hours": offer.capacity_amount * (offer.typical_week_hours if offer.capacity_unit == CapacityUnit.PLACES else 1),
             "home_council": home_council,
             "home_class6": home_class,
         }

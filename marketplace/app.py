@@ -82,10 +82,12 @@ def _include_routers(app: FastAPI) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
-    from matching import api as matching_api
-    from matching import gap_routes, need_routes, shortlist_routes
+    from matching.search import api as matching_api
+    from matching.gaps import routes as gap_routes
+    from matching.needs import routes as need_routes
+    from matching.shortlist import routes as shortlist_routes
     from matching import offer_page  # also adds the fair-price section to the offer page
-    from matching import routes as matching_routes
+    from matching.search import routes as matching_routes
     from providers import check_routes, enquiry_routes, offer_routes, openreferral, public_routes
     from providers import routes as providers_routes
 

@@ -16,11 +16,11 @@ from marketplace.errors import DomainError
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
-from matching import gap_bench  # noqa: F401  (registers `bench gaps` on bench_app)
+from matching.gaps import bench as gap_bench  # noqa: F401  (registers `bench gaps` on bench_app)
 from matching.bench import bench_app
 from matching.cli import app as needs_app
 from matching.cli import index_app
-from matching.gap_cli import gaps_app
+from matching.gaps.cli import gaps_app
 from providers.cli import app as hsds_app
 
 app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help=True)

@@ -13,7 +13,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.db import today
 from marketplace.geography import service as geography_service
-from matching.demo import load_demo_unmet_demand
+from matching.gaps.demo import load_demo_unmet_demand
 from providers import service as providers_service
 from providers.demo.load import DemoMarketplace, load_demo_marketplace
 from providers.models import ProviderKind

@@ -14,6 +14,8 @@ def import_all_models() -> None:
     import marketplace.geography.models  # noqa: F401
     import providers.models  # noqa: F401
     import matching.models  # noqa: F401
+    import matching.needs.models  # noqa: F401
+    import matching.shortlist.models  # noqa: F401
     import matching.index  # noqa: F401  (its listener logs the offer changes workers replay)
 
 

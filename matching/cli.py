@@ -10,7 +10,7 @@ from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import get_settings
-from matching import needs as needs_service
+from matching.needs import service as needs_service
 from matching.index import KEEP_CHANGES, OfferIndex, prune_changes
 
 app = typer.Typer(help="Posted needs.", no_args_is_help=True)

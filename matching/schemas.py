@@ -99,7 +99,7 @@ class MatchResult:
         return max(1, -(-self.total // self.page_size))
 
 
-# The JSON API's answers (matching.api) ----------------------------------------------------
+# The JSON API's answers (matching.search.api) ----------------------------------------------------
 
 
 class ReasonOut(BaseModel):

@@ -1,0 +1,263 @@
+"""Pages for posted needs: a person posts what they need, follows the responses and closes
+it; providers whose offers reach them find it in their inbox and respond with one of their
+offers. The provider's pages show the need without the person's name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from pydantic import AfterValidator, Field
+from sqlalchemy.orm import Session
+
+from marketplace import web
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import load_visible, roles
+from marketplace.deps import DbSession
+from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
+from marketplace.geography import service as geography_service
+from marketplace.web import redirect, render
+from matching.needs import views as need_views
+from matching.needs import service as needs_service
+from matching.deps import OfferIndexDep
+from matching.needs.models import NeedStatus, PostedNeed
+from providers import enquiries as enquiries_service
+from providers.access import ProviderUser
+from providers.models import DAYS, PERIODS, Offer, OfferStatus
+from providers.routes import taxonomy_choices
+from providers.schemas import Availability
+
+router = APIRouter(include_in_schema=False)
+web.add_navigation("Your needs", "/needs", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=45)
+web.add_navigation(
+    "Needs near you", "/provider/needs", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=45
+)
+
+PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
+"""Supported people and their representatives."""
+PersonOrAdmin = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE, Role.ADMIN))]
+"""The person's side of a need, and administrators."""
+
+PAGE_SIZE = 50
+DONE_MESSAGES = {
+    "posted": "Your need has been posted. We have emailed the providers whose offers reach you and fit it.",
+    "closed": "Your need is closed. Providers can no longer respond to it.",
+    "responded": "Your response has been sent. We have emailed the person to say so.",
+}
+
+
+# Forms ----------------------------------------------------------------------------------
+
+
+def _ticked(message: str) -> Any:
+    def check(values: list[str]) -> list[str]:
+        if not values:
+            raise ValueError(message)
+        return values
+
+    return AfterValidator(check)
+
+
+class NeedForm(Form):
+    """Fields in the order the page asks them, so the error summary follows the page."""
+
+    messages: ClassVar[dict[str, str]] = {
+        "when": "Tick at least one day and time you need support",
+        "hours": "Enter how many hours a week you need, for example 6 or 2.5",
+    }
+
+    person: str = ""
+    """For representatives: the id of the person the support is for."""
+    location: Annotated[Text, required("Enter where the support is needed")] = ""
+    kinds_of_support: Annotated[Choices, _ticked("Choose at least one kind of support")] = Field(default_factory=list)
+    outcomes: Annotated[Choices, _ticked("Choose at least one thing that matters to you")] = Field(
+        default_factory=list
+    )
+    client_groups: Choices = Field(default_factory=list)
+    when: Annotated[Availability, Field(gt=0)]
+    """The ticked days and times, as an availability mask."""
+    hours: Hours
+    """Hours a week as typed, read as minutes."""
+    description: Annotated[Text, required("Describe the support you need, in your own words")] = ""
+
+
+class ResponseForm(Form):
+    offer: Annotated[str, required("Choose one of your published offers")] = ""
+    """The id of the offer the provider would use."""
+    message: Annotated[Text, required("Enter a message for the person")] = ""
+
+
+new_need_page = FormPage(
+    "matching/needs/new.html",
+    context={"days": DAYS, "periods": PERIODS, "response_days": needs_service.RESPONSE_DAYS},
+)
+person_need_page = FormPage(
+    "matching/needs/need.html", block="need", context={"response_days": needs_service.RESPONSE_DAYS}
+)
+provider_need_page = FormPage("matching/needs/provider_need.html", block="need")
+
+
+# The person's side ----------------------------------------------------------------------
+
+
+def _new_context(db: Session, user: User) -> dict[str, object]:
+    return {"choices": taxonomy_choices(db), "people": enquiries_service.people_to_choose(db, user=user)}
+
+
+@router.get("/needs")
+def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+    found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
+    for need in found.items:
+        need_views.record_view(db, viewer=user, need=need)
+    return render(
+        request,
+        "matching/needs/person_list.html",
+        {
+            "result": found,
+            "summaries": {need.id: need_views.summary_of(need) for need in found.items},
+            "responses": need_views.response_counts(db, needs=found.items),
+        },
+    )
+
+
+@router.get("/needs/new")
+def show_new_need(request: Request, db: DbSession, user: PersonUser) -> Response:
+    return new_need_page.render(request, **_new_context(db, user))
+
+
+@router.post("/needs")
+async def post_need(request: Request, db: DbSession, user: PersonUser, index: OfferIndexDep) -> Response:
+    form = await new_need_page.read(
+        request, NeedForm, also=geography_service.check_places(db, "location"), **_new_context(db, user)
+    )
+    person: User | None = user
+    if user.role == Role.REPRESENTATIVE:
+        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+    need = needs_service.post_need(
+        db,
+        index=index,
+        poster=user,
+        person=person,
+        location=form.location,
+        kinds_of_support=form.kinds_of_support,
+        outcomes=form.outcomes,
+        client_groups=form.client_groups,
+        when=form.when,
+        minutes_per_week=form.hours,
+        description=form.description,
+    )
+    return redirect(request, f"/needs/{need.id}?done=posted")
+
+
+def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, object]:
+    """Everything the person's page shows, read now, so an error page after a rollback can
+    show it again without touching the database."""
+    is_own = need_views.is_on_persons_side(db, user=viewer, need=need)
+    return {
+        "need": need_views.summary_of(need),
+        "person_name": need.person.name,
+        "posted_by_name": None if need.posted_by_id == need.person_id else need.posted_by.name,
+        "responses": [
+            {
+                "provider_name": response.provider.name,
+                "offer_id": response.offer_id,
+                "offer_title": None if response.offer is None else response.offer.title,
+                "takes_enquiries": response.offer is not None and response.offer.status == OfferStatus.PUBLISHED,
+                "message": response.message,
+                "written_at": response.created_at,
+            }
+            for response in need.responses
+        ],
+        "is_own": is_own,
+        "may_close": is_own and need.status in need_views.TAKING_RESPONSES,
+    }
+
+
+@router.get("/needs/{need_id}")
+def person_need(request: Request, need_id: int, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
+    need = load_visible(db, PostedNeed, need_id, user)
+    need_views.record_view(db, viewer=user, need=need)
+    return person_need_page.render(request, done=DONE_MESSAGES.get(done), **_person_context(db, need, user))
+
+
+@router.post("/needs/{need_id}/close")
+async def close_need(request: Request, need_id: int, db: DbSession, user: PersonUser) -> Response:
+    need = load_visible(db, PostedNeed, need_id, user)
+    await person_need_page.read(request, NoFields, **_person_context(db, need, user))
+    needs_service.close_need(db, need=need, actor=user)
+    return redirect(request, f"/needs/{need.id}?done=closed")
+
+
+# The provider's side --------------------------------------------------------------------
+
+
+@router.get("/provider/needs")
+def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1) -> Response:
+    wanted = parse_choice(NeedStatus, status)
+    found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
+    for need in found.items:
+        need_views.record_view(db, viewer=user, need=need)
+    return render(
+        request,
+        "matching/needs/inbox.html",
+        {
+            "result": found,
+            "summaries": [need_views.summary_of(need) for need in found.items],
+            "answered": need_views.needs_answered_by(db, needs=found.items, member=user),
+            "statuses": list(NeedStatus),
+            "filters": {"status": status},
+            "is_member": enquiries_service.acts_for_a_provider(db, user=user),
+        },
+        block="results",
+    )
+
+
+def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, object]:
+    """The need as providers see it (no name, no account), with what this member may answer."""
+    deliveries = needs_service.deliveries_for(db, need=need, member=member)
+    reached = {delivery.provider_id for delivery in deliveries}
+    offers: list[Offer] = needs_service.response_offers(db, need=need, member=member)
+    answered = {response.provider_id for response in need.responses if response.provider_id in reached}
+    return {
+        "need": need_views.summary_of(need),
+        "delivered": [(delivery.provider.name, delivery.offer.title) for delivery in deliveries],
+        "own_responses": [
+            {
+                "provider_name": response.provider.name,
+                "offer_title": None if response.offer is None else response.offer.title,
+                "message": response.message,
+                "written_at": response.created_at,
+            }
+            for response in need.responses
+            if response.provider_id in reached
+        ],
+        "offer_options": [
+            (str(offer.id), offer.title if len(reached) == 1 else f"{offer.title} ({offer.provider.name})")
+            for offer in offers
+            if offer.provider_id not in answered
+        ],
+        "default_offer": next(
+            (str(d.offer_id) for d in deliveries if d.provider_id not in answered), ""
+        ),
+        "taking_responses": need_views.is_taking_responses(need),
+    }
+
+
+@router.get("/provider/needs/{need_id}")
+def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderUser, done: str = "") -> Response:
+    need = load_visible(db, PostedNeed, need_id, user)
+    need_views.record_view(db, viewer=user, need=need)
+    context = _provider_context(db, need, user)
+    return provider_need_page.render(
+        request, done=DONE_MESSAGES.get(done), values={"offer": context["default_offer"]}, **context
+    )
+
+
+@router.post("/provider/needs/{need_id}/responses")
+async def respond(request: Request, need_id: int, db: DbSession, user: ProviderUser) -> Response:
+    need = load_visible(db, PostedNeed, need_id, user)
+    form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
+    offer = db.get(Offer, int(form.offer)) if form.offer.isdigit() else None
+    needs_service.respond(db, need=need, member=user, offer=offer, message=form.message)
+    return redirect(request, f"/provider/needs/{need.id}?done=responded")

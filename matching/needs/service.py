@@ -1,0 +1,366 @@
+"""Posted needs: a supported person (or a representative acting for them) says what support
+they need, where, when and for how many hours a week, in their own words. The need goes to
+every provider and personal assistant with a published offer that reaches the person and
+fits it, through that provider's best such offer. Providers answer with a message and one
+of their own published offers; the first answer makes the need answered:
+
+    open --(first response)--> answered --(the person closes it)--> closed
+     |
+     +--(the person closes it)--> closed
+     +--(RESPONSE_DAYS pass with no response: the daily run)--> unmet
+
+An unmet need is counted as unmet demand for the gap analysis, with no personal data. The
+daily run also sends needs still taking responses to providers whose offers have come to
+reach and fit them since.
+
+Providers never learn who the person is: they see the place as the person gave it, what
+and when, the hours and the description (NeedSummary holds exactly that). Every view of a
+need is in the audit log, and a need is visible only to the people it concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from marketplace import audit, mail
+from marketplace.accounts import service as accounts_service
+from marketplace.accounts.models import Role, User
+from marketplace.audit import AuditAction
+from marketplace.db import SCOTTISH_TIME, utcnow
+from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
+from marketplace.forms import FieldError, FormInvalid
+from matching import service as matching_service
+from matching.index import OfferIndex
+from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
+from matching.models import UnmetDemandSource
+from matching.needs.views import (
+    SUBJECT,
+    TAKING_RESPONSES,
+    NeedSummary,
+    is_on_persons_side,
+    is_taking_responses,
+    providers_reached_for,
+    summary_of,
+    wanted_of,
+)
+from matching.schemas import SupportWanted
+from providers import enquiries as enquiries_service
+from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
+from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
+
+RESPONSE_DAYS = 14
+"""How long providers have to respond before a need counts as unmet demand."""
+
+
+# Posting a need -------------------------------------------------------------------------
+
+
+def _person_for(session: Session, *, poster: User, person: User | None) -> tuple[User | None, FieldError | None]:
+    if poster.role == Role.SUPPORTED_PERSON:
+        if person is not None and person.id != poster.id:
+            return None, FieldError("person", "You can only post a need for yourself")
+        return poster, None
+    if poster.role == Role.REPRESENTATIVE:
+        if person is None or not accounts_service.acts_for(
+            session, representative=poster, supported_person_id=person.id
+        ):
+            return None, FieldError("person", "Choose a person you act for")
+        return person, None
+    raise NotAllowed("Only supported people and their representatives post needs")
+
+
+def post_need(
+    session: Session,
+    *,
+    index: OfferIndex,
+    poster: User,
+    person: User | None,
+    location: str,
+    kinds_of_support: Iterable[str],
+    outcomes: Iterable[str],
+    client_groups: Iterable[str] = (),
+    when: int,
+    minutes_per_week: int,
+    description: str,
+    now: datetime | None = None,
+) -> PostedNeed:
+    """A supported person posts a need for themself, or a representative for someone they
+    act for (`person`). Taxonomy terms are given by code. It goes at once to every provider
+    whose offers reach the person and fit it. Every problem is refused at once, by field."""
+    now = now or utcnow()
+    kinds_of_support, outcomes, client_groups = list(kinds_of_support), list(outcomes), list(client_groups)
+    errors: list[FieldError] = []
+    for_person, person_error = _person_for(session, poster=poster, person=person)
+    if person_error is not None:
+        errors.append(person_error)
+    if not kinds_of_support:
+        errors.append(FieldError("kinds_of_support", "Choose at least one kind of support"))
+    if not outcomes:
+        errors.append(FieldError("outcomes", "Choose at least one thing that matters to you"))
+    hours_ok = 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK
+    if not hours_ok:
+        errors.append(FieldError("hours", "Enter from more than 0 to 168 hours a week"))
+    when_ok = 0 < when and not when & ~ALL_TIMES
+    if not when_ok:
+        errors.append(FieldError("when", "Tick at least one day and time you need support"))
+    try:
+        text = enquiries_service.check_text(
+            description, field="description", missing="Describe the support you need, in your own words"
+        )
+    except RuleBroken as error:
+        errors.append(FieldError(error.field, error.message))
+    wanted: SupportWanted | None = None
+    try:
+        # Hours and times already refused above are left out, so each is reported once.
+        wanted = matching_service.support_wanted(
+            session, index, location=location, kinds_of_support=kinds_of_support, outcomes=outcomes,
+            client_groups=client_groups, when=when if when_ok else 0,
+            minutes_per_week=minutes_per_week if hours_ok else None,
+        )
+    except FormInvalid as invalid:
+        errors += invalid.errors
+    if errors:
+        raise FormInvalid(errors)
+    assert wanted is not None and for_person is not None
+    place = wanted.location
+    need = PostedNeed(
+        person=for_person,
+        posted_by=poster,
+        location_label=place.label,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        settlement=place.settlement,
+        council=place.council,
+        minutes_per_week=minutes_per_week,
+        availability=when,
+        description=text,
+        status=NeedStatus.OPEN,
+        respond_by=now + timedelta(days=RESPONSE_DAYS),
+        terms=list(
+            session.scalars(
+                select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted.kinds | wanted.outcomes | wanted.client_groups))
+            )
+        ),
+        created_at=now,
+    )
+    session.add(need)
+    session.flush()
+    audit.record(
+        session, actor=poster, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        detail={"change": "posted", "person_id": for_person.id},
+    )
+    _deliver(session, index=index, need=need, wanted=wanted, now=now)
+    return need
+
+
+def _deliver(session: Session, *, index: OfferIndex, need: PostedNeed, wanted: SupportWanted, now: datetime) -> int:
+    """Send the need to every provider that can now meet it and has not had it yet; how many."""
+    reached = matching_service.best_offer_of_each_provider(session, index, wanted, now=now)
+    already = {delivery.provider_id for delivery in need.deliveries}
+    new = [
+        NeedDelivery(provider_id=provider_id, offer_id=offer_id, delivered_at=now)
+        for provider_id, offer_id in sorted(reached.items())
+        if provider_id not in already
+    ]
+    if not new:
+        return 0
+    need.deliveries.extend(new)
+    session.flush()
+    audit.record(
+        session, actor=None, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        detail={"change": "delivered", "providers": len(new)},
+    )
+    summary = summary_of(need)
+    for delivery in new:
+        _mail_provider(session, summary, delivery)
+    return len(new)
+
+
+# Responding -----------------------------------------------------------------------------
+
+
+def response_offers(session: Session, *, need: PostedNeed, member: User) -> list[Offer]:
+    """The published offers `member` may answer the need with: those of their providers the
+    need was sent to, by provider and title."""
+    provider_ids = [provider.id for provider in providers_reached_for(session, user=member, need=need)]
+    if not provider_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Offer)
+            .join(Provider, Provider.id == Offer.provider_id)
+            .where(Offer.provider_id.in_(provider_ids), Offer.status == OfferStatus.PUBLISHED)
+            .order_by(Provider.name, Offer.title, Offer.id)
+        )
+    )
+
+
+def deliveries_for(session: Session, *, need: PostedNeed, member: User) -> list[NeedDelivery]:
+    """How the need reached the providers `member` acts for."""
+    provider_ids = {provider.id for provider in providers_reached_for(session, user=member, need=need)}
+    return [delivery for delivery in need.deliveries if delivery.provider_id in provider_ids]
+
+
+def respond(
+    session: Session, *, need: PostedNeed, member: User, offer: Offer | None, message: str, now: datetime | None = None
+) -> NeedResponse:
+    """A member of a provider the need was sent to answers it with a message and one of that
+    provider's published offers, once per provider. The first response makes the need
+    answered; the person, and whoever posted the need, are mailed."""
+    now = now or utcnow()
+    reached = {provider.id: provider for provider in providers_reached_for(session, user=member, need=need)}
+    if not reached:
+        raise NotFound("Page not found")
+    if not is_taking_responses(need, now=now):
+        raise Conflict("This need is no longer taking responses")
+    errors: list[FieldError] = []
+    if offer is None or offer.provider_id not in reached or offer.status != OfferStatus.PUBLISHED:
+        errors.append(FieldError("offer", "Choose one of your published offers"))
+    else:
+        if any(response.provider_id == offer.provider_id for response in need.responses):
+            raise Conflict(f"{reached[offer.provider_id].name} has already responded to this need")
+    try:
+        text = enquiries_service.check_text(message, field="message", missing="Enter a message for the person")
+    except RuleBroken as error:
+        errors.append(FieldError(error.field, error.message))
+    if errors:
+        raise FormInvalid(errors)
+    assert offer is not None
+    response = NeedResponse(provider_id=offer.provider_id, offer=offer, author=member, message=text, created_at=now)
+    need.responses.append(response)
+    changed = ["responses"]
+    if need.status == NeedStatus.OPEN:
+        need.status = NeedStatus.ANSWERED
+        changed.append("status")
+    session.flush()
+    audit.record_change(session, actor=member, subject_type=SUBJECT, subject_id=need.id, fields=changed)
+    provider = reached[offer.provider_id]
+    _mail_person(
+        session, need,
+        subject=f"{provider.name} has responded to your need",
+        text=f"{provider.name} has responded to the support you asked for near {need.location_label}.",
+    )
+    return response
+
+
+def close_need(session: Session, *, need: PostedNeed, actor: User, now: datetime | None = None) -> None:
+    """The person (or whoever acts for them) no longer wants responses: final."""
+    if not is_on_persons_side(session, user=actor, need=need):
+        raise NotFound("Page not found")
+    if need.status not in TAKING_RESPONSES:
+        raise Conflict(f"This need is already {need.status.label.lower()}, and that cannot be changed")
+    need.status = NeedStatus.CLOSED
+    need.closed_at = now or utcnow()
+    session.flush()
+    audit.record_change(session, actor=actor, subject_type=SUBJECT, subject_id=need.id, fields=["closed_at", "status"])
+
+
+# The daily run --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DailyRun:
+    deliveries: int
+    """New providers told about needs."""
+    needs_reached: int
+    """Needs that reached at least one more provider."""
+    unmet: int
+    """Needs nobody answered in time, now counted as unmet demand."""
+
+
+def _date_in_scotland(moment: datetime) -> date:
+    return moment.astimezone(SCOTTISH_TIME).date()
+
+
+def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = None) -> DailyRun:
+    """Count needs nobody answered by their respond-by time as unmet demand, then send the
+    needs still taking responses to providers whose offers reach and fit them now. Running
+    it again changes nothing more."""
+    now = now or utcnow()
+    expired = session.scalars(
+        select(PostedNeed)
+        # Still open means nobody has responded: the first response makes a need answered.
+        .where(PostedNeed.status == NeedStatus.OPEN, PostedNeed.respond_by <= now)
+        .order_by(PostedNeed.id)
+    ).all()
+    for need in expired:
+        need.status = NeedStatus.UNMET
+        need.closed_at = now
+        matching_service.record_unmet_demand(
+            session,
+            source=UnmetDemandSource.POSTED_NEED,
+            settlement=need.settlement,
+            term_ids=[t.id for t in need.terms if t.taxonomy != Taxonomy.CLIENT_GROUP],
+            on=_date_in_scotland(need.respond_by),
+        )
+        audit.record(
+            session, actor=None, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+            detail={"change": "unmet"},
+        )
+        _mail_person(
+            session, need,
+            subject="Nobody has responded to your need",
+            text=(
+                f"No provider responded within {RESPONSE_DAYS} days to the support you asked for near "
+                f"{need.location_label}. We have counted it, without your name, so councils can see "
+                "where support is missing. You can search for offers, or post your need again."
+            ),
+        )
+    session.flush()
+    open_needs = session.scalars(
+        select(PostedNeed)
+        .where(
+            or_(
+                PostedNeed.status == NeedStatus.ANSWERED,
+                (PostedNeed.status == NeedStatus.OPEN) & (PostedNeed.respond_by > now),
+            )
+        )
+        .order_by(PostedNeed.id)
+    ).all()
+    deliveries = needs_reached = 0
+    for need in open_needs:
+        sent = _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now)
+        deliveries += sent
+        needs_reached += sent > 0
+    return DailyRun(deliveries=deliveries, needs_reached=needs_reached, unmet=len(expired))
+
+
+# Mail -----------------------------------------------------------------------------------
+# Providers are mailed enough to tell at a glance whether they could help (the place, the
+# kinds of support, the hours and times) and nothing that says who the person is. What the
+# person wrote, the outcomes and who it should suit can say things about their health, so
+# those are read after signing in, never sent by mail. People are told only that
+# something happened.
+
+
+def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDelivery) -> None:
+    members = session.scalars(
+        select(User)
+        .join(ProviderMember, ProviderMember.user_id == User.id)
+        .where(ProviderMember.provider_id == delivery.provider_id)
+        .order_by(User.id)
+    )
+    offer = session.get(Offer, delivery.offer_id)
+    assert offer is not None
+    lines = [
+        f"Someone near {summary.place} is looking for support that your offer \"{offer.title}\" could give.",
+        "",
+        f"Where: {summary.place}",
+        f"Kinds of support: {', '.join(summary.kinds)}",
+        f"Hours a week: {summary.hours}",
+        "Days and times: " + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
+    ]
+    respond_by = f"{summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}"
+    mail.tell(
+        session, members, subject=f"Someone near {summary.place} needs support", text="\n".join(lines),
+        lead_in=f"Respond by {respond_by}. Sign in to read what they wrote and respond:",
+        path=f"/provider/needs/{summary.id}",
+    )
+
+
+def _mail_person(session: Session, need: PostedNeed, *, subject: str, text: str) -> None:
+    mail.tell(session, [need.posted_by, need.person], subject=subject, text=text, path=f"/needs/{need.id}")

@@ -1,0 +1,149 @@
+"""Pages for supported people and representatives: finding support (the search, with htmx
+updating only the results and the address always shareable), the side-by-side comparison,
+and how results are ranked. The shortlist's pages are in matching.shortlist.routes."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from marketplace import web
+from marketplace.accounts.policy import Public
+from marketplace.db import today
+from marketplace.deps import AppSettings, DbSession
+from marketplace.forms import FormPage
+from marketplace.geography import distance
+from marketplace.web import render
+from matching import ranking
+from matching.search import service as search
+from matching import service as matching_service
+from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
+from matching.shortlist.compare import compare_offers
+from matching.cookies import EmptySearches
+from matching.deps import OfferIndexDep
+from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
+from matching.shortlist.routes import KeptShortlist, carried
+from providers.models import DAYS, PERIODS
+from providers.pricing import describe_minutes
+from providers.routes import taxonomy_choices
+
+router = APIRouter(include_in_schema=False)
+web.add_navigation("Find support", "/find-support", order=5, public=True)
+
+search_page = FormPage("matching/search.html", block="search")
+NARROWING = ("outcomes", "client_groups", "when", "language", "max_price", "isf", "verified")
+"""The questions kept under "More ways to narrow the results", opened when one is answered."""
+
+
+def _search_context(db: Session, answers: search.Answers, kept: KeptShortlist) -> dict[str, object]:
+    return {
+        "choices": taxonomy_choices(db),
+        "languages": search.language_options(db),
+        "sorts": list(MatchSort),
+        "days": DAYS,
+        "periods": PERIODS,
+        "narrowing": NARROWING,
+        "narrowing_answered": bool(search.query_pairs(answers, NARROWING)),
+        "saved": kept.offer_ids,
+        "default_hours": describe_minutes(DEFAULT_MINUTES_PER_WEEK),
+    }
+
+
+def _page_query(answers: search.Answers) -> str:
+    """The search's address without its page number, for the page links."""
+    pairs = search.query_pairs(answers, [field for field in search.FIELDS if field != "page"])
+    return urlencode(pairs) + "&" if pairs else ""
+
+
+def _record_if_unmet(request: Request, response: Response, db: Session, result: MatchResult, settings: AppSettings) -> None:
+    """A search that found nothing counts once a day per browser for the same place, kinds
+    of support and outcomes, however often it is reloaded or updated."""
+    if result.total:
+        return
+    on = today()
+    memory = EmptySearches(settings)
+    recorded = memory.recorded(request, today=on)
+    fingerprint = memory.fingerprint(result.wanted)
+    if fingerprint in recorded:
+        return
+    matching_service.record_unmet_search(db, wanted=result.wanted, on=on)
+    memory.remember(response, recorded=recorded, fingerprint=fingerprint, today=on)
+
+
+@router.get("/find-support", dependencies=[Public])
+def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: KeptShortlist, settings: AppSettings) -> Response:
+    answers = search.answers_from(request.query_params.multi_items())
+    context = _search_context(db, answers, kept)
+    if not search.asks_anything(answers):
+        return kept.finish(search_page.render(request, values=answers, result=None, **context))
+    search_page.remember(request, values=answers, result=None, **context)
+    asked = search.read_search(db, index, answers)
+    result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
+    response = search_page.render(
+        request,
+        values=answers,
+        result=result,
+        shown=search.results_to_show(
+            db, index, result, today=today(), minimum_pay_pence=settings.matching.minimum_care_pay_pence
+        ),
+        page_query=_page_query(answers),
+        hours_text=describe_minutes(result.wanted.minutes_per_week),
+        back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        carried=urlencode(search.query_pairs(answers, ["location", "hours"])),
+        **context,
+    )
+    _record_if_unmet(request, response, db, result, settings)
+    return kept.finish(response)
+
+
+@router.get("/compare", dependencies=[Public])
+def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
+    query = request.query_params
+    values = {"location": query.get("location", ""), "hours": query.get("hours", "")}
+    chosen = query.getlist("offer")
+    if not chosen and not any(values.values()):
+        nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
+        return kept.finish(render(request, "matching/compare.html", nothing_chosen))
+    comparison = compare_offers(
+        db, offer_values=chosen, location_text=values["location"], hours_text=values["hours"], today=today()
+    )
+    errors = comparison.problems
+    return kept.finish(
+        render(
+            request,
+            "matching/compare.html",
+            {
+                "comparison": comparison,
+                "hours_text": describe_minutes(comparison.minutes_per_week),
+                "values": values,
+                "errors": errors,
+                "error_for": {e.field: e.message for e in errors if e.field},
+                "chosen": [c.offer.id for c in comparison.offers],
+                "saved": kept.offer_ids,
+                "carried": carried(request),
+                "max_compared": MAX_COMPARED,
+            },
+            status_code=422 if errors else 200,
+        )
+    )
+
+
+@router.get("/about/ranking", dependencies=[Public])
+def how_we_rank(request: Request) -> Response:
+    return render(
+        request,
+        "matching/ranking.html",
+        {
+            "factors": ranking.FACTORS,
+            "total_points": sum(ranking.WEIGHTS.values()),
+            "half_points_km": ranking.DISTANCE_HALF_POINTS_KM,
+            "fresh_days": ranking.SPACE_FRESH_DAYS,
+            "stale_days": ranking.SPACE_STALE_DAYS,
+            "sphere_margin_percent": distance.SPHERE_MARGIN * 100,
+            "sorts": list(MatchSort),
+            "page_size": matching_service.PAGE_SIZE,
+        },
+    )

@@ -1,0 +1,1 @@
+"""Shortlists and the side-by-side comparison of up to three offers."""

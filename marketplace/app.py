@@ -83,7 +83,7 @@ def _include_routers(app: FastAPI) -> None:
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
     from matching import api as matching_api
-    from matching import gap_routes, need_routes, shortlist_routes
+    from matching import gap_routes, need_routes, shortlist_routes, your_support
     from matching import offer_page  # also adds the fair-price section to the offer page
     from matching import routes as matching_routes
     from providers import check_routes, enquiry_routes, offer_routes, openreferral, public_routes
@@ -107,6 +107,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(matching_api.router)
     app.include_router(offer_page.router)
     app.include_router(gap_routes.router)
+    app.include_router(your_support.router)
 
 
 class _CsrfMiddleware:

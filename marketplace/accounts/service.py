@@ -543,3 +543,15 @@ def list_users(
         needle = f"%{search.strip().lower().replace('%', '').replace('_', '')}%"
         query = query.where(func.lower(User.name).like(needle) | User.email.like(needle))
     return paginate(session, query.order_by(User.name, User.id), page=page, page_size=page_size)
+
+
+def account_counts(session: Session) -> tuple[int, int, int]:
+    """How many accounts there are, how many are disabled and how many not yet confirmed."""
+    total, disabled, unconfirmed = session.execute(
+        select(
+            func.count(),
+            func.count(User.disabled_at),
+            func.count().filter(User.email_confirmed_at.is_(None)),
+        ).select_from(User)
+    ).one()
+    return total, disabled, unconfirmed

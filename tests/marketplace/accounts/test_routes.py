@@ -173,6 +173,7 @@ class TestSignInAndOut:
         assert "Signed in as Morag Lindsay" in header.get_text(" ", strip=True)
         assert [a.get_text(strip=True) for a in header.select(".ds_site-navigation__link")] == [
             "Find support",
+            "Your support",
             "Your shortlist",
             "Your enquiries",
             "Your needs",

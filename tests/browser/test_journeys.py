@@ -19,6 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import describe_violations, sign_in
+from tests.marketplace.accounts.test_landing import LANDINGS
 
 pytestmark = pytest.mark.browser
 
@@ -220,6 +221,7 @@ def test_every_demo_account_signs_in_and_sees_its_navigation(
 ) -> None:
     sign_in(page, live_server, account.email, DEMO_PASSWORD)
     expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+    expect(page).to_have_url(live_server.url(LANDINGS[account.role]))
     page.goto(live_server.url("/account"))
     expect(main(page)).to_contain_text(account.name)
     expect(main(page)).to_contain_text(account.role.label)

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
+from marketplace import web
 from marketplace.accounts.models import Role
 from marketplace.redirects import local_path
 from tests.factories import PASSWORD, make_offer, make_user
@@ -158,3 +160,14 @@ class TestShortlistBack:
         assert response.headers["location"] == "/shortlist"
         response = client.submit(f"/shortlist/{offer.id}/remove", {"back": "/find-support"})
         assert response.headers["location"] == "/find-support"
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+def test_the_redirect_helper_itself_never_leaves_the_site(htmx: bool) -> None:
+    """Every route's redirect goes through web.redirect, which applies the rule again, so a
+    target built from something a browser sent cannot slip through a route that forgot."""
+    headers = [(b"hx-request", b"true")] if htmx else []
+    request = Request({"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""})
+    for target, expected in (("//evil.example", "/"), ("/\\evil.example", "/"), ("/provider?done=published", "/provider?done=published")):
+        response = web.redirect(request, target)
+        assert response.headers["HX-Redirect" if htmx else "location"] == expected

@@ -226,7 +226,8 @@ async def handle_domain_error(request: Request, error: Exception) -> Response:
     if isinstance(error, SendElsewhere):
         return redirect(request, error.location)
     if isinstance(error, NotSignedIn):
-        target = local_path(request.url.path + (f"?{request.url.query}" if request.url.query else ""), "")
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = local_path(asked, "")
         if not target:
             return redirect(request, "/sign-in")
         # Encoded, so that the page's own query (every filter, not just the first) survives.

@@ -1,11 +1,15 @@
-"""Administrators' pages: accounts and their roles, and the audit log."""
+"""Administrators' pages: their home with the work waiting, accounts and their roles, and
+the audit log."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from marketplace import audit, web
 from marketplace.accounts import service as accounts_service
@@ -20,6 +24,7 @@ from marketplace.money import pence_to_pounds_text
 from marketplace.web import redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
+web.add_navigation("Work waiting", "/admin", roles=(Role.ADMIN,), order=6)
 web.add_navigation("Accounts", "/admin/users", roles=(Role.ADMIN,))
 web.add_navigation("Audit log", "/admin/audit", roles=(Role.ADMIN,))
 
@@ -147,3 +152,42 @@ def audit_log(
         },
         block="results",
     )
+
+
+# The administrators' home -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorkQueue:
+    """A kind of work waiting for administrators: where to do it, and how much there is."""
+
+    label: str
+    path: str
+    describe: Callable[[Session], str]
+    """What is waiting, in a few words, read now."""
+    order: int
+
+
+_work_queues: list[WorkQueue] = []
+
+
+def add_work_queue(label: str, path: str, describe: Callable[[Session], str], *, order: int = 50) -> None:
+    """Show a queue on the administrators' home, lowest order first; packages call this for
+    the work they give administrators, as they add their pages."""
+    _work_queues.append(WorkQueue(label, path, describe, order))
+    _work_queues.sort(key=lambda queue: queue.order)
+
+
+def _describe_accounts(session: Session) -> str:
+    total, disabled, unconfirmed = accounts_service.account_counts(session)
+    return f"{total} in all: {disabled} disabled, {unconfirmed} not confirmed yet"
+
+
+add_work_queue("Accounts", "/admin/users", _describe_accounts, order=10)
+add_work_queue("Audit log", "/admin/audit", lambda session: "Who did what, and when", order=90)
+
+
+@router.get("")
+def home(request: Request, db: DbSession, admin: AdminUser) -> Response:
+    queues = [(queue, queue.describe(db)) for queue in _work_queues]
+    return render(request, "marketplace/admin/home.html", {"queues": queues})

@@ -86,6 +86,7 @@ def _include_routers(app: FastAPI) -> None:
     from matching.gaps import routes as gap_routes
     from matching.needs import routes as need_routes
     from matching.shortlist import routes as shortlist_routes
+    from matching import your_support
     from matching import offer_page  # also adds the fair-price section to the offer page
     from matching.search import routes as matching_routes
     from providers import check_routes, enquiry_routes, offer_routes, openreferral, public_routes
@@ -109,6 +110,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(matching_api.router)
     app.include_router(offer_page.router)
     app.include_router(gap_routes.router)
+    app.include_router(your_support.router)
 
 
 class _CsrfMiddleware:

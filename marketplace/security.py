@@ -70,10 +70,25 @@ def _is_multipart(scope: dict[str, Any]) -> bool:
     return False
 
 
+def _without_bearer_exemption(protected: Any) -> Any:
+    """asgi-csrf lets any request with an `Authorization: Bearer` header skip the check, for
+    token-authenticated APIs. There is no token scheme here, so a cookie-carrying browser
+    request must not be able to opt out by adding the header. Nothing here reads the header,
+    so it is dropped before asgi-csrf (and the app) see it."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and any(name == b"authorization" for name, _ in scope.get("headers", [])):
+            scope = {**scope, "headers": [(n, v) for n, v in scope["headers"] if n != b"authorization"]}
+        await protected(scope, receive, send)
+
+    return wrapped
+
+
 def with_csrf(app: Any, *, settings: Settings, on_failure: Any) -> Any:
     """asgi-csrf for every unsafe request except file uploads: its multipart reader no longer
     works with the current python-multipart, so uploads are checked by check_upload_csrf,
-    which every route runs, once the app has parsed the form."""
+    which every route runs, once the app has parsed the form. Bearer headers earn no
+    exemption (see _without_bearer_exemption)."""
     assert settings.secret_key is not None
     protect = asgi_csrf_decorator(
         signing_secret=settings.secret_key.get_secret_value(),
@@ -86,7 +101,7 @@ def with_csrf(app: Any, *, settings: Settings, on_failure: Any) -> Any:
         send_csrf_failed=on_failure,
         skip_if_scope=_is_multipart,
     )
-    return protect(app)
+    return _without_bearer_exemption(protect(app))
 
 
 async def check_upload_csrf(request: Request) -> None:

@@ -29,6 +29,7 @@ from marketplace.errors import (
     TooManyAttempts,
 )
 from marketplace.money import format_pence
+from marketplace.redirects import local_path
 from marketplace.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,9 @@ def render(
 
 def redirect(request: Request, path: str) -> Response:
     """After a successful POST: see-other for a plain form; for htmx, HX-Redirect, because
-    htmx would otherwise follow the redirect itself and swap a whole page into the form."""
+    htmx would otherwise follow the redirect itself and swap a whole page into the form.
+    Either way the target must be a path on this site; anything else goes to the home page."""
+    path = local_path(path, "/")
     if is_htmx(request):
         return Response(status_code=204, headers={"HX-Redirect": path})
     return RedirectResponse(path, status_code=303)
@@ -223,7 +226,10 @@ async def handle_domain_error(request: Request, error: Exception) -> Response:
     if isinstance(error, SendElsewhere):
         return redirect(request, error.location)
     if isinstance(error, NotSignedIn):
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        target = local_path(asked, "")
+        if not target:
+            return redirect(request, "/sign-in")
         # Encoded, so that the page's own query (every filter, not just the first) survives.
         return redirect(request, f"/sign-in?next={quote(target, safe='/')}")
     form = getattr(request.state, "form", None)

@@ -8,7 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from marketplace import web
+from marketplace import admin, web
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import AdminUser
 from marketplace.db import today
@@ -24,6 +24,10 @@ from providers.schemas import CHECK_KIND_SLUGS, CheckForm, RejectCheckForm
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Checks to verify", "/admin/checks", roles=(Role.ADMIN,), order=60)
+admin.add_work_queue(
+    "Checks to verify", "/admin/checks",
+    lambda session: f"{len(checks_service.checks_waiting(session))} waiting to be verified", order=20,
+)
 
 check_page = FormPage("providers/check_new.html")
 reject_page = FormPage("providers/admin_checks.html", block="queue")

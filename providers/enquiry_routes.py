@@ -13,7 +13,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace import web
+from marketplace import admin, web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
@@ -37,6 +37,14 @@ web.add_navigation(
 
 PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
 """Supported people and their representatives."""
+
+
+def _reviews_waiting(session: Session) -> str:
+    recent, hidden = reviews_service.moderation_counts(session)
+    return f"{recent} posted in the last 7 days to read; {hidden} hidden"
+
+
+admin.add_work_queue("Reviews", "/admin/reviews", _reviews_waiting, order=30)
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {

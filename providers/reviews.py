@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -213,6 +214,16 @@ def all_reviews(session: Session, *, page: int = 1, page_size: int = 50) -> Page
     """Every review, hidden or not, newest first, for administrators to moderate."""
     newest_first = select(Review).order_by(Review.created_at.desc(), Review.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
+
+
+def moderation_counts(session: Session, *, days: int = 7) -> tuple[int, int]:
+    """For the administrators' home: reviews posted in the last `days` days, and how many
+    reviews are hidden."""
+    since = utcnow() - timedelta(days=days)
+    recent, hidden = session.execute(
+        select(func.count().filter(Review.created_at >= since), func.count(Review.hidden_at)).select_from(Review)
+    ).one()
+    return recent, hidden
 
 
 def reviews_for_enquiries(session: Session, *, enquiry_ids: list[int]) -> dict[int, Review]:

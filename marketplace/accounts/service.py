@@ -226,7 +226,16 @@ def confirm_email(session: Session, *, token: str) -> User:
     return user
 
 
-_UNKNOWN_ACCOUNT_HASH: dict[int, str] = {}
+_UNKNOWN_ACCOUNT_HASHES: dict[tuple[object, ...], str] = {}
+
+
+def _unknown_account_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random password made with `hasher`'s own costs, once for those costs, so
+    checking a password against it takes as long as checking a real account's."""
+    costs = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+    if costs not in _UNKNOWN_ACCOUNT_HASHES:
+        _UNKNOWN_ACCOUNT_HASHES[costs] = hasher.hash(secrets.token_hex(16))
+    return _UNKNOWN_ACCOUNT_HASHES[costs]
 
 
 def authenticate(
@@ -235,9 +244,9 @@ def authenticate(
     """The user these credentials belong to, or None. Every attempt is audited."""
     user = find_user_by_email(session, email)
     if user is None:
-        # Spend the same time as a real check, so response times do not reveal accounts.
-        dummy = _UNKNOWN_ACCOUNT_HASH.setdefault(id(hasher), hasher.hash(secrets.token_hex(16)))
-        passwords.verify(hasher, dummy, password)
+        # Spend the same time as a real check, and no more (no hashing here after the first
+        # time), so response times do not reveal which addresses have accounts.
+        passwords.verify(hasher, _unknown_account_hash(hasher), password)
         audit.record(
             session,
             actor=None,
@@ -534,3 +543,15 @@ def list_users(
         needle = f"%{search.strip().lower().replace('%', '').replace('_', '')}%"
         query = query.where(func.lower(User.name).like(needle) | User.email.like(needle))
     return paginate(session, query.order_by(User.name, User.id), page=page, page_size=page_size)
+
+
+def account_counts(session: Session) -> tuple[int, int, int]:
+    """How many accounts there are, how many are disabled and how many not yet confirmed."""
+    total, disabled, unconfirmed = session.execute(
+        select(
+            func.count(),
+            func.count(User.disabled_at),
+            func.count().filter(User.email_confirmed_at.is_(None)),
+        ).select_from(User)
+    ).one()
+    return total, disabled, unconfirmed

@@ -5,10 +5,10 @@ up to three offers are chosen to compare."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from marketplace import web
@@ -16,6 +16,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.forms import FormPage, form_values
+from marketplace.redirects import local_path
 from marketplace.settings import Settings
 from marketplace.web import is_htmx, render
 from matching import cookies
@@ -77,14 +78,8 @@ KeptShortlist = Annotated[Kept, Depends(kept_shortlist)]
 
 
 def safe_back(value: object) -> str | None:
-    """A path on this site to return to, or None: never another site (//evil.example,
-    https://..., or a backslash some browsers read as a slash)."""
-    if not isinstance(value, str) or not value.startswith("/") or value.startswith("//"):
-        return None
-    if "\\" in value or any(ord(c) < 32 for c in value):
-        return None
-    parts = urlsplit(value)
-    return value if not parts.scheme and not parts.netloc else None
+    """A path on this site to return to, or None (the one rule in marketplace.redirects)."""
+    return local_path(value, "") or None
 
 
 def carried(request: Request) -> str:
@@ -101,7 +96,7 @@ async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlis
     kept.add(offer)
     if is_htmx(request):
         return kept.finish(button_page.render(request, offer=offer, saved=kept.offer_ids, back=back))
-    return kept.finish(RedirectResponse(back or "/shortlist", status_code=303))
+    return kept.finish(web.redirect(request, back or "/shortlist"))
 
 
 @router.post("/shortlist/{offer_id}/remove", dependencies=[Public])

@@ -69,8 +69,8 @@ def heading(page: Page) -> Locator:
 
 
 def sign_in(page: Page, server: LiveServer, email: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in through the form and land where the account's role starts: providers on
-    their listing, everyone else on their account page."""
+    """Sign in through the form and land where the account's role starts (providers on
+    their listing, people on their own page, and so on)."""
     page.goto(server.url("/sign-in"))
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)

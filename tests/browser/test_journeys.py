@@ -19,6 +19,7 @@ from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import describe_violations, sign_in
+from tests.marketplace.accounts.test_landing import LANDINGS
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +103,8 @@ def test_a_supported_person_signs_up_confirms_signs_in_and_out(
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(server.url("/account"))
-    expect(main(page)).to_contain_text(name)
+    expect(page).to_have_url(server.url("/your-support"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your support")
     expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
@@ -220,6 +221,7 @@ def test_every_demo_account_signs_in_and_sees_its_navigation(
 ) -> None:
     sign_in(page, live_server, account.email, DEMO_PASSWORD)
     expect(page.get_by_text(f"Signed in as {account.name}")).to_be_visible()
+    expect(page).to_have_url(live_server.url(LANDINGS[account.role]))
     page.goto(live_server.url("/account"))
     expect(main(page)).to_contain_text(account.name)
     expect(main(page)).to_contain_text(account.role.label)
@@ -443,6 +445,9 @@ VISITS = [
     visit("account-supported-person", steps=_person_account_with_representatives_form),
     visit("account-representative", steps=_signed_in_as(REPRESENTATIVE, "/account")),
     visit("account-password", steps=_signed_in_as(PERSON, "/account/password")),
+    visit("your-support-person", steps=_signed_in_as(PERSON, "/your-support")),
+    visit("your-support-representative", steps=_signed_in_as(REPRESENTATIVE, "/your-support")),
+    visit("admin-home", steps=_signed_in_as(ADMIN, "/admin")),
     visit("admin-users", steps=_signed_in_as(ADMIN, "/admin/users")),
     visit("admin-user", steps=_admin_user_page),
     visit("admin-audit", steps=_admin_audit_page),

@@ -34,6 +34,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/account/representatives/{link_id}/remove"): SIGNED_IN,
     ("GET", "/account/password"): SIGNED_IN,
     ("POST", "/account/password"): SIGNED_IN,
+    ("GET", "/admin"): ADMIN,
     ("GET", "/admin/users"): ADMIN,
     ("GET", "/admin/users/{user_id}"): ADMIN,
     ("POST", "/admin/users/{user_id}/role"): ADMIN,

@@ -54,9 +54,9 @@ class TestNavigation:
     @pytest.mark.parametrize(
         ("role", "expected"),
         [
-            (Role.SUPPORTED_PERSON, ["Find support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
+            (Role.SUPPORTED_PERSON, ["Find support", "Your support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
             (Role.PERSONAL_ASSISTANT, ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"]),
-            (Role.ADMIN, ["Find support", "Accounts", "Audit log", "Checks to verify", "Your account"]),
+            (Role.ADMIN, ["Find support", "Work waiting", "Accounts", "Audit log", "Checks to verify", "Your account"]),
             (Role.COMMISSIONER, ["Find support", "Market gaps", "Your account"]),
         ],
     )

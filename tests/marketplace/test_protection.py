@@ -82,7 +82,7 @@ class TestCsrf:
             headers={"HX-Request": "true", "x-csrftoken": token},
         )
         assert response.status_code == 204
-        assert response.headers["HX-Redirect"] == "/account"
+        assert response.headers["HX-Redirect"] == "/your-support"
         without = client.post("/sign-in", data={"email": user.email, "password": PASSWORD}, headers={"HX-Request": "true"})
         assert without.status_code == 403
 

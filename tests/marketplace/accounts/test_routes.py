@@ -3,6 +3,7 @@ password, name a representative; with and without htmx."""
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -10,9 +11,11 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction, AuditEvent
 from marketplace.mail import read_outbox
+from marketplace.ratelimit import Throttle
 from marketplace.settings import Settings
 from providers.models import ProviderMember
 from tests.factories import PASSWORD, make_user
+from tests.marketplace.accounts.test_service import CountingHasher
 from tests.helpers import HtmlClient, error_messages, page
 
 
@@ -122,7 +125,7 @@ class TestSignInAndOut:
         client.cookies.clear()
         for evil in ("https://evil.example.com/", "//evil.example.com", "/\\evil.example.com"):
             response = client.submit("/sign-in", {"email": user.email, "password": PASSWORD, "next": evil})
-            assert response.headers["location"] == "/account"
+            assert response.headers["location"] == "/your-support"
 
     def test_a_page_that_needs_sign_in_sends_people_to_sign_in_and_back(self, client: HtmlClient) -> None:
         response = client.get("/account/password")
@@ -136,6 +139,24 @@ class TestSignInAndOut:
         unknown = client.submit("/sign-in", {"email": "nobody@example.org", "password": "not my password!"})
         assert wrong.status_code == unknown.status_code == 401
         assert error_messages(wrong) == error_messages(unknown)
+
+    def test_an_unknown_address_is_answered_and_throttled_like_a_known_one(
+        self, client: HtmlClient, db: Session, app: FastAPI
+    ) -> None:
+        counting = CountingHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
+        app.state.hasher = counting
+        user = make_user(db, hasher=counting)
+        client.submit("/sign-in", {"email": "warm-up@example.org", "password": "not my password!"})
+        answers = {}
+        for email in (user.email, "nobody@example.org"):
+            app.state.throttle = Throttle(app.state.settings.security)  # each starts afresh
+            counting.verified = counting.hashed = 0
+            statuses = [
+                client.submit("/sign-in", {"email": email, "password": "not my password!"}).status_code
+                for _ in range(6)
+            ]
+            answers[email] = (statuses, counting.verified, counting.hashed)
+        assert answers[user.email] == answers["nobody@example.org"] == ([401] * 5 + [429], 5, 0)
 
     def test_sign_out_ends_the_session_and_is_audited(self, client: HtmlClient, db: Session) -> None:
         user = make_user(db)
@@ -152,6 +173,7 @@ class TestSignInAndOut:
         assert "Signed in as Morag Lindsay" in header.get_text(" ", strip=True)
         assert [a.get_text(strip=True) for a in header.select(".ds_site-navigation__link")] == [
             "Find support",
+            "Your support",
             "Your shortlist",
             "Your enquiries",
             "Your needs",

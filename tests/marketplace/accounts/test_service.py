@@ -165,6 +165,56 @@ class TestAuthenticate:
         assert "nobody" not in repr((event.subject_id, event.detail))
 
 
+class CountingHasher(PasswordHasher):
+    """The real argon2id hasher, counting the work it does."""
+
+    def __init__(self, **costs: int) -> None:
+        super().__init__(**costs)
+        self.verified = self.hashed = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002 (argon2's name)
+        self.verified += 1
+        return super().verify(hash, password)
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        self.hashed += 1
+        return super().hash(password, salt=salt)
+
+
+class TestSignInTakesTheSameWorkForAnyAddress:
+    """An unknown address costs one real argon2 verification with the hasher's own costs,
+    exactly as a known one does, and nothing more, so the time taken gives nothing away."""
+
+    @pytest.mark.parametrize("time_cost", [1, 2])
+    def test_an_unknown_address_costs_one_verification_and_no_hashing(self, db: Session, time_cost: int) -> None:
+        counting = CountingHasher(time_cost=time_cost, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
+        user = make_user(db, hasher=counting)
+        accounts_service.authenticate(db, hasher=counting, email="first@example.org", password=PASSWORD)
+        counting.verified = counting.hashed = 0
+
+        accounts_service.authenticate(db, hasher=counting, email="nobody@example.org", password=PASSWORD)
+        unknown = (counting.verified, counting.hashed)
+        counting.verified = counting.hashed = 0
+        accounts_service.authenticate(db, hasher=counting, email=user.email, password="not the password at all")
+        known = (counting.verified, counting.hashed)
+        assert unknown == known == (1, 0)
+
+    def test_the_unknown_address_is_checked_against_a_hash_with_the_hashers_costs(self, db: Session) -> None:
+        seen: list[str] = []
+
+        class Recording(CountingHasher):
+            def verify(self, hash: str | bytes, password: str | bytes) -> bool:  # noqa: A002
+                seen.append(str(hash))
+                return super().verify(hash, password)
+
+        costs = {"time_cost": 3, "memory_cost": 16, "parallelism": 2, "hash_len": 32, "salt_len": 16}
+        accounts_service.authenticate(db, hasher=Recording(**costs), email="nobody@example.org", password=PASSWORD)
+        [dummy] = seen
+        parameters = extract_parameters(dummy)
+        assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (3, 16, 2)
+        assert parameters.hash_len == 32
+
+
 class TestSessions:
     security = SecuritySettings()
 

@@ -587,6 +587,6 @@ class TestNavigation:
         assert "/find-support" in [a["href"] for a in page(client.get("/")).select("main a")]
         client.sign_in(make_user(db, role=Role.REPRESENTATIVE).email, PASSWORD)
         links = [a.get_text(strip=True) for a in page(client.get("/find-support")).select(".ds_site-navigation__link")]
-        assert links[:2] == ["Find support", "Your shortlist"]
+        assert links[:3] == ["Find support", "Your support", "Your shortlist"]
         current = page(client.get("/find-support")).select_one(".ds_site-navigation__link[aria-current=page]")
         assert current.get_text(strip=True) == "Find support"

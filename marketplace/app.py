@@ -17,6 +17,7 @@ from marketplace.accounts.cookies import SessionCookieMiddleware
 from marketplace.accounts.passwords import make_hasher
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.errors import DomainError
+from marketplace.logs import install_access_log_filter
 from marketplace.mail import Mailer
 from marketplace.models import import_all_models
 from marketplace.ratelimit import Throttle
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _check_front_end_assets()
     import_all_models()
+    install_access_log_filter()
 
     app = FastAPI(
         dependencies=[Depends(check_upload_csrf)],

@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/htmx", StaticFiles(directory=HTMX_DIR), name="htmx")
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
 
-    _include_routers(app)
+    _include_routers(app, settings)
 
     app.add_exception_handler(DomainError, web.handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, web.handle_http_error)
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
@@ -92,6 +92,8 @@ def _include_routers(app: FastAPI) -> None:
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
+    if not settings.is_production:
+        app.include_router(pages.dev_router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.
     app.include_router(providers_routes.router)
     app.include_router(accounts_routes.router)

@@ -31,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
 app.add_typer(hsds_app, name="hsds")
+mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(needs_app, name="needs")
@@ -115,6 +117,20 @@ def worker(
     queue = "Redis (REDIS_URL)" if settings.redis_url else str(settings.var_dir / "jobs.sqlite3")
     console.print(f"Job worker: queue in {queue}; {'with' if periodic else 'without'} the scheduled runs.")
     Jobs(settings).run_worker(workers=threads, periodic=periodic)
+
+
+@mail_app.command("drain")
+def mail_drain() -> None:
+    """Send every mail that is due now, here (what the worker does every minute)."""
+    from marketplace import outbox
+
+    settings = get_settings()
+    factory = _session_factory(settings)
+    try:
+        done = outbox.drain(factory, Mailer(settings))
+    finally:
+        factory.kw["bind"].dispose()
+    console.print(f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; {done.failed} failed and will be retried.")
 
 
 @db_app.command("upgrade")

@@ -121,6 +121,13 @@ def tell(
         queue(session, Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{text}\n\n{lead_in}\n{link}\n"))
 
 
+def drain_after_commit(session: Session) -> None:
+    """Ask for the outbox to be drained once this session's transaction commits (mails
+    queued with `queue` ask by themselves; this is for mails queued again by hand)."""
+    mailer_for(session)
+    session.info[_QUEUED_KEY] = True
+
+
 @event.listens_for(Session, "after_commit")
 def _drain_after_commit(session: Session) -> None:
     if session.info.pop(_QUEUED_KEY, False):

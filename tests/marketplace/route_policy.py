@@ -42,6 +42,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/admin/users/{user_id}/disable"): ADMIN,
     ("POST", "/admin/users/{user_id}/enable"): ADMIN,
     ("GET", "/admin/audit"): ADMIN,
+    ("GET", "/admin/mail"): ADMIN,
+    ("POST", "/admin/mail/{mail_id}/retry"): ADMIN,
     ("GET", "/places"): PUBLIC,
     ("GET", "/places/suggest"): PUBLIC,
     ("GET", "/about/places"): PUBLIC,

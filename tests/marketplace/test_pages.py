@@ -56,7 +56,7 @@ class TestNavigation:
         [
             (Role.SUPPORTED_PERSON, ["Find support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
             (Role.PERSONAL_ASSISTANT, ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"]),
-            (Role.ADMIN, ["Find support", "Accounts", "Audit log", "Checks to verify", "Your account"]),
+            (Role.ADMIN, ["Find support", "Accounts", "Audit log", "Mail", "Checks to verify", "Your account"]),
             (Role.COMMISSIONER, ["Find support", "Market gaps", "Your account"]),
         ],
     )

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import Connection, Engine
@@ -123,14 +122,6 @@ class Jobs:
 
         with self._session() as session:
             checks_service.send_expiry_reminders(session, today=today())
-
-    def daily_tasks(self) -> dict[str, Callable[[], Any]]:
-        """The periodic runs by name (what `sds-market worker` schedules besides the drain)."""
-        return {
-            "needs_daily": self._needs_daily,
-            "index_prune_daily": self._index_prune_daily,
-            "checks_remind_daily": self._checks_remind_daily,
-        }
 
 
 _jobs: dict[tuple[object, ...], Jobs] = {}

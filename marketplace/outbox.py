@@ -99,7 +99,7 @@ def drain(
             error = None
         except (OSError, smtplib.SMTPException) as problem:
             error = f"{type(problem).__name__}: {problem}"[:500]
-            log.warning("mail %s to the outbox's %s failed: %s", mail_id, message_id, error)
+            log.warning("outbox mail %s (%s) failed: %s", mail_id, message_id, error)
         with session_scope(factory) as session:
             if error is None:
                 _mark_sent(session, mail_id, now or utcnow())

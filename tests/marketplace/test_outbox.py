@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from huey import signals
 from sqlalchemy import Engine, delete, select
 
 from marketplace import mail, outbox
@@ -210,7 +211,19 @@ def test_a_real_queue_carries_the_nudge_to_a_worker_and_the_outbox_keeps_the_mai
     assert rows(own_engine)[0].status is MailStatus.SENT
 
 
-def test_the_worker_schedules_the_drain_and_the_daily_runs(own_database: str, tmp_path: Path) -> None:
+def test_the_worker_schedules_the_drain_and_the_daily_runs_and_each_runs(
+    own_engine: Engine, own_database: str, tmp_path: Path
+) -> None:
     jobs = Jobs(make_settings(own_database, tmp_path / "var", jobs=JobSettings(immediate=False)))
-    periodic = {task.name for task in jobs.huey._registry.periodic_tasks}
-    assert periodic == {"drain_outbox_every_minute", "needs_daily", "index_prune_daily", "checks_remind_daily"}
+    periodic = jobs.huey._registry.periodic_tasks
+    assert {task.name for task in periodic} == {
+        "drain_outbox_every_minute", "needs_daily", "index_prune_daily", "checks_remind_daily"
+    }
+    errors: list[str] = []
+    jobs.huey.signal(signals.SIGNAL_ERROR)(lambda signal, task, exc=None: errors.append(f"{task.name}: {exc!r}"))
+    ran: list[str] = []
+    jobs.huey.signal(signals.SIGNAL_COMPLETE)(lambda signal, task: ran.append(task.name))
+    for task in periodic:  # as the consumer does when each one's time comes
+        jobs.huey.execute(task)
+    assert errors == []
+    assert sorted(ran) == sorted(task.name for task in periodic)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 import zlib
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -254,7 +255,10 @@ class TestStaff:
         link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/provider/join?token=" in line)
         path = link.removeprefix(settings.base_url)
         with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as newcomer:
-            assert "Or create your account" in newcomer.get(path).text
+            invited = page(newcomer.get(path))
+            assert "Or create your account" in invited.get_text()
+            sign_in = invited.find("a", string="sign in to accept")["href"]
+            assert parse_qs(urlsplit(sign_in).query)["next"] == [path], "signing in comes back to accept"
             joined = newcomer.submit(path.replace("/provider/join?", "/provider/join/account?"), {"name": "New Staff", "password": PASSWORD})
             assert joined.headers["location"] == "/provider?done=joined"
             assert provider.name in page(newcomer.get("/provider")).get_text()

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from redis import ConnectionPool
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,7 +32,9 @@ _caller_bind: ContextVar[Engine | Connection | None] = ContextVar("sds_caller_bi
 def make_huey(settings: Settings) -> Huey:
     immediate = settings.jobs_immediate
     if settings.redis_url:
-        return RedisHuey("sds-market", url=settings.redis_url, results=False, immediate=immediate)
+        # Bounded waits: a request's after-commit nudge must not hang on an unreachable Redis.
+        pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+        return RedisHuey("sds-market", connection_pool=pool, results=False, immediate=immediate)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
         "sds-market", filename=str(settings.var_dir / "jobs.sqlite3"), results=False, immediate=immediate

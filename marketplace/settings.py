@@ -126,10 +126,6 @@ class Settings(BaseSettings):
         return self.base_url.startswith("https://")
 
     @property
-    def is_development(self) -> bool:
-        return self.env == "development"
-
-    @property
     def jobs_immediate(self) -> bool:
         return self.jobs.immediate if self.jobs.immediate is not None else self.env == "test"
 

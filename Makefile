@@ -12,7 +12,7 @@ ASSETS := node_modules/.package-lock.json
 run: install
 	$(BIN)/sds-market db upgrade
 	$(BIN)/sds-market demo
-	$(BIN)/sds-market serve --host 127.0.0.1 --port 8000
+	$(BIN)/sds-market serve --host 127.0.0.1 --port 8000 --with-worker
 
 # One pytest worker a core; each database's browser tests share a worker and its live server.
 test: install chromium

@@ -1,23 +1,26 @@
-"""Administrators' pages: their home with the work waiting, accounts and their roles, and
-the audit log."""
+"""Administrators' pages: their home with the work waiting, accounts and their roles, the
+audit log, and mail that keeps failing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from marketplace import audit, web
+from marketplace import audit, mail, outbox, web
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible
 from marketplace.accounts.schemas import ChangeRoleForm
 from marketplace.audit import AuditAction, AuditFilter
+from marketplace.db import utcnow
 from marketplace.deps import DbSession
+from marketplace.errors import NotFound
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
@@ -27,6 +30,7 @@ router = APIRouter(prefix="/admin", include_in_schema=False)
 web.add_navigation("Work waiting", "/admin", roles=(Role.ADMIN,), order=6)
 web.add_navigation("Accounts", "/admin/users", roles=(Role.ADMIN,))
 web.add_navigation("Audit log", "/admin/audit", roles=(Role.ADMIN,))
+web.add_navigation("Mail", "/admin/mail", roles=(Role.ADMIN,))
 
 user_page = FormPage("marketplace/admin/user.html", block="role_form")
 PAGE_SIZE = 50
@@ -191,3 +195,30 @@ add_work_queue("Audit log", "/admin/audit", lambda session: "Who did what, and w
 def home(request: Request, db: DbSession, admin: AdminUser) -> Response:
     queues = [(queue, queue.describe(db)) for queue in _work_queues]
     return render(request, "marketplace/admin/home.html", {"queues": queues})
+
+
+MailId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+
+
+@router.get("/mail")
+def mail_outbox(request: Request, db: DbSession, admin: AdminUser, done: str = "") -> Response:
+    """Mails that keep failing, then the most recent. Bodies are never shown: they hold
+    sign-in links meant for their recipients alone."""
+    return render(
+        request,
+        "marketplace/admin/mail.html",
+        {
+            "troubled": outbox.troubled(db),
+            "recent": outbox.recent(db),
+            "done": done == "retried",
+            "max_attempts": outbox.MAX_ATTEMPTS,
+        },
+    )
+
+
+@router.post("/mail/{mail_id}/retry")
+def retry_mail(request: Request, mail_id: MailId, db: DbSession, admin: AdminUser) -> Response:
+    if outbox.retry(db, mail_id, now=utcnow()) is None:
+        raise NotFound("There is no such mail in the outbox")
+    mail.drain_after_commit(db)
+    return redirect(request, "/admin/mail?done=retried")

@@ -17,6 +17,7 @@ from marketplace.accounts.cookies import SessionCookieMiddleware
 from marketplace.accounts.passwords import make_hasher
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.errors import DomainError
+from marketplace.logs import install_access_log_filter
 from marketplace.mail import Mailer
 from marketplace.models import import_all_models
 from marketplace.ratelimit import Throttle
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _check_front_end_assets()
     import_all_models()
+    install_access_log_filter()
 
     app = FastAPI(
         dependencies=[Depends(check_upload_csrf)],
@@ -63,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static/htmx", StaticFiles(directory=HTMX_DIR), name="htmx")
     app.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
 
-    _include_routers(app)
+    _include_routers(app, settings)
 
     app.add_exception_handler(DomainError, web.handle_domain_error)
     app.add_exception_handler(StarletteHTTPException, web.handle_http_error)
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
@@ -93,6 +95,8 @@ def _include_routers(app: FastAPI) -> None:
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
+    if not settings.is_production:
+        app.include_router(pages.dev_router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.
     app.include_router(providers_routes.router)
     app.include_router(accounts_routes.router)

@@ -31,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
 app.add_typer(hsds_app, name="hsds")
+mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
+app.add_typer(mail_app, name="mail")
 checks_app = typer.Typer(help="Providers' checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
 app.add_typer(needs_app, name="needs")
@@ -45,25 +47,90 @@ def _session_factory(settings: Settings) -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(settings.database_url))
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def check_serving_address(settings: Settings, host: str) -> None:
+    """Outside production the app serves only this machine: the dev outbox page and the
+    embedded default's mails hold sign-in links nobody else may read."""
+    if settings.is_production or host in LOOPBACK_HOSTS or host.startswith("127."):
+        return
+    raise typer.BadParameter(
+        f"{host} would let other machines reach this {settings.env} server, whose mails "
+        "(with their sign-in links) are readable at /dev/outbox. Serve on 127.0.0.1, or set "
+        "SDS_ENV=production (with DATABASE_URL, SECRET_KEY and an https BASE_URL).",
+        param_hint="--host",
+    )
+
+
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (only loopback outside production).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (not with --reload).")] = 1,
+    with_worker: Annotated[
+        bool, typer.Option(help="Also run the job worker (mail, daily runs) beside the server.")
+    ] = False,
 ) -> None:
     """Serve the web application."""
+    import subprocess
+    import sys
+
     import uvicorn
 
-    get_settings()  # fail fast on bad configuration, before uvicorn starts
-    uvicorn.run(
-        "marketplace.asgi:app",
-        host=host,
-        port=port,
-        reload=reload,
-        workers=None if reload else workers,
-        proxy_headers=True,
+    settings = get_settings()  # fail fast on bad configuration, before uvicorn starts
+    check_serving_address(settings, host)
+    worker = (
+        subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"]) if with_worker else None
     )
+    try:
+        uvicorn.run(
+            "marketplace.asgi:app",
+            host=host,
+            port=port,
+            reload=reload,
+            workers=None if reload else workers,
+            proxy_headers=True,
+        )
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="Tasks run at once in this process.")] = 2,
+    periodic: Annotated[
+        bool, typer.Option(help="Also start the scheduled runs (give exactly one worker this).")
+    ] = True,
+) -> None:
+    """Run the job worker: sends the mail outbox and starts the daily runs. With REDIS_URL
+    set, run one on each machine you like; only one of them with --periodic."""
+    import logging
+
+    from marketplace.jobs import Jobs
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = get_settings()
+    queue = "Redis (REDIS_URL)" if settings.redis_url else str(settings.var_dir / "jobs.sqlite3")
+    console.print(f"Job worker: queue in {queue}; {'with' if periodic else 'without'} the scheduled runs.")
+    Jobs(settings).run_worker(workers=threads, periodic=periodic)
+
+
+@mail_app.command("drain")
+def mail_drain() -> None:
+    """Send every mail that is due now, here (what the worker does every minute)."""
+    from marketplace import outbox
+
+    settings = get_settings()
+    factory = _session_factory(settings)
+    try:
+        done = outbox.drain(factory, Mailer(settings))
+    finally:
+        factory.kw["bind"].dispose()
+    console.print(f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; {done.failed} failed and will be retried.")
 
 
 @db_app.command("upgrade")
@@ -201,3 +268,7 @@ def checks_remind() -> None:
         attach_mailer(session, Mailer(settings))
         sent = checks_service.send_expiry_reminders(session, today=today())
     console.print(f"Sent {sent} reminder{'' if sent == 1 else 's'}.")
+
+
+if __name__ == "__main__":
+    app()

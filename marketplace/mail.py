@@ -1,11 +1,14 @@
-"""Outgoing mail. Services queue mails on their database session and they are sent only
-after that transaction commits, so a rolled-back sign-up never mails anybody.
+"""Outgoing mail. Services queue mails on their database session: each is a row of the
+outbox (marketplace.outbox) in that same transaction, so a rolled-back sign-up never mails
+anybody and a committed one never loses its mail. After commit the job queue is asked to
+drain the outbox; the worker delivers.
 
-The embedded default writes each mail as an .eml file to var/outbox/ (listed at
+The embedded default delivers each mail as an .eml file to var/outbox/ (listed at
 /dev/outbox outside production); with an SMTP host configured, mails go out by SMTP."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import uuid
 from collections.abc import Iterable
@@ -27,8 +30,11 @@ from marketplace.settings import Settings
 
 if TYPE_CHECKING:
     from marketplace.accounts.models import User
+    from marketplace.jobs import Jobs
 
-_OUTBOX_KEY = "sds_outbox"
+log = logging.getLogger(__name__)
+
+_QUEUED_KEY = "sds_mail_queued"
 _MAILER_KEY = "sds_mailer"
 
 
@@ -40,21 +46,31 @@ class Mail:
 
 
 class Mailer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, jobs: Jobs | None = None) -> None:
         self.settings = settings
+        self._jobs = jobs
+
+    @property
+    def jobs(self) -> Jobs:
+        if self._jobs is None:
+            from marketplace.jobs import jobs_for
+
+            self._jobs = jobs_for(self.settings)
+        return self._jobs
 
     def link(self, path: str) -> str:
         """An absolute link into the service, for mails."""
         return self.settings.base_url.rstrip("/") + path
 
-    def send(self, mail: Mail) -> None:
+    def deliver(self, *, to: str, subject: str, body: str, message_id: str) -> None:
+        """Hand one mail to the mail server (or the outbox folder); raises if it refuses."""
         message = EmailMessage()
         message["From"] = self.settings.mail.from_address
-        message["To"] = mail.to
-        message["Subject"] = mail.subject
+        message["To"] = to
+        message["Subject"] = subject
         message["Date"] = format_datetime(utcnow())
-        message["Message-ID"] = f"<{uuid.uuid4()}@sds-market>"
-        message.set_content(mail.body)
+        message["Message-ID"] = message_id
+        message.set_content(body)
         smtp = self.settings.mail
         if smtp.smtp_host is None:
             outbox = self.settings.outbox_dir
@@ -82,9 +98,13 @@ def mailer_for(session: Session) -> Mailer:
 
 
 def queue(session: Session, mail: Mail) -> None:
-    """Send `mail` once the session's transaction commits; drop it if it rolls back."""
+    """Write `mail` to the outbox in the session's transaction: it is sent after the
+    transaction commits and never exists if it rolls back."""
+    from marketplace.outbox import QueuedMail, new_message_id
+
     mailer_for(session)
-    session.info.setdefault(_OUTBOX_KEY, []).append(mail)
+    session.add(QueuedMail(to_address=mail.to, subject=mail.subject, body=mail.body, message_id=new_message_id()))
+    session.info[_QUEUED_KEY] = True
 
 
 def tell(
@@ -101,18 +121,26 @@ def tell(
         queue(session, Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{text}\n\n{lead_in}\n{link}\n"))
 
 
+def drain_after_commit(session: Session) -> None:
+    """Ask for the outbox to be drained once this session's transaction commits (mails
+    queued with `queue` ask by themselves; this is for mails queued again by hand)."""
+    mailer_for(session)
+    session.info[_QUEUED_KEY] = True
+
+
 @event.listens_for(Session, "after_commit")
-def _send_queued(session: Session) -> None:
-    queued: list[Mail] = session.info.pop(_OUTBOX_KEY, [])
-    if queued:
-        mailer = mailer_for(session)
-        for mail in queued:
-            mailer.send(mail)
+def _drain_after_commit(session: Session) -> None:
+    if session.info.pop(_QUEUED_KEY, False):
+        # Only a nudge: if the queue is down the rows wait for the periodic drain.
+        try:
+            mailer_for(session).jobs.kick(session.get_bind())
+        except Exception:
+            log.exception("could not ask the job queue to drain the outbox; the periodic drain will")
 
 
 @event.listens_for(Session, "after_rollback")
-def _drop_queued(session: Session) -> None:
-    session.info.pop(_OUTBOX_KEY, None)
+def _forget_queued(session: Session) -> None:
+    session.info.pop(_QUEUED_KEY, None)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 def import_all_models() -> None:
     import marketplace.accounts.models  # noqa: F401
     import marketplace.audit  # noqa: F401
+    import marketplace.outbox  # noqa: F401
     import marketplace.geography.models  # noqa: F401
     import providers.models  # noqa: F401
     import matching.models  # noqa: F401

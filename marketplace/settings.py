@@ -25,6 +25,15 @@ class MailSettings(BaseModel):
     smtp_starttls: bool = True
 
 
+class JobSettings(BaseModel):
+    """The job queue (huey): the outbox's worker and the daily runs."""
+
+    immediate: bool | None = None
+    """Run tasks in the caller's process as they are queued; by default only in tests."""
+    daily_hour_utc: int = Field(default=2, ge=0, le=23)
+    """The hour (UTC) the daily runs start: needs, index pruning, check reminders."""
+
+
 class StripeSettings(BaseModel):
     """Stripe Connect keys. Absent keys mean Stripe is off and only the manual rail runs."""
 
@@ -81,9 +90,13 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     secret_key: SecretStr | None = Field(default=None, validation_alias="SECRET_KEY")
     base_url: str = Field(default="http://127.0.0.1:8000", validation_alias="BASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    """With it, the job queue lives in Redis and workers can run on several machines;
+    without it, in a SQLite file under var/ for one machine."""
     var_dir: Path = DEFAULT_VAR_DIR
     service_name: str = "SDS Marketplace"
     mail: MailSettings = MailSettings()
+    jobs: JobSettings = JobSettings()
     stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
     matching: MatchingSettings = MatchingSettings()
@@ -111,6 +124,10 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Cookies are Secure (and __Host- prefixed) whenever the service is served over TLS."""
         return self.base_url.startswith("https://")
+
+    @property
+    def jobs_immediate(self) -> bool:
+        return self.jobs.immediate if self.jobs.immediate is not None else self.env == "test"
 
     @property
     def outbox_dir(self) -> Path:

@@ -7,10 +7,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-from urllib.parse import quote
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2_fragments import render_block
@@ -143,6 +143,16 @@ def render(
             headers=headers,
         )
     return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+
+
+MailedToken = Annotated[str, Query(min_length=1, max_length=200)]
+"""A one-time token from a mailed link. It travels in the query string, which the access
+log never keeps (marketplace.logs), not in the path."""
+
+
+def moved_token_link(path: str, token: str) -> Response:
+    """Links mailed before tokens moved into the query string still lead somewhere."""
+    return RedirectResponse(f"{path}?{urlencode({'token': token[:200]})}", status_code=303)
 
 
 def redirect(request: Request, path: str) -> Response:

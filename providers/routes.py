@@ -15,7 +15,7 @@ from marketplace.deps import DbSession, Hasher
 from marketplace.errors import RuleBroken, SendElsewhere
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
-from marketplace.web import redirect, render
+from marketplace.web import MailedToken, moved_token_link, redirect, render
 from providers import offers as offers_service
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
@@ -241,21 +241,21 @@ async def invite(request: Request, db: DbSession, user: ProviderUser, provider: 
     return redirect(request, "/provider/staff?done=invited")
 
 
-@router.get("/provider/join/{token}", dependencies=[Public])
-def show_join(request: Request, token: str, db: DbSession, user: MaybeUser) -> Response:
+@router.get("/provider/join", dependencies=[Public])
+def show_join(request: Request, token: MailedToken, db: DbSession, user: MaybeUser) -> Response:
     """Signed in: accept. Not yet: sign in, or make an account for the invited address."""
     invitation = providers_service.invitation_for(db, token=token)
     return join_page.render(request, invitation=invitation, token=token)
 
 
-@router.post("/provider/join/{token}")
-def join(request: Request, token: str, db: DbSession, user: SignedInUser) -> Response:
+@router.post("/provider/join")
+def join(request: Request, token: MailedToken, db: DbSession, user: SignedInUser) -> Response:
     providers_service.accept_invitation(db, token=token, user=user)
     return redirect(request, "/provider?done=joined")
 
 
-@router.post("/provider/join/{token}/account", dependencies=[Public])
-async def join_with_new_account(request: Request, token: str, db: DbSession, hasher: Hasher) -> Response:
+@router.post("/provider/join/account", dependencies=[Public])
+async def join_with_new_account(request: Request, token: MailedToken, db: DbSession, hasher: Hasher) -> Response:
     invitation = providers_service.invitation_for(db, token=token)
     form = await join_page.read(request, JoinForm, invitation=invitation, token=token)
     user = providers_service.join_with_new_account(
@@ -265,3 +265,8 @@ async def join_with_new_account(request: Request, token: str, db: DbSession, has
         db, user=user, replacing=getattr(request.state, "session_token", None)
     )
     return redirect(request, "/provider?done=joined")
+
+
+@router.get("/provider/join/{token}", dependencies=[Public])
+def old_join_link(token: str) -> Response:
+    return moved_token_link("/provider/join", token)

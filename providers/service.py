@@ -197,7 +197,7 @@ def invite_staff(session: Session, *, provider: Provider, inviter: User, email: 
     )
     session.add(invitation)
     session.flush()
-    link = mail.mailer_for(session).link(f"/provider/join/{token}")
+    link = mail.mailer_for(session).link(f"/provider/join?token={token}")
     mail.queue(
         session,
         mail.Mail(

@@ -24,7 +24,7 @@ from marketplace.deps import DbSession, Hasher, ThrottleDep, client_address
 from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.redirects import local_path
-from marketplace.web import redirect, render
+from marketplace.web import MailedToken, moved_token_link, redirect, render
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Your account", "/account", order=100)
@@ -170,14 +170,14 @@ async def sign_up(request: Request, kind: str, db: DbSession, hasher: Hasher) ->
     return redirect(request, "/sign-up/check-email")
 
 
-@router.get("/confirm-email/{token}", dependencies=[Public])
-def show_confirm_email(request: Request, token: str) -> Response:
+@router.get("/confirm-email", dependencies=[Public])
+def show_confirm_email(request: Request, token: MailedToken) -> Response:
     # Confirming takes a button press, so mail scanners that open links confirm nothing.
     return render(request, "marketplace/accounts/confirm_email.html", {"token": token})
 
 
-@router.post("/confirm-email/{token}", dependencies=[Public])
-def confirm_email(request: Request, token: str, db: DbSession) -> Response:
+@router.post("/confirm-email", dependencies=[Public])
+def confirm_email(request: Request, token: MailedToken, db: DbSession) -> Response:
     accounts_service.confirm_email(db, token=token)
     return render(request, "marketplace/accounts/email_confirmed.html")
 
@@ -200,17 +200,27 @@ def password_reset_sent(request: Request) -> Response:
     return render(request, "marketplace/accounts/password_reset_sent.html")
 
 
-@router.get("/password-reset/{token}", dependencies=[Public])
-def show_new_password(request: Request, token: str, db: DbSession) -> Response:
+@router.get("/password-reset/new", dependencies=[Public])
+def show_new_password(request: Request, token: MailedToken, db: DbSession) -> Response:
     accounts_service.check_reset_token(db, token=token)
     return new_password_page.render(request, token=token)
 
 
-@router.post("/password-reset/{token}", dependencies=[Public])
-async def new_password(request: Request, token: str, db: DbSession, hasher: Hasher) -> Response:
+@router.post("/password-reset/new", dependencies=[Public])
+async def new_password(request: Request, token: MailedToken, db: DbSession, hasher: Hasher) -> Response:
     form = await new_password_page.read(request, NewPasswordForm, token=token)
     accounts_service.reset_password(db, hasher=hasher, token=token, new_password=form.password)
     return redirect(request, "/sign-in?reset=true")
+
+
+@router.get("/confirm-email/{token}", dependencies=[Public])
+def old_confirm_email_link(token: str) -> Response:
+    return moved_token_link("/confirm-email", token)
+
+
+@router.get("/password-reset/{token}", dependencies=[Public])
+def old_password_reset_link(token: str) -> Response:
+    return moved_token_link("/password-reset/new", token)
 
 
 def _account_context(db: DbSession, user: SignedInUser) -> dict[str, object]:

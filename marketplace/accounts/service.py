@@ -183,7 +183,7 @@ def _issue_token(session: Session, *, user: User, purpose: TokenPurpose) -> str:
 
 def send_confirmation(session: Session, *, user: User) -> None:
     token = _issue_token(session, user=user, purpose=TokenPurpose.CONFIRM_EMAIL)
-    link = mail.mailer_for(session).link(f"/confirm-email/{token}")
+    link = mail.mailer_for(session).link(f"/confirm-email?token={token}")
     mail.queue(
         session,
         mail.Mail(
@@ -318,7 +318,7 @@ def request_password_reset(session: Session, *, email: str) -> None:
     if user is None or user.disabled_at is not None:
         return
     token = _issue_token(session, user=user, purpose=TokenPurpose.RESET_PASSWORD)
-    link = mail.mailer_for(session).link(f"/password-reset/{token}")
+    link = mail.mailer_for(session).link(f"/password-reset/new?token={token}")
     mail.queue(
         session,
         mail.Mail(

@@ -107,4 +107,13 @@ def test_check_reminders_are_sent_once(cli_database: str, tmp_path: Path) -> Non
     engine.dispose()
     assert "Sent 1 reminder." in run("checks", "remind")
     assert "Sent 0 reminders." in run("checks", "remind")
+    assert read_outbox(settings.outbox_dir) == [], "queued in the outbox; the worker sends"
+    assert "Sent 1 mail;" in run("mail", "drain")
     assert [m.subject for m in read_outbox(settings.outbox_dir) if "insurance" in m.subject]
+
+
+def test_serve_refuses_other_machines_outside_production(cli_database: str) -> None:
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    said = " ".join(word for word in result.output.split() if word != "│")  # rich draws a box
+    assert "0.0.0.0 would let other machines reach this development server" in said

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.app import create_app
-from marketplace.mail import Mail, Mailer
+from marketplace.mail import Mailer
 from marketplace.settings import Settings
 from tests.conftest import make_settings
 from tests.factories import PASSWORD, make_user
@@ -56,7 +56,7 @@ class TestNavigation:
         [
             (Role.SUPPORTED_PERSON, ["Find support", "Your support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
             (Role.PERSONAL_ASSISTANT, ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"]),
-            (Role.ADMIN, ["Find support", "Work waiting", "Accounts", "Audit log", "Checks to verify", "Your account"]),
+            (Role.ADMIN, ["Find support", "Work waiting", "Accounts", "Audit log", "Mail", "Checks to verify", "Your account"]),
             (Role.COMMISSIONER, ["Find support", "Market gaps", "Your account"]),
         ],
     )
@@ -115,7 +115,9 @@ class TestHealth:
 
 class TestOutbox:
     def test_lists_and_shows_mails_outside_production(self, client: HtmlClient, settings: Settings) -> None:
-        Mailer(settings).send(Mail(to="a@example.org", subject="Hello there", body="Line one\nhttp://testserver/x"))
+        Mailer(settings).deliver(
+            to="a@example.org", subject="Hello there", body="Line one\nhttp://testserver/x", message_id="<1@test>"
+        )
         listing = page(client.get("/dev/outbox"))
         link = listing.select_one("td a")
         assert link.get_text() == "Hello there"
@@ -130,6 +132,8 @@ class TestOutbox:
         settings = make_settings(database_url, tmp_path, env="production", base_url="https://sds.example.org")
         with HtmlClient(create_app(settings)) as client:
             assert client.get("/dev/outbox").status_code == 404
+            paths = {getattr(route, "path", "") for route in client.app.routes}  # type: ignore[attr-defined]
+        assert not [path for path in paths if path.startswith("/dev/")], "not even registered"
 
 
 class TestApi:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import struct
 import zlib
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -68,7 +69,7 @@ class TestPersonalAssistantJourney:
     ) -> None:
         sign_up_fields = form_fields(client.get("/sign-up/personal-assistant"))
         client.submit("/sign-up/personal-assistant", {"name": "Ewan Mor", "email": "ewan@example.org", "password": PASSWORD})
-        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/confirm-email/" in line)
+        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/confirm-email?token=" in line)
         client.submit(link.removeprefix(settings.base_url))
         client.sign_in("ewan@example.org", PASSWORD)
 
@@ -251,11 +252,14 @@ class TestStaff:
         provider = make_provider(db)
         sign_in_as(client, provider.members[0].user)
         assert client.submit("/provider/staff", {"email": "new.staff@example.org"}).status_code == 303
-        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/provider/join/" in line)
+        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/provider/join?token=" in line)
         path = link.removeprefix(settings.base_url)
         with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as newcomer:
-            assert "Or create your account" in newcomer.get(path).text
-            joined = newcomer.submit(path + "/account", {"name": "New Staff", "password": PASSWORD})
+            invited = page(newcomer.get(path))
+            assert "Or create your account" in invited.get_text()
+            sign_in = invited.find("a", string="sign in to accept")["href"]
+            assert parse_qs(urlsplit(sign_in).query)["next"] == [path], "signing in comes back to accept"
+            joined = newcomer.submit(path.replace("/provider/join?", "/provider/join/account?"), {"name": "New Staff", "password": PASSWORD})
             assert joined.headers["location"] == "/provider?done=joined"
             assert provider.name in page(newcomer.get("/provider")).get_text()
         assert {m.user.email for m in db.get(Provider, provider.id).members} >= {"new.staff@example.org"}  # type: ignore[union-attr]

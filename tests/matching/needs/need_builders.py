@@ -54,7 +54,7 @@ def organisation_with_two_staff(db: Session, settings: Settings) -> tuple[Provid
     providers_service.invite_staff(db, provider=provider, inviter=owner, email=staff.email)
     db.commit()  # the invitation is mailed only when the transaction commits
     [invitation] = [m for m in read_outbox(settings.outbox_dir) if m.to == staff.email]
-    token = re.search(r"/provider/join/(\S+)", invitation.body).group(1)  # type: ignore[union-attr]
+    token = re.search(r"/provider/join\?token=(\S+)", invitation.body).group(1)  # type: ignore[union-attr]
     providers_service.accept_invitation(db, token=token, user=staff)
     return provider, owner, staff
 

@@ -11,12 +11,14 @@ from marketplace import web
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import MaybeUser, Public, SignedInUser
+from marketplace.bodies import FORM_MAX_BYTES, accepts_body
 from marketplace.deps import DbSession, Hasher
 from marketplace.errors import RuleBroken, SendElsewhere
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
 from marketplace.web import redirect, render
 from providers import offers as offers_service
+from providers import photos
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
 from providers.access import CurrentProvider, ProviderUser
@@ -216,6 +218,7 @@ async def update_profile(request: Request, db: DbSession, user: ProviderUser, pr
 
 
 @router.post("/provider/photo")
+@accepts_body(photos.UPLOAD_MAX_BYTES + FORM_MAX_BYTES)
 async def upload_photo(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
     form = await request.form()
     upload = form.get("photo")

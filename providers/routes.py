@@ -12,10 +12,11 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import MaybeUser, Public, SignedInUser
 from marketplace.bodies import FORM_MAX_BYTES, accepts_body
-from marketplace.deps import DbSession, Hasher
+from marketplace.deps import DbSession, Hasher, spend_allowance
 from marketplace.errors import RuleBroken, SendElsewhere
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
+from marketplace.ratelimit import Action
 from marketplace.web import redirect, render
 from providers import offers as offers_service
 from providers import photos
@@ -53,6 +54,7 @@ def show_provider_sign_up(request: Request) -> Response:
 @router.post("/sign-up/provider", dependencies=[Public])
 async def provider_sign_up(request: Request, db: DbSession, hasher: Hasher) -> Response:
     form = await provider_sign_up_page.read(request, ProviderSignUpForm)
+    spend_allowance(request, Action.SIGN_UP, target_email=form.email)
     providers_service.sign_up_provider(
         db,
         hasher=hasher,
@@ -240,6 +242,7 @@ def staff(request: Request, provider: CurrentProvider) -> Response:
 @router.post("/provider/staff")
 async def invite(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
     form = await staff_page.read(request, InviteForm, **_staff_context(provider))
+    spend_allowance(request, Action.STAFF_INVITATION, account=user.id, target_email=form.email)
     providers_service.invite_staff(db, provider=provider, inviter=user, email=form.email)
     return redirect(request, "/provider/staff?done=invited")
 

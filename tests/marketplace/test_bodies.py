@@ -4,9 +4,14 @@ reads it, whether it declares its length or streams chunks, and before any CSRF 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import select
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from marketplace.bodies import FORM_MAX_BYTES
@@ -99,3 +104,65 @@ class TestUploadRoutes:
         assert response.status_code == 413
         assert sender.pulled < chunks
         assert "(10 MB)" in response.text
+
+
+def read_until_closed(connection: socket.socket) -> bytes:
+    """The whole answer: the server closes the connection after a 413, resetting it when
+    part of the body was never read (which is the point)."""
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    return received
+
+
+class TestThroughARealServer:
+    """The same refusals through uvicorn and a raw socket, as a script would send them."""
+
+    @pytest.fixture
+    def port(self, app: FastAPI) -> Iterator[int]:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        started = threading.Event()
+        for _ in range(200):
+            if server.started:
+                break
+            started.wait(0.05)  # a bounded poll of server.started, not a sleep to synchronise on
+        assert server.started
+        yield sock.getsockname()[1]
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+    def test_a_chunked_flood_is_answered_413(self, port: int) -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(
+                b"POST /sign-in HTTP/1.1\r\nHost: testserver\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )
+            sent = 0
+            # Up to 1 MB in 1 KB chunks, stopping as soon as the server answers (a short
+            # wait for an answer between chunks gives the server's thread its turn).
+            while sent < 1000 and not select.select([connection], [], [], 0.005)[0]:
+                connection.sendall(b"400\r\n" + CHUNK + b"\r\n")
+                sent += 1
+            answer = read_until_closed(connection)
+        assert sent < 1000, "the server answered before the whole body was sent"
+        assert answer.startswith(b"HTTP/1.1 413 ")
+        assert b"connection: close" in answer.lower()
+
+    def test_a_declared_length_is_answered_before_the_body_is_sent(self, port: int) -> None:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(
+                b"POST /api/v1/me HTTP/1.1\r\nHost: testserver\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
+            )
+            answer = read_until_closed(connection)
+        assert answer.startswith(b"HTTP/1.1 413 ")
+        assert b'"error":"BodyTooLarge"' in answer

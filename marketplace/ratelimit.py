@@ -45,7 +45,8 @@ class Rule:
     per_address: RateLimitItem | None = None
     mails_target: bool = False
     """Count the action against the address it mails, in one allowance shared by every
-    action that mails someone who did not ask for it (MAILS_TO_ONE_ADDRESS)."""
+    action that mails someone who may not have asked for it
+    (SecuritySettings.mails_to_one_address_per_hour)."""
 
 
 def rules(security: SecuritySettings) -> dict[Action, Rule]:

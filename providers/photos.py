@@ -14,18 +14,17 @@ UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 """What a phone camera's photo may weigh when it arrives; what is stored is far smaller."""
 
 STORED_MAX_BYTES = 1_000_000
-MAX_SOURCE_PIXELS = 40_000_000
-"""A 40-megapixel source is more than any phone takes; beyond it the file is a decompression
-bomb (a small file that would unpack into gigabytes), refused before its pixels are read."""
-
-# Pillow's own guard, which every Image.open checks, at our limit rather than its ~89 MP.
-Image.MAX_IMAGE_PIXELS = MAX_SOURCE_PIXELS
+MAX_PIXELS = {"JPEG": 50_000_000, "PNG": 16_000_000}
+"""The most pixels a source may have, checked from its header before its pixels are read:
+beyond them a file is a decompression bomb (a small file that would unpack into gigabytes).
+A JPEG is decoded already scaled down (Image.draft), so a 50-megapixel phone photo costs
+little; a PNG is decoded whole, so it is held to 16 megapixels (a large logo or screenshot).
+Pillow's own guard (about 89 megapixels) stands behind these."""
 
 MAX_SIDE = 1200
 """The longest side kept: more than any page shows a photo at."""
 
 NOT_A_PICTURE = "The file is not a PNG or JPG picture. Choose a photo saved as PNG or JPG"
-TOO_MANY_PIXELS = "The picture has too many pixels. Choose one under 40 megapixels"
 
 
 def clean_photo(data: bytes) -> tuple[bytes, str]:
@@ -42,13 +41,16 @@ def clean_photo(data: bytes) -> tuple[bytes, str]:
                 probe.verify()
             with Image.open(io.BytesIO(data), formats=["PNG", "JPEG"]) as image:
                 _check_size(image)
+                if image.format == "JPEG":
+                    # Decode at 1/2, 1/4 or 1/8 scale, still at least MAX_SIDE a side.
+                    image.draft(None, (MAX_SIDE, MAX_SIDE))
                 image.load()
                 source_format = image.format
                 picture = ImageOps.exif_transpose(image)
     except RuleBroken:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise RuleBroken(TOO_MANY_PIXELS, field="photo") from None
+        raise RuleBroken(_too_many_pixels(None), field="photo") from None
     except UnidentifiedImageError:
         raise RuleBroken(NOT_A_PICTURE, field="photo") from None
     except (OSError, SyntaxError, ValueError, EOFError):
@@ -59,8 +61,18 @@ def clean_photo(data: bytes) -> tuple[bytes, str]:
 
 def _check_size(image: Image.Image) -> None:
     width, height = image.size
-    if width < 1 or height < 1 or width * height > MAX_SOURCE_PIXELS:
-        raise RuleBroken(TOO_MANY_PIXELS, field="photo")
+    limit = MAX_PIXELS[image.format or "PNG"]
+    if width < 1 or height < 1 or width * height > limit:
+        raise RuleBroken(_too_many_pixels(image.format or "PNG"), field="photo")
+
+
+def _too_many_pixels(kind: str | None) -> str:
+    if kind is None:
+        return "The picture has too many pixels. Choose a smaller one"
+    return (
+        f"The picture has too many pixels. Choose a {'JPG' if kind == 'JPEG' else 'PNG'} "
+        f"under {MAX_PIXELS[kind] // 1_000_000} megapixels"
+    )
 
 
 def _has_transparency(image: Image.Image) -> bool:

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 from sqlalchemy.orm import Session
@@ -25,6 +27,13 @@ def phone_photo(width: int = 3000, height: int = 2000) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif)
     return out.getvalue()
+
+
+def png_of(header: bytes, pixels: bytes) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
 
 
 def upload(client: HtmlClient, name: str, data: bytes, media_type: str = "image/jpeg"):  # type: ignore[no-untyped-def]
@@ -80,9 +89,24 @@ class TestUploadedPhotos:
         provider = make_provider(db)
         client.sign_in(provider.members[0].user.email, PASSWORD)
         bomb = io.BytesIO()
-        # 7,000 x 7,000 of one colour: a few dozen KB that would unpack into 150 MB as RGB.
-        Image.new("1", (7_000, 7_000)).save(bomb, "PNG", optimize=True)
-        assert len(bomb.getvalue()) < photos.UPLOAD_MAX_BYTES
+        # 5,000 x 5,000 of one colour: a few KB that would unpack into 100 MB as RGBA.
+        Image.new("1", (5_000, 5_000)).save(bomb, "PNG", optimize=True)
+        assert len(bomb.getvalue()) < 100_000
         refused = upload(client, "bomb.png", bomb.getvalue(), "image/png")
         assert refused.status_code == 422
+        assert error_messages(refused) == ["The picture has too many pixels. Choose a PNG under 16 megapixels"]
+
+    def test_beyond_pillows_own_guard_too(self, client: HtmlClient, db: Session) -> None:
+        provider = make_provider(db)
+        client.sign_in(provider.members[0].user.email, PASSWORD)
+        # A tiny PNG whose header claims 20,000 x 20,000 pixels: Pillow refuses it on opening.
+        header = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 2, 0, 0, 0)
+        refused = upload(client, "huge.png", png_of(header, zlib.compress(b"")), "image/png")
+        assert refused.status_code == 422
         assert "too many pixels" in error_messages(refused)[0]
+
+    def test_a_large_phone_photo_is_decoded_scaled_down(self) -> None:
+        # 48 megapixels, within the JPEG limit; kept at MAX_SIDE without decoding it whole.
+        data, media_type = photos.clean_photo(phone_photo(8000, 6000))
+        with Image.open(io.BytesIO(data)) as kept:
+            assert (media_type, kept.size) == ("image/jpeg", (1200, 900))

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from marketplace import web
 from marketplace.accounts.cookies import SessionCookieMiddleware
 from marketplace.accounts.passwords import make_hasher
+from marketplace.bodies import BodyLimitMiddleware
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.errors import DomainError
 from marketplace.logs import install_access_log_filter
@@ -73,8 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, web.handle_unexpected_error)
 
     # Outermost first on the way in: headers on every response (CSRF refusals included),
-    # then the session cookie (so a refusal page still knows who is signed in), then CSRF.
+    # then the session cookie (so a refusal page still knows who is signed in), then the
+    # body limit (before anything reads a form, the CSRF checks included), then CSRF.
     app.add_middleware(_CsrfMiddleware, settings=settings)
+    app.add_middleware(BodyLimitMiddleware, routes=app.router.routes)
     app.add_middleware(SessionCookieMiddleware, settings=settings)
     app.add_middleware(SecureASGIMiddleware, secure=security_headers(settings))
     return app

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import session_scope
 from marketplace.mail import attach_mailer
-from marketplace.ratelimit import Throttle
+from marketplace.ratelimit import Action, Throttle
 from marketplace.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -55,3 +55,13 @@ ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def spend_allowance(
+    request: Request, action: Action, *, account: int | None = None, target_email: str | None = None
+) -> None:
+    """Count one `action` by this account from this client address (mailing `target_email`),
+    or refuse it with 429 once its allowance is spent (marketplace.ratelimit.rules)."""
+    get_throttle(request).spend(
+        action, account=account, address=client_address(request), target_email=target_email
+    )

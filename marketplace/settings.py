@@ -55,7 +55,11 @@ class SecuritySettings(BaseModel):
     """Failed sign-ins per account (and, times four, per address) in the window below."""
     sign_in_window_minutes: int = 15
     password_resets_allowed: int = 5
-    """Reset emails asked for per account per hour."""
+    """Times four: reset requests from one client address per hour. Reset mails to one
+    account are bounded by mails_to_one_address_per_hour, like every mail nobody asked for."""
+    mails_to_one_address_per_hour: int = 3
+    """Mails from sign-ups, password resets and staff invitations to one email address in
+    an hour, whoever asked for them: nobody can be flooded with mail they did not ask for."""
     rate_limit_storage: str = "memory://"
     """A `limits` storage URI. Use redis:// when several app workers run."""
     password_hash_profile: Literal["rfc9106_low_memory", "cheapest"] = "rfc9106_low_memory"

@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from marketplace import admin, web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
-from marketplace.deps import DbSession
+from marketplace.deps import DbSession, spend_allowance
 from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
+from marketplace.ratelimit import Action
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -149,6 +150,7 @@ def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUse
 async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
+    spend_allowance(request, Action.ENQUIRY, account=user.id)
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
         person = db.get(User, int(form.person)) if form.person.isdigit() else None
@@ -233,6 +235,7 @@ def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: Per
 async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
+    spend_allowance(request, Action.REVIEW, account=user.id)
     reviews_service.leave_review(
         db,
         enquiry=enquiry,

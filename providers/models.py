@@ -93,7 +93,7 @@ class Provider(TimestampMixin, Base):
     base_council_id: Mapped[int | None] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"))
     base_settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlement.id", ondelete="RESTRICT"))
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    """A photo or logo, at most 1 MB, PNG, JPEG or WebP."""
+    """A photo or logo, at most 1 MB, PNG or JPEG, redrawn without its metadata (providers.photos)."""
     photo_type: Mapped[str | None] = mapped_column(String(20))
 
     base_council: Mapped[CouncilArea | None] = relationship(lazy="joined")

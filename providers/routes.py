@@ -11,12 +11,15 @@ from marketplace import web
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import MaybeUser, Public, SignedInUser
-from marketplace.deps import DbSession, Hasher
+from marketplace.bodies import FORM_MAX_BYTES, accepts_body
+from marketplace.deps import DbSession, Hasher, spend_allowance
 from marketplace.errors import RuleBroken, SendElsewhere
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
+from marketplace.ratelimit import Action
 from marketplace.web import MailedToken, moved_token_link, redirect, render
 from providers import offers as offers_service
+from providers import photos
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
 from providers.access import CurrentProvider, ProviderUser
@@ -51,6 +54,7 @@ def show_provider_sign_up(request: Request) -> Response:
 @router.post("/sign-up/provider", dependencies=[Public])
 async def provider_sign_up(request: Request, db: DbSession, hasher: Hasher) -> Response:
     form = await provider_sign_up_page.read(request, ProviderSignUpForm)
+    spend_allowance(request, Action.SIGN_UP, target_email=form.email)
     providers_service.sign_up_provider(
         db,
         hasher=hasher,
@@ -216,6 +220,7 @@ async def update_profile(request: Request, db: DbSession, user: ProviderUser, pr
 
 
 @router.post("/provider/photo")
+@accepts_body(photos.UPLOAD_MAX_BYTES + FORM_MAX_BYTES)
 async def upload_photo(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
     form = await request.form()
     upload = form.get("photo")
@@ -237,6 +242,7 @@ def staff(request: Request, provider: CurrentProvider) -> Response:
 @router.post("/provider/staff")
 async def invite(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
     form = await staff_page.read(request, InviteForm, **_staff_context(provider))
+    spend_allowance(request, Action.STAFF_INVITATION, account=user.id, target_email=form.email)
     providers_service.invite_staff(db, provider=provider, inviter=user, email=form.email)
     return redirect(request, "/provider/staff?done=invited")
 

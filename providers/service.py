@@ -18,6 +18,7 @@ from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound, RuleBroken
 from marketplace.geography.service import Location
+from providers import photos
 from providers.models import (
     Employment,
     Provider,
@@ -78,8 +79,6 @@ def providers_of(session: Session, *, user: User) -> list[Provider]:
 
 
 STANDARD_LANGUAGES = ("English", "Gaelic", "British Sign Language")
-PHOTO_MAX_BYTES = 1_000_000
-PHOTO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 INVITATION_LIFETIME = timedelta(days=7)
 
 
@@ -163,16 +162,11 @@ def set_base(provider: Provider, location: Location) -> None:
 
 
 def set_photo(session: Session, *, provider: Provider, actor: User, data: bytes) -> None:
-    """A photo or logo: PNG or JPEG, at most 1 MB, recognised by its content, not its name."""
+    """A photo or logo: a real PNG or JPEG, recognised by its content, not its name, and
+    stored redrawn without its metadata (providers.photos)."""
     if not data:
         raise RuleBroken("Choose a photo or logo to upload", field="photo")
-    if len(data) > PHOTO_MAX_BYTES:
-        raise RuleBroken("The photo must be smaller than 1 MB", field="photo")
-    kind = next((t for magic, t in PHOTO_TYPES.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise RuleBroken("The photo must be a PNG or JPG", field="photo")
-    provider.photo = data
-    provider.photo_type = kind
+    provider.photo, provider.photo_type = photos.clean_photo(data)
     audit.record(
         session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
         subject_id=provider.id, detail={"change": "photo"},

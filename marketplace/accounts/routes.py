@@ -20,7 +20,8 @@ from marketplace.accounts.schemas import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.deps import DbSession, Hasher, ThrottleDep, client_address
+from marketplace.deps import DbSession, Hasher, ThrottleDep, client_address, spend_allowance
+from marketplace.ratelimit import Action
 from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.redirects import local_path
@@ -164,6 +165,7 @@ def show_sign_up(request: Request, kind: str) -> Response:
 async def sign_up(request: Request, kind: str, db: DbSession, hasher: Hasher) -> Response:
     role = _sign_up_role(kind)
     form = await sign_up_page.read(request, SignUpForm, kind=kind, role=role)
+    spend_allowance(request, Action.SIGN_UP, target_email=form.email)
     accounts_service.sign_up(
         db, hasher=hasher, email=form.email, name=form.name, role=role, password=form.password
     )

@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import load_visible, roles
-from marketplace.deps import DbSession
+from marketplace.deps import DbSession, spend_allowance
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
+from marketplace.ratelimit import Action
 from marketplace.web import redirect, render
 from matching.needs import views as need_views
 from matching.needs import service as needs_service
@@ -131,6 +132,7 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
     form = await new_need_page.read(
         request, NeedForm, also=geography_service.check_places(db, "location"), **_new_context(db, user)
     )
+    spend_allowance(request, Action.POSTED_NEED, account=user.id)
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
         person = db.get(User, int(form.person)) if form.person.isdigit() else None

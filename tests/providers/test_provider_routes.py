@@ -238,7 +238,7 @@ class TestProfile:
 
         refused = client.post("/provider/photo", data={"csrftoken": token}, files={"photo": ("x.png", b"<svg onload=alert(1)>", "image/png")})
         assert refused.status_code == 422
-        assert "The photo must be a PNG or JPG" in error_messages(refused)
+        assert "The file is not a PNG or JPG picture" in error_messages(refused)[0]
 
     def test_a_bad_website_is_refused(self, client: HtmlClient, db: Session) -> None:
         provider = make_provider(db)

@@ -13,7 +13,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible
 from marketplace.accounts.schemas import ChangeRoleForm
 from marketplace.audit import AuditAction, AuditFilter
-from marketplace.deps import DbSession
+from marketplace.deps import DbSession, audited
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
@@ -28,6 +28,7 @@ PAGE_SIZE = 50
 
 
 @router.get("/users")
+@audited
 def users(
     request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
 ) -> Response:
@@ -35,6 +36,14 @@ def users(
     page = max(1, page)
     result = accounts_service.list_users(
         db, role=wanted_role, search=q or None, page=page, page_size=PAGE_SIZE
+    )
+    audit.record_list_read(
+        db,
+        actor=admin,
+        subject_type="user_account",
+        listed_ids=[user.id for user in result.items],
+        listing="admin_users",
+        page=page,
     )
     return render(
         request,
@@ -53,6 +62,7 @@ def _user_context(db: DbSession, user: User) -> dict[str, object]:
 
 
 @router.get("/users/{user_id}")
+@audited
 def user_detail(
     request: Request, user_id: int, db: DbSession, admin: AdminUser, done: str = ""
 ) -> Response:

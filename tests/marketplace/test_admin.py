@@ -111,7 +111,7 @@ class TestAuditLog:
     @pytest.mark.parametrize("statement", ["UPDATE audit_event SET action = 'signed_out'", "DELETE FROM audit_event"])
     def test_is_append_only_in_the_database(self, db: Session, statement: str) -> None:
         audit.record(db, actor=None, action=AuditAction.SIGN_IN_FAILED)
-        db.flush()
+        audit.write_pending(db)  # entries wait for the commit, or for a query of the log
         nested = db.begin_nested()
         with pytest.raises(DBAPIError, match="append-only"):
             db.execute(text(statement))

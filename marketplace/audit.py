@@ -121,17 +121,17 @@ def entry_hash(
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
-def _hash_of(event: Any, prev_hash: str) -> str:
+def _hash_of(entry: Any, prev_hash: str) -> str:
     """The hash of an entry (an AuditEvent or a row of its columns) after `prev_hash`."""
     return entry_hash(
         prev_hash=prev_hash,
-        occurred_at=event.occurred_at,
-        actor_id=event.actor_id,
-        actor_role=event.actor_role,
-        action=event.action.value if isinstance(event.action, AuditAction) else event.action,
-        subject_type=event.subject_type,
-        subject_id=event.subject_id,
-        detail=event.detail,
+        occurred_at=entry.occurred_at,
+        actor_id=entry.actor_id,
+        actor_role=entry.actor_role,
+        action=entry.action.value if isinstance(entry.action, AuditAction) else entry.action,
+        subject_type=entry.subject_type,
+        subject_id=entry.subject_id,
+        detail=entry.detail,
     )
 
 
@@ -164,10 +164,10 @@ def write_pending(session: Session) -> None:
     tail = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     prev_hash = tail or GENESIS_HASH
     for entry in pending:
-        event = entry.event
-        event.prev_hash = prev_hash
-        event.hash = prev_hash = _hash_of(event, prev_hash)
-        session.add(event)
+        new = entry.event
+        new.prev_hash = prev_hash
+        new.hash = prev_hash = _hash_of(new, prev_hash)
+        session.add(new)
         # One at a time, so the ids follow the chain's order on either database.
         session.flush()
 

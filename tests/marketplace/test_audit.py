@@ -209,3 +209,27 @@ def test_the_readme_role_can_only_insert_into_and_read_the_log(engine: Engine, b
             owner.execute(text(f"DROP OWNED BY {role}"))
             owner.execute(text(f"DROP ROLE {role}"))
             owner.commit()
+
+
+def test_the_migration_chains_the_entries_already_there(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, tmp_path) as url:
+        config = alembic_config(database_url=url)
+        command.upgrade(config, "289c86769e6b")  # the revision before the chain
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            for n, when in enumerate(("2026-11-30 09:00:00.123456", "2026-11-30 09:00:00", "2026-12-01 23:59:59.5")):
+                connection.execute(
+                    text(
+                        "INSERT INTO audit_event (occurred_at, action, subject_type, subject_id, detail) "
+                        "VALUES (:when, 'sign_in_failed', 'user_account', :n, :detail)"
+                    ),
+                    {"when": when, "n": str(n), "detail": f'{{"n": {n}, "why": "café"}}'},
+                )
+        command.upgrade(config, "head")
+        with Session(engine) as session:
+            found = audit.verify(session)
+            assert (found.intact, found.checked) == (True, 3)
+            audit.record(session, actor=None, action=AuditAction.SIGNED_OUT)
+            session.commit()
+            assert audit.verify(session).checked == 4
+        engine.dispose()

@@ -19,7 +19,7 @@ from marketplace.accounts.policy import AdminUser, load_visible
 from marketplace.accounts.schemas import ChangeRoleForm
 from marketplace.audit import AuditAction, AuditFilter
 from marketplace.db import utcnow
-from marketplace.deps import DbSession
+from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
@@ -37,6 +37,7 @@ PAGE_SIZE = 50
 
 
 @router.get("/users")
+@audited
 def users(
     request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
 ) -> Response:
@@ -44,6 +45,14 @@ def users(
     page = max(1, page)
     result = accounts_service.list_users(
         db, role=wanted_role, search=q or None, page=page, page_size=PAGE_SIZE
+    )
+    audit.record_list_read(
+        db,
+        actor=admin,
+        subject_type="user_account",
+        listed_ids=[user.id for user in result.items],
+        listing="admin_users",
+        page=page,
     )
     return render(
         request,
@@ -62,6 +71,7 @@ def _user_context(db: DbSession, user: User) -> dict[str, object]:
 
 
 @router.get("/users/{user_id}")
+@audited
 def user_detail(
     request: Request, user_id: int, db: DbSession, admin: AdminUser, done: str = ""
 ) -> Response:

@@ -27,9 +27,11 @@ app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 geography_app = typer.Typer(help="The shipped reference geography.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
+app.add_typer(audit_app, name="audit")
 app.add_typer(hsds_app, name="hsds")
 mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
 app.add_typer(mail_app, name="mail")
@@ -241,6 +243,36 @@ def users_create(
         raise typer.Exit(code=1) from None
     console.print(summary)
 
+
+
+@audit_app.command("verify")
+def audit_verify(
+    anchor: Annotated[
+        bool, typer.Option("--anchor", help="Print the latest hash, to keep somewhere else.")
+    ] = False,
+    expect: Annotated[
+        str | None,
+        typer.Option(help="A hash printed by an earlier --anchor: check the chain still has it."),
+    ] = None,
+) -> None:
+    """Check the audit log's hash chain from its first entry; exit 1 naming the first entry
+    that was changed, removed or reordered."""
+    from marketplace import audit
+
+    settings = get_settings()
+    with session_scope(_session_factory(settings), write=False) as session:
+        found = audit.verify(session, anchor=expect)
+    if not found.intact:
+        where = f"entry {found.broken_id}" if found.broken_id is not None else "the log"
+        console.print(
+            f"[red]The audit log is broken at {where}: {found.problem}.[/red] "
+            f"{found.checked} entries before it are intact.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=1)
+    console.print(f"The audit log is intact: {found.checked} entries checked.")
+    if anchor:
+        console.print(f"Latest hash: {found.latest_hash}", soft_wrap=True)
 
 
 @geography_app.command("build")

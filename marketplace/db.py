@@ -30,6 +30,16 @@ NAMING_CONVENTION = {
 WRITE_INTENT = "sds_write_intent"
 """Execution option: this transaction will write, so SQLite must BEGIN IMMEDIATE."""
 
+READ_ONLY = "sds_read_only"
+"""Session.info key: this session's transaction was opened to read only (a GET not marked
+as writing), so any write is a mistake to report, not a lock to fight for."""
+
+
+class WriteInReadTransaction(RuntimeError):
+    """A write in a transaction opened to read only. On SQLite such a transaction would
+    upgrade its read lock to a write lock half way, which fails with "database is locked"
+    under load; a route whose GET writes (an audited read) must say so (`@audited`)."""
+
 
 SCOTTISH_TIME = ZoneInfo("Europe/London")
 
@@ -114,18 +124,48 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
 
-def open_session(factory: sessionmaker[Session], *, write: bool) -> Session:
-    """A session whose transaction, once begun, takes SQLite's write lock when it will write."""
+def open_session(factory: sessionmaker[Session], *, write: bool, strict: bool = False) -> Session:
+    """A session whose transaction, once begun, takes SQLite's write lock when it will write.
+    `strict` (with write=False): any write in it raises WriteInReadTransaction."""
     session = factory()
     if write:
         session.connection(execution_options={WRITE_INTENT: True})
+    elif strict:
+        session.info[READ_ONLY] = True
     return session
 
 
+def is_read_only(session: Session) -> bool:
+    return bool(session.info.get(READ_ONLY))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_flush_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    if not is_read_only(session):
+        return
+    changed = [o for o in session.dirty if session.is_modified(o)]
+    if session.new or session.deleted or changed:
+        objects = [*session.new, *changed, *session.deleted]
+        names = sorted({type(o).__name__ for o in objects})
+        raise WriteInReadTransaction(
+            f"{', '.join(names)} written in a read-only request; mark the route @audited"
+        )
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_statement_when_read_only(state: Any) -> None:
+    if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteInReadTransaction(
+            f"{type(state.statement).__name__.lower()} in a read-only request; mark the route @audited"
+        )
+
+
 @contextmanager
-def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+def session_scope(
+    factory: sessionmaker[Session], *, write: bool = True, strict: bool = False
+) -> Iterator[Session]:
     """One transaction for a CLI command or a job: commit on success, roll back on any error."""
-    session = open_session(factory, write=write)
+    session = open_session(factory, write=write, strict=strict)
     try:
         yield session
         session.commit()

@@ -3,8 +3,8 @@ long-lived helpers (settings, mailer, password hasher, throttle)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
@@ -16,14 +16,41 @@ from marketplace.ratelimit import Action, Throttle
 from marketplace.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+AUDITED = "__sds_audited__"
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def audited(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose GET writes (it records who read what in the audit log, or does
+    what a link asks, such as confirming an email): its request opens a write transaction
+    (SQLite: BEGIN IMMEDIATE, waiting its turn under the busy timeout) instead of a read
+    transaction that would have to upgrade half way. A GET that writes without this mark
+    raises WriteInReadTransaction, so a route cannot forget it.
+
+        @router.get("/account")
+        @audited
+        def account(...): ...
+    """
+    setattr(endpoint, AUDITED, True)
+    return endpoint
+
+
+def writes(request: Request) -> bool:
+    """Whether this request's transaction is opened for writing."""
+    if request.method not in SAFE_METHODS:
+        return True
+    route = request.scope.get("route")
+    return bool(getattr(getattr(route, "endpoint", None), AUDITED, False))
 
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed when the route returns, rolled back if it raises.
     Committing happens before the response is sent, so a client never sees a success that
-    was not stored."""
-    write = request.method not in SAFE_METHODS
-    with session_scope(request.app.state.sessionmaker, write=write) as session:
+    was not stored. GETs read only unless their route is marked @audited."""
+    write = writes(request)
+    factory = request.app.state.sessionmaker
+    with session_scope(factory, write=write, strict=not write) as session:
         attach_mailer(session, request.app.state.mailer)
         try:
             yield session

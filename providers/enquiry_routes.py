@@ -13,13 +13,14 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace import admin, web
+from marketplace import admin, audit, web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
-from marketplace.deps import DbSession, spend_allowance
+from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.ratelimit import Action
+from marketplace.paging import Page
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -170,6 +171,7 @@ async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUs
 
 
 @router.get("/enquiries")
+@audited
 def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
     found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for enquiry in found.items:
@@ -197,6 +199,7 @@ def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, o
 
 
 @router.get("/enquiries/{enquiry_id}")
+@audited
 def person_enquiry(
     request: Request, enquiry_id: int, db: DbSession, user: PersonUser, done: str = ""
 ) -> Response:
@@ -225,6 +228,7 @@ def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, obje
 
 
 @router.get("/enquiries/{enquiry_id}/review")
+@audited
 def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -250,6 +254,7 @@ async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: P
 
 
 @router.get("/provider/enquiries")
+@audited
 def provider_inbox(
     request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1
 ) -> Response:
@@ -273,6 +278,7 @@ def provider_inbox(
 
 
 @router.get("/provider/enquiries/{enquiry_id}")
+@audited
 def provider_enquiry(
     request: Request, enquiry_id: int, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
@@ -350,8 +356,19 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
 
 
 @router.get("/admin/reviews")
+@audited
 def moderation(request: Request, db: DbSession, admin: AdminUser, page: int = 1, done: str = "") -> Response:
-    return moderation_page.render(request, done=DONE_MESSAGES.get(done), **_moderation_context(db, page))
+    context = _moderation_context(db, page)
+    found: Page[Review] = context["result"]  # type: ignore[assignment]
+    audit.record_list_read(
+        db,
+        actor=admin,
+        subject_type=reviews_service.SUBJECT,
+        listed_ids=[review.id for review in found.items],
+        listing="admin_reviews",
+        page=found.page,
+    )
+    return moderation_page.render(request, done=DONE_MESSAGES.get(done), **context)
 
 
 @router.post("/admin/reviews/{review_id}/hide")

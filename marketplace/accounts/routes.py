@@ -20,7 +20,7 @@ from marketplace.accounts.schemas import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.deps import DbSession, Hasher, ThrottleDep, client_address, spend_allowance
+from marketplace.deps import DbSession, Hasher, ThrottleDep, audited, client_address, spend_allowance
 from marketplace.ratelimit import Action
 from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
@@ -234,6 +234,7 @@ def _account_context(db: DbSession, user: SignedInUser) -> dict[str, object]:
 
 
 @router.get("/account")
+@audited
 def account(request: Request, db: DbSession, user: SignedInUser, done: str = "") -> Response:
     audit.record_read(db, actor=user, subject_type="user_account", subject_id=user.id)
     return account_page.render(

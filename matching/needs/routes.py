@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import load_visible, roles
-from marketplace.deps import DbSession, spend_allowance
+from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
 from marketplace.ratelimit import Action
@@ -107,6 +107,7 @@ def _new_context(db: Session, user: User) -> dict[str, object]:
 
 
 @router.get("/needs")
+@audited
 def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
     found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
@@ -177,6 +178,7 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
 
 
 @router.get("/needs/{need_id}")
+@audited
 def person_need(request: Request, need_id: int, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     need_views.record_view(db, viewer=user, need=need)
@@ -195,6 +197,7 @@ async def close_need(request: Request, need_id: int, db: DbSession, user: Person
 
 
 @router.get("/provider/needs")
+@audited
 def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1) -> Response:
     wanted = parse_choice(NeedStatus, status)
     found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
@@ -247,6 +250,7 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
 
 
 @router.get("/provider/needs/{need_id}")
+@audited
 def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderUser, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     need_views.record_view(db, viewer=user, need=need)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.policy import Public
 from marketplace.db import today
-from marketplace.deps import AppSettings, DbSession
+from marketplace.deps import AppSettings, DbSession, audited
 from marketplace.forms import FormPage
 from marketplace.geography import distance
 from marketplace.web import render
@@ -74,6 +74,7 @@ def _record_if_unmet(request: Request, response: Response, db: Session, result: 
 
 
 @router.get("/find-support", dependencies=[Public])
+@audited
 def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: KeptShortlist, settings: AppSettings) -> Response:
     answers = search.answers_from(request.query_params.multi_items())
     context = _search_context(db, answers, kept)
@@ -100,6 +101,7 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
 
 
 @router.get("/compare", dependencies=[Public])
+@audited
 def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     query = request.query_params
     values = {"location": query.get("location", ""), "hours": query.get("hours", "")}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import MaybeUser, Public
-from marketplace.deps import AppSettings, DbSession
+from marketplace.deps import AppSettings, DbSession, audited
 from marketplace.forms import FormPage, form_values
 from marketplace.redirects import local_path
 from marketplace.settings import Settings
@@ -110,6 +110,7 @@ async def remove(request: Request, offer_id: int, db: DbSession, kept: KeptShort
 
 
 @router.get("/shortlist", dependencies=[Public])
+@audited
 def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     entries = shortlist_service.entries(db, offer_ids=kept.offer_ids)
     hourly = {e.offer_id: offers_service.hourly_price_pence(e.offer) for e in entries if e.offer is not None}

@@ -53,6 +53,24 @@ class TestAccounts:
         ).all()
         assert [(e.actor_id, e.subject_type) for e in viewed] == [(admin_client.admin.id, "user_account")]  # type: ignore[attr-defined]
 
+    @pytest.mark.parametrize(("path", "listing"), [("/admin/users?role=finance", "admin_users"), ("/admin/reviews", "admin_reviews")])
+    def test_each_list_of_people_shown_is_audited_naming_who_was_on_it(
+        self, admin_client: HtmlClient, db: Session, path: str, listing: str
+    ) -> None:
+        listed = make_user(db, role=Role.FINANCE)
+        assert admin_client.get(path).status_code == 200
+        admin_client.get(path)
+        views = db.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.RECORD_VIEWED,
+                AuditEvent.actor_id == admin_client.admin.id,  # type: ignore[attr-defined]
+                AuditEvent.subject_id.is_(None),
+            )
+        ).all()
+        assert [e.detail["listing"] for e in views] == [listing, listing]
+        if listing == "admin_users":
+            assert views[0].detail["ids"] == str(listed.id)
+
     def test_make_someone_a_budget_holder(self, admin_client: HtmlClient, db: Session) -> None:
         user = make_user(db, role=Role.PANEL_MEMBER)
         response = admin_client.submit(
@@ -111,7 +129,7 @@ class TestAuditLog:
     @pytest.mark.parametrize("statement", ["UPDATE audit_event SET action = 'signed_out'", "DELETE FROM audit_event"])
     def test_is_append_only_in_the_database(self, db: Session, statement: str) -> None:
         audit.record(db, actor=None, action=AuditAction.SIGN_IN_FAILED)
-        db.flush()
+        audit.write_pending(db)  # entries wait for the commit, or for a query of the log
         nested = db.begin_nested()
         with pytest.raises(DBAPIError, match="append-only"):
             db.execute(text(statement))

@@ -3,6 +3,7 @@ long-lived helpers (settings, mailer, password hasher, throttle)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypeVar
 
@@ -34,6 +35,15 @@ def audited(endpoint: Endpoint) -> Endpoint:
     """
     setattr(endpoint, AUDITED, True)
     return endpoint
+
+
+@contextmanager
+def own_write_transaction(request: Request) -> Iterator[Session]:
+    """A short write transaction of its own, beside the request's read transaction, for a GET
+    that writes only now and then (a search that found nothing): the common case keeps its
+    read transaction and never waits for SQLite's write lock."""
+    with session_scope(request.app.state.sessionmaker, write=True) as session:
+        yield session
 
 
 def writes(request: Request) -> bool:

@@ -16,6 +16,7 @@ def import_all_models() -> None:
     import providers.models  # noqa: F401
     import matching.models  # noqa: F401
     import matching.needs.models  # noqa: F401
+    import matching.search.models  # noqa: F401
     import matching.shortlist.models  # noqa: F401
     import matching.index  # noqa: F401  (its listener logs the offer changes workers replay)
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.policy import Public
 from marketplace.db import today
-from marketplace.deps import AppSettings, DbSession, audited
+from marketplace.deps import AppSettings, DbSession, audited, client_address, own_write_transaction
 from marketplace.forms import FormPage
 from marketplace.geography import distance
 from marketplace.web import render
@@ -22,9 +22,9 @@ from matching.search import service as search
 from matching import service as matching_service
 from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
 from matching.shortlist.compare import compare_offers
-from matching.cookies import EmptySearches
 from matching.deps import OfferIndexDep
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
+from matching.search import unmet
 from matching.shortlist.routes import KeptShortlist, carried
 from providers.models import DAYS, PERIODS
 from providers.pricing import describe_minutes
@@ -58,23 +58,19 @@ def _page_query(answers: search.Answers) -> str:
     return urlencode(pairs) + "&" if pairs else ""
 
 
-def _record_if_unmet(request: Request, response: Response, db: Session, result: MatchResult, settings: AppSettings) -> None:
-    """A search that found nothing counts once a day per browser for the same place, kinds
-    of support and outcomes, however often it is reloaded or updated."""
-    if result.total:
+def _record_if_unmet(request: Request, result: MatchResult, settings: AppSettings) -> None:
+    """A search that found nothing counts once a day per address for the same place and kind
+    of support, however often it is reloaded, updated or scripted (the rule on /about/gaps)."""
+    if result.total or unmet.embedded_elsewhere(dict(request.headers)):
         return
     on = today()
-    memory = EmptySearches(settings)
-    recorded = memory.recorded(request, today=on)
-    fingerprint = memory.fingerprint(result.wanted)
-    if fingerprint in recorded:
-        return
-    matching_service.record_unmet_search(db, wanted=result.wanted, on=on)
-    memory.remember(response, recorded=recorded, fingerprint=fingerprint, today=on)
+    assert settings.secret_key is not None
+    key = unmet.address_key(settings.secret_key.get_secret_value().encode(), client_address(request), on)
+    with own_write_transaction(request) as db:
+        unmet.count_unmet_search(db, wanted=result.wanted, address_key=key, on=on)
 
 
 @router.get("/find-support", dependencies=[Public])
-@audited
 def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: KeptShortlist, settings: AppSettings) -> Response:
     answers = search.answers_from(request.query_params.multi_items())
     context = _search_context(db, answers, kept)
@@ -96,7 +92,7 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
         carried=urlencode(search.query_pairs(answers, ["location", "hours"])),
         **context,
     )
-    _record_if_unmet(request, response, db, result, settings)
+    _record_if_unmet(request, result, settings)
     return kept.finish(response)
 
 

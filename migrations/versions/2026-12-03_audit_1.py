@@ -2,7 +2,7 @@
 TRUNCATE of it
 
 Revision ID: 20261203_audit_1
-Revises: 289c86769e6b
+Revises: 20261203_jobs_1
 Create Date: 2026-12-03 02:40:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = "20261203_audit_1"
-down_revision: str | None = "289c86769e6b"
+down_revision: str | None = "20261203_jobs_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

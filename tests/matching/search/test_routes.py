@@ -8,11 +8,12 @@ comparing offers side by side; and how the ranking is explained."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import time_machine
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km
 from matching import ranking
 from matching.models import UnmetDemand
+from matching.search.models import CountedSearch
 from providers import checks as checks_service
 from providers import offers as offers_service
 from providers import reviews as reviews_service
@@ -421,7 +423,7 @@ class TestBadInput:
 
 
 class TestUnmetSearches:
-    def test_a_search_that_finds_nothing_is_recorded_once_a_day_per_browser(self, client: HtmlClient, db: Session, app: Any) -> None:
+    def test_a_search_that_finds_nothing_is_recorded_once_a_day_per_address(self, client: HtmlClient, db: Session, app: Any) -> None:
         skye_market(db)
         nothing = find(client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe")
         assert nothing.status_code == 200
@@ -439,26 +441,51 @@ class TestUnmetSearches:
         find(client, location="Ullapool", kinds_of_support="overnight-support")
         assert unmet_count(db) == 2, "other kinds of support are another search"
 
-        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as another_browser:
-            another_browser.get("/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe")
-        assert unmet_count(db) == 3
+        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as script_without_cookies:
+            script_without_cookies.get("/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe")
+        assert unmet_count(db) == 2, "a fresh client from the same address is not a new search"
 
-    def test_the_cookie_holds_no_place_or_terms_and_scripts_cannot_read_it(self, client: HtmlClient, db: Session) -> None:
-        response = find(client, location="Ullapool", kinds_of_support="personal-care")
-        header = response.headers["set-cookie"]
-        assert header.startswith("sds_searches=")
-        assert "HttpOnly" in header and "SameSite=lax" in header
-        value = client.cookies["sds_searches"]
-        for detail in ("Ullapool", "personal", str(db.scalars(select(UnmetDemand)).one().settlement_id)):
-            assert detail not in value.split(":", 1)[1]
+        with HtmlClient(
+            app, before_request=db.flush, after_request=db.expire_all, client=("192.0.2.7", 50000)
+        ) as someone_elsewhere:
+            someone_elsewhere.get("/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe")
+        assert unmet_count(db) == 3, "a person at another address counts"
 
-    def test_a_forged_cookie_does_not_stop_a_record(self, client: HtmlClient, db: Session) -> None:
-        find(client, location="Ullapool")
-        forged = client.cookies["sds_searches"][:-3] + "abc"
-        client.cookies.clear()
-        client.cookies.set("sds_searches", forged)
-        find(client, location="Ullapool")
+    def test_a_script_counts_once_a_day_however_it_varies_the_search(self, client: HtmlClient, db: Session) -> None:
+        for hours in range(1, 30):
+            client.cookies.clear()
+            find(client, location="Ullapool", kinds_of_support="personal-care", hours=str(hours))
+        assert unmet_count(db) == 1
+
+    def test_adding_a_kind_counts_only_the_new_kind(self, client: HtmlClient, db: Session) -> None:
+        find(client, location="Ullapool", kinds_of_support="personal-care")
+        find(client, location="Ullapool", kinds_of_support=["personal-care", "overnight-support"])
+        codes = [sorted(t.code for t in record.terms) for record in db.scalars(select(UnmetDemand).order_by(UnmetDemand.id))]
+        assert codes == [["personal-care"], ["overnight-support"]]
+
+    def test_the_next_day_counts_again_and_yesterdays_addresses_are_forgotten(self, client: HtmlClient, db: Session) -> None:
+        with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
+            find(client, location="Ullapool")
+            assert db.scalar(select(func.count()).select_from(CountedSearch)) == 1
+        with time_machine.travel(datetime(2026, 6, 2, 12, tzinfo=UTC), tick=False):
+            find(client, location="Ullapool")
+            assert [c.counted_on for c in db.scalars(select(CountedSearch))] == [date(2026, 6, 2)]
         assert unmet_count(db) == 2
+
+    def test_another_sites_embedded_search_does_not_count(self, client: HtmlClient, db: Session) -> None:
+        embedded = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
+        response = client.get("/find-support?location=Ullapool&kinds_of_support=personal-care", headers=embedded)
+        assert response.status_code == 200
+        assert unmet_count(db) == 0
+        followed_link = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+        client.get("/find-support?location=Ullapool&kinds_of_support=personal-care", headers=followed_link)
+        assert unmet_count(db) == 1, "a person following a link from another site is a real search"
+
+    def test_the_address_is_not_stored(self, client: HtmlClient, db: Session) -> None:
+        find(client, location="Ullapool")
+        counted = db.scalars(select(CountedSearch)).one()
+        assert "testclient" not in counted.address_key
+        assert len(counted.address_key) == 32
 
     def test_filters_that_leave_nothing_say_so_and_count(self, client: HtmlClient, db: Session) -> None:
         skye_market(db)

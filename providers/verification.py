@@ -46,7 +46,7 @@ def when_verified(listener: Listener) -> Listener:
 def rule_lines() -> list[tuple[str, list[str]]]:
     """The rule in words, for the about page: (kind of provider, what must be verified)."""
     return [
-        (kind.label, ["who they are, confirmed by an administrator"] + [f"their {check.label.lower()}" for check in checks])
+        (kind.label, ["Who they are, confirmed by an administrator"] + [check.label for check in checks])
         for kind, checks in REQUIRED_CHECKS.items()
     ]
 

@@ -94,6 +94,7 @@ def _queue_context(db: DbSession) -> dict[str, object]:
     return {
         "waiting": checks_service.checks_waiting(db),
         "identities": verification.awaiting_identity(db),
+        "offers_waiting": len(offers_service.offers_awaiting_agreement(db)),
         "today": today(),
     }
 
@@ -137,8 +138,6 @@ def confirm_identity(request: Request, provider_id: int, db: DbSession, admin: A
 
 
 # Offers whose areas are too wide to publish without an administrator -------------------
-
-web.add_navigation("Offers to agree", "/admin/offers", roles=(Role.ADMIN,), order=61)
 
 
 @router.get("/admin/offers")

@@ -82,6 +82,7 @@ class TestAgreement:
         admin = make_user(db, role=Role.ADMIN)
         db.commit()
         sign_in(client, admin.email)
+        assert page(client.get("/admin/checks")).select_one("a[href='/admin/offers']") is not None
         listed = page(client.get("/admin/offers"))
         assert offer.title in listed.get_text()
         assert listed.select_one(f"form[action='/admin/offers/{offer.id}/agree']") is not None

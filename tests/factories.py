@@ -24,6 +24,7 @@ from providers.models import (
     AreaType,
     CheckKind,
     Offer,
+    OfferStatus,
     PriceUnit,
     Provider,
     ProviderKind,
@@ -132,7 +133,11 @@ def make_offer(
     unit: PriceUnit = PriceUnit.HOUR,
     capacity_hours: int = 20,
     publish: bool = True,
+    agree_wide_area: bool = True,
 ) -> Offer:
+    """A published offer (or a draft). One whose area is wide enough to need an
+    administrator's agreement (providers.areas.needs_agreement) is agreed by one, unless
+    `agree_wide_area` is False: then it waits for agreement."""
     provider = provider or make_provider(db)
     actor = provider.members[0].user
     details = offers_service.OfferDetails(
@@ -151,4 +156,6 @@ def make_offer(
     )
     if publish:
         offers_service.publish_offer(db, offer=offer, actor=actor)
+        if agree_wide_area and offer.status == OfferStatus.AWAITING_AGREEMENT:
+            offers_service.agree_area(db, offer=offer, admin=make_user(db, role=Role.ADMIN))
     return offer

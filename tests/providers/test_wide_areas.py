@@ -60,7 +60,7 @@ class TestTheBound:
         ("radius_km", "wide"), [(areas.WIDE_RADIUS_KM, False), (areas.WIDE_RADIUS_KM + 1, True), (200, True)]
     )
     def test_a_radius_beyond_the_bound_needs_agreement(self, db: Session, radius_km: float, wide: bool) -> None:
-        offer = make_offer(db, radius_km=radius_km)
+        offer = make_offer(db, radius_km=radius_km, agree_wide_area=False)
         assert areas.needs_agreement(offer) is wide
         assert offer.status == (OfferStatus.AWAITING_AGREEMENT if wide else OfferStatus.PUBLISHED)
 

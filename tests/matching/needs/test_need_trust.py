@@ -22,6 +22,8 @@ from matching.index import OfferIndex
 from matching.needs import service as needs_service
 from matching.needs.models import NeedDelivery
 from providers import checks as checks_service
+from providers import enquiries as enquiries_service
+from providers import reviews as reviews_service
 from providers import verification
 from providers.checks import CheckDetails
 from providers.models import CheckKind, ProviderKind
@@ -29,7 +31,7 @@ from tests.factories import make_offer, make_provider, make_user, make_verified_
 from tests.helpers import HtmlClient, page
 from tests.matching.needs.need_builders import DESCRIPTION, mails_to, make_trusted_offer, post
 from tests.matching.needs.test_need_routes import as_user, views_of
-from tests.providers.test_enquiries import enquire, represented
+from tests.providers.test_enquiries import enquire, member_of, represented
 
 
 @pytest.fixture
@@ -178,6 +180,10 @@ class TestRemovedRepresentatives:
         person, carer = represented(db)
         need = post(db, index, poster=carer, person=person)
         enquiry = enquire(db, sender=carer, person=person)
+        staff = member_of(enquiry)
+        enquiries_service.reply(db, enquiry=enquiry, author=staff, body="We can help.")
+        enquiries_service.mark_arranged(db, enquiry=enquiry, actor=staff)
+        assert reviews_service.why_not_review(db, enquiry=enquiry, author=carer) is None
         db.commit()
         as_user(client, carer)
         assert client.get(f"/needs/{need.id}").status_code == 200
@@ -191,6 +197,8 @@ class TestRemovedRepresentatives:
         assert client.submit(f"/enquiries/{enquiry.id}/messages", {"body": "Hello"}).status_code == 404
         assert page(client.get("/needs")).select("tbody tr") == []
         assert page(client.get("/enquiries")).select("tbody tr") == []
+        assert client.get(f"/enquiries/{enquiry.id}/review").status_code == 404
+        assert reviews_service.why_not_review(db, enquiry=enquiry, author=carer) is not None
 
 
 class TestTheRecordDependency:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import ColumnElement, false, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit
@@ -112,6 +112,8 @@ def load_visible(session: Session, model: type[T], record_id: int, viewer: User)
     return record
 
 
+AUDITED_READ = "sds_audited_read"
+"""Set on a visible() dependency that writes an audited read, so a GET using it is known to write."""
 MAX_ID_DIGITS = 18
 """Record ids are 64-bit integers: anything longer is no record of ours."""
 
@@ -156,6 +158,7 @@ def visible(
         return record
 
     dependency.__name__ = f"visible_{model.__name__}"
+    setattr(dependency, AUDITED_READ, audit_subject is not None)
     return dependency
 
 
@@ -177,7 +180,7 @@ def on_persons_side(session: Session, user: User, person_id: int) -> bool:
 def on_persons_side_filter(user: User, person_id: ColumnElement[int] | Any) -> ColumnElement[bool]:
     """on_persons_side as an SQL condition on a person-id column, for lists."""
     if user.role != Role.REPRESENTATIVE:
-        return person_id == user.id if user.role == Role.SUPPORTED_PERSON else false()
+        return person_id == user.id
     acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)
     return or_(person_id == user.id, person_id.in_(acted_for))
 

@@ -23,6 +23,7 @@ from matching.needs import service as needs_service
 from matching.deps import OfferIndexDep
 from matching.needs.models import NeedStatus, PostedNeed
 from providers import areas, verification
+from providers import service as providers_service
 from providers import enquiries as enquiries_service
 from providers.access import ProviderUser, provider_access
 from providers.models import DAYS, PERIODS, Offer, OfferStatus
@@ -257,6 +258,11 @@ def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: 
             "statuses": list(NeedStatus),
             "filters": {"status": status},
             "is_member": enquiries_service.acts_for_a_provider(db, user=user),
+            "not_verified": [
+                (provider.name, missing)
+                for provider in providers_service.providers_of(db, user=user)
+                if (missing := verification.missing(db, provider))
+            ],
         },
         block="results",
     )

@@ -94,6 +94,9 @@ class TestOnlyVerifiedProviders:
             checks_service.verify_check(db, check=check, admin=admin)
         db.commit()
         assert need.deliveries == [] and mails_to(settings, owner) == []
+        as_user(client, owner)
+        told = page(client.get("/provider/needs")).select_one(".ds_inset-text").get_text(" ", strip=True)
+        assert f"Posted needs do not reach {provider.name} yet" in told and "who you are" in told
 
         # The administrator confirms its identity from the queue: the need goes to it now.
         as_user(client, admin)

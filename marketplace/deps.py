@@ -18,6 +18,8 @@ from marketplace.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDITED = "__sds_audited__"
+AUDITED_READ = "sds_audited_read"
+"""Set on a dependency that records an audited read (accounts.policy.visible)."""
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 
@@ -51,7 +53,18 @@ def writes(request: Request) -> bool:
     if request.method not in SAFE_METHODS:
         return True
     route = request.scope.get("route")
-    return bool(getattr(getattr(route, "endpoint", None), AUDITED, False))
+    if getattr(getattr(route, "endpoint", None), AUDITED, False):
+        return True
+    dependant = getattr(route, "dependant", None)
+    return dependant is not None and _records_reads(dependant)
+
+
+def _records_reads(dependant: Any) -> bool:
+    """Whether any of a route's dependencies records an audited read (a record page's
+    loader), so its GET writes even where the route itself is not marked."""
+    return any(
+        getattr(sub.call, AUDITED_READ, False) or _records_reads(sub) for sub in dependant.dependencies
+    )
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -15,7 +15,8 @@ from marketplace.errors import NotFound
 from providers import service as providers_service
 from providers.models import Offer, OfferStatus, Provider
 
-ProviderUser = Annotated[User, Depends(roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT))]
+provider_access = roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT)
+ProviderUser = Annotated[User, Depends(provider_access)]
 """Provider staff and personal assistants: the people who act for providers."""
 
 

@@ -16,11 +16,41 @@ from marketplace.geography.distance import within_km
 from marketplace.geography.models import LandCell, Settlement, SettlementKind
 from providers.models import AreaType, Offer
 
+WIDE_RADIUS_KM = 80
+"""A radius wider than this reaches across several council areas: an administrator agrees first."""
+WIDE_COUNCILS = 4
+"""More council areas than this in one offer (Scotland has 32) needs an administrator's agreement."""
+WIDE_SETTLEMENTS = 60
+"""More listed towns and villages than this needs an administrator's agreement."""
+
 MAP_WIDTH = 300
 """Scotland is drawn from 54.6N to 60.9N and 8.7W to 0.7W, longitude squeezed by cos(57.5)."""
 NORTH, SOUTH, WEST, EAST = 60.9, 54.6, -8.7, -0.7
 X_SCALE = math.cos(math.radians(57.5))
 MAP_HEIGHT = round(MAP_WIDTH * (NORTH - SOUTH) / ((EAST - WEST) * X_SCALE))
+
+
+def needs_agreement(offer: Offer) -> bool:
+    """Whether the offer's area is so wide that one offer would reach much of the country:
+    then an administrator must agree before it is published (providers.offers). The bounds
+    are stated on /about/needs."""
+    if offer.area_type == AreaType.RADIUS:
+        return (offer.radius_km or 0) > WIDE_RADIUS_KM
+    if offer.area_type == AreaType.COUNCILS:
+        return len(offer.area_councils) > WIDE_COUNCILS
+    return len(offer.area_settlements) > WIDE_SETTLEMENTS
+
+
+def area_key(offer: Offer) -> tuple[object, ...]:
+    """What an administrator's agreement to an offer's area was given for."""
+    return (
+        offer.area_type,
+        offer.centre_latitude,
+        offer.centre_longitude,
+        offer.radius_km,
+        tuple(sorted(c.id for c in offer.area_councils)),
+        tuple(sorted(s.id for s in offer.area_settlements)),
+    )
 
 
 def places_in_area(session: Session, offer: Offer) -> list[Settlement]:

@@ -17,9 +17,11 @@ from marketplace.errors import NotFound, RuleBroken
 from marketplace.forms import FormPage
 from marketplace.web import redirect, render
 from providers import checks as checks_service
+from providers import offers as offers_service
+from providers import verification
 from providers.access import CurrentProvider, ProviderUser
 from providers.checks import CheckDetails
-from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind
+from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind, Offer, Provider
 from providers.schemas import CHECK_KIND_SLUGS, CheckForm, RejectCheckForm
 
 router = APIRouter(include_in_schema=False)
@@ -93,7 +95,12 @@ async def new_check(
 
 
 def _queue_context(db: DbSession) -> dict[str, object]:
-    return {"waiting": checks_service.checks_waiting(db), "today": today()}
+    return {
+        "waiting": checks_service.checks_waiting(db),
+        "identities": verification.awaiting_identity(db),
+        "offers_waiting": len(offers_service.offers_awaiting_agreement(db)),
+        "today": today(),
+    }
 
 
 @router.get("/admin/checks")
@@ -112,7 +119,7 @@ def _waiting_check(db: DbSession, check_id: int) -> Check:
 def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
     reject_page.remember(request, values={}, **_queue_context(db))
-    checks_service.verify_check(db, check=check, admin=admin)
+    checks_service.verify_check(db, check=check, admin=admin, context=request.app.state)
     return redirect(request, "/admin/checks?done=verified")
 
 
@@ -122,3 +129,44 @@ async def reject(request: Request, check_id: int, db: DbSession, admin: AdminUse
     form = await reject_page.read(request, RejectCheckForm, failed_id=check.id, **_queue_context(db))
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)
     return redirect(request, "/admin/checks?done=rejected")
+
+
+@router.post("/admin/providers/{provider_id}/confirm-identity")
+def confirm_identity(request: Request, provider_id: int, db: DbSession, admin: AdminUser) -> Response:
+    provider = db.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound("Page not found")
+    reject_page.remember(request, values={}, **_queue_context(db))
+    verification.confirm_identity(db, provider=provider, admin=admin, context=request.app.state)
+    return redirect(request, "/admin/checks?done=identity")
+
+
+# Offers whose areas are too wide to publish without an administrator -------------------
+
+
+@router.get("/admin/offers")
+def offers_to_agree(request: Request, db: DbSession, admin: AdminUser, done: str = "") -> Response:
+    return render(
+        request,
+        "providers/admin_offers.html",
+        {"waiting": offers_service.offers_awaiting_agreement(db), "done": done if done in ("agreed", "refused") else ""},
+    )
+
+
+def _waiting_offer(db: DbSession, offer_id: int) -> Offer:
+    offer = db.get(Offer, offer_id)
+    if offer is None:
+        raise NotFound("Page not found")
+    return offer
+
+
+@router.post("/admin/offers/{offer_id}/agree")
+def agree_offer(request: Request, offer_id: int, db: DbSession, admin: AdminUser) -> Response:
+    offers_service.agree_area(db, offer=_waiting_offer(db, offer_id), admin=admin)
+    return redirect(request, "/admin/offers?done=agreed")
+
+
+@router.post("/admin/offers/{offer_id}/refuse")
+def refuse_offer(request: Request, offer_id: int, db: DbSession, admin: AdminUser) -> Response:
+    offers_service.refuse_area(db, offer=_waiting_offer(db, offer_id), admin=admin)
+    return redirect(request, "/admin/offers?done=refused")

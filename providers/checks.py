@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from marketplace.accounts.models import User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, RuleBroken
+from providers import verification
 from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind, CheckStatus, Provider
 
 CARE_INSPECTORATE_NUMBER = re.compile(r"^CS\d{10}$")
@@ -126,11 +128,15 @@ def declare_check(
     return check
 
 
-def verify_check(session: Session, *, check: Check, admin: User) -> None:
-    """An administrator confirms the check against its source, today."""
+def verify_check(session: Session, *, check: Check, admin: User, context: Any = None) -> None:
+    """An administrator confirms the check against its source, today. If that makes the
+    provider verified, what waits for that happens now (see providers.verification)."""
+    was = verification.is_verified(session, check.provider)
     _decide(session, check=check, admin=admin, status=CheckStatus.VERIFIED, note=None)
     check.verified_at = utcnow()
     check.verified_by_id = admin.id
+    if not was:
+        verification.tell_if_verified(session, check.provider, context=context)
 
 
 def reject_check(session: Session, *, check: Check, admin: User, note: str) -> None:

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.models import Representation, Role, User
-from marketplace.accounts.policy import visibility_rule
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import on_persons_side, on_persons_side_filter, visibility_rule
 from marketplace.audit import AuditAction
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.forms import MARKUP
@@ -183,12 +183,9 @@ def acts_for_a_provider(session: Session, *, user: User) -> bool:
 
 
 def is_on_persons_side(session: Session, *, user: User, enquiry: Enquiry) -> bool:
-    """The person, whoever sent it, or a representative acting for the person now."""
-    if user.id in (enquiry.person_id, enquiry.sent_by_id):
-        return True
-    return user.role == Role.REPRESENTATIVE and accounts_service.acts_for(
-        session, representative=user, supported_person_id=enquiry.person_id
-    )
+    """The person, or a representative acting for them now: whoever sent the enquiry,
+    once the person removes them they see it no more (policy.on_persons_side)."""
+    return on_persons_side(session, user, enquiry.person_id)
 
 
 @visibility_rule(Enquiry)
@@ -415,12 +412,8 @@ def provider_inbox(
 
 
 def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> Page[Enquiry]:
-    """A person's own enquiries, those they sent for others, and those for the people they
-    act for now; newest first."""
-    acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)
-    query = select(Enquiry).where(
-        or_(Enquiry.person_id == user.id, Enquiry.sent_by_id == user.id, Enquiry.person_id.in_(acted_for))
-    )
+    """A person's own enquiries and those of the people they act for now; newest first."""
+    query = select(Enquiry).where(on_persons_side_filter(user, Enquiry.person_id))
     return _page(session, query, page=page, page_size=page_size)
 
 
@@ -441,4 +434,6 @@ def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: st
 
 
 def _mail_person(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
-    mail.tell(session, [enquiry.sent_by, enquiry.person], subject=subject, text=text, path=f"/enquiries/{enquiry.id}")
+    # Whoever sent it is told too, while they still act for the person.
+    senders = [enquiry.sent_by] if on_persons_side(session, enquiry.sent_by, enquiry.person_id) else []
+    mail.tell(session, [*senders, enquiry.person], subject=subject, text=text, path=f"/enquiries/{enquiry.id}")

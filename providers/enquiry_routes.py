@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import admin, audit, web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import AdminUser, load_visible, roles
+from marketplace.accounts.policy import AdminUser, load_visible, roles, visible
 from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
@@ -24,7 +24,7 @@ from marketplace.paging import Page
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
-from providers.access import ProviderUser, published_offer
+from providers.access import ProviderUser, provider_access, published_offer
 from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, Review
 from providers.pricing import describe_minutes
 from providers.schemas import Availability
@@ -37,7 +37,8 @@ web.add_navigation(
     "Enquiries", "/provider/enquiries", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=40
 )
 
-PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
+people = roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
+PersonUser = Annotated[User, Depends(people)]
 """Supported people and their representatives."""
 
 
@@ -47,6 +48,22 @@ def _reviews_waiting(session: Session) -> str:
 
 
 admin.add_work_queue("Reviews", "/admin/reviews", _reviews_waiting, order=30)
+
+# Each enquiry page loads, authorises and audits its enquiry through one dependency.
+SeenEnquiry = Annotated[
+    Enquiry,
+    Depends(visible(Enquiry, param="enquiry_id", access=people, audit_subject=enquiries_service.SUBJECT)),
+]
+"""An enquiry the person's side reads: the read is in the audit log."""
+PersonsEnquiry = Annotated[Enquiry, Depends(visible(Enquiry, param="enquiry_id", access=people, audit_subject=None))]
+"""An enquiry the person's side acts on; the service audits the change."""
+ProviderSeenEnquiry = Annotated[
+    Enquiry,
+    Depends(visible(Enquiry, param="enquiry_id", access=provider_access, audit_subject=enquiries_service.SUBJECT)),
+]
+ProviderEnquiry = Annotated[
+    Enquiry, Depends(visible(Enquiry, param="enquiry_id", access=provider_access, audit_subject=None))
+]
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
@@ -201,18 +218,15 @@ def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, o
 @router.get("/enquiries/{enquiry_id}")
 @audited
 def person_enquiry(
-    request: Request, enquiry_id: int, db: DbSession, user: PersonUser, done: str = ""
+    request: Request, enquiry: SeenEnquiry, db: DbSession, user: PersonUser, done: str = ""
 ) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
-    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return person_enquiry_page.render(
         request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
     )
 
 
 @router.post("/enquiries/{enquiry_id}/messages")
-async def person_message(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
+async def person_message(request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser) -> Response:
     form = await person_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/enquiries/{enquiry.id}?done=message")
@@ -229,15 +243,12 @@ def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, obje
 
 @router.get("/enquiries/{enquiry_id}/review")
 @audited
-def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
-    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
+def show_review_form(request: Request, enquiry: SeenEnquiry, db: DbSession, user: PersonUser) -> Response:
     return review_page.render(request, **_review_context(db, enquiry, user))
 
 
 @router.post("/enquiries/{enquiry_id}/review")
-async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
+async def leave_review(request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser) -> Response:
     form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
     spend_allowance(request, Action.REVIEW, account=user.id)
     reviews_service.leave_review(
@@ -280,34 +291,29 @@ def provider_inbox(
 @router.get("/provider/enquiries/{enquiry_id}")
 @audited
 def provider_enquiry(
-    request: Request, enquiry_id: int, db: DbSession, user: ProviderUser, done: str = ""
+    request: Request, enquiry: ProviderSeenEnquiry, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
-    enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return provider_enquiry_page.render(
         request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
     )
 
 
 @router.post("/provider/enquiries/{enquiry_id}/messages")
-async def provider_message(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
+async def provider_message(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
     form = await provider_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=replied")
 
 
 @router.post("/provider/enquiries/{enquiry_id}/arrange")
-async def arrange(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
+async def arrange(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.mark_arranged(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=arranged")
 
 
 @router.post("/provider/enquiries/{enquiry_id}/decline")
-async def decline(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
-    enquiry = load_visible(db, Enquiry, enquiry_id, user)
+async def decline(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.decline(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=declined")

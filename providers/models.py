@@ -95,6 +95,9 @@ class Provider(TimestampMixin, Base):
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     """A photo or logo, at most 1 MB, PNG or JPEG, redrawn without its metadata (providers.photos)."""
     photo_type: Mapped[str | None] = mapped_column(String(20))
+    identity_confirmed_at: Mapped[datetime | None]
+    """When an administrator confirmed who the provider is (providers.verification)."""
+    identity_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
 
     base_council: Mapped[CouncilArea | None] = relationship(lazy="joined")
     base_settlement: Mapped[Settlement | None] = relationship(lazy="joined")
@@ -265,9 +268,14 @@ class OfferStatus(enum.StrEnum):
     """Hidden for now (no space, a holiday); can be published again."""
     WITHDRAWN = "withdrawn"
     """No longer offered; kept for the record of past enquiries."""
+    AWAITING_AGREEMENT = "awaiting_agreement"
+    """Published by the provider, but its area is so wide (providers.areas.needs_agreement)
+    that an administrator must agree first; shown and matched to nobody until then."""
 
     @property
     def label(self) -> str:
+        if self == OfferStatus.AWAITING_AGREEMENT:
+            return "Awaiting agreement"
         return self.value.capitalize()
 
 
@@ -347,6 +355,9 @@ class Offer(TimestampMixin, Base):
     typical_week_hours: Mapped[int] = mapped_column(SmallInteger, default=10)
     """The hours in the typical week the offer's weekly price is shown for."""
     published_at: Mapped[datetime | None]
+    area_agreed_at: Mapped[datetime | None]
+    """When an administrator agreed to an area that needs agreement; cleared when the area changes."""
+    area_agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     provider: Mapped[Provider] = relationship(back_populates="offers", lazy="joined")

@@ -22,6 +22,7 @@ from providers.models import (
     CapacityUnit,
     FeePeriod,
     Offer,
+    OfferStatus,
     PriceUnit,
     Provider,
     Taxonomy,
@@ -244,5 +245,7 @@ def change_status(
         raise RuleBroken("Choose publish, pause or withdraw")
     offer_page.remember(request, values=_offer_values(offer), **_offer_context(db, provider, offer))
     apply(db, offer=offer, actor=user)
+    if offer.status == OfferStatus.AWAITING_AGREEMENT:
+        change = "awaiting"
     return redirect(request, f"/provider/offers/{offer.id}?done={change}")
 

@@ -10,13 +10,14 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace import audit
+from marketplace import audit, mail
 from marketplace.accounts.models import User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, RuleBroken
 from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.geography.service import Location
+from providers import areas
 from providers.models import (
     AreaType,
     CapacityUnit,
@@ -91,6 +92,14 @@ class PriceDetails:
 
 
 def _apply(session: Session, offer: Offer, details: OfferDetails) -> None:
+    agreed_area = areas.area_key(offer) if offer.area_agreed_at is not None else None
+    _apply_details(session, offer, details)
+    if agreed_area is not None and areas.area_key(offer) != agreed_area:
+        # An agreement covers the area it was given for, not whatever it is changed to.
+        offer.area_agreed_at, offer.area_agreed_by_id = None, None
+
+
+def _apply_details(session: Session, offer: Offer, details: OfferDetails) -> None:
     if not details.title.strip():
         raise RuleBroken("Enter a title for the offer", field="title")
     terms = list(session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(details.term_ids))))
@@ -156,6 +165,8 @@ def update_offer(session: Session, *, offer: Offer, actor: User, details: OfferD
     _apply(session, offer, details)
     if offer.status == OfferStatus.PUBLISHED:
         _check_publishable(offer)
+        if _waits_for_agreement(offer):
+            offer.status = OfferStatus.AWAITING_AGREEMENT
     session.flush()
     _audit(session, actor, offer, "updated")
 
@@ -234,10 +245,60 @@ def publish_offer(session: Session, *, offer: Offer, actor: User) -> None:
     if offer.status == OfferStatus.WITHDRAWN:
         raise Conflict("A withdrawn offer cannot be published again; make a new one")
     _check_publishable(offer)
+    if _waits_for_agreement(offer):
+        if offer.status != OfferStatus.AWAITING_AGREEMENT:
+            offer.status = OfferStatus.AWAITING_AGREEMENT
+            _audit(session, actor, offer, "awaiting agreement")
+        return
     if offer.status != OfferStatus.PUBLISHED:
         offer.status = OfferStatus.PUBLISHED
         offer.published_at = offer.published_at or utcnow()
         _audit(session, actor, offer, "published")
+
+
+def _waits_for_agreement(offer: Offer) -> bool:
+    return areas.needs_agreement(offer) and offer.area_agreed_at is None
+
+
+def offers_awaiting_agreement(session: Session) -> list[Offer]:
+    """Offers whose wide areas wait for an administrator, oldest change first."""
+    return list(
+        session.scalars(
+            select(Offer).where(Offer.status == OfferStatus.AWAITING_AGREEMENT).order_by(Offer.updated_at, Offer.id)
+        )
+    )
+
+
+def agree_area(session: Session, *, offer: Offer, admin: User) -> None:
+    """An administrator agrees to the offer's wide area: it is published at once."""
+    if offer.status != OfferStatus.AWAITING_AGREEMENT:
+        raise Conflict("This offer is not waiting for agreement")
+    offer.area_agreed_at, offer.area_agreed_by_id = utcnow(), admin.id
+    offer.status = OfferStatus.PUBLISHED
+    offer.published_at = offer.published_at or utcnow()
+    _audit(session, admin, offer, "area agreed")
+    _tell_members(session, offer, f"Your offer \"{offer.title}\" is published", "An administrator has agreed to the area your offer covers, and it is now published.")
+
+
+def refuse_area(session: Session, *, offer: Offer, admin: User) -> None:
+    """An administrator refuses the offer's wide area: it goes back to a draft, for the
+    provider to narrow."""
+    if offer.status != OfferStatus.AWAITING_AGREEMENT:
+        raise Conflict("This offer is not waiting for agreement")
+    offer.status = OfferStatus.DRAFT
+    _audit(session, admin, offer, "area refused")
+    _tell_members(
+        session, offer, f"Your offer \"{offer.title}\" covers too wide an area",
+        "An administrator did not agree to the area your offer covers, so it is back to a draft. "
+        "Narrow the area to where you can really reach people, then publish it again.",
+    )
+
+
+def _tell_members(session: Session, offer: Offer, subject: str, text: str) -> None:
+    mail.tell(
+        session, [member.user for member in offer.provider.members], subject=subject, text=text,
+        path=f"/provider/offers/{offer.id}",
+    )
 
 
 def pause_offer(session: Session, *, offer: Offer, actor: User) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import visibility_rule
+from marketplace.accounts.policy import on_persons_side, visibility_rule
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound, RuleBroken
@@ -62,7 +62,11 @@ def review_of(session: Session, *, enquiry: Enquiry) -> Review | None:
 
 
 def _refusal(session: Session, *, enquiry: Enquiry, author: User) -> DomainError | None:
-    if author.id not in (enquiry.person_id, enquiry.sent_by_id):
+    # The sender only while they still act for the person: removed, they lose it at once.
+    if not (
+        author.id == enquiry.person_id
+        or (author.id == enquiry.sent_by_id and on_persons_side(session, author, enquiry.person_id))
+    ):
         return RuleBroken("Only the person the support is for, or whoever sent the enquiry, can review it")
     if enquiry.status != EnquiryStatus.ARRANGED:
         return RuleBroken("You can review the provider once they have marked the support as arranged")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
@@ -11,12 +13,18 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import make_hasher
 from marketplace.geography import service as geography_service
+from marketplace import db as marketplace_db
+from providers import checks as checks_service
 from providers import offers as offers_service
 from providers import service as providers_service
 from providers import taxonomy as taxonomy_service
+from providers import verification
+from providers.checks import CheckDetails
 from providers.models import (
     AreaType,
+    CheckKind,
     Offer,
+    OfferStatus,
     PriceUnit,
     Provider,
     ProviderKind,
@@ -85,6 +93,34 @@ def make_provider(
     return provider
 
 
+def verify_provider(db: Session, provider: Provider, *, admin: User | None = None) -> Provider:
+    """Make `provider` verified the way an administrator does: its identity confirmed and
+    the checks its kind must have (providers.verification) declared and verified."""
+    admin = admin or make_user(db, role=Role.ADMIN)
+    today = marketplace_db.today()
+    owner = provider.members[0].user
+    for kind in verification.REQUIRED_CHECKS[provider.kind]:
+        number = next(_sequence)
+        reference = {
+            CheckKind.CARE_INSPECTORATE: f"CS{2012000000 + number:010d}",
+            CheckKind.PVG: f"{1000000000000000 + number:016d}",
+        }.get(kind, f"POLICY-{number}")
+        check = checks_service.declare_check(
+            db, provider=provider, actor=owner, today=today,
+            details=CheckDetails(kind=kind, reference=reference, expires_on=today + timedelta(days=365)),
+        )
+        checks_service.verify_check(db, check=check, admin=admin)
+    if provider.identity_confirmed_at is None:
+        verification.confirm_identity(db, provider=provider, admin=admin)
+    db.flush()
+    return provider
+
+
+def make_verified_provider(db: Session, **fields: Any) -> Provider:
+    """make_provider(), then verified: posted needs reach only verified providers."""
+    return verify_provider(db, make_provider(db, **fields))
+
+
 def make_offer(
     db: Session,
     *,
@@ -97,7 +133,11 @@ def make_offer(
     unit: PriceUnit = PriceUnit.HOUR,
     capacity_hours: int = 20,
     publish: bool = True,
+    agree_wide_area: bool = True,
 ) -> Offer:
+    """A published offer (or a draft). One whose area is wide enough to need an
+    administrator's agreement (providers.areas.needs_agreement) is agreed by one, unless
+    `agree_wide_area` is False: then it waits for agreement."""
     provider = provider or make_provider(db)
     actor = provider.members[0].user
     details = offers_service.OfferDetails(
@@ -116,4 +156,6 @@ def make_offer(
     )
     if publish:
         offers_service.publish_offer(db, offer=offer, actor=actor)
+        if agree_wide_area and offer.status == OfferStatus.AWAITING_AGREEMENT:
+            offers_service.agree_area(db, offer=offer, admin=make_user(db, role=Role.ADMIN))
     return offer

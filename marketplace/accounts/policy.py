@@ -9,11 +9,13 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from marketplace import audit
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Representation, Role, User
-from marketplace.deps import AppSettings, DbSession
+from marketplace.deps import AUDITED_READ, AppSettings, DbSession
 from marketplace.errors import NotAllowed, NotFound, NotSignedIn
 
 T = TypeVar("T")
@@ -108,6 +110,77 @@ def load_visible(session: Session, model: type[T], record_id: int, viewer: User)
     if record is None or not may_see(session, viewer, record):
         raise NotFound("Page not found")
     return record
+
+
+MAX_ID_DIGITS = 18
+"""Record ids are 64-bit integers: anything longer is no record of ours."""
+
+
+def parse_record_id(text: str) -> int:
+    """A record id from a path: ASCII digits only (not other scripts' digits, no sign, no
+    spaces), at most 18 of them; anything else is the 404 of a record that does not exist."""
+    if not (0 < len(text) <= MAX_ID_DIGITS and text.isascii() and text.isdigit()):
+        raise NotFound("Page not found")
+    return int(text)
+
+
+def visible(
+    model: type[T],
+    *,
+    param: str,
+    access: Callable[..., Any],
+    audit_subject: str | None,
+    rule: VisibilityRule | None = None,
+) -> Callable[..., T]:
+    """A dependency for a record page that does every step, so no route can forget one:
+    after the route's `access` rule (the same dependency the route declares), it parses the
+    path parameter `param` with the bounded parser, loads the `model` record, answers 404
+    when it is missing or the user may not see it (by `rule`, or the model's registered
+    visibility rule), and records the audited read under `audit_subject`. Pages that change
+    the record pass audit_subject=None: the service audits the change instead.
+
+        Need = Annotated[PostedNeed, Depends(visible(PostedNeed, param="need_id", access=..., audit_subject="posted_need"))]
+    """
+    check = rule or may_see
+
+    # A default, not Annotated: annotations are strings here, and `access` is not a global.
+    def dependency(request: Request, db: DbSession, user: User | None = Depends(access)) -> Any:
+        if user is None:
+            raise NotSignedIn("Sign in to use this page")
+        record_id = parse_record_id(str(request.path_params.get(param, "")))
+        record = db.get(model, record_id)
+        if record is None or not check(db, user, record):
+            raise NotFound("Page not found")
+        if audit_subject is not None:
+            audit.record_read(db, actor=user, subject_type=audit_subject, subject_id=record_id)
+        return record
+
+    dependency.__name__ = f"visible_{model.__name__}"
+    setattr(dependency, AUDITED_READ, audit_subject is not None)
+    return dependency
+
+
+# The person's side ----------------------------------------------------------------------
+# Who may act for a supported person is decided by the live representation, never by who
+# wrote a record: a representative removed by the person loses, at once, every enquiry and
+# need they sent for them.
+
+
+def on_persons_side(session: Session, user: User, person_id: int) -> bool:
+    """The person themself, or a representative acting for them now."""
+    if user.id == person_id:
+        return True
+    return user.role == Role.REPRESENTATIVE and accounts_service.acts_for(
+        session, representative=user, supported_person_id=person_id
+    )
+
+
+def on_persons_side_filter(user: User, person_id: ColumnElement[int] | Any) -> ColumnElement[bool]:
+    """on_persons_side as an SQL condition on a person-id column, for lists."""
+    if user.role != Role.REPRESENTATIVE:
+        return person_id == user.id
+    acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)
+    return or_(person_id == user.id, person_id.in_(acted_for))
 
 
 @visibility_rule(User)

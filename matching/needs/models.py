@@ -90,6 +90,9 @@ class NeedDelivery(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True, index=True)
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
     delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    shared_at: Mapped[datetime | None]
+    """When the person chose to show this provider what they wrote, the outcomes and who it
+    should suit; until then the provider sees only what, when, how long and the place."""
 
     need: Mapped[PostedNeed] = relationship(back_populates="deliveries")
     provider: Mapped[Provider] = relationship(lazy="joined")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace import web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import load_visible, roles
+from marketplace.accounts.policy import Public, load_visible, parse_record_id, roles, visible
 from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
@@ -23,8 +23,10 @@ from matching.needs import views as need_views
 from matching.needs import service as needs_service
 from matching.deps import OfferIndexDep
 from matching.needs.models import NeedStatus, PostedNeed
+from providers import areas, verification
+from providers import service as providers_service
 from providers import enquiries as enquiries_service
-from providers.access import ProviderUser
+from providers.access import ProviderUser, provider_access
 from providers.models import DAYS, PERIODS, Offer, OfferStatus
 from providers.routes import taxonomy_choices
 from providers.schemas import Availability
@@ -35,16 +37,33 @@ web.add_navigation(
     "Needs near you", "/provider/needs", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=45
 )
 
-PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
+people = roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
+people_or_admins = roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE, Role.ADMIN)
+PersonUser = Annotated[User, Depends(people)]
 """Supported people and their representatives."""
-PersonOrAdmin = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE, Role.ADMIN))]
+PersonOrAdmin = Annotated[User, Depends(people_or_admins)]
 """The person's side of a need, and administrators."""
+
+# Each need page loads, authorises and audits its need through one dependency.
+SeenNeed = Annotated[
+    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=people_or_admins, audit_subject=need_views.SUBJECT))
+]
+"""A need the person's side (or an administrator) reads: the read is in the audit log."""
+PersonsNeed = Annotated[PostedNeed, Depends(visible(PostedNeed, param="need_id", access=people, audit_subject=None))]
+"""A need the person's side acts on; the service audits the change."""
+ProviderSeenNeed = Annotated[
+    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=provider_access, audit_subject=need_views.SUBJECT))
+]
+ProviderNeed = Annotated[
+    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=provider_access, audit_subject=None))
+]
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
     "posted": "Your need has been posted. We have emailed the providers whose offers reach you and fit it.",
     "closed": "Your need is closed. Providers can no longer respond to it.",
     "responded": "Your response has been sent. We have emailed the person to say so.",
+    "shared": "Done. That provider can now read what you wrote, what matters to you and who it should suit.",
 }
 
 
@@ -83,6 +102,11 @@ class NeedForm(Form):
     description: Annotated[Text, required("Describe the support you need, in your own words")] = ""
 
 
+class ShareForm(Form):
+    provider: Annotated[str, required("Choose a provider")] = ""
+    """The id of a provider the need reached."""
+
+
 class ResponseForm(Form):
     offer: Annotated[str, required("Choose one of your published offers")] = ""
     """The id of the offer the provider would use."""
@@ -97,6 +121,24 @@ person_need_page = FormPage(
     "matching/needs/need.html", block="need", context={"response_days": needs_service.RESPONSE_DAYS}
 )
 provider_need_page = FormPage("matching/needs/provider_need.html", block="need")
+
+
+# The rule, stated ----------------------------------------------------------------------
+
+
+@router.get("/about/needs", dependencies=[Public])
+def about_needs(request: Request) -> Response:
+    return render(
+        request,
+        "matching/needs/about.html",
+        {
+            "rules": verification.rule_lines(),
+            "response_days": needs_service.RESPONSE_DAYS,
+            "wide_radius_km": areas.WIDE_RADIUS_KM,
+            "wide_councils": areas.WIDE_COUNCILS,
+            "wide_settlements": areas.WIDE_SETTLEMENTS,
+        },
+    )
 
 
 # The person's side ----------------------------------------------------------------------
@@ -157,12 +199,15 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
     """Everything the person's page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
     is_own = need_views.is_on_persons_side(db, user=viewer, need=need)
+    shared = {delivery.provider_id for delivery in need.deliveries if delivery.shared_at is not None}
     return {
         "need": need_views.summary_of(need),
         "person_name": need.person.name,
         "posted_by_name": None if need.posted_by_id == need.person_id else need.posted_by.name,
         "responses": [
             {
+                "provider_id": response.provider_id,
+                "shared": response.provider_id in shared,
                 "provider_name": response.provider.name,
                 "offer_id": response.offer_id,
                 "offer_title": None if response.offer is None else response.offer.title,
@@ -179,18 +224,22 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
 
 @router.get("/needs/{need_id}")
 @audited
-def person_need(request: Request, need_id: int, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
-    need = load_visible(db, PostedNeed, need_id, user)
-    need_views.record_view(db, viewer=user, need=need)
+def person_need(request: Request, need: SeenNeed, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
     return person_need_page.render(request, done=DONE_MESSAGES.get(done), **_person_context(db, need, user))
 
 
 @router.post("/needs/{need_id}/close")
-async def close_need(request: Request, need_id: int, db: DbSession, user: PersonUser) -> Response:
-    need = load_visible(db, PostedNeed, need_id, user)
+async def close_need(request: Request, need: PersonsNeed, db: DbSession, user: PersonUser) -> Response:
     await person_need_page.read(request, NoFields, **_person_context(db, need, user))
     needs_service.close_need(db, need=need, actor=user)
     return redirect(request, f"/needs/{need.id}?done=closed")
+
+
+@router.post("/needs/{need_id}/share")
+async def share_need(request: Request, need: PersonsNeed, db: DbSession, user: PersonUser) -> Response:
+    form = await person_need_page.read(request, ShareForm, **_person_context(db, need, user))
+    needs_service.share_with(db, need=need, provider_id=parse_record_id(form.provider), actor=user)
+    return redirect(request, f"/needs/{need.id}?done=shared")
 
 
 # The provider's side --------------------------------------------------------------------
@@ -203,16 +252,22 @@ def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: 
     found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
         need_views.record_view(db, viewer=user, need=need)
+    shared = need_views.needs_shared_with(db, needs=found.items, member=user)
     return render(
         request,
         "matching/needs/inbox.html",
         {
             "result": found,
-            "summaries": [need_views.summary_of(need) for need in found.items],
+            "summaries": [need_views.provider_summary_of(need, shared=need.id in shared) for need in found.items],
             "answered": need_views.needs_answered_by(db, needs=found.items, member=user),
             "statuses": list(NeedStatus),
             "filters": {"status": status},
             "is_member": enquiries_service.acts_for_a_provider(db, user=user),
+            "not_verified": [
+                (provider.name, missing)
+                for provider in providers_service.providers_of(db, user=user)
+                if (missing := verification.missing(db, provider))
+            ],
         },
         block="results",
     )
@@ -224,8 +279,9 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
     reached = {delivery.provider_id for delivery in deliveries}
     offers: list[Offer] = needs_service.response_offers(db, need=need, member=member)
     answered = {response.provider_id for response in need.responses if response.provider_id in reached}
+    shared = need_views.is_shared_with(db, need=need, member=member)
     return {
-        "need": need_views.summary_of(need),
+        "need": need_views.provider_summary_of(need, shared=shared),
         "delivered": [(delivery.provider.name, delivery.offer.title) for delivery in deliveries],
         "own_responses": [
             {
@@ -251,9 +307,7 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
 
 @router.get("/provider/needs/{need_id}")
 @audited
-def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderUser, done: str = "") -> Response:
-    need = load_visible(db, PostedNeed, need_id, user)
-    need_views.record_view(db, viewer=user, need=need)
+def provider_need(request: Request, need: ProviderSeenNeed, db: DbSession, user: ProviderUser, done: str = "") -> Response:
     context = _provider_context(db, need, user)
     return provider_need_page.render(
         request, done=DONE_MESSAGES.get(done), values={"offer": context["default_offer"]}, **context
@@ -261,8 +315,7 @@ def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderU
 
 
 @router.post("/provider/needs/{need_id}/responses")
-async def respond(request: Request, need_id: int, db: DbSession, user: ProviderUser) -> Response:
-    need = load_visible(db, PostedNeed, need_id, user)
+async def respond(request: Request, need: ProviderNeed, db: DbSession, user: ProviderUser) -> Response:
     form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
     offer = db.get(Offer, int(form.offer)) if form.offer.isdigit() else None
     needs_service.respond(db, need=need, member=user, offer=offer, message=form.message)

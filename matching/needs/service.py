@@ -13,15 +13,20 @@ An unmet need is counted as unmet demand for the gap analysis, with no personal 
 daily run also sends needs still taking responses to providers whose offers have come to
 reach and fit them since.
 
-Providers never learn who the person is: they see the place as the person gave it, what
-and when, the hours and the description (NeedSummary holds exactly that). Every view of a
-need is in the audit log, and a need is visible only to the people it concerns."""
+A need goes only to verified providers (providers.verification: an administrator has
+confirmed who they are and the checks their kind must have), and reaches a provider when it
+becomes verified too. Providers never learn who the person is: they see the place as a
+settlement or postcode district (never coordinates), what and when, and the hours
+(NeedSummary); what the person wrote, the outcomes and who it should suit only once the
+person shares them with that provider. Every view of a need is in the audit log, and a need
+is visible only to the people it concerns: the person and whoever acts for them now."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +39,7 @@ from marketplace.db import SCOTTISH_TIME, utcnow
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.forms import FieldError, FormInvalid
 from matching import service as matching_service
+from matching.deps import offer_index_of
 from matching.index import OfferIndex
 from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
 from matching.models import UnmetDemandSource
@@ -43,12 +49,14 @@ from matching.needs.views import (
     NeedSummary,
     is_on_persons_side,
     is_taking_responses,
+    provider_place,
+    provider_summary_of,
     providers_reached_for,
-    summary_of,
     wanted_of,
 )
 from matching.schemas import SupportWanted
 from providers import enquiries as enquiries_service
+from providers import verification
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
 from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
 
@@ -157,14 +165,27 @@ def post_need(
     return need
 
 
-def _deliver(session: Session, *, index: OfferIndex, need: PostedNeed, wanted: SupportWanted, now: datetime) -> int:
-    """Send the need to every provider that can now meet it and has not had it yet; how many."""
+def _deliver(
+    session: Session,
+    *,
+    index: OfferIndex,
+    need: PostedNeed,
+    wanted: SupportWanted,
+    now: datetime,
+    provider_ids: Collection[int] | None = None,
+) -> int:
+    """Send the need to every verified provider (of `provider_ids`, when given) that can
+    now meet it and has not had it yet; how many."""
     reached = matching_service.best_offer_of_each_provider(session, index, wanted, now=now)
     already = {delivery.provider_id for delivery in need.deliveries}
+    candidates = [
+        provider_id for provider_id in reached
+        if provider_id not in already and (provider_ids is None or provider_id in provider_ids)
+    ]
+    trusted = verification.verified_ids(session, candidates, today=_date_in_scotland(now))
     new = [
-        NeedDelivery(provider_id=provider_id, offer_id=offer_id, delivered_at=now)
-        for provider_id, offer_id in sorted(reached.items())
-        if provider_id not in already
+        NeedDelivery(provider_id=provider_id, offer_id=reached[provider_id], delivered_at=now)
+        for provider_id in sorted(trusted)
     ]
     if not new:
         return 0
@@ -174,7 +195,7 @@ def _deliver(session: Session, *, index: OfferIndex, need: PostedNeed, wanted: S
         session, actor=None, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
         detail={"change": "delivered", "providers": len(new)},
     )
-    summary = summary_of(need)
+    summary = provider_summary_of(need, shared=False)
     for delivery in new:
         _mail_provider(session, summary, delivery)
     return len(new)
@@ -311,6 +332,13 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
             ),
         )
     session.flush()
+    deliveries, needs_reached = _deliver_open_needs(session, index=index, now=now)
+    return DailyRun(deliveries=deliveries, needs_reached=needs_reached, unmet=len(expired))
+
+
+def _deliver_open_needs(
+    session: Session, *, index: OfferIndex, now: datetime, provider_ids: Collection[int] | None = None
+) -> tuple[int, int]:
     open_needs = session.scalars(
         select(PostedNeed)
         .where(
@@ -323,10 +351,62 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
     ).all()
     deliveries = needs_reached = 0
     for need in open_needs:
-        sent = _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now)
+        sent = _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now, provider_ids=provider_ids)
         deliveries += sent
         needs_reached += sent > 0
-    return DailyRun(deliveries=deliveries, needs_reached=needs_reached, unmet=len(expired))
+    return deliveries, needs_reached
+
+
+def deliver_open_needs(
+    session: Session, *, index: OfferIndex, provider_ids: Collection[int] | None = None, now: datetime | None = None
+) -> int:
+    """Send every need still taking responses to the verified providers (of `provider_ids`,
+    when given) whose published offers now reach and fit it and that have not had it yet:
+    for when a provider becomes verified, or publishes or changes an offer. How many
+    deliveries were made."""
+    deliveries, _ = _deliver_open_needs(session, index=index, now=now or utcnow(), provider_ids=provider_ids)
+    return deliveries
+
+
+@verification.when_verified
+def _deliver_to_newly_verified(session: Session, provider: Provider, context: Any) -> None:
+    # Pages pass the app's state, where the worker keeps its index; elsewhere (the command
+    # line, tests) an index is read for the occasion.
+    index = OfferIndex() if context is None else offer_index_of(context)
+    deliver_open_needs(session, index=index, provider_ids=[provider.id])
+
+
+# Sharing details with a provider ---------------------------------------------------------
+
+
+def share_with(session: Session, *, need: PostedNeed, provider_id: int, actor: User, now: datetime | None = None) -> None:
+    """The person (or whoever acts for them now) chooses to show a provider the need
+    reached what they wrote, the outcomes and who it should suit. The provider is told."""
+    if not is_on_persons_side(session, user=actor, need=need):
+        raise NotFound("Page not found")
+    delivery = next((d for d in need.deliveries if d.provider_id == provider_id), None)
+    if delivery is None:
+        raise NotFound("Page not found")
+    if delivery.shared_at is not None:
+        return
+    delivery.shared_at = now or utcnow()
+    session.flush()
+    audit.record(
+        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        detail={"change": "shared", "provider_id": provider_id},
+    )
+    members = session.scalars(
+        select(User)
+        .join(ProviderMember, ProviderMember.user_id == User.id)
+        .where(ProviderMember.provider_id == provider_id)
+        .order_by(User.id)
+    )
+    mail.tell(
+        session, members,
+        subject=f"The person near {provider_place(need)} has shared their details with you",
+        text="The person has shared what they wrote about the support they need with you.",
+        path=f"/provider/needs/{need.id}",
+    )
 
 
 # Mail -----------------------------------------------------------------------------------
@@ -363,4 +443,6 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
 
 
 def _mail_person(session: Session, need: PostedNeed, *, subject: str, text: str) -> None:
-    mail.tell(session, [need.posted_by, need.person], subject=subject, text=text, path=f"/needs/{need.id}")
+    # Whoever posted it is told too, while they still act for the person.
+    posters = [need.posted_by] if is_on_persons_side(session, user=need.posted_by, need=need) else []
+    mail.tell(session, [*posters, need.person], subject=subject, text=text, path=f"/needs/{need.id}")

@@ -5,16 +5,15 @@ about who the person is), where the need is as the matcher takes it, who may see
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit
-from marketplace.accounts import service as accounts_service
-from marketplace.accounts.models import Representation, Role, User
-from marketplace.accounts.policy import visibility_rule
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import on_persons_side, on_persons_side_filter, visibility_rule
 from marketplace.db import utcnow
 from marketplace.geography.service import Location, LocationKind
 from marketplace.paging import Page, paginate
@@ -56,6 +55,9 @@ class NeedSummary:
     posted_at: datetime
     respond_by: datetime
     providers_reached: int
+    details_shared: bool = True
+    """False for a provider the person has not yet chosen to show the description,
+    outcomes and who it should suit: those are then empty."""
 
     @property
     def heading(self) -> str:
@@ -77,6 +79,46 @@ def summary_of(need: PostedNeed) -> NeedSummary:
         posted_at=need.created_at,
         respond_by=need.respond_by,
         providers_reached=len(need.deliveries),
+    )
+
+
+def provider_place(need: PostedNeed) -> str:
+    """Where the need is, as providers are told it: the place or postcode district the
+    person gave, or for coordinates the settlement they fall in, never the coordinates."""
+    if COORDINATES_LABEL.match(need.location_label):
+        return need.settlement.label
+    return need.location_label
+
+
+def provider_summary_of(need: PostedNeed, *, shared: bool) -> NeedSummary:
+    """The need as a provider sees and is mailed it: what, when, how long and the place;
+    what the person wrote, the outcomes and who it should suit only once they `shared`
+    them with that provider (they can say things about the person's health)."""
+    summary = summary_of(need)
+    return replace(
+        summary,
+        place=provider_place(need),
+        outcomes=summary.outcomes if shared else [],
+        client_groups=summary.client_groups if shared else [],
+        description=summary.description if shared else "",
+        details_shared=shared,
+    )
+
+
+def is_shared_with(session: Session, *, need: PostedNeed, member: User) -> bool:
+    """Whether the person has shared the need's details with a provider `member` acts for."""
+    return (
+        session.scalar(
+            select(NeedDelivery.provider_id)
+            .join(ProviderMember, ProviderMember.provider_id == NeedDelivery.provider_id)
+            .where(
+                NeedDelivery.need_id == need.id,
+                ProviderMember.user_id == member.id,
+                NeedDelivery.shared_at.is_not(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 
@@ -122,12 +164,9 @@ def is_taking_responses(need: PostedNeed, *, now: datetime | None = None) -> boo
 
 
 def is_on_persons_side(session: Session, *, user: User, need: PostedNeed) -> bool:
-    """The person, whoever posted it, or a representative acting for the person now."""
-    if user.id in (need.person_id, need.posted_by_id):
-        return True
-    return user.role == Role.REPRESENTATIVE and accounts_service.acts_for(
-        session, representative=user, supported_person_id=need.person_id
-    )
+    """The person, or a representative acting for them now: whoever posted the need, once
+    the person removes them they see it no more (policy.on_persons_side)."""
+    return on_persons_side(session, user, need.person_id)
 
 
 def providers_reached_for(session: Session, *, user: User, need: PostedNeed) -> list[Provider]:
@@ -168,12 +207,8 @@ def _page(session: Session, query: Select[tuple[PostedNeed]], *, page: int, page
 
 
 def needs_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> Page[PostedNeed]:
-    """A person's own needs, those they posted for others, and those of the people they act
-    for now; newest first."""
-    acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)
-    query = select(PostedNeed).where(
-        or_(PostedNeed.person_id == user.id, PostedNeed.posted_by_id == user.id, PostedNeed.person_id.in_(acted_for))
-    )
+    """A person's own needs and those of the people they act for now; newest first."""
+    query = select(PostedNeed).where(on_persons_side_filter(user, PostedNeed.person_id))
     return _page(session, query, page=page, page_size=page_size)
 
 
@@ -200,6 +235,23 @@ def response_counts(session: Session, *, needs: list[PostedNeed]) -> dict[int, i
     )
     found = {need_id: count for need_id, count in counted}
     return {need.id: found.get(need.id, 0) for need in needs}
+
+
+def needs_shared_with(session: Session, *, needs: list[PostedNeed], member: User) -> set[int]:
+    """The ids of the needs whose details the person has shared with a provider `member` acts for."""
+    if not needs:
+        return set()
+    return set(
+        session.scalars(
+            select(NeedDelivery.need_id)
+            .join(ProviderMember, ProviderMember.provider_id == NeedDelivery.provider_id)
+            .where(
+                NeedDelivery.need_id.in_([need.id for need in needs]),
+                ProviderMember.user_id == member.id,
+                NeedDelivery.shared_at.is_not(None),
+            )
+        )
+    )
 
 
 def needs_answered_by(session: Session, *, needs: list[PostedNeed], member: User) -> set[int]:

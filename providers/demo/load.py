@@ -132,6 +132,9 @@ def _fill(
         )
         if planned.verified:
             checks_service.verify_check(session, check=check, admin=context.admin)
+    # The demo's administrator has seen who every provider is. Set after the checks, and
+    # directly: there are no posted needs yet to send when a provider becomes verified.
+    provider.identity_confirmed_at, provider.identity_confirmed_by_id = context.now, context.admin.id
     centre = None
     if plan.centre:
         # What a look-up of the district gives an offer's centre: its code and middle

@@ -38,6 +38,7 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import OfferDetails, PriceDetails
+from tests.factories import verify_provider
 from tests.browser.conftest import Contexts, LiveServer
 from tests.browser.provider_helpers import (
     PERSON,
@@ -145,6 +146,7 @@ def build_market(server: LiveServer) -> Market:
         admin = accounts_service.find_user_by_email(session, "admin@example.org")
         assert admin is not None
         checks_service.verify_check(session, check=check, admin=admin)
+        verify_provider(session, pa, admin=admin)  # posted needs reach only verified providers
         _publish(session, registered, registered_owner, title=titles["registered"], kinds=care,
                  outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe"), base="Dornoch", radius_km=45, rate_pence=2700)
         housing, housing_owner = organisation("Highland Homes Support", ProviderKind.MICRO_PROVIDER, "Lairg")
@@ -343,7 +345,9 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
     if javascript:
         no_accessibility_violations(pa)
     main(pa).get_by_role("link", name=f"Personal care near {PLACE}").first.click()
-    expect(main(pa)).to_contain_text(description)
+    # What the person wrote stays with them until they share it with this provider.
+    expect(main(pa)).to_contain_text("has not shared what they wrote")
+    expect(main(pa)).not_to_contain_text(description)
     expect(main(pa)).not_to_contain_text("Morag")
     if javascript:
         no_accessibility_violations(pa)
@@ -355,6 +359,11 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
     person.goto(need_url)
     expect(main(person)).to_contain_text(market.pa_name)
     expect(main(person)).to_contain_text("I live in Lairg and could come on Monday mornings")
+    main(person).get_by_role("button", name=f"Share my details with this provider ({market.pa_name})").click()
+    expect(main(person)).to_contain_text(f"{market.pa_name} can read what you wrote")
+    pa_need_url = pa.url
+    pa.goto(pa_need_url)
+    expect(main(pa)).to_contain_text(description)
     enquire = main(person).get_by_role("link", name=f"Send an enquiry to {market.pa_name}")
     expect(enquire).to_be_visible()
     if javascript:
@@ -367,6 +376,7 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
 @pytest.mark.parametrize(("path", "title"), [
     ("/about/ranking", "How we rank"),
     ("/about/prices", "How we compare prices"),
+    ("/about/needs", "Who sees a posted need"),
     ("/shortlist", "Your shortlist"),
     ("/find-support?location=Atlantis+Bay&hours=0", "Find support"),
     (f"/find-support?location={PLACE}&kinds_of_support=overnight-support&max_price=1", "Find support"),

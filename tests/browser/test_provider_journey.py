@@ -386,6 +386,7 @@ VISITS = [
     visit("check-insurance", "Public liability insurance", "/provider/checks/new/insurance", STAFF),
     visit("check-training", "Training certificate", "/provider/checks/new/training", STAFF),
     visit("admin-checks", "Checks to verify", "/admin/checks", ADMIN),
+    visit("admin-offers", "Offers to agree", "/admin/offers", ADMIN),
     visit("offer", OFFER, "/offers/{offer_id}"),
     visit("provider", PROVIDER, "/providers/{provider_id}"),
     visit("enquire", ASK, "/offers/{offer_id}/enquire", PERSON),

@@ -350,15 +350,20 @@ class TestWhoSeesAnEnquiry:
         assert [may_see(db, user, enquiry) for user in allowed] == [True] * len(allowed)
         assert [may_see(db, user, enquiry) for user in refused] == [False] * len(refused)
 
-    def test_a_representative_who_stops_acting_no_longer_sees_it_unless_they_sent_it(self, db: Session) -> None:
+    def test_a_representative_who_stops_acting_no_longer_sees_it_even_if_they_sent_it(self, db: Session) -> None:
         person, carer = represented(db)
         sent = enquire(db, sender=carer, person=person)
         own = enquire(db, sender=person)
+        assert may_see(db, carer, sent) is True and may_see(db, carer, own) is True
         [link] = accounts_service.representations_of(db, user=carer)
         accounts_service.remove_representative(db, removed_by=person, link=link)
         db.flush()
-        assert may_see(db, carer, sent) is True
+        # The live representation decides, not who wrote the record.
+        assert may_see(db, carer, sent) is False
         assert may_see(db, carer, own) is False
+        assert enquiries_service.enquiries_of(db, user=carer).total == 0
+        with pytest.raises(NotFound):
+            enquiries_service.reply(db, enquiry=sent, author=carer, body="Still here?")
 
 
 class TestLists:

@@ -17,7 +17,8 @@ from matching.index import OfferIndex
 from matching.needs.models import PostedNeed
 from providers import service as providers_service
 from providers.models import Provider, ProviderKind, availability_bit
-from tests.factories import make_provider, make_user
+from providers.models import Offer
+from tests.factories import make_offer, make_user, make_verified_provider
 
 MONDAY_MORNING = availability_bit(0, 0)
 """Inside the weekday daytimes every factory offer is available at."""
@@ -45,10 +46,15 @@ def post(
     return needs_service.post_need(db, index=index, poster=poster, now=now, **values)
 
 
+def make_trusted_offer(db: Session, *, provider: Provider | None = None, **fields: Any) -> Offer:
+    """make_offer(), from a verified provider unless one is given: needs reach only those."""
+    return make_offer(db, provider=provider or make_verified_provider(db), **fields)
+
+
 def organisation_with_two_staff(db: Session, settings: Settings) -> tuple[Provider, User, User]:
     """A provider organisation near Portree with its owner and a member of staff who joined
     through the invitation mailed to them."""
-    provider = make_provider(db, kind=ProviderKind.MICRO_PROVIDER)
+    provider = make_verified_provider(db, kind=ProviderKind.MICRO_PROVIDER)
     owner = provider.members[0].user
     staff = make_user(db, role=Role.PROVIDER_STAFF)
     providers_service.invite_staff(db, provider=provider, inviter=owner, email=staff.email)

@@ -21,9 +21,9 @@ from matching.needs import service as needs_service
 from matching.index import OfferIndex
 from matching.needs.models import NeedStatus, PostedNeed
 from providers import offers as offers_service
-from tests.factories import PASSWORD, make_offer, make_provider, make_user
+from tests.factories import PASSWORD, make_user, make_verified_provider
 from tests.helpers import HtmlClient, error_messages, page
-from tests.matching.needs.need_builders import DESCRIPTION, mails_to, need_count, post
+from tests.matching.needs.need_builders import DESCRIPTION, mails_to, make_trusted_offer, need_count, post
 from tests.providers.test_enquiries import represented
 
 NEED = {
@@ -61,7 +61,7 @@ def views_of(db: Session, need: PostedNeed, viewer: User) -> int:
 
 class TestTheWholeJourney:
     def test_post_find_respond_enquire_and_close(self, client: HtmlClient, db: Session, settings: Settings) -> None:
-        offer = make_offer(db, title="Morning care")
+        offer = make_trusted_offer(db, title="Morning care")
         member = offer.provider.members[0].user
         person = make_user(db, name="Morag Lindsay", email="morag@example.org")
 
@@ -92,7 +92,9 @@ class TestTheWholeJourney:
         assert row.select_one("a")["href"] == f"/provider/needs/{need.id}"
         assert "Personal care near Portree" in row.get_text()
         theirs = client.get(f"/provider/needs/{need.id}")
-        assert DESCRIPTION in theirs.text
+        # Only what, when, how long and where, until the person shares the rest.
+        assert DESCRIPTION not in theirs.text and "Feeling safe" not in theirs.text
+        assert "has not shared what they wrote" in theirs.text
         for response in (inbox, theirs):
             assert "Morag" not in response.text and "Lindsay" not in response.text and "morag@" not in response.text
         chosen = page(theirs).select_one("select[name=offer] option[selected]")
@@ -116,6 +118,18 @@ class TestTheWholeJourney:
         [listed] = page(client.get("/needs")).select("tbody tr")
         assert "Answered" in listed.get_text() and listed.select("td")[-1].get_text(strip=True) == "1"
 
+        # ... chooses to share their details with that provider, who can then read them.
+        share = mine.select_one(f"form[action='/needs/{need.id}/share']")
+        assert share is not None and "Share my details with this provider" in share.get_text()
+        shared = client.submit(f"/needs/{need.id}/share", {"provider": str(offer.provider_id)})
+        assert shared.headers["location"] == f"/needs/{need.id}?done=shared", error_messages(shared)
+        assert not page(client.get(f"/needs/{need.id}")).select(f"form[action='/needs/{need.id}/share']")
+        assert "has shared their details with you" in mails_to(settings, member)[-1].subject
+        as_user(client, member)
+        now_shared = client.get(f"/provider/needs/{need.id}").text
+        assert DESCRIPTION in now_shared and "Feeling safe" in now_shared and "Morag" not in now_shared
+        as_user(client, person)
+
         # ... and closes the need.
         closed = client.submit(f"/needs/{need.id}/close")
         assert closed.headers["location"] == f"/needs/{need.id}?done=closed"
@@ -123,7 +137,7 @@ class TestTheWholeJourney:
         assert not page(client.get(f"/needs/{need.id}")).select(f"form[action='/needs/{need.id}/close']")
 
     def test_a_representative_posts_for_the_person_they_act_for(self, client: HtmlClient, db: Session) -> None:
-        make_offer(db)
+        make_trusted_offer(db)
         person, carer = represented(db)
         as_user(client, carer)
         form = page(client.get("/needs/new"))
@@ -196,7 +210,7 @@ class TestBadInput:
         assert need_count(db) == before
 
     def test_a_response_without_a_message_is_refused(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         need = post(db, OfferIndex())
         as_user(client, offer.provider.members[0].user)
         response = client.submit(f"/provider/needs/{need.id}/responses", {"offer": str(offer.id), "message": ""}, htmx=True)
@@ -205,7 +219,7 @@ class TestBadInput:
         assert need.responses == [] and need.status == NeedStatus.OPEN
 
     def test_a_response_with_someone_elses_offer_is_refused(self, client: HtmlClient, db: Session) -> None:
-        mine, theirs = make_offer(db), make_offer(db)
+        mine, theirs = make_trusted_offer(db), make_trusted_offer(db)
         need = post(db, OfferIndex())
         as_user(client, mine.provider.members[0].user)
         response = client.submit(f"/provider/needs/{need.id}/responses", {"offer": str(theirs.id), "message": "We can help."})
@@ -221,7 +235,7 @@ class TestHtmx:
         assert response.headers["HX-Redirect"].startswith("/needs/") and response.headers["HX-Redirect"].endswith("?done=posted")
 
     def test_the_inbox_filter_answers_with_the_results_fragment(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         index = OfferIndex()
         answered = post(db, index)
         waiting = post(db, index)
@@ -243,8 +257,8 @@ class TestHtmx:
 
 class TestWhoSeesWhat:
     def test_others_get_the_same_404_as_for_no_need(self, client: HtmlClient, db: Session) -> None:
-        make_offer(db)
-        far = make_offer(db, provider=make_provider(db, base="Inverness"))
+        make_trusted_offer(db)
+        far = make_trusted_offer(db, provider=make_verified_provider(db, base="Inverness"))
         need = post(db, OfferIndex())
         as_user(client, make_user(db))
         theirs, missing = client.get(f"/needs/{need.id}"), client.get("/needs/999999")
@@ -259,7 +273,7 @@ class TestWhoSeesWhat:
         assert need.status == NeedStatus.OPEN and need.responses == []
 
     def test_administrators_see_the_need_and_every_view_is_audited(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         person = make_user(db, name="Morag Lindsay")
         need = post(db, OfferIndex(), poster=person)
         admin = make_user(db, role=Role.ADMIN)
@@ -277,7 +291,7 @@ class TestWhoSeesWhat:
         assert (views_of(db, need, admin), views_of(db, need, member), views_of(db, need, person)) == (1, 2, 2)
 
     def test_a_paused_offer_in_a_response_shows_no_enquiry_button(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         need = post(db, OfferIndex())
         member = offer.provider.members[0].user
         as_user(client, member)
@@ -291,7 +305,7 @@ class TestWhoSeesWhat:
 
 class TestWhenTimeIsUp:
     def test_an_unmet_need_says_so_to_both_sides_and_takes_no_more(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         index = OfferIndex()
         need = post(db, index)
         needs_service.run_daily(db, index=index, now=need.respond_by)

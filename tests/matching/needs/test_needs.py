@@ -31,9 +31,10 @@ from matching.needs.models import NeedResponse, NeedStatus, PostedNeed
 from matching.models import UnmetDemand, UnmetDemandSource
 from providers import offers as offers_service
 from providers.models import Offer, Taxonomy
-from tests.factories import make_offer, make_provider, make_user
+from tests.factories import make_user, make_verified_provider
 from tests.matching.needs.need_builders import (
     DESCRIPTION,
+    make_trusted_offer,
     SUNDAY_NIGHT,
     mails_to,
     need_count,
@@ -63,14 +64,14 @@ def unmet_records(db: Session) -> list[UnmetDemand]:
 
 class TestPostingReachesTheProvidersThatFit:
     def test_only_providers_with_a_published_offer_that_reaches_and_fits(self, db: Session, index: OfferIndex) -> None:
-        fits = make_offer(db, title="Morning care")
-        far_away = make_offer(db, provider=make_provider(db, base="Inverness"))
-        paused = make_offer(db)
+        fits = make_trusted_offer(db, title="Morning care")
+        far_away = make_trusted_offer(db, provider=make_verified_provider(db, base="Inverness"))
+        paused = make_trusted_offer(db)
         offers_service.pause_offer(db, offer=paused, actor=member_of(paused))
-        withdrawn = make_offer(db)
+        withdrawn = make_trusted_offer(db)
         offers_service.withdraw_offer(db, offer=withdrawn, actor=member_of(withdrawn))
-        other_kind = make_offer(db, kinds=("help-at-home",))
-        draft = make_offer(db, publish=False)
+        other_kind = make_trusted_offer(db, kinds=("help-at-home",))
+        draft = make_trusted_offer(db, publish=False)
         need = post(db, index)
         assert delivered(need) == {fits.provider_id: fits.id}
         assert {far_away.provider_id, paused.provider_id, withdrawn.provider_id, other_kind.provider_id,
@@ -81,21 +82,21 @@ class TestPostingReachesTheProvidersThatFit:
         assert need.respond_by == need.created_at + timedelta(days=14)
 
     def test_a_provider_with_several_fitting_offers_gets_it_once_through_one_of_them(self, db: Session, index: OfferIndex) -> None:
-        first = make_offer(db)
-        second = make_offer(db, provider=first.provider, title="Evening care")
+        first = make_trusted_offer(db)
+        second = make_trusted_offer(db, provider=first.provider, title="Evening care")
         need = post(db, index)
         assert list(delivered(need)) == [first.provider_id]
         assert delivered(need)[first.provider_id] in {first.id, second.id}
 
     def test_times_it_cannot_cover_keep_it_away(self, db: Session, index: OfferIndex) -> None:
-        make_offer(db)  # weekday daytimes only
+        make_trusted_offer(db)  # weekday daytimes only
         assert post(db, index, when=SUNDAY_NIGHT).deliveries == []
 
     def test_every_member_is_mailed_what_is_needed_but_not_who_needs_it_nor_their_words(
         self, db: Session, index: OfferIndex, settings: Settings
     ) -> None:
         provider, owner, staff = organisation_with_two_staff(db, settings)
-        make_offer(db, provider=provider, title="Morning care")
+        make_trusted_offer(db, provider=provider, title="Morning care")
         person = make_user(db, name="Morag Lindsay", email="morag@example.org")
         need = post(db, index, poster=person, outcomes=["feeling-safe", "seeing-people"], minutes_per_week=150)
         db.commit()
@@ -119,7 +120,7 @@ class TestPostingReachesTheProvidersThatFit:
         assert [(e.field, e.message) for e in refused.value.errors] == [("person", "Choose a person you act for")]
 
     def test_every_problem_is_refused_at_once_and_nothing_is_written(self, db: Session, index: OfferIndex) -> None:
-        make_offer(db)
+        make_trusted_offer(db)
         before = need_count(db)
         with pytest.raises(FormInvalid) as refused:
             post(db, index, location="Atlantis", kinds_of_support=[], outcomes=["no-such-outcome"],
@@ -146,7 +147,7 @@ class TestResponding:
         self, db: Session, index: OfferIndex, settings: Settings
     ) -> None:
         person, carer = represented(db)
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         need = post(db, index, poster=carer, person=person)
         response = needs_service.respond(db, need=need, member=member_of(offer), offer=offer, message="We can help on Mondays.")
         assert need.status == NeedStatus.ANSWERED
@@ -157,7 +158,7 @@ class TestResponding:
             assert [m.subject for m in mails_to(settings, told) if "need" in m.subject] == [subject]
 
     def test_a_second_provider_may_respond_but_no_provider_twice(self, db: Session, index: OfferIndex) -> None:
-        one, two = make_offer(db), make_offer(db)
+        one, two = make_trusted_offer(db), make_trusted_offer(db)
         need = post(db, index)
         needs_service.respond(db, need=need, member=member_of(one), offer=one, message="We can help.")
         needs_service.respond(db, need=need, member=member_of(two), offer=two, message="So can we.")
@@ -166,8 +167,8 @@ class TestResponding:
             needs_service.respond(db, need=need, member=member_of(one), offer=one, message="Again.")
 
     def test_only_the_providers_own_published_offers_may_be_offered(self, db: Session, index: OfferIndex) -> None:
-        mine, theirs = make_offer(db), make_offer(db)
-        paused = make_offer(db, provider=mine.provider, title="Paused care")
+        mine, theirs = make_trusted_offer(db), make_trusted_offer(db)
+        paused = make_trusted_offer(db, provider=mine.provider, title="Paused care")
         offers_service.pause_offer(db, offer=paused, actor=member_of(mine))
         need = post(db, index)
         for offer in (theirs, paused, None):
@@ -177,14 +178,14 @@ class TestResponding:
         assert need.responses == [] and need.status == NeedStatus.OPEN
 
     def test_a_provider_the_need_did_not_reach_cannot_respond(self, db: Session, index: OfferIndex) -> None:
-        make_offer(db)
-        far = make_offer(db, provider=make_provider(db, base="Inverness"))
+        make_trusted_offer(db)
+        far = make_trusted_offer(db, provider=make_verified_provider(db, base="Inverness"))
         need = post(db, index)
         with pytest.raises(NotFound):
             needs_service.respond(db, need=need, member=member_of(far), offer=far, message="We can help.")
 
     def test_no_responses_once_the_time_is_up_or_the_need_is_closed(self, db: Session, index: OfferIndex) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         late = post(db, index)
         with pytest.raises(Conflict, match="no longer taking responses"):
             needs_service.respond(db, need=late, member=member_of(offer), offer=offer, message="Hello.",
@@ -198,7 +199,7 @@ class TestResponding:
             needs_service.close_need(db, need=closed, actor=closed.person)
 
     def test_only_the_persons_side_may_close_it(self, db: Session, index: OfferIndex) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         need = post(db, index)
         for someone in (make_user(db), member_of(offer)):
             with pytest.raises(NotFound):
@@ -234,7 +235,7 @@ class TestUnmetDemand:
         assert pointed_at == {"settlement", "council_area", "unmet_demand", "taxonomy_term"}
 
     def test_a_need_answered_in_time_is_not_unmet(self, db: Session, index: OfferIndex) -> None:
-        offer = make_offer(db)
+        offer = make_trusted_offer(db)
         need = post(db, index)
         needs_service.respond(db, need=need, member=member_of(offer), offer=offer, message="We can help.",
                               now=need.respond_by - timedelta(minutes=1))
@@ -255,8 +256,8 @@ class TestTheDailyRun:
     ) -> None:
         need = post(db, index)
         assert need.deliveries == []
-        later = make_offer(db, title="New morning care")
-        make_offer(db, provider=make_provider(db, base="Inverness"))  # out of reach
+        later = make_trusted_offer(db, title="New morning care")
+        make_trusted_offer(db, provider=make_verified_provider(db, base="Inverness"))  # out of reach
         tomorrow = need.created_at + timedelta(days=1)
         first = needs_service.run_daily(db, index=index, now=tomorrow)
         assert (first.deliveries, first.needs_reached, first.unmet) == (1, 1, 0)
@@ -269,17 +270,17 @@ class TestTheDailyRun:
 
     def test_a_need_past_its_time_is_not_sent_to_anyone_new(self, db: Session, index: OfferIndex) -> None:
         need = post(db, index)
-        make_offer(db)
+        make_trusted_offer(db)
         done = needs_service.run_daily(db, index=index, now=need.respond_by + timedelta(days=1))
         assert (done.unmet, done.deliveries) == (1, 0)
         assert need.deliveries == []
         assert needs_service.run_daily(db, index=index, now=need.respond_by + timedelta(days=1)).unmet == 0
 
     def test_an_answered_need_still_reaches_new_providers(self, db: Session, index: OfferIndex) -> None:
-        first = make_offer(db)
+        first = make_trusted_offer(db)
         need = post(db, index)
         needs_service.respond(db, need=need, member=member_of(first), offer=first, message="We can help.")
-        later = make_offer(db)
+        later = make_trusted_offer(db)
         done = needs_service.run_daily(db, index=index, now=need.respond_by + timedelta(days=2))
         assert done.deliveries == 1 and later.provider_id in delivered(need)
 
@@ -291,8 +292,8 @@ class TestWhoMaySeeANeed:
         accounts_service.add_representative(
             db, supported_person=person, representative_email=other_carer.email, relationship_kind=Relationship.GUARDIAN
         )
-        reached = make_offer(db)
-        not_reached = make_offer(db, provider=make_provider(db, base="Inverness"))
+        reached = make_trusted_offer(db)
+        not_reached = make_trusted_offer(db, provider=make_verified_provider(db, base="Inverness"))
         need = post(db, index, poster=carer, person=person)
         allowed = [person, carer, other_carer, member_of(reached), make_user(db, role=Role.ADMIN)]
         refused = [
@@ -332,7 +333,7 @@ class TestTheCommand:
             index = OfferIndex()
             post(session, index, now=utcnow() - timedelta(days=15))  # nobody can answer: no offers yet
             post(session, index)
-            make_offer(session)
+            make_trusted_offer(session)
         first = runner.invoke(cli_app, ["needs", "run"])
         assert first.exit_code == 0, first.output
         assert "Marked 1 need as unmet" in first.output

@@ -12,7 +12,7 @@ from marketplace import web
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import roles
-from marketplace.deps import DbSession
+from marketplace.deps import DbSession, audited
 from marketplace.web import render
 from matching.needs import views as need_views
 from matching.shortlist import service as shortlist_service
@@ -30,6 +30,7 @@ SHOWN = 5
 
 
 @router.get("/your-support")
+@audited
 def your_support(request: Request, db: DbSession, user: PersonUser, kept: KeptShortlist) -> Response:
     enquiries = enquiries_service.enquiries_of(db, user=user, page=1, page_size=SHOWN)
     for enquiry in enquiries.items:

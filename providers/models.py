@@ -419,6 +419,7 @@ class OfferPrice(Base):
     evening_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
     """Extra for evenings, in basis points of the rate (2500 = 25%)."""
     weekend_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
+    night_uplift_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     public_holiday_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
     travel_charge: Mapped[TravelCharge] = mapped_column(str_enum(TravelCharge), default=TravelCharge.NONE)
     travel_charge_pence: Mapped[int] = mapped_column(BigInteger, default=0)

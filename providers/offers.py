@@ -81,6 +81,7 @@ class PriceDetails:
     unit_minutes: int | None = None
     evening_uplift_bp: int = 0
     weekend_uplift_bp: int = 0
+    night_uplift_bp: int = 0
     public_holiday_uplift_bp: int = 0
     travel_charge: TravelCharge = TravelCharge.NONE
     travel_charge_pence: int = 0
@@ -177,6 +178,7 @@ def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
     for name, value in (
         ("evening_uplift", details.evening_uplift_bp),
         ("weekend_uplift", details.weekend_uplift_bp),
+        ("night_uplift", details.night_uplift_bp),
         ("public_holiday_uplift", details.public_holiday_uplift_bp),
     ):
         if not 0 <= value <= MAX_UPLIFT_BP:

@@ -141,6 +141,7 @@ class PriceForm(Form):
     unit_hours: OptionalHours = None
     evening_uplift: OptionalPercent = None
     weekend_uplift: OptionalPercent = None
+    night_uplift: OptionalPercent = None
     public_holiday_uplift: OptionalPercent = None
     travel_charge: TravelCharge = TravelCharge.NONE
     travel_charge_amount: OptionalPounds = None

@@ -1,4 +1,5 @@
-"""A night uplift on prices, beside the evening and weekend ones.
+"""A night uplift on prices, beside the evening and weekend ones; an enquiry keeps the
+distance its quote counted travel over.
 
 Revision ID: 20261203_truth_1
 Revises: 289c86769e6b
@@ -19,8 +20,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('offer_price') as batch:
         batch.add_column(sa.Column('night_uplift_bp', sa.Integer(), nullable=False, server_default='0'))
+    with op.batch_alter_table('enquiry') as batch:
+        batch.add_column(sa.Column('distance_km', sa.Float(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('enquiry') as batch:
+        batch.drop_column('distance_km')
     with op.batch_alter_table('offer_price') as batch:
         batch.drop_column('night_uplift_bp')

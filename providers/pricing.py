@@ -172,12 +172,18 @@ class WeeklyCost:
         return self.support_pence + self.fee_pence
 
     @property
-    def lines(self) -> list[CostLine]:
-        """The breakdown, in the order it is added up, ending before the total."""
+    def support_lines(self) -> list[CostLine]:
+        """The support's lines: the hours, each uplift and travel."""
         found = [CostLine(f"{describe_minutes(self.minutes_per_week)} at the weekday daytime rate", self.base_pence)]
         found += self.uplifts
         if self.travel_label:
             found.append(CostLine(self.travel_label, self.travel_pence))
+        return found
+
+    @property
+    def lines(self) -> list[CostLine]:
+        """The breakdown, in the order it is added up, ending before the total."""
+        found = self.support_lines
         if self.fee_pence:
             found.append(CostLine("Management fee", self.fee_pence))
         return found

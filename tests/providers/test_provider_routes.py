@@ -159,7 +159,7 @@ class TestOrganisationOffers:
         assert offer.status == OfferStatus.PUBLISHED
         text = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
         # 6 hours at £24.00 is £144.00; a 10% fee on it is £14.40; £158.40 in all.
-        assert "£158.40" in text and "£14.40 (10%)" in text
+        assert "Total a week: £158.40" in text and "Management fee: £14.40" in text and "10% of the support" in text
         assert "25% more on weekends" in text
 
     def test_a_new_price_is_a_new_version(self, client: HtmlClient, db: Session, staff: Provider) -> None:

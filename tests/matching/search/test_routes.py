@@ -505,7 +505,7 @@ class TestCompare:
         ]
         rows = self.rows(response)
         assert rows["Price an hour"] == ["£20.00", "£20.00", "£18.00"]
-        assert rows["Support a week for 6 hours"] == ["£120.00", "£120.00", "£108.00"]
+        assert rows["Support a week for 6 hours"] == [f"6 hours at the weekday daytime rate: {p}" for p in ("£120.00", "£120.00", "£108.00")]
         assert rows["Management fee a week"] == ["None", "None", "£13.50 (12.5%)"]
         assert rows["Total a week"] == ["£120.00", "£120.00", "£121.50"]
         assert rows["What it helps with"] == ["Feeling safe", "Seeing people", "Feeling safe"]
@@ -518,7 +518,7 @@ class TestCompare:
             f"{geodesic_km(*here, *_place(db, name)):.1f} km" for name in ("Portree", "Broadford", "Kyle of Lochalsh")
         ]
         links = [a["href"] for a in page(response).select("a") if a.get_text(strip=True).startswith("Send an enquiry")]
-        assert links == [f"/offers/{o.id}/enquire" for o in offers]
+        assert links == [f"/offers/{o.id}/enquire?location=Portree&hours=6" for o in offers], "the place and hours go along"
 
     def test_without_a_place_there_is_no_distance_and_prices_are_for_ten_hours(self, client: HtmlClient, db: Session) -> None:
         offers = self.three(db)
@@ -546,7 +546,8 @@ class TestCompare:
             "Offer 999999 is not available any more, so it cannot be compared",
             f"Offer {paused.id} is not available any more, so it cannot be compared",
         ]
-        assert [th.get_text(" ", strip=True) for th in page(response).select("thead th[scope=col]")] == ["Care at home in Portree Portree Care"]
+        compared = page(response).select_one("table.ds_table")
+        assert [th.get_text(" ", strip=True) for th in compared.select("thead th[scope=col]")] == ["Care at home in Portree Portree Care"]
         malformed = client.get("/compare?offer=abc")
         assert malformed.status_code == 422
         assert error_messages(malformed) == ["'abc' is not an offer number. Choose offers from your shortlist"]

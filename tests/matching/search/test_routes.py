@@ -127,7 +127,7 @@ class TestResults:
     def test_each_result_says_where_what_it_costs_its_checks_space_reviews_and_why(self, client: HtmlClient, db: Session) -> None:
         market = skye_market(db)
         item = result_item(find(client, location=PLACE, hours="6"), market["broadford"])
-        assert item.select_one(".ds_search-result__link")["href"] == f"/offers/{market['broadford'].id}"
+        assert item.select_one(".ds_search-result__link")["href"] == f"/offers/{market['broadford'].id}?location={PLACE}&hours=6"
         assert item.select_one(".ds_search-result__sub-title").get_text(strip=True) == "Broadford Helpers, micro-provider"
         shown = metadata(item)
         distance = geodesic_km(*_place(db, PLACE), *_place(db, "Broadford"))

@@ -85,6 +85,17 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
     return Asked(location=location, minutes_per_week=minutes, when=when, problems=problems)
 
 
+def pairs_of(values: dict[str, object]) -> list[tuple[str, str]]:
+    """A posted form's carried fields (marketplace.forms.form_values) as pairs for read_asked."""
+    pairs: list[tuple[str, str]] = []
+    for key in CARRIED:
+        value = values.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                pairs.append((key, item))
+    return pairs
+
+
 def carried_query_of(asked: Asked) -> str:
     pairs: list[tuple[str, str]] = []
     for name, value in asked.form_values.items():

@@ -94,6 +94,7 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
         hours_text=describe_minutes(result.wanted.minutes_per_week),
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         carried=urlencode(search.query_pairs(answers, CARRIED)),
+        need_query=urlencode(search.query_pairs(answers, ["location", "kinds_of_support", "outcomes", "client_groups", "when", "hours"])),
         **context,
     )
     _record_if_unmet(request, response, db, result, settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -40,6 +41,26 @@ MAX_UNIT_PENCE = 1_000_000
 """£10,000 for a week or a one-off."""
 MAX_UPLIFT_BP = 20_000
 """Uplifts up to 200%."""
+
+
+OfferListener = Callable[[Session, Offer], None]
+_published_listeners: list[OfferListener] = []
+
+
+def on_offer_published(listener: OfferListener) -> None:
+    """Call `listener` in the same transaction whenever an offer is published, or changed
+    (its details or price) while published. Packages above providers (matching sends the
+    offer to open posted needs) listen this way, because providers may not import them."""
+    if listener not in _published_listeners:
+        _published_listeners.append(listener)
+
+
+def _tell_published(session: Session, offer: Offer) -> None:
+    if offer.status != OfferStatus.PUBLISHED:
+        return
+    session.flush()
+    for listener in _published_listeners:
+        listener(session, offer)
 
 
 class Centre(NamedTuple):
@@ -159,6 +180,7 @@ def update_offer(session: Session, *, offer: Offer, actor: User, details: OfferD
         _check_publishable(offer)
     session.flush()
     _audit(session, actor, offer, "updated")
+    _tell_published(session, offer)
 
 
 def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
@@ -214,6 +236,7 @@ def set_price(session: Session, *, offer: Offer, actor: User, details: PriceDeta
     session.add(price)
     session.flush()
     _audit(session, actor, offer, f"price version {version}")
+    _tell_published(session, offer)
     return price
 
 
@@ -240,6 +263,7 @@ def publish_offer(session: Session, *, offer: Offer, actor: User) -> None:
         offer.status = OfferStatus.PUBLISHED
         offer.published_at = offer.published_at or utcnow()
         _audit(session, actor, offer, "published")
+        _tell_published(session, offer)
 
 
 def pause_offer(session: Session, *, offer: Offer, actor: User) -> None:

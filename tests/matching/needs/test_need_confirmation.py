@@ -9,9 +9,11 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from matching.index import OfferIndex
 from matching.needs.models import PostedNeed
 from tests.factories import make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
+from tests.matching.needs.need_builders import post
 from tests.matching.needs.test_need_routes import NEED, as_user
 
 
@@ -78,3 +80,16 @@ class TestCarriedFromSearch:
         assert form.select_one("input[type=hidden][name=location]")["value"] == "Portree"  # type: ignore[index]
         assert {box["value"] for box in form.select("input[name=when][checked]")} == {"0-0", "1-1"}
         assert re.search(r"Total a week: £60\.00", form.get_text(" ", strip=True)), "3 hours at £20.00"
+
+
+class TestDeliveredOnPublish:
+    def test_publishing_an_offer_from_its_page_sends_it_the_open_needs_it_fits(self, client: HtmlClient, db: Session) -> None:
+        need = post(db, OfferIndex())
+        offer = make_offer(db, publish=False)
+        assert need.deliveries == []
+        as_user(client, offer.provider.members[0].user)
+        assert client.submit(f"/provider/offers/{offer.id}/publish").status_code == 303
+        db.refresh(need)
+        assert [(d.provider_id, d.offer_id) for d in need.deliveries] == [(offer.provider_id, offer.id)]
+        inbox = page(client.get("/provider/needs")).get_text(" ", strip=True)
+        assert "Portree" in inbox

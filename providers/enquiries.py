@@ -132,6 +132,7 @@ class Quote:
         for label, basis_points in (
             ("Evenings", price.evening_uplift_bp),
             ("Weekends", price.weekend_uplift_bp),
+            ("Nights", price.night_uplift_bp),
             ("Public holidays", price.public_holiday_uplift_bp),
         ):
             if basis_points:

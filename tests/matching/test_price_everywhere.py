@@ -84,6 +84,15 @@ class TestTheSameWeekEverywhere:
         seen = everywhere(client, db, offer)
         assert seen == dict.fromkeys(seen, "£259.60")
         assert set(seen) == {"search", "api", "offer page", "compare", "enquiry form", "enquiry quote"}
+        [found] = [r for r in client.get("/api/v1/match", params=ASKED).json()["results"] if r["offer_id"] == offer.id]
+        assert [(line["label"], line["pence"]) for line in found["week_lines"]] == [
+            ("8 hours at the weekday daytime rate", 16000),
+            ("Weekend uplift of 50% on 4 hours", 4000),
+            ("Evening uplift of 25% on 2 hours", 1000),
+            ("Night uplift of 30% on 2 hours", 1200),
+            ("Travel: 4 visits at £3.50 a visit", 1400),
+            ("Management fee", 2360),
+        ]
 
     def test_travel_by_the_mile_over_the_distance_to_the_person(self, client: HtmlClient, db: Session) -> None:
         """8 hours at £20.00 on weekday mornings only have no uplift: £160.00, plus 4 visits

@@ -426,7 +426,9 @@ class TestUnmetSearches:
         nothing = find(client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe")
         assert nothing.status_code == 200
         assert heading(nothing) == "No offers found near Ullapool"
-        assert "/needs/new" in [a["href"] for a in page(nothing).select("#search-results a")]
+        assert "/needs/new?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe" in [
+            a["href"] for a in page(nothing).select("#search-results a")
+        ], "the search's answers go along to the need form"
         record = db.scalars(select(UnmetDemand)).one()
         assert record.settlement.name == "Ullapool"
         assert record.recorded_on == today()

@@ -30,6 +30,9 @@ class Asked:
     when: int = 0
     problems: list[FieldError] = field(default_factory=list)
     """What was carried but could not be read, each by its field."""
+    location_text: str = ""
+    hours_text: str = ""
+    """The place and hours as the person typed them, to show and carry on unchanged."""
 
     def query(self) -> str:
         """The answers as an address's query, to carry them on."""
@@ -40,10 +43,9 @@ class Asked:
         """As a form shows them: the place, the hours typed, the ticked times."""
         values: dict[str, object] = {}
         if self.location is not None:
-            values["location"] = self.location.label
+            values["location"] = self.location_text
         if self.minutes_per_week is not None:
-            hours, minutes = divmod(self.minutes_per_week, 60)
-            values["hours"] = str(hours) if not minutes else f"{self.minutes_per_week / 60:g}"
+            values["hours"] = self.hours_text
         if self.when:
             values["when"] = availability_values(self.when)
         return values
@@ -82,7 +84,8 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
             when = availability_mask(times[:MAX_TIMES])
         except ValueError as error:
             problems.append(FieldError("when", str(error)))
-    return Asked(location=location, minutes_per_week=minutes, when=when, problems=problems)
+    return Asked(location=location, minutes_per_week=minutes, when=when, problems=problems,
+                 location_text=location_text, hours_text=hours_text)
 
 
 def pairs_of(values: dict[str, object]) -> list[tuple[str, str]]:

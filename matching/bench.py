@@ -164,7 +164,7 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
         holds = bool(not is_pa[p] and p % 3 == 0)
         price_rows.append({
             "offer_id": int(offer_ids[i]), "version": 1, "unit": unit, "rate_pence": rate, "unit_minutes": minutes,
-            "evening_uplift_bp": 0, "weekend_uplift_bp": 0, "public_holiday_uplift_bp": 0, "travel_charge": "none",
+            "evening_uplift_bp": 0, "weekend_uplift_bp": 0, "night_uplift_bp": 0, "public_holiday_uplift_bp": 0, "travel_charge": "none",
             "travel_charge_pence": 0, "included": "", "management_fee_bp": 1000 if holds else None,
             "management_fee_fixed_pence": None, "management_fee_period": None, "created_at": created,
         })

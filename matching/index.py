@@ -122,7 +122,9 @@ class OfferIndex:
 
     def _load_everything(self, session: Session, seq: int) -> None:
         self.ref = read_reference(session)
-        loaded = read_offers(session, self.ref, Offer.status == OfferStatus.PUBLISHED)
+        self._fill(read_offers(session, self.ref, Offer.status == OfferStatus.PUBLISHED), seq)
+
+    def _fill(self, loaded: Loaded, seq: int) -> None:
         count = len(loaded)
         capacity = max(1024, count * 5 // 4)
         self.arrays = {}
@@ -255,6 +257,23 @@ class OfferIndex:
 
     def live_rows(self) -> NDArray[np.int64]:
         return np.flatnonzero(self.arrays["live"][: self.size]) if self.arrays else np.empty(0, dtype=np.int64)
+
+
+class OffersNowIndex(OfferIndex):
+    """An index of only some offers, read in the caller's transaction (so it sees what that
+    transaction has not committed yet) and never refreshed: to match an offer against
+    posted needs as it is published, by the same rules as every search, without touching
+    the worker's shared index before the change is committed."""
+
+    def __init__(self, session: Session, offer_ids: list[int]) -> None:
+        super().__init__()
+        self.ref = read_reference(session)
+        published = and_(Offer.id.in_(offer_ids[:ID_CHUNK]), Offer.status == OfferStatus.PUBLISHED)
+        self._fill(read_offers(session, self.ref, published), 0)
+        self.refreshed_at = time.monotonic()
+
+    def refresh(self, session: Session) -> None:
+        """Nothing: it holds the offers as they were when it was made."""
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

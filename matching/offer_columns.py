@@ -32,6 +32,7 @@ from providers.models import (
     ProviderLanguage,
     Taxonomy,
     TaxonomyTerm,
+    TravelCharge,
     offer_council,
     offer_settlement,
     offer_term,
@@ -41,6 +42,8 @@ from providers.pricing import hourly_equivalent_pence, weekly_fee_pence
 KEY_CHECKS = {CheckKind.PVG: "pvg_until", CheckKind.CARE_INSPECTORATE: "registration_until"}
 """The checks that make a provider "verified": safeguarding membership or registration."""
 NO_EXPIRY = date.max.toordinal()
+TRAVEL_KIND = {TravelCharge.NONE: 0, TravelCharge.PER_VISIT: 1, TravelCharge.PER_MILE: 2}
+"""How the travel_kind column names a price's travel charge (ranking reads it)."""
 
 class Area(enum.IntEnum):
     RADIUS = 0
@@ -55,6 +58,8 @@ AREA_OF = {AreaType.RADIUS: Area.RADIUS, AreaType.COUNCILS: Area.COUNCILS, AreaT
 #   (NaN when neither is known); hourly_pence: the hourly equivalent, -1 for a one-off
 #   price; week_rate_pence: for a price by the week, the week's price, else -1;
 #   fee_weekly_pence: the fixed part of the management fee as a week's share;
+#   weekend_bp/evening_bp/night_bp: the uplifts; travel_kind: TRAVEL_KIND, with
+#   travel_pence a visit or a mile (all for pricing.weekly_cost's sums, ranking.week_costs_of);
 #   pvg_until/registration_until: the last day (ordinal) the provider's PVG membership or
 #   Care Inspectorate registration stays verified, 0 for none;
 #   capacity_at: when capacity was last confirmed (Unix time); free_hours: the hours a week
@@ -78,6 +83,11 @@ COLUMN_TYPES: dict[str, Any] = {
     "week_rate_pence": np.int64,
     "fee_bp": np.int64,
     "fee_weekly_pence": np.int64,
+    "weekend_bp": np.int64,
+    "evening_bp": np.int64,
+    "night_bp": np.int64,
+    "travel_kind": np.int64,
+    "travel_pence": np.int64,
     "holds_isf": np.bool_,
     "pvg_until": np.int32,
     "registration_until": np.int32,
@@ -204,7 +214,8 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
         for p in session.execute(
             select(OfferPrice.offer_id, OfferPrice.unit, OfferPrice.rate_pence, OfferPrice.unit_minutes,
                    OfferPrice.management_fee_bp, OfferPrice.management_fee_fixed_pence,
-                   OfferPrice.management_fee_period)
+                   OfferPrice.management_fee_period, OfferPrice.weekend_uplift_bp, OfferPrice.evening_uplift_bp,
+                   OfferPrice.night_uplift_bp, OfferPrice.travel_charge, OfferPrice.travel_charge_pence)
             .join(latest, and_(latest.c.offer_id == OfferPrice.offer_id, latest.c.version == OfferPrice.version))
         )
     }
@@ -279,6 +290,11 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "week_rate_pence": price.rate_pence if price is not None and price.unit == PriceUnit.WEEK else -1,
             "fee_bp": (price.management_fee_bp or 0) if price is not None else 0,
             "fee_weekly_pence": weekly_fee_pence(price, support_pence=0) if price is not None else 0,  # type: ignore[arg-type]
+            "weekend_bp": (price.weekend_uplift_bp or 0) if price is not None else 0,
+            "evening_bp": (price.evening_uplift_bp or 0) if price is not None else 0,
+            "night_bp": (price.night_uplift_bp or 0) if price is not None else 0,
+            "travel_kind": TRAVEL_KIND[price.travel_charge] if price is not None else 0,
+            "travel_pence": (price.travel_charge_pence or 0) if price is not None else 0,
             "holds_isf": offer.holds_isf,
             "pvg_until": verified.get((offer.provider_id, "pvg_until"), 0),
             "registration_until": verified.get((offer.provider_id, "registration_until"), 0),

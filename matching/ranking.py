@@ -14,11 +14,13 @@ from datetime import date, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from marketplace.geography.distance import geodesic_km_many
 from marketplace.money import format_pence
 from matching.index import OfferIndex
-from matching.offer_columns import Area, TermBits
+from matching.offer_columns import TRAVEL_KIND, Area, TermBits
 from matching.schemas import Reason, SupportWanted
-from providers.models import DAYS, PERIODS, Taxonomy
+from providers.models import DAYS, PERIODS, Taxonomy, TravelCharge
+from providers.pricing import BASIS_POINTS, EVENING_TIMES, KM_PER_MILE, NIGHT_TIMES, WEEKEND_TIMES
 
 
 @dataclass(frozen=True)
@@ -78,15 +80,36 @@ class Scores:
     """The score out of 100: the points of every factor added up."""
 
 
-def week_costs(index: OfferIndex, rows: NDArray[np.int64], minutes_per_week: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """The support and the management fee for a week of `minutes_per_week` of each offer."""
+PER_VISIT, PER_MILE = TRAVEL_KIND[TravelCharge.PER_VISIT], TRAVEL_KIND[TravelCharge.PER_MILE]
+
+
+def travel_distances_km(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted) -> NDArray[np.float64]:
+    """The geodesic to the person, the distance travel by the mile is charged over (as the
+    offer page and compare measure it), for the offers that charge by the mile; NaN else."""
+    found = np.full(rows.size, np.nan)
+    by_mile = np.flatnonzero((index.column("travel_kind", rows) == PER_MILE) & ~np.isnan(index.column("lat", rows)))
+    if by_mile.size:
+        picked = rows[by_mile]
+        found[by_mile] = geodesic_km_many(
+            wanted.location.latitude, wanted.location.longitude, index.column("lat", picked), index.column("lon", picked)
+        )
+    return found
+
+
+def week_costs(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The support and the management fee for the week asked for of each offer."""
     return week_costs_of(
-        hourly_pence=index.column("hourly_pence", rows),
-        week_rate_pence=index.column("week_rate_pence", rows),
-        fee_bp=index.column("fee_bp", rows),
-        fee_weekly_pence=index.column("fee_weekly_pence", rows),
-        minutes_per_week=minutes_per_week,
+        **{name: index.column(name, rows) for name in PRICE_COLUMNS},
+        minutes_per_week=wanted.minutes_per_week,
+        when=int(wanted.when),
+        distance_km=travel_distances_km(index, rows, wanted),
     )
+
+
+PRICE_COLUMNS = (
+    "hourly_pence", "week_rate_pence", "fee_bp", "fee_weekly_pence",
+    "weekend_bp", "evening_bp", "night_bp", "travel_kind", "travel_pence",
+)
 
 
 def week_costs_of(
@@ -95,17 +118,36 @@ def week_costs_of(
     week_rate_pence: NDArray[np.int64],
     fee_bp: NDArray[np.int64],
     fee_weekly_pence: NDArray[np.int64],
+    weekend_bp: NDArray[np.int64],
+    evening_bp: NDArray[np.int64],
+    night_bp: NDArray[np.int64],
+    travel_kind: NDArray[np.int64],
+    travel_pence: NDArray[np.int64],
     minutes_per_week: int,
+    when: int,
+    distance_km: NDArray[np.float64],
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """providers.enquiries.quote, element by element (a property test holds the two
-    together): a week-priced offer costs its week whatever the hours; otherwise the hours at
-    the hourly equivalent, part hours pro rata; the fee is its percentage of that plus its
-    fixed part. Support is -1 (and the fee 0) for a one-off price."""
-    support = np.where(
-        week_rate_pence >= 0, week_rate_pence, divide_rounding(np.maximum(hourly_pence, 0) * minutes_per_week, 60)
-    )
+    """providers.pricing.weekly_cost, element by element (a property test holds the two
+    together): the hours at the hourly equivalent (a week-priced offer: its week), each
+    uplift on the share of the times asked it applies to, travel for each time asked (by
+    the mile over `distance_km`, when known), and the fee on all of it. Support is -1 (and
+    the fee 0) for a one-off price."""
+    weekly = week_rate_pence >= 0
+    numerator = np.where(weekly, week_rate_pence, np.maximum(hourly_pence, 0) * minutes_per_week).astype(np.int64)
+    denominator = np.where(weekly, 1, 60).astype(np.int64)
+    support = divide_rounding(numerator, denominator)
+    times = when.bit_count()
+    if times:
+        for column, mask in ((weekend_bp, WEEKEND_TIMES), (evening_bp, EVENING_TIMES), (night_bp, NIGHT_TIMES)):
+            share = (when & mask).bit_count()
+            if share:
+                support = support + divide_rounding(numerator * share * column, denominator * times * BASIS_POINTS)
+        support = support + np.where(travel_kind == PER_VISIT, travel_pence * times, 0)
+        known = (travel_kind == PER_MILE) & ~np.isnan(distance_km)
+        by_mile = np.floor(travel_pence * times * np.where(known, distance_km, 0.0) / KM_PER_MILE + 0.5).astype(np.int64)
+        support = support + np.where(known, by_mile, 0)
     support = np.where((week_rate_pence < 0) & (hourly_pence < 0), -1, support)
-    fee = divide_rounding(np.maximum(support, 0) * fee_bp, 10_000) + fee_weekly_pence
+    fee = divide_rounding(np.maximum(support, 0) * fee_bp, BASIS_POINTS) + fee_weekly_pence
     return support, np.where(support >= 0, fee, 0)
 
 
@@ -122,7 +164,7 @@ def score(index: OfferIndex, rows: NDArray[np.int64], distance_km: NDArray[np.fl
     outcomes_met = _bits(index.column("outcomes", rows) & outcomes_mask)
     kinds_met = _bits(index.column("kinds", rows) & kinds_mask)
     times_met = _bits(index.column("availability", rows) & wanted.when)
-    support, fee = week_costs(index, rows, wanted.minutes_per_week)
+    support, fee = week_costs(index, rows, wanted)
     space_days = (now.timestamp() - index.column("capacity_at", rows)) / SECONDS_PER_DAY
     verified = verified_on(index, rows, today)
 

@@ -110,6 +110,11 @@ class ReasonOut(BaseModel):
     out_of: int
 
 
+class CostLineOut(BaseModel):
+    label: str
+    pence: int
+
+
 class MatchedOfferOut(BaseModel):
     offer_id: int
     provider_id: int
@@ -126,9 +131,17 @@ class MatchedOfferOut(BaseModel):
     covers_by: str
     hourly_pence: int | None
     week_support_pence: int | None
-    """The support for the hours asked, in pence; None for a one-off price."""
+    """The support for the hours and times asked (uplifts and travel included), in pence;
+    None for a one-off price."""
     week_fee_pence: int
     week_total_pence: int | None
+    week_lines: list[CostLineOut] = []
+    """How week_total_pence adds up (providers.pricing.weekly_cost): the hours at the
+    weekday daytime rate, each uplift, travel and the management fee."""
+    week_notes: list[str] = []
+    """What may cost more and is not in the total (public holidays, travel not countable)."""
+    url_for_week: str = ""
+    """The offer's page with the place, hours and times asked, priced for them."""
     reasons: list[ReasonOut]
 
 

@@ -128,8 +128,10 @@ def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, 
     if wanted.language:
         keep &= index.speaks(wanted.language, rows)
     if wanted.max_hourly_pence is not None:
-        hourly = index.column("hourly_pence", rows)
-        keep &= (hourly >= 0) & (hourly <= wanted.max_hourly_pence)
+        # Against the price an hour of the week shown (uplifts, travel and fee included),
+        # so a filtered list never shows a total above the highest price asked.
+        support, fee = ranking.week_costs(index, rows, wanted)
+        keep &= (support >= 0) & ((support + fee) * 60 <= wanted.max_hourly_pence * wanted.minutes_per_week)
     if wanted.isf_holders_only:
         keep &= index.column("holds_isf", rows)
     if wanted.verified_only:

@@ -1,5 +1,6 @@
-"""An offer's service area as people see it: the towns and villages it covers, and a small
-map drawn on the server as SVG from the reference geography (no map tiles, no network)."""
+"""An offer's service area as people see it: the towns and villages it covers, a small
+map drawn on the server as SVG from the reference geography (no map tiles, no network),
+and whether it reaches a person's place (or how far short it stops)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import CELL_DEGREES
-from marketplace.geography.distance import within_km
+from marketplace.geography.distance import geodesic_km, geodesic_km_many, within_km
 from marketplace.geography.models import LandCell, Settlement, SettlementKind
+from marketplace.geography.service import Location
 from providers.models import AreaType, Offer
 
 WIDE_RADIUS_KM = 80
@@ -128,3 +130,71 @@ def _describe(offer: Offer, places: list[Settlement]) -> str:
     count = len(places)
     noun = "place" if count == 1 else "towns and villages"
     return f"{where}: {count} {noun} of 500 people or more."
+
+
+# Reaching a person ----------------------------------------------------------------------
+
+
+def measured_from(offer: Offer) -> tuple[float, float] | None:
+    """Where an offer's distance (and travel by the mile) is measured from: the centre of its
+    radius, or else its provider's base; None when neither is known."""
+    if offer.area_type == AreaType.RADIUS and offer.centre_latitude is not None and offer.centre_longitude is not None:
+        return offer.centre_latitude, offer.centre_longitude
+    provider = offer.provider
+    if provider.base_latitude is not None and provider.base_longitude is not None:
+        return provider.base_latitude, provider.base_longitude
+    return None
+
+
+def distance_to_km(offer: Offer, location: Location | None) -> float | None:
+    """The geodesic from where the offer is measured from to the person, when both are known."""
+    point = measured_from(offer)
+    if location is None or point is None:
+        return None
+    return geodesic_km(location.latitude, location.longitude, *point)
+
+
+@dataclass(frozen=True)
+class Reach:
+    reaches: bool
+    text: str
+    """'Reaches Lochinver' or 'Stops 12 km short of Lochinver', for compare and offer pages."""
+    short_km: float | None = None
+    """How far beyond the offer's area the person is, when that can be measured."""
+
+
+def _km(value: float) -> str:
+    return "less than 1 km" if value < 1 else f"{round(value)} km"
+
+
+def reach(offer: Offer, location: Location) -> Reach:
+    """Whether the offer's area takes in the person's place, by the rules the matcher uses
+    (the geodesic for a radius, the council or the named place otherwise), and by how much
+    it falls short when it does not. The one reach line compare and offer pages show."""
+    place = location.label
+    if offer.area_type == AreaType.RADIUS:
+        assert offer.centre_latitude is not None and offer.centre_longitude is not None
+        radius = offer.radius_km or 0.0
+        inside, _ = within_km(location.latitude, location.longitude, np.array([offer.centre_latitude]),
+                              np.array([offer.centre_longitude]), np.array([radius]))
+        if inside[0]:
+            return Reach(True, f"Reaches {place}")
+        short = geodesic_km(location.latitude, location.longitude, offer.centre_latitude, offer.centre_longitude) - radius
+        return Reach(False, f"Stops {_km(short)} short of {place}", short_km=short)
+    if offer.area_type == AreaType.COUNCILS:
+        councils = list(offer.area_councils)
+        if any(council.id == location.council.id for council in councils):
+            return Reach(True, f"Reaches {place}: it covers all of {location.council.name}")
+        names = ", ".join(sorted(council.name for council in councils)) or "no council areas"
+        return Reach(False, f"Does not reach {place}, in {location.council.name}: it covers {names}")
+    places = list(offer.area_settlements)
+    if any(settlement.id == location.settlement.id for settlement in places):
+        return Reach(True, f"Reaches {place}: it covers {location.settlement.name} by name")
+    if not places:
+        return Reach(False, f"Does not reach {place}: it names no places")
+    distances = geodesic_km_many(location.latitude, location.longitude,
+                                 [s.latitude for s in places], [s.longitude for s in places])
+    nearest = int(np.argmin(distances))
+    short = float(distances[nearest])
+    return Reach(False, f"Does not reach {place}: the nearest place it covers, {places[nearest].name}, is {_km(short)} away",
+                 short_km=short)

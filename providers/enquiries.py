@@ -37,19 +37,17 @@ from providers.models import (
     Offer,
     OfferPrice,
     OfferStatus,
-    PriceUnit,
     ProviderMember,
     TravelCharge,
     availability_bit,
 )
 from providers.pricing import (
-    divide_rounding,
+    WeeklyCost,
     fee_share_basis_points,
     format_basis_points,
     hourly_equivalent_pence,
     price_text,
-    week_cost,
-    weekly_fee_pence,
+    weekly_cost,
 )
 
 SUBJECT = "enquiry"
@@ -78,20 +76,29 @@ def describe_availability(mask: int) -> list[tuple[str, list[str]]]:
 @dataclass(frozen=True)
 class Quote:
     """What the person was quoted: the price version they enquired at, applied to the hours
-    a week they asked for. Weekday daytime rates; uplifts are shown beside it."""
+    and times they asked for (pricing.weekly_cost: uplifts, travel and fee included)."""
 
     price: OfferPrice
     minutes_per_week: int
     per_hour_pence: int | None
     """The hourly equivalent, or None for a one-off price."""
-    support_pence: int | None
-    """A week of the support asked for, or None for a one-off price."""
-    fee_pence: int
-    """The management fee for that week (0 when there is none)."""
+    cost: WeeklyCost | None
+    """The week asked for, line by line, or None for a one-off price."""
+
+    @property
+    def support_pence(self) -> int | None:
+        """A week of the support asked for (uplifts and travel included), or None for a
+        one-off price."""
+        return None if self.cost is None else self.cost.support_pence
+
+    @property
+    def fee_pence(self) -> int:
+        """The management fee for that week (0 when there is none)."""
+        return 0 if self.cost is None else self.cost.fee_pence
 
     @property
     def total_pence(self) -> int | None:
-        return None if self.support_pence is None else self.support_pence + self.fee_pence
+        return None if self.cost is None else self.cost.total_pence
 
     @property
     def fee_basis_points(self) -> int:
@@ -125,6 +132,7 @@ class Quote:
         for label, basis_points in (
             ("Evenings", price.evening_uplift_bp),
             ("Weekends", price.weekend_uplift_bp),
+            ("Nights", price.night_uplift_bp),
             ("Public holidays", price.public_holiday_uplift_bp),
         ):
             if basis_points:
@@ -137,30 +145,23 @@ class Quote:
 
 
 def quote_for(enquiry: Enquiry) -> Quote:
-    """The enquiry's quote, from the price version it recorded, never the offer's current one."""
+    """The enquiry's quote, from the price version it recorded, never the offer's current one,
+    for the hours, times and distance it recorded."""
     return quote(enquiry.offer_price, minutes_per_week=enquiry.minutes_per_week,
-                 typical_week_hours=enquiry.offer.typical_week_hours)
+                 typical_week_hours=enquiry.offer.typical_week_hours, when=enquiry.availability,
+                 distance_km=enquiry.distance_km)
 
 
-def quote(price: OfferPrice, *, minutes_per_week: int, typical_week_hours: int) -> Quote:
-    """A price applied to some minutes a week. Whole hours go through pricing.week_cost; a
-    part hour is charged pro rata at the same hourly equivalent."""
-    per_hour = hourly_equivalent_pence(price, typical_week_hours=typical_week_hours)
-    whole_hours, part = divmod(minutes_per_week, 60)
-    if part == 0:
-        cost = week_cost(price, hours=whole_hours, typical_week_hours=typical_week_hours)
-        support = None if cost is None else cost.support_pence
-        fee = 0 if cost is None else cost.fee_pence
-    elif price.unit == PriceUnit.WEEK:
-        support = price.rate_pence
-        fee = weekly_fee_pence(price, support_pence=support)
-    elif per_hour is None:
-        support, fee = None, 0
-    else:
-        support = divide_rounding(per_hour * minutes_per_week, 60)
-        fee = weekly_fee_pence(price, support_pence=support)
-    return Quote(price=price, minutes_per_week=minutes_per_week, per_hour_pence=per_hour,
-                 support_pence=support, fee_pence=fee)
+def quote(
+    price: OfferPrice, *, minutes_per_week: int, typical_week_hours: int, when: int = 0, distance_km: float | None = None
+) -> Quote:
+    """A price applied to some minutes a week at the times `when`: pricing.weekly_cost."""
+    return Quote(
+        price=price, minutes_per_week=minutes_per_week,
+        per_hour_pence=hourly_equivalent_pence(price, typical_week_hours=typical_week_hours),
+        cost=weekly_cost(price, minutes_per_week=minutes_per_week, when=when,
+                         typical_week_hours=typical_week_hours, distance_km=distance_km),
+    )
 
 
 # Who may see an enquiry -----------------------------------------------------------------
@@ -250,9 +251,12 @@ def send_enquiry(
     minutes_per_week: int,
     availability: int,
     message: str,
+    distance_km: float | None = None,
 ) -> Enquiry:
     """A supported person asks about a published offer for themself, or a representative
-    for someone they act for (`person`). The offer's current price becomes the quote."""
+    for someone they act for (`person`). The offer's current price becomes the quote, for
+    the hours and times asked and, when the person said where they are, the distance
+    travel by the mile is counted over."""
     if offer.status != OfferStatus.PUBLISHED:
         raise NotFound("Page not found")
     if sender.role == Role.SUPPORTED_PERSON:
@@ -279,6 +283,7 @@ def send_enquiry(
         sent_by=sender,
         minutes_per_week=minutes_per_week,
         availability=availability,
+        distance_km=distance_km,
         message=body,
         status=EnquiryStatus.NEW,
     )

@@ -18,13 +18,15 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles, visible
 from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
+from marketplace.forms import Form, FormPage, Hours, NoFields, Text, form_values, parse_choice, required
 from marketplace.ratelimit import Action
 from marketplace.paging import Page
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
 from providers.access import ProviderUser, provider_access, published_offer
+from providers.areas import distance_to_km
+from providers.asked import Asked, pairs_of, read_asked
 from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, Review
 from providers.pricing import describe_minutes
 from providers.schemas import Availability
@@ -95,6 +97,8 @@ class EnquiryForm(Form):
     when: Annotated[Availability, Field(gt=0)]
     """The ticked days and times, as an availability mask."""
     message: Annotated[Text, required("Enter a message for the provider")] = ""
+    location: str = ""
+    """Carried from the person's search, hidden: where travel by the mile is quoted to."""
 
 
 class MessageForm(Form):
@@ -146,14 +150,20 @@ moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
 # Enquiring ------------------------------------------------------------------------------
 
 
-def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]:
+def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dict[str, object]:
+    """The price terms, and, when the person's hours came with them from their search, the
+    quote for their week (the one the enquiry will keep, for the hours and times sent)."""
     price = offer.price
     return {
         "offer": offer,
         "provider": offer.provider,
         "quote": None if price is None else enquiries_service.quote(
-            price, minutes_per_week=60, typical_week_hours=offer.typical_week_hours
+            price, minutes_per_week=asked.minutes_per_week or 60, typical_week_hours=offer.typical_week_hours,
+            when=asked.when, distance_km=distance_to_km(offer, asked.location),
         ),
+        "quote_for_week": asked.minutes_per_week is not None,
+        "hours_text": describe_minutes(asked.minutes_per_week or 60),
+        "place": None if asked.location is None else asked.location.label,
         "people": enquiries_service.people_to_choose(db, user=user),
     }
 
@@ -161,13 +171,16 @@ def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]
 @router.get("/offers/{offer_id}/enquire")
 def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
-    return enquire_page.render(request, **_enquire_context(db, offer, user))
+    # The place, hours and times come along from the search, so nobody types them twice.
+    asked = read_asked(db, request.query_params.multi_items())
+    return enquire_page.render(request, values=asked.form_values, **_enquire_context(db, offer, user, asked))
 
 
 @router.post("/offers/{offer_id}/enquire")
 async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
-    form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
+    asked = read_asked(db, pairs_of(await form_values(request)))
+    form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user, asked))
     spend_allowance(request, Action.ENQUIRY, account=user.id)
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
@@ -180,6 +193,7 @@ async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUs
         minutes_per_week=form.hours,
         availability=form.when,
         message=form.message,
+        distance_km=distance_to_km(offer, asked.location),
     )
     return redirect(request, f"/enquiries/{enquiry.id}?done=sent")
 

@@ -430,6 +430,7 @@ class OfferPrice(Base):
     evening_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
     """Extra for evenings, in basis points of the rate (2500 = 25%)."""
     weekend_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
+    night_uplift_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     public_holiday_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
     travel_charge: Mapped[TravelCharge] = mapped_column(str_enum(TravelCharge), default=TravelCharge.NONE)
     travel_charge_pence: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -475,6 +476,9 @@ class Enquiry(TimestampMixin, Base):
     minutes_per_week: Mapped[int] = mapped_column(Integer)
     availability: Mapped[int] = mapped_column(Integer, default=0)
     """When they need support, as an availability mask."""
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    """From where the offer is measured from to the person's place, when they gave it: what
+    travel by the mile is quoted over."""
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[EnquiryStatus] = mapped_column(str_enum(EnquiryStatus), default=EnquiryStatus.NEW, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

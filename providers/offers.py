@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -41,6 +42,26 @@ MAX_UNIT_PENCE = 1_000_000
 """£10,000 for a week or a one-off."""
 MAX_UPLIFT_BP = 20_000
 """Uplifts up to 200%."""
+
+
+OfferListener = Callable[[Session, Offer], None]
+_published_listeners: list[OfferListener] = []
+
+
+def on_offer_published(listener: OfferListener) -> None:
+    """Call `listener` in the same transaction whenever an offer is published, or changed
+    (its details or price) while published. Packages above providers (matching sends the
+    offer to open posted needs) listen this way, because providers may not import them."""
+    if listener not in _published_listeners:
+        _published_listeners.append(listener)
+
+
+def _tell_published(session: Session, offer: Offer) -> None:
+    if offer.status != OfferStatus.PUBLISHED:
+        return
+    session.flush()
+    for listener in _published_listeners:
+        listener(session, offer)
 
 
 class Centre(NamedTuple):
@@ -82,6 +103,7 @@ class PriceDetails:
     unit_minutes: int | None = None
     evening_uplift_bp: int = 0
     weekend_uplift_bp: int = 0
+    night_uplift_bp: int = 0
     public_holiday_uplift_bp: int = 0
     travel_charge: TravelCharge = TravelCharge.NONE
     travel_charge_pence: int = 0
@@ -169,6 +191,7 @@ def update_offer(session: Session, *, offer: Offer, actor: User, details: OfferD
             offer.status = OfferStatus.AWAITING_AGREEMENT
     session.flush()
     _audit(session, actor, offer, "updated")
+    _tell_published(session, offer)
 
 
 def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
@@ -188,6 +211,7 @@ def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
     for name, value in (
         ("evening_uplift", details.evening_uplift_bp),
         ("weekend_uplift", details.weekend_uplift_bp),
+        ("night_uplift", details.night_uplift_bp),
         ("public_holiday_uplift", details.public_holiday_uplift_bp),
     ):
         if not 0 <= value <= MAX_UPLIFT_BP:
@@ -223,6 +247,7 @@ def set_price(session: Session, *, offer: Offer, actor: User, details: PriceDeta
     session.add(price)
     session.flush()
     _audit(session, actor, offer, f"price version {version}")
+    _tell_published(session, offer)
     return price
 
 
@@ -254,6 +279,7 @@ def publish_offer(session: Session, *, offer: Offer, actor: User) -> None:
         offer.status = OfferStatus.PUBLISHED
         offer.published_at = offer.published_at or utcnow()
         _audit(session, actor, offer, "published")
+        _tell_published(session, offer)
 
 
 def _waits_for_agreement(offer: Offer) -> bool:

@@ -20,14 +20,16 @@ from marketplace.web import render
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.access import public_offer
-from providers.areas import area_map, places_in_area
+from providers.areas import area_map, distance_to_km, places_in_area, reach
 from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
+from providers.asked import Asked, read_asked
 from providers.pricing import (
+    describe_minutes,
     fee_percent,
     format_basis_points,
     hourly_equivalent_pence,
     price_text,
-    week_cost,
+    weekly_cost,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -60,23 +62,31 @@ def _offer_cost_sections(request: Request, db: Session, offer: Offer) -> list[Pa
     return [found for section in _cost_sections if (found := section(request, db, offer)) is not None]
 
 
-def price_summary(offer: Offer) -> dict[str, object] | None:
-    """The numbers people care about, for the offer page and for lists of offers."""
+def price_summary(offer: Offer, asked: Asked | None = None) -> dict[str, object] | None:
+    """The numbers people care about, for the offer page and for lists of offers: the week
+    the person asked for (hours, times and place carried from their search) when known,
+    else the offer's typical week, priced by pricing.weekly_cost."""
     price = offer.price
     if price is None:
         return None
-    week = week_cost(price, hours=offer.typical_week_hours, typical_week_hours=offer.typical_week_hours)
+    asked = asked or Asked()
+    minutes = asked.minutes_per_week or offer.typical_week_hours * 60
+    week = weekly_cost(price, minutes_per_week=minutes, when=asked.when, typical_week_hours=offer.typical_week_hours,
+                       distance_km=distance_to_km(offer, asked.location))
     return {
         "price": price,
         "price_text": price_text(price),
         "hourly_pence": hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours),
         "week": week,
+        "week_asked": asked.minutes_per_week is not None,
+        "hours_text": describe_minutes(minutes),
         "fee_percent": fee_percent(fee_pence=week.fee_pence, support_pence=week.support_pence) if week else None,
         "uplifts": [
             (label, format_basis_points(bp))
             for label, bp in (
                 ("evenings", price.evening_uplift_bp),
                 ("weekends", price.weekend_uplift_bp),
+                ("nights", price.night_uplift_bp),
                 ("public holidays", price.public_holiday_uplift_bp),
             )
             if bp
@@ -92,13 +102,19 @@ def availability_rows(mask: int) -> list[tuple[str, list[bool]]]:
 def offer_page(request: Request, offer_id: int, db: DbSession, user: MaybeUser) -> Response:
     offer = public_offer(db, offer_id=offer_id, viewer=user)
     places = places_in_area(db, offer)
+    # The search's answers come along in the address, so the price is for the person's
+    # week and the page can say whether the offer reaches them.
+    asked = read_asked(db, request.query_params.multi_items())
     return render(
         request,
         "providers/offer.html",
         {
             "offer": offer,
             "provider": offer.provider,
-            "summary": price_summary(offer),
+            "summary": price_summary(offer, asked),
+            "asked": asked,
+            "carried": asked.query(),
+            "reach": None if asked.location is None else reach(offer, asked.location),
             "cost_sections": _offer_cost_sections(request, db, offer),
             "kinds": offer.terms_of(Taxonomy.KIND_OF_SUPPORT),
             "outcomes": offer.terms_of(Taxonomy.PERSONAL_OUTCOME),

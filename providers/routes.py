@@ -149,15 +149,16 @@ async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> 
             website=None, drives=form.drives, employment=None, languages=languages_from(form), base=base,
         ),
     )
-    first_kind = next(name for code, name in taxonomy_choices(db)["kinds_of_support"] if code == form.kinds_of_support[0])
     offer = offers_service.create_offer(
         db,
         provider=provider,
         actor=user,
         details=offers_service.OfferDetails(
-            title=f"{first_kind} around {base.label}",
+            title=form.title,
             description=form.about,
-            term_ids=term_ids_for(db, kinds_of_support=form.kinds_of_support, outcomes=form.outcomes),
+            term_ids=term_ids_for(
+                db, kinds_of_support=form.kinds_of_support, outcomes=form.outcomes, client_groups=form.client_groups
+            ),
             area_type=AreaType.RADIUS,
             radius_km=form.radius_km,
             availability=form.availability,

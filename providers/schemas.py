@@ -89,6 +89,9 @@ class ListingForm(Form):
     other_languages: Text = ""
     kinds_of_support: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one kind of support"))] = []
     outcomes: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one thing you help with"))] = []
+    client_groups: Choices = []
+    """Who the offer suits, so searches for them find it (optional)."""
+    title: Annotated[Text, required("Enter a title for your offer, like 'Help at home around Portree'")] = ""
     rate: Annotated[OptionalPounds, _positive("Enter your hourly rate, like 18.50")] = None
     availability: Annotated[Availability, AfterValidator(lambda v: v or _fail("Tick when you are available"))] = 0
     capacity_hours: Annotated[OptionalWholeNumber, _positive("Enter how many hours a week you can take on")] = None
@@ -141,6 +144,7 @@ class PriceForm(Form):
     unit_hours: OptionalHours = None
     evening_uplift: OptionalPercent = None
     weekend_uplift: OptionalPercent = None
+    night_uplift: OptionalPercent = None
     public_holiday_uplift: OptionalPercent = None
     travel_charge: TravelCharge = TravelCharge.NONE
     travel_charge_amount: OptionalPounds = None

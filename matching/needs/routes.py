@@ -60,7 +60,6 @@ ProviderNeed = Annotated[
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
-    "posted": "Your need has been posted. We have emailed the providers whose offers reach you and fit it.",
     "closed": "Your need is closed. Providers can no longer respond to it.",
     "responded": "Your response has been sent. We have emailed the person to say so.",
     "shared": "Done. That provider can now read what you wrote, what matters to you and who it should suit.",
@@ -165,9 +164,47 @@ def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 
     )
 
 
+CARRIED_FROM_SEARCH = ("location", "hours")
+CARRIED_LISTS_FROM_SEARCH = ("kinds_of_support", "outcomes", "client_groups", "when")
+MAX_CARRIED_ITEMS = 40
+MAX_CARRIED_CHARACTERS = 120
+
+
+def carried_answers(request: Request) -> dict[str, object]:
+    """The search's answers (place, what, who, hours and times) brought along in the
+    address, as the form shows them: bounded, and only ever shown back, never trusted,
+    since posting the form checks them all again."""
+    query = request.query_params
+    values: dict[str, object] = {
+        name: query.get(name, "")[:MAX_CARRIED_CHARACTERS] for name in CARRIED_FROM_SEARCH if query.get(name)
+    }
+    for name in CARRIED_LISTS_FROM_SEARCH:
+        listed = [value[:MAX_CARRIED_CHARACTERS] for value in query.getlist(name)[:MAX_CARRIED_ITEMS] if value]
+        if listed:
+            values[name] = listed
+    return values
+
+
+def posted_message(sent_to: int) -> str:
+    """The truth about where a new need went: how many providers, or that it went to none
+    and what happens next."""
+    if sent_to:
+        return (
+            f"Your need has been posted and sent to {sent_to} provider{'' if sent_to == 1 else 's'} whose offers "
+            "reach you and fit it. We will email you when one responds."
+        )
+    return (
+        "Your need has been posted, but no provider's offers reach you and fit it yet, so it has not been sent "
+        f"to anyone. We will send it to providers whose offers come to fit it over the next "
+        f"{needs_service.RESPONSE_DAYS} days. If nobody responds by then, we count it, without your name, as "
+        "support that is missing, so councils can see it. You could also search again with fewer kinds of "
+        "support or times, or further from home."
+    )
+
+
 @router.get("/needs/new")
 def show_new_need(request: Request, db: DbSession, user: PersonUser) -> Response:
-    return new_need_page.render(request, **_new_context(db, user))
+    return new_need_page.render(request, values=carried_answers(request), **_new_context(db, user))
 
 
 @router.post("/needs")
@@ -225,7 +262,8 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
 @router.get("/needs/{need_id}")
 @audited
 def person_need(request: Request, need: SeenNeed, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
-    return person_need_page.render(request, done=DONE_MESSAGES.get(done), **_person_context(db, need, user))
+    message = posted_message(len(need.deliveries)) if done == "posted" else DONE_MESSAGES.get(done)
+    return person_need_page.render(request, done=message, **_person_context(db, need, user))
 
 
 @router.post("/needs/{need_id}/close")

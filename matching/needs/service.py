@@ -9,9 +9,10 @@ of their own published offers; the first answer makes the need answered:
      +--(the person closes it)--> closed
      +--(RESPONSE_DAYS pass with no response: the daily run)--> unmet
 
-An unmet need is counted as unmet demand for the gap analysis, with no personal data. The
-daily run also sends needs still taking responses to providers whose offers have come to
-reach and fit them since.
+An unmet need is counted as unmet demand for the gap analysis, with no personal data. A
+need still taking responses goes to a provider as soon as one of its offers is published or
+changed to reach and fit it (deliver_offer, through providers' on_offer_published), and
+the daily run sends it to any whose offers have come to reach and fit it since.
 
 A need goes only to verified providers (providers.verification: an administrator has
 confirmed who they are and the checks their kind must have), and reaches a provider when it
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
@@ -40,7 +41,7 @@ from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.forms import FieldError, FormInvalid
 from matching import service as matching_service
 from matching.deps import offer_index_of
-from matching.index import OfferIndex
+from matching.index import OfferIndex, OffersNowIndex
 from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
 from matching.models import UnmetDemandSource
 from matching.needs.views import (
@@ -57,6 +58,7 @@ from matching.needs.views import (
 from matching.schemas import SupportWanted
 from providers import enquiries as enquiries_service
 from providers import verification
+from providers import offers as offers_service
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
 from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
 
@@ -297,6 +299,37 @@ def _date_in_scotland(moment: datetime) -> date:
     return moment.astimezone(SCOTTISH_TIME).date()
 
 
+def _taking_responses(now: datetime) -> ColumnElement[bool]:
+    """Needs providers may still be sent and respond to."""
+    return or_(
+        PostedNeed.status == NeedStatus.ANSWERED,
+        (PostedNeed.status == NeedStatus.OPEN) & (PostedNeed.respond_by > now),
+    )
+
+
+def deliver_offer(session: Session, *, offer_ids: list[int], now: datetime | None = None) -> int:
+    """Send the needs still taking responses to the providers of these offers, when the
+    offers (as this transaction has them) now reach and fit them and the provider has not
+    had the need yet: as an offer is published or changed, not only in the daily run. The
+    same rules as every delivery (_deliver), over an index of just these offers. How many
+    deliveries were made."""
+    now = now or utcnow()
+    if not session.scalar(select(PostedNeed.id).where(_taking_responses(now)).limit(1)):
+        return 0  # the usual case, and a cheap one
+    index = OffersNowIndex(session, offer_ids)
+    if not index.live_rows().size:
+        return 0
+    needs = session.scalars(select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)).all()
+    return sum(_deliver(session, index=index, need=need, wanted=wanted_of(need), now=now) for need in needs)
+
+
+def _deliver_on_publish(session: Session, offer: Offer) -> None:
+    deliver_offer(session, offer_ids=[offer.id])
+
+
+offers_service.on_offer_published(_deliver_on_publish)
+
+
 def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = None) -> DailyRun:
     """Count needs nobody answered by their respond-by time as unmet demand, then send the
     needs still taking responses to providers whose offers reach and fit them now. Running
@@ -339,16 +372,7 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
 def _deliver_open_needs(
     session: Session, *, index: OfferIndex, now: datetime, provider_ids: Collection[int] | None = None
 ) -> tuple[int, int]:
-    open_needs = session.scalars(
-        select(PostedNeed)
-        .where(
-            or_(
-                PostedNeed.status == NeedStatus.ANSWERED,
-                (PostedNeed.status == NeedStatus.OPEN) & (PostedNeed.respond_by > now),
-            )
-        )
-        .order_by(PostedNeed.id)
-    ).all()
+    open_needs = session.scalars(select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)).all()
     deliveries = needs_reached = 0
     for need in open_needs:
         sent = _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now, provider_ids=provider_ids)

@@ -5,6 +5,7 @@ nothing are not recorded as unmet demand: only people's searches on the pages co
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
@@ -15,7 +16,8 @@ from marketplace.forms import FormInvalid
 from matching.search import service as search
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
-from matching.schemas import MatchedOfferOut, MatchOut, PlaceOut, ReasonOut
+from matching.schemas import CostLineOut, MatchedOfferOut, MatchOut, PlaceOut, ReasonOut
+from providers.asked import CARRIED
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
 
@@ -65,6 +67,8 @@ def match(
     result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
     offers = search.load_offers(db, offer_ids=[r.offer_id for r in result.results])
     wanted = result.wanted
+    costs = search.week_costs_of(offers.values(), wanted)
+    carried = urlencode(search.query_pairs(answers, CARRIED))
     return MatchOut(
         location=PlaceOut(label=wanted.location.label, council=wanted.location.council.name, settlement=wanted.location.settlement.label),
         minutes_per_week=wanted.minutes_per_week,
@@ -91,9 +95,13 @@ def match(
                 week_support_pence=ranked.week_support_pence,
                 week_fee_pence=ranked.week_fee_pence,
                 week_total_pence=ranked.week_total_pence,
+                week_lines=[CostLineOut(label=line.label, pence=line.pence) for line in cost.lines] if cost else [],
+                week_notes=list(cost.notes) if cost else [],
+                url_for_week=f"/offers/{ranked.offer_id}?{carried}" if carried else f"/offers/{ranked.offer_id}",
                 reasons=[ReasonOut(factor=r.factor, text=r.text, points=round(r.points, 2), out_of=r.out_of) for r in ranked.reasons],
             )
             for ranked in result.results
             if ranked.offer_id in offers
+            for cost in [costs.get(ranked.offer_id)]
         ],
     )

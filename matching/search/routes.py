@@ -26,6 +26,7 @@ from matching.deps import OfferIndexDep
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
 from matching.search import unmet
 from matching.shortlist.routes import KeptShortlist, carried
+from providers.asked import CARRIED, read_asked
 from providers.models import DAYS, PERIODS
 from providers.pricing import describe_minutes
 from providers.routes import taxonomy_choices
@@ -89,7 +90,8 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
         page_query=_page_query(answers),
         hours_text=describe_minutes(result.wanted.minutes_per_week),
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
-        carried=urlencode(search.query_pairs(answers, ["location", "hours"])),
+        carried=urlencode(search.query_pairs(answers, CARRIED)),
+        need_query=urlencode(search.query_pairs(answers, ["location", "kinds_of_support", "outcomes", "client_groups", "when", "hours"])),
         **context,
     )
     _record_if_unmet(request, result, settings)
@@ -100,14 +102,12 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
 @audited
 def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     query = request.query_params
-    values = {"location": query.get("location", ""), "hours": query.get("hours", "")}
+    values: dict[str, object] = {"location": query.get("location", ""), "hours": query.get("hours", ""), "when": query.getlist("when")}
     chosen = query.getlist("offer")
     if not chosen and not any(values.values()):
         nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
         return kept.finish(render(request, "matching/compare.html", nothing_chosen))
-    comparison = compare_offers(
-        db, offer_values=chosen, location_text=values["location"], hours_text=values["hours"], today=today()
-    )
+    comparison = compare_offers(db, offer_values=chosen, asked=read_asked(db, query.multi_items()), today=today())
     errors = comparison.problems
     return kept.finish(
         render(
@@ -123,6 +123,8 @@ def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
                 "saved": kept.offer_ids,
                 "carried": carried(request),
                 "max_compared": MAX_COMPARED,
+                "days": DAYS,
+                "periods": PERIODS,
             },
             status_code=422 if errors else 200,
         )

@@ -25,7 +25,8 @@ from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
-from providers.pricing import fee_percent
+from providers.areas import distance_to_km
+from providers.pricing import WeeklyCost, fee_percent, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
@@ -243,6 +244,8 @@ class Shown:
     fair_price: FairPrice | None
     """Its hourly price against others of the same kind; None when too few to say."""
     pay_warning: PayWarning | None
+    cost: WeeklyCost | None
+    """The week asked for, line by line (pricing.weekly_cost, whose total the matcher's is)."""
 
 
 def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offer]:
@@ -266,6 +269,21 @@ def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offe
     return {offer.id: offer for offer in offers}
 
 
+def week_costs_of(offers: Iterable[Offer], wanted: SupportWanted) -> dict[int, WeeklyCost]:
+    """Each priced offer's week as asked, line by line: pricing.weekly_cost, whose total is
+    the one the matcher ranked by (ranking.week_costs_of makes the same sums)."""
+    costs = {}
+    for offer in offers:
+        price = offer.price
+        cost = None if price is None else weekly_cost(
+            price, minutes_per_week=wanted.minutes_per_week, when=wanted.when,
+            typical_week_hours=offer.typical_week_hours, distance_km=distance_to_km(offer, wanted.location),
+        )
+        if cost is not None:
+            costs[offer.id] = cost
+    return costs
+
+
 def results_to_show(
     session: Session, index: OfferIndex, result: MatchResult, *, today: date, minimum_pay_pence: int
 ) -> list[Shown]:
@@ -279,6 +297,7 @@ def results_to_show(
         session, index=index, offer_ids=offer_ids, kind_ids=result.wanted.kinds
     )
     shown = []
+    costs = week_costs_of(offers.values(), result.wanted)
     for ranked in result.results:
         offer = offers.get(ranked.offer_id)
         if offer is None:
@@ -293,6 +312,7 @@ def results_to_show(
                 reviews=reviews.get(offer.provider_id),
                 fair_price=prices.get(offer.id),
                 pay_warning=fair_price_service.pay_warning(hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence),
+                cost=costs.get(offer.id),
             )
         )
     return shown

@@ -5,7 +5,7 @@ up to three offers are chosen to compare."""
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -24,6 +24,7 @@ from matching.shortlist import service as shortlist_service
 from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
 from providers import offers as offers_service
 from providers.access import published_offer
+from providers.asked import carried_query
 from providers.models import Offer, OfferStatus
 
 router = APIRouter(include_in_schema=False)
@@ -83,9 +84,8 @@ def safe_back(value: object) -> str | None:
 
 
 def carried(request: Request) -> str:
-    """The search's place and hours, carried from page to page, as a query string."""
-    kept = [(name, request.query_params.get(name, "").strip()) for name in ("location", "hours")]
-    return urlencode([(name, value) for name, value in kept if value])
+    """The search's place, hours and times, carried from page to page, as a query string."""
+    return carried_query(request.query_params.multi_items())
 
 
 @router.post("/shortlist/{offer_id}", dependencies=[Public])
@@ -114,7 +114,8 @@ async def remove(request: Request, offer_id: int, db: DbSession, kept: KeptShort
 def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     entries = shortlist_service.entries(db, offer_ids=kept.offer_ids)
     hourly = {e.offer_id: offers_service.hourly_price_pence(e.offer) for e in entries if e.offer is not None}
-    values = {name: request.query_params.get(name, "") for name in ("location", "hours")}
+    values: dict[str, object] = {name: request.query_params.get(name, "") for name in ("location", "hours")}
+    values["when"] = request.query_params.getlist("when")
     return kept.finish(
         render(
             request,

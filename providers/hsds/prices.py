@@ -29,6 +29,7 @@ UNIT_WORDS = {
 UPLIFTS = (
     ("evening_uplift_bp", "Evenings"),
     ("weekend_uplift_bp", "Weekends"),
+    ("night_uplift_bp", "Nights"),
     ("public_holiday_uplift_bp", "Public holidays"),
 )
 FEE_PERIOD_WORDS = {FeePeriod.WEEK: "a week", FeePeriod.MONTH: "a month", FeePeriod.YEAR: "a year"}
@@ -180,6 +181,8 @@ def parse_price_unit(text: str) -> tuple[PriceUnit, int | None] | None:
 UPLIFT_WORDS = {
     "evening_uplift_bp": re.compile(r"\bevening", re.IGNORECASE),
     "weekend_uplift_bp": re.compile(r"\bweekend|\bsaturday|\bsunday", re.IGNORECASE),
+    # Strictly: "per night" or "overnight support" names a unit or a service, not an uplift.
+    "night_uplift_bp": re.compile(r"^\s*nights?\s*$|\bat night\b|\bnight[- ]?time", re.IGNORECASE),
     "public_holiday_uplift_bp": re.compile(r"\b(public|bank) holiday", re.IGNORECASE),
 }
 
@@ -212,7 +215,7 @@ def price_option_label(service: JsonObject, label: str) -> str:
 
 def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | None, list[Rejection], list[str]]:
     """The first cost option in pounds with a unit we understand is the rate; options for
-    evenings, weekends or public holidays become uplifts on it."""
+    evenings, weekends, nights or public holidays become uplifts on it."""
     rejected: list[Rejection] = []
     notes: list[str] = []
     rate: tuple[PriceUnit, int | None, int, JsonObject] | None = None

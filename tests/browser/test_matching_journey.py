@@ -261,8 +261,10 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     page.get_by_label("Email address").fill(PERSON.email)
     page.get_by_label("Password", exact=True).fill("demo-password-2026")
     page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(r"/offers/\d+/enquire$"))
-    page.get_by_label("How many hours a week of support are needed?").fill(str(HOURS))
+    # The place and hours come along from the comparison: nothing to type again.
+    expect(page).to_have_url(re.compile(rf"/offers/\d+/enquire\?location={PLACE}&hours={HOURS}$"))
+    expect(page.get_by_label("How many hours a week of support are needed?")).to_have_value(str(HOURS))
+    expect(page.locator("#week-total")).to_contain_text("Total a week: £102.00")
     tick(page, "Tuesday morning")
     page.get_by_label("Your message").fill("Could you help me get up and ready on Tuesday mornings?")
     page.get_by_role("button", name="Send enquiry").click()

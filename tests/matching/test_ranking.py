@@ -22,12 +22,13 @@ from marketplace.geography.distance import haversine_km
 from matching import ranking
 from matching import service as matching_service
 from matching.index import OfferIndex
+from matching.offer_columns import TRAVEL_KIND
 from matching.models import UnmetDemand, UnmetDemandSource
 from matching.schemas import MatchSort, RankedOffer, SupportWanted
 from providers import checks as checks_service
 from providers.checks import CheckDetails
 from providers.enquiries import quote
-from providers.models import CheckKind, FeePeriod, OfferPrice, PriceUnit, Taxonomy
+from providers.models import CheckKind, FeePeriod, OfferPrice, PriceUnit, Taxonomy, TravelCharge
 from providers.pricing import hourly_equivalent_pence, weekly_fee_pence
 from tests.factories import WEEKDAY_DAYTIMES, make_offer, make_provider, make_user, term_ids
 
@@ -195,21 +196,33 @@ class TestWeekCosts:
         period=st.sampled_from(list(FeePeriod)),
         minutes=st.integers(1, 168 * 60),
         typical=st.integers(1, 168),
+        uplifts=st.tuples(st.integers(0, 20_000), st.integers(0, 20_000), st.integers(0, 20_000)),
+        travel=st.sampled_from(list(TravelCharge)),
+        travel_pence=st.integers(1, 10_000),
+        when=st.integers(0, (1 << 28) - 1),
+        distance=st.one_of(st.none(), st.floats(0, 500)),
     )
     def test_the_same_as_an_enquirys_quote(self, unit: PriceUnit, rate: int, unit_minutes: int, fee_bp: int | None,
-                                           fixed: int | None, period: FeePeriod, minutes: int, typical: int) -> None:
+                                           fixed: int | None, period: FeePeriod, minutes: int, typical: int,
+                                           uplifts: tuple[int, int, int], travel: TravelCharge, travel_pence: int,
+                                           when: int, distance: float | None) -> None:
+        weekend, evening, night = uplifts
         price = OfferPrice(unit=unit, rate_pence=rate, unit_minutes=unit_minutes if unit.needs_length else None,
                            management_fee_bp=fee_bp, management_fee_fixed_pence=fixed,
-                           management_fee_period=period if fixed else None)
+                           management_fee_period=period if fixed else None, weekend_uplift_bp=weekend,
+                           evening_uplift_bp=evening, night_uplift_bp=night, public_holiday_uplift_bp=0,
+                           travel_charge=travel, travel_charge_pence=travel_pence)
         hourly = hourly_equivalent_pence(price, typical_week_hours=typical)
         support, fee = ranking.week_costs_of(
             hourly_pence=np.array([-1 if hourly is None else hourly]),
             week_rate_pence=np.array([rate if unit == PriceUnit.WEEK else -1]),
             fee_bp=np.array([fee_bp or 0]),
             fee_weekly_pence=np.array([weekly_fee_pence(price, support_pence=0)]),
-            minutes_per_week=minutes,
+            weekend_bp=np.array([weekend]), evening_bp=np.array([evening]), night_bp=np.array([night]),
+            travel_kind=np.array([TRAVEL_KIND[travel]]), travel_pence=np.array([travel_pence]),
+            minutes_per_week=minutes, when=when, distance_km=np.array([np.nan if distance is None else distance]),
         )
-        expected = quote(price, minutes_per_week=minutes, typical_week_hours=typical)
+        expected = quote(price, minutes_per_week=minutes, typical_week_hours=typical, when=when, distance_km=distance)
         assert (None if support[0] < 0 else int(support[0])) == expected.support_pence
         assert int(fee[0]) == expected.fee_pence
 

@@ -75,7 +75,7 @@ class TestTheWholeJourney:
         assert summary(mine)["Hours a week"] == "2 hours 30 minutes"
         assert "Monday: morning" in summary(mine)["Days and times"]
         quote = page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].get_text(" ", strip=True)
-        assert "£20.00 an hour" in quote and "£50.00 a week" in quote
+        assert "£20.00 an hour" in quote and "Total a week: £50.00" in quote
         assert mails_to(settings, member) == ["New enquiry about Getting out and about"]
 
         # The provider finds it in the inbox and replies.
@@ -220,7 +220,7 @@ class TestEnquiring:
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2600),
         )
         quote = page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].get_text(" ", strip=True)
-        assert "£20.00 an hour" in quote and "£120.00 a week" in quote
+        assert "£20.00 an hour" in quote and "Total a week: £120.00" in quote
         assert "£26.00" not in quote
         assert "£26.00 an hour" in client.get(f"/offers/{offer.id}/enquire").text, "new enquiries see the new price"
 
@@ -236,9 +236,10 @@ class TestEnquiring:
             item.select_one(".ds_summary-list__key").get_text(strip=True): item.select_one(".ds_summary-list__value").get_text(strip=True)
             for item in page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].select(".ds_summary-list__item")
         }
-        assert quote["Support for 6 hours a week"] == "£144.00 a week"
-        assert quote["Management fee"] == "£14.40 a week (10% of the support)"
-        assert quote["Total a week"] == "£158.40"
+        week = quote["A week of 6 hours at the times asked"]
+        assert "6 hours at the weekday daytime rate: £144.00" in week
+        assert "Management fee: £14.40" in week and "10% of the support" in week
+        assert "Total a week: £158.40" in week
 
 
 class TestRepresentatives:

@@ -24,6 +24,7 @@ from providers.models import (
     Provider,
     ProviderKind,
     ProviderMember,
+    Taxonomy,
 )
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
@@ -39,6 +40,8 @@ def listing_answers(**changes: object) -> dict[str, object]:
         "other_languages": "",
         "kinds_of_support": ["personal-care", "getting-out-and-about"],
         "outcomes": ["feeling-safe", "seeing-people"],
+        "client_groups": ["older-people"],
+        "title": "Care and company around Portree",
         "rate": "18.50",
         "availability": ["0-0", "0-1", "2-0"],
         "capacity_hours": "12",
@@ -64,7 +67,7 @@ def form_fields(response) -> set[str]:  # type: ignore[no-untyped-def]
 
 
 class TestPersonalAssistantJourney:
-    def test_from_sign_up_to_a_published_offer_in_at_most_15_fields(
+    def test_from_sign_up_to_a_published_offer_in_at_most_17_fields(
         self, client: HtmlClient, db: Session, settings: Settings
     ) -> None:
         sign_up_fields = form_fields(client.get("/sign-up/personal-assistant"))
@@ -75,7 +78,8 @@ class TestPersonalAssistantJourney:
 
         assert client.get("/provider").headers["location"] == "/provider/start"
         listing_fields = form_fields(client.get("/provider/start"))
-        assert len(sign_up_fields) + len(listing_fields) <= 15, (sign_up_fields, listing_fields)
+        assert len(sign_up_fields) + len(listing_fields) <= 17, (sign_up_fields, listing_fields)
+        assert {"client_groups", "title"} <= listing_fields, "who the offer suits and what to call it"
 
         done = client.submit("/provider/start", listing_answers())
         assert done.headers["location"] == "/provider?done=published"
@@ -84,6 +88,8 @@ class TestPersonalAssistantJourney:
         assert provider.language_names == ["English", "Gaelic"]
         [offer] = provider.offers
         assert offer.status == OfferStatus.PUBLISHED
+        assert offer.title == "Care and company around Portree"
+        assert [t.code for t in offer.terms_of(Taxonomy.CLIENT_GROUP)] == ["older-people"]
         assert offer.price is not None and offer.price.rate_pence == 1850
         public = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
         assert "£18.50 an hour" in public
@@ -160,7 +166,7 @@ class TestOrganisationOffers:
         assert offer.status == OfferStatus.PUBLISHED
         text = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
         # 6 hours at £24.00 is £144.00; a 10% fee on it is £14.40; £158.40 in all.
-        assert "£158.40" in text and "£14.40 (10%)" in text
+        assert "Total a week: £158.40" in text and "Management fee: £14.40" in text and "10% of the support" in text
         assert "25% more on weekends" in text
 
     def test_a_new_price_is_a_new_version(self, client: HtmlClient, db: Session, staff: Provider) -> None:

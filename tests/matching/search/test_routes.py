@@ -129,7 +129,7 @@ class TestResults:
     def test_each_result_says_where_what_it_costs_its_checks_space_reviews_and_why(self, client: HtmlClient, db: Session) -> None:
         market = skye_market(db)
         item = result_item(find(client, location=PLACE, hours="6"), market["broadford"])
-        assert item.select_one(".ds_search-result__link")["href"] == f"/offers/{market['broadford'].id}"
+        assert item.select_one(".ds_search-result__link")["href"] == f"/offers/{market['broadford'].id}?location={PLACE}&hours=6"
         assert item.select_one(".ds_search-result__sub-title").get_text(strip=True) == "Broadford Helpers, micro-provider"
         shown = metadata(item)
         distance = geodesic_km(*_place(db, PLACE), *_place(db, "Broadford"))
@@ -428,7 +428,9 @@ class TestUnmetSearches:
         nothing = find(client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe")
         assert nothing.status_code == 200
         assert heading(nothing) == "No offers found near Ullapool"
-        assert "/needs/new" in [a["href"] for a in page(nothing).select("#search-results a")]
+        assert "/needs/new?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe" in [
+            a["href"] for a in page(nothing).select("#search-results a")
+        ], "the search's answers go along to the need form"
         record = db.scalars(select(UnmetDemand)).one()
         assert record.settlement.name == "Ullapool"
         assert record.recorded_on == today()
@@ -532,7 +534,7 @@ class TestCompare:
         ]
         rows = self.rows(response)
         assert rows["Price an hour"] == ["£20.00", "£20.00", "£18.00"]
-        assert rows["Support a week for 6 hours"] == ["£120.00", "£120.00", "£108.00"]
+        assert rows["Support a week for 6 hours"] == [f"6 hours at the weekday daytime rate: {p}" for p in ("£120.00", "£120.00", "£108.00")]
         assert rows["Management fee a week"] == ["None", "None", "£13.50 (12.5%)"]
         assert rows["Total a week"] == ["£120.00", "£120.00", "£121.50"]
         assert rows["What it helps with"] == ["Feeling safe", "Seeing people", "Feeling safe"]
@@ -545,7 +547,7 @@ class TestCompare:
             f"{geodesic_km(*here, *_place(db, name)):.1f} km" for name in ("Portree", "Broadford", "Kyle of Lochalsh")
         ]
         links = [a["href"] for a in page(response).select("a") if a.get_text(strip=True).startswith("Send an enquiry")]
-        assert links == [f"/offers/{o.id}/enquire" for o in offers]
+        assert links == [f"/offers/{o.id}/enquire?location=Portree&hours=6" for o in offers], "the place and hours go along"
 
     def test_without_a_place_there_is_no_distance_and_prices_are_for_ten_hours(self, client: HtmlClient, db: Session) -> None:
         offers = self.three(db)
@@ -573,7 +575,8 @@ class TestCompare:
             "Offer 999999 is not available any more, so it cannot be compared",
             f"Offer {paused.id} is not available any more, so it cannot be compared",
         ]
-        assert [th.get_text(" ", strip=True) for th in page(response).select("thead th[scope=col]")] == ["Care at home in Portree Portree Care"]
+        compared = page(response).select_one("table.ds_table")
+        assert [th.get_text(" ", strip=True) for th in compared.select("thead th[scope=col]")] == ["Care at home in Portree Portree Care"]
         malformed = client.get("/compare?offer=abc")
         assert malformed.status_code == 422
         assert error_messages(malformed) == ["'abc' is not an offer number. Choose offers from your shortlist"]

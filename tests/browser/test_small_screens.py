@@ -1,18 +1,29 @@
 """A phone's 320 CSS px: the forms with a days-and-times grid fit without sideways
 scrolling, with JavaScript on and off; the design system's mobile menu opens with
-JavaScript (its button) and without it (its label and checkbox); and a signed-in person's
-name does not squeeze the service name out of sight."""
+JavaScript (its button) and without it (its label and checkbox); a signed-in person's
+name does not squeeze the service name out of sight; and the sweep (both widths, with and
+without JavaScript, axe-core) over the pages the other files' sweeps do not reach."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DemoAccount
 from tests.browser.conftest import LiveServer
-from tests.browser.provider_helpers import heading, sign_in, sign_in_as
-from tests.browser.sweep import HEIGHT, PHONE, assert_no_sideways_scroll
+from tests.browser.provider_helpers import SignedIn, heading, sign_in, sign_in_as
+from tests.browser.sweep import (
+    HEIGHT,
+    PHONE,
+    SQLITE_ONLY,
+    assert_fits_and_accessible,
+    assert_no_sideways_scroll,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +138,58 @@ def test_the_service_name_stays_readable_when_signed_in_on_a_phone(
     expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert_no_sideways_scroll(page)
+
+
+# --- the pages the other sweeps do not reach: each at both widths, JavaScript on and off ----
+
+COMMISSIONER = next(a for a in DEMO_ACCOUNTS if a.role == Role.COMMISSIONER)
+BUDGET_HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.BUDGET_HOLDER)
+PERSONAL_ASSISTANT = next(a for a in DEMO_ACCOUNTS if a.role == Role.PERSONAL_ASSISTANT)
+
+
+def _first_place_in_the_gaps(page: Page) -> None:
+    page.locator("a[href^='/commissioning/places/']").first.click()
+    expect(page).to_have_url(re.compile(r"/commissioning/places/\d+"))
+
+
+@dataclass(frozen=True)
+class Visit:
+    path: str
+    who: DemoAccount | None = None
+    steps: Callable[[Page], None] | None = None
+
+
+SWEEP = [
+    pytest.param(Visit("/"), id="home"),
+    pytest.param(Visit("/", PERSON), id="home-signed-in"),
+    pytest.param(Visit("/find-support", PERSON), id="find-support-signed-in"),
+    pytest.param(Visit("/needs", PERSON), id="needs"),
+    pytest.param(Visit("/needs/new", PERSON), id="needs-new"),
+    pytest.param(Visit("/provider/needs", STAFF), id="provider-needs"),
+    pytest.param(Visit("/provider/needs", PERSONAL_ASSISTANT), id="personal-assistant-needs"),
+    pytest.param(Visit("/account", BUDGET_HOLDER), id="account-budget-holder"),
+    pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
+    pytest.param(Visit("/commissioning", COMMISSIONER, _first_place_in_the_gaps), id="commissioning-place"),
+    pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
+    pytest.param(Visit("/about/gaps"), id="about-gaps"),
+]
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
+    return SignedIn(browser, live_server)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("place", SWEEP)
+def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
+    any_page: Page, live_server: LiveServer, signed_in: SignedIn, place: Visit
+) -> None:
+    if place.who is not None:
+        signed_in.enter(any_page, place.who)
+    response = any_page.goto(live_server.url(place.path))
+    assert response is not None and response.ok, (place.path, response and response.status)
+    if place.steps is not None:
+        place.steps(any_page)
+    expect(heading(any_page)).to_be_visible()
+    assert_fits_and_accessible(any_page)

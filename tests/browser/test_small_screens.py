@@ -6,7 +6,6 @@ without JavaScript, axe-core) over the pages the other files' sweeps do not reac
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -147,11 +146,6 @@ BUDGET_HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.BUDGET_HOLDER)
 PERSONAL_ASSISTANT = next(a for a in DEMO_ACCOUNTS if a.role == Role.PERSONAL_ASSISTANT)
 
 
-def _first_place_in_the_gaps(page: Page) -> None:
-    page.locator("a[href^='/commissioning/places/']").first.click()
-    expect(page).to_have_url(re.compile(r"/commissioning/places/\d+"))
-
-
 @dataclass(frozen=True)
 class Visit:
     path: str
@@ -169,7 +163,6 @@ SWEEP = [
     pytest.param(Visit("/provider/needs", PERSONAL_ASSISTANT), id="personal-assistant-needs"),
     pytest.param(Visit("/account", BUDGET_HOLDER), id="account-budget-holder"),
     pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
-    pytest.param(Visit("/commissioning", COMMISSIONER, _first_place_in_the_gaps), id="commissioning-place"),
     pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
     pytest.param(Visit("/about/gaps"), id="about-gaps"),
 ]

@@ -62,6 +62,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
             backend = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
             item.add_marker(pytest.mark.xdist_group(f"browser-{backend}"))
+            sqlite_only = item.get_closest_marker("sqlite_only")
+            if sqlite_only is not None and backend not in (None, "sqlite"):
+                item.add_marker(pytest.mark.skip(reason=sqlite_only.kwargs["reason"]))
 
 
 # --- the live server ---------------------------------------------------------------------

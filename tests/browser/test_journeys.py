@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Locator, Page, Response, expect
 
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
-from tests.browser.provider_helpers import describe_violations, sign_in
+from tests.browser.provider_helpers import sign_in
+from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
 from tests.marketplace.accounts.test_landing import LANDINGS
 
 pytestmark = pytest.mark.browser
@@ -455,16 +455,13 @@ VISITS = [
 ]
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("place", VISITS)
-def test_the_page_has_no_accessibility_violations(
-    page: Page, live_server: LiveServer, place: Visit
+def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
+    any_page: Page, live_server: LiveServer, place: Visit
 ) -> None:
-    place.open(page, live_server)
-    result = Axe().run(page)
-    assert result.violations_count == 0, (
-        f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
-        + describe_violations(result.response["violations"])
-    )
+    place.open(any_page, live_server)
+    assert_fits_and_accessible(any_page)
 
 
 def test_places_are_suggested_as_you_type_and_found_without_javascript(

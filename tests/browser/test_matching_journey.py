@@ -49,6 +49,7 @@ from tests.browser.provider_helpers import (
     tick,
     unique_email,
 )
+from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -380,10 +381,15 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
     ("/about/prices", "How we compare prices"),
     ("/about/needs", "Who sees a posted need"),
     ("/shortlist", "Your shortlist"),
+    ("/find-support", "Find support"),
+    ("/find-support?location=Inverness&hours=6", "Find support"),
     ("/find-support?location=Atlantis+Bay&hours=0", "Find support"),
     (f"/find-support?location={PLACE}&kinds_of_support=overnight-support&max_price=1", "Find support"),
 ])
-def test_the_matching_page_has_no_accessibility_violations(page: Page, live_server: LiveServer, path: str, title: str) -> None:
-    page.goto(live_server.url(path))
-    expect(heading(page)).to_contain_text(title)
-    no_accessibility_violations(page)
+@SQLITE_ONLY
+def test_the_matching_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
+    any_page: Page, live_server: LiveServer, path: str, title: str
+) -> None:
+    any_page.goto(live_server.url(path))
+    expect(heading(any_page)).to_contain_text(title)
+    assert_fits_and_accessible(any_page)

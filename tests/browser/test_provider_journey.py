@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 from marketplace.demo import DemoAccount
@@ -27,7 +26,6 @@ from tests.browser.provider_helpers import (
     SignedIn,
     build_scene,
     choose,
-    describe_violations,
     expect_error_summary,
     expect_summary_links_to_fields,
     follow_link_in_mail,
@@ -42,6 +40,7 @@ from tests.browser.provider_helpers import (
     unique_email,
     unique_name,
 )
+from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -421,23 +420,13 @@ VISITS = [
 ]
 
 
+@SQLITE_ONLY
 @pytest.mark.parametrize("place", VISITS)
-def test_the_providers_page_has_no_accessibility_violations(
-    page: Page, live_server: LiveServer, scene: Scene, signed_in: SignedIn, place: Visit
+def test_the_providers_page_works_on_a_phone_and_a_desktop_with_and_without_javascript(
+    any_page: Page, live_server: LiveServer, scene: Scene, signed_in: SignedIn, place: Visit
 ) -> None:
-    place.open(page, live_server, scene, signed_in)
-    result = Axe().run(page)
-    assert result.violations_count == 0, (
-        f"axe-core found {result.violations_count} violation(s) on {page.url}:\n"
-        + describe_violations(result.response["violations"])
-    )
-
-
-@pytest.mark.parametrize("place", VISITS)
-def test_the_providers_page_works_without_javascript(
-    page_no_js: Page, live_server: LiveServer, scene: Scene, signed_in: SignedIn, place: Visit
-) -> None:
-    place.open(page_no_js, live_server, scene, signed_in)
-    content = main(page_no_js).locator(".ds_layout__content")
+    place.open(any_page, live_server, scene, signed_in)
+    content = main(any_page).locator(".ds_layout__content")
     expect(content).to_be_visible()
     expect(content).not_to_be_empty()
+    assert_fits_and_accessible(any_page)

@@ -1,0 +1,188 @@
+"""A phone's 320 CSS px: the forms with a days-and-times grid fit without sideways
+scrolling, with JavaScript on and off; the design system's mobile menu opens with
+JavaScript (its button) and without it (its label and checkbox); a signed-in person's
+name does not squeeze the service name out of sight; and the sweep (both widths, with and
+without JavaScript, axe-core) over the pages the other files' sweeps do not reach."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from marketplace.accounts.models import Role
+from marketplace.demo import DEMO_ACCOUNTS, DemoAccount
+from tests.browser.conftest import LiveServer
+from tests.browser.provider_helpers import SignedIn, heading, sign_in, sign_in_as
+from tests.browser.sweep import (
+    HEIGHT,
+    PHONE,
+    SQLITE_ONLY,
+    assert_fits_and_accessible,
+    assert_no_sideways_scroll,
+)
+
+pytestmark = pytest.mark.browser
+
+PERSON = next(a for a in DEMO_ACCOUNTS if a.role == Role.SUPPORTED_PERSON)
+STAFF = next(a for a in DEMO_ACCOUNTS if a.role == Role.PROVIDER_STAFF)
+SERVICE_NAME = "SDS Marketplace"
+
+
+def on_a_phone(page: Page) -> None:
+    page.set_viewport_size({"width": PHONE, "height": HEIGHT})
+
+
+@pytest.mark.parametrize(
+    ("path", "who", "grid"),
+    [
+        ("/find-support", None, "When do you need support?"),
+        ("/needs/new", PERSON, "When is support needed?"),
+        ("/provider/offers/new", STAFF, "When is it available?"),
+    ],
+    ids=["search-form", "needs-form", "offer-form"],
+)
+def test_a_form_with_a_days_and_times_grid_fits_a_phone(
+    any_page: Page, live_server: LiveServer, path: str, who: DemoAccount | None, grid: str
+) -> None:
+    page = any_page
+    on_a_phone(page)
+    if who is not None:
+        sign_in_as(page, live_server, who)
+    page.goto(live_server.url(path))
+    folded = page.locator("details").filter(has=page.locator("legend", has_text=grid))
+    if folded.count():
+        folded.locator("summary").click()
+    fieldset = page.get_by_role("group", name=grid)
+    expect(fieldset).to_be_visible()
+    # Every box in the grid is on the screen, not past its right edge.
+    boxes = fieldset.get_by_role("checkbox")
+    assert boxes.count() >= 7 * 3
+    for box in boxes.all():
+        label = page.locator(f"label[for='{box.get_attribute('id')}']")
+        area = label.bounding_box()
+        assert area is not None and area["x"] >= 0 and area["x"] + area["width"] <= PHONE, (
+            box.get_attribute("value"),
+            area,
+        )
+    assert_no_sideways_scroll(page)
+
+
+def test_the_mobile_menu_opens_with_its_button(page: Page, live_server: LiveServer) -> None:
+    on_a_phone(page)
+    page.goto(live_server.url("/"))
+    main_navigation = page.get_by_role("navigation", name="Main")
+    expect(main_navigation).to_be_hidden()
+    menu = page.get_by_role("button", name="Menu")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(main_navigation).to_be_visible()
+    main_navigation.get_by_role("link", name="Find support").click()
+    expect(heading(page)).to_have_text("Find support")
+    assert_no_sideways_scroll(page)
+
+
+def test_the_mobile_menu_opens_without_javascript(page_no_js: Page, live_server: LiveServer) -> None:
+    page = page_no_js
+    on_a_phone(page)
+    page.goto(live_server.url("/"))
+    main_navigation = page.get_by_role("navigation", name="Main")
+    expect(main_navigation).to_be_hidden()
+    page.locator("label.js-toggle-menu").click()
+    expect(main_navigation).to_be_visible()
+    main_navigation.get_by_role("link", name="Find support").click()
+    expect(heading(page)).to_have_text("Find support")
+
+
+def test_the_mobile_menu_opens_from_the_keyboard_without_javascript(
+    page_no_js: Page, live_server: LiveServer
+) -> None:
+    page = page_no_js
+    on_a_phone(page)
+    page.goto(live_server.url("/"))
+    menu = page.get_by_role("checkbox", name="Menu")
+    menu.focus()
+    page.keyboard.press("Space")
+    expect(menu).to_be_checked()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_the_desktop_shows_the_navigation_without_a_menu(any_page: Page, live_server: LiveServer) -> None:
+    page = any_page
+    page.goto(live_server.url("/"))
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    expect(page.locator(".js-toggle-menu:visible")).to_have_count(0)
+    expect(page.get_by_role("checkbox", name="Menu")).to_have_count(0)
+
+
+def test_the_service_name_stays_readable_when_signed_in_on_a_phone(
+    any_page: Page, live_server: LiveServer
+) -> None:
+    page = any_page
+    on_a_phone(page)
+    email = f"long-name-{id(page)}@example.org"
+    name = "Morag Catriona Macdonald-Mackenzie of Ardnamurchan"
+    live_server.create_user(email=email, name=name, role=Role.SUPPORTED_PERSON, password="a long enough password")
+    sign_in(page, live_server, email, "a long enough password")
+    title = page.locator(".ds_site-branding__title")
+    expect(title).to_have_text(SERVICE_NAME)
+    # On one line, wholly on the screen: not squeezed into a sliver beside the name.
+    box = title.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE, box
+    line_height = title.evaluate("element => parseFloat(getComputedStyle(element).lineHeight)")
+    assert box["height"] < 2 * line_height, ("the service name wraps", box, line_height)
+    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    assert_no_sideways_scroll(page)
+
+
+# --- the pages the other sweeps do not reach: each at both widths, JavaScript on and off ----
+
+COMMISSIONER = next(a for a in DEMO_ACCOUNTS if a.role == Role.COMMISSIONER)
+BUDGET_HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.BUDGET_HOLDER)
+PERSONAL_ASSISTANT = next(a for a in DEMO_ACCOUNTS if a.role == Role.PERSONAL_ASSISTANT)
+
+
+@dataclass(frozen=True)
+class Visit:
+    path: str
+    who: DemoAccount | None = None
+    steps: Callable[[Page], None] | None = None
+
+
+SWEEP = [
+    pytest.param(Visit("/"), id="home"),
+    pytest.param(Visit("/", PERSON), id="home-signed-in"),
+    pytest.param(Visit("/find-support", PERSON), id="find-support-signed-in"),
+    pytest.param(Visit("/needs", PERSON), id="needs"),
+    pytest.param(Visit("/needs/new", PERSON), id="needs-new"),
+    pytest.param(Visit("/provider/needs", STAFF), id="provider-needs"),
+    pytest.param(Visit("/provider/needs", PERSONAL_ASSISTANT), id="personal-assistant-needs"),
+    pytest.param(Visit("/account", BUDGET_HOLDER), id="account-budget-holder"),
+    pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
+    pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
+    pytest.param(Visit("/about/gaps"), id="about-gaps"),
+]
+
+
+@pytest.fixture(scope="session")
+def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
+    return SignedIn(browser, live_server)
+
+
+@SQLITE_ONLY
+@pytest.mark.parametrize("place", SWEEP)
+def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
+    any_page: Page, live_server: LiveServer, signed_in: SignedIn, place: Visit
+) -> None:
+    if place.who is not None:
+        signed_in.enter(any_page, place.who)
+    response = any_page.goto(live_server.url(place.path))
+    assert response is not None and response.ok, (place.path, response and response.status)
+    if place.steps is not None:
+        place.steps(any_page)
+    expect(heading(any_page)).to_be_visible()
+    assert_fits_and_accessible(any_page)

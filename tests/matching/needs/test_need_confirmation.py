@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from matching.index import OfferIndex
 from matching.needs.models import PostedNeed
-from tests.factories import make_offer, make_provider, make_user
+from tests.factories import make_offer, make_user, make_verified_provider
 from tests.helpers import HtmlClient, error_messages, page
 from tests.matching.needs.need_builders import post
 from tests.matching.needs.test_need_routes import NEED, as_user
@@ -29,16 +29,16 @@ def confirmation(client: HtmlClient, db: Session) -> str:
 
 class TestConfirmation:
     def test_it_says_how_many_providers_it_went_to(self, client: HtmlClient, db: Session) -> None:
-        make_offer(db, provider=make_provider(db, base="Portree"))
-        make_offer(db, provider=make_provider(db, base="Broadford"), radius_km=40)
-        make_offer(db, provider=make_provider(db, base="Inverness"))  # too far
+        make_offer(db, provider=make_verified_provider(db, base="Portree"))
+        make_offer(db, provider=make_verified_provider(db, base="Broadford"), radius_km=40)
+        make_offer(db, provider=make_verified_provider(db, base="Inverness"))  # too far
         text = confirmation(client, db)
         need = db.scalars(select(PostedNeed)).one()
         assert len(need.deliveries) == 2
         assert "sent to 2 providers whose offers reach you" in text
 
     def test_with_nobody_to_send_it_to_it_says_so_and_what_happens_next(self, client: HtmlClient, db: Session) -> None:
-        make_offer(db, provider=make_provider(db, base="Inverness"))
+        make_offer(db, provider=make_verified_provider(db, base="Inverness"))
         text = confirmation(client, db)
         assert "has not been sent to anyone" in text
         assert "over the next 14 days" in text and "as support that is missing" in text
@@ -61,7 +61,7 @@ class TestCarriedFromSearch:
         assert [box["value"] for box in form.select("input[name=outcomes][checked]")] == ["feeling-safe"]
 
     def test_place_hours_and_times_go_from_search_to_shortlist_compare_offer_and_enquiry(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db, provider=make_provider(db, base="Portree"))
+        offer = make_offer(db, provider=make_verified_provider(db, base="Portree"))
         as_user(client, make_user(db))
         asked = {"location": "Portree", "hours": "3", "when": ["0-0", "1-1"]}
         results = page(client.get("/find-support", params=asked))
@@ -85,7 +85,7 @@ class TestCarriedFromSearch:
 class TestDeliveredOnPublish:
     def test_publishing_an_offer_from_its_page_sends_it_the_open_needs_it_fits(self, client: HtmlClient, db: Session) -> None:
         need = post(db, OfferIndex())
-        offer = make_offer(db, publish=False)
+        offer = make_offer(db, provider=make_verified_provider(db), publish=False)
         assert need.deliveries == []
         as_user(client, offer.provider.members[0].user)
         assert client.submit(f"/provider/offers/{offer.id}/publish").status_code == 303

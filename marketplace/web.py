@@ -190,6 +190,17 @@ def error_page(
 ) -> Response:
     _resolve_user_for_error_page(request)
     title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
+    if is_htmx(request):
+        # htmx swaps error responses too: send only an error summary, retargeted to the
+        # page's error region, rather than a whole page pasted into the form that asked.
+        fragment = templates.get_template("errors/error_fragment.html").render(
+            {"title": title, "message": message, "advice": advice, "status_code": status_code}
+        )
+        return HTMLResponse(
+            fragment,
+            status_code=status_code,
+            headers={**(headers or {}), "HX-Retarget": "#page-error", "HX-Reswap": "innerHTML"},
+        )
     return render(
         request,
         "errors/error.html",
@@ -245,10 +256,20 @@ async def handle_http_error(request: Request, error: Exception) -> Response:
 async def handle_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     if wants_json(request):
+        if _in_path(error):
+            return JSONResponse({"error": "NotFound", "detail": "No such record"}, status_code=404)
         return JSONResponse(
             {"error": "ValidationError", "detail": _plain_errors(error)}, status_code=422
         )
+    if _in_path(error):
+        # A path naming no possible record (letters, other scripts' digits, 40 digits) is
+        # an address that does not exist, as much as an id that is not in the database.
+        return error_page(request, 404)
     return error_page(request, 400, "Some of the details in the page address are not valid.")
+
+
+def _in_path(error: RequestValidationError) -> bool:
+    return any(item["loc"] and item["loc"][0] == "path" for item in error.errors())
 
 
 def _plain_errors(error: RequestValidationError) -> list[dict[str, str]]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from marketplace import audit, web
+from marketplace.parsing import OptionalDate, OptionalRecordId, PageNumber, QueryText, RecordId
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible
@@ -29,7 +30,7 @@ PAGE_SIZE = 50
 
 @router.get("/users")
 def users(
-    request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
+    request: Request, db: DbSession, admin: AdminUser, role: QueryText = "", q: QueryText = "", page: PageNumber = 1
 ) -> Response:
     wanted_role = parse_choice(Role, role)
     page = max(1, page)
@@ -54,7 +55,7 @@ def _user_context(db: DbSession, user: User) -> dict[str, object]:
 
 @router.get("/users/{user_id}")
 def user_detail(
-    request: Request, user_id: int, db: DbSession, admin: AdminUser, done: str = ""
+    request: Request, user_id: RecordId, db: DbSession, admin: AdminUser, done: str = ""
 ) -> Response:
     user = load_visible(db, User, user_id, admin)
     audit.record_read(db, actor=admin, subject_type="user_account", subject_id=user.id)
@@ -71,7 +72,7 @@ def user_detail(
 
 
 @router.post("/users/{user_id}/role")
-async def change_role(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def change_role(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     form = await user_page.read(request, ChangeRoleForm, **_user_context(db, user))
     council = (
@@ -89,14 +90,14 @@ async def change_role(request: Request, user_id: int, db: DbSession, admin: Admi
 
 
 @router.post("/users/{user_id}/disable")
-def disable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+def disable_user(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=True)
     return redirect(request, f"/admin/users/{user.id}?done=disabled")
 
 
 @router.post("/users/{user_id}/enable")
-def enable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+def enable_user(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=False)
     return redirect(request, f"/admin/users/{user.id}?done=enabled")
@@ -113,13 +114,13 @@ def audit_log(
     request: Request,
     db: DbSession,
     admin: AdminUser,
-    action: str = "",
-    actor: int | None = None,
-    subject_type: str = "",
-    subject_id: str = "",
-    since: date | None = None,
-    until: date | None = None,
-    page: int = 1,
+    action: QueryText = "",
+    actor: OptionalRecordId = None,
+    subject_type: QueryText = "",
+    subject_id: QueryText = "",
+    since: OptionalDate = None,
+    until: OptionalDate = None,
+    page: PageNumber = 1,
 ) -> Response:
     filters = AuditFilter(
         action=parse_choice(AuditAction, action),

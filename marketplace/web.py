@@ -130,6 +130,10 @@ def render(
     if block is not None:
         # The same address answers a page or a fragment; caches must tell them apart.
         headers = {**(headers or {}), "Vary": "HX-Request"}
+    if block is None and is_htmx(request) and status_code >= 400:
+        # A page with no fragment to swap: its errors go to the page's error region.
+        messages = [e.message for e in ctx.get("errors") or [] if getattr(e, "message", None)]
+        return htmx_error(status_code, title="There is a problem", messages=messages, headers=headers)
     if block is not None and is_htmx(request):
         # A <title> in the fragment makes htmx update the page's title too, so a form that
         # comes back with errors says "Error: " there as it does without JavaScript.
@@ -142,6 +146,21 @@ def render(
             headers=headers,
         )
     return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+
+
+def htmx_error(
+    status_code: int, *, title: str, messages: list[str], advice: str = "", headers: dict[str, str] | None = None
+) -> Response:
+    """htmx swaps error responses too: an error summary alone, retargeted to the page's
+    #page-error region, rather than a whole page pasted into the form that asked."""
+    fragment = templates.get_template("errors/error_fragment.html").render(
+        {"title": title, "messages": messages, "advice": advice}
+    )
+    return HTMLResponse(
+        fragment,
+        status_code=status_code,
+        headers={**(headers or {}), "HX-Retarget": "#page-error", "HX-Reswap": "innerHTML"},
+    )
 
 
 def redirect(request: Request, path: str) -> Response:
@@ -191,16 +210,7 @@ def error_page(
     _resolve_user_for_error_page(request)
     title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
     if is_htmx(request):
-        # htmx swaps error responses too: send only an error summary, retargeted to the
-        # page's error region, rather than a whole page pasted into the form that asked.
-        fragment = templates.get_template("errors/error_fragment.html").render(
-            {"title": title, "message": message, "advice": advice, "status_code": status_code}
-        )
-        return HTMLResponse(
-            fragment,
-            status_code=status_code,
-            headers={**(headers or {}), "HX-Retarget": "#page-error", "HX-Reswap": "innerHTML"},
-        )
+        return htmx_error(status_code, title=title, messages=[message] if message else [], advice=advice, headers=headers)
     return render(
         request,
         "errors/error.html",
@@ -220,6 +230,16 @@ def csrf_refusal(request: Request) -> Response:
 
 async def handle_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
+    try:
+        return _domain_error_response(request, error)
+    finally:
+        # The request's session, rolled back but left open so this page could read (deps).
+        session = getattr(request.state, "session_after_error", None)
+        if session is not None:
+            session.close()
+
+
+def _domain_error_response(request: Request, error: DomainError) -> Response:
     headers = (
         {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TooManyAttempts) else None
     )

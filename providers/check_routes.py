@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from marketplace import web
+from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import AdminUser
 from marketplace.db import today
@@ -105,7 +106,7 @@ def _waiting_check(db: DbSession, check_id: int) -> Check:
 
 
 @router.post("/admin/checks/{check_id}/verify")
-def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+def verify(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
     reject_page.remember(request, values={}, **_queue_context(db))
     checks_service.verify_check(db, check=check, admin=admin)
@@ -113,7 +114,7 @@ def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> 
 
 
 @router.post("/admin/checks/{check_id}/reject")
-async def reject(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def reject(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
     form = await reject_page.read(request, RejectCheckForm, failed_id=check.id, **_queue_context(db))
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import web
+from marketplace.parsing import PageNumber, RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
@@ -132,13 +133,13 @@ def _enquire_context(db: Session, offer: Offer, user: User) -> dict[str, object]
 
 
 @router.get("/offers/{offer_id}/enquire")
-def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+def show_enquire(request: Request, offer_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     return enquire_page.render(request, **_enquire_context(db, offer, user))
 
 
 @router.post("/offers/{offer_id}/enquire")
-async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+async def enquire(request: Request, offer_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
     person: User | None = user
@@ -160,7 +161,7 @@ async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUs
 
 
 @router.get("/enquiries")
-def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
     found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for enquiry in found.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -188,7 +189,7 @@ def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, o
 
 @router.get("/enquiries/{enquiry_id}")
 def person_enquiry(
-    request: Request, enquiry_id: int, db: DbSession, user: PersonUser, done: str = ""
+    request: Request, enquiry_id: RecordId, db: DbSession, user: PersonUser, done: str = ""
 ) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -198,7 +199,7 @@ def person_enquiry(
 
 
 @router.post("/enquiries/{enquiry_id}/messages")
-async def person_message(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+async def person_message(request: Request, enquiry_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await person_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
@@ -215,14 +216,14 @@ def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, obje
 
 
 @router.get("/enquiries/{enquiry_id}/review")
-def show_review_form(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+def show_review_form(request: Request, enquiry_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
     return review_page.render(request, **_review_context(db, enquiry, user))
 
 
 @router.post("/enquiries/{enquiry_id}/review")
-async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: PersonUser) -> Response:
+async def leave_review(request: Request, enquiry_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
     reviews_service.leave_review(
@@ -240,7 +241,7 @@ async def leave_review(request: Request, enquiry_id: int, db: DbSession, user: P
 
 @router.get("/provider/enquiries")
 def provider_inbox(
-    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1
+    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1
 ) -> Response:
     wanted = parse_choice(EnquiryStatus, status)
     found = enquiries_service.provider_inbox(
@@ -263,7 +264,7 @@ def provider_inbox(
 
 @router.get("/provider/enquiries/{enquiry_id}")
 def provider_enquiry(
-    request: Request, enquiry_id: int, db: DbSession, user: ProviderUser, done: str = ""
+    request: Request, enquiry_id: RecordId, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -273,7 +274,7 @@ def provider_enquiry(
 
 
 @router.post("/provider/enquiries/{enquiry_id}/messages")
-async def provider_message(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def provider_message(request: Request, enquiry_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     form = await provider_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
@@ -281,7 +282,7 @@ async def provider_message(request: Request, enquiry_id: int, db: DbSession, use
 
 
 @router.post("/provider/enquiries/{enquiry_id}/arrange")
-async def arrange(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def arrange(request: Request, enquiry_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.mark_arranged(db, enquiry=enquiry, actor=user)
@@ -289,7 +290,7 @@ async def arrange(request: Request, enquiry_id: int, db: DbSession, user: Provid
 
 
 @router.post("/provider/enquiries/{enquiry_id}/decline")
-async def decline(request: Request, enquiry_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def decline(request: Request, enquiry_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     enquiry = load_visible(db, Enquiry, enquiry_id, user)
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.decline(db, enquiry=enquiry, actor=user)
@@ -312,14 +313,14 @@ def _review_reply_context(db: Session, review: Review) -> dict[str, object]:
 
 @router.get("/provider/reviews/{review_id}/reply")
 def show_review_reply(
-    request: Request, review_id: int, db: DbSession, user: ProviderUser, done: str = ""
+    request: Request, review_id: RecordId, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
     review = _own_review(db, review_id, user)
     return review_reply_page.render(request, done=DONE_MESSAGES.get(done), **_review_reply_context(db, review))
 
 
 @router.post("/provider/reviews/{review_id}/reply")
-async def reply_to_review(request: Request, review_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def reply_to_review(request: Request, review_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     review = _own_review(db, review_id, user)
     form = await review_reply_page.read(request, ReviewReplyForm, **_review_reply_context(db, review))
     reviews_service.reply_to_review(db, review=review, member=user, text=form.reply)
@@ -339,12 +340,12 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
 
 
 @router.get("/admin/reviews")
-def moderation(request: Request, db: DbSession, admin: AdminUser, page: int = 1, done: str = "") -> Response:
+def moderation(request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = "") -> Response:
     return moderation_page.render(request, done=DONE_MESSAGES.get(done), **_moderation_context(db, page))
 
 
 @router.post("/admin/reviews/{review_id}/hide")
-async def hide_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def hide_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     review = load_visible(db, Review, review_id, admin)
     form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
     reviews_service.hide_review(db, review=review, admin=admin, note=form.note)
@@ -352,7 +353,7 @@ async def hide_review(request: Request, review_id: int, db: DbSession, admin: Ad
 
 
 @router.post("/admin/reviews/{review_id}/show")
-async def show_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def show_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     review = load_visible(db, Review, review_id, admin)
     form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
     reviews_service.show_review(db, review=review, admin=admin, note=form.note)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from marketplace.parsing import RecordId
 from marketplace.deps import DbSession
 from marketplace.errors import RuleBroken
 from marketplace.forms import FormPage
@@ -182,7 +183,7 @@ async def new_offer(request: Request, db: DbSession, user: ProviderUser, provide
 
 
 @router.get("/{offer_id}")
-def manage_offer(request: Request, offer_id: int, db: DbSession, provider: CurrentProvider) -> Response:
+def manage_offer(request: Request, offer_id: RecordId, db: DbSession, provider: CurrentProvider) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     return offer_page.render(
         request,
@@ -195,7 +196,7 @@ def manage_offer(request: Request, offer_id: int, db: DbSession, provider: Curre
 
 @router.post("/{offer_id}")
 async def update_offer(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await offer_page.read(
@@ -207,7 +208,7 @@ async def update_offer(
 
 @router.post("/{offer_id}/price")
 async def update_price(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await price_page.read(request, PriceForm, **_offer_context(db, provider, offer))
@@ -218,7 +219,7 @@ async def update_price(
 
 @router.post("/{offer_id}/capacity")
 async def update_capacity(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await capacity_page.read(request, CapacityForm, **_offer_context(db, provider, offer))
@@ -236,7 +237,7 @@ STATUS_CHANGES = {
 
 @router.post("/{offer_id}/{change}")
 def change_status(
-    request: Request, offer_id: int, change: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, change: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     apply = STATUS_CHANGES.get(change)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from marketplace import audit, web
+from marketplace.parsing import RecordId
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.accounts.policy import MaybeUser, Public, SignedInUser, load_visible, roles
@@ -236,7 +237,7 @@ async def add_representative(request: Request, db: DbSession, user: SupportedPer
 
 @router.post("/account/representatives/{link_id}/remove")
 def remove_representative(
-    request: Request, link_id: int, db: DbSession, user: SignedInUser
+    request: Request, link_id: RecordId, db: DbSession, user: SignedInUser
 ) -> Response:
     link = load_visible(db, Representation, link_id, user)
     accounts_service.remove_representative(db, removed_by=user, link=link)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import web
+from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
@@ -163,7 +164,7 @@ def dashboard(request: Request, db: DbSession, index: OfferIndexDep, user: Commi
 
 
 @router.get("/commissioning/places/{settlement_id}")
-def place(settlement_id: int, request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
+def place(settlement_id: RecordId, request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
     figures = _figures(db, index)
     settlement = db.get(Settlement, settlement_id)
     if settlement is None or settlement_id not in figures.places.position():

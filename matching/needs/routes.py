@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field
 from sqlalchemy.orm import Session
 
 from marketplace import web
+from marketplace.parsing import PageNumber, RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import load_visible, roles
 from marketplace.deps import DbSession
@@ -106,7 +107,7 @@ def _new_context(db: Session, user: User) -> dict[str, object]:
 
 
 @router.get("/needs")
-def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+def person_needs(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
     found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
         need_views.record_view(db, viewer=user, need=need)
@@ -175,14 +176,14 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, ob
 
 
 @router.get("/needs/{need_id}")
-def person_need(request: Request, need_id: int, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
+def person_need(request: Request, need_id: RecordId, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     need_views.record_view(db, viewer=user, need=need)
     return person_need_page.render(request, done=DONE_MESSAGES.get(done), **_person_context(db, need, user))
 
 
 @router.post("/needs/{need_id}/close")
-async def close_need(request: Request, need_id: int, db: DbSession, user: PersonUser) -> Response:
+async def close_need(request: Request, need_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     await person_need_page.read(request, NoFields, **_person_context(db, need, user))
     needs_service.close_need(db, need=need, actor=user)
@@ -193,7 +194,7 @@ async def close_need(request: Request, need_id: int, db: DbSession, user: Person
 
 
 @router.get("/provider/needs")
-def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1) -> Response:
+def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1) -> Response:
     wanted = parse_choice(NeedStatus, status)
     found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
@@ -245,7 +246,7 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
 
 
 @router.get("/provider/needs/{need_id}")
-def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderUser, done: str = "") -> Response:
+def provider_need(request: Request, need_id: RecordId, db: DbSession, user: ProviderUser, done: str = "") -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     need_views.record_view(db, viewer=user, need=need)
     context = _provider_context(db, need, user)
@@ -255,7 +256,7 @@ def provider_need(request: Request, need_id: int, db: DbSession, user: ProviderU
 
 
 @router.post("/provider/needs/{need_id}/responses")
-async def respond(request: Request, need_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def respond(request: Request, need_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
     offer = db.get(Offer, int(form.offer)) if form.offer.isdigit() else None

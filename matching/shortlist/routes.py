@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from marketplace import web
+from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.deps import AppSettings, DbSession
@@ -94,7 +95,7 @@ def carried(request: Request) -> str:
 
 
 @router.post("/shortlist/{offer_id}", dependencies=[Public])
-async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlist) -> Response:
+async def add(request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     back = safe_back((await form_values(request)).get("back"))
     button_page.remember(request, values={}, offer=offer, saved=kept.offer_ids, back=back)
@@ -105,7 +106,7 @@ async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlis
 
 
 @router.post("/shortlist/{offer_id}/remove", dependencies=[Public])
-async def remove(request: Request, offer_id: int, db: DbSession, kept: KeptShortlist) -> Response:
+async def remove(request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist) -> Response:
     back = safe_back((await form_values(request)).get("back"))
     kept.remove(offer_id)
     offer = db.get(Offer, offer_id)

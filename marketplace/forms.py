@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, get_origin
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import Request
@@ -207,6 +207,15 @@ async def form_values(request: Request) -> dict[str, Any]:
     return values
 
 
+def _one_value_each(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """A field sent more than once where the form has one box (only a crafted request does
+    that) is read as its first value; only checkbox groups (list fields) take several."""
+    single = {
+        name for name, info in model.model_fields.items() if get_origin(info.annotation) is not list
+    }
+    return {k: (v[0] if k in single and isinstance(v, list) else v) for k, v in values.items()}
+
+
 @dataclass
 class FormPage:
     """A page built around one form: its template and the block htmx swaps."""
@@ -259,7 +268,7 @@ class FormPage:
         errors: list[FieldError] = []
         parsed = None
         try:
-            parsed = model.model_validate(values)
+            parsed = model.model_validate(_one_value_each(values, model))
         except ValidationError as error:
             errors = _messages_from(error, model)
         if also is not None:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from marketplace import audit, web
-from marketplace.parsing import OptionalDate, OptionalRecordId, PageNumber, QueryText, RecordId
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible
@@ -18,6 +17,7 @@ from marketplace.deps import DbSession
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
+from marketplace.parsing import OptionalDate, OptionalRecordId, PageNumber, QueryText, RecordId
 from marketplace.web import redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

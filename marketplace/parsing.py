@@ -23,7 +23,7 @@ MAX_ONE_LINE = 200
 MAX_FREE_TEXT = 5_000
 
 _ASCII_DIGITS = re.compile(r"[0-9]{1,10}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_CHARACTERS = _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 """Control characters that have no place in text at all (tab, newline and carriage return
 are allowed in free text; one-line text refuses them too)."""
 _LINE_BREAKS = re.compile(r"[\t\n\r]")

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from marketplace import web
-from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role
 from marketplace.accounts.policy import AdminUser
 from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.forms import FormPage
+from marketplace.parsing import RecordId
 from marketplace.web import redirect, render
 from providers import checks as checks_service
 from providers.access import CurrentProvider, ProviderUser

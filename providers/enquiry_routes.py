@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import web
-from marketplace.parsing import PageNumber, RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
+from marketplace.parsing import PageNumber, RecordId
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service

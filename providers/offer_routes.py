@@ -7,12 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from marketplace.parsing import RecordId
 from marketplace.deps import DbSession
 from marketplace.errors import RuleBroken
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
+from marketplace.parsing import RecordId
 from marketplace.web import redirect
 from providers import offers as offers_service
 from providers.access import CurrentProvider, ProviderUser, own_offer

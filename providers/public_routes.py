@@ -12,11 +12,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from marketplace.parsing import RecordId
 from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
+from marketplace.parsing import RecordId
 from marketplace.web import render
 from providers import offers as offers_service
 from providers import reviews as reviews_service

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from marketplace import audit, web
-from marketplace.parsing import RecordId
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.accounts.policy import MaybeUser, Public, SignedInUser, load_visible, roles
@@ -24,6 +23,7 @@ from marketplace.accounts.schemas import (
 from marketplace.deps import DbSession, Hasher, ThrottleDep, client_address
 from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
+from marketplace.parsing import RecordId
 from marketplace.web import redirect, render
 
 router = APIRouter(include_in_schema=False)

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace import web
-from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
@@ -27,6 +26,7 @@ from marketplace.errors import DomainError, NotAllowed, NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
+from marketplace.parsing import RecordId
 from marketplace.tables import Cell, Column, Table, csv_response, find_table
 from marketplace.web import render
 from matching.deps import OfferIndexDep

@@ -12,12 +12,12 @@ from pydantic import AfterValidator, Field
 from sqlalchemy.orm import Session
 
 from marketplace import web
-from marketplace.parsing import PageNumber, RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import load_visible, roles
 from marketplace.deps import DbSession
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
+from marketplace.parsing import PageNumber, RecordId, one_line
 from marketplace.web import redirect, render
 from matching.needs import views as need_views
 from matching.needs import service as needs_service
@@ -70,7 +70,7 @@ class NeedForm(Form):
 
     person: str = ""
     """For representatives: the id of the person the support is for."""
-    location: Annotated[Text, required("Enter where the support is needed")] = ""
+    location: Annotated[one_line("where the support is needed"), required("Enter where the support is needed")] = ""
     kinds_of_support: Annotated[Choices, _ticked("Choose at least one kind of support")] = Field(default_factory=list)
     outcomes: Annotated[Choices, _ticked("Choose at least one thing that matters to you")] = Field(
         default_factory=list

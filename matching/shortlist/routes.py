@@ -12,11 +12,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from marketplace import web
-from marketplace.parsing import RecordId
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.forms import FormPage, form_values
+from marketplace.parsing import RecordId
 from marketplace.settings import Settings
 from marketplace.web import is_htmx, render
 from matching import cookies

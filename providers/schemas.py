@@ -68,6 +68,19 @@ def _positive(message: str) -> Any:
     return AfterValidator(check)
 
 
+def _distance() -> Any:
+    """How far someone travels: blank and 0 or less get messages that say what to enter."""
+
+    def check(value: int | None) -> int:
+        if value is None:
+            raise ValueError("Enter how far you will travel, in km")
+        if value <= 0:
+            raise ValueError("Enter a distance of 1 km or more")
+        return value
+
+    return AfterValidator(check)
+
+
 class ProviderSignUpForm(Form):
     messages = {"kind": "Choose what kind of organisation it is"}
 
@@ -85,7 +98,7 @@ class ListingForm(Form):
 
     about: Annotated[Text, required("Tell people a little about yourself")] = ""
     base: Annotated[one_line("where you are based"), required("Enter where you are based")] = ""
-    radius_km: Annotated[OptionalWholeNumber, _positive("Enter how far you will travel, in km")] = None
+    radius_km: Annotated[OptionalWholeNumber, _distance()] = None
     drives: YesNo = None
     languages: Choices = []
     other_languages: one_line("the other languages") = ""

@@ -113,3 +113,14 @@ class TestForms:
         assert response.headers["HX-Retarget"] == "#page-error"
         assert "<html" not in response.text and "ds_error-summary" in response.text
         assert page(client.get("/account")).select_one("#page-error") is not None
+
+    def test_capacity_and_distance_out_of_bounds_say_what_to_enter(self, client: HtmlClient, db: Session) -> None:
+        offer = make_offer(db)
+        client.sign_in(offer.provider.members[0].user.email, PASSWORD)
+        response = client.submit(f"/provider/offers/{offer.id}/capacity", {"capacity_amount": "10000"})
+        assert response.status_code == 422
+        assert error_messages(response) == ["Enter from 0 to 5,000 hours a week"]
+        assistant = make_user(db, role=Role.PERSONAL_ASSISTANT)
+        client.sign_in(assistant.email, PASSWORD)
+        listing = client.submit("/provider/start", {"radius_km": "-5"})
+        assert "Enter a distance of 1 km or more" in error_messages(listing)

@@ -95,7 +95,7 @@ class TestPersonalAssistantJourney:
         assert response.status_code == 422
         messages = error_messages(response)
         assert "Tell people a little about yourself" in messages
-        assert "Enter how far you will travel, in km" in messages
+        assert "Enter a distance of 1 km or more" in messages
         assert db.scalar(select(Provider).join(Provider.members).where(ProviderMember.user_id == pa.id)) is None
 
     def test_an_unknown_base_is_refused_by_its_field(self, client: HtmlClient, db: Session) -> None:
@@ -345,4 +345,4 @@ def test_a_listing_with_several_mistakes_shows_them_all_at_once(client: HtmlClie
     response = client.submit("/provider/start", listing_answers(base="Atlantis Bay", radius_km="0"))
     messages = error_messages(response)
     assert messages[0].startswith("We cannot find a place called Atlantis Bay")
-    assert messages[1] == "Enter how far you will travel, in km"
+    assert messages[1] == "Enter a distance of 1 km or more"

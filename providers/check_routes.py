@@ -67,7 +67,7 @@ async def new_check(
         for number, theme in enumerate(CARE_INSPECTORATE_THEMES):
             grade = str(values.get(f"grade_{number}", "")).strip()
             if grade:
-                if not grade.isdigit():
+                if grade not in {"1", "2", "3", "4", "5", "6"}:
                     raise RuleBroken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field=f"grade_{number}")
                 grades[theme] = int(grade)
     expires_on = None

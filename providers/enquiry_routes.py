@@ -19,7 +19,7 @@ from marketplace.accounts.policy import AdminUser, load_visible, roles
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, parse_choice, required
-from marketplace.parsing import PageNumber, RecordId
+from marketplace.parsing import PageNumber, RecordId, record_id
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -144,7 +144,7 @@ async def enquire(request: Request, offer_id: RecordId, db: DbSession, user: Per
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user))
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
-        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+        person = db.get(User, person_id) if (person_id := record_id(form.person)) else None
     enquiry = enquiries_service.send_enquiry(
         db,
         offer=offer,

@@ -12,7 +12,7 @@ from marketplace.errors import RuleBroken
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
-from marketplace.parsing import RecordId
+from marketplace.parsing import RecordId, record_id
 from marketplace.web import redirect
 from providers import offers as offers_service
 from providers.access import CurrentProvider, ProviderUser, own_offer
@@ -89,7 +89,7 @@ def _details(db: Session, form: OfferForm, offer: Offer | None = None) -> OfferD
         area_type=form.area_type,
         centre=centre,
         radius_km=form.radius_km,
-        council_ids=[int(c) for c in form.council_ids if c.isdigit()],
+        council_ids=[number for c in form.council_ids if (number := record_id(c))],
         settlement_ids=_settlements_from(db, form.settlements) if form.area_type == AreaType.SETTLEMENTS else [],
         availability=form.availability,
         capacity_unit=form.capacity_unit,

@@ -40,7 +40,7 @@ def availability_mask(values: list[str]) -> int:
     mask = 0
     for value in values:
         day, _, period = value.partition("-")
-        if not (day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
+        if not (value.isascii() and day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
             raise ValueError("Choose from the days and times given")
         mask |= availability_bit(int(day), int(period))
     return mask

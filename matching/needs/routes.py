@@ -17,7 +17,7 @@ from marketplace.accounts.policy import load_visible, roles
 from marketplace.deps import DbSession
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
-from marketplace.parsing import PageNumber, RecordId, one_line
+from marketplace.parsing import PageNumber, RecordId, one_line, record_id
 from marketplace.web import redirect, render
 from matching.needs import views as need_views
 from matching.needs import service as needs_service
@@ -134,7 +134,7 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
     )
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
-        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+        person = db.get(User, person_id) if (person_id := record_id(form.person)) else None
     need = needs_service.post_need(
         db,
         index=index,
@@ -259,6 +259,6 @@ def provider_need(request: Request, need_id: RecordId, db: DbSession, user: Prov
 async def respond(request: Request, need_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     need = load_visible(db, PostedNeed, need_id, user)
     form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
-    offer = db.get(Offer, int(form.offer)) if form.offer.isdigit() else None
+    offer = db.get(Offer, offer_id) if (offer_id := record_id(form.offer)) else None
     needs_service.respond(db, need=need, member=user, offer=offer, message=form.message)
     return redirect(request, f"/provider/needs/{need.id}?done=responded")

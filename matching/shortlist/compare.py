@@ -14,6 +14,7 @@ from marketplace.forms import FieldError, parse_hours
 from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km
 from marketplace.geography.service import Location
+from marketplace.parsing import record_id
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK
 from matching.search.service import Trust, load_offers, trust_of
 from providers import enquiries as enquiries_service
@@ -63,10 +64,11 @@ def measured_from(offer: Offer) -> tuple[float, float] | None:
 def _offer_ids(values: list[str], problems: list[FieldError]) -> list[int]:
     ids: list[int] = []
     for value in values:
-        if not value.strip().isdigit():
+        number = record_id(value)
+        if number is None:
             problems.append(FieldError(None, f"{value[:20]!r} is not an offer number. Choose offers from your shortlist"))
-        elif int(value) not in ids:
-            ids.append(int(value))
+        elif number not in ids:
+            ids.append(number)
     return ids
 
 

@@ -107,6 +107,7 @@ def page_context(request: Request) -> dict[str, Any]:
     user = getattr(request.state, "user", None)
     settings = request.app.state.settings
     return {
+        "request": request,  # as TemplateResponse gives whole pages; fragments need it too
         "current_user": user,
         "navigation": navigation_for(user),
         "current_path": request.url.path,

@@ -124,3 +124,11 @@ class TestForms:
         client.sign_in(assistant.email, PASSWORD)
         listing = client.submit("/provider/start", {"radius_km": "-5"})
         assert "Enter a distance of 1 km or more" in error_messages(listing)
+
+    def test_an_offer_form_shown_again_to_htmx_is_its_fragment(self, client: HtmlClient, db: Session) -> None:
+        offer = make_offer(db)
+        client.sign_in(offer.provider.members[0].user.email, PASSWORD)
+        response = client.submit(f"/provider/offers/{offer.id}", {"title": ""}, htmx=True)
+        assert response.status_code == 422
+        assert "Enter a title for the offer" in error_messages(response)
+        assert "<html" not in response.text

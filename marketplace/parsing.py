@@ -81,8 +81,14 @@ def _optional_date(value: Any) -> date | None:
     return parse_date(text) if text else None
 
 
+def clean_query_text(value: Any) -> str:
+    """A value from an address as one line with no control characters (a NUL, which
+    PostgreSQL cannot store or compare, included), cut to 200 characters."""
+    return _CONTROL.sub("", _LINE_BREAKS.sub(" ", str(value or ""))).strip()[: MAX_QUERY_TEXT + 1]
+
+
 def _query_text(value: Any) -> str:
-    text = _CONTROL.sub("", _LINE_BREAKS.sub(" ", str(value or ""))).strip()
+    text = clean_query_text(value)
     if len(text) > MAX_QUERY_TEXT:
         raise ValueError(f"Enter {MAX_QUERY_TEXT} characters or fewer")
     return text

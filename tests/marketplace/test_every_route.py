@@ -35,7 +35,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure names its request
 )
-ALLOWED_EXAMPLES = 4
+ALLOWED_EXAMPLES = 3
 """Per route, for a role the policy lets in: enough to mix hostile and plausible values."""
 REFUSED_EXAMPLES = 1
 """Per route, for a role the policy refuses: whatever it sends, it must not succeed."""

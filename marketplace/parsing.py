@@ -27,6 +27,9 @@ CONTROL_CHARACTERS = _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9
 """Control characters that have no place in text at all (tab, newline and carriage return
 are allowed in free text; one-line text refuses them too)."""
 _LINE_BREAKS = re.compile(r"[\t\n\r]")
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+"""For FastAPI's Query(pattern=...), where an API documents its parameters: one line, no
+control characters."""
 
 
 def ascii_whole_number(value: Any, *, low: int, high: int) -> int | None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from marketplace.accounts.policy import Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import DomainError
+from marketplace.parsing import ONE_LINE_PATTERN
 from providers.hsds import feed as hsds_feed
 from providers.hsds.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, Paging, ServiceFilters
 from providers.hsds.ids import HsdsIds
@@ -119,10 +120,10 @@ PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, 
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results a page, from 1 to {MAX_PER_PAGE}.")
 ]
-Search = Annotated[str | None, Query(max_length=200, description="Words to look for.")]
+Search = Annotated[str | None, Query(max_length=200, pattern=ONE_LINE_PATTERN, description="Words to look for.")]
 Format = Annotated[Literal["json"], Query(description="Only json is offered.")]
 Flag = Annotated[bool, Query()]
-Id = Annotated[str | None, Query(max_length=100)]
+Id = Annotated[str | None, Query(max_length=100, pattern=ONE_LINE_PATTERN)]
 ModifiedAfter = Annotated[datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given.")]
 
 
@@ -229,7 +230,7 @@ def list_service_at_locations(
     organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
     page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
     postcode: Annotated[
-        str | None, Query(max_length=60, description="Only services whose area covers this postcode (or district).")
+        str | None, Query(max_length=60, pattern=ONE_LINE_PATTERN, description="Only services whose area covers this postcode (or district).")
     ] = None,
     proximity: Annotated[
         int | None, Query(ge=1, le=1_000_000, description="And whose location is within this many metres of it.")

@@ -9,7 +9,7 @@ unbounded (a 40-digit id, an Arabic-Indic digit, the year 99999)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator
@@ -75,6 +75,17 @@ def parse_date(text: str) -> date:
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise ValueError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}")
     return value
+
+
+def _datetime_in_range(value: datetime | None) -> datetime | None:
+    # Well inside the calendar, so moving it to UTC from any offset cannot overflow.
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Enter a date and time between {MIN_YEAR} and {MAX_YEAR}")
+    return value
+
+
+InRangeDateTime = AfterValidator(_datetime_in_range)
+"""Annotated[datetime | None, ..., InRangeDateTime]: a date and time between 1900 and 2200."""
 
 
 def _optional_date(value: Any) -> date | None:

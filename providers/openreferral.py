@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from marketplace.accounts.policy import Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import DomainError
-from marketplace.parsing import ONE_LINE_PATTERN
+from marketplace.parsing import ONE_LINE_PATTERN, InRangeDateTime
 from providers.hsds import feed as hsds_feed
 from providers.hsds.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, Paging, ServiceFilters
 from providers.hsds.ids import HsdsIds
@@ -124,7 +124,9 @@ Search = Annotated[str | None, Query(max_length=200, pattern=ONE_LINE_PATTERN, d
 Format = Annotated[Literal["json"], Query(description="Only json is offered.")]
 Flag = Annotated[bool, Query()]
 Id = Annotated[str | None, Query(max_length=100, pattern=ONE_LINE_PATTERN)]
-ModifiedAfter = Annotated[datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given.")]
+ModifiedAfter = Annotated[
+    datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given."), InRangeDateTime
+]
 
 
 def _filters(

@@ -58,6 +58,13 @@ class TestAddresses:
         client.sign_in(make_user(db, role=Role.ADMIN).email, PASSWORD)
         assert client.get(f"/admin/audit?{query}").status_code == 400
 
+    @pytest.mark.parametrize(
+        "when", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-01-01T00:00:00+99:00", "99999-01-01"]
+    )
+    def test_a_feed_date_at_the_edge_of_the_calendar_is_not_a_500(self, client: HtmlClient, when: str) -> None:
+        response = client.get("/openreferral/services", params={"modified_after": when})
+        assert response.status_code in (200, 400), response.text[:300]
+
     def test_an_api_id_that_cannot_be_one_is_a_json_404(self, client: HtmlClient) -> None:
         response = client.get("/openreferral/services/" + "9" * 50)
         assert response.status_code == 404

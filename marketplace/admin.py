@@ -24,6 +24,7 @@ from marketplace.errors import NotFound
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
+from marketplace.parsing import OptionalDate, OptionalRecordId, PageNumber, QueryText, RecordId
 from marketplace.web import redirect, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
@@ -39,7 +40,7 @@ PAGE_SIZE = 50
 @router.get("/users")
 @audited
 def users(
-    request: Request, db: DbSession, admin: AdminUser, role: str = "", q: str = "", page: int = 1
+    request: Request, db: DbSession, admin: AdminUser, role: QueryText = "", q: QueryText = "", page: PageNumber = 1
 ) -> Response:
     wanted_role = parse_choice(Role, role)
     page = max(1, page)
@@ -73,7 +74,7 @@ def _user_context(db: DbSession, user: User) -> dict[str, object]:
 @router.get("/users/{user_id}")
 @audited
 def user_detail(
-    request: Request, user_id: int, db: DbSession, admin: AdminUser, done: str = ""
+    request: Request, user_id: RecordId, db: DbSession, admin: AdminUser, done: str = ""
 ) -> Response:
     user = load_visible(db, User, user_id, admin)
     audit.record_read(db, actor=admin, subject_type="user_account", subject_id=user.id)
@@ -90,7 +91,7 @@ def user_detail(
 
 
 @router.post("/users/{user_id}/role")
-async def change_role(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def change_role(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     form = await user_page.read(request, ChangeRoleForm, **_user_context(db, user))
     council = (
@@ -108,14 +109,14 @@ async def change_role(request: Request, user_id: int, db: DbSession, admin: Admi
 
 
 @router.post("/users/{user_id}/disable")
-def disable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+def disable_user(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=True)
     return redirect(request, f"/admin/users/{user.id}?done=disabled")
 
 
 @router.post("/users/{user_id}/enable")
-def enable_user(request: Request, user_id: int, db: DbSession, admin: AdminUser) -> Response:
+def enable_user(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     user = load_visible(db, User, user_id, admin)
     accounts_service.set_disabled(db, changed_by=admin, user=user, disabled=False)
     return redirect(request, f"/admin/users/{user.id}?done=enabled")
@@ -132,13 +133,13 @@ def audit_log(
     request: Request,
     db: DbSession,
     admin: AdminUser,
-    action: str = "",
-    actor: int | None = None,
-    subject_type: str = "",
-    subject_id: str = "",
-    since: date | None = None,
-    until: date | None = None,
-    page: int = 1,
+    action: QueryText = "",
+    actor: OptionalRecordId = None,
+    subject_type: QueryText = "",
+    subject_id: QueryText = "",
+    since: OptionalDate = None,
+    until: OptionalDate = None,
+    page: PageNumber = 1,
 ) -> Response:
     filters = AuditFilter(
         action=parse_choice(AuditAction, action),

@@ -11,7 +11,8 @@ from argon2 import PasswordHasher
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from marketplace.db import session_scope
+from marketplace.db import open_session, session_scope
+from marketplace.errors import DomainError
 from marketplace.mail import attach_mailer
 from marketplace.ratelimit import Action, Throttle
 from marketplace.settings import Settings
@@ -72,17 +73,28 @@ def get_session(request: Request) -> Iterator[Session]:
     Committing happens before the response is sent, so a client never sees a success that
     was not stored. GETs read only unless their route is marked @audited."""
     write = writes(request)
-    factory = request.app.state.sessionmaker
-    with session_scope(factory, write=write, strict=not write) as session:
-        attach_mailer(session, request.app.state.mailer)
-        try:
-            yield session
-        except BaseException:
-            # The error handler renders its page after this transaction has ended. Detach
-            # what was loaded first, so the page can still read it (the signed-in user for
-            # the header, the records a form shows again) instead of finding it expired.
-            session.expunge_all()
-            raise
+    session = open_session(request.app.state.sessionmaker, write=write, strict=not write)
+    attach_mailer(session, request.app.state.mailer)
+    try:
+        yield session
+        session.commit()
+    except DomainError:
+        # The error handler shows the form again after this transaction has ended, and the
+        # form's page may read records not loaded yet (an offer's provider, a person's
+        # representatives). Roll back, but leave the session open for that page to read in
+        # a fresh transaction; the handler closes it (marketplace.web.handle_domain_error).
+        session.rollback()
+        request.state.session_after_error = session
+        raise
+    except BaseException:
+        # Anything else may be the database itself failing: keep what was loaded (the
+        # signed-in user for the error page's header) detached, and end the session.
+        session.expunge_all()
+        session.rollback()
+        session.close()
+        raise
+    else:
+        session.close()
 
 
 def get_settings_dep(request: Request) -> Settings:

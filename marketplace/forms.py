@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, get_origin
 
 from email_validator import EmailNotValidError, validate_email
 from fastapi import Request
@@ -21,6 +21,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 
 from marketplace.errors import DomainError, RuleBroken
 from marketplace.money import parse_pounds
+from marketplace.parsing import free_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -49,6 +50,14 @@ class Form(BaseModel):
 
 class NoFields(Form):
     """A button press: nothing to read but the CSRF token."""
+
+
+class _Several:
+    """Marks a form field read from several values (a group of checkboxes), whatever type
+    it becomes; every other field reads one value."""
+
+
+SEVERAL = _Several()
 
 
 def _strip(value: Any) -> Any:
@@ -149,22 +158,15 @@ def _optional_whole_number(value: Any) -> int | None:
     text = str(value or "").strip().replace(",", "")
     if not text:
         return None
-    if not re.fullmatch(r"-?\d{1,7}", text):
+    if not re.fullmatch(r"-?[0-9]{1,7}", text):
         raise ValueError("Enter a whole number, like 12")
     return int(text)
 
 
-MARKUP = re.compile(r"<\s*[a-zA-Z/!?]")
-
-
-def plain_text(value: str) -> str:
-    """Refuse text that carries markup: what people write is shown as they wrote it."""
-    if MARKUP.search(value):
-        raise ValueError("Remove the < and > characters: write in plain words")
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_strip), AfterValidator(plain_text)]
+Text = free_text("this answer")
+"""Free text: several lines, '<' and '>' kept (templates escape them), no other control
+characters, at most 5,000 characters. One-line answers (names, titles, places) use
+`one_line("the title")` from marketplace.parsing instead."""
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
 OptionalEmail = Annotated[str, BeforeValidator(_strip), AfterValidator(lambda v: _email(v) if v else "")]
 OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
@@ -175,7 +177,7 @@ OptionalHours = Annotated[int | None, BeforeValidator(_optional_hours)]
 OptionalWholeNumber = Annotated[int | None, BeforeValidator(_optional_whole_number)]
 Hours = Annotated[int, BeforeValidator(lambda v: parse_hours(str(v or "")))]
 """Hours as typed, in minutes; required."""
-Choices = Annotated[list[str], BeforeValidator(_as_list)]
+Choices = Annotated[list[str], BeforeValidator(_as_list), SEVERAL]
 """The values of a group of ticked checkboxes."""
 
 
@@ -205,6 +207,17 @@ async def form_values(request: Request) -> dict[str, Any]:
         items = [v for v in form.getlist(key) if isinstance(v, str)]
         values[key] = items if len(items) > 1 else (items[0] if items else "")
     return values
+
+
+def _one_value_each(values: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """A field sent more than once where the form has one box (only a crafted request does
+    that) is read as its first value; only checkbox groups (list fields) take several."""
+    single = {
+        name
+        for name, info in model.model_fields.items()
+        if get_origin(info.annotation) is not list and SEVERAL not in info.metadata
+    }
+    return {k: (v[0] if k in single and isinstance(v, list) else v) for k, v in values.items()}
 
 
 @dataclass
@@ -259,7 +272,7 @@ class FormPage:
         errors: list[FieldError] = []
         parsed = None
         try:
-            parsed = model.model_validate(values)
+            parsed = model.model_validate(_one_value_each(values, model))
         except ValidationError as error:
             errors = _messages_from(error, model)
         if also is not None:

@@ -108,6 +108,7 @@ def page_context(request: Request) -> dict[str, Any]:
     user = getattr(request.state, "user", None)
     settings = request.app.state.settings
     return {
+        "request": request,  # as TemplateResponse gives whole pages; fragments need it too
         "current_user": user,
         "navigation": navigation_for(user),
         "current_path": request.url.path,
@@ -131,6 +132,10 @@ def render(
     if block is not None:
         # The same address answers a page or a fragment; caches must tell them apart.
         headers = {**(headers or {}), "Vary": "HX-Request"}
+    if block is None and is_htmx(request) and status_code >= 400:
+        # A page with no fragment to swap: its errors go to the page's error region.
+        messages = [e.message for e in ctx.get("errors") or [] if getattr(e, "message", None)]
+        return htmx_error(status_code, title="There is a problem", messages=messages, headers=headers)
     if block is not None and is_htmx(request):
         # A <title> in the fragment makes htmx update the page's title too, so a form that
         # comes back with errors says "Error: " there as it does without JavaScript.
@@ -153,6 +158,21 @@ log never keeps (marketplace.logs), not in the path."""
 def moved_token_link(path: str, token: str) -> Response:
     """Links mailed before tokens moved into the query string still lead somewhere."""
     return RedirectResponse(f"{path}?{urlencode({'token': token[:200]})}", status_code=303)
+
+
+def htmx_error(
+    status_code: int, *, title: str, messages: list[str], advice: str = "", headers: dict[str, str] | None = None
+) -> Response:
+    """htmx swaps error responses too: an error summary alone, retargeted to the page's
+    #page-error region, rather than a whole page pasted into the form that asked."""
+    fragment = templates.get_template("errors/error_fragment.html").render(
+        {"title": title, "messages": messages, "advice": advice}
+    )
+    return HTMLResponse(
+        fragment,
+        status_code=status_code,
+        headers={**(headers or {}), "HX-Retarget": "#page-error", "HX-Reswap": "innerHTML"},
+    )
 
 
 def redirect(request: Request, path: str) -> Response:
@@ -204,6 +224,8 @@ def error_page(
 ) -> Response:
     _resolve_user_for_error_page(request)
     title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
+    if is_htmx(request):
+        return htmx_error(status_code, title=title, messages=[message] if message else [], advice=advice, headers=headers)
     return render(
         request,
         "errors/error.html",
@@ -233,6 +255,16 @@ def body_too_large(request: Request, max_bytes: int) -> Response:
 
 async def handle_domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
+    try:
+        return _domain_error_response(request, error)
+    finally:
+        # The request's session, rolled back but left open so this page could read (deps).
+        session = getattr(request.state, "session_after_error", None)
+        if session is not None:
+            session.close()
+
+
+def _domain_error_response(request: Request, error: DomainError) -> Response:
     headers = (
         {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TooManyAttempts) else None
     )
@@ -272,10 +304,20 @@ async def handle_http_error(request: Request, error: Exception) -> Response:
 async def handle_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     if wants_json(request):
+        if _in_path(error):
+            return JSONResponse({"error": "NotFound", "detail": "No such record"}, status_code=404)
         return JSONResponse(
             {"error": "ValidationError", "detail": _plain_errors(error)}, status_code=422
         )
+    if _in_path(error):
+        # A path naming no possible record (letters, other scripts' digits, 40 digits) is
+        # an address that does not exist, as much as an id that is not in the database.
+        return error_page(request, 404)
     return error_page(request, 400, "Some of the details in the page address are not valid.")
+
+
+def _in_path(error: RequestValidationError) -> bool:
+    return any(item["loc"] and item["loc"][0] == "path" for item in error.errors())
 
 
 def _plain_errors(error: RequestValidationError) -> list[dict[str, str]]:

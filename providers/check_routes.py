@@ -15,6 +15,7 @@ from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.forms import FormPage
+from marketplace.parsing import RecordId
 from marketplace.web import redirect, render
 from providers import checks as checks_service
 from providers import offers as offers_service
@@ -72,7 +73,7 @@ async def new_check(
         for number, theme in enumerate(CARE_INSPECTORATE_THEMES):
             grade = str(values.get(f"grade_{number}", "")).strip()
             if grade:
-                if not grade.isdigit():
+                if grade not in {"1", "2", "3", "4", "5", "6"}:
                     raise RuleBroken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field=f"grade_{number}")
                 grades[theme] = int(grade)
     expires_on = None
@@ -116,7 +117,7 @@ def _waiting_check(db: DbSession, check_id: int) -> Check:
 
 
 @router.post("/admin/checks/{check_id}/verify")
-def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+def verify(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
     reject_page.remember(request, values={}, **_queue_context(db))
     checks_service.verify_check(db, check=check, admin=admin, context=request.app.state)
@@ -124,7 +125,7 @@ def verify(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> 
 
 
 @router.post("/admin/checks/{check_id}/reject")
-async def reject(request: Request, check_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def reject(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
     form = await reject_page.read(request, RejectCheckForm, failed_id=check.id, **_queue_context(db))
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)

@@ -25,9 +25,9 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import on_persons_side, on_persons_side_filter, visibility_rule
 from marketplace.audit import AuditAction
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
-from marketplace.forms import MARKUP
 from marketplace.money import format_pence
 from marketplace.paging import Page, paginate
+from marketplace.parsing import CONTROL_CHARACTERS
 from providers.models import (
     DAYS,
     PERIODS,
@@ -231,12 +231,13 @@ def _check_request(minutes_per_week: int, availability: int) -> None:
 
 
 def check_text(text: str, *, field: str, missing: str) -> str:
-    """Plain words, not empty and not too long, or a RuleBroken for `field`."""
+    """Text with no control characters, not empty and not too long, or a RuleBroken for
+    `field`. '<' and '>' are kept: the pages escape them."""
     cleaned = text.strip()
     if not cleaned:
         raise RuleBroken(missing, field=field)
-    if MARKUP.search(cleaned):
-        raise RuleBroken("Remove the < and > characters: write in plain words", field=field)
+    if CONTROL_CHARACTERS.search(cleaned):
+        raise RuleBroken("Remove the special characters from your message", field=field)
     if len(cleaned) > MAX_MESSAGE_LENGTH:
         raise RuleBroken(f"Write {MAX_MESSAGE_LENGTH:,} characters or fewer", field=field)
     return cleaned

@@ -21,6 +21,7 @@ from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Hours, NoFields, Text, form_values, parse_choice, required
 from marketplace.ratelimit import Action
 from marketplace.paging import Page
+from marketplace.parsing import PageNumber, RecordId, record_id
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -169,7 +170,7 @@ def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dic
 
 
 @router.get("/offers/{offer_id}/enquire")
-def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+def show_enquire(request: Request, offer_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     # The place, hours and times come along from the search, so nobody types them twice.
     asked = read_asked(db, request.query_params.multi_items())
@@ -177,14 +178,14 @@ def show_enquire(request: Request, offer_id: int, db: DbSession, user: PersonUse
 
 
 @router.post("/offers/{offer_id}/enquire")
-async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUser) -> Response:
+async def enquire(request: Request, offer_id: RecordId, db: DbSession, user: PersonUser) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     asked = read_asked(db, pairs_of(await form_values(request)))
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user, asked))
     spend_allowance(request, Action.ENQUIRY, account=user.id)
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
-        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+        person = db.get(User, person_id) if (person_id := record_id(form.person)) else None
     enquiry = enquiries_service.send_enquiry(
         db,
         offer=offer,
@@ -203,7 +204,7 @@ async def enquire(request: Request, offer_id: int, db: DbSession, user: PersonUs
 
 @router.get("/enquiries")
 @audited
-def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
     found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for enquiry in found.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -281,7 +282,7 @@ async def leave_review(request: Request, enquiry: PersonsEnquiry, db: DbSession,
 @router.get("/provider/enquiries")
 @audited
 def provider_inbox(
-    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1
+    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1
 ) -> Response:
     wanted = parse_choice(EnquiryStatus, status)
     found = enquiries_service.provider_inbox(
@@ -349,14 +350,14 @@ def _review_reply_context(db: Session, review: Review) -> dict[str, object]:
 
 @router.get("/provider/reviews/{review_id}/reply")
 def show_review_reply(
-    request: Request, review_id: int, db: DbSession, user: ProviderUser, done: str = ""
+    request: Request, review_id: RecordId, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
     review = _own_review(db, review_id, user)
     return review_reply_page.render(request, done=DONE_MESSAGES.get(done), **_review_reply_context(db, review))
 
 
 @router.post("/provider/reviews/{review_id}/reply")
-async def reply_to_review(request: Request, review_id: int, db: DbSession, user: ProviderUser) -> Response:
+async def reply_to_review(request: Request, review_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
     review = _own_review(db, review_id, user)
     form = await review_reply_page.read(request, ReviewReplyForm, **_review_reply_context(db, review))
     reviews_service.reply_to_review(db, review=review, member=user, text=form.reply)
@@ -377,7 +378,7 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
 
 @router.get("/admin/reviews")
 @audited
-def moderation(request: Request, db: DbSession, admin: AdminUser, page: int = 1, done: str = "") -> Response:
+def moderation(request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = "") -> Response:
     context = _moderation_context(db, page)
     found: Page[Review] = context["result"]  # type: ignore[assignment]
     audit.record_list_read(
@@ -392,7 +393,7 @@ def moderation(request: Request, db: DbSession, admin: AdminUser, page: int = 1,
 
 
 @router.post("/admin/reviews/{review_id}/hide")
-async def hide_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def hide_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     review = load_visible(db, Review, review_id, admin)
     form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
     reviews_service.hide_review(db, review=review, admin=admin, note=form.note)
@@ -400,7 +401,7 @@ async def hide_review(request: Request, review_id: int, db: DbSession, admin: Ad
 
 
 @router.post("/admin/reviews/{review_id}/show")
-async def show_review(request: Request, review_id: int, db: DbSession, admin: AdminUser) -> Response:
+async def show_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     review = load_visible(db, Review, review_id, admin)
     form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
     reviews_service.show_review(db, review=review, admin=admin, note=form.note)

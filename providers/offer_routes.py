@@ -12,6 +12,7 @@ from marketplace.errors import RuleBroken
 from marketplace.forms import FormPage
 from marketplace.geography import service as geography_service
 from marketplace.money import pence_to_pounds_text
+from marketplace.parsing import RecordId, record_id
 from marketplace.web import redirect
 from providers import offers as offers_service
 from providers.access import CurrentProvider, ProviderUser, own_offer
@@ -89,7 +90,7 @@ def _details(db: Session, form: OfferForm, offer: Offer | None = None) -> OfferD
         area_type=form.area_type,
         centre=centre,
         radius_km=form.radius_km,
-        council_ids=[int(c) for c in form.council_ids if c.isdigit()],
+        council_ids=[number for c in form.council_ids if (number := record_id(c))],
         settlement_ids=_settlements_from(db, form.settlements) if form.area_type == AreaType.SETTLEMENTS else [],
         availability=form.availability,
         capacity_unit=form.capacity_unit,
@@ -185,7 +186,7 @@ async def new_offer(request: Request, db: DbSession, user: ProviderUser, provide
 
 
 @router.get("/{offer_id}")
-def manage_offer(request: Request, offer_id: int, db: DbSession, provider: CurrentProvider) -> Response:
+def manage_offer(request: Request, offer_id: RecordId, db: DbSession, provider: CurrentProvider) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     return offer_page.render(
         request,
@@ -198,7 +199,7 @@ def manage_offer(request: Request, offer_id: int, db: DbSession, provider: Curre
 
 @router.post("/{offer_id}")
 async def update_offer(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await offer_page.read(
@@ -210,7 +211,7 @@ async def update_offer(
 
 @router.post("/{offer_id}/price")
 async def update_price(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await price_page.read(request, PriceForm, **_offer_context(db, provider, offer))
@@ -221,7 +222,7 @@ async def update_price(
 
 @router.post("/{offer_id}/capacity")
 async def update_capacity(
-    request: Request, offer_id: int, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await capacity_page.read(request, CapacityForm, **_offer_context(db, provider, offer))
@@ -239,7 +240,7 @@ STATUS_CHANGES = {
 
 @router.post("/{offer_id}/{change}")
 def change_status(
-    request: Request, offer_id: int, change: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request, offer_id: RecordId, change: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     apply = STATUS_CHANGES.get(change)

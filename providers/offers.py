@@ -113,6 +113,17 @@ class PriceDetails:
     management_fee_period: FeePeriod | None = None
 
 
+MAX_CAPACITY = {CapacityUnit.HOURS_PER_WEEK: 5_000, CapacityUnit.PLACES: 500}
+"""More than one offer's service could take on in a week (5,000 hours is over 130 full-time
+staff): a larger figure is a typing slip."""
+
+
+def _check_capacity(unit: CapacityUnit, amount: int) -> None:
+    most = MAX_CAPACITY[unit]
+    if not 0 <= amount <= most:
+        raise RuleBroken(f"Enter from 0 to {most:,} {unit.label}", field="capacity_amount")
+
+
 def _apply(session: Session, offer: Offer, details: OfferDetails) -> None:
     agreed_area = areas.area_key(offer) if offer.area_agreed_at is not None else None
     _apply_details(session, offer, details)
@@ -148,8 +159,7 @@ def _apply_details(session: Session, offer: Offer, details: OfferDetails) -> Non
         if not settlements:
             raise RuleBroken("Add at least one town or village", field="settlements")
         offer.area_settlements, offer.area_councils, offer.radius_km = settlements, [], None
-    if details.capacity_amount < 0 or details.capacity_amount > 10_000:
-        raise RuleBroken("Enter how much you can take on, as a whole number", field="capacity_amount")
+    _check_capacity(details.capacity_unit, details.capacity_amount)
     if not 1 <= details.typical_week_hours <= 168:
         raise RuleBroken("A typical week is from 1 to 168 hours", field="typical_week_hours")
     offer.title = details.title.strip()
@@ -343,8 +353,7 @@ def withdraw_offer(session: Session, *, offer: Offer, actor: User) -> None:
 
 def update_capacity(session: Session, *, offer: Offer, actor: User, amount: int) -> None:
     """Say how much can be taken on now; the date it was said is shown beside it."""
-    if not 0 <= amount <= 10_000:
-        raise RuleBroken("Enter how much you can take on, as a whole number", field="capacity_amount")
+    _check_capacity(offer.capacity_unit, amount)
     offer.capacity_amount = amount
     offer.capacity_updated_at = utcnow()
     _audit(session, actor, offer, "capacity")

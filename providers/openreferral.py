@@ -13,12 +13,14 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict
 
 from marketplace.accounts.policy import Public
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import DomainError
+from marketplace.parsing import ONE_LINE_PATTERN, InRangeDateTime
 from providers.hsds import feed as hsds_feed
 from providers.hsds.feed import DEFAULT_PER_PAGE, MAX_PER_PAGE, Paging, ServiceFilters
 from providers.hsds.ids import HsdsIds
@@ -28,7 +30,7 @@ from providers.hsds.records import service_record
 TAG = "Open Referral (HSDS 3.0)"
 
 
-class HsdsResponse(Response):
+class HsdsResponse(JSONResponse):
     """JSON whose money amounts are written from Decimal, digit for digit (providers.hsds.money.dumps)."""
 
     media_type = "application/json"
@@ -68,6 +70,44 @@ class OpenReferralRoute(APIRoute):
         return answer
 
 
+class HsdsError(BaseModel):
+    error: str
+    detail: Any
+
+
+class HsdsRecord(BaseModel):
+    """One HSDS record (a service, organisation, taxonomy, term or service at location): its
+    id always, and the fields HSDS 3.0 gives its kind."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+
+
+class HsdsPage(BaseModel):
+    """One page of a list, with the header HSDS 3.0's API puts before `contents`."""
+
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+    contents: list[HsdsRecord]
+
+
+class HsdsRoot(BaseModel):
+    version: str
+    profile: str
+    openapi_url: str
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": HsdsError} for status in (400, 404, 422)}
+ONE_PAGE: dict[int | str, dict[str, Any]] = {200: {"model": HsdsPage}, **_ERRORS}
+ONE_RECORD: dict[int | str, dict[str, Any]] = {200: {"model": HsdsRecord}, **_ERRORS}
+"""The documented answers (the routes return HsdsResponse themselves, so these describe)."""
+
 router = APIRouter(prefix="/openreferral", tags=[TAG], route_class=OpenReferralRoute)
 
 
@@ -80,11 +120,13 @@ PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, 
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results a page, from 1 to {MAX_PER_PAGE}.")
 ]
-Search = Annotated[str | None, Query(max_length=200, description="Words to look for.")]
+Search = Annotated[str | None, Query(max_length=200, pattern=ONE_LINE_PATTERN, description="Words to look for.")]
 Format = Annotated[Literal["json"], Query(description="Only json is offered.")]
 Flag = Annotated[bool, Query()]
-Id = Annotated[str | None, Query(max_length=100)]
-ModifiedAfter = Annotated[datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given.")]
+Id = Annotated[str | None, Query(max_length=100, pattern=ONE_LINE_PATTERN)]
+ModifiedAfter = Annotated[
+    datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given."), InRangeDateTime
+]
 
 
 def _filters(
@@ -96,7 +138,7 @@ def _filters(
     return ServiceFilters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after)
 
 
-@router.get("/", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/", dependencies=[Public], response_class=HsdsResponse, responses={200: {"model": HsdsRoot}})
 def api_root(settings: AppSettings) -> HsdsResponse:
     """What this API is: the HSDS version it follows and where its OpenAPI document is."""
     return HsdsResponse(
@@ -108,7 +150,7 @@ def api_root(settings: AppSettings) -> HsdsResponse:
     )
 
 
-@router.get("/services", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/services", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_services(
     db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
     per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
@@ -124,14 +166,14 @@ def list_services(
     return HsdsResponse(result.as_json())
 
 
-@router.get("/services/{id}", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/services/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
 def get_service(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     """One published offer, fully nested."""
     offer = hsds_feed.published_offer(db, ids=ids, service_id=id)
     return HsdsResponse(service_record(offer, ids=ids, full=True))
 
 
-@router.get("/organizations", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/organizations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_organizations(
     db: DbSession, ids: Ids, search: Search = None, full_service: Flag = False, full: Flag = False,
     page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
@@ -144,7 +186,7 @@ def list_organizations(
     return HsdsResponse(result.as_json())
 
 
-@router.get("/organizations/{id}", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/organizations/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
 def get_organization(db: DbSession, ids: Ids, id: str, full_service: Flag = False) -> HsdsResponse:
     """One provider, with its published services (their ids and names, or in full)."""
     return HsdsResponse(
@@ -152,7 +194,7 @@ def get_organization(db: DbSession, ids: Ids, id: str, full_service: Flag = Fals
     )
 
 
-@router.get("/taxonomies", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/taxonomies", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_taxonomies(
     ids: Ids, search: Search = None, page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE,
     format: Format = "json",
@@ -161,12 +203,12 @@ def list_taxonomies(
     return HsdsResponse(hsds_feed.taxonomies_page(ids=ids, search=search, paging=Paging(page, per_page)).as_json())
 
 
-@router.get("/taxonomies/{id}", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/taxonomies/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
 def get_taxonomy(ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.taxonomy(ids=ids, taxonomy_id=id))
 
 
-@router.get("/taxonomy_terms", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/taxonomy_terms", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_taxonomy_terms(
     db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
     per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json", taxonomy_id: Id = None,
@@ -179,18 +221,18 @@ def list_taxonomy_terms(
     return HsdsResponse(result.as_json())
 
 
-@router.get("/taxonomy_terms/{id}", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/taxonomy_terms/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
 def get_taxonomy_term(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.taxonomy_term(db, ids=ids, term_id=id))
 
 
-@router.get("/service_at_locations", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/service_at_locations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_service_at_locations(
     db: DbSession, ids: Ids, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
     organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
     page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
     postcode: Annotated[
-        str | None, Query(max_length=60, description="Only services whose area covers this postcode (or district).")
+        str | None, Query(max_length=60, pattern=ONE_LINE_PATTERN, description="Only services whose area covers this postcode (or district).")
     ] = None,
     proximity: Annotated[
         int | None, Query(ge=1, le=1_000_000, description="And whose location is within this many metres of it.")
@@ -206,6 +248,6 @@ def list_service_at_locations(
     return HsdsResponse(result.as_json())
 
 
-@router.get("/service_at_locations/{id}", dependencies=[Public], response_class=HsdsResponse)
+@router.get("/service_at_locations/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
 def get_service_at_location(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.service_at_location(db, ids=ids, service_at_location_id=id))

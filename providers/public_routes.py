@@ -16,6 +16,7 @@ from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
+from marketplace.parsing import RecordId
 from marketplace.web import render
 from providers import offers as offers_service
 from providers import reviews as reviews_service
@@ -99,7 +100,7 @@ def availability_rows(mask: int) -> list[tuple[str, list[bool]]]:
 
 
 @router.get("/offers/{offer_id}", dependencies=[Public])
-def offer_page(request: Request, offer_id: int, db: DbSession, user: MaybeUser) -> Response:
+def offer_page(request: Request, offer_id: RecordId, db: DbSession, user: MaybeUser) -> Response:
     offer = public_offer(db, offer_id=offer_id, viewer=user)
     places = places_in_area(db, offer)
     # The search's answers come along in the address, so the price is for the person's
@@ -140,7 +141,7 @@ def _provider(db: Session, provider_id: int) -> Provider:
 
 
 @router.get("/providers/{provider_id}", dependencies=[Public])
-def provider_page(request: Request, provider_id: int, db: DbSession) -> Response:
+def provider_page(request: Request, provider_id: RecordId, db: DbSession) -> Response:
     provider = _provider(db, provider_id)
     offers = [o for o in provider.offers if o.status == OfferStatus.PUBLISHED]
     return render(
@@ -158,7 +159,7 @@ def provider_page(request: Request, provider_id: int, db: DbSession) -> Response
 
 
 @router.get("/providers/{provider_id}/photo", dependencies=[Public])
-def provider_photo(provider_id: int, db: DbSession) -> Response:
+def provider_photo(provider_id: RecordId, db: DbSession) -> Response:
     provider = _provider(db, provider_id)
     if provider.photo is None or provider.photo_type is None:
         raise NotFound("Page not found")

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator
 
 from marketplace.forms import (
+    SEVERAL,
     Choices,
     Email,
     Form,
@@ -18,6 +19,7 @@ from marketplace.forms import (
     Text,
     required,
 )
+from marketplace.parsing import one_line
 from providers.models import (
     DAYS,
     PERIODS,
@@ -38,7 +40,7 @@ def availability_mask(values: list[str]) -> int:
     mask = 0
     for value in values:
         day, _, period = value.partition("-")
-        if not (day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
+        if not (value.isascii() and day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
             raise ValueError("Choose from the days and times given")
         mask |= availability_bit(int(day), int(period))
     return mask
@@ -53,7 +55,7 @@ def _yes_no(value: Any) -> bool | None:
     return {"yes": True, "no": False}.get(str(value or ""), None)
 
 
-Availability = Annotated[int, BeforeValidator(lambda v: availability_mask(v if isinstance(v, list) else ([v] if v else [])))]
+Availability = Annotated[int, BeforeValidator(lambda v: availability_mask(v if isinstance(v, list) else ([v] if v else []))), SEVERAL]
 YesNo = Annotated[bool | None, BeforeValidator(_yes_no)]
 
 
@@ -66,12 +68,25 @@ def _positive(message: str) -> Any:
     return AfterValidator(check)
 
 
+def _distance() -> Any:
+    """How far someone travels: blank and 0 or less get messages that say what to enter."""
+
+    def check(value: int | None) -> int:
+        if value is None:
+            raise ValueError("Enter how far you will travel, in km")
+        if value <= 0:
+            raise ValueError("Enter a distance of 1 km or more")
+        return value
+
+    return AfterValidator(check)
+
+
 class ProviderSignUpForm(Form):
     messages = {"kind": "Choose what kind of organisation it is"}
 
-    organisation_name: Annotated[Text, required("Enter your organisation's name")] = ""
+    organisation_name: Annotated[one_line("the organisation's name"), required("Enter your organisation's name")] = ""
     kind: ProviderKind
-    name: Annotated[Text, required("Enter your full name")] = ""
+    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
     email: Email = ""
     password: str = ""
 
@@ -82,11 +97,11 @@ class ListingForm(Form):
     messages = {"drives": "Say whether you drive"}
 
     about: Annotated[Text, required("Tell people a little about yourself")] = ""
-    base: Annotated[Text, required("Enter where you are based")] = ""
-    radius_km: Annotated[OptionalWholeNumber, _positive("Enter how far you will travel, in km")] = None
+    base: Annotated[one_line("where you are based"), required("Enter where you are based")] = ""
+    radius_km: Annotated[OptionalWholeNumber, _distance()] = None
     drives: YesNo = None
     languages: Choices = []
-    other_languages: Text = ""
+    other_languages: one_line("the other languages") = ""
     kinds_of_support: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one kind of support"))] = []
     outcomes: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one thing you help with"))] = []
     client_groups: Choices = []
@@ -102,29 +117,29 @@ def _fail(message: str) -> Any:
 
 
 class ProfileForm(Form):
-    name: Annotated[Text, required("Enter the name people will see")] = ""
+    name: Annotated[one_line("the name"), required("Enter the name people will see")] = ""
     about: Text = ""
-    base: Text = ""
+    base: one_line("where you are based") = ""
     holds_isf: YesNo = None
     contact_email: OptionalEmail = ""
-    phone: Text = ""
-    website: Text = ""
+    phone: one_line("the phone number", 40) = ""
+    website: one_line("the website address", 300) = ""
     drives: YesNo = None
     employment: Annotated[Employment | None, BeforeValidator(lambda v: v or None)] = None
     languages: Choices = []
-    other_languages: Text = ""
+    other_languages: one_line("the other languages") = ""
 
 
 class OfferForm(Form):
     messages = {"area_type": "Choose how you describe the area you cover", "capacity_unit": "Choose hours or places"}
 
-    title: Annotated[Text, required("Enter a title for the offer")] = ""
+    title: Annotated[one_line("the title", 120), required("Enter a title for the offer")] = ""
     description: Text = ""
     kinds_of_support: Choices = []
     outcomes: Choices = []
     client_groups: Choices = []
     area_type: AreaType = AreaType.RADIUS
-    centre: Text = ""
+    centre: one_line("where you travel from") = ""
     radius_km: OptionalWholeNumber = None
     council_ids: Choices = []
     settlements: Text = ""
@@ -155,8 +170,8 @@ class PriceForm(Form):
 
 
 class CheckForm(Form):
-    reference: Text = ""
-    issuer: Text = ""
+    reference: one_line("the reference", 100) = ""
+    issuer: one_line("who issued it") = ""
     cover: OptionalPounds = None
     expires_on: Annotated[str, BeforeValidator(lambda v: (v or "").strip())] = ""
 
@@ -170,7 +185,7 @@ class InviteForm(Form):
 
 
 class JoinForm(Form):
-    name: Annotated[Text, required("Enter your full name")] = ""
+    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
     password: str = ""
 
 

@@ -26,6 +26,7 @@ from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.redirects import local_path
 from marketplace.web import MailedToken, moved_token_link, redirect, render
+from marketplace.parsing import RecordId
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Your account", "/account", order=100)
@@ -256,7 +257,7 @@ async def add_representative(request: Request, db: DbSession, user: SupportedPer
 
 @router.post("/account/representatives/{link_id}/remove")
 def remove_representative(
-    request: Request, link_id: int, db: DbSession, user: SignedInUser
+    request: Request, link_id: RecordId, db: DbSession, user: SignedInUser
 ) -> Response:
     link = load_visible(db, Representation, link_id, user)
     accounts_service.remove_representative(db, removed_by=user, link=link)

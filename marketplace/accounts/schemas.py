@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 from marketplace.accounts.models import Relationship, Role
 from marketplace.forms import Email, Form, OptionalPounds, Text, required
+from marketplace.parsing import one_line
 
 
 class SignInForm(Form):
@@ -18,7 +19,7 @@ class SignInForm(Form):
 
 
 class SignUpForm(Form):
-    name: Annotated[Text, required("Enter your full name")] = ""
+    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
     email: Email = ""
     password: str = ""
 
@@ -53,7 +54,7 @@ class ChangeRoleForm(Form):
     messages = {"role": "Choose a role", "council": "Choose a council area"}
 
     role: Role
-    council: Text = ""
+    council: one_line("the council area") = ""
     authority_limit: OptionalPounds = None
 
 

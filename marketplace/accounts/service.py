@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
@@ -456,8 +457,14 @@ def add_representative(
         supported_person=supported_person,
         relationship_kind=relationship_kind,
     )
-    session.add(link)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(link)
+            session.flush()
+    except IntegrityError:
+        # The same pair named twice at once (a double click): the table's unique pair
+        # decides, and the later request is told so rather than failing.
+        raise Conflict("This person already acts for you", field="email") from None
     mail.queue(
         session,
         mail.Mail(

@@ -25,6 +25,7 @@ from marketplace.geography.models import (
     SettlementKind,
 )
 from marketplace.geography.reference import search_key
+from marketplace.parsing import CONTROL_CHARACTERS, MAX_ONE_LINE
 
 
 def list_council_areas(session: Session) -> list[CouncilArea]:
@@ -127,7 +128,8 @@ def resolve_location(session: Session, *, text: str, field: str = "location") ->
     """A place name, a postcode district (or full postcode) or coordinates, understood;
     anything else is refused with a message saying what to enter."""
     cleaned = " ".join(text.split())
-    if not cleaned:
+    if not cleaned or len(cleaned) > MAX_ONE_LINE or CONTROL_CHARACTERS.search(cleaned):
+        # Also what no place is called: 10,000 characters, or a NUL PostgreSQL cannot hold.
         raise RuleBroken("Enter a town or village, a postcode district like IV51, or coordinates", field=field)
     upper = cleaned.upper()
     coordinates = COORDINATES.match(cleaned)

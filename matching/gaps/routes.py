@@ -26,6 +26,7 @@ from marketplace.errors import DomainError, NotAllowed, NotFound
 from marketplace.forms import FieldError, FormPage
 from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
+from marketplace.parsing import RecordId, ascii_whole_number
 from marketplace.tables import Cell, Column, Table, csv_response, find_table
 from marketplace.web import render
 from matching.deps import OfferIndexDep
@@ -99,7 +100,7 @@ def read_filter(db: Session, figures: GapFigures, query: Mapping[str, str], user
             errors.append(FieldError("class", "Choose an urban-rural class from the list"))
     period = DEFAULT_PERIOD_DAYS
     if values["period"]:
-        if values["period"].isdigit() and int(values["period"]) in PERIODS:
+        if values["period"].isascii() and values["period"].isdigit() and int(values["period"]) in PERIODS:
             period = int(values["period"])
         else:
             errors.append(FieldError("period", "Choose a period from the list"))
@@ -163,7 +164,7 @@ def dashboard(request: Request, db: DbSession, index: OfferIndexDep, user: Commi
 
 
 @router.get("/commissioning/places/{settlement_id}")
-def place(settlement_id: int, request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
+def place(settlement_id: RecordId, request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
     figures = _figures(db, index)
     settlement = db.get(Settlement, settlement_id)
     if settlement is None or settlement_id not in figures.places.position():
@@ -208,7 +209,7 @@ def sites(request: Request, db: DbSession, index: OfferIndexDep, user: Commissio
         ("hours", 1, 1000, "Enter the hours a week each could take on, from 1 to 1,000"),
     ):
         text = values[name]
-        if not text.isdigit() or not low <= int(text) <= high:
+        if ascii_whole_number(text, low=low, high=high) is None:
             errors.append(FieldError(name, message))
         else:
             numbers[name] = int(text)

@@ -18,6 +18,7 @@ from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
 from marketplace.ratelimit import Action
+from marketplace.parsing import PageNumber, RecordId, one_line, record_id
 from marketplace.web import redirect, render
 from matching.needs import views as need_views
 from matching.needs import service as needs_service
@@ -88,7 +89,7 @@ class NeedForm(Form):
 
     person: str = ""
     """For representatives: the id of the person the support is for."""
-    location: Annotated[Text, required("Enter where the support is needed")] = ""
+    location: Annotated[one_line("where the support is needed"), required("Enter where the support is needed")] = ""
     kinds_of_support: Annotated[Choices, _ticked("Choose at least one kind of support")] = Field(default_factory=list)
     outcomes: Annotated[Choices, _ticked("Choose at least one thing that matters to you")] = Field(
         default_factory=list
@@ -149,7 +150,7 @@ def _new_context(db: Session, user: User) -> dict[str, object]:
 
 @router.get("/needs")
 @audited
-def person_needs(request: Request, db: DbSession, user: PersonUser, page: int = 1) -> Response:
+def person_needs(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
     found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
         need_views.record_view(db, viewer=user, need=need)
@@ -215,7 +216,7 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
     spend_allowance(request, Action.POSTED_NEED, account=user.id)
     person: User | None = user
     if user.role == Role.REPRESENTATIVE:
-        person = db.get(User, int(form.person)) if form.person.isdigit() else None
+        person = db.get(User, person_id) if (person_id := record_id(form.person)) else None
     need = needs_service.post_need(
         db,
         index=index,
@@ -285,7 +286,7 @@ async def share_need(request: Request, need: PersonsNeed, db: DbSession, user: P
 
 @router.get("/provider/needs")
 @audited
-def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: int = 1) -> Response:
+def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1) -> Response:
     wanted = parse_choice(NeedStatus, status)
     found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
@@ -355,6 +356,6 @@ def provider_need(request: Request, need: ProviderSeenNeed, db: DbSession, user:
 @router.post("/provider/needs/{need_id}/responses")
 async def respond(request: Request, need: ProviderNeed, db: DbSession, user: ProviderUser) -> Response:
     form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
-    offer = db.get(Offer, int(form.offer)) if form.offer.isdigit() else None
+    offer = db.get(Offer, offer_id) if (offer_id := record_id(form.offer)) else None
     needs_service.respond(db, need=need, member=user, offer=offer, message=form.message)
     return redirect(request, f"/provider/needs/{need.id}?done=responded")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from marketplace.accounts.policy import Public
+from marketplace.api import API_ERRORS, ApiError
 from marketplace.deps import DbSession
 from marketplace.forms import FormInvalid
 from matching.search import service as search
@@ -28,7 +29,7 @@ Codes = Annotated[list[str], Query()]
     "/match",
     response_model=MatchOut,
     dependencies=[Public],
-    responses={422: {"description": "Some parameters cannot be used: each is named with its message"}},
+    responses=API_ERRORS | {422: {"model": ApiError, "description": "Some parameters cannot be used: each is named with its message"}},
 )
 def match(
     db: DbSession,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 from marketplace.errors import RuleBroken
 from marketplace.forms import FieldError, FormInvalid, parse_choice, parse_hours
 from marketplace.money import parse_pounds
+from marketplace.parsing import clean_query_text
 from matching import fair_price as fair_price_service
 from matching import service as matching_service
 from matching.fair_price import FairPrice, PayWarning
@@ -49,9 +50,10 @@ def answers_from(items: Iterable[tuple[str, str]]) -> Answers:
     """The search's answers from an address's query: every value of a checkbox field, the
     first of any other; parameters the search does not know are left out."""
     answers: Answers = {}
-    for key, value in items:
+    for key, raw in items:
         if key not in FIELDS:
             continue
+        value = clean_query_text(raw)
         if key in LIST_FIELDS:
             listed = answers.setdefault(key, [])
             assert isinstance(listed, list)

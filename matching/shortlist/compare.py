@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.forms import FieldError
 from marketplace.geography.service import Location
+from marketplace.parsing import record_id
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK
 from matching.search.service import Trust, load_offers, trust_of
 from providers import enquiries as enquiries_service
@@ -56,10 +57,11 @@ class Comparison:
 def _offer_ids(values: list[str], problems: list[FieldError]) -> list[int]:
     ids: list[int] = []
     for value in values:
-        if not value.strip().isdigit():
+        number = record_id(value)
+        if number is None:
             problems.append(FieldError(None, f"{value[:20]!r} is not an offer number. Choose offers from your shortlist"))
-        elif int(value) not in ids:
-            ids.append(int(value))
+        elif number not in ids:
+            ids.append(number)
     return ids
 
 

@@ -17,6 +17,7 @@ from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.deps import AppSettings, DbSession, audited
 from marketplace.forms import FormPage, form_values
 from marketplace.redirects import local_path
+from marketplace.parsing import RecordId
 from marketplace.settings import Settings
 from marketplace.web import is_htmx, render
 from matching import cookies
@@ -89,7 +90,7 @@ def carried(request: Request) -> str:
 
 
 @router.post("/shortlist/{offer_id}", dependencies=[Public])
-async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlist) -> Response:
+async def add(request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     back = safe_back((await form_values(request)).get("back"))
     button_page.remember(request, values={}, offer=offer, saved=kept.offer_ids, back=back)
@@ -100,7 +101,7 @@ async def add(request: Request, offer_id: int, db: DbSession, kept: KeptShortlis
 
 
 @router.post("/shortlist/{offer_id}/remove", dependencies=[Public])
-async def remove(request: Request, offer_id: int, db: DbSession, kept: KeptShortlist) -> Response:
+async def remove(request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist) -> Response:
     back = safe_back((await form_values(request)).get("back"))
     kept.remove(offer_id)
     offer = db.get(Offer, offer_id)

@@ -164,7 +164,7 @@ class TestEnquiring:
             ({"hours": "lots"}, ["Enter the hours as a number, for example 6 or 2.5"], "hours"),
             ({"when": []}, ["Tick at least one day and time you need support"], "when"),
             ({"when": ["9-9"]}, ["Choose from the days and times given"], "when"),
-            ({"message": "<script>alert(1)</script>"}, ["Remove the < and > characters: write in plain words"], "message"),
+            ({"message": "Help\x00"}, ["Remove the special characters from this answer"], "message"),
             ({"hours": "0", "when": [], "message": ""}, [
                 "Enter more than 0 hours",
                 "Tick at least one day and time you need support",
@@ -410,12 +410,12 @@ class TestReviewPages:
     def test_missing_ratings_and_markup_are_explained_by_field(self, client: HtmlClient, db: Session) -> None:
         enquiry = arranged(db)
         as_user(client, enquiry.person)
-        response = client.submit(f"/enquiries/{enquiry.id}/review", {"outcomes": "9", "respect": "3", "comment": "<b>Bold</b>"})
+        response = client.submit(f"/enquiries/{enquiry.id}/review", {"outcomes": "9", "respect": "3", "comment": "Bold\x1b"})
         assert response.status_code == 422
         assert error_messages(response) == [
             "Choose how well the support helped with what matters to you",
             "Choose how reliable the support was",
-            "Remove the < and > characters: write in plain words",
+            "Remove the special characters from this answer",
         ]
         assert page(response).select_one("input[name=respect][checked]")["value"] == "3"
         assert db.scalar(select(func.count()).select_from(Review)) == 0

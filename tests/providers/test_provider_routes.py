@@ -102,7 +102,7 @@ class TestPersonalAssistantJourney:
         assert response.status_code == 422
         messages = error_messages(response)
         assert "Tell people a little about yourself" in messages
-        assert "Enter how far you will travel, in km" in messages
+        assert "Enter a distance of 1 km or more" in messages
         assert db.scalar(select(Provider).join(Provider.members).where(ProviderMember.user_id == pa.id)) is None
 
     def test_an_unknown_base_is_refused_by_its_field(self, client: HtmlClient, db: Session) -> None:
@@ -112,11 +112,14 @@ class TestPersonalAssistantJourney:
         assert error_messages(response)[0].startswith("We cannot find a place called Atlantis")
         assert page(response).select_one("#base")["aria-invalid"] == "true"
 
-    def test_markup_in_text_is_refused(self, client: HtmlClient, db: Session) -> None:
+    def test_control_characters_in_text_are_refused(self, client: HtmlClient, db: Session) -> None:
         sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
-        response = client.submit("/provider/start", listing_answers(about="<script>alert(1)</script>"))
+        response = client.submit("/provider/start", listing_answers(about="Hello\x07", base="Portree\nSkye"))
         assert response.status_code == 422
-        assert error_messages(response) == ["Remove the < and > characters: write in plain words"]
+        assert error_messages(response) == [
+            "Remove the special characters from this answer",
+            "Write where you are based on one line",
+        ]
 
 
 def offer_answers(**changes: object) -> dict[str, object]:
@@ -183,7 +186,7 @@ class TestOrganisationOffers:
             ({"rate": "-5"}, "Enter an amount of £0 or more"),
             ({"rate": "1850"}, "That is more than £250 an hour: check the price is in pounds"),
             ({"centre": "EH999"}, "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"),
-            ({"title": "<b>Best</b> care"}, "Remove the < and > characters: write in plain words"),
+            ({"title": "Best\ncare"}, "Write the title on one line"),
         ],
     )
     def test_bad_input_is_refused_by_its_field_and_nothing_is_written(
@@ -352,4 +355,4 @@ def test_a_listing_with_several_mistakes_shows_them_all_at_once(client: HtmlClie
     response = client.submit("/provider/start", listing_answers(base="Atlantis Bay", radius_km="0"))
     messages = error_messages(response)
     assert messages[0].startswith("We cannot find a place called Atlantis Bay")
-    assert messages[1] == "Enter how far you will travel, in km"
+    assert messages[1] == "Enter a distance of 1 km or more"

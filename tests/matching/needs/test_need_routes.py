@@ -168,7 +168,7 @@ class TestBadInput:
             ({"kinds_of_support": []}, "kinds_of_support", "Choose at least one kind of support"),
             ({"outcomes": []}, "outcomes", "Choose at least one thing that matters to you"),
             ({"when": []}, "when", "Tick at least one day and time you need support"),
-            ({"description": "I need <script>help</script>"}, "description", "Remove the < and > characters: write in plain words"),
+            ({"description": "I need\x00 help"}, "description", "Remove the special characters from this answer"),
             ({"kinds_of_support": ["no-such-kind"]}, "kinds_of_support", "Choose from the list given"),
         ],
     )

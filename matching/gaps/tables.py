@@ -5,8 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+from numpy.typing import NDArray
+
+from marketplace.geography.classify import UrbanRural6
 from marketplace.tables import Cell, Column, Table
+from matching.gaps.catchments import Places
 from matching.gaps.report import Count, GapReport, GroupRow
+from matching.gaps.sites import Suggestion
 
 HOURS = Column("Hours a week per 1,000 residents", numeric=True, key="accessibility_hours_per_1000")
 
@@ -124,3 +130,65 @@ def report_tables(report: GapReport, *, place_href: Callable[[int], str] | None 
         tables.append(council_table(report))
     tables.append(places_table(report, place_href=place_href))
     return tables
+
+
+def sites_table(places: Places, suggestion: Suggestion, *, kind: str) -> Table:
+    rows = []
+    for rank, site in enumerate(suggestion.sites, start=1):
+        names = [places.labels[p] for p in site.places_gained]
+        reached = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        rows.append((
+            Cell(str(rank), rank),
+            Cell(places.labels[site.place]),
+            Cell(places.council_names[int(places.council_ids[site.place])]),
+            Cell(UrbanRural6(int(places.class6[site.place])).label),
+            number_cell(site.people_gained),
+            Cell(reached, "; ".join(names)),
+        ))
+    return Table(
+        name="sites",
+        caption=f"Suggested bases for new providers of {kind}",
+        columns=[Column("Order", numeric=True, key="order"), Column("Base the provider in", key="place"), Column("Council area", key="council"),
+                 Column("Urban-rural class (6-fold)", key="urban_rural_6"), Column("People newly in reach", numeric=True, key="people_gained"),
+                 Column("Places brought into reach", key="places_gained")],
+        rows=rows,  # type: ignore[arg-type]
+    )
+
+
+def before_after_table(
+    places: Places,
+    area: NDArray[np.int64],
+    *,
+    before: NDArray[np.float64],
+    after: NDArray[np.float64],
+    providers: NDArray[np.int64],
+    suggestion: Suggestion,
+    area_name: str,
+    kind: str,
+) -> Table:
+    newly = np.zeros(len(places), dtype=np.bool_)
+    for site in suggestion.sites:
+        newly[list(site.places_gained)] = True
+    rows = []
+    for c in UrbanRural6:
+        members = area[places.class6[area] == int(c)]
+        if not members.size:
+            continue
+        people = places.population[members]
+        without = providers[members] == 0
+        rows.append((
+            Cell(c.label),
+            number_cell(int(people[without].sum())),
+            number_cell(int(people[without & ~newly[members]].sum())),
+            hours_cell(float((before[members] * people).sum() / people.sum())),
+            hours_cell(float((after[members] * people).sum() / people.sum())),
+        ))
+    return Table(
+        name="before-after",
+        caption=f"{area_name} by urban-rural class: {kind} now and with the new providers",
+        columns=[Column("Urban-rural class (6-fold)", key="urban_rural_6"), Column("People with no offer in reach now", numeric=True, key="people_without_now"),
+                 Column("With the new providers", numeric=True, key="people_without_after"),
+                 Column("Hours a week per 1,000 residents now", numeric=True, key="hours_per_1000_now"),
+                 Column("With the new providers", numeric=True, key="hours_per_1000_after")],
+        rows=rows,  # type: ignore[arg-type]
+    )

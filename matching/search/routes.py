@@ -1,6 +1,6 @@
 """Pages for supported people and representatives: finding support (the search, with htmx
-updating only the results and the address always shareable), the side-by-side comparison,
-and how results are ranked. The shortlist's pages are in matching.shortlist.routes."""
+updating only the results and the address always shareable) and how results are ranked.
+The shortlist's pages and the side-by-side comparison are in matching.shortlist.routes."""
 
 from __future__ import annotations
 
@@ -13,15 +13,13 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.policy import Public
 from marketplace.db import today
-from marketplace.deps import AppSettings, DbSession, audited, client_address, own_write_transaction
+from marketplace.deps import AppSettings, DbSession, client_address, own_write_transaction
 from marketplace.forms import FormPage
 from marketplace.geography import distance
 from marketplace.web import render
 from matching import ranking
 from matching.search import service as search
 from matching import service as matching_service
-from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
-from matching.shortlist.compare import compare_offers
 from matching.deps import OfferIndexDep
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
 from matching.search import unmet
@@ -96,39 +94,6 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
     )
     _record_if_unmet(request, result, settings)
     return kept.finish(response)
-
-
-@router.get("/compare", dependencies=[Public])
-@audited
-def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
-    query = request.query_params
-    values: dict[str, object] = {"location": query.get("location", ""), "hours": query.get("hours", ""), "when": query.getlist("when")}
-    chosen = query.getlist("offer")
-    if not chosen and not any(values.values()):
-        nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
-        return kept.finish(render(request, "matching/compare.html", nothing_chosen))
-    comparison = compare_offers(db, offer_values=chosen, asked=read_asked(db, query.multi_items()), today=today())
-    errors = comparison.problems
-    return kept.finish(
-        render(
-            request,
-            "matching/compare.html",
-            {
-                "comparison": comparison,
-                "hours_text": describe_minutes(comparison.minutes_per_week),
-                "values": values,
-                "errors": errors,
-                "error_for": {e.field: e.message for e in errors if e.field},
-                "chosen": [c.offer.id for c in comparison.offers],
-                "saved": kept.offer_ids,
-                "carried": carried(request),
-                "max_compared": MAX_COMPARED,
-                "days": DAYS,
-                "periods": PERIODS,
-            },
-            status_code=422 if errors else 200,
-        )
-    )
 
 
 @router.get("/about/ranking", dependencies=[Public])

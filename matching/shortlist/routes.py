@@ -1,6 +1,6 @@
 """Shortlist pages: adding and removing an offer (a plain form that returns to where it was
 sent from, or with htmx just the button's region), and the shortlist itself, from which
-up to three offers are chosen to compare."""
+up to three offers are chosen to compare, and the side-by-side comparison of them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import MaybeUser, Public
+from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession, audited
 from marketplace.forms import FormPage, form_values
 from marketplace.redirects import local_path
@@ -23,10 +24,12 @@ from marketplace.web import is_htmx, render
 from matching import cookies
 from matching.shortlist import service as shortlist_service
 from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
+from matching.shortlist.compare import compare_offers
 from providers import offers as offers_service
 from providers.access import published_offer
-from providers.asked import carried_query
-from providers.models import Offer, OfferStatus
+from providers.asked import carried_query, read_asked
+from providers.models import DAYS, PERIODS, Offer, OfferStatus
+from providers.pricing import describe_minutes
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation(
@@ -130,5 +133,38 @@ def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
                 "max_offers": shortlist_service.MAX_OFFERS,
                 "max_compared": MAX_COMPARED,
             },
+        )
+    )
+
+
+@router.get("/compare", dependencies=[Public])
+@audited
+def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
+    query = request.query_params
+    values: dict[str, object] = {"location": query.get("location", ""), "hours": query.get("hours", ""), "when": query.getlist("when")}
+    chosen = query.getlist("offer")
+    if not chosen and not any(values.values()):
+        nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
+        return kept.finish(render(request, "matching/compare.html", nothing_chosen))
+    comparison = compare_offers(db, offer_values=chosen, asked=read_asked(db, query.multi_items()), today=today())
+    errors = comparison.problems
+    return kept.finish(
+        render(
+            request,
+            "matching/compare.html",
+            {
+                "comparison": comparison,
+                "hours_text": describe_minutes(comparison.minutes_per_week),
+                "values": values,
+                "errors": errors,
+                "error_for": {e.field: e.message for e in errors if e.field},
+                "chosen": [c.offer.id for c in comparison.offers],
+                "saved": kept.offer_ids,
+                "carried": carried(request),
+                "max_compared": MAX_COMPARED,
+                "days": DAYS,
+                "periods": PERIODS,
+            },
+            status_code=422 if errors else 200,
         )
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -208,19 +208,26 @@ def home(request: Request, db: DbSession, admin: AdminUser) -> Response:
     return render(request, "marketplace/admin/home.html", {"queues": queues})
 
 
-MailId = Annotated[int, Path(ge=1, le=2_147_483_647)]
-
-
 @router.get("/mail")
+@audited
 def mail_outbox(request: Request, db: DbSession, admin: AdminUser, done: str = "") -> Response:
     """Mails that keep failing, then the most recent. Bodies are never shown: they hold
-    sign-in links meant for their recipients alone."""
+    sign-in links meant for their recipients alone. The list names people (their addresses),
+    so each view is in the audit log like the other lists of people."""
+    troubled, recent = outbox.troubled(db), outbox.recent(db)
+    audit.record_list_read(
+        db,
+        actor=admin,
+        subject_type="mail_outbox",
+        listed_ids=sorted({mail.id for mail in [*troubled, *recent]}),
+        listing="admin_mail",
+    )
     return render(
         request,
         "marketplace/admin/mail.html",
         {
-            "troubled": outbox.troubled(db),
-            "recent": outbox.recent(db),
+            "troubled": troubled,
+            "recent": recent,
             "done": done == "retried",
             "max_attempts": outbox.MAX_ATTEMPTS,
         },
@@ -228,7 +235,7 @@ def mail_outbox(request: Request, db: DbSession, admin: AdminUser, done: str = "
 
 
 @router.post("/mail/{mail_id}/retry")
-def retry_mail(request: Request, mail_id: MailId, db: DbSession, admin: AdminUser) -> Response:
+def retry_mail(request: Request, mail_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     if outbox.retry(db, mail_id, now=utcnow()) is None:
         raise NotFound("There is no such mail in the outbox")
     mail.drain_after_commit(db)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
+from marketplace.audit import AuditAction, AuditEvent
 from marketplace.mail import read_outbox
 from marketplace.outbox import MAX_ATTEMPTS, MailStatus, QueuedMail, new_message_id
 from marketplace.settings import Settings
@@ -36,6 +38,11 @@ class TestMail:
         text = row.get_text(" ", strip=True)
         assert "morag@example.org" in text and "Given up" in text and "Connection refused" in text
         assert "token=abc" not in listed.get_text(), "bodies hold links for their recipient alone"
+        [seen] = db.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.RECORD_VIEWED, AuditEvent.subject_type == "mail_outbox")
+        ).all()
+        assert seen.detail["listing"] == "admin_mail", "a list of people's addresses is a read of personal data"
+        assert str(stuck.id) in seen.detail["ids"].split(",")
 
         response = admin_client.submit(f"/admin/mail/{stuck.id}/retry", {})
         assert response.headers["location"] == "/admin/mail?done=retried"

@@ -124,7 +124,7 @@ class TestPostingReachesTheProvidersThatFit:
         before = need_count(db)
         with pytest.raises(FormInvalid) as refused:
             post(db, index, location="Atlantis", kinds_of_support=[], outcomes=["no-such-outcome"],
-                 minutes_per_week=0, when=0, description="<b>Help</b>")
+                 minutes_per_week=0, when=0, description="Help\x00")
         fields = {e.field for e in refused.value.errors}
         assert fields == {"location", "kinds_of_support", "outcomes", "hours", "when", "description"}
         assert need_count(db) == before

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import numpy as np
@@ -106,7 +106,7 @@ def read_filter(db: Session, figures: GapFigures, query: Mapping[str, str], user
     return Asked(GapFilter(kind_id=kind_id, outcome_id=outcome_id, class6=class6, period_days=period, council_id=council_id), values, errors)
 
 
-def _choices(db: Session, figures: GapFigures, user: User) -> dict[str, object]:
+def _choices(db: Session, figures: GapFigures, user: User) -> dict[str, Any]:
     def terms(taxonomy: Taxonomy) -> list[tuple[str, str]]:
         ids = [t for t in figures.term_codes if figures.term_taxonomy[t] == taxonomy]
         return [(figures.term_codes[t], figures.term_names[t]) for t in sorted(ids, key=lambda t: figures.term_order[t])]

@@ -395,7 +395,7 @@ def decline(session: Session, *, enquiry: Enquiry, actor: User) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-def _page(session: Session, query: Select[tuple[Enquiry]], *, page: int, page_size: int) -> Page[Enquiry]:
+def _page(session: Session, query: Select[Enquiry], *, page: int, page_size: int) -> Page[Enquiry]:
     newest_first = query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
 

@@ -19,15 +19,14 @@ from marketplace.deps import AUDITED_READ, AppSettings, DbSession
 from marketplace.errors import NotAllowed, NotFound, NotSignedIn
 
 T = TypeVar("T")
-_UNSET = object()
 ACCESS_RULE = "sds_access_rule"
 """Attribute that marks a dependency as a route's access rule; the route audit test reads it."""
 
 
 def current_user(request: Request, db: DbSession, settings: AppSettings) -> User | None:
     """The signed-in user, or None. A dead session token is marked for the cookie to go."""
-    cached = getattr(request.state, "user", _UNSET)
-    if cached is not _UNSET:
+    if hasattr(request.state, "user"):
+        cached: User | None = request.state.user
         return cached
     token: str | None = getattr(request.state, "session_token", None)
     user = None

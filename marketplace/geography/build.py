@@ -20,6 +20,7 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,7 +137,7 @@ def _to_wgs84(eastings: list[float], northings: list[float]) -> tuple[list[float
     return list(latitudes), list(longitudes)
 
 
-def _rows_to_csv(path: Path, header: list[str], rows: list[list[object]]) -> str:
+def _rows_to_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)

@@ -201,7 +201,7 @@ def record_view(session: Session, *, viewer: User, need: PostedNeed) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-def _page(session: Session, query: Select[tuple[PostedNeed]], *, page: int, page_size: int) -> Page[PostedNeed]:
+def _page(session: Session, query: Select[PostedNeed], *, page: int, page_size: int) -> Page[PostedNeed]:
     newest_first = query.order_by(PostedNeed.created_at.desc(), PostedNeed.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
 

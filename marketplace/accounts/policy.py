@@ -84,12 +84,14 @@ AdminUser = Annotated[User, Depends(roles(Role.ADMIN))]
 
 VisibilityRule = Callable[[Session, User, Any], bool]
 _visibility: dict[type, VisibilityRule] = {}
+# The decorator hands back the rule with its own signature (a rule may accept `User | None`).
+R = TypeVar("R", bound=VisibilityRule)
 
 
-def visibility_rule(model: type[T]) -> Callable[[VisibilityRule], VisibilityRule]:
+def visibility_rule(model: type[T]) -> Callable[[R], R]:
     """Register who may see records of `model`: rule(session, viewer, record) -> bool."""
 
-    def register(rule: VisibilityRule) -> VisibilityRule:
+    def register(rule: R) -> R:
         _visibility[model] = rule
         return rule
 

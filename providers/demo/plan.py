@@ -251,7 +251,7 @@ def _plan_offer(
     holds_isf: bool, drives: bool, employment: Employment | None,
 ) -> PlannedOffer:
     template = TEMPLATES[support]
-    kinds = (support,)
+    kinds: tuple[str, ...] = (support,)
     partners = [p for p in template.partners if p in KINDS_OF_SUPPORT[kind]]
     if partners and rng.random() < 0.35:
         kinds += (rng.choice(partners),)
@@ -286,7 +286,7 @@ def _plan_offer(
         ProviderKind.PERSONAL_ASSISTANT: (4, 30), ProviderKind.MICRO_PROVIDER: (10, 80),
         ProviderKind.COMMUNITY_GROUP: (6, 40), ProviderKind.REGISTERED_PROVIDER: (20, 300),
     }[kind]
-    price = _plan_price(rng, kind=kind, template=template, home=home, holds_isf=holds_isf, drives=drives,
+    price: PriceDetails | None = _plan_price(rng, kind=kind, template=template, home=home, holds_isf=holds_isf, drives=drives,
                         employment=employment, support=support)
     if status == OfferStatus.DRAFT and rng.random() < 0.5:
         price = None  # a draft is often half written: the price comes last

@@ -291,10 +291,10 @@ def area_fields(
         notes.append(f"no service area or location here: taken as within {DEFAULT_RADIUS_KM:g} km of the "
                      f"organization's base, {provider.base_label}")
         return {"area_type": AreaType.RADIUS, "centre": None, "radius_km": DEFAULT_RADIUS_KM}, notes
-    named = "; its service areas name no council area or town here: " + ", ".join(
+    unplaced = "; its service areas name no council area or town here: " + ", ".join(
         repr(name if len(name) <= 60 else name[:57] + "...") for name in unmatched
     ) if unmatched else ""
-    raise Problem(f"has no service area, location or organization address that we can place in Scotland{named}")
+    raise Problem(f"has no service area, location or organization address that we can place in Scotland{unplaced}")
 
 
 def _settlements(session: Session, area: JsonObject, name: str) -> list[Settlement]:

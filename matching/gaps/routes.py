@@ -217,9 +217,9 @@ def sites(request: Request, db: DbSession, index: OfferIndexDep, user: Commissio
     context = _choices(db, figures, user)
     if errors:
         return sites_page.render(request, values=values, errors=errors, status_code=422, suggestion=None, **context)
-    if asked.filter.kind_id is None:
-        return sites_page.render(request, values=values, suggestion=None, **context)
     flt = asked.filter
+    if flt.kind_id is None:
+        return sites_page.render(request, values=values, suggestion=None, **context)
     places = figures.places
     measure = figures.measure(kind_id=flt.kind_id, outcome_id=flt.outcome_id)
     area = np.arange(len(places)) if flt.council_id is None else np.flatnonzero(places.council_ids == flt.council_id)

@@ -104,7 +104,7 @@ def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     values = {"location": query.get("location", ""), "hours": query.get("hours", "")}
     chosen = query.getlist("offer")
     if not chosen and not any(values.values()):
-        nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
+        nothing_chosen: dict[str, Any] = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
         return kept.finish(render(request, "matching/compare.html", nothing_chosen))
     comparison = compare_offers(
         db, offer_values=chosen, location_text=values["location"], hours_text=values["hours"], today=today()

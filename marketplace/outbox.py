@@ -146,7 +146,7 @@ def _claim_next(session: Session, worker: str, now: datetime) -> tuple[int, str,
         .returning(QueuedMail.id, QueuedMail.to_address, QueuedMail.subject, QueuedMail.body, QueuedMail.message_id)
         .execution_options(synchronize_session=False)
     ).first()
-    return tuple(claimed) if claimed is not None else None  # type: ignore[return-value]
+    return claimed._tuple() if claimed is not None else None
 
 
 def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:

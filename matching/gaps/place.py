@@ -144,5 +144,5 @@ def _kinds_table(session: Session, figures: GapFigures, flt: GapFilter, position
                  Column("Providers in reach", numeric=True, key="providers_in_reach"),
                  Column(f"Searches that found nothing ({period})", numeric=True, key="unmet_searches"),
                  Column(f"Posted needs nobody answered ({period})", numeric=True, key="unmet_needs")],
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
     )

@@ -118,7 +118,7 @@ def _choices(db: Session, figures: GapFigures, user: User) -> dict[str, Any]:
         "classes": [(str(int(c)), c.label) for c in UrbanRural6],
         "periods": [(str(days), label.capitalize()) for days, label in PERIODS.items()],
         "councils": councils,
-        "own_council": db.get(CouncilArea, user.council_id).name if user.council_id else None,  # type: ignore[union-attr]
+        "own_council": user.council.name if user.council is not None else None,
     }
 
 
@@ -259,7 +259,7 @@ def _sites_table(figures: GapFigures, suggestion: Suggestion, *, kind: str) -> T
         columns=[Column("Order", numeric=True, key="order"), Column("Base the provider in", key="place"), Column("Council area", key="council"),
                  Column("Urban-rural class (6-fold)", key="urban_rural_6"), Column("People newly in reach", numeric=True, key="people_gained"),
                  Column("Places brought into reach", key="places_gained")],
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
     )
 
 
@@ -299,7 +299,7 @@ def _before_after_table(
                  Column("With the new providers", numeric=True, key="people_without_after"),
                  Column("Hours a week per 1,000 residents now", numeric=True, key="hours_per_1000_now"),
                  Column("With the new providers", numeric=True, key="hours_per_1000_after")],
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
     )
 
 

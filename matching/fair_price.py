@@ -240,9 +240,9 @@ def price_groups(session: Session, *, index: OfferIndex) -> PriceGroups:
         n, a = index.size, index.arrays
         terms = index.terms
         kind_bits = {t: terms.bit[t] for t, taxonomy in terms.taxonomy.items() if taxonomy == Taxonomy.KIND_OF_SUPPORT}
-        names = cached.council_names if cached is not None else {
-            council_id: name for council_id, name in session.execute(select(CouncilArea.id, CouncilArea.name))
-        }
+        names = cached.council_names if cached is not None else dict(
+            session.execute(select(CouncilArea.id, CouncilArea.name)).tuples()
+        )
         groups = compute_price_groups(
             live=a["live"][:n],
             kinds=a["kinds"][:n],

@@ -104,4 +104,4 @@ def report(
 
 def _with_support(record: dict[str, object], support: str) -> dict[str, object]:
     items = list(record.items())
-    return dict(items[:5] + [("support", support)] + items[5:])
+    return dict([*items[:5], ("support", support), *items[5:]])

@@ -53,7 +53,7 @@ def place_view(session: Session, figures: GapFigures, settlement: Settlement, fl
         nearest, hours, offers = reaching.get(provider, (np.inf, 0.0, 0))
         reaching[provider] = (min(nearest, distance) if distance == distance else nearest, hours + float(figures.free_hours[row]), offers + 1)
 
-    outside = _nearest_outside(figures, flt, position, set(int(r) for r in rows))
+    outside = _nearest_outside(figures, flt, position, {int(r) for r in rows})
     names = _provider_names(session, set(reaching) | {provider for provider, _, _ in outside})
     reach_table = Table(
         name="reaching",

@@ -233,7 +233,7 @@ def response_counts(session: Session, *, needs: list[PostedNeed]) -> dict[int, i
         .where(NeedResponse.need_id.in_([need.id for need in needs]))
         .group_by(NeedResponse.need_id)
     )
-    found = {need_id: count for need_id, count in counted}
+    found = dict(counted.tuples())
     return {need.id: found.get(need.id, 0) for need in needs}
 
 

@@ -241,7 +241,7 @@ def price_groups(session: Session, *, index: OfferIndex) -> PriceGroups:
         terms = index.terms
         kind_bits = {t: terms.bit[t] for t, taxonomy in terms.taxonomy.items() if taxonomy == Taxonomy.KIND_OF_SUPPORT}
         names = cached.council_names if cached is not None else dict(
-            session.execute(select(CouncilArea.id, CouncilArea.name)).tuples()
+            session.execute(select(CouncilArea.id, CouncilArea.name)).all()
         )
         groups = compute_price_groups(
             live=a["live"][:n],

@@ -80,7 +80,7 @@ def read_places(session: Session) -> Places:
         names=tuple(r.name for r in rows),
         labels=tuple(r.label for r in rows),
         council_ids=np.array([r.council_id for r in rows], dtype=np.int64),
-        council_names=dict(session.execute(select(CouncilArea.id, CouncilArea.name)).tuples()),
+        council_names=dict(session.execute(select(CouncilArea.id, CouncilArea.name)).all()),
         class8=class8,
         class6=np.array([int(UrbanRural8(int(c)).six_fold) for c in class8], dtype=np.int8),
         population=np.array([r.population for r in rows], dtype=np.float64),

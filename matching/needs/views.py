@@ -233,7 +233,7 @@ def response_counts(session: Session, *, needs: list[PostedNeed]) -> dict[int, i
         .where(NeedResponse.need_id.in_([need.id for need in needs]))
         .group_by(NeedResponse.need_id)
     )
-    found = dict(counted.tuples())
+    found = dict(counted.all())
     return {need.id: found.get(need.id, 0) for need in needs}
 
 

@@ -127,7 +127,7 @@ class FairPrice:
         difference = self.from_median_pence
         if difference == 0:
             return "the same as the median"
-        return f"{format_pence(abs(difference))} {'less' if difference < 0 else 'more'} than the median"
+        return f"{format_pence(abs(difference))} " f"{'less' if difference < 0 else 'more'} than the median"
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class PayWarning:
     @property
     def message(self) -> str:
         return (
-            f"This is less than {format_pence(self.minimum_pence)} an hour, the least adult social care "
+            f"This is less than {format_pence(self.minimum_pence)} " "an hour, the least adult social care "
             "workers in Scotland must be paid. Ask how the people who would support you are paid."
         )
 

@@ -340,7 +340,8 @@ def reply(session: Session, *, enquiry: Enquiry, author: User, body: str) -> Enq
         _mail_person(
             session, enquiry,
             subject=f"{enquiry.provider.name} has replied to your enquiry",
-            text=f"{enquiry.provider.name} has replied to your enquiry about \"{enquiry.offer.title}\".",
+            text=f"{enquiry.provider.name} has replied to your enquiry "
+            f"about \"{enquiry.offer.title}\".",
         )
     else:
         _mail_provider(

@@ -29,7 +29,8 @@ TAG = "Open Referral (HSDS 3.0)"
 
 
 class HsdsResponse(Response):
-    """JSON whose money amounts are written from Decimal, digit for digit (providers.hsds.money.dumps)."""
+    """JSON whose money amounts are written from Decimal,
+    digit for digit (providers.hsds.money.dumps)."""
 
     media_type = "application/json"
 

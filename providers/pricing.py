@@ -126,7 +126,7 @@ def price_text(price: PriceTerms) -> str:
     """'£18.50 an hour', '£50.00 a session of 3 hours', '£90.00 one-off'."""
     if price.unit == PriceUnit.ONE_OFF:
         return f"{format_pence(price.rate_pence)} one-off"
-    text = f"{format_pence(price.rate_pence)} a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
+    text = f"{format_pence(price.rate_pence)} " f"a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
     if price.unit.needs_length and price.unit_minutes:
         text += f" of {describe_minutes(price.unit_minutes)}"
     return text

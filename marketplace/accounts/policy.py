@@ -140,7 +140,10 @@ def visible(
     visibility rule), and records the audited read under `audit_subject`. Pages that change
     the record pass audit_subject=None: the service audits the change instead.
 
-        Need = Annotated[PostedNeed, Depends(visible(PostedNeed, param="need_id", access=..., audit_subject="posted_need"))]
+        Need = Annotated[
+            PostedNeed,
+            Depends(visible(PostedNeed, param="need_id", access=..., audit_subject="posted_need")),
+        ]
     """
     check = rule or may_see
 

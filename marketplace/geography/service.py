@@ -138,7 +138,7 @@ def resolve_location(session: Session, *, text: str, field: str = "location") ->
         return _from_district(session, postcode.group(1), field)
     if LOOKS_LIKE_POSTCODE.match(upper) and " " not in cleaned.strip():
         raise RuleBroken(
-            f"{cleaned} is not a postcode district. Enter the first part of a postcode, like EH1 or IV51",
+            f"{cleaned} is not a postcode district. Enter " "the first part of a postcode, like EH1 or IV51",
             field=field,
         )
     return _from_place_name(session, cleaned, field)

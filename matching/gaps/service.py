@@ -98,7 +98,8 @@ class Measure:
 
     hours_per_1000: NDArray[np.float64]
     providers: NDArray[np.int64]
-    """Distinct providers and personal assistants with an offer of this kind that reaches the place."""
+    """Distinct providers and personal assistants with
+    an offer of this kind that reaches the place."""
 
 
 @dataclass

@@ -60,10 +60,10 @@ ProviderNeed = Annotated[
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
-    "posted": "Your need has been posted. We have emailed the providers whose offers reach you and fit it.",
+    "posted": "Your need has been posted. We have emailed the " "providers whose offers reach you and fit it.",
     "closed": "Your need is closed. Providers can no longer respond to it.",
     "responded": "Your response has been sent. We have emailed the person to say so.",
-    "shared": "Done. That provider can now read what you wrote, what matters to you and who it should suit.",
+    "shared": "Done. That provider can now read what you wrote, " "what matters to you and who it should suit.",
 }
 
 

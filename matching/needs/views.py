@@ -238,7 +238,8 @@ def response_counts(session: Session, *, needs: list[PostedNeed]) -> dict[int, i
 
 
 def needs_shared_with(session: Session, *, needs: list[PostedNeed], member: User) -> set[int]:
-    """The ids of the needs whose details the person has shared with a provider `member` acts for."""
+    """The ids of the needs whose details the person
+    has shared with a provider `member` acts for."""
     if not needs:
         return set()
     return set(

@@ -393,7 +393,7 @@ def _about(
                 f"{years} year{'s' if years > 1 else ''} supporting {who}. {car}")
     since = rng.randint(1990, 2023)
     what = {ProviderKind.MICRO_PROVIDER: "a small local care business",
-            ProviderKind.COMMUNITY_GROUP: "a community group of local volunteers with a paid coordinator",
+            ProviderKind.COMMUNITY_GROUP: "a community group of local " "volunteers with a paid coordinator",
             ProviderKind.REGISTERED_PROVIDER: "a care provider registered with the Care Inspectorate"}[kind]
     isf = (" We can hold an individual service fund (Option 2) for you: we manage the money "
            "and the paperwork and show you what has been spent.") if holds_isf else ""
@@ -515,7 +515,7 @@ def _demo_pa_plan(name: str) -> PlannedProvider:
     return PlannedProvider(
         name=name, kind=ProviderKind.PERSONAL_ASSISTANT, base="Portree", centre=None,
         about=("I'm Ewan, a personal assistant in Portree. I have supported older people and people "
-               "with physical disabilities across north Skye for six years. I drive, and I speak Gaelic."),
+               "with physical disabilities across north Skye " "for six years. I drive, and I speak Gaelic."),
         holds_isf=False, contact_email="pa@example.org", phone="07700 900318", website=None, drives=True,
         employment=Employment.SELF_EMPLOYED, languages=("English", "Gaelic"),
         checks=(

@@ -81,7 +81,7 @@ def fee_summary(price: OfferPrice) -> str:
         pieces.append(f"{format_basis_points(price.management_fee_bp)} of what is spent")
     if price.management_fee_fixed_pence and price.management_fee_period:
         pieces.append(
-            f"{format_pence(price.management_fee_fixed_pence)} {FEE_PERIOD_WORDS[price.management_fee_period]}"
+            f"{format_pence(price.management_fee_fixed_pence)} " f"{FEE_PERIOD_WORDS[price.management_fee_period]}"
         )
     if not pieces:
         return ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -63,7 +63,7 @@ def users(
     )
 
 
-def _user_context(db: DbSession, user: User) -> dict[str, object]:
+def _user_context(db: DbSession, user: User) -> dict[str, Any]:
     return {
         "user": user,
         "roles": list(Role),

@@ -132,7 +132,7 @@ def mail_drain() -> None:
         done = outbox.drain(factory, Mailer(settings))
     finally:
         factory.kw["bind"].dispose()
-    console.print(f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; {done.failed} failed and will be retried.")
+    console.print(f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; " f"{done.failed} failed and will be retried.")
 
 
 @db_app.command("upgrade")

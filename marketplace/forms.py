@@ -111,7 +111,8 @@ def _optional_percent(value: Any) -> int | None:
     if not text:
         return None
     number = _decimal(text, "Enter a percentage, like 10 or 12.5")
-    if number < 0 or number.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent  # an int: _decimal let only finite numbers through
+    if number < 0 or not isinstance(exponent, int) or exponent < -2:
         raise ValueError("Enter a percentage of 0 or more, with at most 2 decimal places")
     return int(number * 100)
 

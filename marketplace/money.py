@@ -16,7 +16,9 @@ def parse_pounds(text: str) -> int:
         amount = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("Enter an amount in pounds, for example 120.50") from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    # The exponent is an int for a finite number, a letter for NaN and Infinity.
+    exponent = amount.as_tuple().exponent
+    if not isinstance(exponent, int) or exponent < -2:
         raise ValueError("Enter an amount in pounds and pence, for example 120.50")
     pence = int(amount * 100)
     if pence < 0:

@@ -146,7 +146,10 @@ def _claim_next(session: Session, worker: str, now: datetime) -> tuple[int, str,
         .returning(QueuedMail.id, QueuedMail.to_address, QueuedMail.subject, QueuedMail.body, QueuedMail.message_id)
         .execution_options(synchronize_session=False)
     ).first()
-    return tuple(claimed) if claimed is not None else None  # type: ignore[return-value]
+    if claimed is None:
+        return None
+    mail_id, to_address, subject, body, message_id = claimed
+    return mail_id, to_address, subject, body, message_id
 
 
 def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:

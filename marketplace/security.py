@@ -4,6 +4,7 @@ CSRF tokens (`asgi-csrf`, a signed double-submit cookie checked for every unsafe
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 import secure
@@ -63,7 +64,7 @@ def csrf_cookie_name(settings: Settings) -> str:
     return "__Host-csrftoken" if settings.secure_cookies else "csrftoken"
 
 
-def _is_multipart(scope: dict[str, Any]) -> bool:
+def _is_multipart(scope: Mapping[str, Any]) -> bool:
     for name, value in scope.get("headers", []):
         if name == b"content-type":
             return value.split(b";", 1)[0].strip().lower() == b"multipart/form-data"

@@ -8,7 +8,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi.responses import Response
 
@@ -48,7 +48,7 @@ class Table:
     """Unique on its page: ?table=<name>&format=csv downloads it."""
     caption: str
     columns: Sequence[Column]
-    rows: list[Sequence[Cell]] = field(default_factory=list)
+    rows: Sequence[Sequence[Cell]] = ()
     header_column: bool = True
     """The first column names the row (a th with scope=row)."""
 

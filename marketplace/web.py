@@ -188,7 +188,7 @@ def redirect(request: Request, path: str) -> Response:
 ERROR_PAGES = {
     400: ("There is a problem with this page address", "Check the address and try again."),
     403: ("You cannot use this page", "Your account does not give you access to this page."),
-    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied the entire address."),
+    404: ("Page not found", "If you typed the web address, check it is correct. If " "you pasted it, check you copied the entire address."),
     405: ("Page not found", "If you typed the web address, check it is correct."),
     413: ("The form was too large to send", "Go back and send less: a smaller photo, or shorter answers."),
     429: ("Too many attempts", "Wait a while, then try again."),
@@ -247,7 +247,7 @@ def body_too_large(request: Request, max_bytes: int) -> Response:
     """A body past its route's limit, refused before it was read: nothing was saved."""
     from marketplace.bodies import size_in_words
 
-    message = f"What you sent is larger than this page accepts ({size_in_words(max_bytes)}). Nothing was saved."
+    message = "What you sent is larger than this page accepts " f"({size_in_words(max_bytes)}). Nothing was saved."
     if wants_json(request):
         return JSONResponse({"error": "BodyTooLarge", "detail": message}, status_code=413)
     return error_page(request, 413, message)

@@ -12,15 +12,17 @@ import json
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 import typer
 from geopy.distance import geodesic
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from marketplace.db import make_engine, make_sessionmaker, session_scope
@@ -184,9 +186,9 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
     _insert(session, offer_settlement, place_rows)
 
 
-def _insert(session: Session, table: object, rows: list[dict[str, object]]) -> None:
+def _insert(session: Session, table: type[Any] | Table, rows: Sequence[Mapping[str, object]]) -> None:
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(table), rows[start : start + BATCH])  # type: ignore[arg-type]
+        session.execute(insert(table), rows[start : start + BATCH])
 
 
 def query_places(session: Session, count: int, seed: int = SEED) -> list[Location]:
@@ -225,13 +227,31 @@ def requests(session: Session, places: list[Location], seed: int = SEED) -> list
     return wanted
 
 
-def _timed(function: Callable[[], object]) -> tuple[float, object]:
+T = TypeVar("T")
+
+
+def _timed(function: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = function()
     return (time.perf_counter() - start) * 1000, result
 
 
-def naive_match(offers: list[dict[str, object]], wanted: SupportWanted) -> list[int]:
+class PlainOffer(TypedDict):
+    """One offer as the naive loop sees it."""
+
+    offer_id: int
+    lat: float
+    lon: float
+    area: int
+    radius_km: float
+    councils: set[int]
+    settlements: set[int]
+    kinds: frozenset[int]
+    outcomes: frozenset[int]
+    availability: int
+
+
+def naive_match(offers: list[PlainOffer], wanted: SupportWanted) -> list[int]:
     """The obvious way: for every offer, geopy's geodesic to the person, then the area and
     the filters, then the score, then sort. Returns the ids of the offers that fit."""
     here = (wanted.location.latitude, wanted.location.longitude)
@@ -253,16 +273,16 @@ def naive_match(offers: list[dict[str, object]], wanted: SupportWanted) -> list[
     return [offer_id for _, _, offer_id in fitting]
 
 
-def _plain_offers(session: Session, index: OfferIndex) -> list[dict[str, object]]:
+def _plain_offers(session: Session, index: OfferIndex) -> list[PlainOffer]:
     """The index's offers as plain records, for the naive loop."""
-    councils = {}
+    councils: dict[int, set[int]] = {}
     for offer_id, council_id in session.execute(select(offer_council.c.offer_id, offer_council.c.council_id)):
         councils.setdefault(offer_id, set()).add(council_id)
-    places = {}
+    places: dict[int, set[int]] = {}
     for offer_id, settlement_id in session.execute(select(offer_settlement.c.offer_id, offer_settlement.c.settlement_id)):
         places.setdefault(offer_id, set()).add(settlement_id)
     terms = index.terms
-    plain = []
+    plain: list[PlainOffer] = []
     for row in index.live_rows():
         offer_id = int(index.arrays["offer_id"][row])
         plain.append({
@@ -321,13 +341,13 @@ def bench_match(
         plain = _plain_offers(small, small_index)
         naive_ms, same_reach = [], True
         for request in small_wanted[:naive_queries]:
-            elapsed, naive_ids = _timed(lambda request=request: naive_match(plain, request))
+            elapsed, naive_ids = _timed(partial(naive_match, plain, request))
             naive_ms.append(elapsed)
             ours = matching_service.match(small, small_index, request, today=TODAY, now=NOW, page_size=max(1, len(plain)))
-            same_reach &= sorted(naive_ids) == sorted(r.offer_id for r in ours.results)  # type: ignore[arg-type]
+            same_reach &= sorted(naive_ids) == sorted(r.offer_id for r in ours.results)
 
         lat, lon = big_index.arrays["lat"][: big_index.size], big_index.arrays["lon"][: big_index.size]
-        scan_ms = [_timed(lambda r=r: haversine_km_many(r.location.latitude, r.location.longitude, lat, lon))[0] for r in wanted]
+        scan_ms = [_timed(partial(haversine_km_many, r.location.latitude, r.location.longitude, lat, lon))[0] for r in wanted]
         big.close()
         small.close()
     ours_at_naive_scale = statistics.median(small_ms[:naive_queries])

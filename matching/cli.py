@@ -37,9 +37,9 @@ def run() -> None:
     finally:
         engine.dispose()
     console.print(
-        f"Marked {_plural(done.unmet, 'need')} as unmet: nobody responded within {needs_service.RESPONSE_DAYS} days."
+        f"Marked {_plural(done.unmet, 'need')} as unmet: nobody " f"responded within {needs_service.RESPONSE_DAYS} days."
     )
-    console.print(f"Sent {_plural(done.needs_reached, 'open need')} to {_plural(done.deliveries, 'more provider')}.")
+    console.print(f"Sent {_plural(done.needs_reached, 'open need')} " f"to {_plural(done.deliveries, 'more provider')}.")
 
 
 @index_app.command("prune")

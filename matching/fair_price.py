@@ -127,7 +127,7 @@ class FairPrice:
         difference = self.from_median_pence
         if difference == 0:
             return "the same as the median"
-        return f"{format_pence(abs(difference))} {'less' if difference < 0 else 'more'} than the median"
+        return f"{format_pence(abs(difference))} " f"{'less' if difference < 0 else 'more'} than the median"
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ class PayWarning:
     @property
     def message(self) -> str:
         return (
-            f"This is less than {format_pence(self.minimum_pence)} an hour, the least adult social care "
+            f"This is less than {format_pence(self.minimum_pence)} " "an hour, the least adult social care "
             "workers in Scotland must be paid. Ask how the people who would support you are paid."
         )
 
@@ -240,9 +240,9 @@ def price_groups(session: Session, *, index: OfferIndex) -> PriceGroups:
         n, a = index.size, index.arrays
         terms = index.terms
         kind_bits = {t: terms.bit[t] for t, taxonomy in terms.taxonomy.items() if taxonomy == Taxonomy.KIND_OF_SUPPORT}
-        names = cached.council_names if cached is not None else {
-            council_id: name for council_id, name in session.execute(select(CouncilArea.id, CouncilArea.name))
-        }
+        names = cached.council_names if cached is not None else dict(
+            session.execute(select(CouncilArea.id, CouncilArea.name)).all()
+        )
         groups = compute_price_groups(
             live=a["live"][:n],
             kinds=a["kinds"][:n],

@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import and_, delete, event, func, insert, or_, select
+from sqlalchemy import CursorResult, and_, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.distance import haversine_km_many, within_km
@@ -289,10 +289,12 @@ def prune_changes(session: Session, *, now: datetime) -> int:
     run daily. The newest is always kept: an empty log would look like a database that was
     emptied, and every index would read everything again. Returns how many went."""
     newest = select(func.max(OfferChange.seq)).scalar_subquery()
-    result = session.execute(
+    # A DELETE's result is a CursorResult (which has the rowcount); execute is typed as
+    # returning the general Result.
+    result = cast(CursorResult[Any], session.execute(
         delete(OfferChange).where(OfferChange.changed_at < now - KEEP_CHANGES, OfferChange.seq < newest)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    ))
+    return int(result.rowcount or 0)
 
 
 @event.listens_for(Session, "after_flush")

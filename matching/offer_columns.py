@@ -269,7 +269,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
         if home is None and places.get(offer.id):
             home = places[offer.id][0]
         home_council, home_class = ref.home_of_settlement.get(home, (-1, 0)) if home is not None else (-1, 0)
-        hourly = None if price is None else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)  # type: ignore[arg-type]
+        hourly = None if price is None else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
         council_mask = 0
         for council_id in councils.get(offer.id, []):
             council_mask |= 1 << ref.council_bit[council_id]
@@ -289,7 +289,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "hourly_pence": -1 if hourly is None else hourly,
             "week_rate_pence": price.rate_pence if price is not None and price.unit == PriceUnit.WEEK else -1,
             "fee_bp": (price.management_fee_bp or 0) if price is not None else 0,
-            "fee_weekly_pence": weekly_fee_pence(price, support_pence=0) if price is not None else 0,  # type: ignore[arg-type]
+            "fee_weekly_pence": weekly_fee_pence(price, support_pence=0) if price is not None else 0,
             "weekend_bp": (price.weekend_uplift_bp or 0) if price is not None else 0,
             "evening_bp": (price.evening_uplift_bp or 0) if price is not None else 0,
             "night_bp": (price.night_uplift_bp or 0) if price is not None else 0,

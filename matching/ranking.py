@@ -38,7 +38,7 @@ FACTORS = (
     Factor("distance", "Distance", 20, "20 x 10 / (10 + the distance in km): 20 next door, 10 at 10 km, 5 at 30 km."),
     Factor("price", "Price", 15, "15 x the lowest weekly cost found, divided by this offer's, for the hours you asked for."),
     Factor("times", "Days and times", 10, "The share of the times you chose when the offer is available."),
-    Factor("space", "Space", 10, "10 if it has space confirmed in the last 30 days, falling to 0 at 90 days; 0 if it is full."),
+    Factor("space", "Space", 10, "10 if it has space confirmed in the last 30 " "days, falling to 0 at 90 days; 0 if it is full."),
     Factor("checks", "Checks", 5, "5 if a PVG scheme membership or Care Inspectorate registration is verified and current."),
 )
 WEIGHTS = {factor.name: factor.points for factor in FACTORS}
@@ -318,7 +318,7 @@ def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, contex
             cost += f", including a {format_pence(fee)} management fee"
         if cheapest and total > cheapest:
             extra = total - cheapest
-            cost += f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) more than the lowest found"
+            cost += f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) " "more than the lowest found"
         elif cheapest is not None:
             cost += ": the lowest found"
         said["price"] = cost

@@ -21,7 +21,8 @@ from providers.models import AreaType, Offer
 WIDE_RADIUS_KM = 80
 """A radius wider than this reaches across several council areas: an administrator agrees first."""
 WIDE_COUNCILS = 4
-"""More council areas than this in one offer (Scotland has 32) needs an administrator's agreement."""
+"""More council areas than this in one offer (Scotland
+has 32) needs an administrator's agreement."""
 WIDE_SETTLEMENTS = 60
 """More listed towns and villages than this needs an administrator's agreement."""
 
@@ -104,16 +105,16 @@ def area_map(session: Session, offer: Offer, places: list[Settlement]) -> AreaMa
         ry = degrees_lat / (NORTH - SOUTH) * MAP_HEIGHT
         rx = degrees_lat / math.cos(math.radians(offer.centre_latitude)) / (EAST - WEST) * MAP_WIDTH
         parts.append(
-            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
+            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" ' 'fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
         )
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="#002d54"/>')
     for place in places[:400]:
         x, y = _xy(place.latitude, place.longitude)
-        parts.append(f'<circle cx="{x}" cy="{y}" r="2" fill="#0065bd"><title>{escape(place.label)}</title></circle>')
+        parts.append(f'<circle cx="{x}" cy="{y}" r="2" ' f'fill="#0065bd"><title>{escape(place.label)}</title></circle>')
     description = _describe(offer, places)
     svg = Markup(
-        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="area-map-title">Map of the area covered</title><desc id="area-map-desc">{escape(description)}</desc>'
+        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" ' 'aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="area-map-title">Map of the area covered</title><desc ' f'id="area-map-desc">{escape(description)}</desc>'
         + "".join(parts)
         + "</svg>"
     )

@@ -4,6 +4,7 @@ reject them from a queue."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -52,7 +53,7 @@ def _kind(slug: str) -> CheckKind:
     return kind
 
 
-def _check_context(slug: str) -> dict[str, object]:
+def _check_context(slug: str) -> dict[str, Any]:
     return {"slug": slug, "kind": _kind(slug), "themes": CARE_INSPECTORATE_THEMES}
 
 
@@ -95,7 +96,7 @@ async def new_check(
     return redirect(request, "/provider/checks?done=declared")
 
 
-def _queue_context(db: DbSession) -> dict[str, object]:
+def _queue_context(db: DbSession) -> dict[str, Any]:
     return {
         "waiting": checks_service.checks_waiting(db),
         "identities": verification.awaiting_identity(db),

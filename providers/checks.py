@@ -51,7 +51,7 @@ def validate(details: CheckDetails, *, today: date) -> CheckDetails:
         raise RuleBroken(_REFERENCE_MISSING[details.kind], field="reference")
     if details.kind == CheckKind.CARE_INSPECTORATE and not CARE_INSPECTORATE_NUMBER.match(reference):
         raise RuleBroken(
-            "Enter the Care Inspectorate registration number as CS followed by 10 digits, like CS2012301234",
+            "Enter the Care Inspectorate registration number " "as CS followed by 10 digits, like CS2012301234",
             field="reference",
         )
     if details.kind == CheckKind.PVG and not PVG_NUMBER.match(reference):
@@ -214,7 +214,7 @@ def send_expiry_reminders(session: Session, *, today: date) -> int:
                     to=address,
                     subject=subject,
                     body=(
-                        f"The {check.kind.label.lower()} {check.reference} for {check.provider.name} "
+                        f"The {check.kind.label.lower()} " f"{check.reference} for {check.provider.name} "
                         f"{body}\n\nAdd the new one here:\n{link}\n"
                     ),
                 ),

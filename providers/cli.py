@@ -85,7 +85,7 @@ def import_file(
 
 def _print_report(report: ImportReport, *, who: str) -> None:
     console.print(
-        f"Imported as {who}: {report.providers_created} providers created, {report.providers_updated} updated; "
+        f"Imported as {who}: {report.providers_created} providers " f"created, {report.providers_updated} updated; "
         f"{report.offers_created} offers created, {report.offers_updated} updated; "
         f"{report.published} published, {report.not_published} not published.",
         soft_wrap=True,

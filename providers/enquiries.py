@@ -346,7 +346,8 @@ def reply(session: Session, *, enquiry: Enquiry, author: User, body: str) -> Enq
         _mail_person(
             session, enquiry,
             subject=f"{enquiry.provider.name} has replied to your enquiry",
-            text=f"{enquiry.provider.name} has replied to your enquiry about \"{enquiry.offer.title}\".",
+            text=f"{enquiry.provider.name} has replied to your enquiry "
+            f"about \"{enquiry.offer.title}\".",
         )
     else:
         _mail_provider(
@@ -401,7 +402,7 @@ def decline(session: Session, *, enquiry: Enquiry, actor: User) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-def _page(session: Session, query: Select[tuple[Enquiry]], *, page: int, page_size: int) -> Page[Enquiry]:
+def _page(session: Session, query: Select[Enquiry], *, page: int, page_size: int) -> Page[Enquiry]:
     newest_first = query.order_by(Enquiry.created_at.desc(), Enquiry.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
 

@@ -5,7 +5,7 @@ replies once; administrators hide or show reviews."""
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -151,7 +151,7 @@ moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
 # Enquiring ------------------------------------------------------------------------------
 
 
-def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dict[str, object]:
+def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dict[str, Any]:
     """The price terms, and, when the person's hours came with them from their search, the
     quote for their week (the one the enquiry will keep, for the hours and times sent)."""
     price = offer.price
@@ -211,7 +211,7 @@ def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: Pa
     return render(request, "providers/enquiries/person_list.html", {"result": found})
 
 
-def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, object]:
+def _enquiry_context(db: Session, enquiry: Enquiry, viewer: User) -> dict[str, Any]:
     """Everything an enquiry page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
     review = reviews_service.review_of(db, enquiry=enquiry)
@@ -247,7 +247,7 @@ async def person_message(request: Request, enquiry: PersonsEnquiry, db: DbSessio
     return redirect(request, f"/enquiries/{enquiry.id}?done=message")
 
 
-def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, object]:
+def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, Any]:
     return {
         "enquiry": enquiry,
         "offer": enquiry.offer,
@@ -342,7 +342,7 @@ def _own_review(db: Session, review_id: int, user: User) -> Review:
     return review
 
 
-def _review_reply_context(db: Session, review: Review) -> dict[str, object]:
+def _review_reply_context(db: Session, review: Review) -> dict[str, Any]:
     enquiry = db.get(Enquiry, review.enquiry_id)
     assert enquiry is not None
     return {"review": review, "offer": enquiry.offer, "provider": enquiry.provider, "enquiry": enquiry}
@@ -367,7 +367,7 @@ async def reply_to_review(request: Request, review_id: RecordId, db: DbSession, 
 # Moderation -----------------------------------------------------------------------------
 
 
-def _moderation_context(db: Session, page: int, failed_id: int | None = None) -> dict[str, object]:
+def _moderation_context(db: Session, page: int, failed_id: int | None = None) -> dict[str, Any]:
     found = reviews_service.all_reviews(db, page=max(1, page), page_size=PAGE_SIZE)
     enquiries = {
         e.id: e
@@ -380,7 +380,7 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
 @audited
 def moderation(request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = "") -> Response:
     context = _moderation_context(db, page)
-    found: Page[Review] = context["result"]  # type: ignore[assignment]
+    found: Page[Review] = context["result"]
     audit.record_list_read(
         db,
         actor=admin,

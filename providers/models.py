@@ -93,7 +93,8 @@ class Provider(TimestampMixin, Base):
     base_council_id: Mapped[int | None] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"))
     base_settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlement.id", ondelete="RESTRICT"))
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
-    """A photo or logo, at most 1 MB, PNG or JPEG, redrawn without its metadata (providers.photos)."""
+    """A photo or logo, at most 1 MB, PNG or JPEG,
+    redrawn without its metadata (providers.photos)."""
     photo_type: Mapped[str | None] = mapped_column(String(20))
     identity_confirmed_at: Mapped[datetime | None]
     """When an administrator confirmed who the provider is (providers.verification)."""
@@ -196,7 +197,8 @@ CARE_INSPECTORATE_THEMES = (
     "How good is our setting?",
     "How well is our care and support planned?",
 )
-"""The key questions the Care Inspectorate grades services on, 1 (unsatisfactory) to 6 (excellent)."""
+"""The key questions the Care Inspectorate grades
+services on, 1 (unsatisfactory) to 6 (excellent)."""
 
 
 class Check(TimestampMixin, Base):
@@ -356,7 +358,8 @@ class Offer(TimestampMixin, Base):
     """The hours in the typical week the offer's weekly price is shown for."""
     published_at: Mapped[datetime | None]
     area_agreed_at: Mapped[datetime | None]
-    """When an administrator agreed to an area that needs agreement; cleared when the area changes."""
+    """When an administrator agreed to an area that
+    needs agreement; cleared when the area changes."""
     area_agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

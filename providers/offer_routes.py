@@ -3,6 +3,8 @@ availability, capacity, the price (each change a new version) and the offer's st
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -42,7 +44,7 @@ price_page = FormPage("providers/offer_manage.html", block="price_form")
 capacity_page = FormPage("providers/offer_manage.html", block="capacity_form")
 
 
-def _offer_context(db: Session, provider: Provider, offer: Offer | None = None) -> dict[str, object]:
+def _offer_context(db: Session, provider: Provider, offer: Offer | None = None) -> dict[str, Any]:
     return {
         "provider": provider,
         "offer": offer,

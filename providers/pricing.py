@@ -11,10 +11,10 @@ pages, compare, the enquiry quote, the API and the matcher's index all show its 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from marketplace.money import format_pence
 import math
-
 from providers.models import DAYS, PERIODS, FeePeriod, OfferPrice, PriceUnit, TravelCharge, availability_bit
 
 WEEKS_PER_YEAR = 52
@@ -23,12 +23,29 @@ MONTHS_PER_YEAR = 12
 BASIS_POINTS = 10_000
 
 
+class PriceTerms(Protocol):
+    """What the sums read of a price: an OfferPrice, or the matcher's row of its columns."""
+
+    @property
+    def unit(self) -> PriceUnit: ...
+    @property
+    def rate_pence(self) -> int: ...
+    @property
+    def unit_minutes(self) -> int | None: ...
+    @property
+    def management_fee_bp(self) -> int | None: ...
+    @property
+    def management_fee_fixed_pence(self) -> int | None: ...
+    @property
+    def management_fee_period(self) -> FeePeriod | None: ...
+
+
 def divide_rounding(numerator: int, denominator: int) -> int:
     """Integer division rounded half up, for non-negative amounts."""
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def hourly_equivalent_pence(price: OfferPrice, *, typical_week_hours: int) -> int | None:
+def hourly_equivalent_pence(price: PriceTerms, *, typical_week_hours: int) -> int | None:
     """The price of an hour of support, or None for a one-off price."""
     if price.unit == PriceUnit.HOUR:
         return price.rate_pence
@@ -69,7 +86,7 @@ def fee_percent(*, fee_pence: int, support_pence: int | None) -> str | None:
     return format_basis_points(fee_share_basis_points(fee_pence=fee_pence, support_pence=support_pence))
 
 
-def week_cost(price: OfferPrice, *, hours: int, typical_week_hours: int) -> WeekCost | None:
+def week_cost(price: PriceTerms, *, hours: int, typical_week_hours: int) -> WeekCost | None:
     """The cost of `hours` of support in a week, or None when the price is one-off."""
     if price.unit == PriceUnit.WEEK:
         support = price.rate_pence
@@ -81,7 +98,7 @@ def week_cost(price: OfferPrice, *, hours: int, typical_week_hours: int) -> Week
     return WeekCost(hours=hours, support_pence=support, fee_pence=weekly_fee_pence(price, support_pence=support))
 
 
-def weekly_fee_pence(price: OfferPrice, *, support_pence: int) -> int:
+def weekly_fee_pence(price: PriceTerms, *, support_pence: int) -> int:
     fee = 0
     if price.management_fee_bp:
         fee += divide_rounding(support_pence * price.management_fee_bp, BASIS_POINTS)
@@ -113,11 +130,11 @@ def describe_minutes(minutes: int) -> str:
     return " ".join(parts) or "0 hours"
 
 
-def price_text(price: OfferPrice) -> str:
+def price_text(price: PriceTerms) -> str:
     """'£18.50 an hour', '£50.00 a session of 3 hours', '£90.00 one-off'."""
     if price.unit == PriceUnit.ONE_OFF:
         return f"{format_pence(price.rate_pence)} one-off"
-    text = f"{format_pence(price.rate_pence)} a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
+    text = f"{format_pence(price.rate_pence)} " f"a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
     if price.unit.needs_length and price.unit_minutes:
         text += f" of {describe_minutes(price.unit_minutes)}"
     return text

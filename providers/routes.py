@@ -3,6 +3,8 @@ listing, the dashboard, the public profile and photo, and staff."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
@@ -119,7 +121,7 @@ def dashboard(request: Request, db: DbSession, user: ProviderUser) -> Response:
     )
 
 
-def _listing_context(db: Session) -> dict[str, object]:
+def _listing_context(db: Session) -> dict[str, Any]:
     return {"choices": taxonomy_choices(db), "languages": STANDARD_LANGUAGES, "days": DAYS, "periods": PERIODS}
 
 
@@ -192,7 +194,7 @@ def _profile_values(provider: Provider) -> dict[str, object]:
     }
 
 
-def _profile_context(provider: Provider) -> dict[str, object]:
+def _profile_context(provider: Provider) -> dict[str, Any]:
     return {"provider": provider, "languages": STANDARD_LANGUAGES, "employments": list(Employment)}
 
 
@@ -231,7 +233,7 @@ async def upload_photo(request: Request, db: DbSession, user: ProviderUser, prov
     return redirect(request, "/provider?done=photo")
 
 
-def _staff_context(provider: Provider) -> dict[str, object]:
+def _staff_context(provider: Provider) -> dict[str, Any]:
     return {"provider": provider}
 
 

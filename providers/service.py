@@ -225,7 +225,7 @@ def accept_invitation(session: Session, *, token: str, user: User) -> Provider:
     invitation = invitation_for(session, token=token)
     if user.email != invitation.email:
         raise RuleBroken(
-            "This invitation was sent to another email address. Sign in as that address to accept it"
+            "This invitation was sent to another email " "address. Sign in as that address to accept it"
         )
     if user.role != Role.PROVIDER_STAFF:
         raise RuleBroken("Only provider staff accounts can join a provider's staff")

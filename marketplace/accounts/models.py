@@ -59,11 +59,11 @@ class User(TimestampMixin, Base):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role <> 'budget_holder' OR (council_id IS NOT NULL AND authority_limit_pence IS NOT NULL)",
+            "role <> 'budget_holder' OR (council_id IS NOT " "NULL AND authority_limit_pence IS NOT NULL)",
             name="budget_holder_scoped",
         ),
         CheckConstraint(
-            "authority_limit_pence IS NULL OR (role = 'budget_holder' AND authority_limit_pence >= 0)",
+            "authority_limit_pence IS NULL OR (role = " "'budget_holder' AND authority_limit_pence >= 0)",
             name="authority_limit_for_budget_holders",
         ),
         CheckConstraint(

@@ -19,15 +19,14 @@ from marketplace.deps import AUDITED_READ, AppSettings, DbSession
 from marketplace.errors import NotAllowed, NotFound, NotSignedIn
 
 T = TypeVar("T")
-_UNSET = object()
 ACCESS_RULE = "sds_access_rule"
 """Attribute that marks a dependency as a route's access rule; the route audit test reads it."""
 
 
 def current_user(request: Request, db: DbSession, settings: AppSettings) -> User | None:
     """The signed-in user, or None. A dead session token is marked for the cookie to go."""
-    cached = getattr(request.state, "user", _UNSET)
-    if cached is not _UNSET:
+    if hasattr(request.state, "user"):
+        cached: User | None = request.state.user
         return cached
     token: str | None = getattr(request.state, "session_token", None)
     user = None
@@ -85,12 +84,14 @@ AdminUser = Annotated[User, Depends(roles(Role.ADMIN))]
 
 VisibilityRule = Callable[[Session, User, Any], bool]
 _visibility: dict[type, VisibilityRule] = {}
+# The decorator hands back the rule with its own signature (a rule may accept `User | None`).
+R = TypeVar("R", bound=VisibilityRule)
 
 
-def visibility_rule(model: type[T]) -> Callable[[VisibilityRule], VisibilityRule]:
+def visibility_rule(model: type[T]) -> Callable[[R], R]:
     """Register who may see records of `model`: rule(session, viewer, record) -> bool."""
 
-    def register(rule: VisibilityRule) -> VisibilityRule:
+    def register(rule: R) -> R:
         _visibility[model] = rule
         return rule
 
@@ -139,7 +140,10 @@ def visible(
     visibility rule), and records the audited read under `audit_subject`. Pages that change
     the record pass audit_subject=None: the service audits the change instead.
 
-        Need = Annotated[PostedNeed, Depends(visible(PostedNeed, param="need_id", access=..., audit_subject="posted_need"))]
+        Need = Annotated[
+            PostedNeed,
+            Depends(visible(PostedNeed, param="need_id", access=..., audit_subject="posted_need")),
+        ]
     """
     check = rule or may_see
 

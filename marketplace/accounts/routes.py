@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -226,7 +226,7 @@ def old_password_reset_link(token: str) -> Response:
     return moved_token_link("/password-reset/new", token)
 
 
-def _account_context(db: DbSession, user: SignedInUser) -> dict[str, object]:
+def _account_context(db: DbSession, user: SignedInUser) -> dict[str, Any]:
     links = accounts_service.representations_of(db, user=user)
     return {
         "acting_for": [link for link in links if link.representative_id == user.id],

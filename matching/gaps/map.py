@@ -98,14 +98,14 @@ def gap_map(session: Session, report: GapReport, *, place_href: str) -> GapMap:
         label = f"{row.name}: {_figures_text(row)}"
         width = 2.5 if band is GAP else 1
         parts.append(
-            f'<a href="{escape(place_href.format(id=row.settlement_id))}" aria-label="{escape(label)}">'
-            f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{band.fill}" stroke="{band.stroke}" stroke-width="{width}">'
+            f'<a href="{escape(place_href.format(id=row.settlement_id))}" ' f'aria-label="{escape(label)}">'
+            f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{band.fill}" ' f'stroke="{band.stroke}" stroke-width="{width}">'
             f"<title>{escape(label)}</title></circle></a>"
         )
     description = _describe(report, counts)
     svg = Markup(
-        f'<svg class="app-gap-map" viewBox="0 0 {WIDTH} {height}" role="group" aria-labelledby="gap-map-title gap-map-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="gap-map-title">Map of {escape(report.area)}: {escape(report.kind)} reaching each place</title>'
+        f'<svg class="app-gap-map" viewBox="0 0 {WIDTH} {height}" role="group" ' 'aria-labelledby="gap-map-title gap-map-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="gap-map-title">Map of {escape(report.area)}: ' f'{escape(report.kind)} reaching each place</title>'
         f'<desc id="gap-map-desc">{escape(description)}</desc>'
         + "".join(parts)
         + "</svg>"
@@ -117,14 +117,14 @@ def _figures_text(row: PlaceRow) -> str:
     if row.gap:
         return f"no offer in reach, {row.population:,} people"
     providers = f"{row.providers} provider{'' if row.providers == 1 else 's'}"
-    return f"{row.hours_per_1000:.1f} hours a week per 1,000 residents from {providers}, {row.population:,} people"
+    return f"{row.hours_per_1000:.1f} hours a week per 1,000 " f"residents from {providers}, {row.population:,} people"
 
 
 def _describe(report: GapReport, counts: dict[str, int]) -> str:
     total = sum(counts.values())
     return (
         f"{total} places in {report.area}, each a circle sized by its population. "
-        f"{counts[GAP.key]} have no offer of {report.kind} in reach (white circles with a red edge); "
-        f"{counts['1']} have under half of Scotland's {report.scotland.hours_per_1000:.1f} hours a week per 1,000 residents. "
+        f"{counts[GAP.key]} have no offer of {report.kind} " "in reach (white circles with a red edge); "
+        f"{counts['1']} have under half of Scotland's " f"{report.scotland.hours_per_1000:.1f} hours a week per 1,000 residents. "
         "Each circle links to the place's page. The table below gives the same figures."
     )

@@ -53,7 +53,7 @@ def place_view(session: Session, figures: GapFigures, settlement: Settlement, fl
         nearest, hours, offers = reaching.get(provider, (np.inf, 0.0, 0))
         reaching[provider] = (min(nearest, distance) if distance == distance else nearest, hours + float(figures.free_hours[row]), offers + 1)
 
-    outside = _nearest_outside(figures, flt, position, set(int(r) for r in rows))
+    outside = _nearest_outside(figures, flt, position, {int(r) for r in rows})
     names = _provider_names(session, set(reaching) | {provider for provider, _, _ in outside})
     reach_table = Table(
         name="reaching",
@@ -144,5 +144,5 @@ def _kinds_table(session: Session, figures: GapFigures, flt: GapFilter, position
                  Column("Providers in reach", numeric=True, key="providers_in_reach"),
                  Column(f"Searches that found nothing ({period})", numeric=True, key="unmet_searches"),
                  Column(f"Posted needs nobody answered ({period})", numeric=True, key="unmet_needs")],
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
     )

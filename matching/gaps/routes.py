@@ -5,7 +5,10 @@ worked out. Every table on them downloads as CSV from the page's own address wit
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response

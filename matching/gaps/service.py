@@ -57,6 +57,14 @@ zones' near edges), with zones of 10 km: about 10 minutes' drive at rural road s
 PER_RESIDENTS = 1000
 
 
+def weighted_count(
+    index: NDArray[np.int64], weights: NDArray[np.float64] | None, minlength: int
+) -> NDArray[np.float64]:
+    """np.bincount as float64 sums of `weights` (or counts): numpy's stubs type every
+    bincount as integers, and the weighted one is float64 already (so no copy)."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=minlength), dtype=np.float64)
+
+
 def e2sfca(
     *,
     place: NDArray[np.int64],
@@ -68,7 +76,7 @@ def e2sfca(
     """A_i for every place (hours a week per resident) from pairs (place[k], offer[k]) with
     weight[k]: the module docstring's two steps, as two weighted counts."""
     ratio = offer_ratios(place=place, offer=offer, weight=weight, population=population, capacity=capacity)
-    return np.bincount(place, weights=weight * ratio[offer], minlength=population.size)
+    return weighted_count(place, weight * ratio[offer], population.size)
 
 
 def offer_ratios(
@@ -80,7 +88,7 @@ def offer_ratios(
     capacity: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Step 1: R_j for every offer; 0 for an offer that reaches nobody counted."""
-    demand = np.bincount(offer, weights=weight * population[place], minlength=capacity.size)
+    demand = weighted_count(offer, weight * population[place], capacity.size)
     return np.divide(capacity, demand, out=np.zeros(capacity.size), where=demand > 0)
 
 
@@ -90,7 +98,8 @@ class Measure:
 
     hours_per_1000: NDArray[np.float64]
     providers: NDArray[np.int64]
-    """Distinct providers and personal assistants with an offer of this kind that reaches the place."""
+    """Distinct providers and personal assistants with
+    an offer of this kind that reaches the place."""
 
 
 @dataclass
@@ -160,7 +169,7 @@ class GapFigures:
 
     def _measure(self, wanted: NDArray[np.bool_]) -> Measure:
         place = self.pairs.place[wanted]
-        hours = np.bincount(place, weights=self.pair_share[wanted], minlength=len(self.places)) * PER_RESIDENTS
+        hours = weighted_count(place, self.pair_share[wanted], len(self.places)) * PER_RESIDENTS
         return Measure(hours_per_1000=hours, providers=_distinct_providers(place, self.offer_provider[self.pairs.row[wanted]], len(self.places)))
 
 
@@ -247,7 +256,7 @@ def _every_kind(
     providers = _sum_by_bit(group_place, group_kinds, None, kind_bit, places)
     by_kind: dict[int | None, Measure] = {
         None: Measure(
-            hours_per_1000=np.bincount(pairs.place, weights=share, minlength=places) * PER_RESIDENTS,
+            hours_per_1000=weighted_count(pairs.place, share, places) * PER_RESIDENTS,
             providers=np.bincount(group_place, minlength=places).astype(np.int64),
         )
     }
@@ -266,7 +275,7 @@ def _sum_by_bit(
     sums: dict[int, NDArray[np.float64]] = {}
     for byte in sorted({bit // 8 for bit in bits.values()}):
         values = ((masks >> np.uint64(8 * byte)) & np.uint64(0xFF)).astype(np.int64)
-        cells = np.bincount(place * 256 + values, weights=weights, minlength=places * 256).reshape(places, 256)
+        cells = weighted_count(place * 256 + values, weights, places * 256).reshape(places, 256)
         for term_id, bit in bits.items():
             if bit // 8 == byte:
                 sums[term_id] = cells @ ((np.arange(256) >> (bit % 8)) & 1).astype(np.float64)

@@ -85,15 +85,15 @@ def suggest_sites(places: Places, *, candidates: NDArray[np.int64], clients: NDA
         uncovered[newly] = False
         gained_total += float(gains[best])
         order = newly[np.argsort(-weights[newly], kind="stable")]
-        sites.append(Site(place=int(candidates[best]), people_gained=int(round(gains[best])), places_gained=tuple(int(clients[i]) for i in order)))
+        sites.append(Site(place=int(candidates[best]), people_gained=round(float(gains[best])), places_gained=tuple(int(clients[i]) for i in order)))
     if sites:
         gains = reach @ (weights * uncovered)
         bound = min(bound, gained_total + float(np.sort(gains)[::-1][:count].sum()))
     return Suggestion(
         sites=tuple(sites),
-        people_unreached=int(round(float(weights.sum()))),
-        people_gained=int(round(gained_total)),
-        best_possible_at_most=int(round(max(bound, gained_total))),
+        people_unreached=round(float(weights.sum())),
+        people_gained=round(gained_total),
+        best_possible_at_most=round(max(bound, gained_total)),
         radius_km=radius_km,
         count=count,
     )

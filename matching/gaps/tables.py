@@ -72,7 +72,7 @@ def places_table(report: GapReport, *, place_href: Callable[[int], str] | None =
         name="places",
         caption=f"Places in {where}: {report.kind}, fewest hours first",
         columns=columns,
-        rows=rows,  # type: ignore[arg-type]
+        rows=rows,
     )
 
 
@@ -105,7 +105,7 @@ def _group_table(name: str, caption: str, first: str, groups: list[GroupRow], re
     rows = [row(group) for group in groups]
     if with_total:
         rows.append(row(report.area_total))
-    return Table(name=name, caption=caption, columns=columns, rows=rows)  # type: ignore[arg-type]
+    return Table(name=name, caption=caption, columns=columns, rows=rows)
 
 
 def class_table(report: GapReport, *, fold: int) -> Table:

@@ -63,7 +63,7 @@ PAGE_SIZE = 50
 DONE_MESSAGES = {
     "closed": "Your need is closed. Providers can no longer respond to it.",
     "responded": "Your response has been sent. We have emailed the person to say so.",
-    "shared": "Done. That provider can now read what you wrote, what matters to you and who it should suit.",
+    "shared": "Done. That provider can now read what you wrote, " "what matters to you and who it should suit.",
 }
 
 
@@ -144,7 +144,7 @@ def about_needs(request: Request) -> Response:
 # The person's side ----------------------------------------------------------------------
 
 
-def _new_context(db: Session, user: User) -> dict[str, object]:
+def _new_context(db: Session, user: User) -> dict[str, Any]:
     return {"choices": taxonomy_choices(db), "people": enquiries_service.people_to_choose(db, user=user)}
 
 
@@ -233,7 +233,7 @@ async def post_need(request: Request, db: DbSession, user: PersonUser, index: Of
     return redirect(request, f"/needs/{need.id}?done=posted")
 
 
-def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, object]:
+def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, Any]:
     """Everything the person's page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
     is_own = need_views.is_on_persons_side(db, user=viewer, need=need)
@@ -312,7 +312,7 @@ def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: 
     )
 
 
-def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, object]:
+def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, Any]:
     """The need as providers see it (no name, no account), with what this member may answer."""
     deliveries = needs_service.deliveries_for(db, need=need, member=member)
     reached = {delivery.provider_id for delivery in deliveries}

@@ -265,7 +265,7 @@ def respond(
     _mail_person(
         session, need,
         subject=f"{provider.name} has responded to your need",
-        text=f"{provider.name} has responded to the support you asked for near {need.location_label}.",
+        text=f"{provider.name} has responded to the support " f"you asked for near {need.location_label}.",
     )
     return response
 
@@ -359,9 +359,10 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
             session, need,
             subject="Nobody has responded to your need",
             text=(
-                f"No provider responded within {RESPONSE_DAYS} days to the support you asked for near "
-                f"{need.location_label}. We have counted it, without your name, so councils can see "
-                "where support is missing. You can search for offers, or post your need again."
+                f"No provider responded within {RESPONSE_DAYS} days to the support you asked "
+                f"for near {need.location_label}. We have counted it, without your name, so "
+                "councils can see where support is missing. You can search for offers, or post "
+                "your need again."
             ),
         )
     session.flush()
@@ -451,7 +452,8 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
     offer = session.get(Offer, delivery.offer_id)
     assert offer is not None
     lines = [
-        f"Someone near {summary.place} is looking for support that your offer \"{offer.title}\" could give.",
+        f"Someone near {summary.place} is looking for support that "
+        f"your offer \"{offer.title}\" could give.",
         "",
         f"Where: {summary.place}",
         f"Kinds of support: {', '.join(summary.kinds)}",

@@ -201,7 +201,7 @@ def record_view(session: Session, *, viewer: User, need: PostedNeed) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-def _page(session: Session, query: Select[tuple[PostedNeed]], *, page: int, page_size: int) -> Page[PostedNeed]:
+def _page(session: Session, query: Select[PostedNeed], *, page: int, page_size: int) -> Page[PostedNeed]:
     newest_first = query.order_by(PostedNeed.created_at.desc(), PostedNeed.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
 
@@ -233,12 +233,13 @@ def response_counts(session: Session, *, needs: list[PostedNeed]) -> dict[int, i
         .where(NeedResponse.need_id.in_([need.id for need in needs]))
         .group_by(NeedResponse.need_id)
     )
-    found = {need_id: count for need_id, count in counted}
+    found = dict(counted.all())
     return {need.id: found.get(need.id, 0) for need in needs}
 
 
 def needs_shared_with(session: Session, *, needs: list[PostedNeed], member: User) -> set[int]:
-    """The ids of the needs whose details the person has shared with a provider `member` acts for."""
+    """The ids of the needs whose details the person
+    has shared with a provider `member` acts for."""
     if not needs:
         return set()
     return set(

@@ -4,6 +4,7 @@ The shortlist's pages and the side-by-side comparison are in matching.shortlist.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -37,7 +38,7 @@ NARROWING = ("outcomes", "client_groups", "when", "language", "max_price", "isf"
 """The questions kept under "More ways to narrow the results", opened when one is answered."""
 
 
-def _search_context(db: Session, answers: search.Answers, kept: KeptShortlist) -> dict[str, object]:
+def _search_context(db: Session, answers: search.Answers, kept: KeptShortlist) -> dict[str, Any]:
     return {
         "choices": taxonomy_choices(db),
         "languages": search.language_options(db),

@@ -23,7 +23,7 @@ MAX_OFFERS = 20
 class ShortlistFull(RuleBroken):
     def __init__(self) -> None:
         super().__init__(
-            f"Your shortlist already has {MAX_OFFERS} offers, the most it can hold. Remove one before adding another"
+            f"Your shortlist already has {MAX_OFFERS} offers, the " "most it can hold. Remove one before adding another"
         )
 
 

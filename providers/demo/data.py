@@ -161,14 +161,14 @@ TEMPLATES = {
     ),
     "getting-out-and-about": OfferTemplate(
         ("Lifts and outings from {place}", "Getting out and about, {place}"),
-        "A lift and a hand to appointments, the shops, friends and family, and the things you enjoy.",
+        "A lift and a hand to appointments, the shops, " "friends and family, and the things you enjoy.",
         ("seeing-people", "having-things-to-do", "staying-well"),
         ("older-people", "physical-disabilities", "sensory-impairment"),
         ("social-and-community",), "day", PriceUnit.HOUR, 4,
     ),
     "overnight-support": OfferTemplate(
         ("Overnight support in {place}", "Sleepovers and waking nights, {place}"),
-        "Someone in the house overnight, asleep unless you need them, so you and your family feel safe.",
+        "Someone in the house overnight, asleep unless " "you need them, so you and your family feel safe.",
         ("feeling-safe", "living-where-you-want"),
         ("learning-disabilities", "dementia", "physical-disabilities", "end-of-life"),
         ("personal-care",), "night", PriceUnit.NIGHT, 30,

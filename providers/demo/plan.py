@@ -251,7 +251,7 @@ def _plan_offer(
     holds_isf: bool, drives: bool, employment: Employment | None,
 ) -> PlannedOffer:
     template = TEMPLATES[support]
-    kinds = (support,)
+    kinds: tuple[str, ...] = (support,)
     partners = [p for p in template.partners if p in KINDS_OF_SUPPORT[kind]]
     if partners and rng.random() < 0.35:
         kinds += (rng.choice(partners),)
@@ -286,7 +286,7 @@ def _plan_offer(
         ProviderKind.PERSONAL_ASSISTANT: (4, 30), ProviderKind.MICRO_PROVIDER: (10, 80),
         ProviderKind.COMMUNITY_GROUP: (6, 40), ProviderKind.REGISTERED_PROVIDER: (20, 300),
     }[kind]
-    price = _plan_price(rng, kind=kind, template=template, home=home, holds_isf=holds_isf, drives=drives,
+    price: PriceDetails | None = _plan_price(rng, kind=kind, template=template, home=home, holds_isf=holds_isf, drives=drives,
                         employment=employment, support=support)
     if status == OfferStatus.DRAFT and rng.random() < 0.5:
         price = None  # a draft is often half written: the price comes last
@@ -393,7 +393,7 @@ def _about(
                 f"{years} year{'s' if years > 1 else ''} supporting {who}. {car}")
     since = rng.randint(1990, 2023)
     what = {ProviderKind.MICRO_PROVIDER: "a small local care business",
-            ProviderKind.COMMUNITY_GROUP: "a community group of local volunteers with a paid coordinator",
+            ProviderKind.COMMUNITY_GROUP: "a community group of local " "volunteers with a paid coordinator",
             ProviderKind.REGISTERED_PROVIDER: "a care provider registered with the Care Inspectorate"}[kind]
     isf = (" We can hold an individual service fund (Option 2) for you: we manage the money "
            "and the paperwork and show you what has been spent.") if holds_isf else ""
@@ -515,7 +515,7 @@ def _demo_pa_plan(name: str) -> PlannedProvider:
     return PlannedProvider(
         name=name, kind=ProviderKind.PERSONAL_ASSISTANT, base="Portree", centre=None,
         about=("I'm Ewan, a personal assistant in Portree. I have supported older people and people "
-               "with physical disabilities across north Skye for six years. I drive, and I speak Gaelic."),
+               "with physical disabilities across north Skye " "for six years. I drive, and I speak Gaelic."),
         holds_isf=False, contact_email="pa@example.org", phone="07700 900318", website=None, drives=True,
         employment=Employment.SELF_EMPLOYED, languages=("English", "Gaelic"),
         checks=(

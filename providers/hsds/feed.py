@@ -104,7 +104,7 @@ _NO_MATCH = -1
 """A record number no row has: a filter naming an id that is not ours matches nothing."""
 
 
-def published_offers(*, ids: HsdsIds, filters: ServiceFilters) -> Select[tuple[Offer]]:
+def published_offers(*, ids: HsdsIds, filters: ServiceFilters) -> Select[Offer]:
     """Published offers only: drafts, paused and withdrawn offers never reach the feed."""
     query = select(Offer).join(Offer.provider).where(Offer.status == OfferStatus.PUBLISHED)
     if filters.search:
@@ -181,7 +181,7 @@ def published_offer(session: Session, *, ids: HsdsIds, service_id: str) -> Offer
     return offer
 
 
-def _listed_providers(search: str | None) -> Select[tuple[Provider]]:
+def _listed_providers(search: str | None) -> Select[Provider]:
     """Providers with at least one published offer: publishing is what makes one public."""
     has_published = (
         select(Offer.id).where(Offer.provider_id == Provider.id, Offer.status == OfferStatus.PUBLISHED).exists()
@@ -285,7 +285,7 @@ def taxonomy_term(session: Session, *, ids: HsdsIds, term_id: str) -> JsonObject
     return taxonomy_term_record(term, ids=ids)
 
 
-def _with_location(query: Select[tuple[Offer]]) -> Select[tuple[Offer]]:
+def _with_location(query: Select[Offer]) -> Select[Offer]:
     """Offers that have a place to start from: a radius centre or the provider's base."""
     return query.where(
         or_(
@@ -313,7 +313,7 @@ def near(session: Session, *, postcode: str | None, proximity_m: int | None) -> 
     return Near(geography_service.resolve_location(session, text=postcode, field="postcode"), proximity_m)
 
 
-def _may_reach(query: Select[tuple[Offer]], place: Location) -> Select[tuple[Offer]]:
+def _may_reach(query: Select[Offer], place: Location) -> Select[Offer]:
     """Offers whose area could hold the place: its council, its nearest town, or a radius
     centred within the longest radius allowed (checked exactly by _reaches)."""
     lat_span = MAX_RADIUS_KM / 111.0

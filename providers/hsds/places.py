@@ -80,7 +80,7 @@ def service_area_records(offer: Offer, *, ids: HsdsIds) -> list[JsonObject]:
                 "name": f"Within {_km(offer.radius_km)} km of {label}",
                 "description": (
                     f"Anywhere within {_km(offer.radius_km)} km in a straight line of {label} "
-                    f"(latitude {offer.centre_latitude:.4f}, longitude {offer.centre_longitude:.4f})."
+                    f"(latitude {offer.centre_latitude:.4f}, " f"longitude {offer.centre_longitude:.4f})."
                 ),
                 "extent": circle_geojson(offer.centre_latitude, offer.centre_longitude, offer.radius_km),
                 "extent_type": "geojson",
@@ -279,7 +279,7 @@ def area_fields(
     if radius is not None:
         centre, km = radius
         if km > MAX_RADIUS_KM:
-            notes.append(f"a radius of {km:g} km is more than the {MAX_RADIUS_KM} km allowed here; cut to {MAX_RADIUS_KM} km")
+            notes.append(f"a radius of {km:g} km is more than the {MAX_RADIUS_KM} " f"km allowed here; cut to {MAX_RADIUS_KM} km")
             km = MAX_RADIUS_KM
         return {"area_type": AreaType.RADIUS, "centre": centre, "radius_km": km}, notes
     locations = [s.get("location") or {} for s in service.get("service_at_locations") or []]
@@ -291,10 +291,10 @@ def area_fields(
         notes.append(f"no service area or location here: taken as within {DEFAULT_RADIUS_KM:g} km of the "
                      f"organization's base, {provider.base_label}")
         return {"area_type": AreaType.RADIUS, "centre": None, "radius_km": DEFAULT_RADIUS_KM}, notes
-    named = "; its service areas name no council area or town here: " + ", ".join(
+    unplaced = "; its service areas name no council area or town here: " + ", ".join(
         repr(name if len(name) <= 60 else name[:57] + "...") for name in unmatched
     ) if unmatched else ""
-    raise Problem(f"has no service area, location or organization address that we can place in Scotland{named}")
+    raise Problem("has no service area, location or organization " f"address that we can place in Scotland{unplaced}")
 
 
 def _settlements(session: Session, area: JsonObject, name: str) -> list[Settlement]:

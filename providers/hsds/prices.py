@@ -82,7 +82,7 @@ def fee_summary(price: OfferPrice) -> str:
         pieces.append(f"{format_basis_points(price.management_fee_bp)} of what is spent")
     if price.management_fee_fixed_pence and price.management_fee_period:
         pieces.append(
-            f"{format_pence(price.management_fee_fixed_pence)} {FEE_PERIOD_WORDS[price.management_fee_period]}"
+            f"{format_pence(price.management_fee_fixed_pence)} " f"{FEE_PERIOD_WORDS[price.management_fee_period]}"
         )
     if not pieces:
         return ""
@@ -240,19 +240,19 @@ def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | No
             notes.append(f"only the first price is kept; {where} ({condition or 'no condition'}) left out")
             continue
         words = " ".join(str(option.get(k) or "") for k in ("amount_description", "option"))
-        unit = parse_price_unit(words)
-        if unit is None:
+        parsed = parse_price_unit(words)
+        if parsed is None:
             rejected.append(Rejection(where, "does not say what the amount is for (per hour, session, day, "
                                              "night or week, or one-off)"))
             continue
-        if unit[0].needs_length and not unit[1]:
-            rejected.append(Rejection(where, f"does not say how long a {unit[0].label} is"))
+        if parsed[0].needs_length and not parsed[1]:
+            rejected.append(Rejection(where, f"does not say how long a {parsed[0].label} is"))
             continue
-        rate = (unit[0], unit[1], pence, option)
+        rate = (parsed[0], parsed[1], pence, option)
     if rate is None:
         return None, rejected, notes
     unit, minutes, pence, option = rate
-    uplifts = {}
+    uplifts: dict[str, int] = {}
     for name, amount in uplifted.items():
         try:
             uplifts[name] = uplift_basis_points(rate_pence=pence, uplifted_pence=amount)
@@ -260,6 +260,9 @@ def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | No
             rejected.append(Rejection(f"{name.removesuffix('_uplift_bp').replace('_', ' ')} cost option of {label}", str(problem)))
     details = PriceDetails(
         unit=unit, rate_pence=pence, unit_minutes=minutes,
-        included=included_from(str(option.get("amount_description") or "")), **uplifts,
+        included=included_from(str(option.get("amount_description") or "")),
+        evening_uplift_bp=uplifts.get("evening_uplift_bp", 0),
+        weekend_uplift_bp=uplifts.get("weekend_uplift_bp", 0),
+        public_holiday_uplift_bp=uplifts.get("public_holiday_uplift_bp", 0),
     )
     return details, rejected, notes

@@ -75,7 +75,7 @@ def availability_from_schedules(schedules: Iterable[JsonObject]) -> tuple[int, l
     for schedule in schedules:
         freq = str(schedule.get("freq") or "WEEKLY").upper()
         if freq != "WEEKLY":
-            notes.append(f"schedule {schedule.get('id', '')}: only weekly schedules are read, not {freq.lower()}")
+            notes.append(f"schedule {schedule.get('id', '')}: only " f"weekly schedules are read, not {freq.lower()}")
             continue
         byday = [d.strip().upper()[-2:] for d in str(schedule.get("byday") or "").split(",") if d.strip()]
         days = [ICAL_DAYS.index(d) for d in byday if d in ICAL_DAYS] or (

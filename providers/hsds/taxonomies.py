@@ -28,7 +28,7 @@ def taxonomy_record(taxonomy: Taxonomy, *, ids: HsdsIds) -> JsonObject:
 
 
 def taxonomy_term_record(term: TaxonomyTerm, *, ids: HsdsIds, with_taxonomy: bool = True) -> JsonObject:
-    record = {
+    record: JsonObject = {
         "id": ids.of(RecordKind.TAXONOMY_TERM, term.id),
         "code": term.code,
         "name": term.name,

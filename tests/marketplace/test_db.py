@@ -76,11 +76,11 @@ class TestTransactions:
 
     def test_session_scope_rolls_back_on_error(self, engine: Engine) -> None:
         factory = make_sessionmaker(engine)
-        with pytest.raises(RuntimeError):
-            with session_scope(factory) as session:
-                session.add(Provider(name="Never stored", kind=ProviderKind.MICRO_PROVIDER))
-                session.flush()
-                raise RuntimeError("stop")
+        # The raise is inside the transaction on purpose: that is what rolls it back.
+        with pytest.raises(RuntimeError), session_scope(factory) as session:  # noqa: PT012
+            session.add(Provider(name="Never stored", kind=ProviderKind.MICRO_PROVIDER))
+            session.flush()
+            raise RuntimeError("stop")
         with session_scope(factory, write=False) as session:
             assert session.scalar(select(Provider).where(Provider.name == "Never stored")) is None
 

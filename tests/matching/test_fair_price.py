@@ -101,7 +101,7 @@ class TestGroups:
         assert compare(db, offers[0]) is None, "four offers, here and across Scotland, are too few"
         offers += offers_in(db, ["Portree"], [2400])
         found = compare(db, offers[0])
-        assert shown(found) == figures(rates + [2400])
+        assert shown(found) == figures([*rates, 2400])
         assert found is not None and found.local
 
     def test_too_few_here_falls_back_to_scotland(self, db: Session) -> None:
@@ -287,7 +287,7 @@ class TestPayWarning:
         assert from_environment.matching.minimum_care_pay_pence == 1500
         warning = fair_price_service.pay_warning(hourly_pence=1450, minimum_pence=from_environment.matching.minimum_care_pay_pence)
         assert warning is not None and "£15.00 an hour" in warning.message
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="greater than 0"):
             MatchingSettings(minimum_care_pay_pence=0)
 
 

@@ -58,12 +58,11 @@ def form_fields(response) -> set[str]:  # type: ignore[no-untyped-def]
     """The names a person fills in on a page's main form (not the hidden ones)."""
     soup = page(response)
     form = soup.select("main form[method=post]")[-1]
-    names = {
+    return {
         field["name"]
         for field in form.select("input[name], textarea[name], select[name]")
         if field.get("type") != "hidden"
     }
-    return names
 
 
 class TestPersonalAssistantJourney:

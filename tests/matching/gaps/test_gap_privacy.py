@@ -12,7 +12,6 @@ is refused to them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -88,7 +87,7 @@ def filter_choices(response: httpx.Response) -> dict[str, list[str]]:
 
 
 @pytest.fixture
-def morag(db: Session, app: FastAPI) -> Iterator[dict[str, Any]]:
+def morag(db: Session, app: FastAPI) -> dict[str, Any]:
     """Morag's search and need, nothing reaching her; a provider in Inverness whose
     offer does not reach Lairg, so the pages have someone nearest outside reach."""
     make_offer(db, provider=make_provider(db, base="Inverness", name="Inverness Care"), radius_km=20)
@@ -103,7 +102,7 @@ def morag(db: Session, app: FastAPI) -> Iterator[dict[str, Any]]:
             traces_in(shown.text, traces_of(person, need))
         )
     assert {(r.settlement.name, r.source.value) for r in db.scalars(select(UnmetDemand))} == {("Lairg", "search"), ("Lairg", "posted_need")}
-    yield {"person": person, "need": need, "traces": traces_of(person, need)}
+    return {"person": person, "need": need, "traces": traces_of(person, need)}
 
 
 def test_a_highland_commissioner_reads_every_page_and_download_and_never_sees_her(

@@ -13,7 +13,6 @@ import json
 import math
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
@@ -301,7 +300,7 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+def demo(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
     connection = engine.connect()
     outer = connection.begin()
     session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
@@ -314,13 +313,13 @@ def demo(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFac
         terms_of_offer: dict[int, set[int]] = defaultdict(set)
         for offer_id, term_id in session.execute(select(offer_term.c.offer_id, offer_term.c.term_id)):
             terms_of_offer[offer_id].add(term_id)
-        provider_of_offer = {offer_id: provider_id for offer_id, provider_id in session.execute(select(Offer.id, Offer.provider_id))}
+        provider_of_offer = dict(session.execute(select(Offer.id, Offer.provider_id)).all())
         outcomes = tuple(session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.PERSONAL_OUTCOME)))
     finally:
         session.close()
         outer.rollback()
         connection.close()
-    yield Demo(figures, places, dict(terms_of_offer), provider_of_offer, outcomes)
+    return Demo(figures, places, dict(terms_of_offer), provider_of_offer, outcomes)
 
 
 def pairs_of_offers_with(demo: Demo, *terms: int | None) -> NDArray[np.bool_]:

@@ -35,7 +35,7 @@ def best_possible(places: Places, clients: np.ndarray, radius_km: float, count: 
     best = 0.0
     for chosen in combinations(range(len(places)), min(count, len(places))):
         best = max(best, float(weights[reach[list(chosen)].any(axis=0)].sum()))
-    return int(round(best))
+    return round(best)
 
 
 def test_three_villages_in_a_line_are_served_from_the_middle_one() -> None:

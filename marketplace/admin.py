@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -40,7 +40,12 @@ PAGE_SIZE = 50
 @router.get("/users")
 @audited
 def users(
-    request: Request, db: DbSession, admin: AdminUser, role: QueryText = "", q: QueryText = "", page: PageNumber = 1
+    request: Request,
+    db: DbSession,
+    admin: AdminUser,
+    role: QueryText = "",
+    q: QueryText = "",
+    page: PageNumber = 1,
 ) -> Response:
     wanted_role = parse_choice(Role, role)
     page = max(1, page)
@@ -91,7 +96,9 @@ def user_detail(
 
 
 @router.post("/users/{user_id}/role")
-async def change_role(request: Request, user_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
+async def change_role(
+    request: Request, user_id: RecordId, db: DbSession, admin: AdminUser
+) -> Response:
     user = load_visible(db, User, user_id, admin)
     form = await user_page.read(request, ChangeRoleForm, **_user_context(db, user))
     council = (
@@ -186,7 +193,9 @@ class WorkQueue:
 _work_queues: list[WorkQueue] = []
 
 
-def add_work_queue(label: str, path: str, describe: Callable[[Session], str], *, order: int = 50) -> None:
+def add_work_queue(
+    label: str, path: str, describe: Callable[[Session], str], *, order: int = 50
+) -> None:
     """Show a queue on the administrators' home, lowest order first; packages call this for
     the work they give administrators, as they add their pages."""
     _work_queues.append(WorkQueue(label, path, describe, order))

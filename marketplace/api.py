@@ -48,7 +48,12 @@ def me(user: SignedInUser) -> UserOut:
     )
 
 
-@router.get("/council-areas", response_model=list[CouncilAreaOut], dependencies=[Public], responses=API_ERRORS)
+@router.get(
+    "/council-areas",
+    response_model=list[CouncilAreaOut],
+    dependencies=[Public],
+    responses=API_ERRORS,
+)
 def council_areas(db: DbSession) -> list[CouncilAreaOut]:
     """Scotland's 32 council areas with their GSS codes."""
     return [CouncilAreaOut.model_validate(c) for c in geography_service.list_council_areas(db)]

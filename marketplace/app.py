@@ -26,7 +26,9 @@ from marketplace.security import check_upload_csrf, security_headers, with_csrf
 from marketplace.settings import PROJECT_ROOT, Settings, get_settings
 
 STATIC_DIR = PROJECT_ROOT / "marketplace" / "static"
-DESIGN_SYSTEM_DIR = PROJECT_ROOT / "node_modules" / "@scottish-government" / "design-system" / "dist"
+DESIGN_SYSTEM_DIR = (
+    PROJECT_ROOT / "node_modules" / "@scottish-government" / "design-system" / "dist"
+)
 HTMX_DIR = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
 
 
@@ -87,13 +89,15 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
-    from matching.search import api as matching_api
+    from matching import (
+        offer_page,  # also adds the fair-price section to the offer page
+        your_support,
+    )
     from matching.gaps import routes as gap_routes
     from matching.needs import routes as need_routes
-    from matching.shortlist import routes as shortlist_routes
-    from matching import your_support
-    from matching import offer_page  # also adds the fair-price section to the offer page
+    from matching.search import api as matching_api
     from matching.search import routes as matching_routes
+    from matching.shortlist import routes as shortlist_routes
     from providers import check_routes, enquiry_routes, offer_routes, openreferral, public_routes
     from providers import routes as providers_routes
 

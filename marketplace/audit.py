@@ -306,7 +306,9 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def browse(session: Session, *, filters: AuditFilter, page: int = 1, page_size: int = 50) -> Page[AuditEvent]:
+def browse(
+    session: Session, *, filters: AuditFilter, page: int = 1, page_size: int = 50
+) -> Page[AuditEvent]:
     """Newest first, filtered, one page at a time, for the administrators' audit pages."""
     query = select(AuditEvent)
     if filters.action is not None:

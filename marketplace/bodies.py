@@ -38,7 +38,9 @@ class BodyLimitMiddleware:
     """Refuse by Content-Length when the client gives one; otherwise count the chunks as the
     app reads them and stop it at the first one past the limit."""
 
-    def __init__(self, app: Any, *, routes: list[BaseRoute], default_max_bytes: int = FORM_MAX_BYTES) -> None:
+    def __init__(
+        self, app: Any, *, routes: list[BaseRoute], default_max_bytes: int = FORM_MAX_BYTES
+    ) -> None:
         self.app = app
         self.routes = routes
         self.default_max_bytes = default_max_bytes
@@ -48,7 +50,9 @@ class BodyLimitMiddleware:
         if self._declared is None:
             # Read lazily: the routers are included after the middleware is added.
             self._declared = list(_declared_limits(self.routes, ""))
-        return next((limit for regex, limit in self._declared if regex.match(path)), self.default_max_bytes)
+        return next(
+            (limit for regex, limit in self._declared if regex.match(path)), self.default_max_bytes
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -99,7 +103,9 @@ def _declared_limits(routes: list[Any], prefix: str) -> Iterator[tuple[re.Patter
     branches, each with its own prefix)."""
     for route in routes:
         if hasattr(route, "original_router"):
-            yield from _declared_limits(route.original_router.routes, prefix + route.include_context.prefix)
+            yield from _declared_limits(
+                route.original_router.routes, prefix + route.include_context.prefix
+            )
         elif hasattr(getattr(route, "endpoint", None), _LIMIT_ATTRIBUTE) and hasattr(route, "path"):
             yield compile_path(prefix + route.path)[0], getattr(route.endpoint, _LIMIT_ATTRIBUTE)
 

@@ -16,10 +16,10 @@ from marketplace.errors import DomainError
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
-from matching.gaps import bench as gap_bench  # noqa: F401  (registers `bench gaps` on bench_app)
 from matching.bench import bench_app
 from matching.cli import app as needs_app
 from matching.cli import index_app
+from matching.gaps import bench as gap_bench  # noqa: F401  (registers `bench gaps` on bench_app)
 from matching.gaps.cli import gaps_app
 from providers.cli import app as hsds_app
 
@@ -67,7 +67,9 @@ def check_serving_address(settings: Settings, host: str) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on (only loopback outside production).")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (only loopback outside production).")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     reload: Annotated[bool, typer.Option(help="Restart when the code changes.")] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (not with --reload).")] = 1,
@@ -84,7 +86,9 @@ def serve(
     settings = get_settings()  # fail fast on bad configuration, before uvicorn starts
     check_serving_address(settings, host)
     worker = (
-        subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"]) if with_worker else None
+        subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"])
+        if with_worker
+        else None
     )
     try:
         uvicorn.run(
@@ -117,7 +121,9 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
     queue = "Redis (REDIS_URL)" if settings.redis_url else str(settings.var_dir / "jobs.sqlite3")
-    console.print(f"Job worker: queue in {queue}; {'with' if periodic else 'without'} the scheduled runs.")
+    console.print(
+        f"Job worker: queue in {queue}; {'with' if periodic else 'without'} the scheduled runs."
+    )
     Jobs(settings).run_worker(workers=threads, periodic=periodic)
 
 
@@ -132,7 +138,10 @@ def mail_drain() -> None:
         done = outbox.drain(factory, Mailer(settings))
     finally:
         factory.kw["bind"].dispose()
-    console.print(f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; " f"{done.failed} failed and will be retried.")
+    console.print(
+        f"Sent {done.sent} mail{'' if done.sent == 1 else 's'}; "
+        f"{done.failed} failed and will be retried."
+    )
 
 
 @db_app.command("upgrade")
@@ -166,13 +175,18 @@ def demo() -> None:
         accounts, market = load_demo(session, hasher=hasher)
     console.print(f"Demo data loaded. Sign in at {settings.base_url}/sign-in as:")
     for account in accounts:
-        console.print(f"  {account.role.label:<20} {account.email:<30} ({account.name})", soft_wrap=True)
+        console.print(
+            f"  {account.role.label:<20} {account.email:<30} ({account.name})", soft_wrap=True
+        )
     console.print(f"Every demo account's password is: {DEMO_PASSWORD}")
     # Totals, not what this run added, so a rerun prints the same (it adds nothing).
     kinds = ", ".join(
-        f"{n} {kind.label.lower()}{'' if n == 1 else 's'}" for kind, n in market.providers_by_kind.items()
+        f"{n} {kind.label.lower()}{'' if n == 1 else 's'}"
+        for kind, n in market.providers_by_kind.items()
     )
-    statuses = ", ".join(f"{n} {status.value}" for status, n in market.offers_by_status.items() if n)
+    statuses = ", ".join(
+        f"{n} {status.value}" for status, n in market.offers_by_status.items() if n
+    )
     console.print(
         f"The marketplace lists {sum(market.providers_by_kind.values())} providers ({kinds}; "
         f"{market.isf_holders} hold individual service funds) and "
@@ -205,12 +219,16 @@ def users_create(
     email: Annotated[str, typer.Option(help="Their email address.")],
     name: Annotated[str, typer.Option(help="Their full name.")],
     role: Annotated[Role, typer.Option(help="Their role.")],
-    password: Annotated[str, typer.Option(help="12 characters or more.", prompt=True, hide_input=True)],
+    password: Annotated[
+        str, typer.Option(help="12 characters or more.", prompt=True, hide_input=True)
+    ],
     council: Annotated[
-        str | None, typer.Option(help="Council area name or GSS code (commissioners, budget holders).")
+        str | None,
+        typer.Option(help="Council area name or GSS code (commissioners, budget holders)."),
     ] = None,
     authority_limit: Annotated[
-        str | None, typer.Option(help="Budget holders' delegated authority in pounds, e.g. 1500.00.")
+        str | None,
+        typer.Option(help="Budget holders' delegated authority in pounds, e.g. 1500.00."),
     ] = None,
 ) -> None:
     """Create a confirmed account with any role."""
@@ -242,7 +260,6 @@ def users_create(
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(code=1) from None
     console.print(summary)
-
 
 
 @audit_app.command("verify")

@@ -156,7 +156,8 @@ def _refuse_flush_when_read_only(session: Session, _context: Any, _instances: An
 def _refuse_statement_when_read_only(state: Any) -> None:
     if is_read_only(state.session) and (state.is_insert or state.is_update or state.is_delete):
         raise WriteInReadTransaction(
-            f"{type(state.statement).__name__.lower()} in " "a read-only request; mark the route @audited"
+            f"{type(state.statement).__name__.lower()} in "
+            "a read-only request; mark the route @audited"
         )
 
 

@@ -38,7 +38,10 @@ DEMO_ACCOUNTS = (
     DemoAccount(Role.PERSONAL_ASSISTANT, "pa@example.org", "Ewan MacLeod"),
     DemoAccount(Role.COMMISSIONER, "commissioner@example.org", "Fiona Grant", "Highland"),
     DemoAccount(
-        Role.BUDGET_HOLDER, "budget-holder@example.org", "Alasdair Munro", "Highland",
+        Role.BUDGET_HOLDER,
+        "budget-holder@example.org",
+        "Alasdair Munro",
+        "Highland",
         authority_limit_pence=150_000,
     ),
     DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser"),

@@ -3,8 +3,8 @@ long-lived helpers (settings, mailer, password hasher, throttle)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
@@ -64,7 +64,8 @@ def _records_reads(dependant: Any) -> bool:
     """Whether any of a route's dependencies records an audited read (a record page's
     loader), so its GET writes even where the route itself is not marked."""
     return any(
-        getattr(sub.call, AUDITED_READ, False) or _records_reads(sub) for sub in dependant.dependencies
+        getattr(sub.call, AUDITED_READ, False) or _records_reads(sub)
+        for sub in dependant.dependencies
     )
 
 

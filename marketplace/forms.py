@@ -164,12 +164,14 @@ def _optional_whole_number(value: Any) -> int | None:
     return int(text)
 
 
-Text = free_text("this answer")
+Text = Annotated[str, free_text("this answer")]
 """Free text: several lines, '<' and '>' kept (templates escape them), no other control
 characters, at most 5,000 characters. One-line answers (names, titles, places) use
 `one_line("the title")` from marketplace.parsing instead."""
 Email = Annotated[str, BeforeValidator(_strip), AfterValidator(_email)]
-OptionalEmail = Annotated[str, BeforeValidator(_strip), AfterValidator(lambda v: _email(v) if v else "")]
+OptionalEmail = Annotated[
+    str, BeforeValidator(_strip), AfterValidator(lambda v: _email(v) if v else "")
+]
 OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
 OptionalPercent = Annotated[int | None, BeforeValidator(_optional_percent)]
 """A percentage as typed, in basis points (12.5% is 1250)."""
@@ -248,7 +250,11 @@ class FormPage:
             self.template,
             self.context
             | context
-            | {"values": shown, "errors": errors, "error_for": {e.field: e.message for e in errors}},
+            | {
+                "values": shown,
+                "errors": errors,
+                "error_for": {e.field: e.message for e in errors},
+            },
             status_code=status_code,
             block=self.block,
         )
@@ -294,7 +300,15 @@ class _PostedForm:
     context: dict[str, Any]
 
     def render_errors(self, request: Request, error: DomainError) -> Response:
-        errors = error.errors if isinstance(error, FormInvalid) else [FieldError(error.field, error.message)]
+        errors = (
+            error.errors
+            if isinstance(error, FormInvalid)
+            else [FieldError(error.field, error.message)]
+        )
         return self.page.render(
-            request, values=self.values, errors=errors, status_code=error.status_code, **self.context
+            request,
+            values=self.values,
+            errors=errors,
+            status_code=error.status_code,
+            **self.context,
         )

@@ -33,11 +33,16 @@ def make_huey(settings: Settings) -> Huey:
     immediate = settings.jobs_immediate
     if settings.redis_url:
         # Bounded waits: a request's after-commit nudge must not hang on an unreachable Redis.
-        pool = ConnectionPool.from_url(settings.redis_url, socket_connect_timeout=5, socket_timeout=10)
+        pool = ConnectionPool.from_url(
+            settings.redis_url, socket_connect_timeout=5, socket_timeout=10
+        )
         return RedisHuey("sds-market", connection_pool=pool, results=False, immediate=immediate)
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(
-        "sds-market", filename=str(settings.var_dir / "jobs.sqlite3"), results=False, immediate=immediate
+        "sds-market",
+        filename=str(settings.var_dir / "jobs.sqlite3"),
+        results=False,
+        immediate=immediate,
     )
 
 
@@ -52,11 +57,17 @@ class Jobs:
         huey = self.huey
         self.drain_outbox = huey.task(name="drain_outbox")(self._drain_outbox)
         # The outbox is the truth: draining every minute catches anything whose nudge was lost.
-        huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(self._drain_outbox)
+        huey.periodic_task(crontab(minute="*"), name="drain_outbox_every_minute")(
+            self._drain_outbox
+        )
         hour = str(settings.jobs.daily_hour_utc)
         huey.periodic_task(crontab(minute="0", hour=hour), name="needs_daily")(self._needs_daily)
-        huey.periodic_task(crontab(minute="20", hour=hour), name="index_prune_daily")(self._index_prune_daily)
-        huey.periodic_task(crontab(minute="40", hour=hour), name="checks_remind_daily")(self._checks_remind_daily)
+        huey.periodic_task(crontab(minute="20", hour=hour), name="index_prune_daily")(
+            self._index_prune_daily
+        )
+        huey.periodic_task(crontab(minute="40", hour=hour), name="checks_remind_daily")(
+            self._checks_remind_daily
+        )
 
     # -- running ---------------------------------------------------------------------
 
@@ -73,7 +84,9 @@ class Jobs:
         from marketplace.models import import_all_models
 
         import_all_models()
-        consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic)
+        consumer = self.huey.create_consumer(
+            workers=workers, worker_type="thread", periodic=periodic
+        )
         consumer.run()
 
     # -- database --------------------------------------------------------------------
@@ -81,7 +94,9 @@ class Jobs:
     def session_factory(self) -> sessionmaker[Session]:
         bind = _caller_bind.get()
         if isinstance(bind, Connection):
-            return sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+            return sessionmaker(
+                bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint"
+            )
         if bind is not None:
             return make_sessionmaker(bind)
         with self._engine_lock:
@@ -108,8 +123,8 @@ class Jobs:
             log.info("outbox: sent %s, failed %s", done.sent, done.failed)
 
     def _needs_daily(self) -> None:
-        from matching.needs import service as needs_service
         from matching.index import OfferIndex
+        from matching.needs import service as needs_service
 
         with self._session() as session:
             needs_service.run_daily(session, index=OfferIndex())
@@ -133,8 +148,15 @@ _jobs_lock = threading.Lock()
 
 def jobs_for(settings: Settings) -> Jobs:
     """The process's Jobs for this configuration (one queue connection and engine each)."""
-    key = (settings.env, settings.database_url, str(settings.var_dir), settings.redis_url, settings.jobs_immediate,
-           settings.mail.smtp_host, settings.mail.smtp_port)
+    key = (
+        settings.env,
+        settings.database_url,
+        str(settings.var_dir),
+        settings.redis_url,
+        settings.jobs_immediate,
+        settings.mail.smtp_host,
+        settings.mail.smtp_port,
+    )
     with _jobs_lock:
         if key not in _jobs:
             _jobs[key] = Jobs(settings)

@@ -103,12 +103,22 @@ def queue(session: Session, mail: Mail) -> None:
     from marketplace.outbox import QueuedMail, new_message_id
 
     mailer_for(session)
-    session.add(QueuedMail(to_address=mail.to, subject=mail.subject, body=mail.body, message_id=new_message_id()))
+    session.add(
+        QueuedMail(
+            to_address=mail.to, subject=mail.subject, body=mail.body, message_id=new_message_id()
+        )
+    )
     session.info[_QUEUED_KEY] = True
 
 
 def tell(
-    session: Session, recipients: Iterable[User], *, subject: str, text: str, path: str, lead_in: str = "Read it here:"
+    session: Session,
+    recipients: Iterable[User],
+    *,
+    subject: str,
+    text: str,
+    path: str,
+    lead_in: str = "Read it here:",
 ) -> None:
     """Queue one mail to each active person among `recipients` (once each, however often
     they are listed), greeting them by name and ending with a link to `path`."""
@@ -118,7 +128,14 @@ def tell(
         if user.id in seen or not user.is_active:
             continue
         seen.add(user.id)
-        queue(session, Mail(to=user.email, subject=subject, body=f"Hello {user.name},\n\n{text}\n\n{lead_in}\n{link}\n"))
+        queue(
+            session,
+            Mail(
+                to=user.email,
+                subject=subject,
+                body=f"Hello {user.name},\n\n{text}\n\n{lead_in}\n{link}\n",
+            ),
+        )
 
 
 def drain_after_commit(session: Session) -> None:
@@ -135,7 +152,9 @@ def _drain_after_commit(session: Session) -> None:
         try:
             mailer_for(session).jobs.kick(session.get_bind())
         except Exception:
-            log.exception("could not ask the job queue to drain the outbox; the periodic drain will")
+            log.exception(
+                "could not ask the job queue to drain the outbox; the periodic drain will"
+            )
 
 
 @event.listens_for(Session, "after_rollback")

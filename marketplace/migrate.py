@@ -9,7 +9,9 @@ from sqlalchemy import Connection
 from marketplace.settings import PROJECT_ROOT
 
 
-def alembic_config(*, database_url: str | None = None, connection: Connection | None = None) -> Config:
+def alembic_config(
+    *, database_url: str | None = None, connection: Connection | None = None
+) -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     if database_url is not None:

@@ -9,16 +9,16 @@ from sqlalchemy.orm import Session
 
 
 def import_all_models() -> None:
-    import marketplace.accounts.models  # noqa: F401
-    import marketplace.audit  # noqa: F401
+    import marketplace.accounts.models
+    import marketplace.audit
+    import marketplace.geography.models
     import marketplace.outbox  # noqa: F401
-    import marketplace.geography.models  # noqa: F401
-    import providers.models  # noqa: F401
-    import matching.models  # noqa: F401
-    import matching.needs.models  # noqa: F401
-    import matching.search.models  # noqa: F401
+    import matching.index
+    import matching.models
+    import matching.needs.models
+    import matching.search.models
     import matching.shortlist.models  # noqa: F401
-    import matching.index  # noqa: F401  (its listener logs the offer changes workers replay)
+    import providers.models  # noqa: F401
 
 
 def reference_loaders() -> list[Callable[[Session], object]]:

@@ -118,7 +118,9 @@ def _release_stale_claims(session: Session, now: datetime) -> None:
     )
 
 
-def _claim_next(session: Session, worker: str, now: datetime) -> tuple[int, str, str, str, str] | None:
+def _claim_next(
+    session: Session, worker: str, now: datetime
+) -> tuple[int, str, str, str, str] | None:
     # SKIP LOCKED lets PostgreSQL workers pass over a row another is claiming; SQLite has
     # one writer at a time anyway. The conditional UPDATE is what makes a claim exclusive
     # on both: only one worker's UPDATE finds the row still queued and unclaimed.
@@ -143,7 +145,13 @@ def _claim_next(session: Session, worker: str, now: datetime) -> tuple[int, str,
             QueuedMail.claimed_by.is_(None),
         )
         .values(status=MailStatus.SENDING, claimed_by=worker, claimed_at=now)
-        .returning(QueuedMail.id, QueuedMail.to_address, QueuedMail.subject, QueuedMail.body, QueuedMail.message_id)
+        .returning(
+            QueuedMail.id,
+            QueuedMail.to_address,
+            QueuedMail.subject,
+            QueuedMail.body,
+            QueuedMail.message_id,
+        )
         .execution_options(synchronize_session=False)
     ).first()
     if claimed is None:
@@ -156,7 +164,9 @@ def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:
     session.execute(
         update(QueuedMail)
         .where(QueuedMail.id == mail_id)
-        .values(status=MailStatus.SENT, sent_at=now, claimed_by=None, claimed_at=None, last_error=None)
+        .values(
+            status=MailStatus.SENT, sent_at=now, claimed_by=None, claimed_at=None, last_error=None
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -110,7 +110,9 @@ def _query_text(value: Any) -> str:
 
 RecordId = Annotated[int, BeforeValidator(_record_id)]
 """A record's id in a path (404 when it cannot be one) or a query (400)."""
-OptionalRecordId = Annotated[int | None, BeforeValidator(lambda v: None if v in (None, "") else _record_id(v))]
+OptionalRecordId = Annotated[
+    int | None, BeforeValidator(lambda v: None if v in (None, "") else _record_id(v))
+]
 PageNumber = Annotated[int, BeforeValidator(_page_number)]
 """Which page of a list, 1 to 10,000."""
 OptionalDate = Annotated[date | None, BeforeValidator(_optional_date)]
@@ -133,7 +135,13 @@ def bounded_int(low: int, high: int, message: str) -> Any:
 
 
 def _text_checks(what: str, max_len: int, *, one_line: bool) -> Any:
-    def check(value: str) -> str:
+    """One validator that trims the answer and refuses what the field cannot hold, with
+    messages that name the field; anything not text is left to the field's type."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
         if one_line and _LINE_BREAKS.search(value):
             raise ValueError(f"Write {what} on one line")
         if _CONTROL.search(value):
@@ -142,20 +150,17 @@ def _text_checks(what: str, max_len: int, *, one_line: bool) -> Any:
             raise ValueError(f"Shorten {what} to {max_len:,} characters or fewer")
         return value
 
-    return AfterValidator(check)
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    return BeforeValidator(check)
 
 
 def one_line(what: str, max_len: int = MAX_ONE_LINE) -> Any:
-    """A name, a title, a place: one line with no control characters, at most max_len.
-    `what` names the field in its messages ("the title")."""
-    return Annotated[str, BeforeValidator(_strip), _text_checks(what, max_len, one_line=True)]
+    """A name, a title, a place: one line with no control characters, at most max_len, as
+    `Annotated[str, one_line("the title")]`. `what` names the field in its messages."""
+    return _text_checks(what, max_len, one_line=True)
 
 
 def free_text(what: str, max_len: int = MAX_FREE_TEXT) -> Any:
-    """A description or a message: several lines allowed, no other control characters, at
-    most max_len. '<' and '>' are kept (templates escape them)."""
-    return Annotated[str, BeforeValidator(_strip), _text_checks(what, max_len, one_line=False)]
+    """A description or a message, as `Annotated[str, free_text("your message")]`: several
+    lines allowed, no other control characters, at most max_len. '<' and '>' are kept
+    (templates escape them)."""
+    return _text_checks(what, max_len, one_line=False)

@@ -78,8 +78,13 @@ def _without_bearer_exemption(protected: Any) -> Any:
     so it is dropped before asgi-csrf (and the app) see it."""
 
     async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and any(name == b"authorization" for name, _ in scope.get("headers", [])):
-            scope = {**scope, "headers": [(n, v) for n, v in scope["headers"] if n != b"authorization"]}
+        if scope["type"] == "http" and any(
+            name == b"authorization" for name, _ in scope.get("headers", [])
+        ):
+            scope = {
+                **scope,
+                "headers": [(n, v) for n, v in scope["headers"] if n != b"authorization"],
+            }
         await protected(scope, receive, send)
 
     return wrapped

@@ -40,7 +40,12 @@ templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
 def _format_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
-    return value.astimezone(SCOTTISH_TIME).strftime("%-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+    return (
+        value.astimezone(SCOTTISH_TIME)
+        .strftime("%-d %B %Y at %-I:%M%p")
+        .replace("AM", "am")
+        .replace("PM", "pm")
+    )
 
 
 def _format_date(value: datetime | None) -> str:
@@ -64,7 +69,9 @@ templates.env.globals["places"] = templates.env.get_template("macros/places.html
 templates.env.globals["tables"] = templates.env.get_template("macros/tables.html").module
 templates.env.filters["pence"] = format_pence
 templates.env.filters["zip_self"] = lambda items: [(item, item) for item in items]
-templates.env.filters["zip_names"] = lambda values, records: [(v, r.name) for v, r in zip(values, records, strict=True)]
+templates.env.filters["zip_names"] = lambda values, records: [
+    (v, r.name) for v, r in zip(values, records, strict=True)
+]
 templates.env.filters["as_options"] = _as_options
 templates.env.filters["datetime"] = _format_datetime
 templates.env.filters["date"] = _format_date
@@ -81,12 +88,19 @@ SIGNING_IN = [NavItem("Sign in", "/sign-in"), NavItem("Create an account", "/sig
 
 
 def add_navigation(
-    label: str, path: str, *, roles: tuple[Role, ...] | None = None, order: int = 50, public: bool = False
+    label: str,
+    path: str,
+    *,
+    roles: tuple[Role, ...] | None = None,
+    order: int = 50,
+    public: bool = False,
 ) -> None:
     """Add a header link for these roles (None: every signed-in user), lowest order first;
     `public` links show to people not signed in too, before the sign-in links. Packages
     call this as they add their starting pages."""
-    _navigation.append((order, None if roles is None else frozenset(roles), public, NavItem(label, path)))
+    _navigation.append(
+        (order, None if roles is None else frozenset(roles), public, NavItem(label, path))
+    )
     _navigation.sort(key=lambda entry: entry[0])
 
 
@@ -135,7 +149,9 @@ def render(
     if block is None and is_htmx(request) and status_code >= 400:
         # A page with no fragment to swap: its errors go to the page's error region.
         messages = [e.message for e in ctx.get("errors") or [] if getattr(e, "message", None)]
-        return htmx_error(status_code, title="There is a problem", messages=messages, headers=headers)
+        return htmx_error(
+            status_code, title="There is a problem", messages=messages, headers=headers
+        )
     if block is not None and is_htmx(request):
         # A <title> in the fragment makes htmx update the page's title too, so a form that
         # comes back with errors says "Error: " there as it does without JavaScript.
@@ -147,7 +163,9 @@ def render(
             status_code=status_code,
             headers=headers,
         )
-    return templates.TemplateResponse(request, template, ctx, status_code=status_code, headers=headers)
+    return templates.TemplateResponse(
+        request, template, ctx, status_code=status_code, headers=headers
+    )
 
 
 MailedToken = Annotated[str, Query(min_length=1, max_length=200)]
@@ -161,7 +179,12 @@ def moved_token_link(path: str, token: str) -> Response:
 
 
 def htmx_error(
-    status_code: int, *, title: str, messages: list[str], advice: str = "", headers: dict[str, str] | None = None
+    status_code: int,
+    *,
+    title: str,
+    messages: list[str],
+    advice: str = "",
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """htmx swaps error responses too: an error summary alone, retargeted to the page's
     #page-error region, rather than a whole page pasted into the form that asked."""
@@ -188,11 +211,21 @@ def redirect(request: Request, path: str) -> Response:
 ERROR_PAGES = {
     400: ("There is a problem with this page address", "Check the address and try again."),
     403: ("You cannot use this page", "Your account does not give you access to this page."),
-    404: ("Page not found", "If you typed the web address, check it is correct. If " "you pasted it, check you copied the entire address."),
+    404: (
+        "Page not found",
+        "If you typed the web address, check it is correct. If "
+        "you pasted it, check you copied the entire address.",
+    ),
     405: ("Page not found", "If you typed the web address, check it is correct."),
-    413: ("The form was too large to send", "Go back and send less: a smaller photo, or shorter answers."),
+    413: (
+        "The form was too large to send",
+        "Go back and send less: a smaller photo, or shorter answers.",
+    ),
     429: ("Too many attempts", "Wait a while, then try again."),
-    500: ("Sorry, there is a problem with the service", "Try again later. Anything you were doing has not been saved."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. Anything you were doing has not been saved.",
+    ),
 }
 
 
@@ -211,7 +244,9 @@ def _resolve_user_for_error_page(request: Request) -> None:
     try:
         with session_scope(request.app.state.sessionmaker, write=False) as session:
             request.state.user = accounts_service.user_for_session(
-                session, token=request.state.session_token, security=request.app.state.settings.security
+                session,
+                token=request.state.session_token,
+                security=request.app.state.settings.security,
             )
     except Exception:
         # The error may be the database itself; the page must still render.
@@ -220,12 +255,21 @@ def _resolve_user_for_error_page(request: Request) -> None:
 
 
 def error_page(
-    request: Request, status_code: int, message: str | None = None, headers: dict[str, str] | None = None
+    request: Request,
+    status_code: int,
+    message: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     _resolve_user_for_error_page(request)
     title, advice = ERROR_PAGES.get(status_code, ERROR_PAGES[400])
     if is_htmx(request):
-        return htmx_error(status_code, title=title, messages=[message] if message else [], advice=advice, headers=headers)
+        return htmx_error(
+            status_code,
+            title=title,
+            messages=[message] if message else [],
+            advice=advice,
+            headers=headers,
+        )
     return render(
         request,
         "errors/error.html",
@@ -247,7 +291,10 @@ def body_too_large(request: Request, max_bytes: int) -> Response:
     """A body past its route's limit, refused before it was read: nothing was saved."""
     from marketplace.bodies import size_in_words
 
-    message = "What you sent is larger than this page accepts " f"({size_in_words(max_bytes)}). Nothing was saved."
+    message = (
+        "What you sent is larger than this page accepts "
+        f"({size_in_words(max_bytes)}). Nothing was saved."
+    )
     if wants_json(request):
         return JSONResponse({"error": "BodyTooLarge", "detail": message}, status_code=413)
     return error_page(request, 413, message)
@@ -266,7 +313,9 @@ async def handle_domain_error(request: Request, error: Exception) -> Response:
 
 def _domain_error_response(request: Request, error: DomainError) -> Response:
     headers = (
-        {"Retry-After": str(error.retry_after_seconds)} if isinstance(error, TooManyAttempts) else None
+        {"Retry-After": str(error.retry_after_seconds)}
+        if isinstance(error, TooManyAttempts)
+        else None
     )
     if wants_json(request):
         return JSONResponse(
@@ -330,5 +379,7 @@ def _plain_errors(error: RequestValidationError) -> list[dict[str, str]]:
 async def handle_unexpected_error(request: Request, error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     if wants_json(request):
-        return JSONResponse({"error": "ServerError", "detail": "Something went wrong"}, status_code=500)
+        return JSONResponse(
+            {"error": "ServerError", "detail": "Something went wrong"}, status_code=500
+        )
     return error_page(request, 500)

@@ -13,9 +13,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypedDict, TypeVar
 
@@ -80,8 +80,14 @@ class Places:
 
 def _places(session: Session) -> Places:
     rows = session.execute(
-        select(Settlement.id, Settlement.latitude, Settlement.longitude, Settlement.population,
-               Settlement.council_id, Settlement.urban_rural_8)
+        select(
+            Settlement.id,
+            Settlement.latitude,
+            Settlement.longitude,
+            Settlement.population,
+            Settlement.council_id,
+            Settlement.urban_rural_8,
+        )
         .where(Settlement.kind == SettlementKind.SETTLEMENT)
         .order_by(Settlement.id)
     ).all()
@@ -103,41 +109,92 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
     5 % list towns by name."""
     rng = np.random.default_rng([seed, offers])
     places = _places(session)
-    terms = {taxonomy: session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == taxonomy).order_by(TaxonomyTerm.position)).all() for taxonomy in Taxonomy}
+    terms = {
+        taxonomy: session.scalars(
+            select(TaxonomyTerm.id)
+            .where(TaxonomyTerm.taxonomy == taxonomy)
+            .order_by(TaxonomyTerm.position)
+        ).all()
+        for taxonomy in Taxonomy
+    }
     total = offers + offers // 20
     providers = max(1, int(total / OFFERS_PER_PROVIDER))
-    home = rng.choice(places.ids.size, size=providers, p=places.population / places.population.sum())
+    home = rng.choice(
+        places.ids.size, size=providers, p=places.population / places.population.sum()
+    )
     spread = 1.5 + 4 * np.sqrt(places.population[home] / 600_000)
     base_lat = places.lat[home] + rng.normal(0, spread / 111.2, providers)
-    base_lon = places.lon[home] + rng.normal(0, spread / (111.2 * np.cos(np.radians(places.lat[home]))), providers)
+    base_lon = places.lon[home] + rng.normal(
+        0, spread / (111.2 * np.cos(np.radians(places.lat[home]))), providers
+    )
     is_pa = rng.random(providers) < PA_SHARE
-    first_provider = (session.scalar(select(Provider.id).order_by(Provider.id.desc()).limit(1)) or 0) + 1
+    first_provider = (
+        session.scalar(select(Provider.id).order_by(Provider.id.desc()).limit(1)) or 0
+    ) + 1
     provider_ids = np.arange(first_provider, first_provider + providers)
     created = datetime(2026, 11, 1, tzinfo=UTC)
-    _insert(session, Provider, [
-        {"id": int(provider_ids[i]), "kind": ProviderKind.PERSONAL_ASSISTANT if is_pa[i] else ProviderKind.MICRO_PROVIDER,
-         "name": f"Bench provider {i}", "about": "", "holds_isf": bool(not is_pa[i] and i % 3 == 0),
-         "base_label": "bench", "base_latitude": float(base_lat[i]), "base_longitude": float(base_lon[i]),
-         "base_council_id": int(places.council[home[i]]), "base_settlement_id": int(places.ids[home[i]]),
-         "created_at": created}
-        for i in range(providers)
-    ])
-    _insert(session, ProviderLanguage, [{"provider_id": int(p), "language": "English"} for p in provider_ids]
-            + [{"provider_id": int(p), "language": "Gaelic"} for p in provider_ids[rng.random(providers) < 0.05]])
+    _insert(
+        session,
+        Provider,
+        [
+            {
+                "id": int(provider_ids[i]),
+                "kind": ProviderKind.PERSONAL_ASSISTANT
+                if is_pa[i]
+                else ProviderKind.MICRO_PROVIDER,
+                "name": f"Bench provider {i}",
+                "about": "",
+                "holds_isf": bool(not is_pa[i] and i % 3 == 0),
+                "base_label": "bench",
+                "base_latitude": float(base_lat[i]),
+                "base_longitude": float(base_lon[i]),
+                "base_council_id": int(places.council[home[i]]),
+                "base_settlement_id": int(places.ids[home[i]]),
+                "created_at": created,
+            }
+            for i in range(providers)
+        ],
+    )
+    _insert(
+        session,
+        ProviderLanguage,
+        [{"provider_id": int(p), "language": "English"} for p in provider_ids]
+        + [
+            {"provider_id": int(p), "language": "Gaelic"}
+            for p in provider_ids[rng.random(providers) < 0.05]
+        ],
+    )
     verified = rng.random(providers) < 0.6
-    _insert(session, Check, [
-        {"provider_id": int(provider_ids[i]), "kind": CheckKind.PVG if is_pa[i] else CheckKind.CARE_INSPECTORATE,
-         "reference": "1234567890123456" if is_pa[i] else "CS2020000001", "status": CheckStatus.VERIFIED,
-         "expires_on": None if i % 4 else TODAY + timedelta(days=int(rng.integers(-30, 700))),
-         "verified_at": created, "created_at": created}
-        for i in np.flatnonzero(verified)
-    ])
+    _insert(
+        session,
+        Check,
+        [
+            {
+                "provider_id": int(provider_ids[i]),
+                "kind": CheckKind.PVG if is_pa[i] else CheckKind.CARE_INSPECTORATE,
+                "reference": "1234567890123456" if is_pa[i] else "CS2020000001",
+                "status": CheckStatus.VERIFIED,
+                "expires_on": None
+                if i % 4
+                else TODAY + timedelta(days=int(rng.integers(-30, 700))),
+                "verified_at": created,
+                "created_at": created,
+            }
+            for i in np.flatnonzero(verified)
+        ],
+    )
 
     owner = rng.integers(0, providers, total)
     cls = places.class6[home[owner]]
-    radius = np.where(cls <= 2, rng.uniform(5, 15, total), np.where((cls == 3) | (cls == 5), rng.uniform(10, 25, total), rng.uniform(20, 40, total)))
+    radius = np.where(
+        cls <= 2,
+        rng.uniform(5, 15, total),
+        np.where((cls == 3) | (cls == 5), rng.uniform(10, 25, total), rng.uniform(20, 40, total)),
+    )
     area_draw = rng.random(total)
-    area = np.where(area_draw < 0.9, Area.RADIUS, np.where(area_draw < 0.95, Area.COUNCILS, Area.SETTLEMENTS))
+    area = np.where(
+        area_draw < 0.9, Area.RADIUS, np.where(area_draw < 0.95, Area.COUNCILS, Area.SETTLEMENTS)
+    )
     first_offer = (session.scalar(select(Offer.id).order_by(Offer.id.desc()).limit(1)) or 0) + 1
     offer_ids = np.arange(first_offer, first_offer + total)
     slots = [availability_bit(d, p) for d in range(len(DAYS)) for p in range(len(PERIODS))]
@@ -147,38 +204,88 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
         mask = 0
         for slot in rng.choice(len(slots), size=int(rng.integers(4, 20)), replace=False):
             mask |= slots[slot]
-        kind_of_area = {Area.RADIUS: AreaType.RADIUS, Area.COUNCILS: AreaType.COUNCILS, Area.SETTLEMENTS: AreaType.SETTLEMENTS}[Area(int(area[i]))]
-        offer_rows.append({
-            "id": int(offer_ids[i]), "provider_id": int(provider_ids[p]), "title": f"Bench offer {i}", "description": "",
-            "status": OfferStatus.PUBLISHED if i < offers else OfferStatus.PAUSED, "area_type": kind_of_area,
-            "centre_label": "bench" if area[i] == Area.RADIUS else None,
-            "centre_latitude": float(base_lat[p]) if area[i] == Area.RADIUS else None,
-            "centre_longitude": float(base_lon[p]) if area[i] == Area.RADIUS else None,
-            "radius_km": float(round(radius[i], 1)) if area[i] == Area.RADIUS else None,
-            "availability": mask, "capacity_unit": "hours_per_week", "capacity_amount": int(rng.integers(0, 40)),
-            "capacity_updated_at": NOW - timedelta(days=float(rng.uniform(0, 120))), "typical_week_hours": 10,
-            "published_at": created, "updated_at": created, "created_at": created,
-        })
+        kind_of_area = {
+            Area.RADIUS: AreaType.RADIUS,
+            Area.COUNCILS: AreaType.COUNCILS,
+            Area.SETTLEMENTS: AreaType.SETTLEMENTS,
+        }[Area(int(area[i]))]
+        offer_rows.append(
+            {
+                "id": int(offer_ids[i]),
+                "provider_id": int(provider_ids[p]),
+                "title": f"Bench offer {i}",
+                "description": "",
+                "status": OfferStatus.PUBLISHED if i < offers else OfferStatus.PAUSED,
+                "area_type": kind_of_area,
+                "centre_label": "bench" if area[i] == Area.RADIUS else None,
+                "centre_latitude": float(base_lat[p]) if area[i] == Area.RADIUS else None,
+                "centre_longitude": float(base_lon[p]) if area[i] == Area.RADIUS else None,
+                "radius_km": float(round(radius[i], 1)) if area[i] == Area.RADIUS else None,
+                "availability": mask,
+                "capacity_unit": "hours_per_week",
+                "capacity_amount": int(rng.integers(0, 40)),
+                "capacity_updated_at": NOW - timedelta(days=float(rng.uniform(0, 120))),
+                "typical_week_hours": 10,
+                "published_at": created,
+                "updated_at": created,
+                "created_at": created,
+            }
+        )
         unit_draw = rng.random()
         hourly = int(rng.integers(1600, 2400) if is_pa[p] else rng.integers(2200, 3200))
-        unit, rate, minutes = (PriceUnit.HOUR, hourly, None) if unit_draw < 0.85 else (
-            (PriceUnit.SESSION, hourly * 3, 180) if unit_draw < 0.95 else (PriceUnit.WEEK, hourly * 10, None))
+        unit, rate, minutes = (
+            (PriceUnit.HOUR, hourly, None)
+            if unit_draw < 0.85
+            else (
+                (PriceUnit.SESSION, hourly * 3, 180)
+                if unit_draw < 0.95
+                else (PriceUnit.WEEK, hourly * 10, None)
+            )
+        )
         holds = bool(not is_pa[p] and p % 3 == 0)
-        price_rows.append({
-            "offer_id": int(offer_ids[i]), "version": 1, "unit": unit, "rate_pence": rate, "unit_minutes": minutes,
-            "evening_uplift_bp": 0, "weekend_uplift_bp": 0, "night_uplift_bp": 0, "public_holiday_uplift_bp": 0, "travel_charge": "none",
-            "travel_charge_pence": 0, "included": "", "management_fee_bp": 1000 if holds else None,
-            "management_fee_fixed_pence": None, "management_fee_period": None, "created_at": created,
-        })
-        chosen = list(rng.choice(terms[Taxonomy.KIND_OF_SUPPORT], size=int(rng.integers(1, 4)), replace=False))
-        chosen += list(rng.choice(terms[Taxonomy.PERSONAL_OUTCOME], size=int(rng.integers(1, 5)), replace=False))
-        chosen += list(rng.choice(terms[Taxonomy.CLIENT_GROUP], size=int(rng.integers(0, 3)), replace=False))
+        price_rows.append(
+            {
+                "offer_id": int(offer_ids[i]),
+                "version": 1,
+                "unit": unit,
+                "rate_pence": rate,
+                "unit_minutes": minutes,
+                "evening_uplift_bp": 0,
+                "weekend_uplift_bp": 0,
+                "night_uplift_bp": 0,
+                "public_holiday_uplift_bp": 0,
+                "travel_charge": "none",
+                "travel_charge_pence": 0,
+                "included": "",
+                "management_fee_bp": 1000 if holds else None,
+                "management_fee_fixed_pence": None,
+                "management_fee_period": None,
+                "created_at": created,
+            }
+        )
+        chosen = list(
+            rng.choice(terms[Taxonomy.KIND_OF_SUPPORT], size=int(rng.integers(1, 4)), replace=False)
+        )
+        chosen += list(
+            rng.choice(
+                terms[Taxonomy.PERSONAL_OUTCOME], size=int(rng.integers(1, 5)), replace=False
+            )
+        )
+        chosen += list(
+            rng.choice(terms[Taxonomy.CLIENT_GROUP], size=int(rng.integers(0, 3)), replace=False)
+        )
         term_rows += [{"offer_id": int(offer_ids[i]), "term_id": int(t)} for t in chosen]
         if area[i] == Area.COUNCILS:
-            council_rows.append({"offer_id": int(offer_ids[i]), "council_id": int(places.council[home[p]])})
+            council_rows.append(
+                {"offer_id": int(offer_ids[i]), "council_id": int(places.council[home[p]])}
+            )
         elif area[i] == Area.SETTLEMENTS:
-            near = np.argsort(haversine_km_many(float(base_lat[p]), float(base_lon[p]), places.lat, places.lon))[:4]
-            place_rows += [{"offer_id": int(offer_ids[i]), "settlement_id": int(places.ids[s])} for s in near]
+            near = np.argsort(
+                haversine_km_many(float(base_lat[p]), float(base_lon[p]), places.lat, places.lon)
+            )[:4]
+            place_rows += [
+                {"offer_id": int(offer_ids[i]), "settlement_id": int(places.ids[s])} for s in near
+            ]
     _insert(session, Offer, offer_rows)
     _insert(session, OfferPrice, price_rows)
     _insert(session, offer_term, term_rows)
@@ -186,7 +293,9 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
     _insert(session, offer_settlement, place_rows)
 
 
-def _insert(session: Session, table: type[Any] | Table, rows: Sequence[Mapping[str, object]]) -> None:
+def _insert(
+    session: Session, table: type[Any] | Table, rows: Sequence[Mapping[str, object]]
+) -> None:
     for start in range(0, len(rows), BATCH):
         session.execute(insert(table), rows[start : start + BATCH])
 
@@ -195,7 +304,13 @@ def query_places(session: Session, count: int, seed: int = SEED) -> list[Locatio
     """Where people search from: half weighted by population, half one per settlement
     drawn evenly (so rural places count), each moved up to about 2 km."""
     rng = np.random.default_rng([seed, count])
-    settlements = list(session.scalars(select(Settlement).where(Settlement.kind == SettlementKind.SETTLEMENT).order_by(Settlement.id)))
+    settlements = list(
+        session.scalars(
+            select(Settlement)
+            .where(Settlement.kind == SettlementKind.SETTLEMENT)
+            .order_by(Settlement.id)
+        )
+    )
     weights = np.array([s.population for s in settlements], dtype=np.float64)
     picks = list(rng.choice(len(settlements), size=count // 2, p=weights / weights.sum()))
     picks += list(rng.choice(len(settlements), size=count - count // 2))
@@ -204,7 +319,16 @@ def query_places(session: Session, count: int, seed: int = SEED) -> list[Locatio
         s = settlements[pick]
         lat = round(s.latitude + rng.normal(0, 0.01), 2)
         lon = round(s.longitude + rng.normal(0, 0.015), 2)
-        located.append(Location(kind=LocationKind.COORDINATES, label=f"near {s.name}", latitude=lat, longitude=lon, council=s.council, settlement=s))
+        located.append(
+            Location(
+                kind=LocationKind.COORDINATES,
+                label=f"near {s.name}",
+                latitude=lat,
+                longitude=lon,
+                council=s.council,
+                settlement=s,
+            )
+        )
     return located
 
 
@@ -212,18 +336,27 @@ def requests(session: Session, places: list[Location], seed: int = SEED) -> list
     """A mix of what people ask for: most choose a kind of support, many some outcomes,
     half a few days and times."""
     rng = np.random.default_rng([seed, len(places), 7])
-    kinds = session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.KIND_OF_SUPPORT)).all()
-    outcomes = session.scalars(select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.PERSONAL_OUTCOME)).all()
+    kinds = session.scalars(
+        select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.KIND_OF_SUPPORT)
+    ).all()
+    outcomes = session.scalars(
+        select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.PERSONAL_OUTCOME)
+    ).all()
     weekday_mornings = sum(availability_bit(d, 0) for d in range(5))
     wanted = []
     for place in places:
-        wanted.append(SupportWanted(
-            location=place,
-            kinds=frozenset([int(rng.choice(kinds))]) if rng.random() < 0.7 else frozenset(),
-            outcomes=frozenset(int(o) for o in rng.choice(outcomes, size=int(rng.integers(0, 4)), replace=False)),
-            when=weekday_mornings if rng.random() < 0.5 else 0,
-            minutes_per_week=int(rng.choice([120, 360, 600, 900])),
-        ))
+        wanted.append(
+            SupportWanted(
+                location=place,
+                kinds=frozenset([int(rng.choice(kinds))]) if rng.random() < 0.7 else frozenset(),
+                outcomes=frozenset(
+                    int(o)
+                    for o in rng.choice(outcomes, size=int(rng.integers(0, 4)), replace=False)
+                ),
+                when=weekday_mornings if rng.random() < 0.5 else 0,
+                minutes_per_week=int(rng.choice([120, 360, 600, 900])),
+            )
+        )
     return wanted
 
 
@@ -257,17 +390,27 @@ def naive_match(offers: list[PlainOffer], wanted: SupportWanted) -> list[int]:
     here = (wanted.location.latitude, wanted.location.longitude)
     fitting = []
     for offer in offers:
-        distance = geodesic(here, (offer["lat"], offer["lon"])).km if offer["lat"] == offer["lat"] else None
+        distance = (
+            geodesic(here, (offer["lat"], offer["lon"])).km
+            if offer["lat"] == offer["lat"]
+            else None
+        )
         if offer["area"] == Area.RADIUS:
             reaches = distance is not None and distance <= offer["radius_km"]
         elif offer["area"] == Area.COUNCILS:
             reaches = wanted.location.council.id in offer["councils"]
         else:
             reaches = wanted.location.settlement.id in offer["settlements"]
-        if not reaches or (wanted.kinds and not wanted.kinds & offer["kinds"]) or (wanted.when and not wanted.when & offer["availability"]):
+        if (
+            not reaches
+            or (wanted.kinds and not wanted.kinds & offer["kinds"])
+            or (wanted.when and not wanted.when & offer["availability"])
+        ):
             continue
         met = len(wanted.outcomes & offer["outcomes"])
-        score = 30 * (met / len(wanted.outcomes) if wanted.outcomes else 1) + 20 * 10 / (10 + (distance or 10))
+        score = 30 * (met / len(wanted.outcomes) if wanted.outcomes else 1) + 20 * 10 / (
+            10 + (distance or 10)
+        )
         fitting.append((-score, distance or 0, offer["offer_id"]))
     fitting.sort()
     return [offer_id for _, _, offer_id in fitting]
@@ -276,23 +419,37 @@ def naive_match(offers: list[PlainOffer], wanted: SupportWanted) -> list[int]:
 def _plain_offers(session: Session, index: OfferIndex) -> list[PlainOffer]:
     """The index's offers as plain records, for the naive loop."""
     councils: dict[int, set[int]] = {}
-    for offer_id, council_id in session.execute(select(offer_council.c.offer_id, offer_council.c.council_id)):
+    for offer_id, council_id in session.execute(
+        select(offer_council.c.offer_id, offer_council.c.council_id)
+    ):
         councils.setdefault(offer_id, set()).add(council_id)
     places: dict[int, set[int]] = {}
-    for offer_id, settlement_id in session.execute(select(offer_settlement.c.offer_id, offer_settlement.c.settlement_id)):
+    for offer_id, settlement_id in session.execute(
+        select(offer_settlement.c.offer_id, offer_settlement.c.settlement_id)
+    ):
         places.setdefault(offer_id, set()).add(settlement_id)
     terms = index.terms
     plain: list[PlainOffer] = []
     for row in index.live_rows():
         offer_id = int(index.arrays["offer_id"][row])
-        plain.append({
-            "offer_id": offer_id, "lat": float(index.arrays["lat"][row]), "lon": float(index.arrays["lon"][row]),
-            "area": int(index.arrays["area"][row]), "radius_km": float(index.arrays["radius_km"][row]),
-            "councils": councils.get(offer_id, set()), "settlements": places.get(offer_id, set()),
-            "kinds": frozenset(terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))),
-            "outcomes": frozenset(terms.ids_in(Taxonomy.PERSONAL_OUTCOME, int(index.arrays["outcomes"][row]))),
-            "availability": int(index.arrays["availability"][row]),
-        })
+        plain.append(
+            {
+                "offer_id": offer_id,
+                "lat": float(index.arrays["lat"][row]),
+                "lon": float(index.arrays["lon"][row]),
+                "area": int(index.arrays["area"][row]),
+                "radius_km": float(index.arrays["radius_km"][row]),
+                "councils": councils.get(offer_id, set()),
+                "settlements": places.get(offer_id, set()),
+                "kinds": frozenset(
+                    terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))
+                ),
+                "outcomes": frozenset(
+                    terms.ids_in(Taxonomy.PERSONAL_OUTCOME, int(index.arrays["outcomes"][row]))
+                ),
+                "availability": int(index.arrays["availability"][row]),
+            }
+        )
     return plain
 
 
@@ -315,21 +472,30 @@ def _percentile(values: list[float], share: float) -> float:
 @bench_app.command("match")
 def bench_match(
     offers: int = typer.Option(100_000, help="Published offers in the big market."),
-    naive_offers: int = typer.Option(10_000, help="Published offers in the market the naive loop runs on."),
+    naive_offers: int = typer.Option(
+        10_000, help="Published offers in the market the naive loop runs on."
+    ),
     queries: int = typer.Option(200, help="Matches timed on each market."),
-    naive_queries: int = typer.Option(10, help="Of those, how many the naive loop also answers (about 1 s each at 10,000)."),
+    naive_queries: int = typer.Option(
+        10, help="Of those, how many the naive loop also answers (about 1 s each at 10,000)."
+    ),
 ) -> None:
     """Time whole matches at national scale against a naive geopy loop and a bare scan."""
     import_all_models()
     with tempfile.TemporaryDirectory(prefix="sds-bench-") as folder:
         directory = Path(folder)
-        typer.echo(f"Building {offers:,} offers and {naive_offers:,} offers in temporary databases", err=True)
+        typer.echo(
+            f"Building {offers:,} offers and {naive_offers:,} offers in temporary databases",
+            err=True,
+        )
         big, big_index, load_ms = _market(directory, "big.sqlite3", offers)
         small, small_index, _ = _market(directory, "small.sqlite3", naive_offers)
         wanted = requests(big, query_places(big, queries))
 
         def run(session: Session, index: OfferIndex, request: SupportWanted) -> float:
-            elapsed, _ = _timed(lambda: matching_service.match(session, index, request, today=TODAY, now=NOW))
+            elapsed, _ = _timed(
+                lambda: matching_service.match(session, index, request, today=TODAY, now=NOW)
+            )
             return elapsed
 
         for request in wanted[:10]:  # warm the caches
@@ -343,26 +509,39 @@ def bench_match(
         for request in small_wanted[:naive_queries]:
             elapsed, naive_ids = _timed(partial(naive_match, plain, request))
             naive_ms.append(elapsed)
-            ours = matching_service.match(small, small_index, request, today=TODAY, now=NOW, page_size=max(1, len(plain)))
+            ours = matching_service.match(
+                small, small_index, request, today=TODAY, now=NOW, page_size=max(1, len(plain))
+            )
             same_reach &= sorted(naive_ids) == sorted(r.offer_id for r in ours.results)
 
-        lat, lon = big_index.arrays["lat"][: big_index.size], big_index.arrays["lon"][: big_index.size]
-        scan_ms = [_timed(partial(haversine_km_many, r.location.latitude, r.location.longitude, lat, lon))[0] for r in wanted]
+        lat, lon = (
+            big_index.arrays["lat"][: big_index.size],
+            big_index.arrays["lon"][: big_index.size],
+        )
+        scan_ms = [
+            _timed(partial(haversine_km_many, r.location.latitude, r.location.longitude, lat, lon))[
+                0
+            ]
+            for r in wanted
+        ]
         big.close()
         small.close()
     ours_at_naive_scale = statistics.median(small_ms[:naive_queries])
-    print(json.dumps({
-        "bench": "match",
-        "offers": offers,
-        "p50_ms": round(_percentile(big_ms, 0.5), 3),
-        "p95_ms": round(_percentile(big_ms, 0.95), 3),
-        "naive_offers": naive_offers,
-        "speedup_vs_naive": round(statistics.median(naive_ms) / ours_at_naive_scale, 1),
-        "scan_p95_ms": round(_percentile(scan_ms, 0.95), 3),
-        "queries": len(big_ms),
-        "index_load_s": round(load_ms / 1000, 2),
-        "naive_ms": round(statistics.median(naive_ms), 1),
-        "ours_at_naive_scale_ms": round(ours_at_naive_scale, 3),
-        "same_reach_as_naive": same_reach,
-    }))
-
+    print(
+        json.dumps(
+            {
+                "bench": "match",
+                "offers": offers,
+                "p50_ms": round(_percentile(big_ms, 0.5), 3),
+                "p95_ms": round(_percentile(big_ms, 0.95), 3),
+                "naive_offers": naive_offers,
+                "speedup_vs_naive": round(statistics.median(naive_ms) / ours_at_naive_scale, 1),
+                "scan_p95_ms": round(_percentile(scan_ms, 0.95), 3),
+                "queries": len(big_ms),
+                "index_load_s": round(load_ms / 1000, 2),
+                "naive_ms": round(statistics.median(naive_ms), 1),
+                "ours_at_naive_scale_ms": round(ours_at_naive_scale, 3),
+                "same_reach_as_naive": same_reach,
+            }
+        )
+    )

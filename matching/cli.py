@@ -10,8 +10,8 @@ from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import get_settings
-from matching.needs import service as needs_service
 from matching.index import KEEP_CHANGES, OfferIndex, prune_changes
+from matching.needs import service as needs_service
 
 app = typer.Typer(help="Posted needs.", no_args_is_help=True)
 index_app = typer.Typer(help="The offer index each app worker keeps.", no_args_is_help=True)
@@ -37,9 +37,13 @@ def run() -> None:
     finally:
         engine.dispose()
     console.print(
-        f"Marked {_plural(done.unmet, 'need')} as unmet: nobody " f"responded within {needs_service.RESPONSE_DAYS} days."
+        f"Marked {_plural(done.unmet, 'need')} as unmet: nobody "
+        f"responded within {needs_service.RESPONSE_DAYS} days."
     )
-    console.print(f"Sent {_plural(done.needs_reached, 'open need')} " f"to {_plural(done.deliveries, 'more provider')}.")
+    console.print(
+        f"Sent {_plural(done.needs_reached, 'open need')} "
+        f"to {_plural(done.deliveries, 'more provider')}."
+    )
 
 
 @index_app.command("prune")
@@ -54,4 +58,6 @@ def prune() -> None:
             removed = prune_changes(session, now=utcnow())
     finally:
         engine.dispose()
-    console.print(f"Deleted {_plural(removed, 'offer change')} older than {KEEP_CHANGES.days} days.")
+    console.print(
+        f"Deleted {_plural(removed, 'offer change')} older than {KEEP_CHANGES.days} days."
+    )

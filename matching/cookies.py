@@ -4,7 +4,6 @@ SameSite=Lax, and Secure (with the __Host- prefix) over TLS."""
 
 from __future__ import annotations
 
-
 from fastapi import Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, Signer
@@ -37,16 +36,28 @@ class SignedCookie:
 
     def write(self, response: Response, value: str) -> None:
         response.set_cookie(
-            self.name, self.signer.sign(value).decode(), max_age=self.max_age, path="/",
-            secure=self.secure, httponly=True, samesite="lax",
+            self.name,
+            self.signer.sign(value).decode(),
+            max_age=self.max_age,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="lax",
         )
 
     def clear(self, response: Response) -> None:
-        response.delete_cookie(self.name, path="/", secure=self.secure, httponly=True, samesite="lax")
+        response.delete_cookie(
+            self.name, path="/", secure=self.secure, httponly=True, samesite="lax"
+        )
 
 
 def shortlist_cookie(settings: Settings) -> SignedCookie:
-    return SignedCookie(settings, name="sds_shortlist", salt="sds-shortlist", max_age=SHORTLIST_DAYS * SECONDS_PER_DAY)
+    return SignedCookie(
+        settings,
+        name="sds_shortlist",
+        salt="sds-shortlist",
+        max_age=SHORTLIST_DAYS * SECONDS_PER_DAY,
+    )
 
 
 def read_offer_ids(cookie: SignedCookie, request: Request) -> list[int]:

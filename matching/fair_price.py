@@ -127,7 +127,10 @@ class FairPrice:
         difference = self.from_median_pence
         if difference == 0:
             return "the same as the median"
-        return f"{format_pence(abs(difference))} " f"{'less' if difference < 0 else 'more'} than the median"
+        return (
+            f"{format_pence(abs(difference))} "
+            f"{'less' if difference < 0 else 'more'} than the median"
+        )
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class PayWarning:
     @property
     def message(self) -> str:
         return (
-            f"This is less than {format_pence(self.minimum_pence)} " "an hour, the least adult social care "
+            f"This is less than {format_pence(self.minimum_pence)} "
+            "an hour, the least adult social care "
             "workers in Scotland must be paid. Ask how the people who would support you are paid."
         )
 
@@ -156,7 +160,9 @@ def pay_warning(*, hourly_pence: int | None, minimum_pence: int) -> PayWarning |
 # Working out the figures ------------------------------------------------------------------
 
 
-def quartiles_by_group(entries: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def quartiles_by_group(
+    entries: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """For entries of (group key << _VALUE_BITS | hourly pence): each distinct group key, its
     number of prices, and its three quartiles (one row a quartile, by the module docstring's
     method), all as integer arrays."""
@@ -199,7 +205,9 @@ def compute_price_groups(
     council = home_council[usable].astype(np.int64)
     class6 = home_class6[usable].astype(np.int64)
     known_home = (council >= 0) & (class6 > 0)
-    at_home = np.where(known_home, ((council << _COUNCIL_SHIFT | class6) << _VALUE_BITS) | price, -1)
+    at_home = np.where(
+        known_home, ((council << _COUNCIL_SHIFT | class6) << _VALUE_BITS) | price, -1
+    )
     kind_ids = sorted(kind_bits)
     # One entry per (kind, offer giving it): an offer of two kinds counts in both kinds' groups.
     shifts = np.array([kind_bits[kind_id] for kind_id in kind_ids], dtype=np.uint64)
@@ -214,16 +222,27 @@ def compute_price_groups(
     keys, counts, figures = quartiles_by_group(locally)
     council_mask = (1 << (_KIND_SHIFT - _COUNCIL_SHIFT)) - 1
     local = {
-        (kind_ids[key >> _KIND_SHIFT], (key >> _COUNCIL_SHIFT) & council_mask, key & 7): GroupFigures(n, q1, q2, q3)
-        for key, n, q1, q2, q3 in zip(keys.tolist(), counts.tolist(), *figures.tolist(), strict=True)
+        (
+            kind_ids[key >> _KIND_SHIFT],
+            (key >> _COUNCIL_SHIFT) & council_mask,
+            key & 7,
+        ): GroupFigures(n, q1, q2, q3)
+        for key, n, q1, q2, q3 in zip(
+            keys.tolist(), counts.tolist(), *figures.tolist(), strict=True
+        )
     }
     scotland = {
         kind_ids[key]: GroupFigures(n, q1, q2, q3)
         for key, n, q1, q2, q3 in zip(
-            scotland_keys.tolist(), scotland_counts.tolist(), *scotland_figures.tolist(), strict=True
+            scotland_keys.tolist(),
+            scotland_counts.tolist(),
+            *scotland_figures.tolist(),
+            strict=True,
         )
     }
-    return PriceGroups(generation=generation, local=local, scotland=scotland, council_names=council_names or {})
+    return PriceGroups(
+        generation=generation, local=local, scotland=scotland, council_names=council_names or {}
+    )
 
 
 _cache: weakref.WeakKeyDictionary[OfferIndex, PriceGroups] = weakref.WeakKeyDictionary()
@@ -239,9 +258,15 @@ def price_groups(session: Session, *, index: OfferIndex) -> PriceGroups:
             return cached
         n, a = index.size, index.arrays
         terms = index.terms
-        kind_bits = {t: terms.bit[t] for t, taxonomy in terms.taxonomy.items() if taxonomy == Taxonomy.KIND_OF_SUPPORT}
-        names = cached.council_names if cached is not None else dict(
-            session.execute(select(CouncilArea.id, CouncilArea.name)).all()
+        kind_bits = {
+            t: terms.bit[t]
+            for t, taxonomy in terms.taxonomy.items()
+            if taxonomy == Taxonomy.KIND_OF_SUPPORT
+        }
+        names = (
+            cached.council_names
+            if cached is not None
+            else dict(session.execute(select(CouncilArea.id, CouncilArea.name)).all())
         )
         groups = compute_price_groups(
             live=a["live"][:n],
@@ -308,12 +333,16 @@ def _compare(index: OfferIndex, groups: PriceGroups, *, row: int, kind_id: int) 
 
 def _gives(index: OfferIndex, row: int, kind_id: int) -> bool:
     bit = index.terms.bit.get(kind_id)
-    return bit is not None and index.terms.taxonomy[kind_id] == Taxonomy.KIND_OF_SUPPORT and bool(
-        int(index.arrays["kinds"][row]) >> bit & 1
+    return (
+        bit is not None
+        and index.terms.taxonomy[kind_id] == Taxonomy.KIND_OF_SUPPORT
+        and bool(int(index.arrays["kinds"][row]) >> bit & 1)
     )
 
 
-def fair_price(session: Session, *, index: OfferIndex, offer_id: int, kind_id: int) -> FairPrice | None:
+def fair_price(
+    session: Session, *, index: OfferIndex, offer_id: int, kind_id: int
+) -> FairPrice | None:
     """One published offer's hourly price against the same kind of support, or None when the
     offer is not live, has a one-off price, does not give that kind, or the group is too small."""
     index.refresh(session)
@@ -324,7 +353,9 @@ def fair_price(session: Session, *, index: OfferIndex, offer_id: int, kind_id: i
         return _compare(index, price_groups(session, index=index), row=row, kind_id=kind_id)
 
 
-def fair_prices_of_offer(session: Session, *, index: OfferIndex, offer_id: int) -> dict[int, FairPrice | None]:
+def fair_prices_of_offer(
+    session: Session, *, index: OfferIndex, offer_id: int
+) -> dict[int, FairPrice | None]:
     """For each kind of support the offer gives (term id, in the taxonomy's order), its
     comparison or None; empty when the offer is not live in the index."""
     index.refresh(session)
@@ -355,7 +386,9 @@ def fair_prices_for_results(
                 continue
             own = index.terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))
             chosen = next((kind_id for kind_id in asked if kind_id in own), own[0] if own else None)
-            found[offer_id] = None if chosen is None else _compare(index, groups, row=row, kind_id=chosen)
+            found[offer_id] = (
+                None if chosen is None else _compare(index, groups, row=row, kind_id=chosen)
+            )
     return found
 
 

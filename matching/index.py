@@ -117,7 +117,9 @@ class OfferIndex:
         for seq in range(self.last_seq + 1, newest):
             if seq not in seen:
                 self.gaps.setdefault(seq, now)
-        self.gaps = {seq: first for seq, first in self.gaps.items() if now - first < GAP_PATIENCE_SECONDS}
+        self.gaps = {
+            seq: first for seq, first in self.gaps.items() if now - first < GAP_PATIENCE_SECONDS
+        }
         self.last_seq = newest
 
     def _load_everything(self, session: Session, seq: int) -> None:
@@ -148,13 +150,26 @@ class OfferIndex:
         gone = set(offer_ids)
         if provider_ids:
             n = self.size
-            theirs = self.arrays["live"][:n] & np.isin(self.arrays["provider_id"][:n], sorted(provider_ids))
+            theirs = self.arrays["live"][:n] & np.isin(
+                self.arrays["provider_id"][:n], sorted(provider_ids)
+            )
             gone |= {int(offer_id) for offer_id in self.arrays["offer_id"][:n][theirs]}
         for chunk in _chunks(sorted(offer_ids), ID_CHUNK):
-            self._upsert(read_offers(session, self.ref, and_(Offer.id.in_(chunk), Offer.status == OfferStatus.PUBLISHED)), gone)
+            self._upsert(
+                read_offers(
+                    session,
+                    self.ref,
+                    and_(Offer.id.in_(chunk), Offer.status == OfferStatus.PUBLISHED),
+                ),
+                gone,
+            )
         for chunk in _chunks(sorted(provider_ids), ID_CHUNK):
             self._upsert(
-                read_offers(session, self.ref, and_(Offer.provider_id.in_(chunk), Offer.status == OfferStatus.PUBLISHED)),
+                read_offers(
+                    session,
+                    self.ref,
+                    and_(Offer.provider_id.in_(chunk), Offer.status == OfferStatus.PUBLISHED),
+                ),
                 gone,
             )
         for offer_id in gone:
@@ -199,7 +214,9 @@ class OfferIndex:
         self.arrays["live"][row] = False
         self.free_rows.append(row)
 
-    def _index_lists(self, row: int, settlements: tuple[int, ...], languages: frozenset[str]) -> None:
+    def _index_lists(
+        self, row: int, settlements: tuple[int, ...], languages: frozenset[str]
+    ) -> None:
         self.row_settlements[row] = settlements
         for settlement_id in settlements:
             self.settlement_rows.setdefault(settlement_id, set()).add(row)
@@ -207,7 +224,9 @@ class OfferIndex:
         for language in languages:
             rows = self.language_rows.get(language)
             if rows is None:
-                rows = self.language_rows[language] = np.zeros(len(self.arrays["offer_id"]), dtype=np.bool_)
+                rows = self.language_rows[language] = np.zeros(
+                    len(self.arrays["offer_id"]), dtype=np.bool_
+                )
             rows[row] = True
 
     def _unindex_lists(self, row: int) -> None:
@@ -227,7 +246,9 @@ class OfferIndex:
         assert self.ref is not None
         return self.ref.council_bit[council_id]
 
-    def reaching(self, *, latitude: float, longitude: float, council_id: int, settlement_id: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    def reaching(
+        self, *, latitude: float, longitude: float, council_id: int, settlement_id: int
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The rows of live offers whose service area contains the person, and the great-
         circle distance to each (from its centre or its provider's base; NaN when neither
         is known). Radius areas are decided by geodesic at the edge (geography.distance)."""
@@ -236,13 +257,22 @@ class OfferIndex:
         area = a["area"][:n]
         radius = a["radius_km"][:n]
         # A latitude stripe first: a degree of latitude is at least 110.5 km anywhere.
-        stripe = np.flatnonzero(live & (area == Area.RADIUS) & (np.abs(a["lat"][:n] - latitude) <= radius / 110.5 + 0.01))
-        inside, _ = within_km(latitude, longitude, a["lat"][stripe], a["lon"][stripe], radius[stripe])
+        stripe = np.flatnonzero(
+            live
+            & (area == Area.RADIUS)
+            & (np.abs(a["lat"][:n] - latitude) <= radius / 110.5 + 0.01)
+        )
+        inside, _ = within_km(
+            latitude, longitude, a["lat"][stripe], a["lon"][stripe], radius[stripe]
+        )
         by_radius = stripe[inside]
         bit = np.uint64(1 << self.council_bit(council_id))
-        by_council = np.flatnonzero(live & (area == Area.COUNCILS) & ((a["councils"][:n] & bit) != 0))
+        by_council = np.flatnonzero(
+            live & (area == Area.COUNCILS) & ((a["councils"][:n] & bit) != 0)
+        )
         by_place = np.fromiter(
-            (row for row in self.settlement_rows.get(settlement_id, ()) if a["live"][row]), dtype=np.int64
+            (row for row in self.settlement_rows.get(settlement_id, ()) if a["live"][row]),
+            dtype=np.int64,
         )
         rows = np.concatenate([by_radius, by_council, by_place]).astype(np.int64)
         distances = haversine_km_many(latitude, longitude, a["lat"][rows], a["lon"][rows])
@@ -256,7 +286,11 @@ class OfferIndex:
         return np.zeros(rows.size, dtype=np.bool_) if found is None else found[rows]
 
     def live_rows(self) -> NDArray[np.int64]:
-        return np.flatnonzero(self.arrays["live"][: self.size]) if self.arrays else np.empty(0, dtype=np.int64)
+        return (
+            np.flatnonzero(self.arrays["live"][: self.size])
+            if self.arrays
+            else np.empty(0, dtype=np.int64)
+        )
 
 
 class OffersNowIndex(OfferIndex):
@@ -291,9 +325,14 @@ def prune_changes(session: Session, *, now: datetime) -> int:
     newest = select(func.max(OfferChange.seq)).scalar_subquery()
     # A DELETE's result is a CursorResult (which has the rowcount); execute is typed as
     # returning the general Result.
-    result = cast(CursorResult[Any], session.execute(
-        delete(OfferChange).where(OfferChange.changed_at < now - KEEP_CHANGES, OfferChange.seq < newest)
-    ))
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(OfferChange).where(
+                OfferChange.changed_at < now - KEEP_CHANGES, OfferChange.seq < newest
+            )
+        ),
+    )
     return int(result.rowcount or 0)
 
 

@@ -9,23 +9,17 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     Column,
     Date,
-    Float,
     ForeignKey,
     Integer,
-    String,
     Table,
-    Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.accounts.models import User
-from marketplace.db import Base, TimestampMixin, str_enum, utcnow
-from marketplace.geography.models import CouncilArea, Settlement
-from providers.models import Offer, Provider, TaxonomyTerm
+from marketplace.db import Base, str_enum, utcnow
+from marketplace.geography.models import Settlement
+from providers.models import TaxonomyTerm
 
 
 class OfferChange(Base):
@@ -38,7 +32,9 @@ class OfferChange(Base):
     # AUTOINCREMENT on SQLite: a sequence number is never reused once pruned or rolled back.
     __table_args__ = ({"sqlite_autoincrement": True},)
 
-    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     offer_id: Mapped[int | None] = mapped_column(Integer)
     """The offer that changed; no foreign key, as a deleted offer's change must survive it."""
     provider_id: Mapped[int | None] = mapped_column(Integer)
@@ -61,7 +57,9 @@ unmet_demand_term = Table(
     "unmet_demand_term",
     Base.metadata,
     Column("unmet_demand_id", ForeignKey("unmet_demand.id", ondelete="CASCADE"), primary_key=True),
-    Column("term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    Column(
+        "term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True
+    ),
 )
 
 
@@ -74,8 +72,12 @@ class UnmetDemand(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[UnmetDemandSource] = mapped_column(str_enum(UnmetDemandSource), index=True)
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id", ondelete="RESTRICT"), index=True)
-    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    settlement_id: Mapped[int] = mapped_column(
+        ForeignKey("settlement.id", ondelete="RESTRICT"), index=True
+    )
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
+    )
     recorded_on: Mapped[date] = mapped_column(Date, index=True)
 
     settlement: Mapped[Settlement] = relationship(lazy="joined")

@@ -45,13 +45,18 @@ NO_EXPIRY = date.max.toordinal()
 TRAVEL_KIND = {TravelCharge.NONE: 0, TravelCharge.PER_VISIT: 1, TravelCharge.PER_MILE: 2}
 """How the travel_kind column names a price's travel charge (ranking reads it)."""
 
+
 class Area(enum.IntEnum):
     RADIUS = 0
     COUNCILS = 1
     SETTLEMENTS = 2
 
 
-AREA_OF = {AreaType.RADIUS: Area.RADIUS, AreaType.COUNCILS: Area.COUNCILS, AreaType.SETTLEMENTS: Area.SETTLEMENTS}
+AREA_OF = {
+    AreaType.RADIUS: Area.RADIUS,
+    AreaType.COUNCILS: Area.COUNCILS,
+    AreaType.SETTLEMENTS: Area.SETTLEMENTS,
+}
 
 # One array per column, one row per offer. Where a column needs saying:
 # lat/lon: where distance is measured from, a radius's centre or else the provider's base
@@ -114,7 +119,9 @@ class TermBits:
         for term in sorted(terms, key=lambda t: (t.taxonomy, t.position, t.id)):
             position = counts.get(term.taxonomy, 0)
             if position >= 64:
-                raise ValueError(f"the matcher holds at most 64 terms a taxonomy; {term.taxonomy} has more")
+                raise ValueError(
+                    f"the matcher holds at most 64 terms a taxonomy; {term.taxonomy} has more"
+                )
             counts[term.taxonomy] = position + 1
             self.bit[term.id] = position
             self.taxonomy[term.id] = term.taxonomy
@@ -130,7 +137,9 @@ class TermBits:
 
     def ids_in(self, taxonomy: Taxonomy, mask: int) -> list[int]:
         """The terms of `taxonomy` set in `mask`, in the taxonomy's order."""
-        return [t for t, tax in self.taxonomy.items() if tax == taxonomy and mask >> self.bit[t] & 1]
+        return [
+            t for t, tax in self.taxonomy.items() if tax == taxonomy and mask >> self.bit[t] & 1
+        ]
 
 
 class UnknownTerm(Exception):
@@ -153,7 +162,9 @@ class Reference:
 class Loaded:
     """Offers read from the database, column by column, before they go into the arrays."""
 
-    columns: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in COLUMN_NAMES})
+    columns: dict[str, list[Any]] = field(
+        default_factory=lambda: {name: [] for name in COLUMN_NAMES}
+    )
     settlements: list[tuple[int, ...]] = field(default_factory=list)
     languages: list[frozenset[str]] = field(default_factory=list)
 
@@ -161,22 +172,32 @@ class Loaded:
         return len(self.columns["offer_id"])
 
 
-
 def read_reference(session: Session) -> Reference:
     councils = session.scalars(select(CouncilArea.id).order_by(CouncilArea.id)).all()
     settlements = session.execute(
-        select(Settlement.id, Settlement.council_id, Settlement.urban_rural_8, Settlement.latitude,
-               Settlement.longitude, Settlement.population, Settlement.kind)
+        select(
+            Settlement.id,
+            Settlement.council_id,
+            Settlement.urban_rural_8,
+            Settlement.latitude,
+            Settlement.longitude,
+            Settlement.population,
+            Settlement.kind,
+        )
     ).all()
     counted = [s for s in settlements if s.kind != SettlementKind.DUPLICATE]
     return Reference(
         terms=TermBits(session.scalars(select(TaxonomyTerm))),
         council_bit={council_id: bit for bit, council_id in enumerate(councils)},
-        home_of_settlement={s.id: (s.council_id, int(UrbanRural8(s.urban_rural_8).six_fold)) for s in settlements},
+        home_of_settlement={
+            s.id: (s.council_id, int(UrbanRural8(s.urban_rural_8).six_fold)) for s in settlements
+        },
         settlement_lat=np.array([s.latitude for s in counted], dtype=np.float64),
         settlement_lon=np.array([s.longitude for s in counted], dtype=np.float64),
         settlement_ids=np.array([s.id for s in counted], dtype=np.int64),
-        settlement_reach=np.array([TOWN_REACH_KM_PER_ROOT_PERSON * np.sqrt(s.population) for s in counted]),
+        settlement_reach=np.array(
+            [TOWN_REACH_KM_PER_ROOT_PERSON * np.sqrt(s.population) for s in counted]
+        ),
     )
 
 
@@ -189,9 +210,20 @@ def _settlement_around(ref: Reference, latitude: float, longitude: float) -> int
 def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
     offers = session.execute(
         select(
-            Offer.id, Offer.provider_id, Offer.area_type, Offer.centre_latitude, Offer.centre_longitude,
-            Offer.radius_km, Offer.availability, Offer.capacity_amount, Offer.capacity_unit, Offer.capacity_updated_at,
-            Offer.typical_week_hours, Provider.holds_isf, Provider.base_latitude, Provider.base_longitude,
+            Offer.id,
+            Offer.provider_id,
+            Offer.area_type,
+            Offer.centre_latitude,
+            Offer.centre_longitude,
+            Offer.radius_km,
+            Offer.availability,
+            Offer.capacity_amount,
+            Offer.capacity_unit,
+            Offer.capacity_updated_at,
+            Offer.typical_week_hours,
+            Provider.holds_isf,
+            Provider.base_latitude,
+            Provider.base_longitude,
             Provider.base_settlement_id,
         )
         .join(Provider, Provider.id == Offer.provider_id)
@@ -201,8 +233,18 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
     loaded = Loaded()
     if not offers:
         return loaded
-    offer_ids = select(Offer.id).join(Provider, Provider.id == Offer.provider_id).where(where).scalar_subquery()
-    provider_ids = select(Offer.provider_id).join(Provider, Provider.id == Offer.provider_id).where(where).scalar_subquery()
+    offer_ids = (
+        select(Offer.id)
+        .join(Provider, Provider.id == Offer.provider_id)
+        .where(where)
+        .scalar_subquery()
+    )
+    provider_ids = (
+        select(Offer.provider_id)
+        .join(Provider, Provider.id == Offer.provider_id)
+        .where(where)
+        .scalar_subquery()
+    )
     latest = (
         select(OfferPrice.offer_id, func.max(OfferPrice.version).label("version"))
         .where(OfferPrice.offer_id.in_(offer_ids))
@@ -212,37 +254,61 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
     prices = {
         p.offer_id: p
         for p in session.execute(
-            select(OfferPrice.offer_id, OfferPrice.unit, OfferPrice.rate_pence, OfferPrice.unit_minutes,
-                   OfferPrice.management_fee_bp, OfferPrice.management_fee_fixed_pence,
-                   OfferPrice.management_fee_period, OfferPrice.weekend_uplift_bp, OfferPrice.evening_uplift_bp,
-                   OfferPrice.night_uplift_bp, OfferPrice.travel_charge, OfferPrice.travel_charge_pence)
-            .join(latest, and_(latest.c.offer_id == OfferPrice.offer_id, latest.c.version == OfferPrice.version))
+            select(
+                OfferPrice.offer_id,
+                OfferPrice.unit,
+                OfferPrice.rate_pence,
+                OfferPrice.unit_minutes,
+                OfferPrice.management_fee_bp,
+                OfferPrice.management_fee_fixed_pence,
+                OfferPrice.management_fee_period,
+                OfferPrice.weekend_uplift_bp,
+                OfferPrice.evening_uplift_bp,
+                OfferPrice.night_uplift_bp,
+                OfferPrice.travel_charge,
+                OfferPrice.travel_charge_pence,
+            ).join(
+                latest,
+                and_(
+                    latest.c.offer_id == OfferPrice.offer_id, latest.c.version == OfferPrice.version
+                ),
+            )
         )
     }
     terms: dict[int, list[int]] = {}
     for offer_id, term_id in session.execute(
-        select(offer_term.c.offer_id, offer_term.c.term_id).where(offer_term.c.offer_id.in_(offer_ids))
+        select(offer_term.c.offer_id, offer_term.c.term_id).where(
+            offer_term.c.offer_id.in_(offer_ids)
+        )
     ):
         terms.setdefault(offer_id, []).append(term_id)
     councils: dict[int, list[int]] = {}
     for offer_id, council_id in session.execute(
-        select(offer_council.c.offer_id, offer_council.c.council_id).where(offer_council.c.offer_id.in_(offer_ids))
+        select(offer_council.c.offer_id, offer_council.c.council_id).where(
+            offer_council.c.offer_id.in_(offer_ids)
+        )
     ):
         councils.setdefault(offer_id, []).append(council_id)
     places: dict[int, list[int]] = {}
     for offer_id, settlement_id in session.execute(
-        select(offer_settlement.c.offer_id, offer_settlement.c.settlement_id).where(offer_settlement.c.offer_id.in_(offer_ids))
+        select(offer_settlement.c.offer_id, offer_settlement.c.settlement_id).where(
+            offer_settlement.c.offer_id.in_(offer_ids)
+        )
     ):
         places.setdefault(offer_id, []).append(settlement_id)
     languages: dict[int, set[str]] = {}
     for provider_id, language in session.execute(
-        select(ProviderLanguage.provider_id, ProviderLanguage.language).where(ProviderLanguage.provider_id.in_(provider_ids))
+        select(ProviderLanguage.provider_id, ProviderLanguage.language).where(
+            ProviderLanguage.provider_id.in_(provider_ids)
+        )
     ):
         languages.setdefault(provider_id, set()).add(language.strip().lower())
     verified: dict[tuple[int, str], int] = {}
     for provider_id, kind, expires_on in session.execute(
         select(Check.provider_id, Check.kind, Check.expires_on).where(
-            Check.provider_id.in_(provider_ids), Check.status == CheckStatus.VERIFIED, Check.kind.in_(list(KEY_CHECKS))
+            Check.provider_id.in_(provider_ids),
+            Check.status == CheckStatus.VERIFIED,
+            Check.kind.in_(list(KEY_CHECKS)),
         )
     ):
         key = (provider_id, KEY_CHECKS[kind])
@@ -255,7 +321,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
         offer_terms = terms.get(offer.id, [])
         if any(term_id not in ref.terms.bit for term_id in offer_terms):
             raise UnknownTerm()
-        masks = {taxonomy: 0 for taxonomy in Taxonomy}
+        masks = dict.fromkeys(Taxonomy, 0)
         for term_id in offer_terms:
             masks[ref.terms.taxonomy[term_id]] |= 1 << ref.terms.bit[term_id]
         area = AREA_OF[offer.area_type]
@@ -268,8 +334,14 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             home = _settlement_around(ref, offer.centre_latitude, offer.centre_longitude)
         if home is None and places.get(offer.id):
             home = places[offer.id][0]
-        home_council, home_class = ref.home_of_settlement.get(home, (-1, 0)) if home is not None else (-1, 0)
-        hourly = None if price is None else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+        home_council, home_class = (
+            ref.home_of_settlement.get(home, (-1, 0)) if home is not None else (-1, 0)
+        )
+        hourly = (
+            None
+            if price is None
+            else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+        )
         council_mask = 0
         for council_id in councils.get(offer.id, []):
             council_mask |= 1 << ref.council_bit[council_id]
@@ -287,9 +359,13 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "groups": masks[Taxonomy.CLIENT_GROUP],
             "availability": offer.availability,
             "hourly_pence": -1 if hourly is None else hourly,
-            "week_rate_pence": price.rate_pence if price is not None and price.unit == PriceUnit.WEEK else -1,
+            "week_rate_pence": price.rate_pence
+            if price is not None and price.unit == PriceUnit.WEEK
+            else -1,
             "fee_bp": (price.management_fee_bp or 0) if price is not None else 0,
-            "fee_weekly_pence": weekly_fee_pence(price, support_pence=0) if price is not None else 0,
+            "fee_weekly_pence": weekly_fee_pence(price, support_pence=0)
+            if price is not None
+            else 0,
             "weekend_bp": (price.weekend_uplift_bp or 0) if price is not None else 0,
             "evening_bp": (price.evening_uplift_bp or 0) if price is not None else 0,
             "night_bp": (price.night_uplift_bp or 0) if price is not None else 0,
@@ -301,13 +377,16 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             "capacity": offer.capacity_amount,
             "capacity_in_places": offer.capacity_unit == CapacityUnit.PLACES,
             "capacity_at": _unix(offer.capacity_updated_at),
-            "free_hours": offer.capacity_amount * (offer.typical_week_hours if offer.capacity_unit == CapacityUnit.PLACES else 1),
+            "free_hours": offer.capacity_amount
+            * (offer.typical_week_hours if offer.capacity_unit == CapacityUnit.PLACES else 1),
             "home_council": home_council,
             "home_class6": home_class,
         }
         for name in COLUMN_NAMES:
             columns[name].append(values[name])
-        loaded.settlements.append(tuple(places.get(offer.id, ())) if area == Area.SETTLEMENTS else ())
+        loaded.settlements.append(
+            tuple(places.get(offer.id, ())) if area == Area.SETTLEMENTS else ()
+        )
         loaded.languages.append(frozenset(languages.get(offer.provider_id, ())))
     return loaded
 

@@ -23,11 +23,17 @@ def fair_price_section(request: Request, session: Session, offer: Offer) -> Page
     """How the offer's hourly price compares, for each of its kinds of support, and the
     warning for a rate below minimum care pay; nothing for a one-off price."""
     price = offer.price
-    hourly = None if price is None else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+    hourly = (
+        None
+        if price is None
+        else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+    )
     if hourly is None:
         return None
     minimum = request.app.state.settings.matching.minimum_care_pay_pence
-    compared = fair_price_service.fair_prices_of_offer(session, index=get_offer_index(request), offer_id=offer.id)
+    compared = fair_price_service.fair_prices_of_offer(
+        session, index=get_offer_index(request), offer_id=offer.id
+    )
     kinds = {term.id: term.name for term in offer.terms_of(Taxonomy.KIND_OF_SUPPORT)}
     return PageSection(
         template="matching/partials/offer_fair_price.html",
@@ -36,7 +42,9 @@ def fair_price_section(request: Request, session: Session, offer: Offer) -> Page
             "prices": [found for found in compared.values() if found is not None],
             # Only a published offer is compared; for one that is, name the kinds too few
             # offers share to compare with, rather than leave a silent gap.
-            "too_few": [kinds.get(kind_id, "") for kind_id, found in compared.items() if found is None],
+            "too_few": [
+                kinds.get(kind_id, "") for kind_id, found in compared.items() if found is None
+            ],
             "minimum_offers": fair_price_service.MIN_GROUP_OFFERS,
         },
     )

@@ -33,13 +33,49 @@ class Factor:
 
 
 FACTORS = (
-    Factor("outcomes", "Outcomes", 30, "The share of the personal outcomes you chose that the offer helps with."),
-    Factor("kinds", "Kinds of support", 10, "The share of the kinds of support you chose that the offer gives."),
-    Factor("distance", "Distance", 20, "20 x 10 / (10 + the distance in km): 20 next door, 10 at 10 km, 5 at 30 km."),
-    Factor("price", "Price", 15, "15 x the lowest weekly cost found, divided by this offer's, for the hours you asked for."),
-    Factor("times", "Days and times", 10, "The share of the times you chose when the offer is available."),
-    Factor("space", "Space", 10, "10 if it has space confirmed in the last 30 " "days, falling to 0 at 90 days; 0 if it is full."),
-    Factor("checks", "Checks", 5, "5 if a PVG scheme membership or Care Inspectorate registration is verified and current."),
+    Factor(
+        "outcomes",
+        "Outcomes",
+        30,
+        "The share of the personal outcomes you chose that the offer helps with.",
+    ),
+    Factor(
+        "kinds",
+        "Kinds of support",
+        10,
+        "The share of the kinds of support you chose that the offer gives.",
+    ),
+    Factor(
+        "distance",
+        "Distance",
+        20,
+        "20 x 10 / (10 + the distance in km): 20 next door, 10 at 10 km, 5 at 30 km.",
+    ),
+    Factor(
+        "price",
+        "Price",
+        15,
+        "15 x the lowest weekly cost found, divided by this offer's, for the hours you asked for.",
+    ),
+    Factor(
+        "times",
+        "Days and times",
+        10,
+        "The share of the times you chose when the offer is available.",
+    ),
+    Factor(
+        "space",
+        "Space",
+        10,
+        "10 if it has space confirmed in the last 30 "
+        "days, falling to 0 at 90 days; 0 if it is full.",
+    ),
+    Factor(
+        "checks",
+        "Checks",
+        5,
+        "5 if a PVG scheme membership or Care Inspectorate registration is verified and current.",
+    ),
 )
 WEIGHTS = {factor.name: factor.points for factor in FACTORS}
 FACTOR_LABELS = {factor.name: factor.label for factor in FACTORS}
@@ -57,7 +93,9 @@ def _bits(values: NDArray[np.uint64] | NDArray[np.int64]) -> NDArray[np.int64]:
     return np.bitwise_count(values.astype(np.uint64)).astype(np.int64)
 
 
-def divide_rounding(numerator: NDArray[np.int64], denominator: int | NDArray[np.int64]) -> NDArray[np.int64]:
+def divide_rounding(
+    numerator: NDArray[np.int64], denominator: int | NDArray[np.int64]
+) -> NDArray[np.int64]:
     """providers.pricing.divide_rounding, element by element: halves round up."""
     return (2 * numerator + denominator) // (2 * denominator)
 
@@ -83,20 +121,29 @@ class Scores:
 PER_VISIT, PER_MILE = TRAVEL_KIND[TravelCharge.PER_VISIT], TRAVEL_KIND[TravelCharge.PER_MILE]
 
 
-def travel_distances_km(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted) -> NDArray[np.float64]:
+def travel_distances_km(
+    index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted
+) -> NDArray[np.float64]:
     """The geodesic to the person, the distance travel by the mile is charged over (as the
     offer page and compare measure it), for the offers that charge by the mile; NaN else."""
     found = np.full(rows.size, np.nan)
-    by_mile = np.flatnonzero((index.column("travel_kind", rows) == PER_MILE) & ~np.isnan(index.column("lat", rows)))
+    by_mile = np.flatnonzero(
+        (index.column("travel_kind", rows) == PER_MILE) & ~np.isnan(index.column("lat", rows))
+    )
     if by_mile.size:
         picked = rows[by_mile]
         found[by_mile] = geodesic_km_many(
-            wanted.location.latitude, wanted.location.longitude, index.column("lat", picked), index.column("lon", picked)
+            wanted.location.latitude,
+            wanted.location.longitude,
+            index.column("lat", picked),
+            index.column("lon", picked),
         )
     return found
 
 
-def week_costs(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def week_costs(
+    index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The support and the management fee for the week asked for of each offer."""
     return week_costs_of(
         **{name: index.column(name, rows) for name in PRICE_COLUMNS},
@@ -107,8 +154,15 @@ def week_costs(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted
 
 
 PRICE_COLUMNS = (
-    "hourly_pence", "week_rate_pence", "fee_bp", "fee_weekly_pence",
-    "weekend_bp", "evening_bp", "night_bp", "travel_kind", "travel_pence",
+    "hourly_pence",
+    "week_rate_pence",
+    "fee_bp",
+    "fee_weekly_pence",
+    "weekend_bp",
+    "evening_bp",
+    "night_bp",
+    "travel_kind",
+    "travel_pence",
 )
 
 
@@ -133,18 +187,28 @@ def week_costs_of(
     the mile over `distance_km`, when known), and the fee on all of it. Support is -1 (and
     the fee 0) for a one-off price."""
     weekly = week_rate_pence >= 0
-    numerator = np.where(weekly, week_rate_pence, np.maximum(hourly_pence, 0) * minutes_per_week).astype(np.int64)
+    numerator = np.where(
+        weekly, week_rate_pence, np.maximum(hourly_pence, 0) * minutes_per_week
+    ).astype(np.int64)
     denominator = np.where(weekly, 1, 60).astype(np.int64)
     support = divide_rounding(numerator, denominator)
     times = when.bit_count()
     if times:
-        for column, mask in ((weekend_bp, WEEKEND_TIMES), (evening_bp, EVENING_TIMES), (night_bp, NIGHT_TIMES)):
+        for column, mask in (
+            (weekend_bp, WEEKEND_TIMES),
+            (evening_bp, EVENING_TIMES),
+            (night_bp, NIGHT_TIMES),
+        ):
             share = (when & mask).bit_count()
             if share:
-                support = support + divide_rounding(numerator * share * column, denominator * times * BASIS_POINTS)
+                support = support + divide_rounding(
+                    numerator * share * column, denominator * times * BASIS_POINTS
+                )
         support = support + np.where(travel_kind == PER_VISIT, travel_pence * times, 0)
         known = (travel_kind == PER_MILE) & ~np.isnan(distance_km)
-        by_mile = np.floor(travel_pence * times * np.where(known, distance_km, 0.0) / KM_PER_MILE + 0.5).astype(np.int64)
+        by_mile = np.floor(
+            travel_pence * times * np.where(known, distance_km, 0.0) / KM_PER_MILE + 0.5
+        ).astype(np.int64)
         support = support + np.where(known, by_mile, 0)
     support = np.where((week_rate_pence < 0) & (hourly_pence < 0), -1, support)
     fee = divide_rounding(np.maximum(support, 0) * fee_bp, BASIS_POINTS) + fee_weekly_pence
@@ -153,10 +217,20 @@ def week_costs_of(
 
 def verified_on(index: OfferIndex, rows: NDArray[np.int64], today: date) -> NDArray[np.bool_]:
     day = today.toordinal()
-    return (index.column("pvg_until", rows) >= day) | (index.column("registration_until", rows) >= day)
+    return (index.column("pvg_until", rows) >= day) | (
+        index.column("registration_until", rows) >= day
+    )
 
 
-def score(index: OfferIndex, rows: NDArray[np.int64], distance_km: NDArray[np.float64], wanted: SupportWanted, *, today: date, now: datetime) -> Scores:
+def score(
+    index: OfferIndex,
+    rows: NDArray[np.int64],
+    distance_km: NDArray[np.float64],
+    wanted: SupportWanted,
+    *,
+    today: date,
+    now: datetime,
+) -> Scores:
     """The factors and points of the candidate offers `rows` for this request."""
     terms = index.terms
     outcomes_mask = np.uint64(terms.mask(wanted.outcomes))
@@ -172,12 +246,18 @@ def score(index: OfferIndex, rows: NDArray[np.int64], distance_km: NDArray[np.fl
         return met / asked if asked else np.ones(met.size)
 
     known = ~np.isnan(distance_km)
-    closeness = np.where(known, DISTANCE_HALF_POINTS_KM / (DISTANCE_HALF_POINTS_KM + np.where(known, distance_km, 0)), UNKNOWN_DISTANCE_SHARE)
+    closeness = np.where(
+        known,
+        DISTANCE_HALF_POINTS_KM / (DISTANCE_HALF_POINTS_KM + np.where(known, distance_km, 0)),
+        UNKNOWN_DISTANCE_SHARE,
+    )
     total = np.where(support >= 0, support + fee, -1)
     priced = total > 0
     cheapest = total[priced].min() if priced.any() else 0
     price_share = np.where(priced, cheapest / np.where(priced, total, 1), 0.0)
-    freshness = np.clip((SPACE_STALE_DAYS - space_days) / (SPACE_STALE_DAYS - SPACE_FRESH_DAYS), 0.0, 1.0)
+    freshness = np.clip(
+        (SPACE_STALE_DAYS - space_days) / (SPACE_STALE_DAYS - SPACE_FRESH_DAYS), 0.0, 1.0
+    )
     space_share = np.where(index.column("capacity", rows) > 0, freshness, 0.0)
     shares = {
         "outcomes": share(outcomes_met, len(wanted.outcomes)),
@@ -222,7 +302,9 @@ def _days_ago(days: float) -> str:
 
 
 def _ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
     return f"{number}{suffix}"
 
 
@@ -284,11 +366,19 @@ def _share_of_asked(asked: list[int], mask: int, terms: TermBits, noun: str) -> 
     if not met:
         return None
     if len(met) == len(asked):
-        return f"the {noun} you chose: {_names([terms.name[t] for t in met])}" if len(asked) == 1 else f"all {len(asked)} {noun}s you chose"
-    return f"{len(met)} of the {len(asked)} {noun}s you chose: {_names([terms.name[t] for t in met])}"
+        return (
+            f"the {noun} you chose: {_names([terms.name[t] for t in met])}"
+            if len(asked) == 1
+            else f"all {len(asked)} {noun}s you chose"
+        )
+    return (
+        f"{len(met)} of the {len(asked)} {noun}s you chose: {_names([terms.name[t] for t in met])}"
+    )
 
 
-def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, context: Context) -> list[Reason]:
+def reasons_for(
+    terms: TermBits, facts: Facts, geodesic_km: float | None, context: Context
+) -> list[Reason]:
     """Each factor's points for one candidate, with a sentence saying why."""
     wanted = context.wanted
     said: dict[str, str] = {}
@@ -298,14 +388,24 @@ def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, contex
         said["outcomes"] = "You did not choose outcomes, so every offer gets these points"
     else:
         share = _share_of_asked(outcomes, facts.outcomes, terms, "outcome")
-        said["outcomes"] = f"Helps with {share}" if share else "Does not say it helps with the outcomes you chose"
+        said["outcomes"] = (
+            f"Helps with {share}" if share else "Does not say it helps with the outcomes you chose"
+        )
 
     kinds = sorted(wanted.kinds, key=lambda t: terms.bit[t])
     if kinds:
-        said["kinds"] = f"Gives {_share_of_asked(kinds, facts.kinds, terms, 'kind of support')}".replace("kind of supports", "kinds of support")
+        said["kinds"] = (
+            f"Gives {_share_of_asked(kinds, facts.kinds, terms, 'kind of support')}".replace(
+                "kind of supports", "kinds of support"
+            )
+        )
     else:
         offered = terms.ids_in(Taxonomy.KIND_OF_SUPPORT, facts.kinds)
-        said["kinds"] = f"Gives {_names([terms.name[t] for t in offered])}" if offered else "Any kind of support"
+        said["kinds"] = (
+            f"Gives {_names([terms.name[t] for t in offered])}"
+            if offered
+            else "Any kind of support"
+        )
 
     said["distance"] = covers_by(facts.area, facts.radius_km, geodesic_km, context)
 
@@ -318,7 +418,10 @@ def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, contex
             cost += f", including a {format_pence(fee)} management fee"
         if cheapest and total > cheapest:
             extra = total - cheapest
-            cost += f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) " "more than the lowest found"
+            cost += (
+                f": {format_pence(extra)} ({round(100 * extra / cheapest)}%) "
+                "more than the lowest found"
+            )
         elif cheapest is not None:
             cost += ": the lowest found"
         said["price"] = cost
@@ -327,7 +430,11 @@ def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, contex
     if not asked_times:
         said["times"] = "You did not choose days and times, so every offer gets these points"
     elif facts.times_met == asked_times:
-        said["times"] = f"Available at all {asked_times} times you need" if asked_times > 1 else "Available at the time you need"
+        said["times"] = (
+            f"Available at all {asked_times} times you need"
+            if asked_times > 1
+            else "Available at the time you need"
+        )
     else:
         said["times"] = f"Available at {facts.times_met} of the {asked_times} times you need"
 
@@ -338,20 +445,44 @@ def reasons_for(terms: TermBits, facts: Facts, geodesic_km: float | None, contex
     elif facts.space_days <= SPACE_FRESH_DAYS:
         said["space"] = f"Has space for {facts.capacity} {unit}, confirmed {when}"
     else:
-        said["space"] = f"Said it had space for {facts.capacity} {unit} {when}, so this may be out of date"
+        said["space"] = (
+            f"Said it had space for {facts.capacity} {unit} {when}, so this may be out of date"
+        )
 
     day = context.today.toordinal()
-    checks = [name for name, until in (("PVG scheme membership", facts.pvg_until), ("Care Inspectorate registration", facts.registration_until)) if until >= day]
-    said["checks"] = f"{' and '.join(checks)} verified by us" if checks else "No PVG membership or registration verified yet"
+    checks = [
+        name
+        for name, until in (
+            ("PVG scheme membership", facts.pvg_until),
+            ("Care Inspectorate registration", facts.registration_until),
+        )
+        if until >= day
+    ]
+    said["checks"] = (
+        f"{' and '.join(checks)} verified by us"
+        if checks
+        else "No PVG membership or registration verified yet"
+    )
 
-    return [Reason(FACTOR_LABELS[name], said[name], facts.points[name], WEIGHTS[name]) for name in WEIGHTS]
+    return [
+        Reason(FACTOR_LABELS[name], said[name], facts.points[name], WEIGHTS[name])
+        for name in WEIGHTS
+    ]
 
 
 def covers_by(area: Area, radius_km: float, geodesic_km: float | None, context: Context) -> str:
     """How the offer's area reaches the person, with the distance, in plain words."""
-    away = None if geodesic_km is None else "less than 0.1 km" if geodesic_km < 0.05 else f"{geodesic_km:.1f} km"
+    away = (
+        None
+        if geodesic_km is None
+        else "less than 0.1 km"
+        if geodesic_km < 0.05
+        else f"{geodesic_km:.1f} km"
+    )
     if area == Area.RADIUS:
-        return f"{str(away).capitalize()} from {context.place}, within the {radius_km:g} km it travels"
+        return (
+            f"{str(away).capitalize()} from {context.place}, within the {radius_km:g} km it travels"
+        )
     if area == Area.COUNCILS:
         text = f"Covers all of {context.wanted.location.council.name}"
     else:

@@ -78,7 +78,11 @@ class RankedOffer:
 
     @property
     def week_total_pence(self) -> int | None:
-        return None if self.week_support_pence is None else self.week_support_pence + self.week_fee_pence
+        return (
+            None
+            if self.week_support_pence is None
+            else self.week_support_pence + self.week_fee_pence
+        )
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,11 @@ def support_wanted(
     except RuleBroken as error:
         errors.append(FieldError("location", error.message))
     ids: dict[str, frozenset[int]] = {}
-    for field, codes in (("kinds_of_support", kinds_of_support), ("outcomes", outcomes), ("client_groups", client_groups)):
+    for field, codes in (
+        ("kinds_of_support", kinds_of_support),
+        ("outcomes", outcomes),
+        ("client_groups", client_groups),
+    ):
         taxonomy = TAXONOMY_OF_FIELD[field]
         known = [index.terms.by_code.get((taxonomy, code)) for code in codes]
         if any(term_id is None for term_id in known):
@@ -115,7 +119,9 @@ def support_wanted(
     return wanted
 
 
-def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, today: date) -> NDArray[np.bool_]:
+def _fitting(
+    index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, today: date
+) -> NDArray[np.bool_]:
     terms = index.terms
     keep = np.ones(rows.size, dtype=np.bool_)
     if wanted.kinds:
@@ -131,7 +137,9 @@ def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, 
         # Against the price an hour of the week shown (uplifts, travel and fee included),
         # so a filtered list never shows a total above the highest price asked.
         support, fee = ranking.week_costs(index, rows, wanted)
-        keep &= (support >= 0) & ((support + fee) * 60 <= wanted.max_hourly_pence * wanted.minutes_per_week)
+        keep &= (support >= 0) & (
+            (support + fee) * 60 <= wanted.max_hourly_pence * wanted.minutes_per_week
+        )
     if wanted.isf_holders_only:
         keep &= index.column("holds_isf", rows)
     if wanted.verified_only:
@@ -139,7 +147,9 @@ def _fitting(index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, 
     return keep
 
 
-def _candidates(index: OfferIndex, wanted: SupportWanted, today: date, now: datetime) -> tuple[int, ranking.Scores]:
+def _candidates(
+    index: OfferIndex, wanted: SupportWanted, today: date, now: datetime
+) -> tuple[int, ranking.Scores]:
     location = wanted.location
     rows, distances = index.reaching(
         latitude=location.latitude,
@@ -148,10 +158,14 @@ def _candidates(index: OfferIndex, wanted: SupportWanted, today: date, now: date
         settlement_id=location.settlement.id,
     )
     keep = _fitting(index, rows, wanted, today)
-    return rows.size, ranking.score(index, rows[keep], distances[keep], wanted, today=today, now=now)
+    return rows.size, ranking.score(
+        index, rows[keep], distances[keep], wanted, today=today, now=now
+    )
 
 
-def _order(index: OfferIndex, scores: ranking.Scores, sort: MatchSort, needed: int) -> NDArray[np.int64]:
+def _order(
+    index: OfferIndex, scores: ranking.Scores, sort: MatchSort, needed: int
+) -> NDArray[np.int64]:
     """Candidate positions in result order, at least the first `needed` of them."""
     total = scores.total
     distance = np.where(np.isnan(scores.distance_km), np.inf, scores.distance_km)
@@ -195,7 +209,9 @@ def match(
         total = scores.rows.size
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        order = _order(index, scores, sort, page * page_size) if total else np.empty(0, dtype=np.int64)
+        order = (
+            _order(index, scores, sort, page * page_size) if total else np.empty(0, dtype=np.int64)
+        )
         chosen = order[(page - 1) * page_size : page * page_size]
         week = scores.week_total_pence
         cheapest = int(week[week > 0].min()) if (week > 0).any() else None
@@ -206,14 +222,35 @@ def match(
             hours_text=describe_minutes(wanted.minutes_per_week),
             today=today,
         )
-        results = _ranked(index, scores, chosen, start_rank=(page - 1) * page_size + 1, total=total, context=context)
+        results = _ranked(
+            index,
+            scores,
+            chosen,
+            start_rank=(page - 1) * page_size + 1,
+            total=total,
+            context=context,
+        )
     return MatchResult(
-        wanted=wanted, sort=sort, reached=reached, total=total, page=page, page_size=page_size,
-        results=results, cheapest_week_pence=cheapest,
+        wanted=wanted,
+        sort=sort,
+        reached=reached,
+        total=total,
+        page=page,
+        page_size=page_size,
+        results=results,
+        cheapest_week_pence=cheapest,
     )
 
 
-def _ranked(index: OfferIndex, scores: ranking.Scores, chosen: NDArray[np.int64], *, start_rank: int, total: int, context: ranking.Context) -> list[RankedOffer]:
+def _ranked(
+    index: OfferIndex,
+    scores: ranking.Scores,
+    chosen: NDArray[np.int64],
+    *,
+    start_rank: int,
+    total: int,
+    context: ranking.Context,
+) -> list[RankedOffer]:
     location = context.wanted.location
     rows = scores.rows[chosen]
     lats, lons = index.column("lat", rows), index.column("lon", rows)
@@ -248,7 +285,12 @@ def _ranked(index: OfferIndex, scores: ranking.Scores, chosen: NDArray[np.int64]
 
 
 def best_offer_of_each_provider(
-    session: Session, index: OfferIndex, wanted: SupportWanted, *, today: date | None = None, now: datetime | None = None
+    session: Session,
+    index: OfferIndex,
+    wanted: SupportWanted,
+    *,
+    today: date | None = None,
+    now: datetime | None = None,
 ) -> dict[int, int]:
     """Every provider with an offer that reaches the person and fits the request, with its
     best-ranked such offer: {provider id: offer id}."""
@@ -261,12 +303,19 @@ def best_offer_of_each_provider(
         best: dict[int, int] = {}
         for i in order:
             row = int(scores.rows[i])
-            best.setdefault(int(index.arrays["provider_id"][row]), int(index.arrays["offer_id"][row]))
+            best.setdefault(
+                int(index.arrays["provider_id"][row]), int(index.arrays["offer_id"][row])
+            )
     return best
 
 
 def record_unmet_demand(
-    session: Session, *, source: UnmetDemandSource, settlement: Settlement, term_ids: Iterable[int], on: date
+    session: Session,
+    *,
+    source: UnmetDemandSource,
+    settlement: Settlement,
+    term_ids: Iterable[int],
+    on: date,
 ) -> UnmetDemand:
     """Note, for the gap analysis, support asked for that nothing met: the settlement, the
     kinds of support and outcomes, the date. Nothing about who asked."""
@@ -276,16 +325,23 @@ def record_unmet_demand(
         settlement_id=settlement.id,
         council_id=settlement.council_id,
         recorded_on=on,
-        terms=list(session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted_terms)))) if wanted_terms else [],
+        terms=list(session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted_terms))))
+        if wanted_terms
+        else [],
     )
     session.add(record)
     session.flush()
     return record
 
 
-def record_unmet_search(session: Session, *, wanted: SupportWanted, on: date | None = None) -> UnmetDemand:
+def record_unmet_search(
+    session: Session, *, wanted: SupportWanted, on: date | None = None
+) -> UnmetDemand:
     """A search that found nothing: its place, kinds of support and outcomes."""
     return record_unmet_demand(
-        session, source=UnmetDemandSource.SEARCH, settlement=wanted.location.settlement,
-        term_ids=wanted.kinds | wanted.outcomes, on=on or scottish_today(),
+        session,
+        source=UnmetDemandSource.SEARCH,
+        settlement=wanted.location.settlement,
+        term_ids=wanted.kinds | wanted.outcomes,
+        on=on or scottish_today(),
     )

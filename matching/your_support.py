@@ -20,7 +20,9 @@ from matching.shortlist.routes import KeptShortlist
 from providers import enquiries as enquiries_service
 
 router = APIRouter(include_in_schema=False)
-web.add_navigation("Your support", "/your-support", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=6)
+web.add_navigation(
+    "Your support", "/your-support", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=6
+)
 
 PersonUser = Annotated[User, Depends(roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE))]
 """Supported people and their representatives."""
@@ -31,7 +33,9 @@ SHOWN = 5
 
 @router.get("/your-support")
 @audited
-def your_support(request: Request, db: DbSession, user: PersonUser, kept: KeptShortlist) -> Response:
+def your_support(
+    request: Request, db: DbSession, user: PersonUser, kept: KeptShortlist
+) -> Response:
     enquiries = enquiries_service.enquiries_of(db, user=user, page=1, page_size=SHOWN)
     for enquiry in enquiries.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -49,7 +53,9 @@ def your_support(request: Request, db: DbSession, user: PersonUser, kept: KeptSh
                 "needs": needs,
                 "summaries": {need.id: need_views.summary_of(need) for need in needs.items},
                 "responses": need_views.response_counts(db, needs=needs.items),
-                "acting_for": [link.supported_person for link in links if link.representative_id == user.id],
+                "acting_for": [
+                    link.supported_person for link in links if link.representative_id == user.id
+                ],
             },
         )
     )

@@ -51,7 +51,9 @@ def own_offer(session: Session, *, provider: Provider, offer_id: int) -> Offer:
 def _may_see_offer(session: Session, viewer: User | None, offer: Offer) -> bool:
     if offer.status == OfferStatus.PUBLISHED:
         return True
-    return viewer is not None and (viewer.role == Role.ADMIN or is_member(session, viewer, offer.provider_id))
+    return viewer is not None and (
+        viewer.role == Role.ADMIN or is_member(session, viewer, offer.provider_id)
+    )
 
 
 def public_offer(session: Session, *, offer_id: int, viewer: User | None) -> Offer:

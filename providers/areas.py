@@ -65,7 +65,11 @@ def places_in_area(session: Session, offer: Offer) -> list[Settlement]:
         council_ids = [c.id for c in offer.area_councils]
         places = list(session.scalars(counted.where(Settlement.council_id.in_(council_ids))))
     else:
-        assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
+        assert (
+            offer.centre_latitude is not None
+            and offer.centre_longitude is not None
+            and offer.radius_km
+        )
         settlements = list(session.scalars(counted))
         # The same rule the matcher reaches people by: the geodesic decides at the edge.
         inside, _ = within_km(
@@ -96,27 +100,39 @@ def area_map(session: Session, offer: Offer, places: list[Settlement]) -> AreaMa
     cell_w = CELL_DEGREES / (EAST - WEST) * MAP_WIDTH
     cell_h = CELL_DEGREES / (NORTH - SOUTH) * MAP_HEIGHT
     parts = []
-    for cell in session.scalars(select(LandCell).where(LandCell.scottish_postcodes > LandCell.other_postcodes)):
+    for cell in session.scalars(
+        select(LandCell).where(LandCell.scottish_postcodes > LandCell.other_postcodes)
+    ):
         x, y = _xy((cell.row + 1) * CELL_DEGREES, cell.col * CELL_DEGREES)
-        parts.append(f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>')
-    if offer.area_type == AreaType.RADIUS and offer.centre_latitude is not None and offer.centre_longitude is not None:
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>'
+        )
+    if (
+        offer.area_type == AreaType.RADIUS
+        and offer.centre_latitude is not None
+        and offer.centre_longitude is not None
+    ):
         cx, cy = _xy(offer.centre_latitude, offer.centre_longitude)
         degrees_lat = (offer.radius_km or 0) / 111.2
         ry = degrees_lat / (NORTH - SOUTH) * MAP_HEIGHT
         rx = degrees_lat / math.cos(math.radians(offer.centre_latitude)) / (EAST - WEST) * MAP_WIDTH
         parts.append(
-            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" ' 'fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
+            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" '
+            'fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
         )
         parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="#002d54"/>')
     for place in places[:400]:
         x, y = _xy(place.latitude, place.longitude)
-        parts.append(f'<circle cx="{x}" cy="{y}" r="2" ' f'fill="#0065bd"><title>{escape(place.label)}</title></circle>')
+        parts.append(
+            f'<circle cx="{x}" cy="{y}" r="2" '
+            f'fill="#0065bd"><title>{escape(place.label)}</title></circle>'
+        )
     description = _describe(offer, places)
     svg = Markup(
-        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" ' 'aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
-        '<title id="area-map-title">Map of the area covered</title><desc ' f'id="area-map-desc">{escape(description)}</desc>'
-        + "".join(parts)
-        + "</svg>"
+        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" '
+        'aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
+        '<title id="area-map-title">Map of the area covered</title><desc '
+        f'id="area-map-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"
     )
     return AreaMap(svg=svg, description=description)
 
@@ -139,7 +155,11 @@ def _describe(offer: Offer, places: list[Settlement]) -> str:
 def measured_from(offer: Offer) -> tuple[float, float] | None:
     """Where an offer's distance (and travel by the mile) is measured from: the centre of its
     radius, or else its provider's base; None when neither is known."""
-    if offer.area_type == AreaType.RADIUS and offer.centre_latitude is not None and offer.centre_longitude is not None:
+    if (
+        offer.area_type == AreaType.RADIUS
+        and offer.centre_latitude is not None
+        and offer.centre_longitude is not None
+    ):
         return offer.centre_latitude, offer.centre_longitude
     provider = offer.provider
     if provider.base_latitude is not None and provider.base_longitude is not None:
@@ -176,26 +196,46 @@ def reach(offer: Offer, location: Location) -> Reach:
     if offer.area_type == AreaType.RADIUS:
         assert offer.centre_latitude is not None and offer.centre_longitude is not None
         radius = offer.radius_km or 0.0
-        inside, _ = within_km(location.latitude, location.longitude, np.array([offer.centre_latitude]),
-                              np.array([offer.centre_longitude]), np.array([radius]))
+        inside, _ = within_km(
+            location.latitude,
+            location.longitude,
+            np.array([offer.centre_latitude]),
+            np.array([offer.centre_longitude]),
+            np.array([radius]),
+        )
         if inside[0]:
             return Reach(True, f"Reaches {place}")
-        short = geodesic_km(location.latitude, location.longitude, offer.centre_latitude, offer.centre_longitude) - radius
+        short = (
+            geodesic_km(
+                location.latitude, location.longitude, offer.centre_latitude, offer.centre_longitude
+            )
+            - radius
+        )
         return Reach(False, f"Stops {_km(short)} short of {place}", short_km=short)
     if offer.area_type == AreaType.COUNCILS:
         councils = list(offer.area_councils)
         if any(council.id == location.council.id for council in councils):
             return Reach(True, f"Reaches {place}: it covers all of {location.council.name}")
         names = ", ".join(sorted(council.name for council in councils)) or "no council areas"
-        return Reach(False, f"Does not reach {place}, in {location.council.name}: it covers {names}")
+        return Reach(
+            False, f"Does not reach {place}, in {location.council.name}: it covers {names}"
+        )
     places = list(offer.area_settlements)
     if any(settlement.id == location.settlement.id for settlement in places):
         return Reach(True, f"Reaches {place}: it covers {location.settlement.name} by name")
     if not places:
         return Reach(False, f"Does not reach {place}: it names no places")
-    distances = geodesic_km_many(location.latitude, location.longitude,
-                                 [s.latitude for s in places], [s.longitude for s in places])
+    distances = geodesic_km_many(
+        location.latitude,
+        location.longitude,
+        [s.latitude for s in places],
+        [s.longitude for s in places],
+    )
     nearest = int(np.argmin(distances))
     short = float(distances[nearest])
-    return Reach(False, f"Does not reach {place}: the nearest place it covers, {places[nearest].name}, is {_km(short)} away",
-                 short_km=short)
+    return Reach(
+        False,
+        f"Does not reach {place}: the nearest place it covers, "
+        f"{places[nearest].name}, is {_km(short)} away",
+        short_km=short,
+    )

@@ -54,7 +54,8 @@ class Asked:
 def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
     """The carried answers among `pairs` (a query or a form), each read only if given;
     what cannot be read is left out and named in `problems`, never an error page."""
-    location_text, hours_text, times = "", "", []
+    location_text, hours_text = "", ""
+    times: list[str] = []
     for key, value in pairs:
         if key == "location" and not location_text:
             location_text = value.strip()
@@ -66,10 +67,14 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
     location = None
     if location_text:
         if len(location_text) > MAX_LOCATION_CHARACTERS:
-            problems.append(FieldError("location", "Enter a place name, a postcode district or coordinates"))
+            problems.append(
+                FieldError("location", "Enter a place name, a postcode district or coordinates")
+            )
         else:
             try:
-                location = geography_service.resolve_location(session, text=location_text, field="location")
+                location = geography_service.resolve_location(
+                    session, text=location_text, field="location"
+                )
             except RuleBroken as error:
                 problems.append(FieldError("location", error.message))
     minutes = None
@@ -84,8 +89,14 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
             when = availability_mask(times[:MAX_TIMES])
         except ValueError as error:
             problems.append(FieldError("when", str(error)))
-    return Asked(location=location, minutes_per_week=minutes, when=when, problems=problems,
-                 location_text=location_text, hours_text=hours_text)
+    return Asked(
+        location=location,
+        minutes_per_week=minutes,
+        when=when,
+        problems=problems,
+        location_text=location_text,
+        hours_text=hours_text,
+    )
 
 
 def pairs_of(values: dict[str, object]) -> list[tuple[str, str]]:

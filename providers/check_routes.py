@@ -29,8 +29,10 @@ from providers.schemas import CHECK_KIND_SLUGS, CheckForm, RejectCheckForm
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Checks to verify", "/admin/checks", roles=(Role.ADMIN,), order=60)
 admin.add_work_queue(
-    "Checks to verify", "/admin/checks",
-    lambda session: f"{len(checks_service.checks_waiting(session))} waiting to be verified", order=20,
+    "Checks to verify",
+    "/admin/checks",
+    lambda session: f"{len(checks_service.checks_waiting(session))} waiting to be verified",
+    order=20,
 )
 
 check_page = FormPage("providers/check_new.html")
@@ -42,7 +44,12 @@ def checks(request: Request, provider: CurrentProvider) -> Response:
     return render(
         request,
         "providers/checks.html",
-        {"provider": provider, "today": today(), "kinds": CHECK_KIND_SLUGS, "done": request.query_params.get("done", "")},
+        {
+            "provider": provider,
+            "today": today(),
+            "kinds": CHECK_KIND_SLUGS,
+            "done": request.query_params.get("done", ""),
+        },
     )
 
 
@@ -75,7 +82,10 @@ async def new_check(
             grade = str(values.get(f"grade_{number}", "")).strip()
             if grade:
                 if grade not in {"1", "2", "3", "4", "5", "6"}:
-                    raise RuleBroken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field=f"grade_{number}")
+                    raise RuleBroken(
+                        "Grades go from 1 (unsatisfactory) to 6 (excellent)",
+                        field=f"grade_{number}",
+                    )
                 grades[theme] = int(grade)
     expires_on = None
     if form.expires_on:
@@ -88,8 +98,12 @@ async def new_check(
         provider=provider,
         actor=user,
         details=CheckDetails(
-            kind=kind, reference=form.reference, issuer=form.issuer or None, grades=grades or None,
-            cover_pence=form.cover, expires_on=expires_on,
+            kind=kind,
+            reference=form.reference,
+            issuer=form.issuer or None,
+            grades=grades or None,
+            cover_pence=form.cover,
+            expires_on=expires_on,
         ),
         today=today(),
     )
@@ -107,7 +121,9 @@ def _queue_context(db: DbSession) -> dict[str, Any]:
 
 @router.get("/admin/checks")
 def queue(request: Request, db: DbSession, admin: AdminUser) -> Response:
-    return reject_page.render(request, done=request.query_params.get("done", ""), **_queue_context(db))
+    return reject_page.render(
+        request, done=request.query_params.get("done", ""), **_queue_context(db)
+    )
 
 
 def _waiting_check(db: DbSession, check_id: int) -> Check:
@@ -128,13 +144,17 @@ def verify(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser
 @router.post("/admin/checks/{check_id}/reject")
 async def reject(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     check = _waiting_check(db, check_id)
-    form = await reject_page.read(request, RejectCheckForm, failed_id=check.id, **_queue_context(db))
+    form = await reject_page.read(
+        request, RejectCheckForm, failed_id=check.id, **_queue_context(db)
+    )
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)
     return redirect(request, "/admin/checks?done=rejected")
 
 
 @router.post("/admin/providers/{provider_id}/confirm-identity")
-def confirm_identity(request: Request, provider_id: int, db: DbSession, admin: AdminUser) -> Response:
+def confirm_identity(
+    request: Request, provider_id: int, db: DbSession, admin: AdminUser
+) -> Response:
     provider = db.get(Provider, provider_id)
     if provider is None:
         raise NotFound("Page not found")
@@ -151,7 +171,10 @@ def offers_to_agree(request: Request, db: DbSession, admin: AdminUser, done: str
     return render(
         request,
         "providers/admin_offers.html",
-        {"waiting": offers_service.offers_awaiting_agreement(db), "done": done if done in ("agreed", "refused") else ""},
+        {
+            "waiting": offers_service.offers_awaiting_agreement(db),
+            "done": done if done in ("agreed", "refused") else "",
+        },
     )
 
 

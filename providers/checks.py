@@ -49,9 +49,12 @@ def validate(details: CheckDetails, *, today: date) -> CheckDetails:
     reference = normalise_reference(details.kind, details.reference)
     if not reference:
         raise RuleBroken(_REFERENCE_MISSING[details.kind], field="reference")
-    if details.kind == CheckKind.CARE_INSPECTORATE and not CARE_INSPECTORATE_NUMBER.match(reference):
+    if details.kind == CheckKind.CARE_INSPECTORATE and not CARE_INSPECTORATE_NUMBER.match(
+        reference
+    ):
         raise RuleBroken(
-            "Enter the Care Inspectorate registration number " "as CS followed by 10 digits, like CS2012301234",
+            "Enter the Care Inspectorate registration number "
+            "as CS followed by 10 digits, like CS2012301234",
             field="reference",
         )
     if details.kind == CheckKind.PVG and not PVG_NUMBER.match(reference):
@@ -62,7 +65,9 @@ def validate(details: CheckDetails, *, today: date) -> CheckDetails:
             raise RuleBroken("Only Care Inspectorate registrations have grades", field="grades")
         for theme, grade in grades.items():
             if theme not in CARE_INSPECTORATE_THEMES or not 1 <= grade <= 6:
-                raise RuleBroken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field="grades")
+                raise RuleBroken(
+                    "Grades go from 1 (unsatisfactory) to 6 (excellent)", field="grades"
+                )
     if details.kind == CheckKind.INSURANCE:
         if details.expires_on is None:
             raise RuleBroken("Enter the date the insurance runs out", field="expires_on")
@@ -122,8 +127,12 @@ def declare_check(
     session.add(check)
     session.flush()
     audit.record(
-        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider_check",
-        subject_id=check.id, detail={"change": "declared", "kind": valid.kind.value},
+        session,
+        actor=actor,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider_check",
+        subject_id=check.id,
+        detail={"change": "declared", "kind": valid.kind.value},
     )
     return check
 
@@ -158,26 +167,38 @@ def reject_check(session: Session, *, check: Check, admin: User, note: str) -> N
     )
 
 
-def _decide(session: Session, *, check: Check, admin: User, status: CheckStatus, note: str | None) -> None:
+def _decide(
+    session: Session, *, check: Check, admin: User, status: CheckStatus, note: str | None
+) -> None:
     if check.status != CheckStatus.DECLARED:
         raise Conflict("This check has already been decided")
     check.status = status
     check.review_note = note
     audit.record(
-        session, actor=admin, action=AuditAction.RECORD_CHANGED, subject_type="provider_check",
-        subject_id=check.id, detail={"change": status.value, "kind": check.kind.value},
+        session,
+        actor=admin,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider_check",
+        subject_id=check.id,
+        detail={"change": status.value, "kind": check.kind.value},
     )
 
 
 def checks_waiting(session: Session) -> list[Check]:
     """Declared checks waiting for an administrator, oldest first."""
     return list(
-        session.scalars(select(Check).where(Check.status == CheckStatus.DECLARED).order_by(Check.created_at, Check.id))
+        session.scalars(
+            select(Check)
+            .where(Check.status == CheckStatus.DECLARED)
+            .order_by(Check.created_at, Check.id)
+        )
     )
 
 
 def _owner_emails(provider: Provider) -> list[str]:
-    owners = [m.user.email for m in provider.members if m.is_owner] or [m.user.email for m in provider.members]
+    owners = [m.user.email for m in provider.members if m.is_owner] or [
+        m.user.email for m in provider.members
+    ]
     return owners or ([provider.contact_email] if provider.contact_email else [])
 
 
@@ -214,7 +235,8 @@ def send_expiry_reminders(session: Session, *, today: date) -> int:
                     to=address,
                     subject=subject,
                     body=(
-                        f"The {check.kind.label.lower()} " f"{check.reference} for {check.provider.name} "
+                        f"The {check.kind.label.lower()} "
+                        f"{check.reference} for {check.provider.name} "
                         f"{body}\n\nAdd the new one here:\n{link}\n"
                     ),
                 ),

@@ -50,9 +50,15 @@ def _importer(session: Session, email: str | None) -> User:
 
 @app.command("import")
 def import_file(
-    path: Annotated[Path, typer.Argument(exists=True, help="An HSDS JSON file, or a data package folder or zip.")],
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, help="An HSDS JSON file, or a data package folder or zip."),
+    ],
     by: Annotated[
-        str | None, typer.Option(help="The administrator's email the import is recorded under (default: the first).")
+        str | None,
+        typer.Option(
+            help="The administrator's email the import is recorded under (default: the first)."
+        ),
     ] = None,
 ) -> None:
     """Import organizations as unclaimed provider listings and their services as offers.
@@ -68,7 +74,10 @@ def import_file(
         with session_scope(factory) as session:
             actor = _importer(session, by)
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
                 console=console,
             ) as progress:
                 task = progress.add_task("Importing", total=hsds_importer.count_records(bundles))
@@ -85,7 +94,8 @@ def import_file(
 
 def _print_report(report: ImportReport, *, who: str) -> None:
     console.print(
-        f"Imported as {who}: {report.providers_created} providers " f"created, {report.providers_updated} updated; "
+        f"Imported as {who}: {report.providers_created} providers "
+        f"created, {report.providers_updated} updated; "
         f"{report.offers_created} offers created, {report.offers_updated} updated; "
         f"{report.published} published, {report.not_published} not published.",
         soft_wrap=True,

@@ -147,20 +147,35 @@ class Quote:
 def quote_for(enquiry: Enquiry) -> Quote:
     """The enquiry's quote, from the price version it recorded, never the offer's current one,
     for the hours, times and distance it recorded."""
-    return quote(enquiry.offer_price, minutes_per_week=enquiry.minutes_per_week,
-                 typical_week_hours=enquiry.offer.typical_week_hours, when=enquiry.availability,
-                 distance_km=enquiry.distance_km)
+    return quote(
+        enquiry.offer_price,
+        minutes_per_week=enquiry.minutes_per_week,
+        typical_week_hours=enquiry.offer.typical_week_hours,
+        when=enquiry.availability,
+        distance_km=enquiry.distance_km,
+    )
 
 
 def quote(
-    price: OfferPrice, *, minutes_per_week: int, typical_week_hours: int, when: int = 0, distance_km: float | None = None
+    price: OfferPrice,
+    *,
+    minutes_per_week: int,
+    typical_week_hours: int,
+    when: int = 0,
+    distance_km: float | None = None,
 ) -> Quote:
     """A price applied to some minutes a week at the times `when`: pricing.weekly_cost."""
     return Quote(
-        price=price, minutes_per_week=minutes_per_week,
+        price=price,
+        minutes_per_week=minutes_per_week,
         per_hour_pence=hourly_equivalent_pence(price, typical_week_hours=typical_week_hours),
-        cost=weekly_cost(price, minutes_per_week=minutes_per_week, when=when,
-                         typical_week_hours=typical_week_hours, distance_km=distance_km),
+        cost=weekly_cost(
+            price,
+            minutes_per_week=minutes_per_week,
+            when=when,
+            typical_week_hours=typical_week_hours,
+            distance_km=distance_km,
+        ),
     )
 
 
@@ -180,7 +195,10 @@ def is_provider_member(session: Session, *, user: User, provider_id: int) -> boo
 
 def acts_for_a_provider(session: Session, *, user: User) -> bool:
     """Whether `user` is a member of any provider yet."""
-    return session.scalar(select(ProviderMember.id).where(ProviderMember.user_id == user.id).limit(1)) is not None
+    return (
+        session.scalar(select(ProviderMember.id).where(ProviderMember.user_id == user.id).limit(1))
+        is not None
+    )
 
 
 def is_on_persons_side(session: Session, *, user: User, enquiry: Enquiry) -> bool:
@@ -209,7 +227,9 @@ def record_view(session: Session, *, viewer: User, enquiry: Enquiry) -> None:
 def people_acted_for(session: Session, *, representative: User) -> list[User]:
     """The supported people a representative acts for now, by name."""
     links = accounts_service.representations_of(session, user=representative)
-    people = [link.supported_person for link in links if link.representative_id == representative.id]
+    people = [
+        link.supported_person for link in links if link.representative_id == representative.id
+    ]
     return sorted(people, key=lambda person: (person.name, person.id))
 
 
@@ -218,7 +238,9 @@ def people_to_choose(session: Session, *, user: User) -> list[tuple[str, str]]:
     for anyone else, who asks only for themself."""
     if user.role != Role.REPRESENTATIVE:
         return []
-    return [(str(person.id), person.name) for person in people_acted_for(session, representative=user)]
+    return [
+        (str(person.id), person.name) for person in people_acted_for(session, representative=user)
+    ]
 
 
 def _check_request(minutes_per_week: int, availability: int) -> None:
@@ -291,14 +313,23 @@ def send_enquiry(
     session.add(enquiry)
     session.flush()
     audit.record(
-        session, actor=sender, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT,
+        session,
+        actor=sender,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type=SUBJECT,
         subject_id=enquiry.id,
-        detail={"change": "sent", "offer_id": offer.id, "offer_price_id": price.id, "person_id": person.id},
+        detail={
+            "change": "sent",
+            "offer_id": offer.id,
+            "offer_price_id": price.id,
+            "person_id": person.id,
+        },
     )
     _mail_provider(
-        session, enquiry,
+        session,
+        enquiry,
         subject=f"New enquiry about {offer.title}",
-        text=f"Someone has asked about your offer \"{offer.title}\".",
+        text=f'Someone has asked about your offer "{offer.title}".',
     )
     return enquiry
 
@@ -317,12 +348,16 @@ class ThreadEntry:
 def thread_of(session: Session, *, enquiry: Enquiry) -> list[ThreadEntry]:
     """The enquiry's first message and every reply, oldest first, each marked by side."""
     members = set(
-        session.scalars(select(ProviderMember.user_id).where(ProviderMember.provider_id == enquiry.provider_id))
+        session.scalars(
+            select(ProviderMember.user_id).where(ProviderMember.provider_id == enquiry.provider_id)
+        )
     )
     entries = [ThreadEntry(enquiry.sent_by.name, False, enquiry.message, enquiry.created_at)]
     for message in enquiry.messages:
         entries.append(
-            ThreadEntry(message.author.name, message.author_id in members, message.body, message.created_at)
+            ThreadEntry(
+                message.author.name, message.author_id in members, message.body, message.created_at
+            )
         )
     return entries
 
@@ -341,19 +376,23 @@ def reply(session: Session, *, enquiry: Enquiry, author: User, body: str) -> Enq
         enquiry.status = EnquiryStatus.REPLIED
         changed.append("status")
     session.flush()
-    audit.record_change(session, actor=author, subject_type=SUBJECT, subject_id=enquiry.id, fields=changed)
+    audit.record_change(
+        session, actor=author, subject_type=SUBJECT, subject_id=enquiry.id, fields=changed
+    )
     if from_provider:
         _mail_person(
-            session, enquiry,
+            session,
+            enquiry,
             subject=f"{enquiry.provider.name} has replied to your enquiry",
             text=f"{enquiry.provider.name} has replied to your enquiry "
-            f"about \"{enquiry.offer.title}\".",
+            f'about "{enquiry.offer.title}".',
         )
     else:
         _mail_provider(
-            session, enquiry,
+            session,
+            enquiry,
             subject=f"A new message about {enquiry.offer.title}",
-            text=f"There is a new message on an enquiry about your offer \"{enquiry.offer.title}\".",
+            text=f'There is a new message on an enquiry about your offer "{enquiry.offer.title}".',
         )
     return message
 
@@ -373,17 +412,19 @@ def _set_status(session: Session, *, enquiry: Enquiry, actor: User, status: Enqu
         raise Conflict("Reply to the person before you mark the support as arranged")
     enquiry.status = status
     session.flush()
-    audit.record_change(session, actor=actor, subject_type=SUBJECT, subject_id=enquiry.id, fields=["status"])
+    audit.record_change(
+        session, actor=actor, subject_type=SUBJECT, subject_id=enquiry.id, fields=["status"]
+    )
     if status == EnquiryStatus.ARRANGED:
         subject = f"{enquiry.provider.name} has arranged your support"
         text = (
-            f"{enquiry.provider.name} has marked your enquiry about \"{enquiry.offer.title}\" as "
+            f'{enquiry.provider.name} has marked your enquiry about "{enquiry.offer.title}" as '
             "arranged. Once the support has started, you can review it."
         )
     else:
         subject = f"{enquiry.provider.name} cannot take on your enquiry"
         text = (
-            f"{enquiry.provider.name} has declined your enquiry about \"{enquiry.offer.title}\". "
+            f'{enquiry.provider.name} has declined your enquiry about "{enquiry.offer.title}". '
             "You can look for other support on the marketplace."
         )
     _mail_person(session, enquiry, subject=subject, text=text)
@@ -408,7 +449,12 @@ def _page(session: Session, query: Select[Enquiry], *, page: int, page_size: int
 
 
 def provider_inbox(
-    session: Session, *, member: User, status: EnquiryStatus | None = None, page: int = 1, page_size: int = 50
+    session: Session,
+    *,
+    member: User,
+    status: EnquiryStatus | None = None,
+    page: int = 1,
+    page_size: int = 50,
 ) -> Page[Enquiry]:
     """Enquiries to every provider `member` acts for, newest first."""
     provider_ids = select(ProviderMember.provider_id).where(ProviderMember.user_id == member.id)
@@ -418,7 +464,9 @@ def provider_inbox(
     return _page(session, query, page=page, page_size=page_size)
 
 
-def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> Page[Enquiry]:
+def enquiries_of(
+    session: Session, *, user: User, page: int = 1, page_size: int = 50
+) -> Page[Enquiry]:
     """A person's own enquiries and those of the people they act for now; newest first."""
     query = select(Enquiry).where(on_persons_side_filter(user, Enquiry.person_id))
     return _page(session, query, page=page, page_size=page_size)
@@ -432,7 +480,8 @@ def enquiries_of(session: Session, *, user: User, page: int = 1, page_size: int 
 def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
     users = list(
         session.scalars(
-            select(User).join(ProviderMember, ProviderMember.user_id == User.id)
+            select(User)
+            .join(ProviderMember, ProviderMember.user_id == User.id)
             .where(ProviderMember.provider_id == enquiry.provider_id)
             .order_by(User.id)
         )
@@ -442,5 +491,13 @@ def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: st
 
 def _mail_person(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
     # Whoever sent it is told too, while they still act for the person.
-    senders = [enquiry.sent_by] if on_persons_side(session, enquiry.sent_by, enquiry.person_id) else []
-    mail.tell(session, [*senders, enquiry.person], subject=subject, text=text, path=f"/enquiries/{enquiry.id}")
+    senders = (
+        [enquiry.sent_by] if on_persons_side(session, enquiry.sent_by, enquiry.person_id) else []
+    )
+    mail.tell(
+        session,
+        [*senders, enquiry.person],
+        subject=subject,
+        text=text,
+        path=f"/enquiries/{enquiry.id}",
+    )

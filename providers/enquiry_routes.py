@@ -18,10 +18,19 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, load_visible, roles, visible
 from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, Hours, NoFields, Text, form_values, parse_choice, required
-from marketplace.ratelimit import Action
+from marketplace.forms import (
+    Form,
+    FormPage,
+    Hours,
+    NoFields,
+    Text,
+    form_values,
+    parse_choice,
+    required,
+)
 from marketplace.paging import Page
 from marketplace.parsing import PageNumber, RecordId, record_id
+from marketplace.ratelimit import Action
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
@@ -37,7 +46,10 @@ web.add_navigation(
     "Your enquiries", "/enquiries", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=40
 )
 web.add_navigation(
-    "Enquiries", "/provider/enquiries", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=40
+    "Enquiries",
+    "/provider/enquiries",
+    roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT),
+    order=40,
 )
 
 people = roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
@@ -55,17 +67,29 @@ admin.add_work_queue("Reviews", "/admin/reviews", _reviews_waiting, order=30)
 # Each enquiry page loads, authorises and audits its enquiry through one dependency.
 SeenEnquiry = Annotated[
     Enquiry,
-    Depends(visible(Enquiry, param="enquiry_id", access=people, audit_subject=enquiries_service.SUBJECT)),
+    Depends(
+        visible(Enquiry, param="enquiry_id", access=people, audit_subject=enquiries_service.SUBJECT)
+    ),
 ]
 """An enquiry the person's side reads: the read is in the audit log."""
-PersonsEnquiry = Annotated[Enquiry, Depends(visible(Enquiry, param="enquiry_id", access=people, audit_subject=None))]
+PersonsEnquiry = Annotated[
+    Enquiry, Depends(visible(Enquiry, param="enquiry_id", access=people, audit_subject=None))
+]
 """An enquiry the person's side acts on; the service audits the change."""
 ProviderSeenEnquiry = Annotated[
     Enquiry,
-    Depends(visible(Enquiry, param="enquiry_id", access=provider_access, audit_subject=enquiries_service.SUBJECT)),
+    Depends(
+        visible(
+            Enquiry,
+            param="enquiry_id",
+            access=provider_access,
+            audit_subject=enquiries_service.SUBJECT,
+        )
+    ),
 ]
 ProviderEnquiry = Annotated[
-    Enquiry, Depends(visible(Enquiry, param="enquiry_id", access=provider_access, audit_subject=None))
+    Enquiry,
+    Depends(visible(Enquiry, param="enquiry_id", access=provider_access, audit_subject=None)),
 ]
 
 PAGE_SIZE = 50
@@ -138,11 +162,13 @@ RATING_OPTIONS = [
     ("1", "1: very poor"),
 ]
 
-enquire_page = FormPage(
-    "providers/enquiries/new.html", context={"days": DAYS, "periods": PERIODS}
+enquire_page = FormPage("providers/enquiries/new.html", context={"days": DAYS, "periods": PERIODS})
+person_enquiry_page = FormPage(
+    "providers/enquiries/enquiry.html", block="enquiry", context={"side": "person"}
 )
-person_enquiry_page = FormPage("providers/enquiries/enquiry.html", block="enquiry", context={"side": "person"})
-provider_enquiry_page = FormPage("providers/enquiries/enquiry.html", block="enquiry", context={"side": "provider"})
+provider_enquiry_page = FormPage(
+    "providers/enquiries/enquiry.html", block="enquiry", context={"side": "provider"}
+)
 review_page = FormPage("providers/reviews/new.html", context={"rating_options": RATING_OPTIONS})
 review_reply_page = FormPage("providers/reviews/reply.html")
 moderation_page = FormPage("providers/reviews/admin.html", block="reviews")
@@ -158,9 +184,14 @@ def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dic
     return {
         "offer": offer,
         "provider": offer.provider,
-        "quote": None if price is None else enquiries_service.quote(
-            price, minutes_per_week=asked.minutes_per_week or 60, typical_week_hours=offer.typical_week_hours,
-            when=asked.when, distance_km=distance_to_km(offer, asked.location),
+        "quote": None
+        if price is None
+        else enquiries_service.quote(
+            price,
+            minutes_per_week=asked.minutes_per_week or 60,
+            typical_week_hours=offer.typical_week_hours,
+            when=asked.when,
+            distance_km=distance_to_km(offer, asked.location),
         ),
         "quote_for_week": asked.minutes_per_week is not None,
         "hours_text": describe_minutes(asked.minutes_per_week or 60),
@@ -174,11 +205,15 @@ def show_enquire(request: Request, offer_id: RecordId, db: DbSession, user: Pers
     offer = published_offer(db, offer_id=offer_id)
     # The place, hours and times come along from the search, so nobody types them twice.
     asked = read_asked(db, request.query_params.multi_items())
-    return enquire_page.render(request, values=asked.form_values, **_enquire_context(db, offer, user, asked))
+    return enquire_page.render(
+        request, values=asked.form_values, **_enquire_context(db, offer, user, asked)
+    )
 
 
 @router.post("/offers/{offer_id}/enquire")
-async def enquire(request: Request, offer_id: RecordId, db: DbSession, user: PersonUser) -> Response:
+async def enquire(
+    request: Request, offer_id: RecordId, db: DbSession, user: PersonUser
+) -> Response:
     offer = published_offer(db, offer_id=offer_id)
     asked = read_asked(db, pairs_of(await form_values(request)))
     form = await enquire_page.read(request, EnquiryForm, **_enquire_context(db, offer, user, asked))
@@ -204,7 +239,9 @@ async def enquire(request: Request, offer_id: RecordId, db: DbSession, user: Per
 
 @router.get("/enquiries")
 @audited
-def person_enquiries(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
+def person_enquiries(
+    request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1
+) -> Response:
     found = enquiries_service.enquiries_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for enquiry in found.items:
         enquiries_service.record_view(db, viewer=user, enquiry=enquiry)
@@ -241,8 +278,12 @@ def person_enquiry(
 
 
 @router.post("/enquiries/{enquiry_id}/messages")
-async def person_message(request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser) -> Response:
-    form = await person_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
+async def person_message(
+    request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser
+) -> Response:
+    form = await person_enquiry_page.read(
+        request, MessageForm, **_enquiry_context(db, enquiry, user)
+    )
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/enquiries/{enquiry.id}?done=message")
 
@@ -258,19 +299,25 @@ def _review_context(db: Session, enquiry: Enquiry, user: User) -> dict[str, Any]
 
 @router.get("/enquiries/{enquiry_id}/review")
 @audited
-def show_review_form(request: Request, enquiry: SeenEnquiry, db: DbSession, user: PersonUser) -> Response:
+def show_review_form(
+    request: Request, enquiry: SeenEnquiry, db: DbSession, user: PersonUser
+) -> Response:
     return review_page.render(request, **_review_context(db, enquiry, user))
 
 
 @router.post("/enquiries/{enquiry_id}/review")
-async def leave_review(request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser) -> Response:
+async def leave_review(
+    request: Request, enquiry: PersonsEnquiry, db: DbSession, user: PersonUser
+) -> Response:
     form = await review_page.read(request, ReviewForm, **_review_context(db, enquiry, user))
     spend_allowance(request, Action.REVIEW, account=user.id)
     reviews_service.leave_review(
         db,
         enquiry=enquiry,
         author=user,
-        ratings=reviews_service.Ratings(outcomes=form.outcomes, reliability=form.reliability, respect=form.respect),
+        ratings=reviews_service.Ratings(
+            outcomes=form.outcomes, reliability=form.reliability, respect=form.respect
+        ),
         comment=form.comment,
     )
     return redirect(request, f"/enquiries/{enquiry.id}?done=reviewed")
@@ -306,7 +353,11 @@ def provider_inbox(
 @router.get("/provider/enquiries/{enquiry_id}")
 @audited
 def provider_enquiry(
-    request: Request, enquiry: ProviderSeenEnquiry, db: DbSession, user: ProviderUser, done: str = ""
+    request: Request,
+    enquiry: ProviderSeenEnquiry,
+    db: DbSession,
+    user: ProviderUser,
+    done: str = "",
 ) -> Response:
     return provider_enquiry_page.render(
         request, done=DONE_MESSAGES.get(done), **_enquiry_context(db, enquiry, user)
@@ -314,21 +365,29 @@ def provider_enquiry(
 
 
 @router.post("/provider/enquiries/{enquiry_id}/messages")
-async def provider_message(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
-    form = await provider_enquiry_page.read(request, MessageForm, **_enquiry_context(db, enquiry, user))
+async def provider_message(
+    request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser
+) -> Response:
+    form = await provider_enquiry_page.read(
+        request, MessageForm, **_enquiry_context(db, enquiry, user)
+    )
     enquiries_service.reply(db, enquiry=enquiry, author=user, body=form.body)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=replied")
 
 
 @router.post("/provider/enquiries/{enquiry_id}/arrange")
-async def arrange(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
+async def arrange(
+    request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser
+) -> Response:
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.mark_arranged(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=arranged")
 
 
 @router.post("/provider/enquiries/{enquiry_id}/decline")
-async def decline(request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser) -> Response:
+async def decline(
+    request: Request, enquiry: ProviderEnquiry, db: DbSession, user: ProviderUser
+) -> Response:
     await provider_enquiry_page.read(request, NoFields, **_enquiry_context(db, enquiry, user))
     enquiries_service.decline(db, enquiry=enquiry, actor=user)
     return redirect(request, f"/provider/enquiries/{enquiry.id}?done=declined")
@@ -345,7 +404,12 @@ def _own_review(db: Session, review_id: int, user: User) -> Review:
 def _review_reply_context(db: Session, review: Review) -> dict[str, Any]:
     enquiry = db.get(Enquiry, review.enquiry_id)
     assert enquiry is not None
-    return {"review": review, "offer": enquiry.offer, "provider": enquiry.provider, "enquiry": enquiry}
+    return {
+        "review": review,
+        "offer": enquiry.offer,
+        "provider": enquiry.provider,
+        "enquiry": enquiry,
+    }
 
 
 @router.get("/provider/reviews/{review_id}/reply")
@@ -353,13 +417,19 @@ def show_review_reply(
     request: Request, review_id: RecordId, db: DbSession, user: ProviderUser, done: str = ""
 ) -> Response:
     review = _own_review(db, review_id, user)
-    return review_reply_page.render(request, done=DONE_MESSAGES.get(done), **_review_reply_context(db, review))
+    return review_reply_page.render(
+        request, done=DONE_MESSAGES.get(done), **_review_reply_context(db, review)
+    )
 
 
 @router.post("/provider/reviews/{review_id}/reply")
-async def reply_to_review(request: Request, review_id: RecordId, db: DbSession, user: ProviderUser) -> Response:
+async def reply_to_review(
+    request: Request, review_id: RecordId, db: DbSession, user: ProviderUser
+) -> Response:
     review = _own_review(db, review_id, user)
-    form = await review_reply_page.read(request, ReviewReplyForm, **_review_reply_context(db, review))
+    form = await review_reply_page.read(
+        request, ReviewReplyForm, **_review_reply_context(db, review)
+    )
     reviews_service.reply_to_review(db, review=review, member=user, text=form.reply)
     return redirect(request, f"/provider/reviews/{review.id}/reply?done=review-replied")
 
@@ -371,14 +441,18 @@ def _moderation_context(db: Session, page: int, failed_id: int | None = None) ->
     found = reviews_service.all_reviews(db, page=max(1, page), page_size=PAGE_SIZE)
     enquiries = {
         e.id: e
-        for e in db.scalars(select(Enquiry).where(Enquiry.id.in_([r.enquiry_id for r in found.items])))
+        for e in db.scalars(
+            select(Enquiry).where(Enquiry.id.in_([r.enquiry_id for r in found.items]))
+        )
     }
     return {"result": found, "enquiries": enquiries, "failed_id": failed_id}
 
 
 @router.get("/admin/reviews")
 @audited
-def moderation(request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = "") -> Response:
+def moderation(
+    request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = ""
+) -> Response:
     context = _moderation_context(db, page)
     found: Page[Review] = context["result"]
     audit.record_list_read(
@@ -393,16 +467,24 @@ def moderation(request: Request, db: DbSession, admin: AdminUser, page: PageNumb
 
 
 @router.post("/admin/reviews/{review_id}/hide")
-async def hide_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
+async def hide_review(
+    request: Request, review_id: RecordId, db: DbSession, admin: AdminUser
+) -> Response:
     review = load_visible(db, Review, review_id, admin)
-    form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
+    form = await moderation_page.read(
+        request, ModerationForm, **_moderation_context(db, 1, review.id)
+    )
     reviews_service.hide_review(db, review=review, admin=admin, note=form.note)
     return redirect(request, "/admin/reviews?done=hidden")
 
 
 @router.post("/admin/reviews/{review_id}/show")
-async def show_review(request: Request, review_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
+async def show_review(
+    request: Request, review_id: RecordId, db: DbSession, admin: AdminUser
+) -> Response:
     review = load_visible(db, Review, review_id, admin)
-    form = await moderation_page.read(request, ModerationForm, **_moderation_context(db, 1, review.id))
+    form = await moderation_page.read(
+        request, ModerationForm, **_moderation_context(db, 1, review.id)
+    )
     reviews_service.show_review(db, review=review, admin=admin, note=form.note)
     return redirect(request, "/admin/reviews?done=shown")

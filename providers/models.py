@@ -64,7 +64,11 @@ class Employment(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return "Self-employed" if self == Employment.SELF_EMPLOYED else "Employed by the people I support"
+        return (
+            "Self-employed"
+            if self == Employment.SELF_EMPLOYED
+            else "Employed by the people I support"
+        )
 
 
 class Provider(TimestampMixin, Base):
@@ -90,19 +94,27 @@ class Provider(TimestampMixin, Base):
     """Where they are based, as they entered it (a place or postcode district)."""
     base_latitude: Mapped[float | None] = mapped_column(Float)
     base_longitude: Mapped[float | None] = mapped_column(Float)
-    base_council_id: Mapped[int | None] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"))
-    base_settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlement.id", ondelete="RESTRICT"))
+    base_council_id: Mapped[int | None] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT")
+    )
+    base_settlement_id: Mapped[int | None] = mapped_column(
+        ForeignKey("settlement.id", ondelete="RESTRICT")
+    )
     photo: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     """A photo or logo, at most 1 MB, PNG or JPEG,
     redrawn without its metadata (providers.photos)."""
     photo_type: Mapped[str | None] = mapped_column(String(20))
     identity_confirmed_at: Mapped[datetime | None]
     """When an administrator confirmed who the provider is (providers.verification)."""
-    identity_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    identity_confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
 
     base_council: Mapped[CouncilArea | None] = relationship(lazy="joined")
     base_settlement: Mapped[Settlement | None] = relationship(lazy="joined")
-    members: Mapped[list[ProviderMember]] = relationship(back_populates="provider", cascade="all, delete-orphan")
+    members: Mapped[list[ProviderMember]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan"
+    )
     languages: Mapped[list[ProviderLanguage]] = relationship(
         cascade="all, delete-orphan", order_by="ProviderLanguage.language", lazy="selectin"
     )
@@ -121,8 +133,12 @@ class ProviderMember(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("provider_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     is_owner: Mapped[bool] = mapped_column(default=False)
     """Owners manage the profile, the checks and the staff."""
 
@@ -135,7 +151,9 @@ class ProviderLanguage(Base):
 
     __tablename__ = "provider_language"
 
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True
+    )
     language: Mapped[str] = mapped_column(String(60), primary_key=True)
 
 
@@ -145,7 +163,9 @@ class StaffInvitation(TimestampMixin, Base):
     __tablename__ = "staff_invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
     email: Mapped[str] = mapped_column(String(254))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
@@ -207,7 +227,9 @@ class Check(TimestampMixin, Base):
     __tablename__ = "provider_check"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[CheckKind] = mapped_column(str_enum(CheckKind))
     reference: Mapped[str] = mapped_column(String(120))
     """The registration or membership number, the policy number, or the certificate's title."""
@@ -220,7 +242,9 @@ class Check(TimestampMixin, Base):
     expires_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[CheckStatus] = mapped_column(str_enum(CheckStatus), default=CheckStatus.DECLARED)
     verified_at: Mapped[datetime | None]
-    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    verified_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
     review_note: Mapped[str | None] = mapped_column(Text)
     """Why an administrator rejected it, shown to the provider."""
     reminded_expiring_at: Mapped[datetime | None]
@@ -312,19 +336,31 @@ offer_term = Table(
     "offer_term",
     Base.metadata,
     Column("offer_id", ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True),
-    Column("term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    Column(
+        "term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True
+    ),
 )
 offer_council = Table(
     "offer_council",
     Base.metadata,
     Column("offer_id", ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True),
-    Column("council_id", ForeignKey("council_area.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    Column(
+        "council_id",
+        ForeignKey("council_area.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
 )
 offer_settlement = Table(
     "offer_settlement",
     Base.metadata,
     Column("offer_id", ForeignKey("offer.id", ondelete="CASCADE"), primary_key=True),
-    Column("settlement_id", ForeignKey("settlement.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    Column(
+        "settlement_id",
+        ForeignKey("settlement.id", ondelete="RESTRICT"),
+        primary_key=True,
+        index=True,
+    ),
 )
 
 
@@ -333,15 +369,21 @@ class Offer(TimestampMixin, Base):
 
     __tablename__ = "offer"
     __table_args__ = (
-        CheckConstraint("radius_km IS NULL OR (radius_km > 0 AND radius_km <= 200)", name="radius_in_range"),
+        CheckConstraint(
+            "radius_km IS NULL OR (radius_km > 0 AND radius_km <= 200)", name="radius_in_range"
+        ),
         CheckConstraint("capacity_amount >= 0", name="capacity_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[OfferStatus] = mapped_column(str_enum(OfferStatus), default=OfferStatus.DRAFT, index=True)
+    status: Mapped[OfferStatus] = mapped_column(
+        str_enum(OfferStatus), default=OfferStatus.DRAFT, index=True
+    )
     area_type: Mapped[AreaType] = mapped_column(str_enum(AreaType), default=AreaType.RADIUS)
     centre_label: Mapped[str | None] = mapped_column(String(160))
     centre_latitude: Mapped[float | None] = mapped_column(Float)
@@ -350,7 +392,9 @@ class Offer(TimestampMixin, Base):
     """How far from the centre they will travel, for a radius area."""
     availability: Mapped[int] = mapped_column(Integer, default=0)
     """See availability_bit()."""
-    capacity_unit: Mapped[CapacityUnit] = mapped_column(str_enum(CapacityUnit), default=CapacityUnit.HOURS_PER_WEEK)
+    capacity_unit: Mapped[CapacityUnit] = mapped_column(
+        str_enum(CapacityUnit), default=CapacityUnit.HOURS_PER_WEEK
+    )
     capacity_amount: Mapped[int] = mapped_column(Integer, default=0)
     capacity_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     minimum_booking_minutes: Mapped[int | None] = mapped_column(Integer)
@@ -360,14 +404,24 @@ class Offer(TimestampMixin, Base):
     area_agreed_at: Mapped[datetime | None]
     """When an administrator agreed to an area that
     needs agreement; cleared when the area changes."""
-    area_agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    area_agreed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     provider: Mapped[Provider] = relationship(back_populates="offers", lazy="joined")
-    terms: Mapped[list[TaxonomyTerm]] = relationship(secondary=offer_term, order_by=TaxonomyTerm.position, lazy="selectin")
-    area_councils: Mapped[list[CouncilArea]] = relationship(secondary=offer_council, order_by=CouncilArea.name, lazy="selectin")
-    area_settlements: Mapped[list[Settlement]] = relationship(secondary=offer_settlement, order_by=Settlement.name, lazy="selectin")
-    prices: Mapped[list[OfferPrice]] = relationship(back_populates="offer", order_by="OfferPrice.version", lazy="selectin")
+    terms: Mapped[list[TaxonomyTerm]] = relationship(
+        secondary=offer_term, order_by=TaxonomyTerm.position, lazy="selectin"
+    )
+    area_councils: Mapped[list[CouncilArea]] = relationship(
+        secondary=offer_council, order_by=CouncilArea.name, lazy="selectin"
+    )
+    area_settlements: Mapped[list[Settlement]] = relationship(
+        secondary=offer_settlement, order_by=Settlement.name, lazy="selectin"
+    )
+    prices: Mapped[list[OfferPrice]] = relationship(
+        back_populates="offer", order_by="OfferPrice.version", lazy="selectin"
+    )
 
     def terms_of(self, taxonomy: Taxonomy) -> list[TaxonomyTerm]:
         return [term for term in self.terms if term.taxonomy == taxonomy]
@@ -435,7 +489,9 @@ class OfferPrice(Base):
     weekend_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
     night_uplift_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     public_holiday_uplift_bp: Mapped[int] = mapped_column(Integer, default=0)
-    travel_charge: Mapped[TravelCharge] = mapped_column(str_enum(TravelCharge), default=TravelCharge.NONE)
+    travel_charge: Mapped[TravelCharge] = mapped_column(
+        str_enum(TravelCharge), default=TravelCharge.NONE
+    )
     travel_charge_pence: Mapped[int] = mapped_column(BigInteger, default=0)
     included: Mapped[str] = mapped_column(Text, default="")
     """What the price includes, in plain words."""
@@ -444,7 +500,9 @@ class OfferPrice(Base):
     management_fee_fixed_pence: Mapped[int | None] = mapped_column(BigInteger)
     management_fee_period: Mapped[FeePeriod | None] = mapped_column(str_enum(FeePeriod))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
 
     offer: Mapped[Offer] = relationship(back_populates="prices")
 
@@ -471,8 +529,12 @@ class Enquiry(TimestampMixin, Base):
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="RESTRICT"), index=True)
     offer_price_id: Mapped[int] = mapped_column(ForeignKey("offer_price.id", ondelete="RESTRICT"))
     """The price version the person saw when they asked: their quote."""
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="RESTRICT"), index=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
     """The supported person the support would be for."""
     sent_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     """The person themself, or a representative acting for them."""
@@ -483,7 +545,9 @@ class Enquiry(TimestampMixin, Base):
     """From where the offer is measured from to the person's place, when they gave it: what
     travel by the mile is quoted over."""
     message: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[EnquiryStatus] = mapped_column(str_enum(EnquiryStatus), default=EnquiryStatus.NEW, index=True)
+    status: Mapped[EnquiryStatus] = mapped_column(
+        str_enum(EnquiryStatus), default=EnquiryStatus.NEW, index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     offer: Mapped[Offer] = relationship(lazy="joined")
@@ -491,14 +555,18 @@ class Enquiry(TimestampMixin, Base):
     provider: Mapped[Provider] = relationship(lazy="joined")
     person: Mapped[User] = relationship(foreign_keys=[person_id], lazy="joined")
     sent_by: Mapped[User] = relationship(foreign_keys=[sent_by_id], lazy="joined")
-    messages: Mapped[list[EnquiryMessage]] = relationship(order_by="EnquiryMessage.id", lazy="selectin")
+    messages: Mapped[list[EnquiryMessage]] = relationship(
+        order_by="EnquiryMessage.id", lazy="selectin"
+    )
 
 
 class EnquiryMessage(TimestampMixin, Base):
     __tablename__ = "enquiry_message"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiry.id", ondelete="CASCADE"), index=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     body: Mapped[str] = mapped_column(Text)
 
@@ -516,8 +584,12 @@ class Review(TimestampMixin, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enquiry_id: Mapped[int] = mapped_column(ForeignKey("enquiry.id", ondelete="RESTRICT"), unique=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="RESTRICT"), unique=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="RESTRICT"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     outcomes_rating: Mapped[int] = mapped_column(SmallInteger)
@@ -528,10 +600,14 @@ class Review(TimestampMixin, Base):
     reply: Mapped[str | None] = mapped_column(Text)
     """The provider's one reply."""
     replied_at: Mapped[datetime | None]
-    replied_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    replied_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
     hidden_at: Mapped[datetime | None]
     """Set when an administrator hides the review; it then shows to nobody but them."""
-    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    hidden_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
     moderation_note: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined")

@@ -74,30 +74,41 @@ def _settlements_from(db: Session, text: str) -> list[int]:
     for name in [part.strip() for part in text.split(",") if part.strip()]:
         location = geography_service.resolve_location(db, text=name, field="settlements")
         if location.settlement is None or location.kind.value != "place":
-            raise RuleBroken(f"Enter towns and villages by name; {name} is not one", field="settlements")
+            raise RuleBroken(
+                f"Enter towns and villages by name; {name} is not one", field="settlements"
+            )
         ids.append(location.settlement.id)
     return ids
 
 
 def _details(db: Session, form: OfferForm, offer: Offer | None = None) -> OfferDetails:
     centre = (
-        Centre.of(geography_service.resolve_location(db, text=form.centre, field="centre")) if form.centre else None
+        Centre.of(geography_service.resolve_location(db, text=form.centre, field="centre"))
+        if form.centre
+        else None
     )
     return OfferDetails(
         title=form.title,
         description=form.description,
         term_ids=term_ids_for(
-            db, kinds_of_support=form.kinds_of_support, outcomes=form.outcomes, client_groups=form.client_groups
+            db,
+            kinds_of_support=form.kinds_of_support,
+            outcomes=form.outcomes,
+            client_groups=form.client_groups,
         ),
         area_type=form.area_type,
         centre=centre,
         radius_km=form.radius_km,
         council_ids=[number for c in form.council_ids if (number := record_id(c))],
-        settlement_ids=_settlements_from(db, form.settlements) if form.area_type == AreaType.SETTLEMENTS else [],
+        settlement_ids=_settlements_from(db, form.settlements)
+        if form.area_type == AreaType.SETTLEMENTS
+        else [],
         availability=form.availability,
         capacity_unit=form.capacity_unit,
         capacity_amount=(
-            form.capacity_amount if form.capacity_amount is not None else (offer.capacity_amount if offer else 0)
+            form.capacity_amount
+            if form.capacity_amount is not None
+            else (offer.capacity_amount if offer else 0)
         ),
         minimum_booking_minutes=form.minimum_booking,
         typical_week_hours=form.typical_week_hours or 10,
@@ -137,13 +148,23 @@ def _offer_values(offer: Offer) -> dict[str, object]:
             "evening_uplift": format_basis_points(price.evening_uplift_bp).removesuffix("%"),
             "weekend_uplift": format_basis_points(price.weekend_uplift_bp).removesuffix("%"),
             "night_uplift": format_basis_points(price.night_uplift_bp).removesuffix("%"),
-            "public_holiday_uplift": format_basis_points(price.public_holiday_uplift_bp).removesuffix("%"),
+            "public_holiday_uplift": format_basis_points(
+                price.public_holiday_uplift_bp
+            ).removesuffix("%"),
             "travel_charge": price.travel_charge.value,
-            "travel_charge_amount": pence_to_pounds_text(price.travel_charge_pence) if price.travel_charge_pence else "",
+            "travel_charge_amount": pence_to_pounds_text(price.travel_charge_pence)
+            if price.travel_charge_pence
+            else "",
             "included": price.included,
-            "management_fee_percent": format_basis_points(price.management_fee_bp).removesuffix("%") if price.management_fee_bp else "",
-            "management_fee_fixed": pence_to_pounds_text(price.management_fee_fixed_pence) if price.management_fee_fixed_pence else "",
-            "management_fee_period": price.management_fee_period.value if price.management_fee_period else "",
+            "management_fee_percent": format_basis_points(price.management_fee_bp).removesuffix("%")
+            if price.management_fee_bp
+            else "",
+            "management_fee_fixed": pence_to_pounds_text(price.management_fee_fixed_pence)
+            if price.management_fee_fixed_pence
+            else "",
+            "management_fee_period": price.management_fee_period.value
+            if price.management_fee_period
+            else "",
         }
     return values
 
@@ -171,24 +192,38 @@ def _price_details(form: PriceForm) -> PriceDetails:
 def show_new_offer(request: Request, db: DbSession, provider: CurrentProvider) -> Response:
     return new_offer_page.render(
         request,
-        values={"area_type": "radius", "centre": provider.base_label or "", "typical_week_hours": "10", "unit": "hour"},
+        values={
+            "area_type": "radius",
+            "centre": provider.base_label or "",
+            "typical_week_hours": "10",
+            "unit": "hour",
+        },
         **_offer_context(db, provider),
     )
 
 
 @router.post("/new")
-async def new_offer(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
+async def new_offer(
+    request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider
+) -> Response:
     """A new offer with its first price, saved as a draft to check before publishing."""
     form = await new_offer_page.read(
-        request, NewOfferForm, also=geography_service.check_places(db, "centre"), **_offer_context(db, provider)
+        request,
+        NewOfferForm,
+        also=geography_service.check_places(db, "centre"),
+        **_offer_context(db, provider),
     )
-    offer = offers_service.create_offer(db, provider=provider, actor=user, details=_details(db, form))
+    offer = offers_service.create_offer(
+        db, provider=provider, actor=user, details=_details(db, form)
+    )
     offers_service.set_price(db, offer=offer, actor=user, details=_price_details(form))
     return redirect(request, f"/provider/offers/{offer.id}?done=created")
 
 
 @router.get("/{offer_id}")
-def manage_offer(request: Request, offer_id: RecordId, db: DbSession, provider: CurrentProvider) -> Response:
+def manage_offer(
+    request: Request, offer_id: RecordId, db: DbSession, provider: CurrentProvider
+) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     return offer_page.render(
         request,
@@ -201,11 +236,18 @@ def manage_offer(request: Request, offer_id: RecordId, db: DbSession, provider: 
 
 @router.post("/{offer_id}")
 async def update_offer(
-    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request,
+    offer_id: RecordId,
+    db: DbSession,
+    user: ProviderUser,
+    provider: CurrentProvider,
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await offer_page.read(
-        request, OfferForm, also=geography_service.check_places(db, "centre"), **_offer_context(db, provider, offer)
+        request,
+        OfferForm,
+        also=geography_service.check_places(db, "centre"),
+        **_offer_context(db, provider, offer),
     )
     offers_service.update_offer(db, offer=offer, actor=user, details=_details(db, form, offer))
     return redirect(request, f"/provider/offers/{offer.id}?done=saved")
@@ -213,18 +255,29 @@ async def update_offer(
 
 @router.post("/{offer_id}/price")
 async def update_price(
-    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request,
+    offer_id: RecordId,
+    db: DbSession,
+    user: ProviderUser,
+    provider: CurrentProvider,
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await price_page.read(request, PriceForm, **_offer_context(db, provider, offer))
     before = offer.price
     price = offers_service.set_price(db, offer=offer, actor=user, details=_price_details(form))
-    return redirect(request, f"/provider/offers/{offer.id}?done={'price' if price is not before else 'same-price'}")
+    return redirect(
+        request,
+        f"/provider/offers/{offer.id}?done={'price' if price is not before else 'same-price'}",
+    )
 
 
 @router.post("/{offer_id}/capacity")
 async def update_capacity(
-    request: Request, offer_id: RecordId, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request,
+    offer_id: RecordId,
+    db: DbSession,
+    user: ProviderUser,
+    provider: CurrentProvider,
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     form = await capacity_page.read(request, CapacityForm, **_offer_context(db, provider, offer))
@@ -242,7 +295,12 @@ STATUS_CHANGES = {
 
 @router.post("/{offer_id}/{change}")
 def change_status(
-    request: Request, offer_id: RecordId, change: str, db: DbSession, user: ProviderUser, provider: CurrentProvider
+    request: Request,
+    offer_id: RecordId,
+    change: str,
+    db: DbSession,
+    user: ProviderUser,
+    provider: CurrentProvider,
 ) -> Response:
     offer = own_offer(db, provider=provider, offer_id=offer_id)
     apply = STATUS_CHANGES.get(change)
@@ -253,4 +311,3 @@ def change_status(
     if offer.status == OfferStatus.AWAITING_AGREEMENT:
         change = "awaiting"
     return redirect(request, f"/provider/offers/{offer.id}?done={change}")
-

@@ -3,9 +3,9 @@ price. Prices are versioned; an offer's lifecycle is draft, published, paused, w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from collections.abc import Callable
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -150,12 +150,16 @@ def _apply_details(session: Session, offer: Offer, details: OfferDetails) -> Non
         offer.radius_km = details.radius_km
         offer.area_councils, offer.area_settlements = [], []
     elif details.area_type == AreaType.COUNCILS:
-        councils = list(session.scalars(select(CouncilArea).where(CouncilArea.id.in_(details.council_ids))))
+        councils = list(
+            session.scalars(select(CouncilArea).where(CouncilArea.id.in_(details.council_ids)))
+        )
         if not councils:
             raise RuleBroken("Choose at least one council area", field="council_ids")
         offer.area_councils, offer.area_settlements, offer.radius_km = councils, [], None
     else:
-        settlements = list(session.scalars(select(Settlement).where(Settlement.id.in_(details.settlement_ids))))
+        settlements = list(
+            session.scalars(select(Settlement).where(Settlement.id.in_(details.settlement_ids)))
+        )
         if not settlements:
             raise RuleBroken("Add at least one town or village", field="settlements")
         offer.area_settlements, offer.area_councils, offer.radius_km = settlements, [], None
@@ -167,7 +171,10 @@ def _apply_details(session: Session, offer: Offer, details: OfferDetails) -> Non
     offer.terms = terms
     offer.area_type = details.area_type
     offer.availability = details.availability
-    if (offer.capacity_unit, offer.capacity_amount) != (details.capacity_unit, details.capacity_amount):
+    if (offer.capacity_unit, offer.capacity_amount) != (
+        details.capacity_unit,
+        details.capacity_amount,
+    ):
         offer.capacity_updated_at = utcnow()
     offer.capacity_unit = details.capacity_unit
     offer.capacity_amount = details.capacity_amount
@@ -181,7 +188,9 @@ def _provider_base(provider: Provider) -> Centre | None:
     return Centre(provider.base_label or "", provider.base_latitude, provider.base_longitude)
 
 
-def create_offer(session: Session, *, provider: Provider, actor: User, details: OfferDetails) -> Offer:
+def create_offer(
+    session: Session, *, provider: Provider, actor: User, details: OfferDetails
+) -> Offer:
     """A new offer, as a draft until it is published."""
     offer = Offer(provider=provider, status=OfferStatus.DRAFT, title="")
     session.add(offer)
@@ -207,8 +216,12 @@ def update_offer(session: Session, *, offer: Offer, actor: User, details: OfferD
 def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
     if details.rate_pence <= 0:
         raise RuleBroken("Enter a price of more than £0", field="rate")
-    if details.unit.needs_length and not (details.unit_minutes and 15 <= details.unit_minutes <= 24 * 60):
-        raise RuleBroken(f"Enter how long a {details.unit.label} is, from 0.25 to 24 hours", field="unit_hours")
+    if details.unit.needs_length and not (
+        details.unit_minutes and 15 <= details.unit_minutes <= 24 * 60
+    ):
+        raise RuleBroken(
+            f"Enter how long a {details.unit.label} is, from 0.25 to 24 hours", field="unit_hours"
+        )
     if details.unit in (PriceUnit.WEEK, PriceUnit.ONE_OFF):
         if details.rate_pence > MAX_UNIT_PENCE:
             raise RuleBroken("That price looks too high: check it is in pounds", field="rate")
@@ -251,7 +264,8 @@ def set_price(session: Session, *, offer: Offer, actor: User, details: PriceDeta
     if current is not None and all(getattr(current, k) == v for k, v in values.items()):
         return current
     version = (
-        session.scalar(select(func.max(OfferPrice.version)).where(OfferPrice.offer_id == offer.id)) or 0
+        session.scalar(select(func.max(OfferPrice.version)).where(OfferPrice.offer_id == offer.id))
+        or 0
     ) + 1
     price = OfferPrice(offer=offer, version=version, created_by_id=actor.id, **values)
     session.add(price)
@@ -300,7 +314,9 @@ def offers_awaiting_agreement(session: Session) -> list[Offer]:
     """Offers whose wide areas wait for an administrator, oldest change first."""
     return list(
         session.scalars(
-            select(Offer).where(Offer.status == OfferStatus.AWAITING_AGREEMENT).order_by(Offer.updated_at, Offer.id)
+            select(Offer)
+            .where(Offer.status == OfferStatus.AWAITING_AGREEMENT)
+            .order_by(Offer.updated_at, Offer.id)
         )
     )
 
@@ -313,7 +329,12 @@ def agree_area(session: Session, *, offer: Offer, admin: User) -> None:
     offer.status = OfferStatus.PUBLISHED
     offer.published_at = offer.published_at or utcnow()
     _audit(session, admin, offer, "area agreed")
-    _tell_members(session, offer, f"Your offer \"{offer.title}\" is published", "An administrator has agreed to the area your offer covers, and it is now published.")
+    _tell_members(
+        session,
+        offer,
+        f'Your offer "{offer.title}" is published',
+        "An administrator has agreed to the area your offer covers, and it is now published.",
+    )
 
 
 def refuse_area(session: Session, *, offer: Offer, admin: User) -> None:
@@ -324,7 +345,9 @@ def refuse_area(session: Session, *, offer: Offer, admin: User) -> None:
     offer.status = OfferStatus.DRAFT
     _audit(session, admin, offer, "area refused")
     _tell_members(
-        session, offer, f"Your offer \"{offer.title}\" covers too wide an area",
+        session,
+        offer,
+        f'Your offer "{offer.title}" covers too wide an area',
         "An administrator did not agree to the area your offer covers, so it is back to a draft. "
         "Narrow the area to where you can really reach people, then publish it again.",
     )
@@ -332,7 +355,10 @@ def refuse_area(session: Session, *, offer: Offer, admin: User) -> None:
 
 def _tell_members(session: Session, offer: Offer, subject: str, text: str) -> None:
     mail.tell(
-        session, [member.user for member in offer.provider.members], subject=subject, text=text,
+        session,
+        [member.user for member in offer.provider.members],
+        subject=subject,
+        text=text,
         path=f"/provider/offers/{offer.id}",
     )
 
@@ -366,17 +392,27 @@ def capacity_is_stale(offer: Offer, *, now: datetime | None = None) -> bool:
 
 def hourly_price_pence(offer: Offer) -> int | None:
     price = offer.price
-    return None if price is None else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+    return (
+        None
+        if price is None
+        else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+    )
 
 
 def published_offers(session: Session) -> list[Offer]:
     return list(
-        session.scalars(select(Offer).where(Offer.status == OfferStatus.PUBLISHED).order_by(Offer.id))
+        session.scalars(
+            select(Offer).where(Offer.status == OfferStatus.PUBLISHED).order_by(Offer.id)
+        )
     )
 
 
 def _audit(session: Session, actor: User, offer: Offer, change: str) -> None:
     audit.record(
-        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="offer",
-        subject_id=offer.id, detail={"change": change},
+        session,
+        actor=actor,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="offer",
+        subject_id=offer.id,
+        detail={"change": change},
     )

@@ -31,7 +31,8 @@ TAG = "Open Referral (HSDS 3.0)"
 
 
 class HsdsResponse(JSONResponse):
-    """JSON whose money amounts are written from Decimal, digit for digit (providers.hsds.money.dumps)."""
+    """JSON whose money amounts are written from Decimal, digit for digit
+    (providers.hsds.money.dumps)."""
 
     media_type = "application/json"
 
@@ -103,7 +104,9 @@ class HsdsRoot(BaseModel):
     openapi_url: str
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": HsdsError} for status in (400, 404, 422)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": HsdsError} for status in (400, 404, 422)
+}
 ONE_PAGE: dict[int | str, dict[str, Any]] = {200: {"model": HsdsPage}, **_ERRORS}
 ONE_RECORD: dict[int | str, dict[str, Any]] = {200: {"model": HsdsRecord}, **_ERRORS}
 """The documented answers (the routes return HsdsResponse themselves, so these describe)."""
@@ -120,17 +123,24 @@ PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Page number, 
 PerPage = Annotated[
     int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results a page, from 1 to {MAX_PER_PAGE}.")
 ]
-Search = Annotated[str | None, Query(max_length=200, pattern=ONE_LINE_PATTERN, description="Words to look for.")]
+Search = Annotated[
+    str | None, Query(max_length=200, pattern=ONE_LINE_PATTERN, description="Words to look for.")
+]
 Format = Annotated[Literal["json"], Query(description="Only json is offered.")]
 Flag = Annotated[bool, Query()]
 Id = Annotated[str | None, Query(max_length=100, pattern=ONE_LINE_PATTERN)]
 ModifiedAfter = Annotated[
-    datetime | None, Query(description="RFC 3339 date and time; UTC when no offset is given."), InRangeDateTime
+    datetime | None,
+    Query(description="RFC 3339 date and time; UTC when no offset is given."),
+    InRangeDateTime,
 ]
 
 
 def _filters(
-    search: str | None, taxonomy_term_id: str | None, taxonomy_id: str | None, organization_id: str | None,
+    search: str | None,
+    taxonomy_term_id: str | None,
+    taxonomy_id: str | None,
+    organization_id: str | None,
     modified_after: datetime | None,
 ) -> ServiceFilters:
     if modified_after is not None and modified_after.tzinfo is None:
@@ -138,7 +148,9 @@ def _filters(
     return ServiceFilters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after)
 
 
-@router.get("/", dependencies=[Public], response_class=HsdsResponse, responses={200: {"model": HsdsRoot}})
+@router.get(
+    "/", dependencies=[Public], response_class=HsdsResponse, responses={200: {"model": HsdsRoot}}
+)
 def api_root(settings: AppSettings) -> HsdsResponse:
     """What this API is: the HSDS version it follows and where its OpenAPI document is."""
     return HsdsResponse(
@@ -152,102 +164,180 @@ def api_root(settings: AppSettings) -> HsdsResponse:
 
 @router.get("/services", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_services(
-    db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
-    per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
-    taxonomy_term_id: Id = None, taxonomy_id: Id = None, organization_id: Id = None,
-    modified_after: ModifiedAfter = None, minimal: Flag = False, full: Flag = False,
+    db: DbSession,
+    ids: Ids,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = DEFAULT_PER_PAGE,
+    format: Format = "json",
+    taxonomy_term_id: Id = None,
+    taxonomy_id: Id = None,
+    organization_id: Id = None,
+    modified_after: ModifiedAfter = None,
+    minimal: Flag = False,
+    full: Flag = False,
 ) -> HsdsResponse:
     """Published offers, a page at a time: their own fields, or fully nested with `full`."""
     result = hsds_feed.services_page(
-        db, ids=ids,
+        db,
+        ids=ids,
         filters=_filters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
-        paging=Paging(page, per_page), full=full, minimal=minimal,
+        paging=Paging(page, per_page),
+        full=full,
+        minimal=minimal,
     )
     return HsdsResponse(result.as_json())
 
 
-@router.get("/services/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
+@router.get(
+    "/services/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD
+)
 def get_service(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     """One published offer, fully nested."""
     offer = hsds_feed.published_offer(db, ids=ids, service_id=id)
     return HsdsResponse(service_record(offer, ids=ids, full=True))
 
 
-@router.get("/organizations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
+@router.get(
+    "/organizations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE
+)
 def list_organizations(
-    db: DbSession, ids: Ids, search: Search = None, full_service: Flag = False, full: Flag = False,
-    page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
+    db: DbSession,
+    ids: Ids,
+    search: Search = None,
+    full_service: Flag = False,
+    full: Flag = False,
+    page: PageNumber = 1,
+    per_page: PerPage = DEFAULT_PER_PAGE,
+    format: Format = "json",
 ) -> HsdsResponse:
     """Providers (organisations and personal assistants) with at least one published offer."""
     result = hsds_feed.organizations_page(
-        db, ids=ids, search=search, paging=Paging(page, per_page), full=full, full_service=full_service,
+        db,
+        ids=ids,
+        search=search,
+        paging=Paging(page, per_page),
+        full=full,
+        full_service=full_service,
         today=date.today(),
     )
     return HsdsResponse(result.as_json())
 
 
-@router.get("/organizations/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
+@router.get(
+    "/organizations/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD
+)
 def get_organization(db: DbSession, ids: Ids, id: str, full_service: Flag = False) -> HsdsResponse:
     """One provider, with its published services (their ids and names, or in full)."""
     return HsdsResponse(
-        hsds_feed.organization(db, ids=ids, organization_id=id, full_service=full_service, today=date.today())
+        hsds_feed.organization(
+            db, ids=ids, organization_id=id, full_service=full_service, today=date.today()
+        )
     )
 
 
 @router.get("/taxonomies", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
 def list_taxonomies(
-    ids: Ids, search: Search = None, page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE,
+    ids: Ids,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = DEFAULT_PER_PAGE,
     format: Format = "json",
 ) -> HsdsResponse:
     """Personal outcomes, kinds of support and who support suits."""
-    return HsdsResponse(hsds_feed.taxonomies_page(ids=ids, search=search, paging=Paging(page, per_page)).as_json())
+    return HsdsResponse(
+        hsds_feed.taxonomies_page(ids=ids, search=search, paging=Paging(page, per_page)).as_json()
+    )
 
 
-@router.get("/taxonomies/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
+@router.get(
+    "/taxonomies/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD
+)
 def get_taxonomy(ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.taxonomy(ids=ids, taxonomy_id=id))
 
 
-@router.get("/taxonomy_terms", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
+@router.get(
+    "/taxonomy_terms", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE
+)
 def list_taxonomy_terms(
-    db: DbSession, ids: Ids, search: Search = None, page: PageNumber = 1,
-    per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json", taxonomy_id: Id = None,
-    top_only: Flag = False, parent_id: Id = None,
+    db: DbSession,
+    ids: Ids,
+    search: Search = None,
+    page: PageNumber = 1,
+    per_page: PerPage = DEFAULT_PER_PAGE,
+    format: Format = "json",
+    taxonomy_id: Id = None,
+    top_only: Flag = False,
+    parent_id: Id = None,
 ) -> HsdsResponse:
     """The terms of our taxonomies; they are flat, so every term is a top-level one."""
     result = hsds_feed.taxonomy_terms_page(
-        db, ids=ids, search=search, taxonomy_id=taxonomy_id, parent_id=parent_id, paging=Paging(page, per_page),
+        db,
+        ids=ids,
+        search=search,
+        taxonomy_id=taxonomy_id,
+        parent_id=parent_id,
+        paging=Paging(page, per_page),
     )
     return HsdsResponse(result.as_json())
 
 
-@router.get("/taxonomy_terms/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
+@router.get(
+    "/taxonomy_terms/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD
+)
 def get_taxonomy_term(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.taxonomy_term(db, ids=ids, term_id=id))
 
 
-@router.get("/service_at_locations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE)
+@router.get(
+    "/service_at_locations", dependencies=[Public], response_class=HsdsResponse, responses=ONE_PAGE
+)
 def list_service_at_locations(
-    db: DbSession, ids: Ids, search: Search = None, taxonomy_term_id: Id = None, taxonomy_id: Id = None,
-    organization_id: Id = None, modified_after: ModifiedAfter = None, full: Flag = False,
-    page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, format: Format = "json",
+    db: DbSession,
+    ids: Ids,
+    search: Search = None,
+    taxonomy_term_id: Id = None,
+    taxonomy_id: Id = None,
+    organization_id: Id = None,
+    modified_after: ModifiedAfter = None,
+    full: Flag = False,
+    page: PageNumber = 1,
+    per_page: PerPage = DEFAULT_PER_PAGE,
+    format: Format = "json",
     postcode: Annotated[
-        str | None, Query(max_length=60, pattern=ONE_LINE_PATTERN, description="Only services whose area covers this postcode (or district).")
+        str | None,
+        Query(
+            max_length=60,
+            pattern=ONE_LINE_PATTERN,
+            description="Only services whose area covers this postcode (or district).",
+        ),
     ] = None,
     proximity: Annotated[
-        int | None, Query(ge=1, le=1_000_000, description="And whose location is within this many metres of it.")
+        int | None,
+        Query(
+            ge=1, le=1_000_000, description="And whose location is within this many metres of it."
+        ),
     ] = None,
 ) -> HsdsResponse:
     """Each published offer at the place its support starts from (a radius's centre, or
     the provider's base)."""
     result = hsds_feed.service_at_locations_page(
-        db, ids=ids,
+        db,
+        ids=ids,
         filters=_filters(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after),
-        paging=Paging(page, per_page), full=full, where=hsds_feed.near(db, postcode=postcode, proximity_m=proximity),
+        paging=Paging(page, per_page),
+        full=full,
+        where=hsds_feed.near(db, postcode=postcode, proximity_m=proximity),
     )
     return HsdsResponse(result.as_json())
 
 
-@router.get("/service_at_locations/{id}", dependencies=[Public], response_class=HsdsResponse, responses=ONE_RECORD)
+@router.get(
+    "/service_at_locations/{id}",
+    dependencies=[Public],
+    response_class=HsdsResponse,
+    responses=ONE_RECORD,
+)
 def get_service_at_location(db: DbSession, ids: Ids, id: str) -> HsdsResponse:
     return HsdsResponse(hsds_feed.service_at_location(db, ids=ids, service_at_location_id=id))

@@ -76,7 +76,9 @@ def _too_many_pixels(kind: str | None) -> str:
 
 
 def _has_transparency(image: Image.Image) -> bool:
-    return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    return image.mode in ("RGBA", "LA", "PA") or (
+        image.mode == "P" and "transparency" in image.info
+    )
 
 
 def _encode(picture: Image.Image, source_format: str | None) -> tuple[bytes, str]:

@@ -10,12 +10,20 @@ pages, compare, the enquiry quote, the API and the matcher's index all show its 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 from marketplace.money import format_pence
-import math
-from providers.models import DAYS, PERIODS, FeePeriod, OfferPrice, PriceUnit, TravelCharge, availability_bit
+from providers.models import (
+    DAYS,
+    PERIODS,
+    FeePeriod,
+    OfferPrice,
+    PriceUnit,
+    TravelCharge,
+    availability_bit,
+)
 
 WEEKS_PER_YEAR = 52
 KM_PER_MILE = 1.609344
@@ -83,7 +91,9 @@ def fee_percent(*, fee_pence: int, support_pence: int | None) -> str | None:
     """The management fee as a percentage of the support, like '8%'; None without a fee."""
     if not fee_pence or not support_pence:
         return None
-    return format_basis_points(fee_share_basis_points(fee_pence=fee_pence, support_pence=support_pence))
+    return format_basis_points(
+        fee_share_basis_points(fee_pence=fee_pence, support_pence=support_pence)
+    )
 
 
 def week_cost(price: PriceTerms, *, hours: int, typical_week_hours: int) -> WeekCost | None:
@@ -95,7 +105,9 @@ def week_cost(price: PriceTerms, *, hours: int, typical_week_hours: int) -> Week
         if hourly is None:
             return None
         support = hourly * hours
-    return WeekCost(hours=hours, support_pence=support, fee_pence=weekly_fee_pence(price, support_pence=support))
+    return WeekCost(
+        hours=hours, support_pence=support, fee_pence=weekly_fee_pence(price, support_pence=support)
+    )
 
 
 def weekly_fee_pence(price: PriceTerms, *, support_pence: int) -> int:
@@ -134,7 +146,10 @@ def price_text(price: PriceTerms) -> str:
     """'£18.50 an hour', '£50.00 a session of 3 hours', '£90.00 one-off'."""
     if price.unit == PriceUnit.ONE_OFF:
         return f"{format_pence(price.rate_pence)} one-off"
-    text = f"{format_pence(price.rate_pence)} " f"a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
+    text = (
+        f"{format_pence(price.rate_pence)} "
+        f"a{'n' if price.unit == PriceUnit.HOUR else ''} {price.unit.label}"
+    )
     if price.unit.needs_length and price.unit_minutes:
         text += f" of {describe_minutes(price.unit_minutes)}"
     return text
@@ -191,7 +206,12 @@ class WeeklyCost:
     @property
     def support_lines(self) -> list[CostLine]:
         """The support's lines: the hours, each uplift and travel."""
-        found = [CostLine(f"{describe_minutes(self.minutes_per_week)} at the weekday daytime rate", self.base_pence)]
+        found = [
+            CostLine(
+                f"{describe_minutes(self.minutes_per_week)} at the weekday daytime rate",
+                self.base_pence,
+            )
+        ]
         found += self.uplifts
         if self.travel_label:
             found.append(CostLine(self.travel_label, self.travel_pence))
@@ -211,7 +231,12 @@ def _share_text(minutes: int, times: int, share: int) -> str:
 
 
 def weekly_cost(
-    price: OfferPrice, *, minutes_per_week: int, when: int, typical_week_hours: int, distance_km: float | None = None
+    price: OfferPrice,
+    *,
+    minutes_per_week: int,
+    when: int,
+    typical_week_hours: int,
+    distance_km: float | None = None,
 ) -> WeeklyCost | None:
     """The price of `minutes_per_week` of support at the times `when` (an availability mask,
     0 when not said), `distance_km` from where the offer is measured from when known; None
@@ -231,38 +256,63 @@ def weekly_cost(
         basis_points = getattr(price, field) or 0
         share = (when & mask).bit_count()
         if basis_points and share:
-            pence = divide_rounding(numerator * share * basis_points, denominator * times * BASIS_POINTS)
+            pence = divide_rounding(
+                numerator * share * basis_points, denominator * times * BASIS_POINTS
+            )
             hours = _share_text(minutes_per_week, times, share)
-            uplifts.append(CostLine(f"{label} uplift of {format_basis_points(basis_points)} on {hours}", pence))
+            uplifts.append(
+                CostLine(f"{label} uplift of {format_basis_points(basis_points)} on {hours}", pence)
+            )
         elif basis_points and not times:
-            notes.append(f"{label}s cost {format_basis_points(basis_points)} more: choose days and times to include it")
+            notes.append(
+                f"{label}s cost {format_basis_points(basis_points)} more: "
+                "choose days and times to include it"
+            )
     if price.public_holiday_uplift_bp:
-        notes.append(f"Public holidays cost {format_basis_points(price.public_holiday_uplift_bp)} more")
+        notes.append(
+            f"Public holidays cost {format_basis_points(price.public_holiday_uplift_bp)} more"
+        )
     travel, travel_label = travel_pence(price, visits=times, distance_km=distance_km)
     if price.travel_charge != TravelCharge.NONE and travel_label is None:
         unit = "mile" if price.travel_charge == TravelCharge.PER_MILE else "visit"
         needed = "days and times" if not times else "where you are"
-        notes.append(f"Travel is {format_pence(price.travel_charge_pence or 0)} a {unit} on top: give {needed} to include it")
+        notes.append(
+            f"Travel is {format_pence(price.travel_charge_pence or 0)} a {unit} on top: "
+            f"give {needed} to include it"
+        )
     base = divide_rounding(numerator, denominator)
     support = base + sum(line.pence for line in uplifts) + travel
     return WeeklyCost(
-        minutes_per_week=minutes_per_week, visits=times, base_pence=base, uplifts=tuple(uplifts),
-        travel_pence=travel, travel_label=travel_label, fee_pence=weekly_fee_pence(price, support_pence=support),
+        minutes_per_week=minutes_per_week,
+        visits=times,
+        base_pence=base,
+        uplifts=tuple(uplifts),
+        travel_pence=travel,
+        travel_label=travel_label,
+        fee_pence=weekly_fee_pence(price, support_pence=support),
         notes=tuple(notes),
     )
 
 
-def travel_pence(price: OfferPrice, *, visits: int, distance_km: float | None) -> tuple[int, str | None]:
+def travel_pence(
+    price: OfferPrice, *, visits: int, distance_km: float | None
+) -> tuple[int, str | None]:
     """Travel for a week of `visits`, and its line; (0, None) when there is no charge or it
     cannot be counted (no times asked, or by the mile without a distance). By the mile, each
     visit is charged the distance one way from where the offer is measured from."""
     rate = price.travel_charge_pence or 0
     if price.travel_charge == TravelCharge.PER_VISIT and visits:
-        return rate * visits, f"Travel: {visits} visit{'' if visits == 1 else 's'} at {format_pence(rate)} a visit"
+        return (
+            rate * visits,
+            f"Travel: {visits} visit{'' if visits == 1 else 's'} at {format_pence(rate)} a visit",
+        )
     if price.travel_charge == TravelCharge.PER_MILE and visits and distance_km is not None:
         miles = distance_km / KM_PER_MILE
         # The same float sums as ranking.week_costs_of, so the two round alike.
-        pence = int(math.floor(rate * visits * distance_km / KM_PER_MILE + 0.5))
-        label = f"Travel: {visits} visit{'' if visits == 1 else 's'} of {miles:.1f} miles at {format_pence(rate)} a mile"
+        pence = math.floor(rate * visits * distance_km / KM_PER_MILE + 0.5)
+        label = (
+            f"Travel: {visits} visit{'' if visits == 1 else 's'} of {miles:.1f} miles "
+            f"at {format_pence(rate)} a mile"
+        )
         return pence, label
     return 0, None

@@ -22,8 +22,8 @@ from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.access import public_offer
 from providers.areas import area_map, distance_to_km, places_in_area, reach
-from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
 from providers.asked import Asked, read_asked
+from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
 from providers.pricing import (
     describe_minutes,
     fee_percent,
@@ -60,7 +60,9 @@ def add_offer_cost_section(section: OfferSection) -> None:
 
 
 def _offer_cost_sections(request: Request, db: Session, offer: Offer) -> list[PageSection]:
-    return [found for section in _cost_sections if (found := section(request, db, offer)) is not None]
+    return [
+        found for section in _cost_sections if (found := section(request, db, offer)) is not None
+    ]
 
 
 def price_summary(offer: Offer, asked: Asked | None = None) -> dict[str, object] | None:
@@ -72,8 +74,13 @@ def price_summary(offer: Offer, asked: Asked | None = None) -> dict[str, object]
         return None
     asked = asked or Asked()
     minutes = asked.minutes_per_week or offer.typical_week_hours * 60
-    week = weekly_cost(price, minutes_per_week=minutes, when=asked.when, typical_week_hours=offer.typical_week_hours,
-                       distance_km=distance_to_km(offer, asked.location))
+    week = weekly_cost(
+        price,
+        minutes_per_week=minutes,
+        when=asked.when,
+        typical_week_hours=offer.typical_week_hours,
+        distance_km=distance_to_km(offer, asked.location),
+    )
     return {
         "price": price,
         "price_text": price_text(price),
@@ -81,7 +88,9 @@ def price_summary(offer: Offer, asked: Asked | None = None) -> dict[str, object]
         "week": week,
         "week_asked": asked.minutes_per_week is not None,
         "hours_text": describe_minutes(minutes),
-        "fee_percent": fee_percent(fee_pence=week.fee_pence, support_pence=week.support_pence) if week else None,
+        "fee_percent": fee_percent(fee_pence=week.fee_pence, support_pence=week.support_pence)
+        if week
+        else None,
         "uplifts": [
             (label, format_basis_points(bp))
             for label, bp in (
@@ -96,7 +105,10 @@ def price_summary(offer: Offer, asked: Asked | None = None) -> dict[str, object]
 
 
 def availability_rows(mask: int) -> list[tuple[str, list[bool]]]:
-    return [(day, [bool(mask & availability_bit(d, p)) for p in range(len(PERIODS))]) for d, day in enumerate(DAYS)]
+    return [
+        (day, [bool(mask & availability_bit(d, p)) for p in range(len(PERIODS))])
+        for d, day in enumerate(DAYS)
+    ]
 
 
 @router.get("/offers/{offer_id}", dependencies=[Public])
@@ -164,4 +176,8 @@ def provider_photo(provider_id: RecordId, db: DbSession) -> Response:
     if provider.photo is None or provider.photo_type is None:
         raise NotFound("Page not found")
     # The type was recognised from the content when it was uploaded; nosniff keeps it so.
-    return Response(provider.photo, media_type=provider.photo_type, headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        provider.photo,
+        media_type=provider.photo_type,
+        headers={"Cache-Control": "public, max-age=3600"},
+    )

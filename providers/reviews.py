@@ -67,11 +67,17 @@ def _refusal(session: Session, *, enquiry: Enquiry, author: User) -> DomainError
         author.id == enquiry.person_id
         or (author.id == enquiry.sent_by_id and on_persons_side(session, author, enquiry.person_id))
     ):
-        return RuleBroken("Only the person the support is for, or whoever sent the enquiry, can review it")
+        return RuleBroken(
+            "Only the person the support is for, or whoever sent the enquiry, can review it"
+        )
     if enquiry.status != EnquiryStatus.ARRANGED:
-        return RuleBroken("You can review the provider once they have marked the support as arranged")
+        return RuleBroken(
+            "You can review the provider once they have marked the support as arranged"
+        )
     if review_of(session, enquiry=enquiry) is not None:
-        return Conflict("A review has already been left for this enquiry, and there can be only one")
+        return Conflict(
+            "A review has already been left for this enquiry, and there can be only one"
+        )
     return None
 
 
@@ -105,11 +111,16 @@ def leave_review(
     session.add(review)
     session.flush()
     audit.record(
-        session, actor=author, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT,
-        subject_id=review.id, detail={"change": "written", "enquiry_id": enquiry.id},
+        session,
+        actor=author,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type=SUBJECT,
+        subject_id=review.id,
+        detail={"change": "written", "enquiry_id": enquiry.id},
     )
     members = session.scalars(
-        select(User).join(ProviderMember, ProviderMember.user_id == User.id)
+        select(User)
+        .join(ProviderMember, ProviderMember.user_id == User.id)
         .where(ProviderMember.provider_id == enquiry.provider_id)
         .order_by(User.id)
     )
@@ -132,27 +143,39 @@ def leave_review(
 
 def reply_to_review(session: Session, *, review: Review, member: User, text: str) -> None:
     """The provider's one public reply."""
-    if review.hidden_at is not None or not is_provider_member(session, user=member, provider_id=review.provider_id):
+    if review.hidden_at is not None or not is_provider_member(
+        session, user=member, provider_id=review.provider_id
+    ):
         raise NotFound("Page not found")
     if review.reply is not None:
-        raise Conflict("You have already replied to this review, and a reply cannot be changed", field="reply")
+        raise Conflict(
+            "You have already replied to this review, and a reply cannot be changed", field="reply"
+        )
     review.reply = check_text(text, field="reply", missing="Enter your reply")
     review.replied_at = utcnow()
     review.replied_by_id = member.id
     session.flush()
-    audit.record_change(session, actor=member, subject_type=SUBJECT, subject_id=review.id, fields=["reply"])
+    audit.record_change(
+        session, actor=member, subject_type=SUBJECT, subject_id=review.id, fields=["reply"]
+    )
 
 
 def hide_review(session: Session, *, review: Review, admin: User, note: str) -> None:
     """Hide a review from everyone but administrators, saying why."""
     if review.hidden_at is not None:
         raise Conflict("This review is already hidden")
-    review.moderation_note = check_text(note, field="note", missing="Enter a note saying why you are hiding it")
+    review.moderation_note = check_text(
+        note, field="note", missing="Enter a note saying why you are hiding it"
+    )
     review.hidden_at = utcnow()
     review.hidden_by_id = admin.id
     session.flush()
     audit.record_change(
-        session, actor=admin, subject_type=SUBJECT, subject_id=review.id, fields=["hidden_at", "moderation_note"]
+        session,
+        actor=admin,
+        subject_type=SUBJECT,
+        subject_id=review.id,
+        fields=["hidden_at", "moderation_note"],
     )
 
 
@@ -160,12 +183,18 @@ def show_review(session: Session, *, review: Review, admin: User, note: str) -> 
     """Publish a hidden review again, saying why."""
     if review.hidden_at is None:
         raise Conflict("This review is not hidden")
-    review.moderation_note = check_text(note, field="note", missing="Enter a note saying why you are showing it again")
+    review.moderation_note = check_text(
+        note, field="note", missing="Enter a note saying why you are showing it again"
+    )
     review.hidden_at = None
     review.hidden_by_id = admin.id
     session.flush()
     audit.record_change(
-        session, actor=admin, subject_type=SUBJECT, subject_id=review.id, fields=["hidden_at", "moderation_note"]
+        session,
+        actor=admin,
+        subject_type=SUBJECT,
+        subject_id=review.id,
+        fields=["hidden_at", "moderation_note"],
     )
 
 
@@ -225,7 +254,9 @@ def moderation_counts(session: Session, *, days: int = 7) -> tuple[int, int]:
     reviews are hidden."""
     since = utcnow() - timedelta(days=days)
     recent, hidden = session.execute(
-        select(func.count().filter(Review.created_at >= since), func.count(Review.hidden_at)).select_from(Review)
+        select(
+            func.count().filter(Review.created_at >= since), func.count(Review.hidden_at)
+        ).select_from(Review)
     ).one()
     return recent, hidden
 
@@ -234,4 +265,7 @@ def reviews_for_enquiries(session: Session, *, enquiry_ids: list[int]) -> dict[i
     """The review of each of these enquiries that has one."""
     if not enquiry_ids:
         return {}
-    return {r.enquiry_id: r for r in session.scalars(select(Review).where(Review.enquiry_id.in_(enquiry_ids)))}
+    return {
+        r.enquiry_id: r
+        for r in session.scalars(select(Review).where(Review.enquiry_id.in_(enquiry_ids)))
+    }

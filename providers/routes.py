@@ -39,9 +39,13 @@ from providers.schemas import InviteForm, JoinForm, ListingForm, ProfileForm, Pr
 from providers.service import STANDARD_LANGUAGES, ProfileDetails
 
 router = APIRouter(include_in_schema=False)
-web.add_navigation("Your listing", "/provider", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=10)
+web.add_navigation(
+    "Your listing", "/provider", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=10
+)
 
-provider_sign_up_page = FormPage("providers/sign_up.html", context={"kinds": list(ORGANISATION_KINDS)})
+provider_sign_up_page = FormPage(
+    "providers/sign_up.html", context={"kinds": list(ORGANISATION_KINDS)}
+)
 listing_page = FormPage("providers/listing_start.html")
 profile_page = FormPage("providers/profile.html")
 staff_page = FormPage("providers/staff.html", block="invite")
@@ -72,9 +76,15 @@ async def provider_sign_up(request: Request, db: DbSession, hasher: Hasher) -> R
 def taxonomy_choices(db: Session) -> dict[str, list[tuple[str, str]]]:
     """Checkbox options for each taxonomy, by the form field that carries it."""
     return {
-        "kinds_of_support": [(t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.KIND_OF_SUPPORT)],
-        "outcomes": [(t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.PERSONAL_OUTCOME)],
-        "client_groups": [(t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.CLIENT_GROUP)],
+        "kinds_of_support": [
+            (t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.KIND_OF_SUPPORT)
+        ],
+        "outcomes": [
+            (t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.PERSONAL_OUTCOME)
+        ],
+        "client_groups": [
+            (t.code, t.name) for t in taxonomy_service.terms(db, Taxonomy.CLIENT_GROUP)
+        ],
     }
 
 
@@ -122,7 +132,12 @@ def dashboard(request: Request, db: DbSession, user: ProviderUser) -> Response:
 
 
 def _listing_context(db: Session) -> dict[str, Any]:
-    return {"choices": taxonomy_choices(db), "languages": STANDARD_LANGUAGES, "days": DAYS, "periods": PERIODS}
+    return {
+        "choices": taxonomy_choices(db),
+        "languages": STANDARD_LANGUAGES,
+        "days": DAYS,
+        "periods": PERIODS,
+    }
 
 
 @router.get("/provider/start")
@@ -136,7 +151,10 @@ def show_listing_start(request: Request, db: DbSession, user: ProviderUser) -> R
 async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> Response:
     """A personal assistant's profile and first offer from one form, published at once."""
     form = await listing_page.read(
-        request, ListingForm, also=geography_service.check_places(db, "base"), **_listing_context(db)
+        request,
+        ListingForm,
+        also=geography_service.check_places(db, "base"),
+        **_listing_context(db),
     )
     if user.role != Role.PERSONAL_ASSISTANT or providers_service.providers_of(db, user=user):
         return redirect(request, "/provider")
@@ -147,8 +165,16 @@ async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> 
         provider=provider,
         actor=user,
         details=ProfileDetails(
-            name=user.name, about=form.about, holds_isf=False, contact_email=None, phone=None,
-            website=None, drives=form.drives, employment=None, languages=languages_from(form), base=base,
+            name=user.name,
+            about=form.about,
+            holds_isf=False,
+            contact_email=None,
+            phone=None,
+            website=None,
+            drives=form.drives,
+            employment=None,
+            languages=languages_from(form),
+            base=base,
         ),
     )
     offer = offers_service.create_offer(
@@ -159,7 +185,10 @@ async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> 
             title=form.title,
             description=form.about,
             term_ids=term_ids_for(
-                db, kinds_of_support=form.kinds_of_support, outcomes=form.outcomes, client_groups=form.client_groups
+                db,
+                kinds_of_support=form.kinds_of_support,
+                outcomes=form.outcomes,
+                client_groups=form.client_groups,
             ),
             area_type=AreaType.RADIUS,
             radius_km=form.radius_km,
@@ -169,7 +198,10 @@ async def listing_start(request: Request, db: DbSession, user: ProviderUser) -> 
     )
     assert form.rate is not None
     offers_service.set_price(
-        db, offer=offer, actor=user, details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=form.rate)
+        db,
+        offer=offer,
+        actor=user,
+        details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=form.rate),
     )
     offers_service.publish_offer(db, offer=offer, actor=user)
     return redirect(request, "/provider?done=published")
@@ -190,7 +222,9 @@ def _profile_values(provider: Provider) -> dict[str, object]:
         "drives": yes_no(provider.drives),
         "employment": provider.employment.value if provider.employment else "",
         "languages": [n for n in provider.language_names if n in STANDARD_LANGUAGES],
-        "other_languages": ", ".join(n for n in provider.language_names if n not in STANDARD_LANGUAGES),
+        "other_languages": ", ".join(
+            n for n in provider.language_names if n not in STANDARD_LANGUAGES
+        ),
     }
 
 
@@ -200,23 +234,39 @@ def _profile_context(provider: Provider) -> dict[str, Any]:
 
 @router.get("/provider/profile")
 def show_profile(request: Request, provider: CurrentProvider) -> Response:
-    return profile_page.render(request, values=_profile_values(provider), **_profile_context(provider))
+    return profile_page.render(
+        request, values=_profile_values(provider), **_profile_context(provider)
+    )
 
 
 @router.post("/provider/profile")
-async def update_profile(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
+async def update_profile(
+    request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider
+) -> Response:
     form = await profile_page.read(
-        request, ProfileForm, also=geography_service.check_places(db, "base"), **_profile_context(provider)
+        request,
+        ProfileForm,
+        also=geography_service.check_places(db, "base"),
+        **_profile_context(provider),
     )
-    base = geography_service.resolve_location(db, text=form.base, field="base") if form.base else None
+    base = (
+        geography_service.resolve_location(db, text=form.base, field="base") if form.base else None
+    )
     providers_service.update_profile(
         db,
         provider=provider,
         actor=user,
         details=ProfileDetails(
-            name=form.name, about=form.about, holds_isf=bool(form.holds_isf), contact_email=form.contact_email or None,
-            phone=form.phone or None, website=form.website or None, drives=form.drives,
-            employment=form.employment, languages=languages_from(form), base=base,
+            name=form.name,
+            about=form.about,
+            holds_isf=bool(form.holds_isf),
+            contact_email=form.contact_email or None,
+            phone=form.phone or None,
+            website=form.website or None,
+            drives=form.drives,
+            employment=form.employment,
+            languages=languages_from(form),
+            base=base,
         ),
     )
     return redirect(request, "/provider?done=profile")
@@ -224,7 +274,9 @@ async def update_profile(request: Request, db: DbSession, user: ProviderUser, pr
 
 @router.post("/provider/photo")
 @accepts_body(photos.UPLOAD_MAX_BYTES + FORM_MAX_BYTES)
-async def upload_photo(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
+async def upload_photo(
+    request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider
+) -> Response:
     form = await request.form()
     upload = form.get("photo")
     data = await upload.read() if upload is not None and not isinstance(upload, str) else b""
@@ -239,11 +291,15 @@ def _staff_context(provider: Provider) -> dict[str, Any]:
 
 @router.get("/provider/staff")
 def staff(request: Request, provider: CurrentProvider) -> Response:
-    return staff_page.render(request, **_staff_context(provider), done=request.query_params.get("done", ""))
+    return staff_page.render(
+        request, **_staff_context(provider), done=request.query_params.get("done", "")
+    )
 
 
 @router.post("/provider/staff")
-async def invite(request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider) -> Response:
+async def invite(
+    request: Request, db: DbSession, user: ProviderUser, provider: CurrentProvider
+) -> Response:
     form = await staff_page.read(request, InviteForm, **_staff_context(provider))
     spend_allowance(request, Action.STAFF_INVITATION, account=user.id, target_email=form.email)
     providers_service.invite_staff(db, provider=provider, inviter=user, email=form.email)
@@ -264,7 +320,9 @@ def join(request: Request, token: MailedToken, db: DbSession, user: SignedInUser
 
 
 @router.post("/provider/join/account", dependencies=[Public])
-async def join_with_new_account(request: Request, token: MailedToken, db: DbSession, hasher: Hasher) -> Response:
+async def join_with_new_account(
+    request: Request, token: MailedToken, db: DbSession, hasher: Hasher
+) -> Response:
     invitation = providers_service.invitation_for(db, token=token)
     form = await join_page.read(request, JoinForm, invitation=invitation, token=token)
     user = providers_service.join_with_new_account(

@@ -40,7 +40,13 @@ def availability_mask(values: list[str]) -> int:
     mask = 0
     for value in values:
         day, _, period = value.partition("-")
-        if not (value.isascii() and day.isdigit() and period.isdigit() and int(day) < len(DAYS) and int(period) < len(PERIODS)):
+        if not (
+            value.isascii()
+            and day.isdigit()
+            and period.isdigit()
+            and int(day) < len(DAYS)
+            and int(period) < len(PERIODS)
+        ):
             raise ValueError("Choose from the days and times given")
         mask |= availability_bit(int(day), int(period))
     return mask
@@ -48,14 +54,23 @@ def availability_mask(values: list[str]) -> int:
 
 def availability_values(mask: int) -> list[str]:
     """The ticked boxes for a mask, to show a form again."""
-    return [f"{d}-{p}" for d in range(len(DAYS)) for p in range(len(PERIODS)) if mask & availability_bit(d, p)]
+    return [
+        f"{d}-{p}"
+        for d in range(len(DAYS))
+        for p in range(len(PERIODS))
+        if mask & availability_bit(d, p)
+    ]
 
 
 def _yes_no(value: Any) -> bool | None:
-    return {"yes": True, "no": False}.get(str(value or ""), None)
+    return {"yes": True, "no": False}.get(str(value or ""))
 
 
-Availability = Annotated[int, BeforeValidator(lambda v: availability_mask(v if isinstance(v, list) else ([v] if v else []))), SEVERAL]
+Availability = Annotated[
+    int,
+    BeforeValidator(lambda v: availability_mask(v if isinstance(v, list) else ([v] if v else []))),
+    SEVERAL,
+]
 YesNo = Annotated[bool | None, BeforeValidator(_yes_no)]
 
 
@@ -84,9 +99,11 @@ def _distance() -> Any:
 class ProviderSignUpForm(Form):
     messages = {"kind": "Choose what kind of organisation it is"}
 
-    organisation_name: Annotated[one_line("the organisation's name"), required("Enter your organisation's name")] = ""
+    organisation_name: Annotated[
+        str, one_line("the organisation's name"), required("Enter your organisation's name")
+    ] = ""
     kind: ProviderKind
-    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
+    name: Annotated[str, one_line("your name"), required("Enter your full name")] = ""
     email: Email = ""
     password: str = ""
 
@@ -97,19 +114,31 @@ class ListingForm(Form):
     messages = {"drives": "Say whether you drive"}
 
     about: Annotated[Text, required("Tell people a little about yourself")] = ""
-    base: Annotated[one_line("where you are based"), required("Enter where you are based")] = ""
+    base: Annotated[str, one_line("where you are based"), required("Enter where you are based")] = (
+        ""
+    )
     radius_km: Annotated[OptionalWholeNumber, _distance()] = None
     drives: YesNo = None
     languages: Choices = []
-    other_languages: one_line("the other languages") = ""
-    kinds_of_support: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one kind of support"))] = []
-    outcomes: Annotated[Choices, AfterValidator(lambda v: v or _fail("Choose at least one thing you help with"))] = []
+    other_languages: Annotated[str, one_line("the other languages")] = ""
+    kinds_of_support: Annotated[
+        Choices, AfterValidator(lambda v: v or _fail("Choose at least one kind of support"))
+    ] = []
+    outcomes: Annotated[
+        Choices, AfterValidator(lambda v: v or _fail("Choose at least one thing you help with"))
+    ] = []
     client_groups: Choices = []
     """Who the offer suits, so searches for them find it (optional)."""
-    title: Annotated[Text, required("Enter a title for your offer, like 'Help at home around Portree'")] = ""
+    title: Annotated[
+        Text, required("Enter a title for your offer, like 'Help at home around Portree'")
+    ] = ""
     rate: Annotated[OptionalPounds, _positive("Enter your hourly rate, like 18.50")] = None
-    availability: Annotated[Availability, AfterValidator(lambda v: v or _fail("Tick when you are available"))] = 0
-    capacity_hours: Annotated[OptionalWholeNumber, _positive("Enter how many hours a week you can take on")] = None
+    availability: Annotated[
+        Availability, AfterValidator(lambda v: v or _fail("Tick when you are available"))
+    ] = 0
+    capacity_hours: Annotated[
+        OptionalWholeNumber, _positive("Enter how many hours a week you can take on")
+    ] = None
 
 
 def _fail(message: str) -> Any:
@@ -117,29 +146,32 @@ def _fail(message: str) -> Any:
 
 
 class ProfileForm(Form):
-    name: Annotated[one_line("the name"), required("Enter the name people will see")] = ""
+    name: Annotated[str, one_line("the name"), required("Enter the name people will see")] = ""
     about: Text = ""
-    base: one_line("where you are based") = ""
+    base: Annotated[str, one_line("where you are based")] = ""
     holds_isf: YesNo = None
     contact_email: OptionalEmail = ""
-    phone: one_line("the phone number", 40) = ""
-    website: one_line("the website address", 300) = ""
+    phone: Annotated[str, one_line("the phone number", 40)] = ""
+    website: Annotated[str, one_line("the website address", 300)] = ""
     drives: YesNo = None
     employment: Annotated[Employment | None, BeforeValidator(lambda v: v or None)] = None
     languages: Choices = []
-    other_languages: one_line("the other languages") = ""
+    other_languages: Annotated[str, one_line("the other languages")] = ""
 
 
 class OfferForm(Form):
-    messages = {"area_type": "Choose how you describe the area you cover", "capacity_unit": "Choose hours or places"}
+    messages = {
+        "area_type": "Choose how you describe the area you cover",
+        "capacity_unit": "Choose hours or places",
+    }
 
-    title: Annotated[one_line("the title", 120), required("Enter a title for the offer")] = ""
+    title: Annotated[str, one_line("the title", 120), required("Enter a title for the offer")] = ""
     description: Text = ""
     kinds_of_support: Choices = []
     outcomes: Choices = []
     client_groups: Choices = []
     area_type: AreaType = AreaType.RADIUS
-    centre: one_line("where you travel from") = ""
+    centre: Annotated[str, one_line("where you travel from")] = ""
     radius_km: OptionalWholeNumber = None
     council_ids: Choices = []
     settlements: Text = ""
@@ -148,7 +180,9 @@ class OfferForm(Form):
     capacity_amount: OptionalWholeNumber = None
     """None on the manage page, where capacity has a form of its own."""
     minimum_booking: OptionalHours = None
-    typical_week_hours: Annotated[OptionalWholeNumber, AfterValidator(lambda v: 10 if v is None else v)] = None
+    typical_week_hours: Annotated[
+        OptionalWholeNumber, AfterValidator(lambda v: 10 if v is None else v)
+    ] = None
 
 
 class PriceForm(Form):
@@ -170,14 +204,17 @@ class PriceForm(Form):
 
 
 class CheckForm(Form):
-    reference: one_line("the reference", 100) = ""
-    issuer: one_line("who issued it") = ""
+    reference: Annotated[str, one_line("the reference", 100)] = ""
+    issuer: Annotated[str, one_line("who issued it")] = ""
     cover: OptionalPounds = None
     expires_on: Annotated[str, BeforeValidator(lambda v: (v or "").strip())] = ""
 
 
 class CapacityForm(Form):
-    capacity_amount: Annotated[OptionalWholeNumber, AfterValidator(lambda v: _fail("Enter a whole number, like 12") if v is None else v)] = None
+    capacity_amount: Annotated[
+        OptionalWholeNumber,
+        AfterValidator(lambda v: _fail("Enter a whole number, like 12") if v is None else v),
+    ] = None
 
 
 class InviteForm(Form):
@@ -185,7 +222,7 @@ class InviteForm(Form):
 
 
 class JoinForm(Form):
-    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
+    name: Annotated[str, one_line("your name"), required("Enter your full name")] = ""
     password: str = ""
 
 

@@ -89,12 +89,16 @@ def start_personal_assistant(session: Session, *, user: User) -> Provider:
         return existing[0]
     if user.role != Role.PERSONAL_ASSISTANT:
         raise RuleBroken("Only personal assistants list themselves")
-    return create_provider(session, name=user.name, kind=ProviderKind.PERSONAL_ASSISTANT, owner=user)
+    return create_provider(
+        session, name=user.name, kind=ProviderKind.PERSONAL_ASSISTANT, owner=user
+    )
 
 
 def membership(session: Session, *, provider: Provider, user: User) -> ProviderMember | None:
     return session.scalar(
-        select(ProviderMember).where(ProviderMember.provider_id == provider.id, ProviderMember.user_id == user.id)
+        select(ProviderMember).where(
+            ProviderMember.provider_id == provider.id, ProviderMember.user_id == user.id
+        )
     )
 
 
@@ -112,16 +116,22 @@ class ProfileDetails:
     base: Location | None
 
 
-def update_profile(session: Session, *, provider: Provider, actor: User, details: ProfileDetails) -> None:
+def update_profile(
+    session: Session, *, provider: Provider, actor: User, details: ProfileDetails
+) -> None:
     """Change what the provider says about itself on its public page."""
     if not details.name.strip():
         raise RuleBroken("Enter the name people will see", field="name")
     if details.holds_isf and not provider.kind.is_organisation:
-        raise RuleBroken("Personal assistants do not hold individual service funds", field="holds_isf")
+        raise RuleBroken(
+            "Personal assistants do not hold individual service funds", field="holds_isf"
+        )
     if details.employment is not None and provider.kind.is_organisation:
         raise RuleBroken("Only personal assistants say how they are employed", field="employment")
     if details.website and not re.match(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", details.website):
-        raise RuleBroken("Enter the website address in full, like https://www.example.org", field="website")
+        raise RuleBroken(
+            "Enter the website address in full, like https://www.example.org", field="website"
+        )
     provider.name = details.name.strip()
     provider.about = details.about.strip()
     provider.holds_isf = details.holds_isf
@@ -135,8 +145,12 @@ def update_profile(session: Session, *, provider: Provider, actor: User, details
         set_base(provider, details.base)
     session.flush()
     audit.record(
-        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
-        subject_id=provider.id, detail={"change": "profile"},
+        session,
+        actor=actor,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider",
+        subject_id=provider.id,
+        detail={"change": "profile"},
     )
 
 
@@ -146,7 +160,9 @@ def set_languages(provider: Provider, languages: list[str]) -> None:
         cleaned = " ".join(language.split())
         if cleaned and cleaned.lower() not in {w.lower() for w in wanted}:
             if len(cleaned) > 60:
-                raise RuleBroken("Enter each language's name in under 60 letters", field="other_languages")
+                raise RuleBroken(
+                    "Enter each language's name in under 60 letters", field="other_languages"
+                )
             wanted.append(cleaned)
     current = {language.language: language for language in provider.languages}
     provider.languages = [current.get(name) or ProviderLanguage(language=name) for name in wanted]
@@ -168,12 +184,18 @@ def set_photo(session: Session, *, provider: Provider, actor: User, data: bytes)
         raise RuleBroken("Choose a photo or logo to upload", field="photo")
     provider.photo, provider.photo_type = photos.clean_photo(data)
     audit.record(
-        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
-        subject_id=provider.id, detail={"change": "photo"},
+        session,
+        actor=actor,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider",
+        subject_id=provider.id,
+        detail={"change": "photo"},
     )
 
 
-def invite_staff(session: Session, *, provider: Provider, inviter: User, email: str) -> StaffInvitation:
+def invite_staff(
+    session: Session, *, provider: Provider, inviter: User, email: str
+) -> StaffInvitation:
     """Mail someone a link to join the provider's staff."""
     if not provider.kind.is_organisation:
         raise RuleBroken("Personal assistants work on their own and have no staff to invite")
@@ -205,17 +227,27 @@ def invite_staff(session: Session, *, provider: Provider, inviter: User, email: 
         ),
     )
     audit.record(
-        session, actor=inviter, action=AuditAction.RECORD_CHANGED, subject_type="provider",
-        subject_id=provider.id, detail={"change": "staff invited", "invitation_id": invitation.id},
+        session,
+        actor=inviter,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider",
+        subject_id=provider.id,
+        detail={"change": "staff invited", "invitation_id": invitation.id},
     )
     return invitation
 
 
 def invitation_for(session: Session, *, token: str) -> StaffInvitation:
     invitation = session.scalar(
-        select(StaffInvitation).where(StaffInvitation.token_hash == accounts_service.hash_token(token))
+        select(StaffInvitation).where(
+            StaffInvitation.token_hash == accounts_service.hash_token(token)
+        )
     )
-    if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= utcnow()
+    ):
         raise NotFound("This invitation has expired or has already been used")
     return invitation
 
@@ -225,7 +257,8 @@ def accept_invitation(session: Session, *, token: str, user: User) -> Provider:
     invitation = invitation_for(session, token=token)
     if user.email != invitation.email:
         raise RuleBroken(
-            "This invitation was sent to another email " "address. Sign in as that address to accept it"
+            "This invitation was sent to another email "
+            "address. Sign in as that address to accept it"
         )
     if user.role != Role.PROVIDER_STAFF:
         raise RuleBroken("Only provider staff accounts can join a provider's staff")
@@ -233,8 +266,12 @@ def accept_invitation(session: Session, *, token: str, user: User) -> Provider:
     if membership(session, provider=invitation.provider, user=user) is None:
         session.add(ProviderMember(provider=invitation.provider, user=user, is_owner=False))
     audit.record(
-        session, actor=user, action=AuditAction.ROLE_CHANGED, subject_type="provider",
-        subject_id=invitation.provider_id, detail={"change": "joined staff"},
+        session,
+        actor=user,
+        action=AuditAction.ROLE_CHANGED,
+        subject_type="provider",
+        subject_id=invitation.provider_id,
+        detail={"change": "joined staff"},
     )
     session.flush()
     return invitation.provider
@@ -249,8 +286,13 @@ def join_with_new_account(
     if accounts_service.find_user_by_email(session, invitation.email) is not None:
         raise Conflict("This address already has an account: sign in to accept the invitation")
     user = accounts_service.create_user(
-        session, hasher=hasher, email=invitation.email, name=name, role=Role.PROVIDER_STAFF,
-        password=password, confirmed=True,
+        session,
+        hasher=hasher,
+        email=invitation.email,
+        name=name,
+        role=Role.PROVIDER_STAFF,
+        password=password,
+        confirmed=True,
     )
     accept_invitation(session, token=token, user=user)
     return user

@@ -37,6 +37,8 @@ def load_taxonomies(session: Session, path: Path = TAXONOMIES_JSON) -> int:
 def terms(session: Session, taxonomy: Taxonomy) -> list[TaxonomyTerm]:
     return list(
         session.scalars(
-            select(TaxonomyTerm).where(TaxonomyTerm.taxonomy == taxonomy).order_by(TaxonomyTerm.position)
+            select(TaxonomyTerm)
+            .where(TaxonomyTerm.taxonomy == taxonomy)
+            .order_by(TaxonomyTerm.position)
         )
     )

@@ -46,12 +46,17 @@ def when_verified(listener: Listener) -> Listener:
 def rule_lines() -> list[tuple[str, list[str]]]:
     """The rule in words, for the about page: (kind of provider, what must be verified)."""
     return [
-        (kind.label, ["Who they are, confirmed by an administrator"] + [check.label for check in checks])
+        (
+            kind.label,
+            ["Who they are, confirmed by an administrator"] + [check.label for check in checks],
+        )
         for kind, checks in REQUIRED_CHECKS.items()
     ]
 
 
-def _verified_check_kinds(session: Session, provider_ids: Collection[int], today: date) -> dict[int, set[CheckKind]]:
+def _verified_check_kinds(
+    session: Session, provider_ids: Collection[int], today: date
+) -> dict[int, set[CheckKind]]:
     found: dict[int, set[CheckKind]] = {}
     if not provider_ids:
         return found
@@ -67,14 +72,18 @@ def _verified_check_kinds(session: Session, provider_ids: Collection[int], today
     return found
 
 
-def verified_ids(session: Session, provider_ids: Collection[int], *, today: date | None = None) -> set[int]:
+def verified_ids(
+    session: Session, provider_ids: Collection[int], *, today: date | None = None
+) -> set[int]:
     """Those of `provider_ids` that are verified today."""
     today = today or scottish_today()
     ids = list(provider_ids)
     if not ids:
         return set()
     confirmed = session.execute(
-        select(Provider.id, Provider.kind).where(Provider.id.in_(ids), Provider.identity_confirmed_at.is_not(None))
+        select(Provider.id, Provider.kind).where(
+            Provider.id.in_(ids), Provider.identity_confirmed_at.is_not(None)
+        )
     ).all()
     checks = _verified_check_kinds(session, [row.id for row in confirmed], today)
     return {
@@ -90,11 +99,17 @@ def missing(session: Session, provider: Provider, *, today: date | None = None) 
     """What still stands between the provider and being verified, in words."""
     today = today or scottish_today()
     have = _verified_check_kinds(session, [provider.id], today).get(provider.id, set())
-    wanted = [] if provider.identity_confirmed_at is not None else ["who you are, confirmed by an administrator"]
+    wanted = (
+        []
+        if provider.identity_confirmed_at is not None
+        else ["who you are, confirmed by an administrator"]
+    )
     return wanted + [check.label for check in REQUIRED_CHECKS[provider.kind] if check not in have]
 
 
-def confirm_identity(session: Session, *, provider: Provider, admin: User, context: Any = None) -> None:
+def confirm_identity(
+    session: Session, *, provider: Provider, admin: User, context: Any = None
+) -> None:
     """An administrator has confirmed who the provider is (a document seen, a call made)."""
     if provider.identity_confirmed_at is not None:
         raise Conflict("This provider's identity is already confirmed")
@@ -102,8 +117,12 @@ def confirm_identity(session: Session, *, provider: Provider, admin: User, conte
     provider.identity_confirmed_at, provider.identity_confirmed_by_id = utcnow(), admin.id
     session.flush()
     audit.record(
-        session, actor=admin, action=AuditAction.RECORD_CHANGED, subject_type="provider",
-        subject_id=provider.id, detail={"change": "identity confirmed"},
+        session,
+        actor=admin,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type="provider",
+        subject_id=provider.id,
+        detail={"change": "identity confirmed"},
     )
     if not was:
         tell_if_verified(session, provider, context=context)
@@ -124,6 +143,8 @@ def awaiting_identity(session: Session) -> list[Provider]:
     """Providers whose identity nobody has confirmed yet, oldest first."""
     return list(
         session.scalars(
-            select(Provider).where(Provider.identity_confirmed_at.is_(None)).order_by(Provider.created_at, Provider.id)
+            select(Provider)
+            .where(Provider.identity_confirmed_at.is_(None))
+            .order_by(Provider.created_at, Provider.id)
         )
     )

@@ -39,7 +39,9 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A database built by the migrations, once per backend per run, dropped at the end."""
     with fresh_database(request.param, tmp_path_factory.mktemp("db")) as url:
         upgrade(url)
@@ -104,7 +106,9 @@ def db(engine: Engine, settings: Settings) -> Iterator[Session]:
     test may commit, which only releases a savepoint."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     attach_mailer(session, Mailer(settings))
     yield session
     session.close()

@@ -9,11 +9,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from marketplace import db as marketplace_db
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import make_hasher
 from marketplace.geography import service as geography_service
-from marketplace import db as marketplace_db
 from providers import checks as checks_service
 from providers import offers as offers_service
 from providers import service as providers_service
@@ -84,9 +84,13 @@ def make_provider(
     base: str = "Portree",
     holds_isf: bool = False,
 ) -> Provider:
-    owner_role = Role.PERSONAL_ASSISTANT if kind == ProviderKind.PERSONAL_ASSISTANT else Role.PROVIDER_STAFF
+    owner_role = (
+        Role.PERSONAL_ASSISTANT if kind == ProviderKind.PERSONAL_ASSISTANT else Role.PROVIDER_STAFF
+    )
     owner = owner or make_user(db, role=owner_role)
-    provider = providers_service.create_provider(db, name=name or f"{owner.name}'s support", kind=kind, owner=owner)
+    provider = providers_service.create_provider(
+        db, name=name or f"{owner.name}'s support", kind=kind, owner=owner
+    )
     providers_service.set_base(provider, geography_service.resolve_location(db, text=base))
     provider.holds_isf = holds_isf
     db.flush()
@@ -106,8 +110,13 @@ def verify_provider(db: Session, provider: Provider, *, admin: User | None = Non
             CheckKind.PVG: f"{1000000000000000 + number:016d}",
         }.get(kind, f"POLICY-{number}")
         check = checks_service.declare_check(
-            db, provider=provider, actor=owner, today=today,
-            details=CheckDetails(kind=kind, reference=reference, expires_on=today + timedelta(days=365)),
+            db,
+            provider=provider,
+            actor=owner,
+            today=today,
+            details=CheckDetails(
+                kind=kind, reference=reference, expires_on=today + timedelta(days=365)
+            ),
         )
         checks_service.verify_check(db, check=check, admin=admin)
     if provider.identity_confirmed_at is None:
@@ -143,7 +152,8 @@ def make_offer(
     details = offers_service.OfferDetails(
         title=title,
         description="Help with what matters to you.",
-        term_ids=term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds) + term_ids(db, Taxonomy.PERSONAL_OUTCOME, outcomes),
+        term_ids=term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds)
+        + term_ids(db, Taxonomy.PERSONAL_OUTCOME, outcomes),
         area_type=AreaType.RADIUS,
         radius_km=radius_km,
         availability=WEEKDAY_DAYTIMES,
@@ -151,8 +161,12 @@ def make_offer(
     )
     offer = offers_service.create_offer(db, provider=provider, actor=actor, details=details)
     offers_service.set_price(
-        db, offer=offer, actor=actor,
-        details=offers_service.PriceDetails(unit=unit, rate_pence=rate_pence, unit_minutes=180 if unit.needs_length else None),
+        db,
+        offer=offer,
+        actor=actor,
+        details=offers_service.PriceDetails(
+            unit=unit, rate_pence=rate_pence, unit_minutes=180 if unit.needs_length else None
+        ),
     )
     if publish:
         offers_service.publish_offer(db, offer=offer, actor=actor)

@@ -31,7 +31,9 @@ def check_page(html: str) -> BeautifulSoup:
     assert len(h1s) == 1, f"a page has exactly one h1, found {len(h1s)}"
     title = soup.title.get_text(strip=True) if soup.title else ""
     heading = h1s[0].get_text(" ", strip=True)
-    assert title.removeprefix("Error: ").startswith(heading), f"title {title!r} starts with h1 {heading!r}"
+    assert title.removeprefix("Error: ").startswith(heading), (
+        f"title {title!r} starts with h1 {heading!r}"
+    )
     if soup.select(".ds_error-summary"):
         assert title.startswith("Error: "), "a page with errors has a title starting 'Error: '"
     ids = [tag["id"] for tag in soup.find_all(id=True)]
@@ -46,7 +48,9 @@ def check_fragment(soup: BeautifulSoup) -> None:
         assert form.get("action"), f"form without action: {str(form)[:120]}"
         assert form.get("method") in ("get", "post"), f"form without method: {str(form)[:120]}"
         if form["method"] == "post":
-            assert form.find("input", attrs={"name": "csrftoken"}), "a POST form carries the CSRF token"
+            assert form.find("input", attrs={"name": "csrftoken"}), (
+                "a POST form carries the CSRF token"
+            )
     unknown = {
         cls
         for tag in soup.find_all(class_=True)
@@ -58,7 +62,9 @@ def check_fragment(soup: BeautifulSoup) -> None:
     for script in soup.find_all("script"):
         assert script.get("src"), "no inline scripts"
     for tag in soup.find_all(True):
-        assert not any(a.startswith(("on", "hx-on")) for a in tag.attrs), f"no inline handlers: {tag.name}"
+        assert not any(a.startswith(("on", "hx-on")) for a in tag.attrs), (
+            f"no inline handlers: {tag.name}"
+        )
 
 
 class HtmlClient(TestClient):
@@ -90,7 +96,9 @@ class HtmlClient(TestClient):
             self.get("/sign-in")
         return self.cookies[CSRF_COOKIE]
 
-    def submit(self, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False) -> httpx.Response:
+    def submit(
+        self, path: str, data: dict[str, Any] | None = None, *, htmx: bool = False
+    ) -> httpx.Response:
         """POST a form as a browser would, with the CSRF token the page carried."""
         fields = {"csrftoken": self.csrf_token(), **(data or {})}
         headers = {"HX-Request": "true"} if htmx else {}

@@ -59,11 +59,13 @@ class User(TimestampMixin, Base):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role <> 'budget_holder' OR (council_id IS NOT " "NULL AND authority_limit_pence IS NOT NULL)",
+            "role <> 'budget_holder' OR (council_id IS NOT "
+            "NULL AND authority_limit_pence IS NOT NULL)",
             name="budget_holder_scoped",
         ),
         CheckConstraint(
-            "authority_limit_pence IS NULL OR (role = " "'budget_holder' AND authority_limit_pence >= 0)",
+            "authority_limit_pence IS NULL OR (role = "
+            "'budget_holder' AND authority_limit_pence >= 0)",
             name="authority_limit_for_budget_holders",
         ),
         CheckConstraint(
@@ -93,7 +95,6 @@ class User(TimestampMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.disabled_at is None and self.email_confirmed_at is not None
-
 
 
 class Relationship(enum.StrEnum):

@@ -183,7 +183,9 @@ def on_persons_side_filter(user: User, person_id: ColumnElement[int] | Any) -> C
     """on_persons_side as an SQL condition on a person-id column, for lists."""
     if user.role != Role.REPRESENTATIVE:
         return person_id == user.id
-    acted_for = select(Representation.supported_person_id).where(Representation.representative_id == user.id)
+    acted_for = select(Representation.supported_person_id).where(
+        Representation.representative_id == user.id
+    )
     return or_(person_id == user.id, person_id.in_(acted_for))
 
 

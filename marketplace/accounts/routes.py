@@ -20,13 +20,20 @@ from marketplace.accounts.schemas import (
     SignInForm,
     SignUpForm,
 )
-from marketplace.deps import DbSession, Hasher, ThrottleDep, audited, client_address, spend_allowance
-from marketplace.ratelimit import Action
+from marketplace.deps import (
+    DbSession,
+    Hasher,
+    ThrottleDep,
+    audited,
+    client_address,
+    spend_allowance,
+)
 from marketplace.errors import NotFound
 from marketplace.forms import FieldError, FormPage
+from marketplace.parsing import RecordId
+from marketplace.ratelimit import Action
 from marketplace.redirects import local_path
 from marketplace.web import MailedToken, moved_token_link, redirect, render
-from marketplace.parsing import RecordId
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Your account", "/account", order=100)
@@ -58,7 +65,8 @@ reset_request_page = FormPage("marketplace/accounts/password_reset_request.html"
 new_password_page = FormPage("marketplace/accounts/password_reset_new.html")
 change_password_page = FormPage("marketplace/accounts/change_password.html")
 account_page = FormPage(
-    "marketplace/accounts/account.html", block="representatives",
+    "marketplace/accounts/account.html",
+    block="representatives",
     context={"relationships": list(Relationship)},
 )
 
@@ -92,7 +100,9 @@ async def sign_in(
     form = await sign_in_page.read(request, SignInForm)
     address = client_address(request)
     throttle.check_sign_in(email=form.email, address=address)
-    user = accounts_service.authenticate(db, hasher=hasher, email=form.email, password=form.password)
+    user = accounts_service.authenticate(
+        db, hasher=hasher, email=form.email, password=form.password
+    )
     if user is None:
         throttle.sign_in_failed(email=form.email, address=address)
         return sign_in_page.render(
@@ -210,7 +220,9 @@ def show_new_password(request: Request, token: MailedToken, db: DbSession) -> Re
 
 
 @router.post("/password-reset/new", dependencies=[Public])
-async def new_password(request: Request, token: MailedToken, db: DbSession, hasher: Hasher) -> Response:
+async def new_password(
+    request: Request, token: MailedToken, db: DbSession, hasher: Hasher
+) -> Response:
     form = await new_password_page.read(request, NewPasswordForm, token=token)
     accounts_service.reset_password(db, hasher=hasher, token=token, new_password=form.password)
     return redirect(request, "/sign-in?reset=true")
@@ -238,9 +250,7 @@ def _account_context(db: DbSession, user: SignedInUser) -> dict[str, Any]:
 @audited
 def account(request: Request, db: DbSession, user: SignedInUser, done: str = "") -> Response:
     audit.record_read(db, actor=user, subject_type="user_account", subject_id=user.id)
-    return account_page.render(
-        request, done=DONE_MESSAGES.get(done), **_account_context(db, user)
-    )
+    return account_page.render(request, done=DONE_MESSAGES.get(done), **_account_context(db, user))
 
 
 @router.post("/account/representatives")

@@ -19,7 +19,7 @@ class SignInForm(Form):
 
 
 class SignUpForm(Form):
-    name: Annotated[one_line("your name"), required("Enter your full name")] = ""
+    name: Annotated[str, one_line("your name"), required("Enter your full name")] = ""
     email: Email = ""
     password: str = ""
 
@@ -54,7 +54,7 @@ class ChangeRoleForm(Form):
     messages = {"role": "Choose a role", "council": "Choose a council area"}
 
     role: Role
-    council: one_line("the council area") = ""
+    council: Annotated[str, one_line("the council area")] = ""
     authority_limit: OptionalPounds = None
 
 

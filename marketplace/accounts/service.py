@@ -68,7 +68,9 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _check_scope(role: Role, council: CouncilArea | None, authority_limit_pence: int | None) -> None:
+def _check_scope(
+    role: Role, council: CouncilArea | None, authority_limit_pence: int | None
+) -> None:
     if role == Role.BUDGET_HOLDER:
         if council is None:
             raise RuleBroken("A budget holder must belong to a council area", field="council")
@@ -162,9 +164,7 @@ def sign_up(
             ),
         )
         return None
-    user = create_user(
-        session, hasher=hasher, email=email, name=name, role=role, password=password
-    )
+    user = create_user(session, hasher=hasher, email=email, name=name, role=role, password=password)
     send_confirmation(session, user=user)
     return user
 
@@ -233,7 +233,14 @@ _UNKNOWN_ACCOUNT_HASHES: dict[tuple[object, ...], str] = {}
 def _unknown_account_hash(hasher: PasswordHasher) -> str:
     """A hash of a random password made with `hasher`'s own costs, once for those costs, so
     checking a password against it takes as long as checking a real account's."""
-    costs = (hasher.type, hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+    costs = (
+        hasher.type,
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+    )
     if costs not in _UNKNOWN_ACCOUNT_HASHES:
         _UNKNOWN_ACCOUNT_HASHES[costs] = hasher.hash(secrets.token_hex(16))
     return _UNKNOWN_ACCOUNT_HASHES[costs]
@@ -291,9 +298,7 @@ def end_session(session: Session, *, token: str, user: User) -> None:
     _audit_account(session, actor=user, action=AuditAction.SIGNED_OUT, account=user)
 
 
-def user_for_session(
-    session: Session, *, token: str, security: SecuritySettings
-) -> User | None:
+def user_for_session(session: Session, *, token: str, security: SecuritySettings) -> User | None:
     """The active user behind a session token, or None if it ended, expired or was revoked.
     The idle timeout is enforced by the signed cookie; this enforces the absolute one."""
     stored = session.get(UserSession, hash_token(token))
@@ -539,7 +544,11 @@ def acts_for(session: Session, *, representative: User, supported_person_id: int
 
 
 def list_users(
-    session: Session, *, role: Role | None = None, search: str | None = None, page: int = 1,
+    session: Session,
+    *,
+    role: Role | None = None,
+    search: str | None = None,
+    page: int = 1,
     page_size: int = 50,
 ) -> Page[User]:
     """Accounts for administrators, filtered by role and by text in the name or email."""

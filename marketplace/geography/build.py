@@ -38,7 +38,24 @@ TERMINATED_DISTRICTS = frozenset({"AB1", "AB2", "AB3", "AB4", "AB5", "AB9"})
 terminated postcodes, but nobody lives at them any more."""
 ENGLISH_BORDER_AREAS = ("CA", "NE")
 """English postcode areas along the border, read so the land grid knows where England is."""
-SCOTTISH_POSTCODE_AREAS = ("AB", "DD", "DG", "EH", "FK", "G", "HS", "IV", "KA", "KW", "KY", "ML", "PA", "PH", "TD", "ZE")
+SCOTTISH_POSTCODE_AREAS = (
+    "AB",
+    "DD",
+    "DG",
+    "EH",
+    "FK",
+    "G",
+    "HS",
+    "IV",
+    "KA",
+    "KW",
+    "KY",
+    "ML",
+    "PA",
+    "PH",
+    "TD",
+    "ZE",
+)
 """Postcode areas with any Scottish postcodes (TD and DG cross the border)."""
 BORDER_TOWNS = ("Carlisle", "Berwick-Upon-Tweed")
 """English towns of 10,000+ that the official classification also measures drive times from."""
@@ -117,7 +134,9 @@ def read_postcodes() -> list[Postcode]:
     postcodes: list[Postcode] = []
     wanted = SCOTTISH_POSTCODE_AREAS + ENGLISH_BORDER_AREAS
     for letter in sorted({area[0] for area in wanted}):
-        raw = msgpack.unpackb(brotli.decompress((folder / f"postcodes_{letter}.msgpack.br").read_bytes()), raw=False)
+        raw = msgpack.unpackb(
+            brotli.decompress((folder / f"postcodes_{letter}.msgpack.br").read_bytes()), raw=False
+        )
         data = raw["data"]
         for pcd, council, easting, northing in zip(
             data["pcd"], data["laua"], data["oseast1m"], data["osnrth1m"], strict=True
@@ -127,7 +146,9 @@ def read_postcodes() -> list[Postcode]:
                 continue
             if easting is None or northing is None or easting != easting or not council:
                 continue  # no grid reference (a few non-geographic postcodes)
-            postcodes.append(Postcode(postcode_district(pcd), str(council), float(easting), float(northing)))
+            postcodes.append(
+                Postcode(postcode_district(pcd), str(council), float(easting), float(northing))
+            )
     return postcodes
 
 
@@ -164,7 +185,9 @@ def build_postcode_districts(postcodes: list[Postcode]) -> str:
         northing = sum(p.northing for p in members) / len(members)
         [latitude], [longitude] = _to_wgs84([easting], [northing])
         share = len(scottish) / len(members)
-        rows.append([district, f"{latitude:.5f}", f"{longitude:.5f}", council, len(members), f"{share:.3f}"])
+        rows.append(
+            [district, f"{latitude:.5f}", f"{longitude:.5f}", council, len(members), f"{share:.3f}"]
+        )
     return _rows_to_csv(
         POSTCODE_DISTRICTS_CSV,
         ["district", "latitude", "longitude", "council_gss", "postcodes", "scottish_share"],
@@ -178,12 +201,18 @@ def cell_of(latitude: float, longitude: float) -> tuple[int, int]:
 
 def build_land_cells(postcodes: list[Postcode]) -> str:
     """Each grid cell that holds postcodes, with how many are in Scotland and elsewhere."""
-    latitudes, longitudes = _to_wgs84([p.easting for p in postcodes], [p.northing for p in postcodes])
+    latitudes, longitudes = _to_wgs84(
+        [p.easting for p in postcodes], [p.northing for p in postcodes]
+    )
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for postcode, latitude, longitude in zip(postcodes, latitudes, longitudes, strict=True):
-        counts[cell_of(latitude, longitude)][0 if postcode.council_gss.startswith("S12") else 1] += 1
+        counts[cell_of(latitude, longitude)][
+            0 if postcode.council_gss.startswith("S12") else 1
+        ] += 1
     rows = [[row, col, scottish, other] for (row, col), (scottish, other) in sorted(counts.items())]
-    return _rows_to_csv(LAND_CELLS_CSV, ["row", "col", "scottish_postcodes", "other_postcodes"], rows)
+    return _rows_to_csv(
+        LAND_CELLS_CSV, ["row", "col", "scottish_postcodes", "other_postcodes"], rows
+    )
 
 
 def _district_sort_key(district: str) -> tuple[str, int, str]:
@@ -223,7 +252,11 @@ def build_settlements(postcodes: list[Postcode]) -> tuple[str, str]:
     for city in scottish:
         council = councils[city["geonameid"]]
         island = _island_of(city["name"], council)
-        if city["geonameid"] not in ISLAND_AREA_ENTRIES and city["name"] not in DUPLICATES and island:
+        if (
+            city["geonameid"] not in ISLAND_AREA_ENTRIES
+            and city["name"] not in DUPLICATES
+            and island
+        ):
             island_people[island] += city["population"]
     for city in scottish:
         geonameid = city["geonameid"]
@@ -245,22 +278,54 @@ def build_settlements(postcodes: list[Postcode]) -> tuple[str, str]:
             kind = "settlement"
             note = ""
         rows.append(
-            [geonameid, city["name"], f"{city['latitude']:.5f}", f"{city['longitude']:.5f}", population,
-             council, kind, island, note]
+            [
+                geonameid,
+                city["name"],
+                f"{city['latitude']:.5f}",
+                f"{city['longitude']:.5f}",
+                population,
+                council,
+                kind,
+                island,
+                note,
+            ]
         )
     settlements = _rows_to_csv(
         SETTLEMENTS_CSV,
-        ["geonameid", "name", "latitude", "longitude", "population", "council_gss", "kind", "island", "note"],
+        [
+            "geonameid",
+            "name",
+            "latitude",
+            "longitude",
+            "population",
+            "council_gss",
+            "kind",
+            "island",
+            "note",
+        ],
         rows,
     )
     border = sorted(
-        (c for c in cities if c["countrycode"] == "GB" and c["admin1code"] == "ENG" and c["name"] in BORDER_TOWNS),
+        (
+            c
+            for c in cities
+            if c["countrycode"] == "GB" and c["admin1code"] == "ENG" and c["name"] in BORDER_TOWNS
+        ),
         key=lambda c: c["name"],
     )
     origins = _rows_to_csv(
         URBAN_ORIGINS_CSV,
         ["geonameid", "name", "latitude", "longitude", "population"],
-        [[c["geonameid"], c["name"], f"{c['latitude']:.5f}", f"{c['longitude']:.5f}", c["population"]] for c in border],
+        [
+            [
+                c["geonameid"],
+                c["name"],
+                f"{c['latitude']:.5f}",
+                f"{c['longitude']:.5f}",
+                c["population"],
+            ]
+            for c in border
+        ],
     )
     return settlements, origins
 

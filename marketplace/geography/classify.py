@@ -54,9 +54,7 @@ class UrbanRural8(enum.IntEnum):
 
     @property
     def six_fold(self) -> UrbanRural6:
-        return UrbanRural6(
-            {1: 1, 2: 2, 3: 3, 4: 4, 5: 4, 6: 5, 7: 6, 8: 6}[int(self)]
-        )
+        return UrbanRural6({1: 1, 2: 2, 3: 3, 4: 4, 5: 4, 6: 5, 7: 6, 8: 6}[int(self)])
 
 
 class UrbanRural6(enum.IntEnum):
@@ -119,7 +117,9 @@ class Classified:
     """The estimate the class rests on (for an island place, across the water as the crow flies)."""
 
 
-def classify(places: list[Place], *, outside_origins: Sequence[Place] = ()) -> dict[int, Classified]:
+def classify(
+    places: list[Place], *, outside_origins: Sequence[Place] = ()
+) -> dict[int, Classified]:
     """The 8-fold class of every place, keyed by place key."""
     origins = [p for p in places if p.is_settlement and p.population >= URBAN_POPULATION]
     origins += list(outside_origins)
@@ -154,4 +154,6 @@ def _class(place: Place, minutes: float, nearest: Place) -> UrbanRural8:
             UrbanRural8.REMOTE_SMALL_TOWN,
             UrbanRural8.VERY_REMOTE_SMALL_TOWN,
         )[band]
-    return (UrbanRural8.ACCESSIBLE_RURAL, UrbanRural8.REMOTE_RURAL, UrbanRural8.VERY_REMOTE_RURAL)[band]
+    return (UrbanRural8.ACCESSIBLE_RURAL, UrbanRural8.REMOTE_RURAL, UrbanRural8.VERY_REMOTE_RURAL)[
+        band
+    ]

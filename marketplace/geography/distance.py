@@ -35,18 +35,31 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def haversine_km_many(lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64]) -> NDArray[np.float64]:
+def haversine_km_many(
+    lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Great-circle distances from one point to many, in km."""
     phi = math.radians(lat)
     phis = np.radians(lats)
-    a = np.sin((phis - phi) / 2) ** 2 + math.cos(phi) * np.cos(phis) * np.sin(np.radians(lons - lon) / 2) ** 2
+    a = (
+        np.sin((phis - phi) / 2) ** 2
+        + math.cos(phi) * np.cos(phis) * np.sin(np.radians(lons - lon) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-def haversine_km_pairs(lats1: NDArray[np.float64], lons1: NDArray[np.float64], lats2: NDArray[np.float64], lons2: NDArray[np.float64]) -> NDArray[np.float64]:
+def haversine_km_pairs(
+    lats1: NDArray[np.float64],
+    lons1: NDArray[np.float64],
+    lats2: NDArray[np.float64],
+    lons2: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Great-circle distances between the points of two arrays, pair by pair, in km."""
     phi1, phi2 = np.radians(lats1), np.radians(lats2)
-    a = np.sin((phi2 - phi1) / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons2 - lons1) / 2) ** 2
+    a = (
+        np.sin((phi2 - phi1) / 2) ** 2
+        + np.cos(phi1) * np.cos(phi2) * np.sin(np.radians(lons2 - lons1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
@@ -55,7 +68,9 @@ def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return float(geodesic_km_many(lat1, lon1, np.array([lat2]), np.array([lon2]))[0])
 
 
-def geodesic_km_many(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -> NDArray[np.float64]:
+def geodesic_km_many(
+    lat: float, lon: float, lats: ArrayLike, lons: ArrayLike
+) -> NDArray[np.float64]:
     """WGS-84 geodesic distances from one point to many, in km."""
     lats = np.asarray(lats, dtype=np.float64)
     lons = np.asarray(lons, dtype=np.float64)
@@ -65,24 +80,40 @@ def geodesic_km_many(lat: float, lon: float, lats: ArrayLike, lons: ArrayLike) -
     return np.asarray(metres) / 1000.0
 
 
-def within_km(lat: float, lon: float, lats: NDArray[np.float64], lons: NDArray[np.float64], radii: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+def within_km(
+    lat: float,
+    lon: float,
+    lats: NDArray[np.float64],
+    lons: NDArray[np.float64],
+    radii: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """Which of the points lie within their own radius of (lat, lon) by geodesic, and their
     great-circle distances: decided by haversine except in the band where the two could
     disagree, and there by the geodesic."""
     spherical = haversine_km_many(lat, lon, lats, lons)
     inside = spherical <= radii * (1 - SPHERE_MARGIN)
-    edge = np.flatnonzero((spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN)))
+    edge = np.flatnonzero(
+        (spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN))
+    )
     if edge.size:
         inside[edge] = geodesic_km_many(lat, lon, lats[edge], lons[edge]) <= radii[edge]
     return inside, spherical
 
 
-def within_km_pairs(lats1: NDArray[np.float64], lons1: NDArray[np.float64], lats2: NDArray[np.float64], lons2: NDArray[np.float64], radii: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+def within_km_pairs(
+    lats1: NDArray[np.float64],
+    lons1: NDArray[np.float64],
+    lats2: NDArray[np.float64],
+    lons2: NDArray[np.float64],
+    radii: NDArray[np.float64],
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """`within_km` pair by pair: whether each second point lies within its radius of the
     first point, and their great-circle distances."""
     spherical = haversine_km_pairs(lats1, lons1, lats2, lons2)
     inside = spherical <= radii * (1 - SPHERE_MARGIN)
-    edge = np.flatnonzero((spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN)))
+    edge = np.flatnonzero(
+        (spherical > radii * (1 - SPHERE_MARGIN)) & (spherical <= radii * (1 + SPHERE_MARGIN))
+    )
     if edge.size:
         _, _, metres = WGS84.inv(lons1[edge], lats1[edge], lons2[edge], lats2[edge])
         inside[edge] = np.asarray(metres) / 1000.0 <= radii[edge]

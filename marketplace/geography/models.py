@@ -46,7 +46,9 @@ class Settlement(Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)
-    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
+    )
     kind: Mapped[SettlementKind] = mapped_column(str_enum(SettlementKind))
     island: Mapped[str | None] = mapped_column(String(50))
     """The island it is on, when that island has no fixed link to the mainland."""
@@ -77,7 +79,9 @@ class PostcodeDistrict(Base):
     code: Mapped[str] = mapped_column(String(4), primary_key=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
-    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
+    )
     """The council area most of its Scottish postcodes are in."""
     postcodes: Mapped[int] = mapped_column(Integer)
     scottish_share: Mapped[float] = mapped_column(Float)

@@ -123,7 +123,9 @@ def load_reference_geography(session: Session, data_dir: Path = build.DATA_DIR) 
     return Loaded(len(settlement_rows), len(district_rows), len(cell_rows))
 
 
-def _upsert(session: Session, current: object | None, model: type, values: dict[str, object]) -> None:
+def _upsert(
+    session: Session, current: object | None, model: type, values: dict[str, object]
+) -> None:
     if current is None:
         session.add(model(**values))
         return

@@ -34,7 +34,12 @@ def find_place(request: Request, db: DbSession, location: str = "") -> Response:
     return render(
         request,
         "marketplace/geography/find_place.html",
-        {"values": {"location": location}, "errors": errors, "error_for": {e.field: e.message for e in errors}, "found": found},
+        {
+            "values": {"location": location},
+            "errors": errors,
+            "error_for": {e.field: e.message for e in errors},
+            "found": found,
+        },
         status_code=422 if errors else 200,
         block="answer",
     )
@@ -53,7 +58,9 @@ def suggest(request: Request, db: DbSession, field: str = "location") -> Respons
 
 @router.get("/about/places", dependencies=[Public])
 def method(request: Request, db: DbSession) -> Response:
-    settlements = list(db.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)))
+    settlements = list(
+        db.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE))
+    )
     by_class: dict[classify.UrbanRural8, list[Settlement]] = defaultdict(list)
     for settlement in settlements:
         by_class[settlement.urban_rural].append(settlement)
@@ -76,7 +83,13 @@ def method(request: Request, db: DbSession) -> Response:
             "islands": islands,
             "detour": classify.DETOUR_FACTOR,
             "speed": classify.DRIVE_SPEED_KMH,
-            "accessible_km": classify.ACCESSIBLE_MINUTES / 60 * classify.DRIVE_SPEED_KMH / classify.DETOUR_FACTOR,
-            "very_remote_km": classify.VERY_REMOTE_MINUTES / 60 * classify.DRIVE_SPEED_KMH / classify.DETOUR_FACTOR,
+            "accessible_km": classify.ACCESSIBLE_MINUTES
+            / 60
+            * classify.DRIVE_SPEED_KMH
+            / classify.DETOUR_FACTOR,
+            "very_remote_km": classify.VERY_REMOTE_MINUTES
+            / 60
+            * classify.DRIVE_SPEED_KMH
+            / classify.DETOUR_FACTOR,
         },
     )

@@ -102,7 +102,9 @@ def suggest_places(session: Session, *, text: str, limit: int = 8) -> list[Settl
 
 def similar_places(session: Session, *, text: str, limit: int = 3) -> list[Settlement]:
     """Places whose names are spelt nearly like `text`, for "did you mean"."""
-    settlements = {s.search_key: s for s in session.scalars(select(Settlement).order_by(Settlement.population))}
+    settlements = {
+        s.search_key: s for s in session.scalars(select(Settlement).order_by(Settlement.population))
+    }
     close = difflib.get_close_matches(search_key(text), list(settlements), n=limit, cutoff=0.75)
     return [settlements[key] for key in close]
 
@@ -116,11 +118,15 @@ def settlement_around(session: Session, *, latitude: float, longitude: float) ->
     """The settlement a point is in or nearest to, counting a town's size: a postcode
     district on the edge of Glasgow belongs to Glasgow, not to the village nearest its
     centre. (674 rows: scanning them is quicker than indexing.)"""
-    settlements = session.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE))
+    settlements = session.scalars(
+        select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)
+    )
     return min(
         settlements,
-        key=lambda s: haversine_km(latitude, longitude, s.latitude, s.longitude)
-        - TOWN_REACH_KM_PER_ROOT_PERSON * math.sqrt(s.population),
+        key=lambda s: (
+            haversine_km(latitude, longitude, s.latitude, s.longitude)
+            - TOWN_REACH_KM_PER_ROOT_PERSON * math.sqrt(s.population)
+        ),
     )
 
 
@@ -130,17 +136,22 @@ def resolve_location(session: Session, *, text: str, field: str = "location") ->
     cleaned = " ".join(text.split())
     if not cleaned or len(cleaned) > MAX_ONE_LINE or CONTROL_CHARACTERS.search(cleaned):
         # Also what no place is called: 10,000 characters, or a NUL PostgreSQL cannot hold.
-        raise RuleBroken("Enter a town or village, a postcode district like IV51, or coordinates", field=field)
+        raise RuleBroken(
+            "Enter a town or village, a postcode district like IV51, or coordinates", field=field
+        )
     upper = cleaned.upper()
     coordinates = COORDINATES.match(cleaned)
     if coordinates:
-        return _from_coordinates(session, float(coordinates.group(1)), float(coordinates.group(2)), field)
+        return _from_coordinates(
+            session, float(coordinates.group(1)), float(coordinates.group(2)), field
+        )
     postcode = FULL_POSTCODE.match(upper) or POSTCODE_DISTRICT.match(upper)
     if postcode:
         return _from_district(session, postcode.group(1), field)
     if LOOKS_LIKE_POSTCODE.match(upper) and " " not in cleaned.strip():
         raise RuleBroken(
-            f"{cleaned} is not a postcode district. Enter " "the first part of a postcode, like EH1 or IV51",
+            f"{cleaned} is not a postcode district. Enter "
+            "the first part of a postcode, like EH1 or IV51",
             field=field,
         )
     return _from_place_name(session, cleaned, field)
@@ -149,7 +160,9 @@ def resolve_location(session: Session, *, text: str, field: str = "location") ->
 def _from_place_name(session: Session, text: str, field: str) -> Location:
     # "Bridgend (Perth and Kinross)" is how a shared name is shown and may be typed back.
     wanted = text.strip()
-    by_label = session.scalar(select(Settlement).where(func.lower(Settlement.label) == wanted.lower()))
+    by_label = session.scalar(
+        select(Settlement).where(func.lower(Settlement.label) == wanted.lower())
+    )
     if by_label is not None:
         return _at_settlement(by_label)
     matches = list(
@@ -164,7 +177,9 @@ def _from_place_name(session: Session, text: str, field: str) -> Location:
     if len(matches) > 1:
         choices = " or ".join(m.label for m in matches)
         raise RuleBroken(f"There is more than one {matches[0].name}. Enter {choices}", field=field)
-    suggestions = suggest_places(session, text=wanted, limit=3) or similar_places(session, text=wanted)
+    suggestions = suggest_places(session, text=wanted, limit=3) or similar_places(
+        session, text=wanted
+    )
     hint = f" Did you mean {' or '.join(s.label for s in suggestions)}?" if suggestions else ""
     raise RuleBroken(
         f"We cannot find a place called {wanted} in Scotland.{hint} You can also enter a "
@@ -204,7 +219,9 @@ def _from_district(session: Session, code: str, field: str) -> Location:
         latitude=district.latitude,
         longitude=district.longitude,
         council=district.council,
-        settlement=settlement_around(session, latitude=district.latitude, longitude=district.longitude),
+        settlement=settlement_around(
+            session, latitude=district.latitude, longitude=district.longitude
+        ),
     )
 
 

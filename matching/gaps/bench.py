@@ -71,7 +71,9 @@ def access_scores(
     cost = np.where(np.isnan(km), LAST_BAND_KM, np.minimum(km, LAST_BAND_KM))
     offers = np.unique(offer)
     model = access.Access(
-        demand_df=pd.DataFrame({"settlement": np.arange(population.size), "population": population}),
+        demand_df=pd.DataFrame(
+            {"settlement": np.arange(population.size), "population": population}
+        ),
         demand_index="settlement",
         demand_value="population",
         supply_df=pd.DataFrame({"offer": offers, "hours": capacity[offers]}),
@@ -82,9 +84,16 @@ def access_scores(
         cost_dest="dest",
         cost_name="km",
     )
-    scores = model.enhanced_two_stage_fca(name="e2sfca", weight_fn=access.weights.step_fn(ACCESS_STEPS))
+    scores = model.enhanced_two_stage_fca(
+        name="e2sfca", weight_fn=access.weights.step_fn(ACCESS_STEPS)
+    )
     # access leaves NaN for places no pair reaches; ours says 0 hours.
-    return scores["e2sfca_hours"].reindex(np.arange(population.size)).fillna(0.0).to_numpy(dtype=np.float64)
+    return (
+        scores["e2sfca_hours"]
+        .reindex(np.arange(population.size))
+        .fillna(0.0)
+        .to_numpy(dtype=np.float64)
+    )
 
 
 def max_relative_difference(ours: NDArray[np.float64], theirs: NDArray[np.float64]) -> float:
@@ -108,7 +117,9 @@ def _seconds(function: Callable[[], Any], runs: int) -> tuple[float, Any]:
 @bench_app.command("gaps")
 def bench_gaps(
     offers: int = typer.Option(100_000, help="Published offers in the market."),
-    runs: int = typer.Option(3, help="Runs of our own timings, of which the median is shown (access runs once)."),
+    runs: int = typer.Option(
+        3, help="Runs of our own timings, of which the median is shown (access runs once)."
+    ),
 ) -> None:
     """Time the gap analysis's full recomputation and one kind's E2SFCA against PySAL access."""
     try:
@@ -122,7 +133,9 @@ def bench_gaps(
         session, index, _ = _market(Path(folder), "gaps.sqlite3", offers)
         places = read_places(session)
         kind_id = session.scalar(
-            select(TaxonomyTerm.id).where(TaxonomyTerm.taxonomy == Taxonomy.KIND_OF_SUPPORT, TaxonomyTerm.code == KIND_CODE)
+            select(TaxonomyTerm.id).where(
+                TaxonomyTerm.taxonomy == Taxonomy.KIND_OF_SUPPORT, TaxonomyTerm.code == KIND_CODE
+            )
         )
         session.close()
     assert kind_id is not None, f"no kind of support {KIND_CODE!r}"
@@ -142,17 +155,23 @@ def bench_gaps(
     typer.echo(f"PySAL access on the {int(wanted.sum()):,} pairs of {KIND_CODE}", err=True)
     access_seconds, theirs = _seconds(lambda: access_scores(**inputs), 1)
 
-    print(json.dumps({
-        "bench": "gaps",
-        "offers": figures.offers,
-        "settlements": len(places),
-        "kinds": len(figures.kind_ids),
-        "seconds": round(seconds, 3),
-        "one_kind_seconds": round(one_kind_seconds, 4),
-        "access_seconds": round(access_seconds, 3),
-        "speedup_vs_access": round(access_seconds / one_kind_seconds, 1),
-        "max_rel_diff_vs_access": max_relative_difference(ours, theirs),
-        "pairs": len(figures.pairs),
-        "kind_pairs": int(wanted.sum()),
-        "max_rel_diff_vs_figures": max_relative_difference(ours * PER_RESIDENTS, figures.by_kind[kind_id].hours_per_1000),
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "gaps",
+                "offers": figures.offers,
+                "settlements": len(places),
+                "kinds": len(figures.kind_ids),
+                "seconds": round(seconds, 3),
+                "one_kind_seconds": round(one_kind_seconds, 4),
+                "access_seconds": round(access_seconds, 3),
+                "speedup_vs_access": round(access_seconds / one_kind_seconds, 1),
+                "max_rel_diff_vs_access": max_relative_difference(ours, theirs),
+                "pairs": len(figures.pairs),
+                "kind_pairs": int(wanted.sum()),
+                "max_rel_diff_vs_figures": max_relative_difference(
+                    ours * PER_RESIDENTS, figures.by_kind[kind_id].hours_per_1000
+                ),
+            }
+        )
+    )

@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session
 
 from marketplace.geography.build import DUPLICATES
 from marketplace.geography.classify import UrbanRural8
-from marketplace.geography.distance import EARTH_RADIUS_KM, haversine_km_many, haversine_km_pairs, within_km_pairs
+from marketplace.geography.distance import (
+    EARTH_RADIUS_KM,
+    haversine_km_many,
+    haversine_km_pairs,
+    within_km_pairs,
+)
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
 from matching.index import OfferIndex
 from matching.offer_columns import Area
@@ -66,15 +71,27 @@ class Places:
 
 def read_places(session: Session) -> Places:
     every = session.execute(
-        select(Settlement.id, Settlement.name, Settlement.label, Settlement.council_id, Settlement.urban_rural_8,
-               Settlement.population, Settlement.latitude, Settlement.longitude, Settlement.kind)
-        .order_by(Settlement.id)
+        select(
+            Settlement.id,
+            Settlement.name,
+            Settlement.label,
+            Settlement.council_id,
+            Settlement.urban_rural_8,
+            Settlement.population,
+            Settlement.latitude,
+            Settlement.longitude,
+            Settlement.kind,
+        ).order_by(Settlement.id)
     ).all()
     rows = [r for r in every if r.kind != SettlementKind.DUPLICATE]
     class8 = np.array([r.urban_rural_8 for r in rows], dtype=np.int8)
     lats = np.array([r.latitude for r in rows], dtype=np.float64)
     lons = np.array([r.longitude for r in rows], dtype=np.float64)
-    twins = {r.id: _repeated_town(r, rows, lats, lons) for r in every if r.kind == SettlementKind.DUPLICATE and rows}
+    twins = {
+        r.id: _repeated_town(r, rows, lats, lons)
+        for r in every
+        if r.kind == SettlementKind.DUPLICATE and rows
+    }
     return Places(
         ids=np.array([r.id for r in rows], dtype=np.int64),
         names=tuple(r.name for r in rows),
@@ -90,7 +107,9 @@ def read_places(session: Session) -> Places:
     )
 
 
-def _repeated_town(entry: Any, rows: list[Any], lats: NDArray[np.float64], lons: NDArray[np.float64]) -> int:
+def _repeated_town(
+    entry: Any, rows: list[Any], lats: NDArray[np.float64], lons: NDArray[np.float64]
+) -> int:
     """The position of the town a second entry repeats (by the name the reference data's
     build gives it, the nearest of that name), or of the nearest counted place."""
     distances = haversine_km_many(entry.latitude, entry.longitude, lats, lons)
@@ -136,8 +155,9 @@ def radius_pairs(
         return empty, empty, np.empty(0)
     lat0, lon0 = float(place_lat.min()) - 1, float(place_lon.min()) - 1
     width = int((float(place_lon.max()) + 1 - lon0) / CELL_LON_DEGREES) + 2
-    place_keys = (np.floor((place_lat - lat0) / CELL_LAT_DEGREES).astype(np.int64) * width
-                  + np.floor((place_lon - lon0) / CELL_LON_DEGREES).astype(np.int64))
+    place_keys = np.floor((place_lat - lat0) / CELL_LAT_DEGREES).astype(
+        np.int64
+    ) * width + np.floor((place_lon - lon0) / CELL_LON_DEGREES).astype(np.int64)
     order = np.argsort(place_keys, kind="stable")
     sorted_keys = place_keys[order]
 
@@ -161,7 +181,9 @@ def radius_pairs(
     dx = (place_lon[place] - lon[circle]) * np.cos(np.radians(lat))[circle]
     near = dx * dx + dy * dy <= (radius_km[circle] * FLAT_MARGIN / KM_PER_DEGREE) ** 2
     circle, place = circle[near], place[near]
-    inside, km = within_km_pairs(lat[circle], lon[circle], place_lat[place], place_lon[place], radius_km[circle])
+    inside, km = within_km_pairs(
+        lat[circle], lon[circle], place_lat[place], place_lon[place], radius_km[circle]
+    )
     return circle[inside], place[inside], km[inside]
 
 
@@ -176,13 +198,19 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
     area = a["area"][:n]
     found_rows, found_places = [], []
 
-    circles = np.flatnonzero(live & (area == Area.RADIUS) & np.isfinite(a["lat"][:n]) & (a["radius_km"][:n] > 0))
-    circle, place, km_radius = radius_pairs(places.lat, places.lon, a["lat"][circles], a["lon"][circles], a["radius_km"][circles])
+    circles = np.flatnonzero(
+        live & (area == Area.RADIUS) & np.isfinite(a["lat"][:n]) & (a["radius_km"][:n] > 0)
+    )
+    circle, place, km_radius = radius_pairs(
+        places.lat, places.lon, a["lat"][circles], a["lon"][circles], a["radius_km"][circles]
+    )
     found_rows.append(circles[circle])
     found_places.append(place)
 
     assert index.ref is not None
-    by_council = [np.flatnonzero(places.council_ids == council_id) for council_id in index.ref.council_bit]
+    by_council = [
+        np.flatnonzero(places.council_ids == council_id) for council_id in index.ref.council_bit
+    ]
     council_offers = np.flatnonzero(live & (area == Area.COUNCILS))
     masks = a["councils"][council_offers]
     for bit, council_places in zip(index.ref.council_bit.values(), by_council, strict=True):
@@ -193,13 +221,15 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
 
     position = places.position()
     # A set: an offer naming a town and its second entry reaches the town once.
-    named = sorted({
-        (row, position[settlement_id])
-        for row, settlements in index.row_settlements.items()
-        if row < n and live[row]
-        for settlement_id in settlements
-        if settlement_id in position
-    })
+    named = sorted(
+        {
+            (row, position[settlement_id])
+            for row, settlements in index.row_settlements.items()
+            if row < n and live[row]
+            for settlement_id in settlements
+            if settlement_id in position
+        }
+    )
     if named:
         found_rows.append(np.array([row for row, _ in named], dtype=np.int64))
         found_places.append(np.array([p for _, p in named], dtype=np.int64))
@@ -209,5 +239,10 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
     km = np.empty(rows.size)
     km[: circle.size] = km_radius
     others = slice(circle.size, None)
-    km[others] = haversine_km_pairs(a["lat"][rows[others]], a["lon"][rows[others]], places.lat[place[others]], places.lon[place[others]])
+    km[others] = haversine_km_pairs(
+        a["lat"][rows[others]],
+        a["lon"][rows[others]],
+        places.lat[place[others]],
+        places.lon[place[others]],
+    )
     return Pairs(place=place, row=rows, km=km)

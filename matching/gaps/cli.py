@@ -22,8 +22,8 @@ from marketplace.models import import_all_models
 from marketplace.settings import get_settings
 from marketplace.tables import Column, safe_cell
 from matching.gaps.report import DEFAULT_PERIOD_DAYS, PERIODS, GapFilter, build_report
-from matching.gaps.tables import places_table
 from matching.gaps.service import GapFigures, gap_figures
+from matching.gaps.tables import places_table
 from matching.index import OfferIndex
 from providers.models import Taxonomy
 
@@ -39,50 +39,100 @@ class Format(StrEnum):
 def _term(figures: GapFigures, taxonomy: Taxonomy, wanted: str, option: str) -> int:
     term_id = figures.term_named(taxonomy, wanted)
     if term_id is None:
-        known = ", ".join(code for t, code in figures.term_codes.items() if figures.term_taxonomy[t] == taxonomy)
+        known = ", ".join(
+            code for t, code in figures.term_codes.items() if figures.term_taxonomy[t] == taxonomy
+        )
         raise typer.BadParameter(f"{wanted!r} is not one of: {known}", param_hint=option)
     return term_id
 
 
 @gaps_app.command("report")
 def report(
-    council: Annotated[str | None, typer.Option(help="Council area name or GSS code; all of Scotland when left out.")] = None,
-    support: Annotated[str | None, typer.Option(help="Kind of support (code or name); every kind when left out.")] = None,
-    outcome: Annotated[str | None, typer.Option(help="Only offers helping with this personal outcome (code or name).")] = None,
-    period: Annotated[int, typer.Option(help="Count unmet searches and needs over this " f"many days: {', '.join(map(str, PERIODS))}.")] = DEFAULT_PERIOD_DAYS,
+    council: Annotated[
+        str | None,
+        typer.Option(help="Council area name or GSS code; all of Scotland when left out."),
+    ] = None,
+    support: Annotated[
+        str | None, typer.Option(help="Kind of support (code or name); every kind when left out.")
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(help="Only offers helping with this personal outcome (code or name)."),
+    ] = None,
+    period: Annotated[
+        int,
+        typer.Option(
+            help="Count unmet searches and needs over this "
+            f"many days: {', '.join(map(str, PERIODS))}."
+        ),
+    ] = DEFAULT_PERIOD_DAYS,
     format: Annotated[Format, typer.Option("--format", help="csv or json.")] = Format.CSV,
-    output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+    output: Annotated[
+        Path | None, typer.Option(help="Write to this file instead of standard output.")
+    ] = None,
 ) -> None:
     """One row per place and kind of support: population, hours a week per 1,000
     residents, providers in reach and unmet demand (counts under the threshold shown as
     "fewer than 10")."""
     if period not in PERIODS:
-        raise typer.BadParameter(f"choose one of {', '.join(map(str, PERIODS))}", param_hint="--period")
+        raise typer.BadParameter(
+            f"choose one of {', '.join(map(str, PERIODS))}", param_hint="--period"
+        )
     settings = get_settings()
     import_all_models()
     engine = make_engine(settings.database_url)
     rows: list[dict[str, object]] = []
     columns: list[Column] = []
     try:
-        with session_scope(make_sessionmaker(engine), write=False) as session, Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-            console=errors, transient=False,
-        ) as progress:
+        with (
+            session_scope(make_sessionmaker(engine), write=False) as session,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=errors,
+                transient=False,
+            ) as progress,
+        ):
             step = progress.add_task("Reading the offers", total=None)
             index = OfferIndex()
             index.refresh(session)
             progress.update(step, description="Working out the figures")
             figures = gap_figures(session, index=index)
             try:
-                council_id = geography_service.find_council_area(session, name_or_code=council).id if council else None
+                council_id = (
+                    geography_service.find_council_area(session, name_or_code=council).id
+                    if council
+                    else None
+                )
             except DomainError as error:
                 raise typer.BadParameter(error.message, param_hint="--council") from error
-            kinds = [_term(figures, Taxonomy.KIND_OF_SUPPORT, support, "--support")] if support else list(figures.kind_ids)
-            outcome_id = _term(figures, Taxonomy.PERSONAL_OUTCOME, outcome, "--outcome") if outcome else None
+            kinds = (
+                [_term(figures, Taxonomy.KIND_OF_SUPPORT, support, "--support")]
+                if support
+                else list(figures.kind_ids)
+            )
+            outcome_id = (
+                _term(figures, Taxonomy.PERSONAL_OUTCOME, outcome, "--outcome") if outcome else None
+            )
             progress.update(step, description="Kinds of support", total=len(kinds), completed=0)
             for kind_id in kinds:
-                flt = GapFilter(kind_id=kind_id, outcome_id=outcome_id, period_days=period, council_id=council_id)
-                table = places_table(build_report(session, figures, flt, today=today(), threshold=settings.matching.small_number_threshold))
+                flt = GapFilter(
+                    kind_id=kind_id,
+                    outcome_id=outcome_id,
+                    period_days=period,
+                    council_id=council_id,
+                )
+                table = places_table(
+                    build_report(
+                        session,
+                        figures,
+                        flt,
+                        today=today(),
+                        threshold=settings.matching.small_number_threshold,
+                    )
+                )
                 columns = list(table.columns)
                 for record in table.records():
                     rows.append(_with_support(record, figures.term_names[kind_id]))
@@ -90,7 +140,9 @@ def report(
     finally:
         engine.dispose()
     names = [c.name for c in columns[:5]] + ["support"] + [c.name for c in columns[5:]]
-    with (output.open("w", newline="", encoding="utf-8") if output else nullcontext(sys.stdout)) as out:
+    with (
+        output.open("w", newline="", encoding="utf-8") if output else nullcontext(sys.stdout)
+    ) as out:
         if format == Format.JSON:
             json.dump(rows, out, indent=1)
             out.write("\n")

@@ -63,7 +63,10 @@ class GapMap:
 def gap_map(session: Session, report: GapReport, *, place_href: str) -> GapMap:
     """`place_href` has "{id}" where a place's settlement id goes."""
     rows = report.places
-    positions = [(float(report.geography.lat[row.position]), float(report.geography.lon[row.position])) for row in rows]
+    positions = [
+        (float(report.geography.lat[row.position]), float(report.geography.lon[row.position]))
+        for row in rows
+    ]
     lats = [lat for lat, _ in positions]
     lons = [lon for _, lon in positions]
     if not rows:
@@ -74,19 +77,25 @@ def gap_map(session: Session, report: GapReport, *, place_href: str) -> GapMap:
     height = max(120, round(WIDTH * (north - south) / ((east - west) * squeeze)))
 
     def xy(lat: float, lon: float) -> tuple[float, float]:
-        return round((lon - west) / (east - west) * WIDTH, 1), round((north - lat) / (north - south) * height, 1)
+        return round((lon - west) / (east - west) * WIDTH, 1), round(
+            (north - lat) / (north - south) * height, 1
+        )
 
     cell_w = CELL_DEGREES / (east - west) * WIDTH
     cell_h = CELL_DEGREES / (north - south) * height
     parts = []
     cells = select(LandCell.row, LandCell.col).where(
         LandCell.scottish_postcodes > LandCell.other_postcodes,
-        LandCell.row >= math.floor(south / CELL_DEGREES) - 1, LandCell.row <= math.ceil(north / CELL_DEGREES),
-        LandCell.col >= math.floor(west / CELL_DEGREES) - 1, LandCell.col <= math.ceil(east / CELL_DEGREES),
+        LandCell.row >= math.floor(south / CELL_DEGREES) - 1,
+        LandCell.row <= math.ceil(north / CELL_DEGREES),
+        LandCell.col >= math.floor(west / CELL_DEGREES) - 1,
+        LandCell.col <= math.ceil(east / CELL_DEGREES),
     )
     for row_number, col in session.execute(cells):
         x, y = xy((row_number + 1) * CELL_DEGREES, col * CELL_DEGREES)
-        parts.append(f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#e0e0e0"/>')
+        parts.append(
+            f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#e0e0e0"/>'
+        )
     biggest = max(row.population for row in rows)
     counts = {band.key: 0 for band in (GAP, *BANDS)}
     places = sorted(zip(rows, positions, strict=True), key=lambda item: -item[0].population)
@@ -98,33 +107,44 @@ def gap_map(session: Session, report: GapReport, *, place_href: str) -> GapMap:
         label = f"{row.name}: {_figures_text(row)}"
         width = 2.5 if band is GAP else 1
         parts.append(
-            f'<a href="{escape(place_href.format(id=row.settlement_id))}" ' f'aria-label="{escape(label)}">'
-            f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{band.fill}" ' f'stroke="{band.stroke}" stroke-width="{width}">'
+            f'<a href="{escape(place_href.format(id=row.settlement_id))}" '
+            f'aria-label="{escape(label)}">'
+            f'<circle cx="{x}" cy="{y}" r="{radius:.1f}" fill="{band.fill}" '
+            f'stroke="{band.stroke}" stroke-width="{width}">'
             f"<title>{escape(label)}</title></circle></a>"
         )
     description = _describe(report, counts)
     svg = Markup(
-        f'<svg class="app-gap-map" viewBox="0 0 {WIDTH} {height}" role="group" ' 'aria-labelledby="gap-map-title gap-map-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="gap-map-title">Map of {escape(report.area)}: ' f'{escape(report.kind)} reaching each place</title>'
-        f'<desc id="gap-map-desc">{escape(description)}</desc>'
-        + "".join(parts)
-        + "</svg>"
+        f'<svg class="app-gap-map" viewBox="0 0 {WIDTH} {height}" role="group" '
+        'aria-labelledby="gap-map-title gap-map-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="gap-map-title">Map of {escape(report.area)}: '
+        f"{escape(report.kind)} reaching each place</title>"
+        f'<desc id="gap-map-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"
     )
-    return GapMap(svg=svg, description=description, legend=tuple((band, counts[band.key]) for band in (GAP, *BANDS)))
+    return GapMap(
+        svg=svg,
+        description=description,
+        legend=tuple((band, counts[band.key]) for band in (GAP, *BANDS)),
+    )
 
 
 def _figures_text(row: PlaceRow) -> str:
     if row.gap:
         return f"no offer in reach, {row.population:,} people"
     providers = f"{row.providers} provider{'' if row.providers == 1 else 's'}"
-    return f"{row.hours_per_1000:.1f} hours a week per 1,000 " f"residents from {providers}, {row.population:,} people"
+    return (
+        f"{row.hours_per_1000:.1f} hours a week per 1,000 "
+        f"residents from {providers}, {row.population:,} people"
+    )
 
 
 def _describe(report: GapReport, counts: dict[str, int]) -> str:
     total = sum(counts.values())
     return (
         f"{total} places in {report.area}, each a circle sized by its population. "
-        f"{counts[GAP.key]} have no offer of {report.kind} " "in reach (white circles with a red edge); "
-        f"{counts['1']} have under half of Scotland's " f"{report.scotland.hours_per_1000:.1f} hours a week per 1,000 residents. "
+        f"{counts[GAP.key]} have no offer of {report.kind} "
+        "in reach (white circles with a red edge); "
+        f"{counts['1']} have under half of Scotland's "
+        f"{report.scotland.hours_per_1000:.1f} hours a week per 1,000 residents. "
         "Each circle links to the place's page. The table below gives the same figures."
     )

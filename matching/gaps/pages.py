@@ -117,14 +117,18 @@ def figures_now(session: Session, *, index: OfferIndex) -> GapFigures:
     return gap_figures(session, index=index)
 
 
-def read_filter(session: Session, *, figures: GapFigures, query: Mapping[str, str], user: User) -> Asked:
+def read_filter(
+    session: Session, *, figures: GapFigures, query: Mapping[str, str], user: User
+) -> Asked:
     """The filter a page's address asks for, within the commissioner's own area. Another
     council's area is refused (NotAllowed); what is not in a list is an error by its field."""
     values = {name: query.get(name, "").strip() for name in FILTER_FIELDS}
     errors: list[FieldError] = []
     council_id = user.council_id
     if values["council"]:
-        council = session.scalar(select(CouncilArea).where(CouncilArea.gss_code == values["council"].upper()))
+        council = session.scalar(
+            select(CouncilArea).where(CouncilArea.gss_code == values["council"].upper())
+        )
         if council is None:
             errors.append(FieldError("council", "Choose a council area from the list"))
         elif user.council_id is not None and council.id != user.council_id:
@@ -148,20 +152,44 @@ def read_filter(session: Session, *, figures: GapFigures, query: Mapping[str, st
             errors.append(FieldError("class", "Choose an urban-rural class from the list"))
     period = DEFAULT_PERIOD_DAYS
     if values["period"]:
-        if values["period"].isascii() and values["period"].isdigit() and int(values["period"]) in PERIODS:
+        if (
+            values["period"].isascii()
+            and values["period"].isdigit()
+            and int(values["period"]) in PERIODS
+        ):
             period = int(values["period"])
         else:
             errors.append(FieldError("period", "Choose a period from the list"))
-    return Asked(GapFilter(kind_id=kind_id, outcome_id=outcome_id, class6=class6, period_days=period, council_id=council_id), values, errors)
+    return Asked(
+        GapFilter(
+            kind_id=kind_id,
+            outcome_id=outcome_id,
+            class6=class6,
+            period_days=period,
+            council_id=council_id,
+        ),
+        values,
+        errors,
+    )
 
 
 def choices(session: Session, *, figures: GapFigures, user: User) -> Choices:
     def terms(taxonomy: Taxonomy) -> list[tuple[str, str]]:
         ids = [t for t in figures.term_codes if figures.term_taxonomy[t] == taxonomy]
-        return [(figures.term_codes[t], figures.term_names[t]) for t in sorted(ids, key=lambda t: figures.term_order[t])]
+        return [
+            (figures.term_codes[t], figures.term_names[t])
+            for t in sorted(ids, key=lambda t: figures.term_order[t])
+        ]
 
     own = session.get(CouncilArea, user.council_id) if user.council_id is not None else None
-    councils = [] if user.council_id is not None else [(c.gss_code, c.name) for c in session.scalars(select(CouncilArea).order_by(CouncilArea.name))]
+    councils = (
+        []
+        if user.council_id is not None
+        else [
+            (c.gss_code, c.name)
+            for c in session.scalars(select(CouncilArea).order_by(CouncilArea.name))
+        ]
+    )
     return Choices(
         kinds=terms(Taxonomy.KIND_OF_SUPPORT),
         outcomes=terms(Taxonomy.PERSONAL_OUTCOME),
@@ -180,7 +208,15 @@ def _with_query(path: str, query: str) -> str:
     return path + (f"?{query}" if query else "")
 
 
-def dashboard(session: Session, *, index: OfferIndex, user: User, query: Mapping[str, str], today: date, threshold: int) -> Dashboard:
+def dashboard(
+    session: Session,
+    *,
+    index: OfferIndex,
+    user: User,
+    query: Mapping[str, str],
+    today: date,
+    threshold: int,
+) -> Dashboard:
     """The market-gaps figures the address asks for, as tables and a map, for the
     commissioner's area; with no report when a filter cannot be read."""
     figures = figures_now(session, index=index)
@@ -189,18 +225,29 @@ def dashboard(session: Session, *, index: OfferIndex, user: User, query: Mapping
     if asked.errors:
         return Dashboard(asked=asked, choices=offered, report=None)
     report = build_report(session, figures, asked.filter, today=today, threshold=threshold)
-    tables = report_tables(report, place_href=lambda sid: _with_query(f"/commissioning/places/{sid}", asked.query))
+    tables = report_tables(
+        report, place_href=lambda sid: _with_query(f"/commissioning/places/{sid}", asked.query)
+    )
     return Dashboard(
         asked=asked,
         choices=offered,
         report=report,
         tables=tables,
-        map=gap_map(session, report, place_href=_with_query("/commissioning/places/{id}", asked.query)),
+        map=gap_map(
+            session, report, place_href=_with_query("/commissioning/places/{id}", asked.query)
+        ),
     )
 
 
 def place_page(
-    session: Session, *, index: OfferIndex, user: User, settlement_id: int, query: Mapping[str, str], today: date, threshold: int
+    session: Session,
+    *,
+    index: OfferIndex,
+    user: User,
+    settlement_id: int,
+    query: Mapping[str, str],
+    today: date,
+    threshold: int,
 ) -> PlacePage:
     """One counted place in the commissioner's area (NotFound otherwise), for the filters
     the dashboard's link carried (DomainError when one cannot be read: the page has no
@@ -213,19 +260,32 @@ def place_page(
         raise NotFound("Page not found")
     asked = read_filter(session, figures=figures, query=query, user=user)
     if asked.errors:
-        raise DomainError("There is a problem with this page address: " + "; ".join(e.message for e in asked.errors))
+        raise DomainError(
+            "There is a problem with this page address: "
+            + "; ".join(e.message for e in asked.errors)
+        )
     view = place_view(
-        session, figures, settlement, asked.filter, today=today, threshold=threshold, period=PERIODS[asked.filter.period_days],
+        session,
+        figures,
+        settlement,
+        asked.filter,
+        today=today,
+        threshold=threshold,
+        period=PERIODS[asked.filter.period_days],
     )
     return PlacePage(settlement=settlement, asked=asked, view=view, computed_at=figures.computed_at)
 
 
-def sites_page(session: Session, *, index: OfferIndex, user: User, query: Mapping[str, str]) -> SitesPage:
+def sites_page(
+    session: Session, *, index: OfferIndex, user: User, query: Mapping[str, str]
+) -> SitesPage:
     """Where new providers of the asked kind would bring the most people into reach in the
     commissioner's area; nothing suggested until a kind is chosen."""
     figures = figures_now(session, index=index)
     asked = read_filter(session, figures=figures, query=query, user=user)
-    values = asked.form_values | {name: query.get(name, default).strip() for name, default in DEFAULT_SITES.items()}
+    values = asked.form_values | {
+        name: query.get(name, default).strip() for name, default in DEFAULT_SITES.items()
+    }
     errors = list(asked.errors)
     numbers: dict[str, int] = {}
     for name, low, high, message in SITES_LIMITS:
@@ -236,26 +296,56 @@ def sites_page(session: Session, *, index: OfferIndex, user: User, query: Mappin
             numbers[name] = int(text)
     # Asked with the kind left blank: the form was sent, so say what is missing.
     if not errors and asked.filter.kind_id is None and "kind" in query:
-        errors.append(FieldError("kind", "Choose the kind of support the new providers would offer"))
+        errors.append(
+            FieldError("kind", "Choose the kind of support the new providers would offer")
+        )
     offered = choices(session, figures=figures, user=user)
     flt = asked.filter
     if errors or flt.kind_id is None:
         return SitesPage(values=values, errors=errors, choices=offered)
     places = figures.places
     measure = figures.measure(kind_id=flt.kind_id, outcome_id=flt.outcome_id)
-    area = np.arange(len(places)) if flt.council_id is None else np.flatnonzero(places.council_ids == flt.council_id)
-    suggestion = suggest_sites(
-        places, candidates=area, clients=area[measure.providers[area] == 0], radius_km=numbers["radius"], count=numbers["count"]
+    area = (
+        np.arange(len(places))
+        if flt.council_id is None
+        else np.flatnonzero(places.council_ids == flt.council_id)
     )
-    after = hours_after(places, measure.hours_per_1000, suggestion.sites, radius_km=numbers["radius"], weekly_hours=numbers["hours"])
+    suggestion = suggest_sites(
+        places,
+        candidates=area,
+        clients=area[measure.providers[area] == 0],
+        radius_km=numbers["radius"],
+        count=numbers["count"],
+    )
+    after = hours_after(
+        places,
+        measure.hours_per_1000,
+        suggestion.sites,
+        radius_km=numbers["radius"],
+        weekly_hours=numbers["hours"],
+    )
     kind = figures.term_names[flt.kind_id].lower()
     area_name = "Scotland" if flt.council_id is None else places.council_names[flt.council_id]
     tables = [
         sites_table(places, suggestion, kind=kind),
         before_after_table(
-            places, area, before=measure.hours_per_1000, after=after, providers=measure.providers, suggestion=suggestion, area_name=area_name, kind=kind
+            places,
+            area,
+            before=measure.hours_per_1000,
+            after=after,
+            providers=measure.providers,
+            suggestion=suggestion,
+            area_name=area_name,
+            kind=kind,
         ),
     ]
     return SitesPage(
-        values=values, errors=errors, choices=offered, suggestion=suggestion, tables=tables, kind=kind, area=area_name, weekly_hours=numbers["hours"]
+        values=values,
+        errors=errors,
+        choices=offered,
+        suggestion=suggestion,
+        tables=tables,
+        kind=kind,
+        area=area_name,
+        weekly_hours=numbers["hours"],
     )

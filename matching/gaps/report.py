@@ -20,15 +20,24 @@ from numpy.typing import NDArray
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from marketplace.geography.classify import URBAN_RURAL_6_LABELS, URBAN_RURAL_8_LABELS, UrbanRural6, UrbanRural8
+from marketplace.geography.classify import (
+    URBAN_RURAL_6_LABELS,
+    URBAN_RURAL_8_LABELS,
+    UrbanRural6,
+    UrbanRural8,
+)
 from matching.gaps.catchments import Places
 from matching.gaps.service import GapFigures, Measure
-from matching.models import UnmetDemand, UnmetDemandSource, unmet_demand_term
 from matching.gaps.suppression import Protected, protect, shown, shown_raw
+from matching.models import UnmetDemand, UnmetDemandSource, unmet_demand_term
 
 PROTECTED_KEPT = 128
 """Protected tables kept per set of places (each kind, outcome and period has its own)."""
-PERIODS: dict[int, str] = {30: "the last 30 days", 91: "the last 3 months", 365: "the last 12 months"}
+PERIODS: dict[int, str] = {
+    30: "the last 30 days",
+    91: "the last 3 months",
+    365: "the last 12 months",
+}
 DEFAULT_PERIOD_DAYS = 91
 
 
@@ -124,7 +133,11 @@ class GapReport:
     @property
     def against_scotland(self) -> float | None:
         """The area's hours per 1,000 as a share of Scotland's."""
-        return self.headline.hours_per_1000 / self.scotland.hours_per_1000 if self.scotland.hours_per_1000 else None
+        return (
+            self.headline.hours_per_1000 / self.scotland.hours_per_1000
+            if self.scotland.hours_per_1000
+            else None
+        )
 
 
 class Groupings:
@@ -134,8 +147,18 @@ class Groupings:
         self.places = places
         keys: dict[tuple[object, ...], list[int]] = {("scotland",): list(range(len(places)))}
         for i in range(len(places)):
-            council, c6, c8 = int(places.council_ids[i]), int(places.class6[i]), int(places.class8[i])
-            for key in (("council", council), ("class6", c6), ("class8", c8), ("council_class6", council, c6), ("council_class8", council, c8)):
+            council, c6, c8 = (
+                int(places.council_ids[i]),
+                int(places.class6[i]),
+                int(places.class8[i]),
+            )
+            for key in (
+                ("council", council),
+                ("class6", c6),
+                ("class8", c8),
+                ("council_class6", council, c6),
+                ("council_class8", council, c8),
+            ):
                 keys.setdefault(key, []).append(i)
         self.keys = list(keys)
         self.members = [keys[k] for k in self.keys]
@@ -144,16 +167,27 @@ class Groupings:
         """Keyed by the counts and what the shorter periods showed."""
         self._lock = threading.Lock()
 
-    def protect(self, counts: NDArray[np.int64], threshold: int, *, earlier: Sequence[ProtectedCounts] = ()) -> ProtectedCounts:
+    def protect(
+        self, counts: NDArray[np.int64], threshold: int, *, earlier: Sequence[ProtectedCounts] = ()
+    ) -> ProtectedCounts:
         """Protected once for the same counts: until someone else's search finds nothing,
         every page shows the same ones."""
-        key = (counts.tobytes() + b"".join(e.counts.tobytes() + e.protected.cells.tobytes() + e.protected.groups.tobytes() for e in earlier), threshold)
+        key = (
+            counts.tobytes()
+            + b"".join(
+                e.counts.tobytes() + e.protected.cells.tobytes() + e.protected.groups.tobytes()
+                for e in earlier
+            ),
+            threshold,
+        )
         with self._lock:
             protected = self._protected.get(key)
             if protected is not None:
                 self._protected.move_to_end(key)
         if protected is None:
-            protected = protect(counts, self.members, threshold=threshold, earlier=[e.protected for e in earlier])
+            protected = protect(
+                counts, self.members, threshold=threshold, earlier=[e.protected for e in earlier]
+            )
             with self._lock:
                 self._protected[key] = protected
                 while len(self._protected) > PROTECTED_KEPT:
@@ -169,7 +203,9 @@ class ProtectedCounts:
     threshold: int
 
     def cell(self, position: int) -> Count:
-        return Count(int(self.counts[position]), bool(self.protected.cells[position]), self.threshold)
+        return Count(
+            int(self.counts[position]), bool(self.protected.cells[position]), self.threshold
+        )
 
     def group(self, *key: object) -> Count:
         k = self.groupings.number.get(key)
@@ -186,18 +222,27 @@ def groupings_of(figures: GapFigures) -> Groupings:
     return groupings
 
 
-def unmet_counts(session: Session, places: Places, *, since: date, kind_id: int | None, outcome_id: int | None) -> dict[UnmetDemandSource, NDArray[np.int64]]:
+def unmet_counts(
+    session: Session, places: Places, *, since: date, kind_id: int | None, outcome_id: int | None
+) -> dict[UnmetDemandSource, NDArray[np.int64]]:
     """Searches and posted needs that found nothing since `since`, per place (all of
     Scotland), for a kind of support and an outcome (None: any)."""
-    query = select(UnmetDemand.settlement_id, UnmetDemand.source, func.count()).where(UnmetDemand.recorded_on >= since)
+    query = select(UnmetDemand.settlement_id, UnmetDemand.source, func.count()).where(
+        UnmetDemand.recorded_on >= since
+    )
     for term_id in (kind_id, outcome_id):
         if term_id is not None:
             query = query.where(
-                exists().where(unmet_demand_term.c.unmet_demand_id == UnmetDemand.id, unmet_demand_term.c.term_id == term_id)
+                exists().where(
+                    unmet_demand_term.c.unmet_demand_id == UnmetDemand.id,
+                    unmet_demand_term.c.term_id == term_id,
+                )
             )
     counts = {source: np.zeros(len(places), dtype=np.int64) for source in UnmetDemandSource}
     position = places.position()
-    for settlement_id, source, count in session.execute(query.group_by(UnmetDemand.settlement_id, UnmetDemand.source)):
+    for settlement_id, source, count in session.execute(
+        query.group_by(UnmetDemand.settlement_id, UnmetDemand.source)
+    ):
         if settlement_id in position:
             counts[UnmetDemandSource(source)][position[settlement_id]] += count
     return counts
@@ -218,31 +263,52 @@ class UnmetViews:
     views set against each other tell a small count. One per request: the views a page
     shows share their wider ones."""
 
-    def __init__(self, session: Session, figures: GapFigures, *, today: date, threshold: int) -> None:
+    def __init__(
+        self, session: Session, figures: GapFigures, *, today: date, threshold: int
+    ) -> None:
         self.session, self.figures, self.today, self.threshold = session, figures, today, threshold
         self.groupings = groupings_of(figures)
-        self._done: dict[tuple[int | None, int | None, int], dict[UnmetDemandSource, ProtectedCounts]] = {}
+        self._done: dict[
+            tuple[int | None, int | None, int], dict[UnmetDemandSource, ProtectedCounts]
+        ] = {}
 
     def of(self, flt: GapFilter) -> Unmet:
         views = self._protected(flt.kind_id, flt.outcome_id, flt.period_days)
-        return Unmet(searches=views[UnmetDemandSource.SEARCH], needs=views[UnmetDemandSource.POSTED_NEED])
+        return Unmet(
+            searches=views[UnmetDemandSource.SEARCH], needs=views[UnmetDemandSource.POSTED_NEED]
+        )
 
-    def _protected(self, kind_id: int | None, outcome_id: int | None, days: int) -> dict[UnmetDemandSource, ProtectedCounts]:
+    def _protected(
+        self, kind_id: int | None, outcome_id: int | None, days: int
+    ) -> dict[UnmetDemandSource, ProtectedCounts]:
         key = (kind_id, outcome_id, days)
         if key not in self._done:
-            earlier = [self._protected(k, o, d) for k, o in _wider(kind_id, outcome_id) for d in PERIODS if d >= days]
+            earlier = [
+                self._protected(k, o, d)
+                for k, o in _wider(kind_id, outcome_id)
+                for d in PERIODS
+                if d >= days
+            ]
             earlier += [self._protected(kind_id, outcome_id, d) for d in PERIODS if d < days]
             counts = unmet_counts(
-                self.session, self.figures.places, since=self.today - timedelta(days=days - 1), kind_id=kind_id, outcome_id=outcome_id
+                self.session,
+                self.figures.places,
+                since=self.today - timedelta(days=days - 1),
+                kind_id=kind_id,
+                outcome_id=outcome_id,
             )
             self._done[key] = {
-                source: self.groupings.protect(counts[source], self.threshold, earlier=[views[source] for views in earlier])
+                source: self.groupings.protect(
+                    counts[source], self.threshold, earlier=[views[source] for views in earlier]
+                )
                 for source in UnmetDemandSource
             }
         return self._done[key]
 
 
-def protected_unmet(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> Unmet:
+def protected_unmet(
+    session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int
+) -> Unmet:
     """One view's protected unmet counts (see UnmetViews)."""
     return UnmetViews(session, figures, today=today, threshold=threshold).of(flt)
 
@@ -261,7 +327,14 @@ def since_of(flt: GapFilter, today: date) -> date:
     return today - timedelta(days=flt.period_days - 1)
 
 
-def _group_row(label: str, members: NDArray[np.int64], places: Places, measure: Measure, unmet: Unmet, key: tuple[object, ...]) -> GroupRow:
+def _group_row(
+    label: str,
+    members: NDArray[np.int64],
+    places: Places,
+    measure: Measure,
+    unmet: Unmet,
+    key: tuple[object, ...],
+) -> GroupRow:
     population = places.population[members]
     people = float(population.sum())
     without = members[measure.providers[members] == 0]
@@ -269,7 +342,9 @@ def _group_row(label: str, members: NDArray[np.int64], places: Places, measure: 
         label=label,
         places=int(members.size),
         population=int(people),
-        hours_per_1000=float((measure.hours_per_1000[members] * population).sum() / people) if people else 0.0,
+        hours_per_1000=float((measure.hours_per_1000[members] * population).sum() / people)
+        if people
+        else 0.0,
         places_without=int(without.size),
         people_without=int(places.population[without].sum()),
         unmet_searches=unmet.searches.group(*key),
@@ -277,37 +352,61 @@ def _group_row(label: str, members: NDArray[np.int64], places: Places, measure: 
     )
 
 
-def build_report(session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int) -> GapReport:
+def build_report(
+    session: Session, figures: GapFigures, flt: GapFilter, *, today: date, threshold: int
+) -> GapReport:
     places = figures.places
     measure = figures.measure(kind_id=flt.kind_id, outcome_id=flt.outcome_id)
     unmet = protected_unmet(session, figures, flt, today=today, threshold=threshold)
     everywhere = np.arange(len(places))
-    in_area = everywhere if flt.council_id is None else np.flatnonzero(places.council_ids == flt.council_id)
-    area_key: tuple[object, ...] = ("scotland",) if flt.council_id is None else ("council", flt.council_id)
+    in_area = (
+        everywhere
+        if flt.council_id is None
+        else np.flatnonzero(places.council_ids == flt.council_id)
+    )
+    area_key: tuple[object, ...] = (
+        ("scotland",) if flt.council_id is None else ("council", flt.council_id)
+    )
     area = "Scotland" if flt.council_id is None else places.council_names[flt.council_id]
 
-    def classes(fold: str, labels: dict[UrbanRural6, str] | dict[UrbanRural8, str], column: NDArray[np.int8]) -> list[GroupRow]:
+    def classes(
+        fold: str, labels: dict[UrbanRural6, str] | dict[UrbanRural8, str], column: NDArray[np.int8]
+    ) -> list[GroupRow]:
         rows = []
         for value, label in labels.items():
             members = in_area[column[in_area] == int(value)]
             if members.size:
-                key = (fold, int(value)) if flt.council_id is None else (f"council_{fold}", flt.council_id, int(value))
+                key = (
+                    (fold, int(value))
+                    if flt.council_id is None
+                    else (f"council_{fold}", flt.council_id, int(value))
+                )
                 rows.append(_group_row(label, members, places, measure, unmet, key))
         return rows
 
-    shown_places = in_area if flt.class6 is None else in_area[places.class6[in_area] == int(flt.class6)]
+    shown_places = (
+        in_area if flt.class6 is None else in_area[places.class6[in_area] == int(flt.class6)]
+    )
     area_total = _group_row(area, in_area, places, measure, unmet, area_key)
     if flt.class6 is None:
         headline = area_total
     else:
-        key = ("class6", int(flt.class6)) if flt.council_id is None else ("council_class6", flt.council_id, int(flt.class6))
-        headline = _group_row(f"{area}: {flt.class6.label.lower()}s", shown_places, places, measure, unmet, key)
+        key = (
+            ("class6", int(flt.class6))
+            if flt.council_id is None
+            else ("council_class6", flt.council_id, int(flt.class6))
+        )
+        headline = _group_row(
+            f"{area}: {flt.class6.label.lower()}s", shown_places, places, measure, unmet, key
+        )
     by_council = []
     if flt.council_id is None:
         for council_id, name in sorted(places.council_names.items(), key=lambda item: item[1]):
             members = np.flatnonzero(places.council_ids == council_id)
             if members.size:
-                by_council.append(_group_row(name, members, places, measure, unmet, ("council", council_id)))
+                by_council.append(
+                    _group_row(name, members, places, measure, unmet, ("council", council_id))
+                )
     rows = [
         PlaceRow(
             position=int(i),
@@ -330,7 +429,9 @@ def build_report(session: Session, figures: GapFigures, flt: GapFilter, *, today
     return GapReport(
         filter=flt,
         area=area,
-        kind=figures.term_names[flt.kind_id].lower() if flt.kind_id is not None else "any kind of support",
+        kind=figures.term_names[flt.kind_id].lower()
+        if flt.kind_id is not None
+        else "any kind of support",
         outcome=figures.term_names[flt.outcome_id].lower() if flt.outcome_id is not None else None,
         period=PERIODS[flt.period_days],
         since=since_of(flt, today),

@@ -5,10 +5,7 @@ worked out. Every table on them downloads as CSV from the page's own address wit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from collections.abc import Mapping
-from dataclasses import dataclass
-from urllib.parse import urlencode
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -18,12 +15,10 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession
-from marketplace.errors import DomainError, NotAllowed, NotFound
-from marketplace.forms import FieldError, FormPage
-from marketplace.geography.classify import UrbanRural6
-from marketplace.geography.models import CouncilArea, Settlement
-from marketplace.parsing import RecordId, ascii_whole_number
-from marketplace.tables import Cell, Column, Table, csv_response, find_table
+from marketplace.errors import NotFound
+from marketplace.forms import FormPage
+from marketplace.parsing import RecordId
+from marketplace.tables import Table, csv_response, find_table
 from marketplace.web import render
 from matching.deps import OfferIndexDep
 from matching.gaps import pages as gap_pages
@@ -50,13 +45,31 @@ def _csv_or(request: Request, tables: list[Table], filename: str) -> Response | 
 
 
 @router.get("/commissioning")
-def dashboard(request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
+def dashboard(
+    request: Request,
+    db: DbSession,
+    index: OfferIndexDep,
+    user: CommissionerUser,
+    settings: AppSettings,
+) -> Response:
     shown = gap_pages.dashboard(
-        db, index=index, user=user, query=request.query_params, today=today(), threshold=settings.matching.small_number_threshold
+        db,
+        index=index,
+        user=user,
+        query=request.query_params,
+        today=today(),
+        threshold=settings.matching.small_number_threshold,
     )
     asked, context = shown.asked, shown.choices.context() | {"how": "/about/gaps"}
     if shown.report is None:
-        return dashboard_page.render(request, values=asked.form_values, errors=asked.errors, status_code=422, report=None, **context)
+        return dashboard_page.render(
+            request,
+            values=asked.form_values,
+            errors=asked.errors,
+            status_code=422,
+            report=None,
+            **context,
+        )
     exported = _csv_or(request, shown.tables, "market-gaps")
     if exported is not None:
         return exported
@@ -73,12 +86,26 @@ def dashboard(request: Request, db: DbSession, index: OfferIndexDep, user: Commi
 
 
 @router.get("/commissioning/places/{settlement_id}")
-def place(settlement_id: RecordId, request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser, settings: AppSettings) -> Response:
+def place(
+    settlement_id: RecordId,
+    request: Request,
+    db: DbSession,
+    index: OfferIndexDep,
+    user: CommissionerUser,
+    settings: AppSettings,
+) -> Response:
     shown = gap_pages.place_page(
-        db, index=index, user=user, settlement_id=settlement_id, query=request.query_params,
-        today=today(), threshold=settings.matching.small_number_threshold,
+        db,
+        index=index,
+        user=user,
+        settlement_id=settlement_id,
+        query=request.query_params,
+        today=today(),
+        threshold=settings.matching.small_number_threshold,
     )
-    exported = _csv_or(request, shown.view.tables, f"market-gaps-{shown.settlement.search_key.replace(' ', '-')}")
+    exported = _csv_or(
+        request, shown.view.tables, f"market-gaps-{shown.settlement.search_key.replace(' ', '-')}"
+    )
     if exported is not None:
         return exported
     return render(
@@ -96,19 +123,35 @@ def place(settlement_id: RecordId, request: Request, db: DbSession, index: Offer
 
 
 @router.get("/commissioning/sites")
-def sites(request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser) -> Response:
+def sites(
+    request: Request, db: DbSession, index: OfferIndexDep, user: CommissionerUser
+) -> Response:
     shown = gap_pages.sites_page(db, index=index, user=user, query=request.query_params)
     context = shown.choices.context()
     if shown.errors:
-        return sites_page.render(request, values=shown.values, errors=shown.errors, status_code=422, suggestion=None, **context)
+        return sites_page.render(
+            request,
+            values=shown.values,
+            errors=shown.errors,
+            status_code=422,
+            suggestion=None,
+            **context,
+        )
     if shown.suggestion is None:
         return sites_page.render(request, values=shown.values, suggestion=None, **context)
     exported = _csv_or(request, shown.tables, "suggested-sites")
     if exported is not None:
         return exported
     return sites_page.render(
-        request, values=shown.values, suggestion=shown.suggestion, figure_tables=shown.tables, kind=shown.kind, area=shown.area,
-        weekly_hours=shown.weekly_hours, query=shown.query, **context,
+        request,
+        values=shown.values,
+        suggestion=shown.suggestion,
+        figure_tables=shown.tables,
+        kind=shown.kind,
+        area=shown.area,
+        weekly_hours=shown.weekly_hours,
+        query=shown.query,
+        **context,
     )
 
 

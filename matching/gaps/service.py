@@ -75,7 +75,9 @@ def e2sfca(
 ) -> NDArray[np.float64]:
     """A_i for every place (hours a week per resident) from pairs (place[k], offer[k]) with
     weight[k]: the module docstring's two steps, as two weighted counts."""
-    ratio = offer_ratios(place=place, offer=offer, weight=weight, population=population, capacity=capacity)
+    ratio = offer_ratios(
+        place=place, offer=offer, weight=weight, population=population, capacity=capacity
+    )
     return weighted_count(place, weight * ratio[offer], population.size)
 
 
@@ -145,7 +147,12 @@ class GapFigures:
         """The term of `taxonomy` with this code or name (any case), if there is one."""
         folded = text.strip().lower()
         return next(
-            (t for t, code in self.term_codes.items() if self.term_taxonomy[t] == taxonomy and folded in (code, self.term_names[t].lower())),
+            (
+                t
+                for t, code in self.term_codes.items()
+                if self.term_taxonomy[t] == taxonomy
+                and folded in (code, self.term_names[t].lower())
+            ),
             None,
         )
 
@@ -156,31 +163,46 @@ class GapFigures:
         key = (kind_id, outcome_id)
         with self._lock:
             if key not in self._filtered:
-                self._filtered[key] = self._measure(self.pair_mask(kind_id=kind_id, outcome_id=outcome_id))
+                self._filtered[key] = self._measure(
+                    self.pair_mask(kind_id=kind_id, outcome_id=outcome_id)
+                )
             return self._filtered[key]
 
     def pair_mask(self, *, kind_id: int | None, outcome_id: int | None) -> NDArray[np.bool_]:
         wanted = np.ones(len(self.pairs), dtype=np.bool_)
         if kind_id is not None:
-            wanted &= (self.offer_kinds[self.pairs.row] & np.uint64(1 << self.kind_bit[kind_id])) != 0
+            wanted &= (
+                self.offer_kinds[self.pairs.row] & np.uint64(1 << self.kind_bit[kind_id])
+            ) != 0
         if outcome_id is not None:
-            wanted &= (self.offer_outcomes[self.pairs.row] & np.uint64(1 << self.outcome_bit[outcome_id])) != 0
+            wanted &= (
+                self.offer_outcomes[self.pairs.row] & np.uint64(1 << self.outcome_bit[outcome_id])
+            ) != 0
         return wanted
 
     def _measure(self, wanted: NDArray[np.bool_]) -> Measure:
         place = self.pairs.place[wanted]
         hours = weighted_count(place, self.pair_share[wanted], len(self.places)) * PER_RESIDENTS
-        return Measure(hours_per_1000=hours, providers=_distinct_providers(place, self.offer_provider[self.pairs.row[wanted]], len(self.places)))
+        return Measure(
+            hours_per_1000=hours,
+            providers=_distinct_providers(
+                place, self.offer_provider[self.pairs.row[wanted]], len(self.places)
+            ),
+        )
 
 
-def _distinct_providers(place: NDArray[np.int64], provider: NDArray[np.int64], places: int) -> NDArray[np.int64]:
+def _distinct_providers(
+    place: NDArray[np.int64], provider: NDArray[np.int64], places: int
+) -> NDArray[np.int64]:
     if place.size == 0:
         return np.zeros(places, dtype=np.int64)
     codes = np.unique(place * (int(provider.max()) + 1) + provider)
     return np.bincount(codes // (int(provider.max()) + 1), minlength=places).astype(np.int64)
 
 
-def compute_gap_figures(index: OfferIndex, places: Places, *, decay: Decay = DECAY, now: datetime | None = None) -> GapFigures:
+def compute_gap_figures(
+    index: OfferIndex, places: Places, *, decay: Decay = DECAY, now: datetime | None = None
+) -> GapFigures:
     """Every kind's figures from the index as it is now. Takes the index's lock while it
     copies what it needs, not while it computes."""
     with index.lock:
@@ -195,12 +217,25 @@ def compute_gap_figures(index: OfferIndex, places: Places, *, decay: Decay = DEC
         live = int(a["live"][:n].sum()) if n else 0
         terms = index.terms
         generation = index.generation
-    kind_ids = tuple(sorted((t for t, tax in terms.taxonomy.items() if tax == Taxonomy.KIND_OF_SUPPORT), key=lambda t: terms.bit[t]))
+    kind_ids = tuple(
+        sorted(
+            (t for t, tax in terms.taxonomy.items() if tax == Taxonomy.KIND_OF_SUPPORT),
+            key=lambda t: terms.bit[t],
+        )
+    )
     outcome_ids = [t for t, tax in terms.taxonomy.items() if tax == Taxonomy.PERSONAL_OUTCOME]
     weight = decay.weight(pairs.km)
-    ratio = offer_ratios(place=pairs.place, offer=pairs.row, weight=weight, population=places.population, capacity=free_hours)
+    ratio = offer_ratios(
+        place=pairs.place,
+        offer=pairs.row,
+        weight=weight,
+        population=places.population,
+        capacity=free_hours,
+    )
     share = weight * ratio[pairs.row]
-    by_kind = _every_kind(pairs, share, offer_kinds, offer_provider, {t: terms.bit[t] for t in kind_ids}, len(places))
+    by_kind = _every_kind(
+        pairs, share, offer_kinds, offer_provider, {t: terms.bit[t] for t in kind_ids}, len(places)
+    )
     return GapFigures(
         generation=generation,
         computed_at=now or utcnow(),
@@ -261,12 +296,19 @@ def _every_kind(
         )
     }
     for kind_id in kind_bit:
-        by_kind[kind_id] = Measure(hours_per_1000=hours[kind_id] * PER_RESIDENTS, providers=np.rint(providers[kind_id]).astype(np.int64))
+        by_kind[kind_id] = Measure(
+            hours_per_1000=hours[kind_id] * PER_RESIDENTS,
+            providers=np.rint(providers[kind_id]).astype(np.int64),
+        )
     return by_kind
 
 
 def _sum_by_bit(
-    place: NDArray[np.int64], masks: NDArray[np.uint64], weights: NDArray[np.float64] | None, bits: dict[int, int], places: int
+    place: NDArray[np.int64],
+    masks: NDArray[np.uint64],
+    weights: NDArray[np.float64] | None,
+    bits: dict[int, int],
+    places: int,
 ) -> dict[int, NDArray[np.float64]]:
     """For each term, the sum of `weights` (or the count) per place over the entries whose
     mask has the term's bit. One weighted count per byte of the masks, into (place, byte

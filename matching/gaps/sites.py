@@ -51,22 +51,39 @@ class Suggestion:
     @property
     def share_of_best(self) -> float:
         """The gain as a share of the upper bound: at least this close to the best."""
-        return 1.0 if self.best_possible_at_most == 0 else self.people_gained / self.best_possible_at_most
+        return (
+            1.0
+            if self.best_possible_at_most == 0
+            else self.people_gained / self.best_possible_at_most
+        )
 
 
-def coverage(places: Places, candidates: NDArray[np.int64], clients: NDArray[np.int64], radius_km: float) -> NDArray[np.bool_]:
+def coverage(
+    places: Places, candidates: NDArray[np.int64], clients: NDArray[np.int64], radius_km: float
+) -> NDArray[np.bool_]:
     """(candidate, client) -> whether a provider based at the candidate reaches the client."""
     reach = np.zeros((candidates.size, clients.size), dtype=np.bool_)
     if candidates.size == 0 or clients.size == 0:
         return reach
     circle, client, _ = radius_pairs(
-        places.lat[clients], places.lon[clients], places.lat[candidates], places.lon[candidates], np.full(candidates.size, float(radius_km))
+        places.lat[clients],
+        places.lon[clients],
+        places.lat[candidates],
+        places.lon[candidates],
+        np.full(candidates.size, float(radius_km)),
     )
     reach[circle, client] = True
     return reach
 
 
-def suggest_sites(places: Places, *, candidates: NDArray[np.int64], clients: NDArray[np.int64], radius_km: float, count: int) -> Suggestion:
+def suggest_sites(
+    places: Places,
+    *,
+    candidates: NDArray[np.int64],
+    clients: NDArray[np.int64],
+    radius_km: float,
+    count: int,
+) -> Suggestion:
     """The greedy choice of `count` sites among `candidates` for the unreached `clients`."""
     weights = places.population[clients]
     reach = coverage(places, candidates, clients, radius_km)
@@ -85,7 +102,13 @@ def suggest_sites(places: Places, *, candidates: NDArray[np.int64], clients: NDA
         uncovered[newly] = False
         gained_total += float(gains[best])
         order = newly[np.argsort(-weights[newly], kind="stable")]
-        sites.append(Site(place=int(candidates[best]), people_gained=round(float(gains[best])), places_gained=tuple(int(clients[i]) for i in order)))
+        sites.append(
+            Site(
+                place=int(candidates[best]),
+                people_gained=round(float(gains[best])),
+                places_gained=tuple(int(clients[i]) for i in order),
+            )
+        )
     if sites:
         gains = reach @ (weights * uncovered)
         bound = min(bound, gained_total + float(np.sort(gains)[::-1][:count].sum()))
@@ -113,6 +136,14 @@ def hours_after(
     their shares (step 1 of E2SFCA does not depend on other offers), so the new ones'
     shares are simply added."""
     at = np.array([site.place for site in sites], dtype=np.int64)
-    circle, place, km = radius_pairs(places.lat, places.lon, places.lat[at], places.lon[at], np.full(at.size, float(radius_km)))
-    added = e2sfca(place=place, offer=circle, weight=decay.weight(km), population=places.population, capacity=np.full(at.size, float(weekly_hours)))
+    circle, place, km = radius_pairs(
+        places.lat, places.lon, places.lat[at], places.lon[at], np.full(at.size, float(radius_km))
+    )
+    added = e2sfca(
+        place=place,
+        offer=circle,
+        weight=decay.weight(km),
+        population=places.population,
+        capacity=np.full(at.size, float(weekly_hours)),
+    )
     return hours_per_1000 + added * PER_RESIDENTS

@@ -77,7 +77,9 @@ def protect(
         member[k, list(positions)] = 1.0
     totals = (member @ cells).astype(np.int64) if g else np.zeros(0, dtype=np.int64)
     values = np.concatenate([cells, totals])
-    hidden = np.concatenate([(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)])
+    hidden = np.concatenate(
+        [(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)]
+    )
     for before in earlier:
         shown_before = ~np.concatenate([before.cells, before.groups])
         between = np.abs(values - np.concatenate([before.counts, before.totals]))
@@ -115,7 +117,9 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     # Hidden cells in exactly the same shown groups (places of one council area and class)
     # trade off against each other, so the algebra runs on one column per such pattern,
     # several times smaller; only what weighs a pattern's cells alike can be fixed.
-    patterns, pattern_of, repeats = np.unique(system, axis=1, return_inverse=True, return_counts=True)
+    patterns, pattern_of, repeats = np.unique(
+        system, axis=1, return_inverse=True, return_counts=True
+    )
     pattern_of = pattern_of.reshape(-1)
     if system.shape[0]:
         _, singular, vt = np.linalg.svd(patterns, full_matrices=False)
@@ -136,7 +140,12 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     return np.array(found, dtype=np.int64)
 
 
-def _secondary(equations: NDArray[np.float64], hidden: NDArray[np.bool_], values: NDArray[np.int64], target: int) -> int | None:
+def _secondary(
+    equations: NDArray[np.float64],
+    hidden: NDArray[np.bool_],
+    values: NDArray[np.int64],
+    target: int,
+) -> int | None:
     """A shown figure to hide next: the smallest (a non-zero one first) sharing an equation
     with the disclosed figure at `target`."""
     rows = np.flatnonzero(equations[:, target] != 0)

@@ -37,7 +37,9 @@ def share_cell(share: float | None) -> Cell:
 
 def _unmet_columns(report: GapReport) -> list[Column]:
     return [
-        Column(f"Searches that found nothing ({report.period})", numeric=True, key="unmet_searches"),
+        Column(
+            f"Searches that found nothing ({report.period})", numeric=True, key="unmet_searches"
+        ),
         Column(f"Posted needs nobody answered ({report.period})", numeric=True, key="unmet_needs"),
     ]
 
@@ -76,7 +78,15 @@ def places_table(report: GapReport, *, place_href: Callable[[int], str] | None =
     )
 
 
-def _group_table(name: str, caption: str, first: str, groups: list[GroupRow], report: GapReport, *, with_total: bool) -> Table:
+def _group_table(
+    name: str,
+    caption: str,
+    first: str,
+    groups: list[GroupRow],
+    report: GapReport,
+    *,
+    with_total: bool,
+) -> Table:
     columns = [
         Column(first, key=name),
         Column("Places", numeric=True, key="places"),
@@ -121,10 +131,19 @@ def class_table(report: GapReport, *, fold: int) -> Table:
 
 
 def council_table(report: GapReport) -> Table:
-    return _group_table("councils", f"Scotland by council area: {report.kind}", "Council area", report.by_council, report, with_total=True)
+    return _group_table(
+        "councils",
+        f"Scotland by council area: {report.kind}",
+        "Council area",
+        report.by_council,
+        report,
+        with_total=True,
+    )
 
 
-def report_tables(report: GapReport, *, place_href: Callable[[int], str] | None = None) -> list[Table]:
+def report_tables(
+    report: GapReport, *, place_href: Callable[[int], str] | None = None
+) -> list[Table]:
     tables = [class_table(report, fold=6), class_table(report, fold=8)]
     if report.by_council:
         tables.append(council_table(report))
@@ -137,21 +156,28 @@ def sites_table(places: Places, suggestion: Suggestion, *, kind: str) -> Table:
     for rank, site in enumerate(suggestion.sites, start=1):
         names = [places.labels[p] for p in site.places_gained]
         reached = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
-        rows.append((
-            Cell(str(rank), rank),
-            Cell(places.labels[site.place]),
-            Cell(places.council_names[int(places.council_ids[site.place])]),
-            Cell(UrbanRural6(int(places.class6[site.place])).label),
-            number_cell(site.people_gained),
-            Cell(reached, "; ".join(names)),
-        ))
+        rows.append(
+            (
+                Cell(str(rank), rank),
+                Cell(places.labels[site.place]),
+                Cell(places.council_names[int(places.council_ids[site.place])]),
+                Cell(UrbanRural6(int(places.class6[site.place])).label),
+                number_cell(site.people_gained),
+                Cell(reached, "; ".join(names)),
+            )
+        )
     return Table(
         name="sites",
         caption=f"Suggested bases for new providers of {kind}",
-        columns=[Column("Order", numeric=True, key="order"), Column("Base the provider in", key="place"), Column("Council area", key="council"),
-                 Column("Urban-rural class (6-fold)", key="urban_rural_6"), Column("People newly in reach", numeric=True, key="people_gained"),
-                 Column("Places brought into reach", key="places_gained")],
-        rows=rows,  # type: ignore[arg-type]
+        columns=[
+            Column("Order", numeric=True, key="order"),
+            Column("Base the provider in", key="place"),
+            Column("Council area", key="council"),
+            Column("Urban-rural class (6-fold)", key="urban_rural_6"),
+            Column("People newly in reach", numeric=True, key="people_gained"),
+            Column("Places brought into reach", key="places_gained"),
+        ],
+        rows=rows,
     )
 
 
@@ -176,19 +202,24 @@ def before_after_table(
             continue
         people = places.population[members]
         without = providers[members] == 0
-        rows.append((
-            Cell(c.label),
-            number_cell(int(people[without].sum())),
-            number_cell(int(people[without & ~newly[members]].sum())),
-            hours_cell(float((before[members] * people).sum() / people.sum())),
-            hours_cell(float((after[members] * people).sum() / people.sum())),
-        ))
+        rows.append(
+            (
+                Cell(c.label),
+                number_cell(int(people[without].sum())),
+                number_cell(int(people[without & ~newly[members]].sum())),
+                hours_cell(float((before[members] * people).sum() / people.sum())),
+                hours_cell(float((after[members] * people).sum() / people.sum())),
+            )
+        )
     return Table(
         name="before-after",
         caption=f"{area_name} by urban-rural class: {kind} now and with the new providers",
-        columns=[Column("Urban-rural class (6-fold)", key="urban_rural_6"), Column("People with no offer in reach now", numeric=True, key="people_without_now"),
-                 Column("With the new providers", numeric=True, key="people_without_after"),
-                 Column("Hours a week per 1,000 residents now", numeric=True, key="hours_per_1000_now"),
-                 Column("With the new providers", numeric=True, key="hours_per_1000_after")],
-        rows=rows,  # type: ignore[arg-type]
+        columns=[
+            Column("Urban-rural class (6-fold)", key="urban_rural_6"),
+            Column("People with no offer in reach now", numeric=True, key="people_without_now"),
+            Column("With the new providers", numeric=True, key="people_without_after"),
+            Column("Hours a week per 1,000 residents now", numeric=True, key="hours_per_1000_now"),
+            Column("With the new providers", numeric=True, key="hours_per_1000_after"),
+        ],
+        rows=rows,
     )

@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, Float, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.accounts.models import User
@@ -38,7 +48,9 @@ need_term = Table(
     "need_term",
     Base.metadata,
     Column("need_id", ForeignKey("posted_need.id", ondelete="CASCADE"), primary_key=True),
-    Column("term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True),
+    Column(
+        "term_id", ForeignKey("taxonomy_term.id", ondelete="RESTRICT"), primary_key=True, index=True
+    ),
 )
 
 
@@ -50,7 +62,9 @@ class PostedNeed(TimestampMixin, Base):
     __table_args__ = (CheckConstraint("minutes_per_week > 0", name="some_time_asked_for"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"), index=True)
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT"), index=True
+    )
     """The supported person the support would be for."""
     posted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     """The person themself, or a representative acting for them."""
@@ -59,13 +73,19 @@ class PostedNeed(TimestampMixin, Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     """No more precise than the place, district or 0.01 degree the person gave."""
-    settlement_id: Mapped[int] = mapped_column(ForeignKey("settlement.id", ondelete="RESTRICT"), index=True)
-    council_id: Mapped[int] = mapped_column(ForeignKey("council_area.id", ondelete="RESTRICT"), index=True)
+    settlement_id: Mapped[int] = mapped_column(
+        ForeignKey("settlement.id", ondelete="RESTRICT"), index=True
+    )
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
+    )
     minutes_per_week: Mapped[int] = mapped_column(Integer)
     availability: Mapped[int] = mapped_column(Integer, default=0)
     """When they need support, as an availability mask (providers.models.availability_bit)."""
     description: Mapped[str] = mapped_column(Text)
-    status: Mapped[NeedStatus] = mapped_column(str_enum(NeedStatus), default=NeedStatus.OPEN, index=True)
+    status: Mapped[NeedStatus] = mapped_column(
+        str_enum(NeedStatus), default=NeedStatus.OPEN, index=True
+    )
     respond_by: Mapped[datetime] = mapped_column(index=True)
     """If nobody has responded by then, the need counts as unmet demand."""
     closed_at: Mapped[datetime | None]
@@ -74,8 +94,12 @@ class PostedNeed(TimestampMixin, Base):
     posted_by: Mapped[User] = relationship(foreign_keys=[posted_by_id], lazy="joined")
     settlement: Mapped[Settlement] = relationship(lazy="joined")
     council: Mapped[CouncilArea] = relationship(lazy="joined")
-    terms: Mapped[list[TaxonomyTerm]] = relationship(secondary=need_term, order_by=TaxonomyTerm.position, lazy="selectin")
-    deliveries: Mapped[list[NeedDelivery]] = relationship(back_populates="need", cascade="all, delete-orphan")
+    terms: Mapped[list[TaxonomyTerm]] = relationship(
+        secondary=need_term, order_by=TaxonomyTerm.position, lazy="selectin"
+    )
+    deliveries: Mapped[list[NeedDelivery]] = relationship(
+        back_populates="need", cascade="all, delete-orphan"
+    )
     responses: Mapped[list[NeedResponse]] = relationship(
         back_populates="need", order_by="NeedResponse.id", cascade="all, delete-orphan"
     )
@@ -86,8 +110,12 @@ class NeedDelivery(Base):
 
     __tablename__ = "need_delivery"
 
-    need_id: Mapped[int] = mapped_column(ForeignKey("posted_need.id", ondelete="CASCADE"), primary_key=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True, index=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("posted_need.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
     delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
     shared_at: Mapped[datetime | None]
@@ -106,8 +134,12 @@ class NeedResponse(TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("need_id", "provider_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    need_id: Mapped[int] = mapped_column(ForeignKey("posted_need.id", ondelete="CASCADE"), index=True)
-    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    need_id: Mapped[int] = mapped_column(
+        ForeignKey("posted_need.id", ondelete="CASCADE"), index=True
+    )
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offer.id", ondelete="SET NULL"))
     author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     message: Mapped[str] = mapped_column(Text)

@@ -13,29 +13,34 @@ from sqlalchemy.orm import Session
 
 from marketplace import web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import Public, load_visible, parse_record_id, roles, visible
+from marketplace.accounts.policy import Public, parse_record_id, roles, visible
 from marketplace.deps import DbSession, audited, spend_allowance
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, parse_choice, required
 from marketplace.geography import service as geography_service
+from marketplace.parsing import PageNumber, one_line, record_id
 from marketplace.ratelimit import Action
-from marketplace.parsing import PageNumber, RecordId, one_line, record_id
 from marketplace.web import redirect, render
-from matching.needs import views as need_views
-from matching.needs import service as needs_service
 from matching.deps import OfferIndexDep
+from matching.needs import service as needs_service
+from matching.needs import views as need_views
 from matching.needs.models import NeedStatus, PostedNeed
 from providers import areas, verification
-from providers import service as providers_service
 from providers import enquiries as enquiries_service
+from providers import service as providers_service
 from providers.access import ProviderUser, provider_access
 from providers.models import DAYS, PERIODS, Offer, OfferStatus
 from providers.routes import taxonomy_choices
 from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
-web.add_navigation("Your needs", "/needs", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=45)
 web.add_navigation(
-    "Needs near you", "/provider/needs", roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT), order=45
+    "Your needs", "/needs", roles=(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE), order=45
+)
+web.add_navigation(
+    "Needs near you",
+    "/provider/needs",
+    roles=(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT),
+    order=45,
 )
 
 people = roles(Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
@@ -47,23 +52,37 @@ PersonOrAdmin = Annotated[User, Depends(people_or_admins)]
 
 # Each need page loads, authorises and audits its need through one dependency.
 SeenNeed = Annotated[
-    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=people_or_admins, audit_subject=need_views.SUBJECT))
+    PostedNeed,
+    Depends(
+        visible(
+            PostedNeed, param="need_id", access=people_or_admins, audit_subject=need_views.SUBJECT
+        )
+    ),
 ]
 """A need the person's side (or an administrator) reads: the read is in the audit log."""
-PersonsNeed = Annotated[PostedNeed, Depends(visible(PostedNeed, param="need_id", access=people, audit_subject=None))]
+PersonsNeed = Annotated[
+    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=people, audit_subject=None))
+]
 """A need the person's side acts on; the service audits the change."""
 ProviderSeenNeed = Annotated[
-    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=provider_access, audit_subject=need_views.SUBJECT))
+    PostedNeed,
+    Depends(
+        visible(
+            PostedNeed, param="need_id", access=provider_access, audit_subject=need_views.SUBJECT
+        )
+    ),
 ]
 ProviderNeed = Annotated[
-    PostedNeed, Depends(visible(PostedNeed, param="need_id", access=provider_access, audit_subject=None))
+    PostedNeed,
+    Depends(visible(PostedNeed, param="need_id", access=provider_access, audit_subject=None)),
 ]
 
 PAGE_SIZE = 50
 DONE_MESSAGES = {
     "closed": "Your need is closed. Providers can no longer respond to it.",
     "responded": "Your response has been sent. We have emailed the person to say so.",
-    "shared": "Done. That provider can now read what you wrote, " "what matters to you and who it should suit.",
+    "shared": "Done. That provider can now read what you wrote, "
+    "what matters to you and who it should suit.",
 }
 
 
@@ -89,8 +108,12 @@ class NeedForm(Form):
 
     person: str = ""
     """For representatives: the id of the person the support is for."""
-    location: Annotated[one_line("where the support is needed"), required("Enter where the support is needed")] = ""
-    kinds_of_support: Annotated[Choices, _ticked("Choose at least one kind of support")] = Field(default_factory=list)
+    location: Annotated[
+        str, one_line("where the support is needed"), required("Enter where the support is needed")
+    ] = ""
+    kinds_of_support: Annotated[Choices, _ticked("Choose at least one kind of support")] = Field(
+        default_factory=list
+    )
     outcomes: Annotated[Choices, _ticked("Choose at least one thing that matters to you")] = Field(
         default_factory=list
     )
@@ -145,12 +168,17 @@ def about_needs(request: Request) -> Response:
 
 
 def _new_context(db: Session, user: User) -> dict[str, Any]:
-    return {"choices": taxonomy_choices(db), "people": enquiries_service.people_to_choose(db, user=user)}
+    return {
+        "choices": taxonomy_choices(db),
+        "people": enquiries_service.people_to_choose(db, user=user),
+    }
 
 
 @router.get("/needs")
 @audited
-def person_needs(request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1) -> Response:
+def person_needs(
+    request: Request, db: DbSession, user: PersonUser, page: PageNumber = 1
+) -> Response:
     found = need_views.needs_of(db, user=user, page=max(1, page), page_size=PAGE_SIZE)
     for need in found.items:
         need_views.record_view(db, viewer=user, need=need)
@@ -177,10 +205,16 @@ def carried_answers(request: Request) -> dict[str, object]:
     since posting the form checks them all again."""
     query = request.query_params
     values: dict[str, object] = {
-        name: query.get(name, "")[:MAX_CARRIED_CHARACTERS] for name in CARRIED_FROM_SEARCH if query.get(name)
+        name: query.get(name, "")[:MAX_CARRIED_CHARACTERS]
+        for name in CARRIED_FROM_SEARCH
+        if query.get(name)
     }
     for name in CARRIED_LISTS_FROM_SEARCH:
-        listed = [value[:MAX_CARRIED_CHARACTERS] for value in query.getlist(name)[:MAX_CARRIED_ITEMS] if value]
+        listed = [
+            value[:MAX_CARRIED_CHARACTERS]
+            for value in query.getlist(name)[:MAX_CARRIED_ITEMS]
+            if value
+        ]
         if listed:
             values[name] = listed
     return values
@@ -191,15 +225,17 @@ def posted_message(sent_to: int) -> str:
     and what happens next."""
     if sent_to:
         return (
-            f"Your need has been posted and sent to {sent_to} provider{'' if sent_to == 1 else 's'} whose offers "
-            "reach you and fit it. We will email you when one responds."
+            f"Your need has been posted and sent to {sent_to} "
+            f"provider{'' if sent_to == 1 else 's'} whose offers reach you and fit it. "
+            "We will email you when one responds."
         )
     return (
-        "Your need has been posted, but no provider's offers reach you and fit it yet, so it has not been sent "
-        f"to anyone. We will send it to providers whose offers come to fit it over the next "
-        f"{needs_service.RESPONSE_DAYS} days. If nobody responds by then, we count it, without your name, as "
-        "support that is missing, so councils can see it. You could also search again with fewer kinds of "
-        "support or times, or further from home."
+        "Your need has been posted, but no provider's offers reach you and fit it yet, "
+        "so it has not been sent to anyone. We will send it to providers whose offers come "
+        f"to fit it over the next {needs_service.RESPONSE_DAYS} days. If nobody responds by "
+        "then, we count it, without your name, as support that is missing, so councils can "
+        "see it. You could also search again with fewer kinds of support or times, or "
+        "further from home."
     )
 
 
@@ -209,9 +245,14 @@ def show_new_need(request: Request, db: DbSession, user: PersonUser) -> Response
 
 
 @router.post("/needs")
-async def post_need(request: Request, db: DbSession, user: PersonUser, index: OfferIndexDep) -> Response:
+async def post_need(
+    request: Request, db: DbSession, user: PersonUser, index: OfferIndexDep
+) -> Response:
     form = await new_need_page.read(
-        request, NeedForm, also=geography_service.check_places(db, "location"), **_new_context(db, user)
+        request,
+        NeedForm,
+        also=geography_service.check_places(db, "location"),
+        **_new_context(db, user),
     )
     spend_allowance(request, Action.POSTED_NEED, account=user.id)
     person: User | None = user
@@ -237,7 +278,9 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, An
     """Everything the person's page shows, read now, so an error page after a rollback can
     show it again without touching the database."""
     is_own = need_views.is_on_persons_side(db, user=viewer, need=need)
-    shared = {delivery.provider_id for delivery in need.deliveries if delivery.shared_at is not None}
+    shared = {
+        delivery.provider_id for delivery in need.deliveries if delivery.shared_at is not None
+    }
     return {
         "need": need_views.summary_of(need),
         "person_name": need.person.name,
@@ -249,7 +292,8 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, An
                 "provider_name": response.provider.name,
                 "offer_id": response.offer_id,
                 "offer_title": None if response.offer is None else response.offer.title,
-                "takes_enquiries": response.offer is not None and response.offer.status == OfferStatus.PUBLISHED,
+                "takes_enquiries": response.offer is not None
+                and response.offer.status == OfferStatus.PUBLISHED,
                 "message": response.message,
                 "written_at": response.created_at,
             }
@@ -262,20 +306,26 @@ def _person_context(db: Session, need: PostedNeed, viewer: User) -> dict[str, An
 
 @router.get("/needs/{need_id}")
 @audited
-def person_need(request: Request, need: SeenNeed, db: DbSession, user: PersonOrAdmin, done: str = "") -> Response:
+def person_need(
+    request: Request, need: SeenNeed, db: DbSession, user: PersonOrAdmin, done: str = ""
+) -> Response:
     message = posted_message(len(need.deliveries)) if done == "posted" else DONE_MESSAGES.get(done)
     return person_need_page.render(request, done=message, **_person_context(db, need, user))
 
 
 @router.post("/needs/{need_id}/close")
-async def close_need(request: Request, need: PersonsNeed, db: DbSession, user: PersonUser) -> Response:
+async def close_need(
+    request: Request, need: PersonsNeed, db: DbSession, user: PersonUser
+) -> Response:
     await person_need_page.read(request, NoFields, **_person_context(db, need, user))
     needs_service.close_need(db, need=need, actor=user)
     return redirect(request, f"/needs/{need.id}?done=closed")
 
 
 @router.post("/needs/{need_id}/share")
-async def share_need(request: Request, need: PersonsNeed, db: DbSession, user: PersonUser) -> Response:
+async def share_need(
+    request: Request, need: PersonsNeed, db: DbSession, user: PersonUser
+) -> Response:
     form = await person_need_page.read(request, ShareForm, **_person_context(db, need, user))
     needs_service.share_with(db, need=need, provider_id=parse_record_id(form.provider), actor=user)
     return redirect(request, f"/needs/{need.id}?done=shared")
@@ -286,9 +336,13 @@ async def share_need(request: Request, need: PersonsNeed, db: DbSession, user: P
 
 @router.get("/provider/needs")
 @audited
-def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1) -> Response:
+def provider_needs(
+    request: Request, db: DbSession, user: ProviderUser, status: str = "", page: PageNumber = 1
+) -> Response:
     wanted = parse_choice(NeedStatus, status)
-    found = need_views.provider_needs(db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE)
+    found = need_views.provider_needs(
+        db, member=user, status=wanted, page=max(1, page), page_size=PAGE_SIZE
+    )
     for need in found.items:
         need_views.record_view(db, viewer=user, need=need)
     shared = need_views.needs_shared_with(db, needs=found.items, member=user)
@@ -297,7 +351,10 @@ def provider_needs(request: Request, db: DbSession, user: ProviderUser, status: 
         "matching/needs/inbox.html",
         {
             "result": found,
-            "summaries": [need_views.provider_summary_of(need, shared=need.id in shared) for need in found.items],
+            "summaries": [
+                need_views.provider_summary_of(need, shared=need.id in shared)
+                for need in found.items
+            ],
             "answered": need_views.needs_answered_by(db, needs=found.items, member=user),
             "statuses": list(NeedStatus),
             "filters": {"status": status},
@@ -317,7 +374,9 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
     deliveries = needs_service.deliveries_for(db, need=need, member=member)
     reached = {delivery.provider_id for delivery in deliveries}
     offers: list[Offer] = needs_service.response_offers(db, need=need, member=member)
-    answered = {response.provider_id for response in need.responses if response.provider_id in reached}
+    answered = {
+        response.provider_id for response in need.responses if response.provider_id in reached
+    }
     shared = need_views.is_shared_with(db, need=need, member=member)
     return {
         "need": need_views.provider_summary_of(need, shared=shared),
@@ -333,7 +392,10 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
             if response.provider_id in reached
         ],
         "offer_options": [
-            (str(offer.id), offer.title if len(reached) == 1 else f"{offer.title} ({offer.provider.name})")
+            (
+                str(offer.id),
+                offer.title if len(reached) == 1 else f"{offer.title} ({offer.provider.name})",
+            )
             for offer in offers
             if offer.provider_id not in answered
         ],
@@ -346,7 +408,9 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
 
 @router.get("/provider/needs/{need_id}")
 @audited
-def provider_need(request: Request, need: ProviderSeenNeed, db: DbSession, user: ProviderUser, done: str = "") -> Response:
+def provider_need(
+    request: Request, need: ProviderSeenNeed, db: DbSession, user: ProviderUser, done: str = ""
+) -> Response:
     context = _provider_context(db, need, user)
     return provider_need_page.render(
         request, done=DONE_MESSAGES.get(done), values={"offer": context["default_offer"]}, **context
@@ -354,7 +418,9 @@ def provider_need(request: Request, need: ProviderSeenNeed, db: DbSession, user:
 
 
 @router.post("/provider/needs/{need_id}/responses")
-async def respond(request: Request, need: ProviderNeed, db: DbSession, user: ProviderUser) -> Response:
+async def respond(
+    request: Request, need: ProviderNeed, db: DbSession, user: ProviderUser
+) -> Response:
     form = await provider_need_page.read(request, ResponseForm, **_provider_context(db, need, user))
     offer = db.get(Offer, offer_id) if (offer_id := record_id(form.offer)) else None
     needs_service.respond(db, need=need, member=user, offer=offer, message=form.message)

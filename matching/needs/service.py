@@ -42,8 +42,8 @@ from marketplace.forms import FieldError, FormInvalid
 from matching import service as matching_service
 from matching.deps import offer_index_of
 from matching.index import OfferIndex, OffersNowIndex
-from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
 from matching.models import UnmetDemandSource
+from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
 from matching.needs.views import (
     SUBJECT,
     TAKING_RESPONSES,
@@ -57,8 +57,8 @@ from matching.needs.views import (
 )
 from matching.schemas import SupportWanted
 from providers import enquiries as enquiries_service
-from providers import verification
 from providers import offers as offers_service
+from providers import verification
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
 from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
 
@@ -69,7 +69,9 @@ RESPONSE_DAYS = 14
 # Posting a need -------------------------------------------------------------------------
 
 
-def _person_for(session: Session, *, poster: User, person: User | None) -> tuple[User | None, FieldError | None]:
+def _person_for(
+    session: Session, *, poster: User, person: User | None
+) -> tuple[User | None, FieldError | None]:
     if poster.role == Role.SUPPORTED_PERSON:
         if person is not None and person.id != poster.id:
             return None, FieldError("person", "You can only post a need for yourself")
@@ -102,7 +104,11 @@ def post_need(
     act for (`person`). Taxonomy terms are given by code. It goes at once to every provider
     whose offers reach the person and fit it. Every problem is refused at once, by field."""
     now = now or utcnow()
-    kinds_of_support, outcomes, client_groups = list(kinds_of_support), list(outcomes), list(client_groups)
+    kinds_of_support, outcomes, client_groups = (
+        list(kinds_of_support),
+        list(outcomes),
+        list(client_groups),
+    )
     errors: list[FieldError] = []
     for_person, person_error = _person_for(session, poster=poster, person=person)
     if person_error is not None:
@@ -114,12 +120,14 @@ def post_need(
     hours_ok = 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK
     if not hours_ok:
         errors.append(FieldError("hours", "Enter from more than 0 to 168 hours a week"))
-    when_ok = 0 < when and not when & ~ALL_TIMES
+    when_ok = when > 0 and not when & ~ALL_TIMES
     if not when_ok:
         errors.append(FieldError("when", "Tick at least one day and time you need support"))
     try:
         text = enquiries_service.check_text(
-            description, field="description", missing="Describe the support you need, in your own words"
+            description,
+            field="description",
+            missing="Describe the support you need, in your own words",
         )
     except RuleBroken as error:
         errors.append(FieldError(error.field, error.message))
@@ -127,8 +135,13 @@ def post_need(
     try:
         # Hours and times already refused above are left out, so each is reported once.
         wanted = matching_service.support_wanted(
-            session, index, location=location, kinds_of_support=kinds_of_support, outcomes=outcomes,
-            client_groups=client_groups, when=when if when_ok else 0,
+            session,
+            index,
+            location=location,
+            kinds_of_support=kinds_of_support,
+            outcomes=outcomes,
+            client_groups=client_groups,
+            when=when if when_ok else 0,
             minutes_per_week=minutes_per_week if hours_ok else None,
         )
     except FormInvalid as invalid:
@@ -152,7 +165,9 @@ def post_need(
         respond_by=now + timedelta(days=RESPONSE_DAYS),
         terms=list(
             session.scalars(
-                select(TaxonomyTerm).where(TaxonomyTerm.id.in_(wanted.kinds | wanted.outcomes | wanted.client_groups))
+                select(TaxonomyTerm).where(
+                    TaxonomyTerm.id.in_(wanted.kinds | wanted.outcomes | wanted.client_groups)
+                )
             )
         ),
         created_at=now,
@@ -160,7 +175,11 @@ def post_need(
     session.add(need)
     session.flush()
     audit.record(
-        session, actor=poster, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        session,
+        actor=poster,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type=SUBJECT,
+        subject_id=need.id,
         detail={"change": "posted", "person_id": for_person.id},
     )
     _deliver(session, index=index, need=need, wanted=wanted, now=now)
@@ -181,7 +200,8 @@ def _deliver(
     reached = matching_service.best_offer_of_each_provider(session, index, wanted, now=now)
     already = {delivery.provider_id for delivery in need.deliveries}
     candidates = [
-        provider_id for provider_id in reached
+        provider_id
+        for provider_id in reached
         if provider_id not in already and (provider_ids is None or provider_id in provider_ids)
     ]
     trusted = verification.verified_ids(session, candidates, today=_date_in_scotland(now))
@@ -194,7 +214,11 @@ def _deliver(
     need.deliveries.extend(new)
     session.flush()
     audit.record(
-        session, actor=None, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        session,
+        actor=None,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type=SUBJECT,
+        subject_id=need.id,
         detail={"change": "delivered", "providers": len(new)},
     )
     summary = provider_summary_of(need, shared=False)
@@ -209,7 +233,9 @@ def _deliver(
 def response_offers(session: Session, *, need: PostedNeed, member: User) -> list[Offer]:
     """The published offers `member` may answer the need with: those of their providers the
     need was sent to, by provider and title."""
-    provider_ids = [provider.id for provider in providers_reached_for(session, user=member, need=need)]
+    provider_ids = [
+        provider.id for provider in providers_reached_for(session, user=member, need=need)
+    ]
     if not provider_ids:
         return []
     return list(
@@ -224,18 +250,28 @@ def response_offers(session: Session, *, need: PostedNeed, member: User) -> list
 
 def deliveries_for(session: Session, *, need: PostedNeed, member: User) -> list[NeedDelivery]:
     """How the need reached the providers `member` acts for."""
-    provider_ids = {provider.id for provider in providers_reached_for(session, user=member, need=need)}
+    provider_ids = {
+        provider.id for provider in providers_reached_for(session, user=member, need=need)
+    }
     return [delivery for delivery in need.deliveries if delivery.provider_id in provider_ids]
 
 
 def respond(
-    session: Session, *, need: PostedNeed, member: User, offer: Offer | None, message: str, now: datetime | None = None
+    session: Session,
+    *,
+    need: PostedNeed,
+    member: User,
+    offer: Offer | None,
+    message: str,
+    now: datetime | None = None,
 ) -> NeedResponse:
     """A member of a provider the need was sent to answers it with a message and one of that
     provider's published offers, once per provider. The first response makes the need
     answered; the person, and whoever posted the need, are mailed."""
     now = now or utcnow()
-    reached = {provider.id: provider for provider in providers_reached_for(session, user=member, need=need)}
+    reached = {
+        provider.id: provider for provider in providers_reached_for(session, user=member, need=need)
+    }
     if not reached:
         raise NotFound("Page not found")
     if not is_taking_responses(need, now=now):
@@ -247,39 +283,57 @@ def respond(
         if any(response.provider_id == offer.provider_id for response in need.responses):
             raise Conflict(f"{reached[offer.provider_id].name} has already responded to this need")
     try:
-        text = enquiries_service.check_text(message, field="message", missing="Enter a message for the person")
+        text = enquiries_service.check_text(
+            message, field="message", missing="Enter a message for the person"
+        )
     except RuleBroken as error:
         errors.append(FieldError(error.field, error.message))
     if errors:
         raise FormInvalid(errors)
     assert offer is not None
-    response = NeedResponse(provider_id=offer.provider_id, offer=offer, author=member, message=text, created_at=now)
+    response = NeedResponse(
+        provider_id=offer.provider_id, offer=offer, author=member, message=text, created_at=now
+    )
     need.responses.append(response)
     changed = ["responses"]
     if need.status == NeedStatus.OPEN:
         need.status = NeedStatus.ANSWERED
         changed.append("status")
     session.flush()
-    audit.record_change(session, actor=member, subject_type=SUBJECT, subject_id=need.id, fields=changed)
+    audit.record_change(
+        session, actor=member, subject_type=SUBJECT, subject_id=need.id, fields=changed
+    )
     provider = reached[offer.provider_id]
     _mail_person(
-        session, need,
+        session,
+        need,
         subject=f"{provider.name} has responded to your need",
-        text=f"{provider.name} has responded to the support " f"you asked for near {need.location_label}.",
+        text=f"{provider.name} has responded to the support "
+        f"you asked for near {need.location_label}.",
     )
     return response
 
 
-def close_need(session: Session, *, need: PostedNeed, actor: User, now: datetime | None = None) -> None:
+def close_need(
+    session: Session, *, need: PostedNeed, actor: User, now: datetime | None = None
+) -> None:
     """The person (or whoever acts for them) no longer wants responses: final."""
     if not is_on_persons_side(session, user=actor, need=need):
         raise NotFound("Page not found")
     if need.status not in TAKING_RESPONSES:
-        raise Conflict(f"This need is already {need.status.label.lower()}, and that cannot be changed")
+        raise Conflict(
+            f"This need is already {need.status.label.lower()}, and that cannot be changed"
+        )
     need.status = NeedStatus.CLOSED
     need.closed_at = now or utcnow()
     session.flush()
-    audit.record_change(session, actor=actor, subject_type=SUBJECT, subject_id=need.id, fields=["closed_at", "status"])
+    audit.record_change(
+        session,
+        actor=actor,
+        subject_type=SUBJECT,
+        subject_id=need.id,
+        fields=["closed_at", "status"],
+    )
 
 
 # The daily run --------------------------------------------------------------------------
@@ -319,8 +373,12 @@ def deliver_offer(session: Session, *, offer_ids: list[int], now: datetime | Non
     index = OffersNowIndex(session, offer_ids)
     if not index.live_rows().size:
         return 0
-    needs = session.scalars(select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)).all()
-    return sum(_deliver(session, index=index, need=need, wanted=wanted_of(need), now=now) for need in needs)
+    needs = session.scalars(
+        select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)
+    ).all()
+    return sum(
+        _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now) for need in needs
+    )
 
 
 def _deliver_on_publish(session: Session, offer: Offer) -> None:
@@ -352,11 +410,16 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
             on=_date_in_scotland(need.respond_by),
         )
         audit.record(
-            session, actor=None, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+            session,
+            actor=None,
+            action=AuditAction.RECORD_CHANGED,
+            subject_type=SUBJECT,
+            subject_id=need.id,
             detail={"change": "unmet"},
         )
         _mail_person(
-            session, need,
+            session,
+            need,
             subject="Nobody has responded to your need",
             text=(
                 f"No provider responded within {RESPONSE_DAYS} days to the support you asked "
@@ -371,25 +434,44 @@ def run_daily(session: Session, *, index: OfferIndex, now: datetime | None = Non
 
 
 def _deliver_open_needs(
-    session: Session, *, index: OfferIndex, now: datetime, provider_ids: Collection[int] | None = None
+    session: Session,
+    *,
+    index: OfferIndex,
+    now: datetime,
+    provider_ids: Collection[int] | None = None,
 ) -> tuple[int, int]:
-    open_needs = session.scalars(select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)).all()
+    open_needs = session.scalars(
+        select(PostedNeed).where(_taking_responses(now)).order_by(PostedNeed.id)
+    ).all()
     deliveries = needs_reached = 0
     for need in open_needs:
-        sent = _deliver(session, index=index, need=need, wanted=wanted_of(need), now=now, provider_ids=provider_ids)
+        sent = _deliver(
+            session,
+            index=index,
+            need=need,
+            wanted=wanted_of(need),
+            now=now,
+            provider_ids=provider_ids,
+        )
         deliveries += sent
         needs_reached += sent > 0
     return deliveries, needs_reached
 
 
 def deliver_open_needs(
-    session: Session, *, index: OfferIndex, provider_ids: Collection[int] | None = None, now: datetime | None = None
+    session: Session,
+    *,
+    index: OfferIndex,
+    provider_ids: Collection[int] | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Send every need still taking responses to the verified providers (of `provider_ids`,
     when given) whose published offers now reach and fit it and that have not had it yet:
     for when a provider becomes verified, or publishes or changes an offer. How many
     deliveries were made."""
-    deliveries, _ = _deliver_open_needs(session, index=index, now=now or utcnow(), provider_ids=provider_ids)
+    deliveries, _ = _deliver_open_needs(
+        session, index=index, now=now or utcnow(), provider_ids=provider_ids
+    )
     return deliveries
 
 
@@ -404,7 +486,14 @@ def _deliver_to_newly_verified(session: Session, provider: Provider, context: An
 # Sharing details with a provider ---------------------------------------------------------
 
 
-def share_with(session: Session, *, need: PostedNeed, provider_id: int, actor: User, now: datetime | None = None) -> None:
+def share_with(
+    session: Session,
+    *,
+    need: PostedNeed,
+    provider_id: int,
+    actor: User,
+    now: datetime | None = None,
+) -> None:
     """The person (or whoever acts for them now) chooses to show a provider the need
     reached what they wrote, the outcomes and who it should suit. The provider is told."""
     if not is_on_persons_side(session, user=actor, need=need):
@@ -417,7 +506,11 @@ def share_with(session: Session, *, need: PostedNeed, provider_id: int, actor: U
     delivery.shared_at = now or utcnow()
     session.flush()
     audit.record(
-        session, actor=actor, action=AuditAction.RECORD_CHANGED, subject_type=SUBJECT, subject_id=need.id,
+        session,
+        actor=actor,
+        action=AuditAction.RECORD_CHANGED,
+        subject_type=SUBJECT,
+        subject_id=need.id,
         detail={"change": "shared", "provider_id": provider_id},
     )
     members = session.scalars(
@@ -427,7 +520,8 @@ def share_with(session: Session, *, need: PostedNeed, provider_id: int, actor: U
         .order_by(User.id)
     )
     mail.tell(
-        session, members,
+        session,
+        members,
         subject=f"The person near {provider_place(need)} has shared their details with you",
         text="The person has shared what they wrote about the support they need with you.",
         path=f"/provider/needs/{need.id}",
@@ -453,16 +547,20 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
     assert offer is not None
     lines = [
         f"Someone near {summary.place} is looking for support that "
-        f"your offer \"{offer.title}\" could give.",
+        f'your offer "{offer.title}" could give.',
         "",
         f"Where: {summary.place}",
         f"Kinds of support: {', '.join(summary.kinds)}",
         f"Hours a week: {summary.hours}",
-        "Days and times: " + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
+        "Days and times: "
+        + "; ".join(f"{day}: {', '.join(periods)}" for day, periods in summary.when),
     ]
     respond_by = f"{summary.respond_by.astimezone(SCOTTISH_TIME):%-d %B %Y}"
     mail.tell(
-        session, members, subject=f"Someone near {summary.place} needs support", text="\n".join(lines),
+        session,
+        members,
+        subject=f"Someone near {summary.place} needs support",
+        text="\n".join(lines),
         lead_in=f"Respond by {respond_by}. Sign in to read what they wrote and respond:",
         path=f"/provider/needs/{summary.id}",
     )
@@ -470,5 +568,9 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
 
 def _mail_person(session: Session, need: PostedNeed, *, subject: str, text: str) -> None:
     # Whoever posted it is told too, while they still act for the person.
-    posters = [need.posted_by] if is_on_persons_side(session, user=need.posted_by, need=need) else []
-    mail.tell(session, [*posters, need.person], subject=subject, text=text, path=f"/needs/{need.id}")
+    posters = (
+        [need.posted_by] if is_on_persons_side(session, user=need.posted_by, need=need) else []
+    )
+    mail.tell(
+        session, [*posters, need.person], subject=subject, text=text, path=f"/needs/{need.id}"
+    )

@@ -201,19 +201,28 @@ def record_view(session: Session, *, viewer: User, need: PostedNeed) -> None:
 # Lists ----------------------------------------------------------------------------------
 
 
-def _page(session: Session, query: Select[PostedNeed], *, page: int, page_size: int) -> Page[PostedNeed]:
+def _page(
+    session: Session, query: Select[PostedNeed], *, page: int, page_size: int
+) -> Page[PostedNeed]:
     newest_first = query.order_by(PostedNeed.created_at.desc(), PostedNeed.id.desc())
     return paginate(session, newest_first, page=page, page_size=page_size)
 
 
-def needs_of(session: Session, *, user: User, page: int = 1, page_size: int = 50) -> Page[PostedNeed]:
+def needs_of(
+    session: Session, *, user: User, page: int = 1, page_size: int = 50
+) -> Page[PostedNeed]:
     """A person's own needs and those of the people they act for now; newest first."""
     query = select(PostedNeed).where(on_persons_side_filter(user, PostedNeed.person_id))
     return _page(session, query, page=page, page_size=page_size)
 
 
 def provider_needs(
-    session: Session, *, member: User, status: NeedStatus | None = None, page: int = 1, page_size: int = 50
+    session: Session,
+    *,
+    member: User,
+    status: NeedStatus | None = None,
+    page: int = 1,
+    page_size: int = 50,
 ) -> Page[PostedNeed]:
     """Needs sent to any provider `member` acts for, newest first."""
     provider_ids = select(ProviderMember.provider_id).where(ProviderMember.user_id == member.id)
@@ -263,7 +272,8 @@ def needs_answered_by(session: Session, *, needs: list[PostedNeed], member: User
     return set(
         session.scalars(
             select(NeedResponse.need_id).where(
-                NeedResponse.need_id.in_([need.id for need in needs]), NeedResponse.provider_id.in_(provider_ids)
+                NeedResponse.need_id.in_([need.id for need in needs]),
+                NeedResponse.provider_id.in_(provider_ids),
             )
         )
     )

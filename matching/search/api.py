@@ -14,10 +14,10 @@ from marketplace.accounts.policy import Public
 from marketplace.api import API_ERRORS, ApiError
 from marketplace.deps import DbSession
 from marketplace.forms import FormInvalid
-from matching.search import service as search
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
 from matching.schemas import CostLineOut, MatchedOfferOut, MatchOut, PlaceOut, ReasonOut
+from matching.search import service as search
 from providers.asked import CARRIED
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
@@ -29,7 +29,13 @@ Codes = Annotated[list[str], Query()]
     "/match",
     response_model=MatchOut,
     dependencies=[Public],
-    responses=API_ERRORS | {422: {"model": ApiError, "description": "Some parameters cannot be used: each is named with its message"}},
+    responses=API_ERRORS
+    | {
+        422: {
+            "model": ApiError,
+            "description": "Some parameters cannot be used: each is named with its message",
+        }
+    },
 )
 def match(
     db: DbSession,
@@ -54,15 +60,27 @@ def match(
     week, like 2.5; `max_price` in pounds an hour; `isf` and `verified` as "yes"; `sort`
     one of best, nearest, cheapest."""
     answers: search.Answers = {
-        "location": location, "kinds_of_support": kinds_of_support, "outcomes": outcomes,
-        "client_groups": client_groups, "when": when, "hours": hours, "language": language,
-        "max_price": max_price, "isf": isf, "verified": verified, "sort": sort, "page": page,
+        "location": location,
+        "kinds_of_support": kinds_of_support,
+        "outcomes": outcomes,
+        "client_groups": client_groups,
+        "when": when,
+        "hours": hours,
+        "language": language,
+        "max_price": max_price,
+        "isf": isf,
+        "verified": verified,
+        "sort": sort,
+        "page": page,
     }
     try:
         asked = search.read_search(db, index, answers)
     except FormInvalid as invalid:
         return JSONResponse(
-            {"error": "FormInvalid", "detail": [{"field": e.field, "message": e.message} for e in invalid.errors]},
+            {
+                "error": "FormInvalid",
+                "detail": [{"field": e.field, "message": e.message} for e in invalid.errors],
+            },
             status_code=422,
         )
     result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
@@ -71,7 +89,11 @@ def match(
     costs = search.week_costs_of(offers.values(), wanted)
     carried = urlencode(search.query_pairs(answers, CARRIED))
     return MatchOut(
-        location=PlaceOut(label=wanted.location.label, council=wanted.location.council.name, settlement=wanted.location.settlement.label),
+        location=PlaceOut(
+            label=wanted.location.label,
+            council=wanted.location.council.name,
+            settlement=wanted.location.settlement.label,
+        ),
         minutes_per_week=wanted.minutes_per_week,
         sort=result.sort,
         page=result.page,
@@ -96,10 +118,19 @@ def match(
                 week_support_pence=ranked.week_support_pence,
                 week_fee_pence=ranked.week_fee_pence,
                 week_total_pence=ranked.week_total_pence,
-                week_lines=[CostLineOut(label=line.label, pence=line.pence) for line in cost.lines] if cost else [],
+                week_lines=[CostLineOut(label=line.label, pence=line.pence) for line in cost.lines]
+                if cost
+                else [],
                 week_notes=list(cost.notes) if cost else [],
-                url_for_week=f"/offers/{ranked.offer_id}?{carried}" if carried else f"/offers/{ranked.offer_id}",
-                reasons=[ReasonOut(factor=r.factor, text=r.text, points=round(r.points, 2), out_of=r.out_of) for r in ranked.reasons],
+                url_for_week=f"/offers/{ranked.offer_id}?{carried}"
+                if carried
+                else f"/offers/{ranked.offer_id}",
+                reasons=[
+                    ReasonOut(
+                        factor=r.factor, text=r.text, points=round(r.points, 2), out_of=r.out_of
+                    )
+                    for r in ranked.reasons
+                ],
             )
             for ranked in result.results
             if ranked.offer_id in offers

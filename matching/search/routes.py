@@ -19,13 +19,13 @@ from marketplace.forms import FormPage
 from marketplace.geography import distance
 from marketplace.web import render
 from matching import ranking
-from matching.search import service as search
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
+from matching.search import service as search
 from matching.search import unmet
-from matching.shortlist.routes import KeptShortlist, carried
-from providers.asked import CARRIED, read_asked
+from matching.shortlist.routes import KeptShortlist
+from providers.asked import CARRIED
 from providers.models import DAYS, PERIODS
 from providers.pricing import describe_minutes
 from providers.routes import taxonomy_choices
@@ -65,13 +65,21 @@ def _record_if_unmet(request: Request, result: MatchResult, settings: AppSetting
         return
     on = today()
     assert settings.secret_key is not None
-    key = unmet.address_key(settings.secret_key.get_secret_value().encode(), client_address(request), on)
+    key = unmet.address_key(
+        settings.secret_key.get_secret_value().encode(), client_address(request), on
+    )
     with own_write_transaction(request) as db:
         unmet.count_unmet_search(db, wanted=result.wanted, address_key=key, on=on)
 
 
 @router.get("/find-support", dependencies=[Public])
-def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: KeptShortlist, settings: AppSettings) -> Response:
+def find_support(
+    request: Request,
+    db: DbSession,
+    index: OfferIndexDep,
+    kept: KeptShortlist,
+    settings: AppSettings,
+) -> Response:
     answers = search.answers_from(request.query_params.multi_items())
     context = _search_context(db, answers, kept)
     if not search.asks_anything(answers):
@@ -84,13 +92,22 @@ def find_support(request: Request, db: DbSession, index: OfferIndexDep, kept: Ke
         values=answers,
         result=result,
         shown=search.results_to_show(
-            db, index, result, today=today(), minimum_pay_pence=settings.matching.minimum_care_pay_pence
+            db,
+            index,
+            result,
+            today=today(),
+            minimum_pay_pence=settings.matching.minimum_care_pay_pence,
         ),
         page_query=_page_query(answers),
         hours_text=describe_minutes(result.wanted.minutes_per_week),
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         carried=urlencode(search.query_pairs(answers, CARRIED)),
-        need_query=urlencode(search.query_pairs(answers, ["location", "kinds_of_support", "outcomes", "client_groups", "when", "hours"])),
+        need_query=urlencode(
+            search.query_pairs(
+                answers,
+                ["location", "kinds_of_support", "outcomes", "client_groups", "when", "hours"],
+            )
+        ),
         **context,
     )
     _record_if_unmet(request, result, settings)

@@ -25,16 +25,26 @@ from matching.index import OfferIndex
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
-from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
 from providers.areas import distance_to_km
+from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
 from providers.pricing import WeeklyCost, fee_percent, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
 
 FIELDS = (
-    "location", "kinds_of_support", "outcomes", "client_groups", "when", "hours",
-    "language", "max_price", "isf", "verified", "sort", "page",
+    "location",
+    "kinds_of_support",
+    "outcomes",
+    "client_groups",
+    "when",
+    "hours",
+    "language",
+    "max_price",
+    "isf",
+    "verified",
+    "sort",
+    "page",
 )
 """The search's parameters, in the order the form asks them (and errors are listed)."""
 LIST_FIELDS = frozenset({"kinds_of_support", "outcomes", "client_groups", "when"})
@@ -68,7 +78,9 @@ def query_pairs(answers: Answers, fields: Iterable[str]) -> list[tuple[str, str]
     pairs = []
     for field in fields:
         value = answers.get(field, "")
-        pairs += [(field, v.strip()) for v in (value if isinstance(value, list) else [value]) if v.strip()]
+        pairs += [
+            (field, v.strip()) for v in (value if isinstance(value, list) else [value]) if v.strip()
+        ]
     return pairs
 
 
@@ -223,7 +235,9 @@ class Trust:
 
 
 def trust_of(provider: Provider, *, today: date) -> Trust:
-    verified = [check for check in provider.checks if check.status_on(today) == CheckStatus.VERIFIED]
+    verified = [
+        check for check in provider.checks if check.status_on(today) == CheckStatus.VERIFIED
+    ]
     registrations = [check for check in verified if check.kind == CheckKind.CARE_INSPECTORATE]
     return Trust(
         pvg=any(check.kind == CheckKind.PVG for check in verified),
@@ -277,9 +291,16 @@ def week_costs_of(offers: Iterable[Offer], wanted: SupportWanted) -> dict[int, W
     costs = {}
     for offer in offers:
         price = offer.price
-        cost = None if price is None else weekly_cost(
-            price, minutes_per_week=wanted.minutes_per_week, when=wanted.when,
-            typical_week_hours=offer.typical_week_hours, distance_km=distance_to_km(offer, wanted.location),
+        cost = (
+            None
+            if price is None
+            else weekly_cost(
+                price,
+                minutes_per_week=wanted.minutes_per_week,
+                when=wanted.when,
+                typical_week_hours=offer.typical_week_hours,
+                distance_km=distance_to_km(offer, wanted.location),
+            )
         )
         if cost is not None:
             costs[offer.id] = cost
@@ -294,7 +315,9 @@ def results_to_show(
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
     offers = load_offers(session, offer_ids=offer_ids)
-    reviews = reviews_service.review_summaries(session, provider_ids=[o.provider_id for o in offers.values()])
+    reviews = reviews_service.review_summaries(
+        session, provider_ids=[o.provider_id for o in offers.values()]
+    )
     prices = fair_price_service.fair_prices_for_results(
         session, index=index, offer_ids=offer_ids, kind_ids=result.wanted.kinds
     )
@@ -308,12 +331,16 @@ def results_to_show(
             Shown(
                 ranked=ranked,
                 offer=offer,
-                fee_percent=fee_percent(fee_pence=ranked.week_fee_pence, support_pence=ranked.week_support_pence),
+                fee_percent=fee_percent(
+                    fee_pence=ranked.week_fee_pence, support_pence=ranked.week_support_pence
+                ),
                 trust=trust_of(offer.provider, today=today),
                 capacity_stale=offers_service.capacity_is_stale(offer),
                 reviews=reviews.get(offer.provider_id),
                 fair_price=prices.get(offer.id),
-                pay_warning=fair_price_service.pay_warning(hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence),
+                pay_warning=fair_price_service.pay_warning(
+                    hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence
+                ),
                 cost=costs.get(offer.id),
             )
         )

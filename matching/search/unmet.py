@@ -33,10 +33,15 @@ def embedded_elsewhere(headers: dict[str, str]) -> bool:
     """A request another site's page made without the person choosing to open it (an image,
     a frame or a script fetching the search), told by the browser's fetch metadata. A link
     followed from another site is a top-level navigation and still counts (once)."""
-    return headers.get("sec-fetch-site") == "cross-site" and headers.get("sec-fetch-dest", "document") != "document"
+    return (
+        headers.get("sec-fetch-site") == "cross-site"
+        and headers.get("sec-fetch-dest", "document") != "document"
+    )
 
 
-def count_unmet_search(session: Session, *, wanted: SupportWanted, address_key: str, on: date) -> bool:
+def count_unmet_search(
+    session: Session, *, wanted: SupportWanted, address_key: str, on: date
+) -> bool:
     """Record a search that found nothing, unless this address has already been counted
     today for the same place and every kind it asked for. Returns whether it was counted.
     Kinds already counted from this address are left out of the record, so a person adding
@@ -45,7 +50,12 @@ def count_unmet_search(session: Session, *, wanted: SupportWanted, address_key: 
     kinds = sorted(wanted.kinds) or [NO_KIND]
     session.execute(delete(CountedSearch).where(CountedSearch.counted_on < on))
     rows = [
-        {"counted_on": on, "address_key": address_key, "settlement_id": settlement_id, "kind_id": kind}
+        {
+            "counted_on": on,
+            "address_key": address_key,
+            "settlement_id": settlement_id,
+            "kind_id": kind,
+        }
         for kind in kinds
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -53,7 +63,10 @@ def count_unmet_search(session: Session, *, wanted: SupportWanted, address_key: 
     # unique-key error; RETURNING says which kinds are new.
     new_kinds = set(
         session.scalars(
-            insert(CountedSearch).values(rows).on_conflict_do_nothing().returning(CountedSearch.kind_id)
+            insert(CountedSearch)
+            .values(rows)
+            .on_conflict_do_nothing()
+            .returning(CountedSearch.kind_id)
         )
     )
     if not new_kinds:
@@ -67,4 +80,3 @@ def count_unmet_search(session: Session, *, wanted: SupportWanted, address_key: 
         on=on,
     )
     return True
-

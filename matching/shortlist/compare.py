@@ -59,13 +59,20 @@ def _offer_ids(values: list[str], problems: list[FieldError]) -> list[int]:
     for value in values:
         number = record_id(value)
         if number is None:
-            problems.append(FieldError(None, f"{value[:20]!r} is not an offer number. Choose offers from your shortlist"))
+            problems.append(
+                FieldError(
+                    None,
+                    f"{value[:20]!r} is not an offer number. Choose offers from your shortlist",
+                )
+            )
         elif number not in ids:
             ids.append(number)
     return ids
 
 
-def compare_offers(session: Session, *, offer_values: list[str], asked: Asked, today: date) -> Comparison:
+def compare_offers(
+    session: Session, *, offer_values: list[str], asked: Asked, today: date
+) -> Comparison:
     """The offers asked for, side by side, for the person's place, hours and times if given
     (carried from their search: providers.asked)."""
     problems: list[FieldError] = list(asked.problems)
@@ -75,29 +82,64 @@ def compare_offers(session: Session, *, offer_values: list[str], asked: Asked, t
     if not offer_ids and not problems:
         problems.append(FieldError(None, "Choose at least one offer to compare, and up to three"))
     if len(offer_ids) > MAX_OFFERS:
-        problems.append(FieldError(None, f"You can compare up to {MAX_OFFERS} offers at a time. You chose {len(offer_ids)}"))
-        return Comparison(offers=[], location=location, minutes_per_week=minutes, when=asked.when, problems=problems)
+        problems.append(
+            FieldError(
+                None,
+                f"You can compare up to {MAX_OFFERS} offers at a time. You chose {len(offer_ids)}",
+            )
+        )
+        return Comparison(
+            offers=[],
+            location=location,
+            minutes_per_week=minutes,
+            when=asked.when,
+            problems=problems,
+        )
     offers = load_offers(session, offer_ids=offer_ids)
     compared = []
     for offer_id in offer_ids:
         offer = offers.get(offer_id)
         if offer is None or offer.status != OfferStatus.PUBLISHED:
-            problems.append(FieldError(None, f"Offer {offer_id} is not available any more, so it cannot be compared"))
+            problems.append(
+                FieldError(
+                    None, f"Offer {offer_id} is not available any more, so it cannot be compared"
+                )
+            )
             continue
-        compared.append(_compared(offer, location=location, minutes=minutes, when=asked.when, today=today))
-    return Comparison(offers=compared, location=location, minutes_per_week=minutes, when=asked.when, problems=problems)
+        compared.append(
+            _compared(offer, location=location, minutes=minutes, when=asked.when, today=today)
+        )
+    return Comparison(
+        offers=compared,
+        location=location,
+        minutes_per_week=minutes,
+        when=asked.when,
+        problems=problems,
+    )
 
 
-def _compared(offer: Offer, *, location: Location | None, minutes: int, when: int, today: date) -> Compared:
+def _compared(
+    offer: Offer, *, location: Location | None, minutes: int, when: int, today: date
+) -> Compared:
     price = offer.price
     distance = distance_to_km(offer, location)
-    quote = None if price is None else enquiries_service.quote(
-        price, minutes_per_week=minutes, typical_week_hours=offer.typical_week_hours, when=when, distance_km=distance
+    quote = (
+        None
+        if price is None
+        else enquiries_service.quote(
+            price,
+            minutes_per_week=minutes,
+            typical_week_hours=offer.typical_week_hours,
+            when=when,
+            distance_km=distance,
+        )
     )
     return Compared(
         offer=offer,
         quote=quote,
-        fee_percent=None if quote is None else fee_percent(fee_pence=quote.fee_pence, support_pence=quote.support_pence),
+        fee_percent=None
+        if quote is None
+        else fee_percent(fee_pence=quote.fee_pence, support_pence=quote.support_pence),
         distance_km=distance,
         reach=None if location is None else reach(offer, location),
         trust=trust_of(offer.provider, today=today),

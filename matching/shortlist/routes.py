@@ -4,8 +4,7 @@ up to three offers are chosen to compare, and the side-by-side comparison of the
 
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -17,8 +16,8 @@ from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession, audited
 from marketplace.forms import FormPage, form_values
-from marketplace.redirects import local_path
 from marketplace.parsing import RecordId
+from marketplace.redirects import local_path
 from marketplace.settings import Settings
 from marketplace.web import is_htmx, render
 from matching import cookies
@@ -43,7 +42,9 @@ class Kept:
     """The shortlist of whoever is asking: stored for someone signed in, otherwise kept by
     their browser. A browser's list is merged into its person's as soon as they sign in."""
 
-    def __init__(self, request: Request, db: Session, user: User | None, settings: Settings) -> None:
+    def __init__(
+        self, request: Request, db: Session, user: User | None, settings: Settings
+    ) -> None:
         self.db, self.user = db, user
         self.cookie = cookies.shortlist_cookie(settings)
         in_browser = cookies.read_offer_ids(self.cookie, request)
@@ -71,7 +72,9 @@ class Kept:
     def finish(self, response: Response) -> Response:
         """The response, with the browser's list updated (or cleared once merged)."""
         if self.cookie_changed:
-            cookies.write_offer_ids(self.cookie, response, [] if self.user is not None else self.offer_ids)
+            cookies.write_offer_ids(
+                self.cookie, response, [] if self.user is not None else self.offer_ids
+            )
         return response
 
 
@@ -99,17 +102,23 @@ async def add(request: Request, offer_id: RecordId, db: DbSession, kept: KeptSho
     button_page.remember(request, values={}, offer=offer, saved=kept.offer_ids, back=back)
     kept.add(offer)
     if is_htmx(request):
-        return kept.finish(button_page.render(request, offer=offer, saved=kept.offer_ids, back=back))
+        return kept.finish(
+            button_page.render(request, offer=offer, saved=kept.offer_ids, back=back)
+        )
     return kept.finish(web.redirect(request, back or "/shortlist"))
 
 
 @router.post("/shortlist/{offer_id}/remove", dependencies=[Public])
-async def remove(request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist) -> Response:
+async def remove(
+    request: Request, offer_id: RecordId, db: DbSession, kept: KeptShortlist
+) -> Response:
     back = safe_back((await form_values(request)).get("back"))
     kept.remove(offer_id)
     offer = db.get(Offer, offer_id)
     if is_htmx(request) and offer is not None and offer.status == OfferStatus.PUBLISHED:
-        return kept.finish(button_page.render(request, offer=offer, saved=kept.offer_ids, back=back))
+        return kept.finish(
+            button_page.render(request, offer=offer, saved=kept.offer_ids, back=back)
+        )
     return kept.finish(web.redirect(request, back or "/shortlist"))
 
 
@@ -117,8 +126,14 @@ async def remove(request: Request, offer_id: RecordId, db: DbSession, kept: Kept
 @audited
 def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     entries = shortlist_service.entries(db, offer_ids=kept.offer_ids)
-    hourly = {e.offer_id: offers_service.hourly_price_pence(e.offer) for e in entries if e.offer is not None}
-    values: dict[str, object] = {name: request.query_params.get(name, "") for name in ("location", "hours")}
+    hourly = {
+        e.offer_id: offers_service.hourly_price_pence(e.offer)
+        for e in entries
+        if e.offer is not None
+    }
+    values: dict[str, object] = {
+        name: request.query_params.get(name, "") for name in ("location", "hours")
+    }
     values["when"] = request.query_params.getlist("when")
     return kept.finish(
         render(
@@ -141,12 +156,24 @@ def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
 @audited
 def compare(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     query = request.query_params
-    values: dict[str, object] = {"location": query.get("location", ""), "hours": query.get("hours", ""), "when": query.getlist("when")}
+    values: dict[str, object] = {
+        "location": query.get("location", ""),
+        "hours": query.get("hours", ""),
+        "when": query.getlist("when"),
+    }
     chosen = query.getlist("offer")
     if not chosen and not any(values.values()):
-        nothing_chosen = {"comparison": None, "values": values, "error_for": {}, "errors": [], "max_compared": MAX_COMPARED}
+        nothing_chosen: dict[str, Any] = {
+            "comparison": None,
+            "values": values,
+            "error_for": {},
+            "errors": [],
+            "max_compared": MAX_COMPARED,
+        }
         return kept.finish(render(request, "matching/compare.html", nothing_chosen))
-    comparison = compare_offers(db, offer_values=chosen, asked=read_asked(db, query.multi_items()), today=today())
+    comparison = compare_offers(
+        db, offer_values=chosen, asked=read_asked(db, query.multi_items()), today=today()
+    )
     errors = comparison.problems
     return kept.finish(
         render(

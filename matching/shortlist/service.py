@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.errors import RuleBroken
-from matching.shortlist.models import ShortlistItem
 from matching.search.service import load_offers
+from matching.shortlist.models import ShortlistItem
 from providers.models import Offer, OfferStatus
 
 MAX_OFFERS = 20
@@ -23,7 +23,8 @@ MAX_OFFERS = 20
 class ShortlistFull(RuleBroken):
     def __init__(self) -> None:
         super().__init__(
-            f"Your shortlist already has {MAX_OFFERS} offers, the " "most it can hold. Remove one before adding another"
+            f"Your shortlist already has {MAX_OFFERS} offers, the "
+            "most it can hold. Remove one before adding another"
         )
 
 
@@ -62,7 +63,11 @@ def save_offer(session: Session, *, user: User, offer: Offer) -> None:
 
 
 def unsave_offer(session: Session, *, user: User, offer_id: int) -> None:
-    session.execute(delete(ShortlistItem).where(ShortlistItem.user_id == user.id, ShortlistItem.offer_id == offer_id))
+    session.execute(
+        delete(ShortlistItem).where(
+            ShortlistItem.user_id == user.id, ShortlistItem.offer_id == offer_id
+        )
+    )
 
 
 def merge_into(session: Session, *, user: User, offer_ids: Iterable[int]) -> None:

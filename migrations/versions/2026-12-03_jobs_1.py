@@ -30,7 +30,15 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum("queued", "sending", "sent", "failed", name="mailstatus", native_enum=False, length=32),
+            sa.Enum(
+                "queued",
+                "sending",
+                "sent",
+                "failed",
+                name="mailstatus",
+                native_enum=False,
+                length=32,
+            ),
             nullable=False,
         ),
         sa.Column("attempts", sa.Integer(), nullable=False),
@@ -43,7 +51,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
         sa.UniqueConstraint("message_id", name=op.f("uq_mail_outbox_message_id")),
     )
-    op.create_index("ix_mail_outbox_due", "mail_outbox", ["status", "next_attempt_at"], unique=False)
+    op.create_index(
+        "ix_mail_outbox_due", "mail_outbox", ["status", "next_attempt_at"], unique=False
+    )
 
 
 def downgrade() -> None:

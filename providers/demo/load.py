@@ -68,8 +68,14 @@ class DemoMarketplace:
 
 
 def load_demo_marketplace(
-    session: Session, *, staff: User, personal_assistant: User, admin: User, today: date | None = None,
-    seed: int = DEMO_SEED, count: int = GENERATED_PROVIDERS,
+    session: Session,
+    *,
+    staff: User,
+    personal_assistant: User,
+    admin: User,
+    today: date | None = None,
+    seed: int = DEMO_SEED,
+    count: int = GENERATED_PROVIDERS,
 ) -> DemoMarketplace:
     """Fill in the demo accounts' listings and add the generated providers that are missing."""
     terms = {(t.taxonomy, t.code): t.id for t in session.scalars(select(TaxonomyTerm))}
@@ -83,7 +89,10 @@ def load_demo_marketplace(
         _fill(session, provider=own, plan=plan, actor=personal_assistant, context=context)
 
     plans = plan_providers(
-        places=reference_places(session), districts=reference_districts(session), seed=seed, count=count
+        places=reference_places(session),
+        districts=reference_districts(session),
+        seed=seed,
+        count=count,
     )
     # Generated listings have no members; a name among them means it was loaded before.
     unclaimed = ~select(ProviderMember.id).where(ProviderMember.provider_id == Provider.id).exists()
@@ -116,25 +125,46 @@ def _fill(
     """Write a plan's profile, checks and offers, as `actor` would through the pages."""
     base = geography_service.resolve_location(session, text=plan.base)
     details = providers_service.ProfileDetails(
-        name=plan.name, about=plan.about, holds_isf=plan.holds_isf, contact_email=plan.contact_email,
-        phone=plan.phone, website=plan.website, drives=plan.drives, employment=plan.employment,
-        languages=list(plan.languages), base=base,
+        name=plan.name,
+        about=plan.about,
+        holds_isf=plan.holds_isf,
+        contact_email=plan.contact_email,
+        phone=plan.phone,
+        website=plan.website,
+        drives=plan.drives,
+        employment=plan.employment,
+        languages=list(plan.languages),
+        base=base,
     )
     providers_service.update_profile(session, provider=provider, actor=actor, details=details)
     for planned in plan.checks:
-        expires = context.today + timedelta(days=planned.expires_in_days) if planned.expires_in_days else None
+        expires = (
+            context.today + timedelta(days=planned.expires_in_days)
+            if planned.expires_in_days
+            else None
+        )
         check = checks_service.declare_check(
-            session, provider=provider, actor=actor, today=context.today,
+            session,
+            provider=provider,
+            actor=actor,
+            today=context.today,
             details=CheckDetails(
-                kind=planned.kind, reference=planned.reference, issuer=planned.issuer,
-                grades=planned.grades, cover_pence=planned.cover_pence, expires_on=expires,
+                kind=planned.kind,
+                reference=planned.reference,
+                issuer=planned.issuer,
+                grades=planned.grades,
+                cover_pence=planned.cover_pence,
+                expires_on=expires,
             ),
         )
         if planned.verified:
             checks_service.verify_check(session, check=check, admin=context.admin)
     # The demo's administrator has seen who every provider is. Set after the checks, and
     # directly: there are no posted needs yet to send when a provider becomes verified.
-    provider.identity_confirmed_at, provider.identity_confirmed_by_id = context.now, context.admin.id
+    provider.identity_confirmed_at, provider.identity_confirmed_by_id = (
+        context.now,
+        context.admin.id,
+    )
     centre = None
     if plan.centre:
         # What a look-up of the district gives an offer's centre: its code and middle
@@ -143,22 +173,38 @@ def _fill(
         assert district is not None
         centre = Centre(district.code, district.latitude, district.longitude)
     for offer in plan.offers:
-        _write_offer(session, provider=provider, planned=offer, actor=actor, centre=centre, context=context)
+        _write_offer(
+            session, provider=provider, planned=offer, actor=actor, centre=centre, context=context
+        )
 
 
 def _write_offer(
-    session: Session, *, provider: Provider, planned: PlannedOffer, actor: User, centre: Centre | None,
+    session: Session,
+    *,
+    provider: Provider,
+    planned: PlannedOffer,
+    actor: User,
+    centre: Centre | None,
     context: _Context,
 ) -> Offer:
     term_ids = [context.terms[(Taxonomy.KIND_OF_SUPPORT, code)] for code in planned.kinds]
     term_ids += [context.terms[(Taxonomy.PERSONAL_OUTCOME, code)] for code in planned.outcomes]
     term_ids += [context.terms[(Taxonomy.CLIENT_GROUP, code)] for code in planned.client_groups]
-    councils = [provider.base_council_id] if planned.own_council and provider.base_council_id else []
+    councils = (
+        [provider.base_council_id] if planned.own_council and provider.base_council_id else []
+    )
     details = OfferDetails(
-        title=planned.title, description=planned.description, term_ids=term_ids,
-        area_type=planned.area_type, centre=centre, radius_km=planned.radius_km, council_ids=councils,
-        settlement_ids=list(planned.settlement_ids), availability=planned.availability,
-        capacity_amount=planned.capacity_hours, minimum_booking_minutes=planned.minimum_booking_minutes,
+        title=planned.title,
+        description=planned.description,
+        term_ids=term_ids,
+        area_type=planned.area_type,
+        centre=centre,
+        radius_km=planned.radius_km,
+        council_ids=councils,
+        settlement_ids=list(planned.settlement_ids),
+        availability=planned.availability,
+        capacity_amount=planned.capacity_hours,
+        minimum_booking_minutes=planned.minimum_booking_minutes,
         typical_week_hours=planned.typical_week_hours,
     )
     offer = offers_service.create_offer(session, provider=provider, actor=actor, details=details)
@@ -178,10 +224,21 @@ def _write_offer(
 def reference_places(session: Session) -> list[Place]:
     """The counted settlements, in a stable order, as the planner takes them."""
     settlements = session.scalars(
-        select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE).order_by(Settlement.id)
+        select(Settlement)
+        .where(Settlement.kind != SettlementKind.DUPLICATE)
+        .order_by(Settlement.id)
     )
     return [
-        Place(s.id, s.name, s.label, s.latitude, s.longitude, s.population, s.urban_rural_8, s.council.name)
+        Place(
+            s.id,
+            s.name,
+            s.label,
+            s.latitude,
+            s.longitude,
+            s.population,
+            s.urban_rural_8,
+            s.council.name,
+        )
         for s in settlements
     ]
 
@@ -190,20 +247,28 @@ def reference_districts(session: Session) -> list[District]:
     """Scotland's postcode districts where people live, in a stable order."""
     rows = session.scalars(
         select(PostcodeDistrict)
-        .where(PostcodeDistrict.scottish_share >= 0.5, PostcodeDistrict.postcodes >= MIN_DISTRICT_POSTCODES)
+        .where(
+            PostcodeDistrict.scottish_share >= 0.5,
+            PostcodeDistrict.postcodes >= MIN_DISTRICT_POSTCODES,
+        )
         .order_by(PostcodeDistrict.code)
     )
     return [District(d.code, d.latitude, d.longitude) for d in rows]
 
 
 def _describe(session: Session, *, created: int) -> DemoMarketplace:
-    by_kind = dict(session.execute(select(Provider.kind, func.count()).group_by(Provider.kind)).all())
-    by_status = dict(session.execute(select(Offer.status, func.count()).group_by(Offer.status)).all())
+    by_kind = dict(
+        session.execute(select(Provider.kind, func.count()).group_by(Provider.kind)).all()
+    )
+    by_status = dict(
+        session.execute(select(Offer.status, func.count()).group_by(Offer.status)).all()
+    )
     checks = dict(session.execute(select(Check.status, func.count()).group_by(Check.status)).all())
     population: dict[UrbanRural6, int] = dict.fromkeys(UrbanRural6, 0)
     for eight, people in session.execute(
         select(Settlement.urban_rural_8, func.sum(Settlement.population))
-        .where(Settlement.kind != SettlementKind.DUPLICATE).group_by(Settlement.urban_rural_8)
+        .where(Settlement.kind != SettlementKind.DUPLICATE)
+        .group_by(Settlement.urban_rural_8)
     ):
         population[UrbanRural8(eight).six_fold] += int(people)
     offers: dict[UrbanRural6, int] = dict.fromkeys(UrbanRural6, 0)
@@ -212,7 +277,8 @@ def _describe(session: Session, *, created: int) -> DemoMarketplace:
         select(Settlement.urban_rural_8, func.count(Offer.id))
         .join(Provider, Offer.provider_id == Provider.id)
         .join(Settlement, Provider.base_settlement_id == Settlement.id)
-        .where(published).group_by(Settlement.urban_rural_8)
+        .where(published)
+        .group_by(Settlement.urban_rural_8)
     ):
         offers[UrbanRural8(eight).six_fold] += number
     stale_before = utcnow() - timedelta(days=offers_service.STALE_CAPACITY_DAYS)
@@ -229,4 +295,3 @@ def _describe(session: Session, *, created: int) -> DemoMarketplace:
         by_class=[ClassFigures(c, population[c], offers[c]) for c in UrbanRural6],
         providers_created=created,
     )
-

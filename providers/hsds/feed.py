@@ -119,7 +119,9 @@ def published_offers(*, ids: HsdsIds, filters: ServiceFilters) -> Select[Offer]:
     if filters.taxonomy_term_id is not None:
         term = ids.number(RecordKind.TAXONOMY_TERM, filters.taxonomy_term_id)
         query = query.where(
-            Offer.id.in_(select(offer_term.c.offer_id).where(offer_term.c.term_id == (term or _NO_MATCH)))
+            Offer.id.in_(
+                select(offer_term.c.offer_id).where(offer_term.c.term_id == (term or _NO_MATCH))
+            )
         )
     if filters.taxonomy_id is not None:
         taxonomy = ids.taxonomy_of(filters.taxonomy_id)
@@ -131,7 +133,8 @@ def published_offers(*, ids: HsdsIds, filters: ServiceFilters) -> Select[Offer]:
         query = query.where(Offer.id.in_(in_taxonomy))
     if filters.organization_id is not None:
         query = query.where(
-            Offer.provider_id == (ids.number(RecordKind.ORGANIZATION, filters.organization_id) or _NO_MATCH)
+            Offer.provider_id
+            == (ids.number(RecordKind.ORGANIZATION, filters.organization_id) or _NO_MATCH)
         )
     if filters.modified_after is not None:
         since = filters.modified_after
@@ -152,7 +155,12 @@ def _page_of(session: Session, query: Select[Any], paging: Paging) -> tuple[list
 
 
 def services_page(
-    session: Session, *, ids: HsdsIds, filters: ServiceFilters, paging: Paging, full: bool = False,
+    session: Session,
+    *,
+    ids: HsdsIds,
+    filters: ServiceFilters,
+    paging: Paging,
+    full: bool = False,
     minimal: bool = False,
 ) -> Page:
     offers, total = _page_of(session, published_offers(ids=ids, filters=filters), paging)
@@ -184,12 +192,19 @@ def published_offer(session: Session, *, ids: HsdsIds, service_id: str) -> Offer
 def _listed_providers(search: str | None) -> Select[Provider]:
     """Providers with at least one published offer: publishing is what makes one public."""
     has_published = (
-        select(Offer.id).where(Offer.provider_id == Provider.id, Offer.status == OfferStatus.PUBLISHED).exists()
+        select(Offer.id)
+        .where(Offer.provider_id == Provider.id, Offer.status == OfferStatus.PUBLISHED)
+        .exists()
     )
     query = select(Provider).where(has_published)
     if search:
         pattern = _like(search.strip())
-        query = query.where(or_(Provider.name.ilike(pattern, escape="\\"), Provider.about.ilike(pattern, escape="\\")))
+        query = query.where(
+            or_(
+                Provider.name.ilike(pattern, escape="\\"),
+                Provider.about.ilike(pattern, escape="\\"),
+            )
+        )
     return query.order_by(Provider.id)
 
 
@@ -209,14 +224,22 @@ def _full_organization(
     provider: Provider, offers: list[Offer], *, ids: HsdsIds, full_service: bool, today: date
 ) -> JsonObject:
     services = [
-        service_record(o, ids=ids, full=True) if full_service else {"id": ids.of(RecordKind.SERVICE, o.id), "name": o.title, "status": "active"}
+        service_record(o, ids=ids, full=True)
+        if full_service
+        else {"id": ids.of(RecordKind.SERVICE, o.id), "name": o.title, "status": "active"}
         for o in offers
     ]
     return full_organization_record(provider, ids=ids, services=services, today=today)
 
 
 def organizations_page(
-    session: Session, *, ids: HsdsIds, search: str | None, paging: Paging, full: bool, full_service: bool,
+    session: Session,
+    *,
+    ids: HsdsIds,
+    search: str | None,
+    paging: Paging,
+    full: bool,
+    full_service: bool,
     today: date,
 ) -> Page:
     providers, total = _page_of(session, _listed_providers(search), paging)
@@ -224,14 +247,21 @@ def organizations_page(
         return Page([organization_record(p, ids=ids) for p in providers], total, paging)
     offers = _published_offers_of(session, providers)
     contents = [
-        _full_organization(p, offers[p.id], ids=ids, full_service=full_service, today=today) for p in providers
+        _full_organization(p, offers[p.id], ids=ids, full_service=full_service, today=today)
+        for p in providers
     ]
     return Page(contents, total, paging)
 
 
-def organization(session: Session, *, ids: HsdsIds, organization_id: str, full_service: bool, today: date) -> JsonObject:
+def organization(
+    session: Session, *, ids: HsdsIds, organization_id: str, full_service: bool, today: date
+) -> JsonObject:
     number = ids.number(RecordKind.ORGANIZATION, organization_id)
-    provider = session.scalar(_listed_providers(None).where(Provider.id == number)) if number is not None else None
+    provider = (
+        session.scalar(_listed_providers(None).where(Provider.id == number))
+        if number is not None
+        else None
+    )
     if provider is None:
         raise NotFound("There is no listed organization with this id")
     offers = _published_offers_of(session, [provider])[provider.id]
@@ -262,18 +292,29 @@ def taxonomy(*, ids: HsdsIds, taxonomy_id: str) -> JsonObject:
 
 
 def taxonomy_terms_page(
-    session: Session, *, ids: HsdsIds, search: str | None, taxonomy_id: str | None, parent_id: str | None,
+    session: Session,
+    *,
+    ids: HsdsIds,
+    search: str | None,
+    taxonomy_id: str | None,
+    parent_id: str | None,
     paging: Paging,
 ) -> Page:
     """Our taxonomies are flat: every term is a top-level term (so HSDS's top_only changes
     nothing), and none has a parent."""
     if parent_id is not None:
         return _in_memory_page([], paging)
-    query = select(TaxonomyTerm).order_by(TaxonomyTerm.taxonomy, TaxonomyTerm.position, TaxonomyTerm.id)
+    query = select(TaxonomyTerm).order_by(
+        TaxonomyTerm.taxonomy, TaxonomyTerm.position, TaxonomyTerm.id
+    )
     if taxonomy_id is not None:
         wanted = ids.taxonomy_of(taxonomy_id)
-        query = query.where(TaxonomyTerm.taxonomy == wanted if wanted else TaxonomyTerm.id == _NO_MATCH)
-    records = [taxonomy_term_record(t, ids=ids, with_taxonomy=False) for t in session.scalars(query)]
+        query = query.where(
+            TaxonomyTerm.taxonomy == wanted if wanted else TaxonomyTerm.id == _NO_MATCH
+        )
+    records = [
+        taxonomy_term_record(t, ids=ids, with_taxonomy=False) for t in session.scalars(query)
+    ]
     return _in_memory_page([r for r in records if _matches(r, search)], paging)
 
 
@@ -310,7 +351,9 @@ def near(session: Session, *, postcode: str | None, proximity_m: int | None) -> 
         if proximity_m is not None:
             raise RuleBroken("Give a postcode for proximity to be measured from", field="proximity")
         return None
-    return Near(geography_service.resolve_location(session, text=postcode, field="postcode"), proximity_m)
+    return Near(
+        geography_service.resolve_location(session, text=postcode, field="postcode"), proximity_m
+    )
 
 
 def _may_reach(query: Select[Offer], place: Location) -> Select[Offer]:
@@ -323,16 +366,24 @@ def _may_reach(query: Select[Offer], place: Location) -> Select[Offer]:
             and_(
                 Offer.area_type == AreaType.RADIUS,
                 Offer.centre_latitude.between(place.latitude - lat_span, place.latitude + lat_span),
-                Offer.centre_longitude.between(place.longitude - lon_span, place.longitude + lon_span),
+                Offer.centre_longitude.between(
+                    place.longitude - lon_span, place.longitude + lon_span
+                ),
             ),
             and_(
                 Offer.area_type == AreaType.COUNCILS,
-                Offer.id.in_(select(offer_council.c.offer_id).where(offer_council.c.council_id == place.council.id)),
+                Offer.id.in_(
+                    select(offer_council.c.offer_id).where(
+                        offer_council.c.council_id == place.council.id
+                    )
+                ),
             ),
             and_(
                 Offer.area_type == AreaType.SETTLEMENTS,
                 Offer.id.in_(
-                    select(offer_settlement.c.offer_id).where(offer_settlement.c.settlement_id == place.settlement.id)
+                    select(offer_settlement.c.offer_id).where(
+                        offer_settlement.c.settlement_id == place.settlement.id
+                    )
                 ),
             ),
         )
@@ -342,8 +393,17 @@ def _may_reach(query: Select[Offer], place: Location) -> Select[Offer]:
 def _reaches(offer: Offer, where: Near) -> bool:
     place = where.place
     if offer.area_type == AreaType.RADIUS:
-        assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
-        if haversine_km(offer.centre_latitude, offer.centre_longitude, place.latitude, place.longitude) > offer.radius_km:
+        assert (
+            offer.centre_latitude is not None
+            and offer.centre_longitude is not None
+            and offer.radius_km
+        )
+        if (
+            haversine_km(
+                offer.centre_latitude, offer.centre_longitude, place.latitude, place.longitude
+            )
+            > offer.radius_km
+        ):
             return False
     if where.proximity_m is not None:
         found = offer_location(offer)
@@ -355,7 +415,12 @@ def _reaches(offer: Offer, where: Near) -> bool:
 
 
 def service_at_locations_page(
-    session: Session, *, ids: HsdsIds, filters: ServiceFilters, paging: Paging, full: bool,
+    session: Session,
+    *,
+    ids: HsdsIds,
+    filters: ServiceFilters,
+    paging: Paging,
+    full: bool,
     where: Near | None = None,
 ) -> Page:
     query = _with_location(published_offers(ids=ids, filters=filters))
@@ -363,16 +428,27 @@ def service_at_locations_page(
         offers, total = _page_of(session, query, paging)
     else:
         # The exact distance is worked out here, so the page is cut after it.
-        reaching = [o for o in session.scalars(_may_reach(query, where.place)).unique() if _reaches(o, where)]
+        reaching = [
+            o
+            for o in session.scalars(_may_reach(query, where.place)).unique()
+            if _reaches(o, where)
+        ]
         offers, total = paging.cut(reaching), len(reaching)
     contents = [
-        service_at_location_record(o, ids=ids, service=service_record(o, ids=ids, full=full)) for o in offers
+        service_at_location_record(o, ids=ids, service=service_record(o, ids=ids, full=full))
+        for o in offers
     ]
     return Page(contents, total, paging)
 
 
-def service_at_location(session: Session, *, ids: HsdsIds, service_at_location_id: str) -> JsonObject:
-    offer = _published(session, ids=ids, kind=RecordKind.SERVICE_AT_LOCATION, text=service_at_location_id)
+def service_at_location(
+    session: Session, *, ids: HsdsIds, service_at_location_id: str
+) -> JsonObject:
+    offer = _published(
+        session, ids=ids, kind=RecordKind.SERVICE_AT_LOCATION, text=service_at_location_id
+    )
     if offer is None or location_record(offer, ids=ids) is None:
         raise NotFound("There is no service at location with this id")
-    return service_at_location_record(offer, ids=ids, service=service_record(offer, ids=ids, full=True))
+    return service_at_location_record(
+        offer, ids=ids, service=service_record(offer, ids=ids, full=True)
+    )

@@ -50,4 +50,8 @@ class Rejection:
 def describe(kind: str, record: JsonObject | None) -> str:
     record = record or {}
     name = record.get("name")
-    return f"{kind} {name!r} ({record.get('id') or 'no id'})" if name else f"{kind} {record.get('id') or 'with no id'}"
+    return (
+        f"{kind} {name!r} ({record.get('id') or 'no id'})"
+        if name
+        else f"{kind} {record.get('id') or 'with no id'}"
+    )

@@ -29,7 +29,11 @@ class RecordKind:
     LOCATION = 6
 
 
-TAXONOMY_NUMBERS = {Taxonomy.PERSONAL_OUTCOME: 1, Taxonomy.KIND_OF_SUPPORT: 2, Taxonomy.CLIENT_GROUP: 3}
+TAXONOMY_NUMBERS = {
+    Taxonomy.PERSONAL_OUTCOME: 1,
+    Taxonomy.KIND_OF_SUPPORT: 2,
+    Taxonomy.CLIENT_GROUP: 3,
+}
 """Fixed, so a taxonomy's id never changes if the enum is reordered."""
 
 _NUMBER_BITS = 62

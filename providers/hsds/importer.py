@@ -92,13 +92,20 @@ def count_records(bundles: list[Bundle]) -> int:
 
 
 def import_hsds(
-    session: Session, *, bundles: list[Bundle], actor: User, on_record: Callable[[], None] | None = None
+    session: Session,
+    *,
+    bundles: list[Bundle],
+    actor: User,
+    on_record: Callable[[], None] | None = None,
 ) -> ImportReport:
     """Import organizations as providers and services as offers, in the caller's
     transaction; `on_record` is called after each organization and each service."""
     context = _Context(
-        session=session, actor=actor, report=ImportReport(),
-        terms=list(session.scalars(select(TaxonomyTerm))), councils=council_names(session),
+        session=session,
+        actor=actor,
+        report=ImportReport(),
+        terms=list(session.scalars(select(TaxonomyTerm))),
+        councils=council_names(session),
     )
     step = on_record or (lambda: None)
     for bundle in bundles:
@@ -107,7 +114,10 @@ def import_hsds(
         for service in bundle.services:
             if provider is None:
                 context.report.rejected.append(
-                    Rejection(describe("service", service), "its organization was not imported (see above)")
+                    Rejection(
+                        describe("service", service),
+                        "its organization was not imported (see above)",
+                    )
                 )
             else:
                 _import_service(context, service, provider=provider)
@@ -126,23 +136,40 @@ def _import_organization(context: _Context, bundle: Bundle) -> Provider | None:
         report.rejected.append(Rejection(label, "has a name longer than 200 characters"))
         return None
     candidates = list(
-        session.scalars(select(Provider).where(func.lower(Provider.name) == name.lower()).order_by(Provider.id))
+        session.scalars(
+            select(Provider).where(func.lower(Provider.name) == name.lower()).order_by(Provider.id)
+        )
     )
     unclaimed = [p for p in candidates if not p.members]
     if candidates and not unclaimed:
-        report.rejected.append(Rejection(label, f"a provider called {name!r} manages its own listing here; "
-                                                "an import does not change it"))
+        report.rejected.append(
+            Rejection(
+                label,
+                f"a provider called {name!r} manages its own listing here; "
+                "an import does not change it",
+            )
+        )
         return None
     try:
         with session.begin_nested():
-            provider = unclaimed[0] if unclaimed else providers_service.create_listing(
-                session, name=name, kind=IMPORTED_KIND
+            provider = (
+                unclaimed[0]
+                if unclaimed
+                else providers_service.create_listing(session, name=name, kind=IMPORTED_KIND)
             )
             _apply_organization(context, provider, organization, bundle.services, label)
             session.flush()
-            audit.record(session, actor=context.actor, action=AuditAction.RECORD_CHANGED, subject_type="provider",
-                         subject_id=provider.id, detail={"change": "imported from Open Referral",
-                                                         "hsds_id": str(organization.get("id") or "")})
+            audit.record(
+                session,
+                actor=context.actor,
+                action=AuditAction.RECORD_CHANGED,
+                subject_type="provider",
+                subject_id=provider.id,
+                detail={
+                    "change": "imported from Open Referral",
+                    "hsds_id": str(organization.get("id") or ""),
+                },
+            )
     except DomainError as error:
         report.rejected.append(Rejection(label, error.message))
         return None
@@ -154,7 +181,11 @@ def _import_organization(context: _Context, bundle: Bundle) -> Provider | None:
 
 
 def _apply_organization(
-    context: _Context, provider: Provider, organization: JsonObject, services: list[JsonObject], label: str
+    context: _Context,
+    provider: Provider,
+    organization: JsonObject,
+    services: list[JsonObject],
+    label: str,
 ) -> None:
     notes = context.report.notes
     provider.name = clean(organization.get("name"))
@@ -169,12 +200,19 @@ def _apply_organization(
         notes.append(Rejection(label, f"email {email!r} is not an email address; left out"))
         email = None
     provider.contact_email = email
-    phones = [clean(p.get("number")) for p in organization.get("phones") or [] if clean(p.get("number"))]
+    phones = [
+        clean(p.get("number")) for p in organization.get("phones") or [] if clean(p.get("number"))
+    ]
     provider.phone = phones[0][:40] if phones else None
     base = first_place(context.session, organization.get("locations") or [])
     if base is not None:
         providers_service.set_base(provider, base)
-    languages = [clean(lang.get("name")) for s in services for lang in s.get("languages") or [] if clean(lang.get("name"))]
+    languages = [
+        clean(lang.get("name"))
+        for s in services
+        for lang in s.get("languages") or []
+        if clean(lang.get("name"))
+    ]
     if languages:
         providers_service.set_languages(provider, languages)
 
@@ -184,15 +222,22 @@ def _import_service(context: _Context, service: JsonObject, *, provider: Provide
     label = describe("service", service)
     title = clean(service.get("name"))
     if not title:
-        report.rejected.append(Rejection(label, "has only an id; import the full services, not a list of ids"))
+        report.rejected.append(
+            Rejection(label, "has only an id; import the full services, not a list of ids")
+        )
         return
     if len(title) > 160:
         report.rejected.append(Rejection(label, "has a name longer than 160 characters"))
         return
     key = (provider.id, title.casefold())
     if key in context.seen:
-        report.rejected.append(Rejection(label, f"another service of {provider.name} in this file has the same "
-                                                "name; re-imports match services by name, so names must differ"))
+        report.rejected.append(
+            Rejection(
+                label,
+                f"another service of {provider.name} in this file has the same "
+                "name; re-imports match services by name, so names must differ",
+            )
+        )
         return
     context.seen.add(key)
     status = normalise(service.get("status")) or "active"
@@ -206,14 +251,18 @@ def _import_service(context: _Context, service: JsonObject, *, provider: Provide
             report.rejected.append(Rejection(label, "is defunct"))
         return
     if existing is not None and existing.status == OfferStatus.WITHDRAWN:
-        report.rejected.append(Rejection(label, "was withdrawn here; an import does not bring it back"))
+        report.rejected.append(
+            Rejection(label, "was withdrawn here; an import does not bring it back")
+        )
         return
     try:
         with session.begin_nested():
             details, notes = _offer_details(context, service, provider=provider, title=title)
             offer = _write_offer(context, existing, provider=provider, details=details)
     except (Problem, DomainError) as error:
-        report.rejected.append(Rejection(label, error.message if isinstance(error, DomainError) else str(error)))
+        report.rejected.append(
+            Rejection(label, error.message if isinstance(error, DomainError) else str(error))
+        )
         return
     report.notes.extend(Rejection(label, note) for note in notes)
     if existing is None:
@@ -224,7 +273,9 @@ def _import_service(context: _Context, service: JsonObject, *, provider: Provide
     _set_status(context, offer, status=status, label=label)
 
 
-def _write_offer(context: _Context, existing: Offer | None, *, provider: Provider, details: OfferDetails) -> Offer:
+def _write_offer(
+    context: _Context, existing: Offer | None, *, provider: Provider, details: OfferDetails
+) -> Offer:
     session, actor = context.session, context.actor
     if existing is None:
         return offers_service.create_offer(session, provider=provider, actor=actor, details=details)
@@ -248,7 +299,9 @@ def _write_price(context: _Context, service: JsonObject, *, offer: Offer, label:
         return
     try:
         with context.session.begin_nested():
-            offers_service.set_price(context.session, offer=offer, actor=context.actor, details=price)
+            offers_service.set_price(
+                context.session, offer=offer, actor=context.actor, details=price
+            )
     except DomainError as error:
         option = price_option_label(service, label)
         context.report.rejected.append(Rejection(option, error.message))
@@ -285,10 +338,15 @@ def _offer_details(
             if ours.id not in term_ids:
                 term_ids.append(ours.id)
         else:
-            unmatched.append(clean(term.get("name") or term.get("code") or attribute.get("taxonomy_term_id")) or "?")
+            unmatched.append(
+                clean(term.get("name") or term.get("code") or attribute.get("taxonomy_term_id"))
+                or "?"
+            )
     if unmatched:
         notes.append("taxonomy terms with no match here, left out: " + ", ".join(unmatched))
-    area, area_notes = area_fields(context.session, service, provider=provider, councils=context.councils)
+    area, area_notes = area_fields(
+        context.session, service, provider=provider, councils=context.councils
+    )
     notes += area_notes
     availability, schedule_notes = availability_from_schedules(service.get("schedules") or [])
     notes += schedule_notes

@@ -52,7 +52,8 @@ def circle_geojson(latitude: float, longitude: float, radius_km: float, *, point
     for step in range(points):
         bearing = 2 * math.pi * step / points
         lat2 = math.asin(
-            math.sin(lat1) * math.cos(angular) + math.cos(lat1) * math.sin(angular) * math.cos(bearing)
+            math.sin(lat1) * math.cos(angular)
+            + math.cos(lat1) * math.sin(angular) * math.cos(bearing)
         )
         lon2 = lon1 + math.atan2(
             math.sin(bearing) * math.sin(angular) * math.cos(lat1),
@@ -80,21 +81,35 @@ def service_area_records(offer: Offer, *, ids: HsdsIds) -> list[JsonObject]:
                 "name": f"Within {_km(offer.radius_km)} km of {label}",
                 "description": (
                     f"Anywhere within {_km(offer.radius_km)} km in a straight line of {label} "
-                    f"(latitude {offer.centre_latitude:.4f}, " f"longitude {offer.centre_longitude:.4f})."
+                    f"(latitude {offer.centre_latitude:.4f}, "
+                    f"longitude {offer.centre_longitude:.4f})."
                 ),
-                "extent": circle_geojson(offer.centre_latitude, offer.centre_longitude, offer.radius_km),
+                "extent": circle_geojson(
+                    offer.centre_latitude, offer.centre_longitude, offer.radius_km
+                ),
                 "extent_type": "geojson",
             }
         ]
     if offer.area_type == AreaType.COUNCILS:
         named = [
-            ("council", c.id, c.name, f"Anywhere in the {c.name} council area.", COUNCIL_URI.format(code=c.gss_code))
+            (
+                "council",
+                c.id,
+                c.name,
+                f"Anywhere in the {c.name} council area.",
+                COUNCIL_URI.format(code=c.gss_code),
+            )
             for c in offer.area_councils
         ]
     else:
         named = [
-            ("settlement", s.id, s.label, f"{s.name}, in the {s.council.name} council area.",
-             SETTLEMENT_URI.format(id=s.id))
+            (
+                "settlement",
+                s.id,
+                s.label,
+                f"{s.name}, in the {s.council.name} council area.",
+                SETTLEMENT_URI.format(id=s.id),
+            )
             for s in offer.area_settlements
         ]
     return [
@@ -125,7 +140,11 @@ def base_location_record(provider: Provider, *, ids: HsdsIds) -> JsonObject | No
 def offer_location(offer: Offer) -> tuple[str, float, float, str] | None:
     """Where the support starts from: a radius offer's centre, otherwise the provider's
     base; with a sentence saying which."""
-    if offer.area_type == AreaType.RADIUS and offer.centre_latitude is not None and offer.centre_longitude is not None:
+    if (
+        offer.area_type == AreaType.RADIUS
+        and offer.centre_latitude is not None
+        and offer.centre_longitude is not None
+    ):
         return (
             offer.centre_label or "",
             offer.centre_latitude,
@@ -159,7 +178,13 @@ def location_record(offer: Offer, *, ids: HsdsIds) -> JsonObject | None:
 
 
 def _physical_location(
-    *, id: str, organization_id: str, name: str | None, description: str, latitude: float, longitude: float
+    *,
+    id: str,
+    organization_id: str,
+    name: str | None,
+    description: str,
+    latitude: float,
+    longitude: float,
 ) -> JsonObject:
     """A physical location, its coordinates to four decimal places (about 10 m)."""
     return compact(
@@ -176,7 +201,11 @@ def _physical_location(
 
 
 def service_at_location_record(
-    offer: Offer, *, ids: HsdsIds, location: JsonObject | None = None, service: JsonObject | None = None
+    offer: Offer,
+    *,
+    ids: HsdsIds,
+    location: JsonObject | None = None,
+    service: JsonObject | None = None,
 ) -> JsonObject:
     location = location or location_record(offer, ids=ids)
     assert location is not None, "only offers with a location have a service at location"
@@ -225,9 +254,13 @@ def council_names(session: Session) -> dict[str, CouncilArea]:
         names[key.removeprefix("city of ")] = council
         names[key.removesuffix(" city")] = council
         names[council.gss_code.casefold()] = council
-    for alias, official in (("western isles", "na h-eileanan siar"), ("eilean siar", "na h-eileanan siar"),
-                            ("orkney", "orkney islands"), ("shetland", "shetland islands"),
-                            ("borders", "scottish borders")):
+    for alias, official in (
+        ("western isles", "na h-eileanan siar"),
+        ("eilean siar", "na h-eileanan siar"),
+        ("orkney", "orkney islands"),
+        ("shetland", "shetland islands"),
+        ("borders", "scottish borders"),
+    ):
         if official in names:
             names[alias] = names[official]
     return names
@@ -271,30 +304,56 @@ def area_fields(
             settlements += [s.id for s in found]
             continue
         unmatched.append(name or str(area.get("id")))
-    notes = [f"service area {name!r} matches no council area or town here; left out" for name in unmatched]
+    notes = [
+        f"service area {name!r} matches no council area or town here; left out"
+        for name in unmatched
+    ]
     if council_ids:
-        return {"area_type": AreaType.COUNCILS, "council_ids": list(dict.fromkeys(council_ids))}, notes
+        return {
+            "area_type": AreaType.COUNCILS,
+            "council_ids": list(dict.fromkeys(council_ids)),
+        }, notes
     if settlements:
-        return {"area_type": AreaType.SETTLEMENTS, "settlement_ids": list(dict.fromkeys(settlements))}, notes
+        return {
+            "area_type": AreaType.SETTLEMENTS,
+            "settlement_ids": list(dict.fromkeys(settlements)),
+        }, notes
     if radius is not None:
         centre, km = radius
         if km > MAX_RADIUS_KM:
-            notes.append(f"a radius of {km:g} km is more than the {MAX_RADIUS_KM} " f"km allowed here; cut to {MAX_RADIUS_KM} km")
+            notes.append(
+                f"a radius of {km:g} km is more than the {MAX_RADIUS_KM} "
+                f"km allowed here; cut to {MAX_RADIUS_KM} km"
+            )
             km = MAX_RADIUS_KM
         return {"area_type": AreaType.RADIUS, "centre": centre, "radius_km": km}, notes
     locations = [s.get("location") or {} for s in service.get("service_at_locations") or []]
     place = first_place(session, locations)
     if place is not None:
-        notes.append(f"no service area here: taken as within {DEFAULT_RADIUS_KM:g} km of {place.label}")
-        return {"area_type": AreaType.RADIUS, "centre": Centre.of(place), "radius_km": DEFAULT_RADIUS_KM}, notes
+        notes.append(
+            f"no service area here: taken as within {DEFAULT_RADIUS_KM:g} km of {place.label}"
+        )
+        return {
+            "area_type": AreaType.RADIUS,
+            "centre": Centre.of(place),
+            "radius_km": DEFAULT_RADIUS_KM,
+        }, notes
     if provider.base_latitude is not None:
-        notes.append(f"no service area or location here: taken as within {DEFAULT_RADIUS_KM:g} km of the "
-                     f"organization's base, {provider.base_label}")
+        notes.append(
+            f"no service area or location here: taken as within {DEFAULT_RADIUS_KM:g} km of the "
+            f"organization's base, {provider.base_label}"
+        )
         return {"area_type": AreaType.RADIUS, "centre": None, "radius_km": DEFAULT_RADIUS_KM}, notes
-    unplaced = "; its service areas name no council area or town here: " + ", ".join(
-        repr(name if len(name) <= 60 else name[:57] + "...") for name in unmatched
-    ) if unmatched else ""
-    raise Problem("has no service area, location or organization " f"address that we can place in Scotland{unplaced}")
+    unplaced = (
+        "; its service areas name no council area or town here: "
+        + ", ".join(repr(name if len(name) <= 60 else name[:57] + "...") for name in unmatched)
+        if unmatched
+        else ""
+    )
+    raise Problem(
+        "has no service area, location or organization "
+        f"address that we can place in Scotland{unplaced}"
+    )
 
 
 def _settlements(session: Session, area: JsonObject, name: str) -> list[Settlement]:
@@ -305,7 +364,11 @@ def _settlements(session: Session, area: JsonObject, name: str) -> list[Settleme
         found = session.get(Settlement, int(geonames.group(1)))
         if found is not None:
             return [found]
-    parts = [name] + ([p for p in re.split(r"\s*,\s*|\s+and\s+", name) if p] if re.search(r",| and ", name) else [])
+    parts = [name] + (
+        [p for p in re.split(r"\s*,\s*|\s+and\s+", name) if p]
+        if re.search(r",| and ", name)
+        else []
+    )
     whole = _settlement(session, parts[0])
     if whole is not None:
         return [whole]
@@ -319,7 +382,8 @@ def _settlement(session: Session, name: str) -> Settlement | None:
     matches = list(
         session.scalars(
             select(Settlement).where(
-                (func.lower(Settlement.label) == name.lower()) | (Settlement.search_key == search_key(name)),
+                (func.lower(Settlement.label) == name.lower())
+                | (Settlement.search_key == search_key(name)),
                 Settlement.kind != SettlementKind.DUPLICATE,
             )
         )

@@ -82,7 +82,8 @@ def fee_summary(price: OfferPrice) -> str:
         pieces.append(f"{format_basis_points(price.management_fee_bp)} of what is spent")
     if price.management_fee_fixed_pence and price.management_fee_period:
         pieces.append(
-            f"{format_pence(price.management_fee_fixed_pence)} " f"{FEE_PERIOD_WORDS[price.management_fee_period]}"
+            f"{format_pence(price.management_fee_fixed_pence)} "
+            f"{FEE_PERIOD_WORDS[price.management_fee_period]}"
         )
     if not pieces:
         return ""
@@ -133,8 +134,12 @@ def cost_option_records(offer: Offer, *, ids: HsdsIds) -> list[JsonObject]:
 # In ----------------------------------------------------------------------------------------------
 
 _UNIT_NAMES = {
-    "hour": PriceUnit.HOUR, "hr": PriceUnit.HOUR, "session": PriceUnit.SESSION,
-    "visit": PriceUnit.SESSION, "day": PriceUnit.DAY, "night": PriceUnit.NIGHT,
+    "hour": PriceUnit.HOUR,
+    "hr": PriceUnit.HOUR,
+    "session": PriceUnit.SESSION,
+    "visit": PriceUnit.SESSION,
+    "day": PriceUnit.DAY,
+    "night": PriceUnit.NIGHT,
     "week": PriceUnit.WEEK,
 }
 _LENGTH = r"(?P<{name}>\d+(?:\.\d+)?)\s*-?\s*(?P<{name}_unit>hours?|hrs?|minutes?|mins?)"
@@ -213,7 +218,9 @@ def price_option_label(service: JsonObject, label: str) -> str:
     return f"cost option {main.get('id') if main else ''} of {label}"
 
 
-def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | None, list[Rejection], list[str]]:
+def price_details(
+    service: JsonObject, *, label: str
+) -> tuple[PriceDetails | None, list[Rejection], list[str]]:
     """The first cost option in pounds with a unit we understand is the rate; options for
     evenings, weekends, nights or public holidays become uplifts on it."""
     rejected: list[Rejection] = []
@@ -237,13 +244,20 @@ def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | No
             uplifted[uplift] = pence
             continue
         if rate is not None:
-            notes.append(f"only the first price is kept; {where} ({condition or 'no condition'}) left out")
+            notes.append(
+                f"only the first price is kept; {where} ({condition or 'no condition'}) left out"
+            )
             continue
         words = " ".join(str(option.get(k) or "") for k in ("amount_description", "option"))
         parsed = parse_price_unit(words)
         if parsed is None:
-            rejected.append(Rejection(where, "does not say what the amount is for (per hour, session, day, "
-                                             "night or week, or one-off)"))
+            rejected.append(
+                Rejection(
+                    where,
+                    "does not say what the amount is for (per hour, session, day, "
+                    "night or week, or one-off)",
+                )
+            )
             continue
         if parsed[0].needs_length and not parsed[1]:
             rejected.append(Rejection(where, f"does not say how long a {parsed[0].label} is"))
@@ -257,9 +271,16 @@ def price_details(service: JsonObject, *, label: str) -> tuple[PriceDetails | No
         try:
             uplifts[name] = uplift_basis_points(rate_pence=pence, uplifted_pence=amount)
         except Problem as problem:
-            rejected.append(Rejection(f"{name.removesuffix('_uplift_bp').replace('_', ' ')} cost option of {label}", str(problem)))
+            rejected.append(
+                Rejection(
+                    f"{name.removesuffix('_uplift_bp').replace('_', ' ')} cost option of {label}",
+                    str(problem),
+                )
+            )
     details = PriceDetails(
-        unit=unit, rate_pence=pence, unit_minutes=minutes,
+        unit=unit,
+        rate_pence=pence,
+        unit_minutes=minutes,
         included=included_from(str(option.get("amount_description") or "")),
         evening_uplift_bp=uplifts.get("evening_uplift_bp", 0),
         weekend_uplift_bp=uplifts.get("weekend_uplift_bp", 0),

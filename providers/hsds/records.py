@@ -42,13 +42,38 @@ from providers.models import (
 )
 
 LANGUAGE_CODES = {
-    "english": "en", "gaelic": "gd", "scottish gaelic": "gd", "british sign language": "bfi",
-    "scots": "sco", "polish": "pl", "urdu": "ur", "punjabi": "pa", "arabic": "ar",
-    "mandarin": "cmn", "cantonese": "yue", "chinese": "zh", "french": "fr", "german": "de",
-    "spanish": "es", "italian": "it", "portuguese": "pt", "romanian": "ro", "lithuanian": "lt",
-    "latvian": "lv", "bengali": "bn", "hindi": "hi", "gujarati": "gu", "tamil": "ta",
-    "turkish": "tr", "kurdish": "ku", "farsi": "fa", "persian": "fa", "ukrainian": "uk",
-    "russian": "ru", "welsh": "cy", "irish": "ga",
+    "english": "en",
+    "gaelic": "gd",
+    "scottish gaelic": "gd",
+    "british sign language": "bfi",
+    "scots": "sco",
+    "polish": "pl",
+    "urdu": "ur",
+    "punjabi": "pa",
+    "arabic": "ar",
+    "mandarin": "cmn",
+    "cantonese": "yue",
+    "chinese": "zh",
+    "french": "fr",
+    "german": "de",
+    "spanish": "es",
+    "italian": "it",
+    "portuguese": "pt",
+    "romanian": "ro",
+    "lithuanian": "lt",
+    "latvian": "lv",
+    "bengali": "bn",
+    "hindi": "hi",
+    "gujarati": "gu",
+    "tamil": "ta",
+    "turkish": "tr",
+    "kurdish": "ku",
+    "farsi": "fa",
+    "persian": "fa",
+    "ukrainian": "uk",
+    "russian": "ru",
+    "welsh": "cy",
+    "irish": "ga",
 }
 """ISO 639-1 codes (639-3 where there is none, as for BSL) for the languages people list."""
 
@@ -132,7 +157,9 @@ def organization_record(provider: Provider, *, ids: HsdsIds) -> JsonObject:
     )
 
 
-def organization_identifier_records(provider: Provider, *, ids: HsdsIds, today: date) -> list[JsonObject]:
+def organization_identifier_records(
+    provider: Provider, *, ids: HsdsIds, today: date
+) -> list[JsonObject]:
     """Care Inspectorate registrations an administrator has verified (and that have not
     expired). PVG membership and insurance are private and stay out."""
     checks: list[Check] = [
@@ -161,7 +188,9 @@ def full_organization_record(
             {
                 "phones": phone_records(provider, ids=ids),
                 "locations": [base] if base else [],
-                "organization_identifiers": organization_identifier_records(provider, ids=ids, today=today),
+                "organization_identifiers": organization_identifier_records(
+                    provider, ids=ids, today=today
+                ),
             }
         )
     )
@@ -203,7 +232,9 @@ def service_record(offer: Offer, *, ids: HsdsIds, full: bool) -> JsonObject:
                 "phones": phone_records(provider, ids=ids),
                 "schedules": schedule_records(offer, ids=ids),
                 "service_areas": service_area_records(offer, ids=ids),
-                "service_at_locations": [service_at_location_record(offer, ids=ids, location=location)]
+                "service_at_locations": [
+                    service_at_location_record(offer, ids=ids, location=location)
+                ]
                 if location
                 else [],
                 "languages": language_records(offer, ids=ids),

@@ -11,8 +11,12 @@ from providers.hsds.fields import JsonObject
 from providers.hsds.ids import HsdsIds, RecordKind
 from providers.models import DAYS, PERIODS, Offer, availability_bit
 
-PERIOD_HOURS = {"morning": ("08:00", "12:00"), "afternoon": ("12:00", "17:00"),
-                "evening": ("17:00", "22:00"), "night": ("22:00", "08:00")}
+PERIOD_HOURS = {
+    "morning": ("08:00", "12:00"),
+    "afternoon": ("12:00", "17:00"),
+    "evening": ("17:00", "22:00"),
+    "night": ("22:00", "08:00"),
+}
 """The clock times each period of the availability grid stands for, in UK time. The grid
 itself has no times; these are the ones the offer form's words suggest."""
 
@@ -23,7 +27,9 @@ def schedule_records(offer: Offer, *, ids: HsdsIds) -> list[JsonObject]:
     """One weekly schedule per period of the day, on the days the offer is available then."""
     records = []
     for period_index, period in enumerate(PERIODS):
-        days = [d for d in range(len(DAYS)) if offer.availability & availability_bit(d, period_index)]
+        days = [
+            d for d in range(len(DAYS)) if offer.availability & availability_bit(d, period_index)
+        ]
         if not days:
             continue
         opens, closes = PERIOD_HOURS[period]
@@ -75,13 +81,20 @@ def availability_from_schedules(schedules: Iterable[JsonObject]) -> tuple[int, l
     for schedule in schedules:
         freq = str(schedule.get("freq") or "WEEKLY").upper()
         if freq != "WEEKLY":
-            notes.append(f"schedule {schedule.get('id', '')}: only " f"weekly schedules are read, not {freq.lower()}")
+            notes.append(
+                f"schedule {schedule.get('id', '')}: only "
+                f"weekly schedules are read, not {freq.lower()}"
+            )
             continue
-        byday = [d.strip().upper()[-2:] for d in str(schedule.get("byday") or "").split(",") if d.strip()]
+        byday = [
+            d.strip().upper()[-2:] for d in str(schedule.get("byday") or "").split(",") if d.strip()
+        ]
         days = [ICAL_DAYS.index(d) for d in byday if d in ICAL_DAYS] or (
             list(range(5)) if not byday else []
         )
-        periods = _periods_between(_clock_minutes(schedule.get("opens_at")), _clock_minutes(schedule.get("closes_at")))
+        periods = _periods_between(
+            _clock_minutes(schedule.get("opens_at")), _clock_minutes(schedule.get("closes_at"))
+        )
         for day in days:
             for period in periods:
                 mask |= availability_bit(day, period)

@@ -18,8 +18,19 @@ from typing import Any
 from providers.hsds.fields import JsonObject, Rejection, describe, normalise
 
 TABULAR_FILES = (
-    "organizations", "services", "attributes", "taxonomy_terms", "taxonomies", "cost_options",
-    "service_areas", "service_at_location", "locations", "addresses", "languages", "schedules", "phones",
+    "organizations",
+    "services",
+    "attributes",
+    "taxonomy_terms",
+    "taxonomies",
+    "cost_options",
+    "service_areas",
+    "service_at_location",
+    "locations",
+    "addresses",
+    "languages",
+    "schedules",
+    "phones",
 )
 """The tables of HSDS's tabular form this import reads, by their standard file names."""
 
@@ -59,13 +70,17 @@ def _read_json(data: bytes, where: str) -> Any:
 def _items_from_json(data: Any) -> list[JsonObject]:
     if isinstance(data, dict) and any(str(key).endswith(".csv") for key in data):
         # HSDS's tabular form as JSON: {"services.csv": [rows], ...}
-        return _assemble({str(k).removesuffix(".csv"): v for k, v in data.items() if isinstance(v, list)})
+        return _assemble(
+            {str(k).removesuffix(".csv"): v for k, v in data.items() if isinstance(v, list)}
+        )
     if isinstance(data, dict) and isinstance(data.get("contents"), list):
         data = data["contents"]
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise SourceError("expected an HSDS service or organization, a list of them, or a page of them")
+        raise SourceError(
+            "expected an HSDS service or organization, a list of them, or a page of them"
+        )
     return data
 
 
@@ -91,10 +106,17 @@ def _bundles(items: list[JsonObject]) -> tuple[list[Bundle], list[Rejection]]:
 
     for item in items:
         if _is_service(item):
-            organization = item.get("organization") or organizations.get(str(item.get("organization_id")))
+            organization = item.get("organization") or organizations.get(
+                str(item.get("organization_id"))
+            )
             if not organization:
-                rejected.append(Rejection(describe("service", item), "names no organization we were given, "
-                                          "and every offer here belongs to a provider"))
+                rejected.append(
+                    Rejection(
+                        describe("service", item),
+                        "names no organization we were given, "
+                        "and every offer here belongs to a provider",
+                    )
+                )
                 continue
             bundle_for(organization).services.append(item)
         else:
@@ -104,7 +126,11 @@ def _bundles(items: list[JsonObject]) -> tuple[list[Bundle], list[Rejection]]:
 
 
 def _tables_from_folder(folder: Path) -> dict[str, list[JsonObject]]:
-    names = _resource_paths((folder / "datapackage.json").read_bytes() if (folder / "datapackage.json").is_file() else None)
+    names = _resource_paths(
+        (folder / "datapackage.json").read_bytes()
+        if (folder / "datapackage.json").is_file()
+        else None
+    )
     tables = {}
     for table, relative in names.items():
         file = folder / relative
@@ -116,7 +142,11 @@ def _tables_from_folder(folder: Path) -> dict[str, list[JsonObject]]:
 def _tables_from_zip(path: Path) -> dict[str, list[JsonObject]]:
     with zipfile.ZipFile(path) as archive:
         members = archive.namelist()
-        package = min((m for m in members if m.rsplit("/", 1)[-1] == "datapackage.json"), key=len, default=None)
+        package = min(
+            (m for m in members if m.rsplit("/", 1)[-1] == "datapackage.json"),
+            key=len,
+            default=None,
+        )
         root = package.rsplit("/", 1)[0] + "/" if package and "/" in package else ""
         names = _resource_paths(archive.read(package) if package else None)
         tables = {}
@@ -158,7 +188,10 @@ def _read_csv(data: bytes, where: str) -> list[JsonObject]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise SourceError(f"{where} is not UTF-8 text") from None
-    return [{k: (v if v != "" else None) for k, v in row.items() if k} for row in csv.DictReader(io.StringIO(text))]
+    return [
+        {k: (v if v != "" else None) for k, v in row.items() if k}
+        for row in csv.DictReader(io.StringIO(text))
+    ]
 
 
 def _assemble(tables: dict[str, list[JsonObject]]) -> list[JsonObject]:
@@ -173,13 +206,25 @@ def _assemble(tables: dict[str, list[JsonObject]]) -> list[JsonObject]:
         return grouped
 
     taxonomies = {str(r.get("id")): r for r in tables.get("taxonomies", [])}
-    terms = {str(r.get("id")): {**r, "taxonomy_detail": taxonomies.get(str(r.get("taxonomy_id")))}
-             for r in tables.get("taxonomy_terms", [])}
+    terms = {
+        str(r.get("id")): {**r, "taxonomy_detail": taxonomies.get(str(r.get("taxonomy_id")))}
+        for r in tables.get("taxonomy_terms", [])
+    }
     addresses = by("addresses", "location_id")
-    locations = {str(r.get("id")): {**r, "addresses": addresses.get(str(r.get("id")), [])}
-                 for r in tables.get("locations", [])}
-    attributes, cost_options, areas = by("attributes", "link_id"), by("cost_options", "service_id"), by("service_areas", "service_id")
-    at_locations, languages, schedules = by("service_at_location", "service_id"), by("languages", "service_id"), by("schedules", "service_id")
+    locations = {
+        str(r.get("id")): {**r, "addresses": addresses.get(str(r.get("id")), [])}
+        for r in tables.get("locations", [])
+    }
+    attributes, cost_options, areas = (
+        by("attributes", "link_id"),
+        by("cost_options", "service_id"),
+        by("service_areas", "service_id"),
+    )
+    at_locations, languages, schedules = (
+        by("service_at_location", "service_id"),
+        by("languages", "service_id"),
+        by("schedules", "service_id"),
+    )
     services_of: dict[str, list[JsonObject]] = defaultdict(list)
     orphans = []
     organization_ids = {str(r.get("id")) for r in tables.get("organizations", [])}
@@ -195,20 +240,31 @@ def _assemble(tables: dict[str, list[JsonObject]]) -> list[JsonObject]:
             "cost_options": cost_options.get(service_id, []),
             "service_areas": areas.get(service_id, []),
             "service_at_locations": [
-                {**s, "location": locations.get(str(s.get("location_id")))} for s in at_locations.get(service_id, [])
+                {**s, "location": locations.get(str(s.get("location_id")))}
+                for s in at_locations.get(service_id, [])
             ],
             "languages": languages.get(service_id, []),
-            "schedules": [s for s in schedules.get(service_id, []) if not s.get("location_id") or s.get("service_id")],
+            "schedules": [
+                s
+                for s in schedules.get(service_id, [])
+                if not s.get("location_id") or s.get("service_id")
+            ],
         }
         if str(row.get("organization_id")) in organization_ids:
             services_of[str(row["organization_id"])].append(service)
         else:
             orphans.append(service)
-    organization_locations, organization_phones = by("locations", "organization_id"), by("phones", "organization_id")
+    organization_locations, organization_phones = (
+        by("locations", "organization_id"),
+        by("phones", "organization_id"),
+    )
     organizations = [
         {
             **row,
-            "locations": [locations[str(loc["id"])] for loc in organization_locations.get(str(row.get("id")), [])],
+            "locations": [
+                locations[str(loc["id"])]
+                for loc in organization_locations.get(str(row.get("id")), [])
+            ],
             "phones": organization_phones.get(str(row.get("id")), []),
             "services": services_of.get(str(row.get("id")), []),
         }

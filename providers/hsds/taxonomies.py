@@ -27,7 +27,9 @@ def taxonomy_record(taxonomy: Taxonomy, *, ids: HsdsIds) -> JsonObject:
     }
 
 
-def taxonomy_term_record(term: TaxonomyTerm, *, ids: HsdsIds, with_taxonomy: bool = True) -> JsonObject:
+def taxonomy_term_record(
+    term: TaxonomyTerm, *, ids: HsdsIds, with_taxonomy: bool = True
+) -> JsonObject:
     record: JsonObject = {
         "id": ids.of(RecordKind.TAXONOMY_TERM, term.id),
         "code": term.code,
@@ -64,7 +66,9 @@ def match_term(term: JsonObject, known: list[TaxonomyTerm]) -> TaxonomyTerm | No
     taxonomy and that is one of ours, only that taxonomy's terms are considered."""
     detail = term.get("taxonomy_detail") or {}
     taxonomy_names = {normalise(term.get("taxonomy")), normalise(detail.get("name"))}
-    ours = [t for t in Taxonomy if normalise(t.label) in taxonomy_names or t.value in taxonomy_names]
+    ours = [
+        t for t in Taxonomy if normalise(t.label) in taxonomy_names or t.value in taxonomy_names
+    ]
     candidates = [t for t in known if not ours or t.taxonomy in ours]
     code, name = normalise(term.get("code")), normalise(term.get("name"))
     for candidate in candidates:

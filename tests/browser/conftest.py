@@ -202,7 +202,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-    except Exception as error:  # noqa: BLE001 - turned into a clear failure
+    except Exception as error:
         pytest.fail(f"Could not start {CHROMIUM} through Playwright: {error}", pytrace=False)
     yield browser
     browser.close()
@@ -265,8 +265,12 @@ def _watched_page(
     return context, page
 
 
-def _open_page(browser: Browser, request: pytest.FixtureRequest, *, javascript: bool) -> Iterator[Page]:
-    context, page = _watched_page(browser, request, javascript=javascript, name="page" if javascript else "page_no_js")
+def _open_page(
+    browser: Browser, request: pytest.FixtureRequest, *, javascript: bool
+) -> Iterator[Page]:
+    context, page = _watched_page(
+        browser, request, javascript=javascript, name="page" if javascript else "page_no_js"
+    )
     yield page
     context.close()
 
@@ -310,7 +314,9 @@ class Contexts:
 
     def new_page(self, who: str) -> Page:
         context, page = _watched_page(
-            self.browser, self.request, javascript=self.javascript,
+            self.browser,
+            self.request,
+            javascript=self.javascript,
             name=f"{who} ({'js' if self.javascript else 'no-js'})",
         )
         self._open.append(context)
@@ -322,7 +328,9 @@ class Contexts:
 
 
 @pytest.fixture
-def contexts(browser: Browser, javascript: bool, request: pytest.FixtureRequest) -> Iterator[Contexts]:
+def contexts(
+    browser: Browser, javascript: bool, request: pytest.FixtureRequest
+) -> Iterator[Contexts]:
     """Other people's browsers, with the journey's JavaScript setting."""
     opened = Contexts(browser, request, javascript)
     yield opened

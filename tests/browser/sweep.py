@@ -77,7 +77,10 @@ def _axe_on_the_page_as_served(page: Page) -> None:
     context = browser.new_context(viewport=page.viewport_size)
     try:
         twin = context.new_page()
-        twin.route(page.url, lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"))
+        twin.route(
+            page.url,
+            lambda route: route.fulfill(body=html, content_type="text/html; charset=utf-8"),
+        )
         twin.goto(page.url)
         assert_no_axe_findings(twin)
     finally:

@@ -61,7 +61,9 @@ def mark_page(page: Page) -> None:
 
 
 def assert_not_reloaded(page: Page) -> None:
-    assert page.evaluate("() => window.stillTheSamePage === true"), "the page reloaded instead of swapping"
+    assert page.evaluate("() => window.stillTheSamePage === true"), (
+        "the page reloaded instead of swapping"
+    )
 
 
 def table_rows(table: Locator) -> tuple[list[str], list[list[str]]]:
@@ -85,7 +87,9 @@ def submit(page: Page, button: Locator) -> None:
     """Press a GET form's button and check the server answered: with JavaScript off the new
     page, with it on htmx's fragment, from the form's own address."""
     path = urlparse(page.url).path
-    with page.expect_response(lambda response: urlparse(response.url).path == path and response.request.method == "GET") as answer:
+    with page.expect_response(
+        lambda response: urlparse(response.url).path == path and response.request.method == "GET"
+    ) as answer:
         button.click()
     assert answer.value.ok, f"{answer.value.url} answered {answer.value.status}"
 
@@ -99,10 +103,22 @@ def read_headline(page: Page) -> dict[str, int]:
     found = re.fullmatch(r"([\d,]+) of ([\d,]+) \((\d+)%\), in (\d+) of (\d+) places", text)
     assert found, text
     people, population, _, places_without, places = (number(part) for part in found.groups())
-    return {"people": people, "population": population, "places_without": places_without, "places": places}
+    return {
+        "people": people,
+        "population": population,
+        "places_without": places_without,
+        "places": places,
+    }
 
 
-PLACES_COLUMNS = ("Place", "Council area", "Urban-rural class (6-fold)", "Population", "Hours a week per 1,000 residents", "Providers in reach")
+PLACES_COLUMNS = (
+    "Place",
+    "Council area",
+    "Urban-rural class (6-fold)",
+    "Population",
+    "Hours a week per 1,000 residents",
+    "Providers in reach",
+)
 
 
 def same_as_page(page_row: dict[str, str], csv_row: dict[str, str]) -> bool:
@@ -140,22 +156,30 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
     submit(page, filters.get_by_role("button", name="Show the figures"))
     expect(page.locator("#gap-summary")).to_have_text(f"{AREA}: remote rural areas: personal care")
     # The address holds the filters, so the view can be shared; with htmx it is pushed.
-    expect(page).to_have_url(re.compile(r"/commissioning\?(?=.*kind=personal-care)(?=.*class=6)(?=.*period=30)"))
+    expect(page).to_have_url(
+        re.compile(r"/commissioning\?(?=.*kind=personal-care)(?=.*class=6)(?=.*period=30)")
+    )
     if javascript:
         assert_not_reloaded(page)
 
     # The headline: people with no offer in reach.
     headline = read_headline(page)
     assert headline["people"] > 0 and headline["places_without"] > 0, headline
-    expect(page.locator("#headline-hours")).to_have_text(re.compile(r"^[\d,]+\.\d \(\d+% of Scotland's [\d,]+\.\d\)$"))
+    expect(page.locator("#headline-hours")).to_have_text(
+        re.compile(r"^[\d,]+\.\d \(\d+% of Scotland's [\d,]+\.\d\)$")
+    )
     expect(page.locator("#headline-searches")).to_have_text(re.compile(rf" in {PERIOD.lower()}$"))
 
     # The places table: remote rural Highland places, those with no provider in reach first,
     # and they add up to the headline.
-    places = page.get_by_role("table", name=re.compile(rf"^Places in {AREA}: remote rural areas: personal care"))
+    places = page.get_by_role(
+        "table", name=re.compile(rf"^Places in {AREA}: remote rural areas: personal care")
+    )
     rows = table_records(places)
     assert len(rows) == headline["places"]
-    assert {(row["Council area"], row["Urban-rural class (6-fold)"]) for row in rows} == {(AREA, CLASS)}
+    assert {(row["Council area"], row["Urban-rural class (6-fold)"]) for row in rows} == {
+        (AREA, CLASS)
+    }
     gaps = [row for row in rows if row["Providers in reach"] == "0"]
     assert rows[: len(gaps)] == gaps, "the places with no provider in reach come first"
     assert len(gaps) == headline["places_without"]
@@ -165,7 +189,9 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
     # The map shows the same places, each a link that names its figures.
     gap_map = page.locator("svg.app-gap-map")
     expect(gap_map).to_be_visible()
-    labels: list[str] = gap_map.get_by_role("link").evaluate_all("links => links.map(link => link.getAttribute('aria-label'))")
+    labels: list[str] = gap_map.get_by_role("link").evaluate_all(
+        "links => links.map(link => link.getAttribute('aria-label'))"
+    )
     assert len(labels) == len(rows)
     assert {label for label in labels if GAP_LABEL in label} == {
         f"{row['Place']}{GAP_LABEL}{row['Population']} people" for row in gaps
@@ -189,13 +215,19 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
         records = list(csv.DictReader(exported))
     assert set(PLACES_COLUMNS) <= set(records[0]), records[0]
     assert [record["Place"] for record in records] == [row["Place"] for row in rows]
-    mismatched = [(row, record) for row, record in zip(rows, records, strict=True) if not same_as_page(row, record)]
+    mismatched = [
+        (row, record)
+        for row, record in zip(rows, records, strict=True)
+        if not same_as_page(row, record)
+    ]
     assert not mismatched, mismatched
 
     # One gap place's page: by keyboard from the map (which needs no JavaScript), or from the table.
     place = gaps[0]["Place"]
     if not javascript:
-        link = gap_map.get_by_role("link", name=f"{place}{GAP_LABEL}{gaps[0]['Population']} people", exact=True)
+        link = gap_map.get_by_role(
+            "link", name=f"{place}{GAP_LABEL}{gaps[0]['Population']} people", exact=True
+        )
         # Read down to the map (a click on its heading is where the next Tab starts from).
         main(page).get_by_role("heading", name="Map", level=2, exact=True).click()
         tab_to(page, link)
@@ -205,7 +237,9 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
     expect(heading(page)).to_have_text(f"{place}: support that reaches it")
     expect(page).to_have_url(re.compile(r"/commissioning/places/\d+\?(?=.*kind=personal-care)"))
     expect(main(page)).to_contain_text("(6-fold: remote rural area)")
-    expect(page.locator("#no-reach")).to_have_text(f"No published offer of personal care reaches {place}.")
+    expect(page.locator("#no-reach")).to_have_text(
+        f"No published offer of personal care reaches {place}."
+    )
     by_kind = table_records(page.get_by_role("table", name="Support here, by kind"))
     care = next(row for row in by_kind if row["Kind of support"] == KIND)
     assert care["Providers in reach"] == "0", care
@@ -225,12 +259,16 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
         before = page.locator("#sites").element_handle()
     site_form.get_by_label("How many new providers?").select_option("3")
     submit(page, site_form.get_by_role("button", name="Suggest bases"))
-    expect(page).to_have_url(re.compile(r"/commissioning/sites\?(?=.*kind=personal-care)(?=.*count=3)"))
+    expect(page).to_have_url(
+        re.compile(r"/commissioning/sites\?(?=.*kind=personal-care)(?=.*count=3)")
+    )
     if javascript:
         page.wait_for_function("element => !element.isConnected", arg=before)  # swapped out
         assert_not_reloaded(page)
     results = page.locator("#site-results")
-    expect(results.get_by_role("heading", level=2)).to_have_text(f"3 bases for personal care in {AREA}")
+    expect(results.get_by_role("heading", level=2)).to_have_text(
+        f"3 bases for personal care in {AREA}"
+    )
     summary = page.locator("#site-summary").inner_text().strip()
     found = re.fullmatch(
         rf"([\d,]+) people in {AREA} live in places no offer of personal care reaches\. "
@@ -242,11 +280,17 @@ def test_a_highland_commissioner_finds_the_remote_rural_gap_and_where_to_base_ne
     unreached, gained, share = (number(part) for part in found.groups())
     assert 0 < gained <= unreached and 0 < share <= 100, summary
 
-    bases = table_records(results.get_by_role("table", name="Suggested bases for new providers of personal care"))
+    bases = table_records(
+        results.get_by_role("table", name="Suggested bases for new providers of personal care")
+    )
     assert [base["Order"] for base in bases] == ["1", "2", "3"]
-    assert all(base["Council area"] == AREA and number(base["People newly in reach"]) > 0 for base in bases), bases
+    assert all(
+        base["Council area"] == AREA and number(base["People newly in reach"]) > 0 for base in bases
+    ), bases
     assert sum(number(base["People newly in reach"]) for base in bases) == gained
-    _, before_after = table_rows(results.get_by_role("table", name=re.compile(r"now and with the new providers$")))
+    _, before_after = table_rows(
+        results.get_by_role("table", name=re.compile(r"now and with the new providers$"))
+    )
     now = {row[0]: number(row[1]) for row in before_after}
     after = {row[0]: number(row[2]) for row in before_after}
     assert now[CLASS] == headline["people"], "the same remote rural gap as the dashboard's"

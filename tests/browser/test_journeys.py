@@ -149,7 +149,6 @@ def test_a_wrong_password_shows_the_error_summary(
         expect(summary).to_be_focused()
 
 
-
 def test_a_page_with_errors_says_so_in_its_title(
     any_page: Page, javascript: bool, live_server: LiveServer
 ) -> None:
@@ -185,7 +184,6 @@ def test_a_sign_in_posted_without_the_csrf_token_is_refused(
         max_redirects=0,
     )
     assert accepted.status == 303
-
 
 
 def test_a_supported_person_is_refused_the_administrators_pages(
@@ -470,7 +468,9 @@ def test_places_are_suggested_as_you_type_and_found_without_javascript(
     page.goto(live_server.url("/places"))
     field = page.get_by_label("Town, village, postcode district or coordinates")
     field.press_sequentially("Stor")
-    expect(page.locator("#location-suggestions option").first).to_have_attribute("value", "Stornoway")
+    expect(page.locator("#location-suggestions option").first).to_have_attribute(
+        "value", "Stornoway"
+    )
     field.fill("Stornoway")
     page.get_by_role("button", name="Find").click()
     expect(page.locator("#find-place h2")).to_have_text("Stornoway")

@@ -38,7 +38,6 @@ from providers.models import (
     availability_bit,
 )
 from providers.offers import OfferDetails, PriceDetails
-from tests.factories import verify_provider
 from tests.browser.conftest import Contexts, LiveServer
 from tests.browser.provider_helpers import (
     PERSON,
@@ -50,6 +49,7 @@ from tests.browser.provider_helpers import (
     unique_email,
 )
 from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
+from tests.factories import verify_provider
 
 pytestmark = pytest.mark.browser
 
@@ -79,21 +79,41 @@ class Market:
         return [self.personal_assistant, self.fund_holder, self.registered]
 
 
-def _publish(session: Session, provider: Provider, actor: User, *, title: str, kinds: list[int], outcomes: list[int],
-             base: str, radius_km: float, rate_pence: int, fee_bp: int | None = None) -> None:
+def _publish(
+    session: Session,
+    provider: Provider,
+    actor: User,
+    *,
+    title: str,
+    kinds: list[int],
+    outcomes: list[int],
+    base: str,
+    radius_km: float,
+    rate_pence: int,
+    fee_bp: int | None = None,
+) -> None:
     """Publish an offer of `rate_pence` an hour (and `fee_bp` basis points of management fee)
     reaching `radius_km` around `base`."""
     location = geography_service.resolve_location(session, text=base)
     offer = offers_service.create_offer(
-        session, provider=provider, actor=actor,
+        session,
+        provider=provider,
+        actor=actor,
         details=OfferDetails(
-            title=title, description="Support around Lairg and the villages near it.", term_ids=kinds + outcomes,
-            area_type=AreaType.RADIUS, centre=offers_service.Centre.of(location), radius_km=radius_km,
-            availability=WEEKDAY_DAYTIMES, capacity_amount=12,
+            title=title,
+            description="Support around Lairg and the villages near it.",
+            term_ids=kinds + outcomes,
+            area_type=AreaType.RADIUS,
+            centre=offers_service.Centre.of(location),
+            radius_km=radius_km,
+            availability=WEEKDAY_DAYTIMES,
+            capacity_amount=12,
         ),
     )
     offers_service.set_price(
-        session, offer=offer, actor=actor,
+        session,
+        offer=offer,
+        actor=actor,
         details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=rate_pence, management_fee_bp=fee_bp),
     )
     offers_service.publish_offer(session, offer=offer, actor=actor)
@@ -118,44 +138,108 @@ def build_market(server: LiveServer) -> Market:
 
         care = ids(Taxonomy.KIND_OF_SUPPORT, "personal-care")
         pa_user = accounts_service.create_user(
-            session, hasher=hasher, email=pa_email, name=pa_name, role=Role.PERSONAL_ASSISTANT, password=PASSWORD, confirmed=True,
+            session,
+            hasher=hasher,
+            email=pa_email,
+            name=pa_name,
+            role=Role.PERSONAL_ASSISTANT,
+            password=PASSWORD,
+            confirmed=True,
         )
         pa = providers_service.start_personal_assistant(session, user=pa_user)
         providers_service.set_base(pa, geography_service.resolve_location(session, text=PLACE))
-        _publish(session, pa, pa_user, title=titles["pa"], kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "getting-out-and-about"),
-                 outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe", "seeing-people"), base=PLACE, radius_km=25, rate_pence=1700)
+        _publish(
+            session,
+            pa,
+            pa_user,
+            title=titles["pa"],
+            kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "getting-out-and-about"),
+            outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe", "seeing-people"),
+            base=PLACE,
+            radius_km=25,
+            rate_pence=1700,
+        )
 
         def organisation(name: str, kind: ProviderKind, base: str) -> tuple[Provider, User]:
             owner = accounts_service.create_user(
-                session, hasher=hasher, email=unique_email("staff"), name=f"{name} staff", role=Role.PROVIDER_STAFF,
-                password=PASSWORD, confirmed=True,
+                session,
+                hasher=hasher,
+                email=unique_email("staff"),
+                name=f"{name} staff",
+                role=Role.PROVIDER_STAFF,
+                password=PASSWORD,
+                confirmed=True,
             )
-            provider = providers_service.create_provider(session, name=f"{name} {suffix}", kind=kind, owner=owner)
-            providers_service.set_base(provider, geography_service.resolve_location(session, text=base))
+            provider = providers_service.create_provider(
+                session, name=f"{name} {suffix}", kind=kind, owner=owner
+            )
+            providers_service.set_base(
+                provider, geography_service.resolve_location(session, text=base)
+            )
             return provider, owner
 
-        fund, fund_owner = organisation("Sutherland Community Care", ProviderKind.MICRO_PROVIDER, "Golspie")
+        fund, fund_owner = organisation(
+            "Sutherland Community Care", ProviderKind.MICRO_PROVIDER, "Golspie"
+        )
         fund.holds_isf = True
-        _publish(session, fund, fund_owner, title=titles["fund"], kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "help-at-home"),
-                 outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "living-where-you-want"), base="Golspie", radius_km=40,
-                 rate_pence=2400, fee_bp=800)
-        registered, registered_owner = organisation("Dornoch Care Partnership", ProviderKind.REGISTERED_PROVIDER, "Dornoch")
+        _publish(
+            session,
+            fund,
+            fund_owner,
+            title=titles["fund"],
+            kinds=care + ids(Taxonomy.KIND_OF_SUPPORT, "help-at-home"),
+            outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "living-where-you-want"),
+            base="Golspie",
+            radius_km=40,
+            rate_pence=2400,
+            fee_bp=800,
+        )
+        registered, registered_owner = organisation(
+            "Dornoch Care Partnership", ProviderKind.REGISTERED_PROVIDER, "Dornoch"
+        )
         check = checks_service.declare_check(
-            session, provider=registered, actor=registered_owner,
-            details=CheckDetails(kind=CheckKind.CARE_INSPECTORATE, reference="CS2019301234"), today=today(),
+            session,
+            provider=registered,
+            actor=registered_owner,
+            details=CheckDetails(kind=CheckKind.CARE_INSPECTORATE, reference="CS2019301234"),
+            today=today(),
         )
         admin = accounts_service.find_user_by_email(session, "admin@example.org")
         assert admin is not None
         checks_service.verify_check(session, check=check, admin=admin)
         verify_provider(session, pa, admin=admin)  # posted needs reach only verified providers
-        _publish(session, registered, registered_owner, title=titles["registered"], kinds=care,
-                 outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe"), base="Dornoch", radius_km=45, rate_pence=2700)
-        housing, housing_owner = organisation("Highland Homes Support", ProviderKind.MICRO_PROVIDER, "Lairg")
-        _publish(session, housing, housing_owner, title=titles["housing"], kinds=ids(Taxonomy.KIND_OF_SUPPORT, "housing-support"),
-                 outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "living-where-you-want"), base=PLACE, radius_km=30, rate_pence=2000)
+        _publish(
+            session,
+            registered,
+            registered_owner,
+            title=titles["registered"],
+            kinds=care,
+            outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "feeling-safe"),
+            base="Dornoch",
+            radius_km=45,
+            rate_pence=2700,
+        )
+        housing, housing_owner = organisation(
+            "Highland Homes Support", ProviderKind.MICRO_PROVIDER, "Lairg"
+        )
+        _publish(
+            session,
+            housing,
+            housing_owner,
+            title=titles["housing"],
+            kinds=ids(Taxonomy.KIND_OF_SUPPORT, "housing-support"),
+            outcomes=ids(Taxonomy.PERSONAL_OUTCOME, "living-where-you-want"),
+            base=PLACE,
+            radius_km=30,
+            rate_pence=2000,
+        )
     return Market(
-        personal_assistant=titles["pa"], fund_holder=titles["fund"], registered=titles["registered"],
-        housing=titles["housing"], pa_email=pa_email, pa_name=pa_name,
+        personal_assistant=titles["pa"],
+        fund_holder=titles["fund"],
+        registered=titles["registered"],
+        housing=titles["housing"],
+        pa_email=pa_email,
+        pa_name=pa_name,
     )
 
 
@@ -173,11 +257,16 @@ def no_accessibility_violations(page: Page) -> None:
 
 
 def result_titles(page: Page) -> list[str]:
-    return [title.strip() for title in page.locator("#search-results .ds_search-result__title").all_inner_texts()]
+    return [
+        title.strip()
+        for title in page.locator("#search-results .ds_search-result__title").all_inner_texts()
+    ]
 
 
 def result(page: Page, title: str) -> Locator:
-    return page.locator(".ds_search-result").filter(has=page.get_by_role("link", name=title, exact=True))
+    return page.locator(".ds_search-result").filter(
+        has=page.get_by_role("link", name=title, exact=True)
+    )
 
 
 def search(page: Page) -> None:
@@ -205,7 +294,9 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     assert set(market.personal_care) <= set(found)
     assert market.housing not in found
     # The address holds the search, so it can be shared; with htmx too (pushed).
-    expect(page).to_have_url(re.compile(r"/find-support\?.*location=Lairg.*kinds_of_support=personal-care"))
+    expect(page).to_have_url(
+        re.compile(r"/find-support\?.*location=Lairg.*kinds_of_support=personal-care")
+    )
     pa_result = result(page, market.personal_assistant)
     expect(pa_result).to_contain_text("£17.00 an hour")
     expect(pa_result).to_contain_text(f"£102.00 a week for {HOURS} hours")
@@ -221,7 +312,9 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     expect(result(page, market.personal_assistant)).to_have_count(0)
     expect(result(page, market.registered)).to_have_count(0)
     expect(result(page, market.fund_holder)).to_have_count(1)
-    expect(result(page, market.fund_holder)).to_contain_text("including a management fee of £11.52 (8%)")
+    expect(result(page, market.fund_holder)).to_contain_text(
+        "including a management fee of £11.52 (8%)"
+    )
 
     # Back to everyone (the narrowing stays open while a filter in it is used), and three
     # on the shortlist.
@@ -252,7 +345,9 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     totals = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Total a week"))
     for total in ("£102.00", "£155.52", "£162.00"):
         expect(totals).to_contain_text(total)
-    expect(table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Distance from you"))).to_contain_text("km")
+    expect(
+        table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Distance from you"))
+    ).to_contain_text("km")
     if javascript:
         no_accessibility_violations(page)
 
@@ -264,10 +359,14 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     page.get_by_role("button", name="Sign in").click()
     # The place and hours come along from the comparison: nothing to type again.
     expect(page).to_have_url(re.compile(rf"/offers/\d+/enquire\?location={PLACE}&hours={HOURS}$"))
-    expect(page.get_by_label("How many hours a week of support are needed?")).to_have_value(str(HOURS))
+    expect(page.get_by_label("How many hours a week of support are needed?")).to_have_value(
+        str(HOURS)
+    )
     expect(page.locator("#week-total")).to_contain_text("Total a week: £102.00")
     tick(page, "Tuesday morning")
-    page.get_by_label("Your message").fill("Could you help me get up and ready on Tuesday mornings?")
+    page.get_by_label("Your message").fill(
+        "Could you help me get up and ready on Tuesday mornings?"
+    )
     page.get_by_role("button", name="Send enquiry").click()
     expect(page.get_by_text("Your enquiry has been sent")).to_be_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Your shortlist").click()
@@ -321,7 +420,9 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
 ) -> None:
     person, server = any_page, live_server
     email = unique_email("morag")
-    server.create_user(email=email, name="Morag Sinclair", role=Role.SUPPORTED_PERSON, password=PASSWORD)
+    server.create_user(
+        email=email, name="Morag Sinclair", role=Role.SUPPORTED_PERSON, password=PASSWORD
+    )
     sign_in(person, server, email, PASSWORD)
     person.get_by_role("navigation", name="Main").get_by_role("link", name="Your needs").click()
     main(person).get_by_role("link", name="Post a need").first.click()
@@ -354,15 +455,21 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
     expect(main(pa)).not_to_contain_text("Morag")
     if javascript:
         no_accessibility_violations(pa)
-    pa.get_by_label("Which of your offers would you use?").select_option(label=market.personal_assistant)
-    pa.get_by_label("Your message").fill("I live in Lairg and could come on Monday mornings from next week.")
+    pa.get_by_label("Which of your offers would you use?").select_option(
+        label=market.personal_assistant
+    )
+    pa.get_by_label("Your message").fill(
+        "I live in Lairg and could come on Monday mornings from next week."
+    )
     pa.get_by_role("button", name="Send response").click()
     expect(main(pa)).to_contain_text("I live in Lairg and could come on Monday mornings")
 
     person.goto(need_url)
     expect(main(person)).to_contain_text(market.pa_name)
     expect(main(person)).to_contain_text("I live in Lairg and could come on Monday mornings")
-    main(person).get_by_role("button", name=f"Share my details with this provider ({market.pa_name})").click()
+    main(person).get_by_role(
+        "button", name=f"Share my details with this provider ({market.pa_name})"
+    ).click()
     expect(main(person)).to_contain_text(f"{market.pa_name} can read what you wrote")
     pa_need_url = pa.url
     pa.goto(pa_need_url)
@@ -376,16 +483,22 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
 # --- pages without a journey of their own ----------------------------------------------------
 
 
-@pytest.mark.parametrize(("path", "title"), [
-    ("/about/ranking", "How we rank"),
-    ("/about/prices", "How we compare prices"),
-    ("/about/needs", "Who sees a posted need"),
-    ("/shortlist", "Your shortlist"),
-    ("/find-support", "Find support"),
-    ("/find-support?location=Inverness&hours=6", "Find support"),
-    ("/find-support?location=Atlantis+Bay&hours=0", "Find support"),
-    (f"/find-support?location={PLACE}&kinds_of_support=overnight-support&max_price=1", "Find support"),
-])
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/about/ranking", "How we rank"),
+        ("/about/prices", "How we compare prices"),
+        ("/about/needs", "Who sees a posted need"),
+        ("/shortlist", "Your shortlist"),
+        ("/find-support", "Find support"),
+        ("/find-support?location=Inverness&hours=6", "Find support"),
+        ("/find-support?location=Atlantis+Bay&hours=0", "Find support"),
+        (
+            f"/find-support?location={PLACE}&kinds_of_support=overnight-support&max_price=1",
+            "Find support",
+        ),
+    ],
+)
 @SQLITE_ONLY
 def test_the_matching_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
     any_page: Page, live_server: LiveServer, path: str, title: str

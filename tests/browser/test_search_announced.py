@@ -36,7 +36,9 @@ def test_the_number_found_is_announced_and_the_focus_moves_to_the_results(
     expect(status).to_have_text("")
     # Marks on the window and on the live region itself, which a page load would wipe and
     # an htmx swap keeps: a live region that is replaced is not heard.
-    status.evaluate("region => { window.stillTheSamePage = true; region.stillTheSameRegion = true }")
+    status.evaluate(
+        "region => { window.stillTheSamePage = true; region.stillTheSameRegion = true }"
+    )
 
     page.get_by_label("Where do you live?").fill(PLACE)
     search(page)
@@ -50,9 +52,9 @@ def test_the_number_found_is_announced_and_the_focus_moves_to_the_results(
     title = page.locator("#search-results-title")
     expect(title).to_have_text(status.text_content() or "")
     expect(title).to_be_focused()
-    assert status.evaluate("region => window.stillTheSamePage === true && region.stillTheSameRegion === true"), (
-        "the page reloaded or the live region was replaced"
-    )
+    assert status.evaluate(
+        "region => window.stillTheSamePage === true && region.stillTheSameRegion === true"
+    ), "the page reloaded or the live region was replaced"
 
     # A second search that finds nothing is announced too, in the same region.
     page.get_by_text("More ways to narrow the results").click()

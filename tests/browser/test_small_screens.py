@@ -85,7 +85,9 @@ def test_the_mobile_menu_opens_with_its_button(page: Page, live_server: LiveServ
     assert_no_sideways_scroll(page)
 
 
-def test_the_mobile_menu_opens_without_javascript(page_no_js: Page, live_server: LiveServer) -> None:
+def test_the_mobile_menu_opens_without_javascript(
+    page_no_js: Page, live_server: LiveServer
+) -> None:
     page = page_no_js
     on_a_phone(page)
     page.goto(live_server.url("/"))
@@ -110,7 +112,9 @@ def test_the_mobile_menu_opens_from_the_keyboard_without_javascript(
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
-def test_the_desktop_shows_the_navigation_without_a_menu(any_page: Page, live_server: LiveServer) -> None:
+def test_the_desktop_shows_the_navigation_without_a_menu(
+    any_page: Page, live_server: LiveServer
+) -> None:
     page = any_page
     page.goto(live_server.url("/"))
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
@@ -125,7 +129,9 @@ def test_the_service_name_stays_readable_when_signed_in_on_a_phone(
     on_a_phone(page)
     email = f"long-name-{id(page)}@example.org"
     name = "Morag Catriona Macdonald-Mackenzie of Ardnamurchan"
-    live_server.create_user(email=email, name=name, role=Role.SUPPORTED_PERSON, password="a long enough password")
+    live_server.create_user(
+        email=email, name=name, role=Role.SUPPORTED_PERSON, password="a long enough password"
+    )
     sign_in(page, live_server, email, "a long enough password")
     title = page.locator(".ds_site-branding__title")
     expect(title).to_have_text(SERVICE_NAME)

@@ -49,11 +49,19 @@ class TestAccounts:
         user = make_user(db)
         assert admin_client.get(f"/admin/users/{user.id}").status_code == 200
         viewed = db.scalars(
-            select(AuditEvent).where(AuditEvent.action == AuditAction.RECORD_VIEWED, AuditEvent.subject_id == str(user.id))
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.RECORD_VIEWED,
+                AuditEvent.subject_id == str(user.id),
+            )
         ).all()
-        assert [(e.actor_id, e.subject_type) for e in viewed] == [(admin_client.admin.id, "user_account")]  # type: ignore[attr-defined]
+        assert [(e.actor_id, e.subject_type) for e in viewed] == [
+            (admin_client.admin.id, "user_account")
+        ]  # type: ignore[attr-defined]
 
-    @pytest.mark.parametrize(("path", "listing"), [("/admin/users?role=finance", "admin_users"), ("/admin/reviews", "admin_reviews")])
+    @pytest.mark.parametrize(
+        ("path", "listing"),
+        [("/admin/users?role=finance", "admin_users"), ("/admin/reviews", "admin_reviews")],
+    )
     def test_each_list_of_people_shown_is_audited_naming_who_was_on_it(
         self, admin_client: HtmlClient, db: Session, path: str, listing: str
     ) -> None:
@@ -74,18 +82,33 @@ class TestAccounts:
     def test_make_someone_a_budget_holder(self, admin_client: HtmlClient, db: Session) -> None:
         user = make_user(db, role=Role.PANEL_MEMBER)
         response = admin_client.submit(
-            f"/admin/users/{user.id}/role", {"role": "budget_holder", "council": "Highland", "authority_limit": "1,500.00"}
+            f"/admin/users/{user.id}/role",
+            {"role": "budget_holder", "council": "Highland", "authority_limit": "1,500.00"},
         )
         assert response.headers["location"] == f"/admin/users/{user.id}?done=role"
         db.refresh(user)
-        assert (user.role, user.council.name, user.authority_limit_pence) == (Role.BUDGET_HOLDER, "Highland", 150_000)  # type: ignore[union-attr]
+        assert (user.role, user.council.name, user.authority_limit_pence) == (
+            Role.BUDGET_HOLDER,
+            "Highland",
+            150_000,
+        )  # type: ignore[union-attr]
 
-    def test_a_role_that_breaks_the_rules_is_explained(self, admin_client: HtmlClient, db: Session) -> None:
+    def test_a_role_that_breaks_the_rules_is_explained(
+        self, admin_client: HtmlClient, db: Session
+    ) -> None:
         user = make_user(db)
-        response = admin_client.submit(f"/admin/users/{user.id}/role", {"role": "budget_holder", "council": "", "authority_limit": "12.345"})
+        response = admin_client.submit(
+            f"/admin/users/{user.id}/role",
+            {"role": "budget_holder", "council": "", "authority_limit": "12.345"},
+        )
         assert response.status_code == 422
-        assert error_messages(response) == ["Enter an amount in pounds and pence, for example 120.50"]
-        response = admin_client.submit(f"/admin/users/{user.id}/role", {"role": "budget_holder", "council": "", "authority_limit": "100"})
+        assert error_messages(response) == [
+            "Enter an amount in pounds and pence, for example 120.50"
+        ]
+        response = admin_client.submit(
+            f"/admin/users/{user.id}/role",
+            {"role": "budget_holder", "council": "", "authority_limit": "100"},
+        )
         assert response.status_code == 422
         assert error_messages(response) == ["A budget holder must belong to a council area"]
         db.refresh(user)
@@ -107,7 +130,9 @@ class TestAuditLog:
         admin_client.submit(f"/admin/users/{user.id}/disable")
         everything = page(admin_client.get("/admin/audit"))
         assert "Account disabled" in everything.get_text()
-        only_disabled = page(admin_client.get(f"/admin/audit?action=account_disabled&subject_id={user.id}"))
+        only_disabled = page(
+            admin_client.get(f"/admin/audit?action=account_disabled&subject_id={user.id}")
+        )
         rows = only_disabled.select("#results tbody tr")
         assert len(rows) == 1
         assert "Account disabled" in rows[0].get_text()
@@ -118,15 +143,27 @@ class TestAuditLog:
     def test_never_holds_personal_data(self, client: HtmlClient, db: Session) -> None:
         person = make_user(db, email="morag.secret@example.org", name="Morag Secret")
         client.submit("/sign-in", {"email": person.email, "password": "a wrong password"})
-        client.submit("/sign-in", {"email": "unknown.person@example.org", "password": "a wrong password"})
+        client.submit(
+            "/sign-in", {"email": "unknown.person@example.org", "password": "a wrong password"}
+        )
         client.sign_in(person.email, PASSWORD)
         client.get("/account")
-        client.submit("/account/password", {"current_password": PASSWORD, "new_password": "a new passphrase here"})
-        stored = repr([(e.subject_type, e.subject_id, e.actor_role, e.detail) for e in db.scalars(select(AuditEvent))])
+        client.submit(
+            "/account/password",
+            {"current_password": PASSWORD, "new_password": "a new passphrase here"},
+        )
+        stored = repr(
+            [
+                (e.subject_type, e.subject_id, e.actor_role, e.detail)
+                for e in db.scalars(select(AuditEvent))
+            ]
+        )
         for secret in ("morag", "secret", "unknown.person", PASSWORD, "a new passphrase"):
             assert secret not in stored.lower()
 
-    @pytest.mark.parametrize("statement", ["UPDATE audit_event SET action = 'signed_out'", "DELETE FROM audit_event"])
+    @pytest.mark.parametrize(
+        "statement", ["UPDATE audit_event SET action = 'signed_out'", "DELETE FROM audit_event"]
+    )
     def test_is_append_only_in_the_database(self, db: Session, statement: str) -> None:
         audit.record(db, actor=None, action=AuditAction.SIGN_IN_FAILED)
         audit.write_pending(db)  # entries wait for the commit, or for a query of the log
@@ -140,8 +177,12 @@ class TestAuditLog:
         for _ in range(5):
             audit.record(db, actor=None, action=AuditAction.SIGN_IN_FAILED)
         db.flush()
-        first = audit.browse(db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=1, page_size=2)
-        second = audit.browse(db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=2, page_size=2)
+        first = audit.browse(
+            db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=1, page_size=2
+        )
+        second = audit.browse(
+            db, filters=AuditFilter(action=AuditAction.SIGN_IN_FAILED), page=2, page_size=2
+        )
         assert first.total == 5 and first.pages == 3
         assert first.items[0].id > first.items[1].id > second.items[0].id
 
@@ -151,5 +192,7 @@ def test_a_person_viewing_their_account_is_audited(client: HtmlClient, db: Sessi
     client.sign_in(person.email, PASSWORD)
     client.get("/account")
     assert db.scalar(
-        select(AuditEvent).where(AuditEvent.action == AuditAction.RECORD_VIEWED, AuditEvent.actor_id == person.id)
+        select(AuditEvent).where(
+            AuditEvent.action == AuditAction.RECORD_VIEWED, AuditEvent.actor_id == person.id
+        )
     )

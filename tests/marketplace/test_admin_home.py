@@ -34,7 +34,11 @@ def test_the_home_lists_every_queue_with_what_is_waiting(client: HtmlClient, db:
     declare(db, make_provider(db), kind=CheckKind.PVG, reference="1234 5678 9012 3456")
     enquiry = arranged(db)
     reviews_service.leave_review(
-        db, enquiry=enquiry, author=enquiry.person, ratings=reviews_service.Ratings(4, 4, 4), comment="Good."
+        db,
+        enquiry=enquiry,
+        author=enquiry.person,
+        ratings=reviews_service.Ratings(4, 4, 4),
+        comment="Good.",
     )
 
     client.sign_in(admin.email, PASSWORD)

@@ -27,8 +27,12 @@ class TestMail:
         self, admin_client: HtmlClient, db: Session, settings: Settings
     ) -> None:
         stuck = QueuedMail(
-            to_address="morag@example.org", subject="Your enquiry was answered", body="secret link /x?token=abc",
-            message_id=new_message_id(), status=MailStatus.FAILED, attempts=MAX_ATTEMPTS,
+            to_address="morag@example.org",
+            subject="Your enquiry was answered",
+            body="secret link /x?token=abc",
+            message_id=new_message_id(),
+            status=MailStatus.FAILED,
+            attempts=MAX_ATTEMPTS,
             last_error="ConnectionRefusedError: [Errno 111] Connection refused",
         )
         db.add(stuck)
@@ -39,17 +43,30 @@ class TestMail:
         assert "morag@example.org" in text and "Given up" in text and "Connection refused" in text
         assert "token=abc" not in listed.get_text(), "bodies hold links for their recipient alone"
         [seen] = db.scalars(
-            select(AuditEvent).where(AuditEvent.action == AuditAction.RECORD_VIEWED, AuditEvent.subject_type == "mail_outbox")
+            select(AuditEvent).where(
+                AuditEvent.action == AuditAction.RECORD_VIEWED,
+                AuditEvent.subject_type == "mail_outbox",
+            )
         ).all()
-        assert seen.detail["listing"] == "admin_mail", "a list of people's addresses is a read of personal data"
+        assert seen.detail["listing"] == "admin_mail", (
+            "a list of people's addresses is a read of personal data"
+        )
         assert str(stuck.id) in seen.detail["ids"].split(",")
 
         response = admin_client.submit(f"/admin/mail/{stuck.id}/retry", {})
         assert response.headers["location"] == "/admin/mail?done=retried"
         assert stuck.status is MailStatus.SENT, "retried at once, after the commit"
-        assert [m.subject for m in read_outbox(settings.outbox_dir)] == ["Your enquiry was answered"]
-        assert "No mail is failing." in page(admin_client.get("/admin/mail?done=retried")).get_text()
+        assert [m.subject for m in read_outbox(settings.outbox_dir)] == [
+            "Your enquiry was answered"
+        ]
+        assert (
+            "No mail is failing." in page(admin_client.get("/admin/mail?done=retried")).get_text()
+        )
 
     def test_only_administrators_and_bounded_ids(self, admin_client: HtmlClient) -> None:
-        assert admin_client.submit("/admin/mail/99999999999999999999/retry", {}).status_code in (400, 404, 422)
+        assert admin_client.submit("/admin/mail/99999999999999999999/retry", {}).status_code in (
+            400,
+            404,
+            422,
+        )
         assert admin_client.submit("/admin/mail/12345/retry", {}).status_code == 404

@@ -58,7 +58,9 @@ class TestChain:
     def test_a_changed_entry_is_named(self, db: Session, backend: str) -> None:
         events = append(db, 4)
         allow_tampering(db, backend)
-        db.execute(text("UPDATE audit_event SET subject_id = 'x' WHERE id = :id"), {"id": events[1].id})
+        db.execute(
+            text("UPDATE audit_event SET subject_id = 'x' WHERE id = :id"), {"id": events[1].id}
+        )
         found = audit.verify(db)
         assert (found.intact, found.broken_id) == (False, events[1].id)
         assert "changed" in (found.problem or "")
@@ -77,7 +79,9 @@ class TestChain:
         assert audit.verify(db, anchor=anchor).intact
         assert not audit.verify(db, anchor="f" * 64).intact
 
-    def test_entries_wait_for_the_commit_and_a_rolled_back_savepoint_drops_its_own(self, db: Session) -> None:
+    def test_entries_wait_for_the_commit_and_a_rolled_back_savepoint_drops_its_own(
+        self, db: Session
+    ) -> None:
         before = db.scalar(select(func.count()).select_from(AuditEvent))
         audit.record(db, actor=None, action=AuditAction.SIGN_IN_FAILED, detail={"kept": True})
         savepoint = db.begin_nested()
@@ -91,7 +95,9 @@ class TestChain:
     def test_reading_the_log_sees_entries_of_the_same_transaction(self, db: Session) -> None:
         person = make_user(db)
         audit.record_read(db, actor=person, subject_type="user_account", subject_id=person.id)
-        assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == person.id))
+        assert db.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == person.id)
+        )
 
     def test_postgresql_refuses_truncate(self, db: Session, backend: str) -> None:
         if backend != "postgresql":
@@ -126,9 +132,21 @@ def test_the_chain_holds_when_many_transactions_append_at_once(own_database: Eng
             for n in range(each):
                 with session_scope(factory) as session:
                     # Something else in the transaction first, as a request would.
-                    session.execute(select(func.count()).select_from(AuditEvent.__table__).where(text("1 = 0")))
-                    audit.record(session, actor=None, action=AuditAction.SIGN_IN_FAILED, detail={"w": writer, "n": n})
-                    audit.record(session, actor=None, action=AuditAction.SIGNED_OUT, detail={"w": writer, "n": n})
+                    session.execute(
+                        select(func.count()).select_from(AuditEvent.__table__).where(text("1 = 0"))
+                    )
+                    audit.record(
+                        session,
+                        actor=None,
+                        action=AuditAction.SIGN_IN_FAILED,
+                        detail={"w": writer, "n": n},
+                    )
+                    audit.record(
+                        session,
+                        actor=None,
+                        action=AuditAction.SIGNED_OUT,
+                        detail={"w": writer, "n": n},
+                    )
         except BaseException as error:  # reported below, in the test's thread
             failures.append(error)
 
@@ -161,10 +179,14 @@ def test_verify_command_names_the_broken_entry(cli_database: str, backend: str) 
     with engine.begin() as connection:
         second = connection.scalar(text("SELECT id FROM audit_event ORDER BY id LIMIT 1 OFFSET 1"))
         if backend == "postgresql":
-            connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+            connection.execute(
+                text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only")
+            )
         else:
             connection.execute(text("DROP TRIGGER audit_event_no_update"))
-        connection.execute(text("UPDATE audit_event SET detail = '{\"n\": 7}' WHERE id = :id"), {"id": second})
+        connection.execute(
+            text("UPDATE audit_event SET detail = '{\"n\": 7}' WHERE id = :id"), {"id": second}
+        )
     engine.dispose()
 
     broken = runner.invoke(cli_app, ["audit", "verify"])
@@ -182,12 +204,18 @@ def readme_role_sql() -> str:
     return found.group(1)
 
 
-def test_the_readme_role_can_only_insert_into_and_read_the_log(engine: Engine, backend: str) -> None:
+def test_the_readme_role_can_only_insert_into_and_read_the_log(
+    engine: Engine, backend: str
+) -> None:
     if backend != "postgresql":
         pytest.skip("database roles are PostgreSQL's")
     role = f"sds_app_{uuid.uuid4().hex[:8]}"
     database = engine.url.database
-    sql = readme_role_sql().replace("sds_app", role).replace("DATABASE sds ", f'DATABASE "{database}" ')
+    sql = (
+        readme_role_sql()
+        .replace("sds_app", role)
+        .replace("DATABASE sds ", f'DATABASE "{database}" ')
+    )
     with engine.connect() as owner:
         for statement in filter(None, (s.strip() for s in sql.split(";"))):
             owner.execute(text(statement))
@@ -198,7 +226,11 @@ def test_the_readme_role_can_only_insert_into_and_read_the_log(engine: Engine, b
             audit.record(session, actor=None, action=AuditAction.SIGN_IN_FAILED)
             audit.write_pending(session)
             assert audit.verify(session).intact
-            for statement in ("UPDATE audit_event SET actor_role = 'x'", "DELETE FROM audit_event", "TRUNCATE audit_event"):
+            for statement in (
+                "UPDATE audit_event SET actor_role = 'x'",
+                "DELETE FROM audit_event",
+                "TRUNCATE audit_event",
+            ):
                 savepoint = session.begin_nested()
                 with pytest.raises(DBAPIError, match="permission denied"):
                     session.execute(text(statement))
@@ -217,7 +249,9 @@ def test_the_migration_chains_the_entries_already_there(backend: str, tmp_path: 
         command.upgrade(config, "289c86769e6b")  # the revision before the chain
         engine = make_engine(url)
         with engine.begin() as connection:
-            for n, when in enumerate(("2026-11-30 09:00:00.123456", "2026-11-30 09:00:00", "2026-12-01 23:59:59.5")):
+            for n, when in enumerate(
+                ("2026-11-30 09:00:00.123456", "2026-11-30 09:00:00", "2026-12-01 23:59:59.5")
+            ):
                 connection.execute(
                     text(
                         "INSERT INTO audit_event (occurred_at, action, subject_type, subject_id, detail) "

@@ -29,7 +29,9 @@ def load_policy() -> dict[tuple[str, str], str]:
     must cover every route of the app."""
     merged: dict[tuple[str, str], str] = {}
     for path in sorted(Path(__file__).resolve().parents[1].rglob("route_policy*.py")):
-        module_name = ".".join(path.relative_to(Path(__file__).resolve().parents[2]).with_suffix("").parts)
+        module_name = ".".join(
+            path.relative_to(Path(__file__).resolve().parents[2]).with_suffix("").parts
+        )
         policy = importlib.import_module(module_name).POLICY
         overlap = set(policy) & set(merged)
         assert not overlap, f"{path.name} lists routes listed elsewhere: {overlap}"
@@ -62,9 +64,14 @@ def app_routes(app: FastAPI) -> dict[tuple[str, str], list[str]]:
             elif hasattr(route, "original_router"):
                 context = route.include_context
                 router_rules = [
-                    r for d in context.dependencies for r in [getattr(d.dependency, ACCESS_RULE, None)] if r
+                    r
+                    for d in context.dependencies
+                    for r in [getattr(d.dependency, ACCESS_RULE, None)]
+                    if r
                 ]
-                walk(route.original_router.routes, prefix + context.prefix, inherited + router_rules)
+                walk(
+                    route.original_router.routes, prefix + context.prefix, inherited + router_rules
+                )
 
     walk(app.routes, "", [])
     return found
@@ -91,7 +98,10 @@ def world(db: Session) -> dict[str, Any]:
     users = {role: make_user(db, role=role) for role in Role}
     person, carer = make_user(db), make_user(db, role=Role.REPRESENTATIVE)
     link = accounts_service.add_representative(
-        db, supported_person=person, representative_email=carer.email, relationship_kind=Relationship.CARER
+        db,
+        supported_person=person,
+        representative_email=carer.email,
+        relationship_kind=Relationship.CARER,
     )
     db.flush()
     return {"users": users, "link_id": link.id, "target_user_id": person.id}
@@ -153,6 +163,8 @@ class TestObjectsOthersMayNotSee:
         assert person is not None
         assert accounts_service.representations_of(db, user=person), "the link is untouched"
 
-    def test_an_unknown_account_id_is_a_plain_404_for_admins(self, client: HtmlClient, world: dict[str, Any]) -> None:
+    def test_an_unknown_account_id_is_a_plain_404_for_admins(
+        self, client: HtmlClient, world: dict[str, Any]
+    ) -> None:
         client.sign_in(world["users"][Role.ADMIN].email, PASSWORD)
         assert client.get("/admin/users/999999").status_code == 404

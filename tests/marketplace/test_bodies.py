@@ -93,7 +93,9 @@ class TestUploadRoutes:
         # own CSRF check (which refuses it: no token), instead of a 413.
         sender = Sender(chunks=1024, opening=self.FILE_PART)
         length = len(self.FILE_PART) + 1024 * 1024
-        response = post(app, "/provider/photo", sender, {**self.MULTIPART, "content-length": str(length)})
+        response = post(
+            app, "/provider/photo", sender, {**self.MULTIPART, "content-length": str(length)}
+        )
         assert response.status_code in (400, 403)
         assert sender.pulled > 0
 
@@ -126,7 +128,9 @@ class TestThroughARealServer:
         sock = socket.socket()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        )
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         started = threading.Event()

@@ -38,12 +38,34 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
         assert account.email in first
 
     out = run(
-        "users", "create", "--email", "bh@example.org", "--name", "Budget Holder", "--role", "budget_holder",
-        "--password", "a long enough password", "--council", "Fife", "--authority-limit", "2500.50",
+        "users",
+        "create",
+        "--email",
+        "bh@example.org",
+        "--name",
+        "Budget Holder",
+        "--role",
+        "budget_holder",
+        "--password",
+        "a long enough password",
+        "--council",
+        "Fife",
+        "--authority-limit",
+        "2500.50",
     )
     assert "bh@example.org" in out
-    run("users", "create", "--email", "c@example.org", "--name", "Scotland Commissioner", "--role", "commissioner",
-        "--password", "a long enough password")
+    run(
+        "users",
+        "create",
+        "--email",
+        "c@example.org",
+        "--name",
+        "Scotland Commissioner",
+        "--role",
+        "commissioner",
+        "--password",
+        "a long enough password",
+    )
 
     engine = make_engine(cli_database)
     with Session(engine) as session:
@@ -51,7 +73,10 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
         assert len(users) == len(DEMO_ACCOUNTS) + 2
         assert {u.role for u in users.values()} == set(Role)
         budget_holder = users["bh@example.org"]
-        assert (budget_holder.council.name, budget_holder.authority_limit_pence) == ("Fife", 250_050)  # type: ignore[union-attr]
+        assert (budget_holder.council.name, budget_holder.authority_limit_pence) == (
+            "Fife",
+            250_050,
+        )  # type: ignore[union-attr]
         assert budget_holder.password_hash.startswith("$argon2id$")
         assert budget_holder.email_confirmed_at is not None
         assert users["c@example.org"].council is None
@@ -65,18 +90,58 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
 def test_users_create_explains_what_is_wrong(cli_database: str) -> None:
     run("db", "upgrade")
     result = runner.invoke(
-        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "budget_holder", "--password", "a long enough password"]
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "budget_holder",
+            "--password",
+            "a long enough password",
+        ],
     )
     assert result.exit_code == 1
     assert "council area" in result.output
     bad_limit = runner.invoke(
-        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "budget_holder",
-              "--password", "a long enough password", "--council", "Fife", "--authority-limit", "lots"]
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "budget_holder",
+            "--password",
+            "a long enough password",
+            "--council",
+            "Fife",
+            "--authority-limit",
+            "lots",
+        ],
     )
     assert bad_limit.exit_code == 2
     unknown_council = runner.invoke(
-        app, ["users", "create", "--email", "x@example.org", "--name", "X", "--role", "commissioner",
-              "--password", "a long enough password", "--council", "Atlantis"]
+        app,
+        [
+            "users",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "commissioner",
+            "--password",
+            "a long enough password",
+            "--council",
+            "Atlantis",
+        ],
     )
     assert unknown_council.exit_code == 1
     assert "Atlantis" in unknown_council.output
@@ -99,9 +164,15 @@ def test_check_reminders_are_sent_once(cli_database: str, tmp_path: Path) -> Non
         attach_mailer(session, Mailer(settings))
         provider = make_provider(session)
         checks_service.declare_check(
-            session, provider=provider, actor=provider.members[0].user,
-            details=CheckDetails(kind=CheckKind.INSURANCE, reference="PL-1", issuer="Insurer",
-                                 expires_on=(utcnow() + timedelta(days=10)).date()),
+            session,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=CheckDetails(
+                kind=CheckKind.INSURANCE,
+                reference="PL-1",
+                issuer="Insurer",
+                expires_on=(utcnow() + timedelta(days=10)).date(),
+            ),
             today=utcnow().date(),
         )
     engine.dispose()

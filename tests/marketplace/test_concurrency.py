@@ -79,7 +79,12 @@ def test_two_dozen_people_open_audited_pages_at_once(sqlite_file_app: tuple[Fast
     with session_scope(make_sessionmaker(engine)) as session:
         people = [make_user(session).email for _ in range(PEOPLE - 4)]
         admins = [make_user(session, role=Role.ADMIN).email for _ in range(4)]
-    pages = ["/account"] * len(people) + ["/admin/users", "/admin/reviews", "/account", "/admin/users"]
+    pages = ["/account"] * len(people) + [
+        "/admin/users",
+        "/admin/reviews",
+        "/account",
+        "/admin/users",
+    ]
 
     with LiveServer(app) as live:
         base_url = f"http://127.0.0.1:{live.port}"
@@ -91,7 +96,10 @@ def test_two_dozen_people_open_audited_pages_at_once(sqlite_file_app: tuple[Fast
             start.wait()
             statuses.append(client.get(path).status_code)
 
-        threads = [threading.Thread(target=open_page, args=pair) for pair in zip(clients, pages, strict=True)]
+        threads = [
+            threading.Thread(target=open_page, args=pair)
+            for pair in zip(clients, pages, strict=True)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -102,7 +110,9 @@ def test_two_dozen_people_open_audited_pages_at_once(sqlite_file_app: tuple[Fast
     assert sorted(statuses) == [200] * PEOPLE
     with Session(engine) as session:
         views = session.scalar(
-            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == AuditAction.RECORD_VIEWED)
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == AuditAction.RECORD_VIEWED)
         )
         assert views == PEOPLE
         assert audit.verify(session).intact
@@ -117,7 +127,9 @@ def test_a_get_that_writes_must_be_marked(app: FastAPI, db: Session) -> None:
 
     @app.get("/test-unmarked-flush")
     def unmarked_flush(request: Request, session: DbSession) -> PlainTextResponse:
-        session.add(AuditEvent(action=AuditAction.SIGN_IN_FAILED, prev_hash="0" * 64, hash="0" * 64))
+        session.add(
+            AuditEvent(action=AuditAction.SIGN_IN_FAILED, prev_hash="0" * 64, hash="0" * 64)
+        )
         session.flush()
         return PlainTextResponse("written")
 

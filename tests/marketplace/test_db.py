@@ -30,7 +30,9 @@ class TestSqliteConnection:
             # 2 is FULL: a committed transaction survives a power cut, not just a crash.
             assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
-    def test_a_writing_transaction_takes_the_write_lock_at_begin(self, sqlite_engine: Engine) -> None:
+    def test_a_writing_transaction_takes_the_write_lock_at_begin(
+        self, sqlite_engine: Engine
+    ) -> None:
         factory = make_sessionmaker(sqlite_engine)
         writer = open_session(factory, write=True)
         try:
@@ -112,7 +114,11 @@ class TestTimestamps:
         from sqlalchemy.exc import StatementError
 
         nested = db.begin_nested()
-        db.add(Provider(name="Naive", kind=ProviderKind.MICRO_PROVIDER, created_at=datetime(2026, 1, 1)))
+        db.add(
+            Provider(
+                name="Naive", kind=ProviderKind.MICRO_PROVIDER, created_at=datetime(2026, 1, 1)
+            )
+        )
         with pytest.raises(StatementError, match="naive"):
             db.flush()
         nested.rollback()

@@ -98,9 +98,33 @@ PLAUSIBLE = [
     "new@example.org",
 ]
 EXTRA_QUERY_NAMES = [
-    "page", "q", "done", "location", "hours", "kind", "format", "table", "role", "status",
-    "since", "until", "actor", "action", "subject_type", "subject_id", "outcome", "outcomes",
-    "council", "period", "sort", "when", "per_page", "next", "person", "offers", "distance",
+    "page",
+    "q",
+    "done",
+    "location",
+    "hours",
+    "kind",
+    "format",
+    "table",
+    "role",
+    "status",
+    "since",
+    "until",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "outcome",
+    "outcomes",
+    "council",
+    "period",
+    "sort",
+    "when",
+    "per_page",
+    "next",
+    "person",
+    "offers",
+    "distance",
 ]
 
 
@@ -150,7 +174,9 @@ def world(db: Session) -> dict[str, Any]:
     make_provider(db, owner=users[Role.PERSONAL_ASSISTANT])
     carer = make_user(db, role=Role.REPRESENTATIVE)
     link = accounts_service.add_representative(
-        db, supported_person=users[Role.SUPPORTED_PERSON], representative_email=carer.email,
+        db,
+        supported_person=users[Role.SUPPORTED_PERSON],
+        representative_email=carer.email,
         relationship_kind=Relationship.CARER,
     )
     db.flush()
@@ -176,7 +202,11 @@ def start(client: TestClient, world: dict[str, Any], role: Role | None) -> dict[
     if role is not None:
         response = client.post(
             "/sign-in",
-            data={"csrftoken": client.cookies["csrftoken"], "email": world["users"][role].email, "password": PASSWORD},
+            data={
+                "csrftoken": client.cookies["csrftoken"],
+                "email": world["users"][role].email,
+                "password": PASSWORD,
+            },
         )
         assert response.status_code == 303, response.text[:300]
     return dict(client.cookies)
@@ -186,7 +216,7 @@ def fill(path: str, draw: Any, real: dict[str, str]) -> str:
     def one(match: re.Match[str]) -> str:
         name = match.group(1)
         choices = [real[name]] if name in real else []
-        value = draw(st.one_of(st.sampled_from(choices + ["1", "2", "3"]), values()))
+        value = draw(st.one_of(st.sampled_from([*choices, "1", "2", "3"]), values()))
         return quote(value, safe="") or "x"
 
     return re.sub(r"\{([a-z_]+)\}", one, path)
@@ -206,9 +236,13 @@ def check(response: httpx.Response, *, allowed: bool, htmx: bool, where: str) ->
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: "anonymous" if r is None else r.value)
-def test_no_route_breaks_or_lets_in_the_wrong_role(app: FastAPI, world: dict[str, Any], role: Role | None) -> None:
+def test_no_route_breaks_or_lets_in_the_wrong_role(
+    app: FastAPI, world: dict[str, Any], role: Role | None
+) -> None:
     routes = routes_of(app)
-    assert {(m, p) for m, p, _ in routes} == set(POLICY), "the walk finds every route the policy lists"
+    assert {(m, p) for m, p, _ in routes} == set(POLICY), (
+        "the walk finds every route the policy lists"
+    )
     fields = form_field_names()
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         signed_in: dict[str, str] = {"not": "yet"}
@@ -222,12 +256,21 @@ def test_no_route_breaks_or_lets_in_the_wrong_role(app: FastAPI, world: dict[str
 
 
 def walk_route(
-    client: TestClient, world: dict[str, Any], method: str, path: str, queries: list[str], fields: list[str],
-    *, allowed: bool,
+    client: TestClient,
+    world: dict[str, Any],
+    method: str,
+    path: str,
+    queries: list[str],
+    fields: list[str],
+    *,
+    allowed: bool,
 ) -> None:
     names = sorted(set(queries) | set(EXTRA_QUERY_NAMES))
 
-    @settings(settings.get_profile("every-route"), max_examples=ALLOWED_EXAMPLES if allowed else REFUSED_EXAMPLES)
+    @settings(
+        settings.get_profile("every-route"),
+        max_examples=ALLOWED_EXAMPLES if allowed else REFUSED_EXAMPLES,
+    )
     @given(data=st.data())
     def one_request(data: st.DataObject) -> None:
         draw = data.draw

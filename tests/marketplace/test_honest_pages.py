@@ -28,7 +28,9 @@ def templates() -> list[Path]:
     return sorted((PROJECT_ROOT / "templates").rglob("*.html"))
 
 
-@pytest.mark.parametrize("template", templates(), ids=lambda path: str(path.relative_to(PROJECT_ROOT / "templates")))
+@pytest.mark.parametrize(
+    "template", templates(), ids=lambda path: str(path.relative_to(PROJECT_ROOT / "templates"))
+)
 def test_no_template_offers_what_is_not_built(template: Path) -> None:
     promised = NOT_BUILT.findall(template.read_text())
     assert not promised, f"{template.name} promises {promised}"

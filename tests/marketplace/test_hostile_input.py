@@ -24,7 +24,11 @@ class TestParsers:
         assert record_id(text) is None
 
     def test_ids_within_range_are_read(self) -> None:
-        assert (record_id("1"), record_id(str(MAX_RECORD_ID)), record_id(" 42 ")) == (1, MAX_RECORD_ID, 42)
+        assert (record_id("1"), record_id(str(MAX_RECORD_ID)), record_id(" 42 ")) == (
+            1,
+            MAX_RECORD_ID,
+            42,
+        )
         assert ascii_whole_number("٣", low=0, high=9) is None
 
     @pytest.mark.parametrize(
@@ -42,15 +46,27 @@ class TestParsers:
 
 
 class TestAddresses:
-    @pytest.mark.parametrize("offer_id", ["١٢٣", "%EF%BC%91%EF%BC%92", "99999999999999999999999", "0", "-1", "2147483648"])
-    def test_an_offer_id_that_cannot_be_one_is_page_not_found(self, client: HtmlClient, offer_id: str) -> None:
+    @pytest.mark.parametrize(
+        "offer_id",
+        ["١٢٣", "%EF%BC%91%EF%BC%92", "99999999999999999999999", "0", "-1", "2147483648"],
+    )
+    def test_an_offer_id_that_cannot_be_one_is_page_not_found(
+        self, client: HtmlClient, offer_id: str
+    ) -> None:
         response = client.get(f"/offers/{offer_id}")
         assert response.status_code == 404
         assert page(response).h1.get_text(strip=True) == "Page not found"
 
     @pytest.mark.parametrize(
         "query",
-        ["page=١", "page=10001", "page=99999999999999999999", "since=99999-12-31", "until=2026-13-01", "actor=99999999999"],
+        [
+            "page=١",
+            "page=10001",
+            "page=99999999999999999999",
+            "since=99999-12-31",
+            "until=2026-13-01",
+            "actor=99999999999",
+        ],
     )
     def test_the_audit_logs_filters_out_of_range_are_a_400_not_a_500(
         self, client: HtmlClient, db: Session, query: str
@@ -59,9 +75,17 @@ class TestAddresses:
         assert client.get(f"/admin/audit?{query}").status_code == 400
 
     @pytest.mark.parametrize(
-        "when", ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+23:59", "2026-01-01T00:00:00+99:00", "99999-01-01"]
+        "when",
+        [
+            "9999-12-31T23:59:59-23:59",
+            "0001-01-01T00:00:00+23:59",
+            "2026-01-01T00:00:00+99:00",
+            "99999-01-01",
+        ],
     )
-    def test_a_feed_date_at_the_edge_of_the_calendar_is_not_a_500(self, client: HtmlClient, when: str) -> None:
+    def test_a_feed_date_at_the_edge_of_the_calendar_is_not_a_500(
+        self, client: HtmlClient, when: str
+    ) -> None:
         response = client.get("/openreferral/services", params={"modified_after": when})
         assert response.status_code in (200, 400), response.text[:300]
 
@@ -72,7 +96,9 @@ class TestAddresses:
 
 
 class TestForms:
-    def test_a_representative_named_twice_is_a_conflict_said_plainly(self, client: HtmlClient, db: Session) -> None:
+    def test_a_representative_named_twice_is_a_conflict_said_plainly(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         person, carer = make_user(db), make_user(db, role=Role.REPRESENTATIVE)
         client.sign_in(person.email, PASSWORD)
         answers = {"email": carer.email, "relationship_kind": Relationship.CARER.value}
@@ -82,7 +108,10 @@ class TestForms:
         assert error_messages(again) == ["This person already acts for you"]
         with pytest.raises(Conflict):
             accounts_service.add_representative(
-                db, supported_person=person, representative_email=carer.email, relationship_kind=Relationship.CARER
+                db,
+                supported_person=person,
+                representative_email=carer.email,
+                relationship_kind=Relationship.CARER,
             )
 
     def test_a_mistyped_invitation_shows_the_staff_page_again_with_its_records(
@@ -92,11 +121,17 @@ class TestForms:
         client.sign_in(provider.members[0].user.email, PASSWORD)
         response = client.submit("/provider/staff", {"email": "someone@@example"})
         assert response.status_code == 422
-        assert error_messages(response) == ["Enter an email address in the correct format, like name@example.com"]
-        assert provider.members[0].user.name in response.text, "the staff list, read after the rollback"
+        assert error_messages(response) == [
+            "Enter an email address in the correct format, like name@example.com"
+        ]
+        assert provider.members[0].user.name in response.text, (
+            "the staff list, read after the rollback"
+        )
 
     def test_every_problem_is_reported_at_once_with_what_to_do(self, client: HtmlClient) -> None:
-        response = client.submit("/sign-up/supported-person", {"name": "n" * 10_000, "email": "not-an-email"})
+        response = client.submit(
+            "/sign-up/supported-person", {"name": "n" * 10_000, "email": "not-an-email"}
+        )
         assert response.status_code == 422
         assert error_messages(response)[:2] == [
             "Shorten your name to 200 characters or fewer",
@@ -121,10 +156,14 @@ class TestForms:
         assert "<html" not in response.text and "ds_error-summary" in response.text
         assert page(client.get("/account")).select_one("#page-error") is not None
 
-    def test_capacity_and_distance_out_of_bounds_say_what_to_enter(self, client: HtmlClient, db: Session) -> None:
+    def test_capacity_and_distance_out_of_bounds_say_what_to_enter(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db)
         client.sign_in(offer.provider.members[0].user.email, PASSWORD)
-        response = client.submit(f"/provider/offers/{offer.id}/capacity", {"capacity_amount": "10000"})
+        response = client.submit(
+            f"/provider/offers/{offer.id}/capacity", {"capacity_amount": "10000"}
+        )
         assert response.status_code == 422
         assert error_messages(response) == ["Enter from 0 to 5,000 hours a week"]
         assistant = make_user(db, role=Role.PERSONAL_ASSISTANT)
@@ -132,7 +171,9 @@ class TestForms:
         listing = client.submit("/provider/start", {"radius_km": "-5"})
         assert "Enter a distance of 1 km or more" in error_messages(listing)
 
-    def test_an_offer_form_shown_again_to_htmx_is_its_fragment(self, client: HtmlClient, db: Session) -> None:
+    def test_an_offer_form_shown_again_to_htmx_is_its_fragment(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db)
         client.sign_in(offer.provider.members[0].user.email, PASSWORD)
         response = client.submit(f"/provider/offers/{offer.id}", {"title": ""}, htmx=True)

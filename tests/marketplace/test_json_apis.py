@@ -19,13 +19,17 @@ EXAMPLES_PER_OPERATION = 100
 MIN_REQUESTS = 1_000
 
 
-def test_every_operation_answers_generated_requests_within_its_schema(app: FastAPI, db: Session) -> None:
+def test_every_operation_answers_generated_requests_within_its_schema(
+    app: FastAPI, db: Session
+) -> None:
     make_offer(db, provider=make_provider(db))  # a published offer, so the feed has records
     db.flush()
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     paths = {operation.path for operation in operations}
-    assert any(p.startswith("/api/v1/") for p in paths) and any(p.startswith("/openreferral/") for p in paths)
+    assert any(p.startswith("/api/v1/") for p in paths) and any(
+        p.startswith("/openreferral/") for p in paths
+    )
     sent: list[Any] = []
 
     for operation in operations:
@@ -41,7 +45,9 @@ def test_every_operation_answers_generated_requests_within_its_schema(app: FastA
         def one_request(case: Any) -> None:
             response = case.call()
             sent.append(case)
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+            case.validate_response(
+                response, checks=[not_a_server_error, response_schema_conformance]
+            )
 
         one_request()
     assert len(sent) >= MIN_REQUESTS, len(sent)

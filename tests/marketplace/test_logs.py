@@ -48,23 +48,39 @@ def served(app: FastAPI) -> Iterator[tuple[str, Keep]]:
         sock.close()
 
 
-def test_searches_and_tokens_reach_the_access_log_without_their_query_or_token(served: tuple[str, Keep]) -> None:
+def test_searches_and_tokens_reach_the_access_log_without_their_query_or_token(
+    served: tuple[str, Keep],
+) -> None:
     base, keep = served
     with httpx.Client(base_url=base) as client:
-        client.get("/find-support", params={"q": "dementia personal care", "lat": "55.95", "lon": "-3.19"})
+        client.get(
+            "/find-support", params={"q": "dementia personal care", "lat": "55.95", "lon": "-3.19"}
+        )
         client.get("/confirm-email", params={"token": "SECRET-CONFIRM-TOKEN"})
         client.get("/password-reset/SECRET-OLD-STYLE-TOKEN")
     log = "\n".join(keep.lines)
     assert '"GET /find-support HTTP/1.1"' in log
     assert '"GET /confirm-email HTTP/1.1"' in log
-    for secret in ("dementia", "55.95", "-3.19", "SECRET-CONFIRM-TOKEN", "SECRET-OLD-STYLE-TOKEN", "?"):
+    for secret in (
+        "dementia",
+        "55.95",
+        "-3.19",
+        "SECRET-CONFIRM-TOKEN",
+        "SECRET-OLD-STYLE-TOKEN",
+        "?",
+    ):
         assert secret not in log
 
 
 def test_the_filter_rewrites_a_record_as_uvicorn_makes_it() -> None:
     record = logging.LogRecord(
-        ACCESS_LOGGER, logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-        ("10.0.0.1:5555", "GET", "/provider/join/abc123?next=/x", "1.1", 200), None,
+        ACCESS_LOGGER,
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("10.0.0.1:5555", "GET", "/provider/join/abc123?next=/x", "1.1", 200),
+        None,
     )
     assert StripQueryFilter().filter(record)
     assert record.getMessage() == '10.0.0.1:5555 - "GET /provider/join/… HTTP/1.1" 200'

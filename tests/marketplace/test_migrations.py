@@ -19,7 +19,9 @@ from marketplace.migrate import downgrade, upgrade
 from marketplace.models import import_all_models
 from tests.conftest import fresh_postgresql_database
 
-SHARED_COUNCILS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "scottish_council_areas.csv"
+SHARED_COUNCILS = (
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "scottish_council_areas.csv"
+)
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

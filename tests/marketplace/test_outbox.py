@@ -34,7 +34,7 @@ class Inbox:
         self.received: list[bytes] = []
         self._lock = threading.Lock()
 
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         with self._lock:
             self.received.append(envelope.content)  # type: ignore[attr-defined]
         return "250 Message accepted for delivery"
@@ -80,11 +80,16 @@ def own_engine(own_database: str) -> Iterator[Engine]:
 
 def smtp_settings(url: str, tmp_path: Path, port: int, **overrides: object) -> Settings:
     return make_settings(
-        url, tmp_path / "var", mail=MailSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False), **overrides
+        url,
+        tmp_path / "var",
+        mail=MailSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False),
+        **overrides,
     )
 
 
-def queue_one(engine: Engine, settings: Settings, jobs: Jobs | None = None, to: str = "ann@example.org") -> None:
+def queue_one(
+    engine: Engine, settings: Settings, jobs: Jobs | None = None, to: str = "ann@example.org"
+) -> None:
     with session_scope(make_sessionmaker(engine)) as session:
         attach_mailer(session, Mailer(settings, jobs))
         mail.queue(session, Mail(to=to, subject="Your enquiry", body="Hello Ann"))
@@ -105,11 +110,15 @@ def test_a_committed_mail_is_sent_by_smtp_once_with_its_stored_message_id(
         [row] = rows(own_engine)
         assert row.status is MailStatus.SENT
         assert inbox.message_ids() == [row.message_id]
-        outbox.drain(make_sessionmaker(own_engine), Mailer(settings), now=utcnow() + timedelta(days=1))
+        outbox.drain(
+            make_sessionmaker(own_engine), Mailer(settings), now=utcnow() + timedelta(days=1)
+        )
         assert len(inbox.received) == 1, "a sent mail is never sent again"
 
 
-def test_a_rolled_back_transaction_leaves_no_mail(own_engine: Engine, own_database: str, tmp_path: Path) -> None:
+def test_a_rolled_back_transaction_leaves_no_mail(
+    own_engine: Engine, own_database: str, tmp_path: Path
+) -> None:
     settings = smtp_settings(own_database, tmp_path, free_port())
     # The raise is inside the transaction on purpose: that is what rolls it back.
     with pytest.raises(RuntimeError), session_scope(make_sessionmaker(own_engine)) as session:  # noqa: PT012
@@ -141,7 +150,9 @@ def test_a_refusing_mail_server_keeps_the_mail_queued_with_backoff_until_it_is_u
     assert row.status is MailStatus.SENT and row.attempts == 1
 
 
-def test_a_mail_that_keeps_failing_is_marked_failed_and_waits(own_engine: Engine, own_database: str, tmp_path: Path) -> None:
+def test_a_mail_that_keeps_failing_is_marked_failed_and_waits(
+    own_engine: Engine, own_database: str, tmp_path: Path
+) -> None:
     settings = smtp_settings(own_database, tmp_path, free_port())
     queue_one(own_engine, settings)
     factory = make_sessionmaker(own_engine)
@@ -154,13 +165,20 @@ def test_a_mail_that_keeps_failing_is_marked_failed_and_waits(own_engine: Engine
     assert outbox.drain(factory, Mailer(settings), now=moment + timedelta(days=30)).failed == 0
 
 
-def test_two_workers_draining_at_once_send_each_mail_once(own_engine: Engine, own_database: str, tmp_path: Path) -> None:
+def test_two_workers_draining_at_once_send_each_mail_once(
+    own_engine: Engine, own_database: str, tmp_path: Path
+) -> None:
     port = free_port()
     settings = smtp_settings(own_database, tmp_path, port)
     with session_scope(make_sessionmaker(own_engine)) as session:
         for n in range(30):
             session.add(
-                QueuedMail(to_address=f"p{n}@example.org", subject="Hi", body="Hello", message_id=outbox.new_message_id())
+                QueuedMail(
+                    to_address=f"p{n}@example.org",
+                    subject="Hi",
+                    body="Hello",
+                    message_id=outbox.new_message_id(),
+                )
             )
     start = threading.Barrier(2)
     results: list[outbox.Drained] = []
@@ -218,10 +236,15 @@ def test_the_worker_schedules_the_drain_and_the_daily_runs_and_each_runs(
     jobs = Jobs(make_settings(own_database, tmp_path / "var", jobs=JobSettings(immediate=False)))
     periodic = jobs.huey._registry.periodic_tasks
     assert {task.name for task in periodic} == {
-        "drain_outbox_every_minute", "needs_daily", "index_prune_daily", "checks_remind_daily"
+        "drain_outbox_every_minute",
+        "needs_daily",
+        "index_prune_daily",
+        "checks_remind_daily",
     }
     errors: list[str] = []
-    jobs.huey.signal(signals.SIGNAL_ERROR)(lambda signal, task, exc=None: errors.append(f"{task.name}: {exc!r}"))
+    jobs.huey.signal(signals.SIGNAL_ERROR)(
+        lambda signal, task, exc=None: errors.append(f"{task.name}: {exc!r}")
+    )
     ran: list[str] = []
     jobs.huey.signal(signals.SIGNAL_COMPLETE)(lambda signal, task: ran.append(task.name))
     for task in periodic:  # as the consumer does when each one's time comes

@@ -24,7 +24,10 @@ class TestHome:
         assert "individual service fund" in text
 
     def test_sends_each_group_to_its_starting_point(self, client: HtmlClient) -> None:
-        links = {a.get_text(" ", strip=True): a["href"] for a in page(client.get("/")).select(".ds_card__link")}
+        links = {
+            a.get_text(" ", strip=True): a["href"]
+            for a in page(client.get("/")).select(".ds_card__link")
+        }
         assert len(links) == 4
         for href in links.values():
             target = href.split("?")[0]
@@ -34,7 +37,9 @@ class TestHome:
         soup = page(client.get("/"))
         assert soup.select_one(".ds_skip-links__link")["href"] == "#main-content"
         assert soup.select_one("main#main-content")
-        assert soup.select_one("header .ds_phase-banner"), "the phase banner sits inside the header landmark"
+        assert soup.select_one("header .ds_phase-banner"), (
+            "the phase banner sits inside the header landmark"
+        )
         footer_links = [a["href"] for a in soup.select(".ds_site-footer a")]
         assert "/accessibility" in footer_links and "/privacy" in footer_links
 
@@ -44,7 +49,9 @@ class TestHome:
 
     def test_assets_are_served_from_here(self, client: HtmlClient) -> None:
         soup = page(client.get("/"))
-        assets = [t.get("src") or t.get("href") for t in soup.select("script, link[rel=stylesheet]")]
+        assets = [
+            t.get("src") or t.get("href") for t in soup.select("script, link[rel=stylesheet]")
+        ]
         assert all(a.startswith("/static/") for a in assets)
         for asset in assets:
             assert client.get(asset).status_code == 200, asset
@@ -54,19 +61,51 @@ class TestNavigation:
     @pytest.mark.parametrize(
         ("role", "expected"),
         [
-            (Role.SUPPORTED_PERSON, ["Find support", "Your support", "Your shortlist", "Your enquiries", "Your needs", "Your account"]),
-            (Role.PERSONAL_ASSISTANT, ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"]),
-            (Role.ADMIN, ["Find support", "Work waiting", "Accounts", "Audit log", "Mail", "Checks to verify", "Your account"]),
+            (
+                Role.SUPPORTED_PERSON,
+                [
+                    "Find support",
+                    "Your support",
+                    "Your shortlist",
+                    "Your enquiries",
+                    "Your needs",
+                    "Your account",
+                ],
+            ),
+            (
+                Role.PERSONAL_ASSISTANT,
+                ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"],
+            ),
+            (
+                Role.ADMIN,
+                [
+                    "Find support",
+                    "Work waiting",
+                    "Accounts",
+                    "Audit log",
+                    "Mail",
+                    "Checks to verify",
+                    "Your account",
+                ],
+            ),
             (Role.COMMISSIONER, ["Find support", "Market gaps", "Your account"]),
         ],
     )
-    def test_each_role_sees_its_own_links(self, client: HtmlClient, db: Session, role: Role, expected: list[str]) -> None:
+    def test_each_role_sees_its_own_links(
+        self, client: HtmlClient, db: Session, role: Role, expected: list[str]
+    ) -> None:
         client.sign_in(make_user(db, role=role).email, PASSWORD)
-        links = [a.get_text(strip=True) for a in page(client.get("/")).select(".ds_site-navigation__link")]
+        links = [
+            a.get_text(strip=True)
+            for a in page(client.get("/")).select(".ds_site-navigation__link")
+        ]
         assert links == expected
 
     def test_anonymous_visitors_see_sign_in(self, client: HtmlClient) -> None:
-        links = [a.get_text(strip=True) for a in page(client.get("/")).select(".ds_site-navigation__link")]
+        links = [
+            a.get_text(strip=True)
+            for a in page(client.get("/")).select(".ds_site-navigation__link")
+        ]
         assert links == ["Find support", "Sign in", "Create an account"]
 
 
@@ -76,9 +115,15 @@ class TestErrorPages:
         assert response.status_code == 404
         assert page(response).h1.get_text(strip=True) == "Page not found"
 
-    def test_a_signed_in_person_keeps_their_header_on_a_404(self, client: HtmlClient, db: Session) -> None:
+    def test_a_signed_in_person_keeps_their_header_on_a_404(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         client.sign_in(make_user(db, name="Morag Lindsay").email, PASSWORD)
-        header = page(client.get("/no/such/page")).select_one(".ds_site-header").get_text(" ", strip=True)
+        header = (
+            page(client.get("/no/such/page"))
+            .select_one(".ds_site-header")
+            .get_text(" ", strip=True)
+        )
         assert "Signed in as Morag Lindsay" in header
 
     def test_403_for_a_role_without_access(self, client: HtmlClient, db: Session) -> None:
@@ -114,9 +159,14 @@ class TestHealth:
 
 
 class TestOutbox:
-    def test_lists_and_shows_mails_outside_production(self, client: HtmlClient, settings: Settings) -> None:
+    def test_lists_and_shows_mails_outside_production(
+        self, client: HtmlClient, settings: Settings
+    ) -> None:
         Mailer(settings).deliver(
-            to="a@example.org", subject="Hello there", body="Line one\nhttp://testserver/x", message_id="<1@test>"
+            to="a@example.org",
+            subject="Hello there",
+            body="Line one\nhttp://testserver/x",
+            message_id="<1@test>",
         )
         listing = page(client.get("/dev/outbox"))
         link = listing.select_one("td a")
@@ -129,7 +179,9 @@ class TestOutbox:
         assert client.get("/dev/outbox/missing.eml").status_code == 404
 
     def test_hidden_in_production(self, database_url: str, tmp_path: Path) -> None:
-        settings = make_settings(database_url, tmp_path, env="production", base_url="https://sds.example.org")
+        settings = make_settings(
+            database_url, tmp_path, env="production", base_url="https://sds.example.org"
+        )
         with HtmlClient(create_app(settings)) as client:
             assert client.get("/dev/outbox").status_code == 404
             paths = {getattr(route, "path", "") for route in client.app.routes}  # type: ignore[attr-defined]
@@ -140,7 +192,9 @@ class TestApi:
     def test_openapi_document(self, client: HtmlClient) -> None:
         document = client.get("/api/v1/openapi.json").json()
         assert "/api/v1/me" in document["paths"]
-        assert all(path.startswith(("/api/v1/", "/openreferral/")) for path in document["paths"]), "pages stay out"
+        assert all(path.startswith(("/api/v1/", "/openreferral/")) for path in document["paths"]), (
+            "pages stay out"
+        )
 
     def test_council_areas(self, client: HtmlClient) -> None:
         areas = client.get("/api/v1/council-areas").json()
@@ -153,10 +207,16 @@ class TestApi:
         assert response.json()["error"] == "NotSignedIn"
 
     def test_me(self, client: HtmlClient, db: Session) -> None:
-        user = make_user(db, role=Role.BUDGET_HOLDER, council="Highland", authority_limit_pence=150_000)
+        user = make_user(
+            db, role=Role.BUDGET_HOLDER, council="Highland", authority_limit_pence=150_000
+        )
         client.sign_in(user.email, PASSWORD)
         me = client.get("/api/v1/me").json()
-        assert (me["role"], me["council"], me["authority_limit_pence"]) == ("budget_holder", "Highland", 150_000)
+        assert (me["role"], me["council"], me["authority_limit_pence"]) == (
+            "budget_holder",
+            "Highland",
+            150_000,
+        )
 
     def test_state_changing_api_calls_need_the_csrf_header(self, client: HtmlClient) -> None:
         response = client.post("/api/v1/me", json={})

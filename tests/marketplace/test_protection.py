@@ -39,20 +39,31 @@ class TestCsrf:
 
     @pytest.mark.parametrize("route", [k for k in POLICY if k[0] == "POST"], ids=lambda k: k[1])
     def test_a_post_without_a_token_is_refused_and_changes_nothing(
-        self, client: HtmlClient, db: Session, signed_in_admin: dict[str, Any], route: tuple[str, str]
+        self,
+        client: HtmlClient,
+        db: Session,
+        signed_in_admin: dict[str, Any],
+        route: tuple[str, str],
     ) -> None:
         before = row_counts(db)
         role_before = db.get(User, signed_in_admin["target_user_id"]).role  # type: ignore[union-attr]
         response = client.post(
             concrete(route[1], signed_in_admin),
-            data={"email": "x@example.org", "password": PASSWORD, "role": "admin", "account": "representative"},
+            data={
+                "email": "x@example.org",
+                "password": PASSWORD,
+                "role": "admin",
+                "account": "representative",
+            },
         )
         assert response.status_code == 403
         assert "could not be sent" in response.text
         assert row_counts(db) == before
         assert db.get(User, signed_in_admin["target_user_id"]).role == role_before  # type: ignore[union-attr]
 
-    def test_the_refusal_page_keeps_the_signed_in_header(self, client: HtmlClient, db: Session) -> None:
+    def test_the_refusal_page_keeps_the_signed_in_header(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         client.sign_in(make_user(db, name="Morag Lindsay").email, PASSWORD)
         refused = client.post("/account/password", data={"current_password": PASSWORD})
         assert refused.status_code == 403
@@ -61,19 +72,28 @@ class TestCsrf:
     def test_a_post_with_no_cookies_at_all_is_refused(self, app: FastAPI, db: Session) -> None:
         before = row_counts(db)
         with HtmlClient(app) as fresh:
-            response = fresh.post("/sign-up/supported-person", data={"name": "A", "email": "a@example.org", "password": PASSWORD})
+            response = fresh.post(
+                "/sign-up/supported-person",
+                data={"name": "A", "email": "a@example.org", "password": PASSWORD},
+            )
         assert response.status_code == 403
         assert row_counts(db) == before
 
-    def test_a_token_from_another_browser_is_refused(self, app: FastAPI, client: HtmlClient, db: Session) -> None:
+    def test_a_token_from_another_browser_is_refused(
+        self, app: FastAPI, client: HtmlClient, db: Session
+    ) -> None:
         user = make_user(db)
         with HtmlClient(app) as other_browser:
             stolen = other_browser.csrf_token()
         client.csrf_token()
-        response = client.post("/sign-in", data={"csrftoken": stolen, "email": user.email, "password": PASSWORD})
+        response = client.post(
+            "/sign-in", data={"csrftoken": stolen, "email": user.email, "password": PASSWORD}
+        )
         assert response.status_code == 403
 
-    def test_htmx_requests_send_the_token_as_a_header(self, client: HtmlClient, db: Session) -> None:
+    def test_htmx_requests_send_the_token_as_a_header(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         user = make_user(db)
         token = client.csrf_token()
         response = client.post(
@@ -83,7 +103,11 @@ class TestCsrf:
         )
         assert response.status_code == 204
         assert response.headers["HX-Redirect"] == "/your-support"
-        without = client.post("/sign-in", data={"email": user.email, "password": PASSWORD}, headers={"HX-Request": "true"})
+        without = client.post(
+            "/sign-in",
+            data={"email": user.email, "password": PASSWORD},
+            headers={"HX-Request": "true"},
+        )
         assert without.status_code == 403
 
     def test_every_page_puts_the_token_where_htmx_sends_it(self, client: HtmlClient) -> None:
@@ -93,10 +117,14 @@ class TestCsrf:
 
 
 class TestSignInThrottle:
-    def test_the_sixth_failed_sign_in_within_15_minutes_answers_429(self, client: HtmlClient, db: Session) -> None:
+    def test_the_sixth_failed_sign_in_within_15_minutes_answers_429(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         user = make_user(db)
         for attempt in range(5):
-            response = client.submit("/sign-in", {"email": user.email, "password": "wrong password here"})
+            response = client.submit(
+                "/sign-in", {"email": user.email, "password": "wrong password here"}
+            )
             assert response.status_code == 401, attempt
         sixth = client.submit("/sign-in", {"email": user.email, "password": PASSWORD})
         assert sixth.status_code == 429
@@ -108,13 +136,19 @@ class TestSignInThrottle:
         victim, other = make_user(db), make_user(db)
         for _ in range(5):
             client.submit("/sign-in", {"email": victim.email, "password": "wrong password here"})
-        assert client.submit("/sign-in", {"email": other.email, "password": PASSWORD}).status_code == 303
+        assert (
+            client.submit("/sign-in", {"email": other.email, "password": PASSWORD}).status_code
+            == 303
+        )
 
     def test_successful_sign_ins_do_not_count(self, client: HtmlClient, db: Session) -> None:
         user = make_user(db)
         for _ in range(7):
             client.cookies.clear()
-            assert client.submit("/sign-in", {"email": user.email, "password": PASSWORD}).status_code == 303
+            assert (
+                client.submit("/sign-in", {"email": user.email, "password": PASSWORD}).status_code
+                == 303
+            )
 
     def test_password_resets_are_throttled_too(self, client: HtmlClient, db: Session) -> None:
         user = make_user(db)
@@ -126,7 +160,15 @@ class TestSignInThrottle:
 class TestSecurityHeaders:
     @pytest.mark.parametrize(
         "path",
-        ["/", "/sign-in", "/no-such-page", "/api/v1/council-areas", "/api/v1/me", "/static/app/app.css", "/healthz"],
+        [
+            "/",
+            "/sign-in",
+            "/no-such-page",
+            "/api/v1/council-areas",
+            "/api/v1/me",
+            "/static/app/app.css",
+            "/healthz",
+        ],
     )
     def test_on_every_kind_of_response(self, client: HtmlClient, path: str) -> None:
         response = client.get(path)
@@ -148,7 +190,9 @@ class TestSecurityHeaders:
     def test_hsts_in_production(self, database_url: str, tmp_path: Any) -> None:
         from marketplace.app import create_app
 
-        settings = make_settings(database_url, tmp_path, env="production", base_url="https://sds.example.org")
+        settings = make_settings(
+            database_url, tmp_path, env="production", base_url="https://sds.example.org"
+        )
         with HtmlClient(create_app(settings)) as production:
             response = production.get("/healthz")
         assert response.headers["Strict-Transport-Security"].startswith("max-age=63072000")
@@ -161,7 +205,9 @@ class TestSecurityHeaders:
 
 class TestSessionCookie:
     def cookie_header(self, response: Any) -> str:
-        return next(v for k, v in response.headers.multi_items() if k == "set-cookie" and "sds_session" in v)
+        return next(
+            v for k, v in response.headers.multi_items() if k == "set-cookie" and "sds_session" in v
+        )
 
     def test_http_only_and_same_site(self, client: HtmlClient, db: Session) -> None:
         user = make_user(db)
@@ -188,7 +234,9 @@ class TestSessionCookie:
         client.cookies.set("sds_session", first)
         assert client.get("/account").status_code == 303
 
-    def test_a_cookie_from_before_sign_out_no_longer_works(self, client: HtmlClient, db: Session) -> None:
+    def test_a_cookie_from_before_sign_out_no_longer_works(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         user = make_user(db)
         client.sign_in(user.email, PASSWORD)
         kept = client.cookies["sds_session"]
@@ -196,19 +244,29 @@ class TestSessionCookie:
         client.cookies.set("sds_session", kept)
         assert client.get("/account").status_code == 303
 
-    def test_an_idle_session_ends(self, client: HtmlClient, db: Session, settings: Settings) -> None:
+    def test_an_idle_session_ends(
+        self, client: HtmlClient, db: Session, settings: Settings
+    ) -> None:
         user = make_user(db)
         client.sign_in(user.email, PASSWORD)
-        token = TimestampSigner(settings.secret_key.get_secret_value(), salt="sds-session").unsign(  # type: ignore[union-attr]
-            client.cookies["sds_session"]
-        ).decode()
+        token = (
+            TimestampSigner(settings.secret_key.get_secret_value(), salt="sds-session")
+            .unsign(  # type: ignore[union-attr]
+                client.cookies["sds_session"]
+            )
+            .decode()
+        )
         idle = settings.security.session_idle_minutes * 60
 
         class SignedLongAgo(TimestampSigner):
             def get_timestamp(self) -> int:
                 return super().get_timestamp() - idle - 5
 
-        stale = SignedLongAgo(settings.secret_key.get_secret_value(), salt="sds-session").sign(token).decode()  # type: ignore[union-attr]
+        stale = (
+            SignedLongAgo(settings.secret_key.get_secret_value(), salt="sds-session")
+            .sign(token)
+            .decode()
+        )  # type: ignore[union-attr]
         client.cookies.set("sds_session", stale)
         assert client.get("/account").status_code == 303
 
@@ -216,7 +274,11 @@ class TestSessionCookie:
             def get_timestamp(self) -> int:
                 return super().get_timestamp() - idle + 60
 
-        fresh = SignedJustNow(settings.secret_key.get_secret_value(), salt="sds-session").sign(token).decode()  # type: ignore[union-attr]
+        fresh = (
+            SignedJustNow(settings.secret_key.get_secret_value(), salt="sds-session")
+            .sign(token)
+            .decode()
+        )  # type: ignore[union-attr]
         client.cookies.set("sds_session", fresh)
         assert client.get("/account").status_code == 200
 
@@ -240,9 +302,13 @@ class TestUploadCsrf:
         provider = make_provider(db)
         client.sign_in(provider.members[0].user.email, PASSWORD)
         client.csrf_token()
-        refused = client.post("/provider/photo", files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")})
+        refused = client.post(
+            "/provider/photo", files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")}
+        )
         stolen = client.post(
-            "/provider/photo", data={"csrftoken": "made-up"}, files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")}
+            "/provider/photo",
+            data={"csrftoken": "made-up"},
+            files={"photo": ("a.png", b"\x89PNG\r\n\x1a\nxx", "image/png")},
         )
         assert refused.status_code == stolen.status_code == 403
         db.refresh(provider)

@@ -84,13 +84,18 @@ def _as_a_browser_reads_it(value: str) -> str:
     """What a lenient browser makes of an address: tabs and newlines dropped, backslashes
     read as slashes, and (once more) percent-encoding undone."""
     for form in (value, unquote(value)):
-        cleaned = form.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/").strip()
+        cleaned = (
+            form.replace("\t", "").replace("\n", "").replace("\r", "").replace("\\", "/").strip()
+        )
         if cleaned.startswith("//") or urlsplit(cleaned).netloc or urlsplit(cleaned).scheme:
             return "off-site"
     return "on-site"
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60) | st.from_regex(r"\A[/\\%0-9a-fA-F\t\n .:@?#]{0,20}\Z"))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+    | st.from_regex(r"\A[/\\%0-9a-fA-F\t\n .:@?#]{0,20}\Z")
+)
 @example("/%2F%2Fevil.example")
 @example("/\t/evil.example")
 @example("https:evil.example")
@@ -110,11 +115,15 @@ def test_ordinary_paths_are_always_kept(segments: list[str]) -> None:
 
 class TestSignIn:
     @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
-    def test_sign_in_never_sends_anyone_off_site(self, client: HtmlClient, db: Session, htmx: bool) -> None:
+    def test_sign_in_never_sends_anyone_off_site(
+        self, client: HtmlClient, db: Session, htmx: bool
+    ) -> None:
         user = make_user(db, role=Role.SUPPORTED_PERSON)
         for value in HOSTILE:
             client.cookies.clear()
-            response = client.submit("/sign-in", {"email": user.email, "password": PASSWORD, "next": value}, htmx=htmx)
+            response = client.submit(
+                "/sign-in", {"email": user.email, "password": PASSWORD, "next": value}, htmx=htmx
+            )
             target = response.headers["HX-Redirect"] if htmx else response.headers["location"]
             assert response.status_code == (204 if htmx else 303), value
             assert target == "/your-support", value
@@ -124,37 +133,63 @@ class TestSignIn:
     def test_a_safe_next_is_followed(self, client: HtmlClient, db: Session, htmx: bool) -> None:
         user = make_user(db, role=Role.SUPPORTED_PERSON)
         wanted = "/find-support?location=Fort%20William&hours=10"
-        response = client.submit("/sign-in", {"email": user.email, "password": PASSWORD, "next": wanted}, htmx=htmx)
+        response = client.submit(
+            "/sign-in", {"email": user.email, "password": PASSWORD, "next": wanted}, htmx=htmx
+        )
         assert (response.headers["HX-Redirect"] if htmx else response.headers["location"]) == wanted
 
-    def test_an_unsafe_next_in_the_address_is_dropped_from_the_form(self, client: HtmlClient) -> None:
+    def test_an_unsafe_next_in_the_address_is_dropped_from_the_form(
+        self, client: HtmlClient
+    ) -> None:
         shown = client.get("/sign-in", params={"next": "//evil.example/x"})
         assert shown.status_code == 200
         assert page(shown).select_one("input[name=next]")["value"] == ""
         kept = client.get("/sign-in", params={"next": "/account/password"})
         assert page(kept).select_one("input[name=next]")["value"] == "/account/password"
 
-    def test_a_failed_sign_in_shows_the_form_again_without_the_unsafe_next(self, client: HtmlClient) -> None:
-        response = client.submit("/sign-in", {"email": "nobody@example.org", "password": "wrong password!", "next": "//evil.example"})
+    def test_a_failed_sign_in_shows_the_form_again_without_the_unsafe_next(
+        self, client: HtmlClient
+    ) -> None:
+        response = client.submit(
+            "/sign-in",
+            {
+                "email": "nobody@example.org",
+                "password": "wrong password!",
+                "next": "//evil.example",
+            },
+        )
         assert response.status_code == 401
         assert page(response).select_one("input[name=next]")["value"] == ""
 
-    def test_a_page_asked_for_at_an_odd_address_does_not_become_the_next(self, client: HtmlClient) -> None:
+    def test_a_page_asked_for_at_an_odd_address_does_not_become_the_next(
+        self, client: HtmlClient
+    ) -> None:
         response = client.get("/account/password?x=%0a%5c")
         assert response.headers["location"] == "/sign-in"
 
 
 class TestShortlistBack:
     @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
-    def test_removing_returns_only_to_a_path_on_this_site(self, client: HtmlClient, htmx: bool) -> None:
-        for value in ("//evil.example", "/%5Cevil.example", "/\t/evil.example", "https://evil.example"):
+    def test_removing_returns_only_to_a_path_on_this_site(
+        self, client: HtmlClient, htmx: bool
+    ) -> None:
+        for value in (
+            "//evil.example",
+            "/%5Cevil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+        ):
             response = client.submit("/shortlist/999999/remove", {"back": value}, htmx=htmx)
             target = response.headers["HX-Redirect"] if htmx else response.headers["location"]
             assert target == "/shortlist", value
-        kept = client.submit("/shortlist/999999/remove", {"back": "/find-support?location=Ullapool"})
+        kept = client.submit(
+            "/shortlist/999999/remove", {"back": "/find-support?location=Ullapool"}
+        )
         assert kept.headers["location"] == "/find-support?location=Ullapool"
 
-    def test_adding_returns_only_to_a_path_on_this_site(self, client: HtmlClient, db: Session) -> None:
+    def test_adding_returns_only_to_a_path_on_this_site(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db)
         response = client.submit(f"/shortlist/{offer.id}", {"back": "//evil.example"})
         assert response.headers["location"] == "/shortlist"
@@ -167,7 +202,13 @@ def test_the_redirect_helper_itself_never_leaves_the_site(htmx: bool) -> None:
     """Every route's redirect goes through web.redirect, which applies the rule again, so a
     target built from something a browser sent cannot slip through a route that forgot."""
     headers = [(b"hx-request", b"true")] if htmx else []
-    request = Request({"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""})
-    for target, expected in (("//evil.example", "/"), ("/\\evil.example", "/"), ("/provider?done=published", "/provider?done=published")):
+    request = Request(
+        {"type": "http", "method": "POST", "path": "/", "headers": headers, "query_string": b""}
+    )
+    for target, expected in (
+        ("//evil.example", "/"),
+        ("/\\evil.example", "/"),
+        ("/provider?done=published", "/provider?done=published"),
+    ):
         response = web.redirect(request, target)
         assert response.headers["HX-Redirect" if htmx else "location"] == expected

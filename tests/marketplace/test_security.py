@@ -19,7 +19,9 @@ def test_an_authorization_header_does_not_stand_in_for_the_csrf_token(
     user = make_user(db)
     client.csrf_token()  # the browser has its CSRF cookie, as a victim's would
     signed_in = client.post(
-        "/sign-in", data={"email": user.email, "password": PASSWORD}, headers={"Authorization": authorization}
+        "/sign-in",
+        data={"email": user.email, "password": PASSWORD},
+        headers={"Authorization": authorization},
     )
     assert signed_in.status_code == 403
     signed_up = client.post(
@@ -41,7 +43,9 @@ def test_without_cookies_a_bearer_header_is_refused_too(client: HtmlClient) -> N
     assert response.status_code == 403
 
 
-def test_with_the_token_an_authorization_header_changes_nothing(client: HtmlClient, db: Session) -> None:
+def test_with_the_token_an_authorization_header_changes_nothing(
+    client: HtmlClient, db: Session
+) -> None:
     user = make_user(db)
     response = client.post(
         "/sign-in",

@@ -44,11 +44,26 @@ class TestEmbeddedDefault:
 class TestProduction:
     def test_needs_a_secret_key(self, tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="SECRET_KEY"):
-            Settings(env="production", var_dir=tmp_path, database_url="postgresql://x/y", base_url="https://a.example.org")
+            Settings(
+                env="production",
+                var_dir=tmp_path,
+                database_url="postgresql://x/y",
+                base_url="https://a.example.org",
+            )
         assert not (tmp_path / "secret_key").exists()
 
     def test_needs_a_database_and_https(self, tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="DATABASE_URL"):
-            Settings(env="production", var_dir=tmp_path, secret_key="k" * 40, base_url="https://a.example.org")
+            Settings(
+                env="production",
+                var_dir=tmp_path,
+                secret_key="k" * 40,
+                base_url="https://a.example.org",
+            )
         with pytest.raises(ValidationError, match="https"):
-            Settings(env="production", var_dir=tmp_path, secret_key="k" * 40, database_url="postgresql://x/y")
+            Settings(
+                env="production",
+                var_dir=tmp_path,
+                secret_key="k" * 40,
+                database_url="postgresql://x/y",
+            )

@@ -21,6 +21,7 @@ from marketplace.settings import SecuritySettings, Settings
 from tests.factories import PASSWORD, make_user
 from tests.helpers import HtmlClient
 
+
 def mails_to(settings: Settings, email: str) -> int:
     return sum(1 for m in read_outbox(settings.outbox_dir) if m.to == email)
 
@@ -33,7 +34,9 @@ def refused_with(response, words: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def sign_up(client: HtmlClient, email: str, kind: str = "supported-person"):  # type: ignore[no-untyped-def]
-    return client.submit(f"/sign-up/{kind}", {"name": "Ailsa Grant", "email": email, "password": PASSWORD})
+    return client.submit(
+        f"/sign-up/{kind}", {"name": "Ailsa Grant", "email": email, "password": PASSWORD}
+    )
 
 
 class TestTheThrottle:
@@ -46,7 +49,10 @@ class TestTheThrottle:
             with pytest.raises(TooManyAttempts) as refused:
                 throttle.spend(Action.ENQUIRY, account=1, address="203.0.113.9")
             assert refused.value.retry_after_seconds == 3600
-            assert refused.value.message == "You have sent too many enquiries. Try again in 60 minutes."
+            assert (
+                refused.value.message
+                == "You have sent too many enquiries. Try again in 60 minutes."
+            )
             # Another account from another address is not held up.
             throttle.spend(Action.ENQUIRY, account=2, address="198.51.100.7")
             clock.shift(timedelta(minutes=59))
@@ -82,9 +88,14 @@ class TestSignUp:
             for attempt in range(allowed):
                 kind = ("supported-person", "representative")[attempt % 2]
                 assert sign_up(client, victim.email, kind).status_code == 303
-            refused_with(sign_up(client, victim.email), "You have tried to create too many accounts.")
+            refused_with(
+                sign_up(client, victim.email), "You have tried to create too many accounts."
+            )
             # Password resets for the same address share its allowance.
-            refused_with(client.submit("/password-reset", {"email": victim.email}), "too many password resets")
+            refused_with(
+                client.submit("/password-reset", {"email": victim.email}),
+                "too many password resets",
+            )
             # The same flood from another address is refused all the same: the count is
             # kept for the address mailed, not for who asked.
             with HtmlClient(app, client=("198.51.100.7", 5000)) as elsewhere:
@@ -94,30 +105,54 @@ class TestSignUp:
             assert client.submit("/password-reset", {"email": victim.email}).status_code == 303
             assert mails_to(settings, victim.email) == allowed + 1
 
-    def test_one_address_cannot_sign_up_many_accounts(self, app: FastAPI, client: HtmlClient, db: Session) -> None:
+    def test_one_address_cannot_sign_up_many_accounts(
+        self, app: FastAPI, client: HtmlClient, db: Session
+    ) -> None:
         allowed = app.state.throttle.rules[Action.SIGN_UP].per_address.amount
         for n in range(allowed):
             assert sign_up(client, f"person{n}@example.org").status_code == 303
-        refused_with(sign_up(client, "one-more@example.org"), "You have tried to create too many accounts.")
-        assert db.scalar(select(func.count()).select_from(User).where(User.email == "one-more@example.org")) == 0
+        refused_with(
+            sign_up(client, "one-more@example.org"), "You have tried to create too many accounts."
+        )
+        assert (
+            db.scalar(
+                select(func.count()).select_from(User).where(User.email == "one-more@example.org")
+            )
+            == 0
+        )
 
     def test_provider_sign_up_counts_too(self, client: HtmlClient, settings: Settings) -> None:
-        answers = {"organisation_name": "Strath Support", "kind": "micro_provider", "name": "Isla Ross",
-                   "email": "isla@example.org", "password": PASSWORD}
+        answers = {
+            "organisation_name": "Strath Support",
+            "kind": "micro_provider",
+            "name": "Isla Ross",
+            "email": "isla@example.org",
+            "password": PASSWORD,
+        }
         for _ in range(settings.security.mails_to_one_address_per_hour):
             assert client.submit("/sign-up/provider", answers).status_code == 303
         refused_with(client.submit("/sign-up/provider", answers), "too many accounts")
-        assert mails_to(settings, "isla@example.org") == settings.security.mails_to_one_address_per_hour
+        assert (
+            mails_to(settings, "isla@example.org")
+            == settings.security.mails_to_one_address_per_hour
+        )
 
 
 class TestPasswordReset:
     def test_per_address_across_many_emails(self, app: FastAPI, client: HtmlClient) -> None:
         allowed = app.state.throttle.rules[Action.PASSWORD_RESET].per_address.amount
         for n in range(allowed):
-            assert client.submit("/password-reset", {"email": f"p{n}@example.org"}).status_code == 303
-        refused_with(client.submit("/password-reset", {"email": "fresh@example.org"}), "too many password resets")
+            assert (
+                client.submit("/password-reset", {"email": f"p{n}@example.org"}).status_code == 303
+            )
+        refused_with(
+            client.submit("/password-reset", {"email": "fresh@example.org"}),
+            "too many password resets",
+        )
 
-    def test_the_refusal_page_points_to_nothing_it_cannot_do(self, client: HtmlClient, settings: Settings) -> None:
+    def test_the_refusal_page_points_to_nothing_it_cannot_do(
+        self, client: HtmlClient, settings: Settings
+    ) -> None:
         for _ in range(settings.security.mails_to_one_address_per_hour):
             client.submit("/password-reset", {"email": "x@example.org"})
         refused = client.submit("/password-reset", {"email": "x@example.org"})

@@ -12,14 +12,38 @@ from marketplace.cli import app
 
 def test_the_benchmark_prints_its_one_json_line() -> None:
     result = CliRunner().invoke(
-        app, ["bench", "match", "--offers", "3000", "--naive-offers", "1500", "--queries", "30", "--naive-queries", "3"]
+        app,
+        [
+            "bench",
+            "match",
+            "--offers",
+            "3000",
+            "--naive-offers",
+            "1500",
+            "--queries",
+            "30",
+            "--naive-queries",
+            "3",
+        ],
     )
     assert result.exit_code == 0, result.output
     line = next(line for line in reversed(result.stdout.splitlines()) if line.startswith("{"))
     figures = json.loads(line)
     assert list(figures)[:8] == [
-        "bench", "offers", "p50_ms", "p95_ms", "naive_offers", "speedup_vs_naive", "scan_p95_ms", "queries",
+        "bench",
+        "offers",
+        "p50_ms",
+        "p95_ms",
+        "naive_offers",
+        "speedup_vs_naive",
+        "scan_p95_ms",
+        "queries",
     ]
-    assert (figures["bench"], figures["offers"], figures["naive_offers"], figures["queries"]) == ("match", 3000, 1500, 30)
+    assert (figures["bench"], figures["offers"], figures["naive_offers"], figures["queries"]) == (
+        "match",
+        3000,
+        1500,
+        30,
+    )
     assert figures["same_reach_as_naive"] is True
     assert 0 < figures["p50_ms"] <= figures["p95_ms"]

@@ -57,7 +57,9 @@ def kind(db: Session, code: str) -> int:
     return term_ids(db, Taxonomy.KIND_OF_SUPPORT, (code,))[0]
 
 
-def offers_in(db: Session, places: Sequence[str], rates: Sequence[int], **options: object) -> list[Offer]:
+def offers_in(
+    db: Session, places: Sequence[str], rates: Sequence[int], **options: object
+) -> list[Offer]:
     """One offer at each rate, from providers based in `places` in turn."""
     providers: dict[str, Provider] = {}
     offers = []
@@ -73,12 +75,18 @@ def actor(offer: Offer):  # type: ignore[no-untyped-def]
     return offer.provider.members[0].user
 
 
-def compare(db: Session, offer: Offer, code: str = "personal-care", index: OfferIndex | None = None) -> FairPrice | None:
-    return fair_price_service.fair_price(db, index=index or OfferIndex(), offer_id=offer.id, kind_id=kind(db, code))
+def compare(
+    db: Session, offer: Offer, code: str = "personal-care", index: OfferIndex | None = None
+) -> FairPrice | None:
+    return fair_price_service.fair_price(
+        db, index=index or OfferIndex(), offer_id=offer.id, kind_id=kind(db, code)
+    )
 
 
 class TestGroups:
-    def test_five_offers_in_the_council_area_and_class_are_compared_together(self, db: Session) -> None:
+    def test_five_offers_in_the_council_area_and_class_are_compared_together(
+        self, db: Session
+    ) -> None:
         # Six prices put every quartile between two of them; the lower one rounds half up.
         rates = [1500, 1700, 1702, 1901, 2300, 2551]
         offers = offers_in(db, HIGHLAND_REMOTE_RURAL, rates)
@@ -111,7 +119,9 @@ class TestGroups:
         assert shown(found) == figures([1600, 1800, 2000, 2200, 1400, 2600, 3000])
         assert found is not None and not found.local
         assert found.group == "personal care across Scotland"
-        assert shown(compare(db, elsewhere[1])) == shown(found), "Dufftown's one offer is compared the same way"
+        assert shown(compare(db, elsewhere[1])) == shown(found), (
+            "Dufftown's one offer is compared the same way"
+        )
 
     def test_another_council_area_or_class_is_not_counted(self, db: Session) -> None:
         rates = [1600, 1800, 2000, 2200, 2400]
@@ -123,7 +133,9 @@ class TestGroups:
         assert found is not None and not found.local, "Inverness has no group of its own"
         assert shown(found) == figures([*rates, 900, 9000])
 
-    def test_paused_withdrawn_unpublished_one_off_and_other_kinds_are_not_counted(self, db: Session) -> None:
+    def test_paused_withdrawn_unpublished_one_off_and_other_kinds_are_not_counted(
+        self, db: Session
+    ) -> None:
         rates = [1600, 1800, 2000, 2200, 2400]
         counted = offers_in(db, HIGHLAND_REMOTE_RURAL, rates)
         paused, withdrawn = offers_in(db, ["Portree"], [500, 9900])
@@ -135,9 +147,13 @@ class TestGroups:
         inverness = offers_in(db, ["Inverness"], [1900])[0]
         index = OfferIndex()
         assert shown(compare(db, counted[0], index=index)) == figures(rates)
-        assert shown(compare(db, inverness, index=index)) == figures([*rates, 1900]), "nor across Scotland"
+        assert shown(compare(db, inverness, index=index)) == figures([*rates, 1900]), (
+            "nor across Scotland"
+        )
         assert compare(db, paused, index=index) is None, "a paused offer is not compared"
-        assert compare(db, counted[0], "help-at-home", index=index) is None, "it does not give help at home"
+        assert compare(db, counted[0], "help-at-home", index=index) is None, (
+            "it does not give help at home"
+        )
 
     def test_prices_are_compared_by_their_hourly_equivalent(self, db: Session) -> None:
         hourly = offers_in(db, HIGHLAND_REMOTE_RURAL, [1600, 1800, 2000, 2200])
@@ -150,12 +166,20 @@ class TestGroups:
 
     def test_an_offer_of_two_kinds_counts_in_both(self, db: Session) -> None:
         personal = offers_in(db, HIGHLAND_REMOTE_RURAL, [1600, 1800, 2000, 2200])
-        home = offers_in(db, HIGHLAND_REMOTE_RURAL, [1500, 1700, 1900, 2100], kinds=("help-at-home",))
+        home = offers_in(
+            db, HIGHLAND_REMOTE_RURAL, [1500, 1700, 1900, 2100], kinds=("help-at-home",)
+        )
         both = offers_in(db, ["Portree"], [2500], kinds=("personal-care", "help-at-home"))[0]
         index = OfferIndex()
-        assert shown(compare(db, personal[0], index=index)) == figures([1600, 1800, 2000, 2200, 2500])
-        assert shown(compare(db, home[0], "help-at-home", index=index)) == figures([1500, 1700, 1900, 2100, 2500])
-        assert compare(db, personal[0], "help-at-home", index=index) is None, "it does not give help at home"
+        assert shown(compare(db, personal[0], index=index)) == figures(
+            [1600, 1800, 2000, 2200, 2500]
+        )
+        assert shown(compare(db, home[0], "help-at-home", index=index)) == figures(
+            [1500, 1700, 1900, 2100, 2500]
+        )
+        assert compare(db, personal[0], "help-at-home", index=index) is None, (
+            "it does not give help at home"
+        )
         found = fair_price_service.fair_prices_of_offer(db, index=index, offer_id=both.id)
         assert list(found) == [kind(db, "personal-care"), kind(db, "help-at-home")]
 
@@ -168,10 +192,14 @@ class TestKeepingCurrent:
         before = compare(db, offers[0], index=index)
         assert shown(before) == figures(rates)
         groups = fair_price_service.price_groups(db, index=index)
-        assert fair_price_service.price_groups(db, index=index) is groups, "worked out once per generation"
+        assert fair_price_service.price_groups(db, index=index) is groups, (
+            "worked out once per generation"
+        )
 
         offers_service.set_price(
-            db, offer=offers[4], actor=actor(offers[4]),
+            db,
+            offer=offers[4],
+            actor=actor(offers[4]),
             details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=3100),
         )
         after = compare(db, offers[0], index=index)
@@ -195,7 +223,11 @@ class TestWhereItSits:
         low, middle, high = (compare(db, offers[i], index=index) for i in (0, 2, 5))
         assert low is not None and middle is not None and high is not None
         assert 1200 < lower <= 2000 <= upper < 2900, "the test's rates straddle the quartiles"
-        assert (low.position, middle.position, high.position) == (Position.BELOW, Position.MIDDLE, Position.ABOVE)
+        assert (low.position, middle.position, high.position) == (
+            Position.BELOW,
+            Position.MIDDLE,
+            Position.ABOVE,
+        )
         assert low.where == "below the middle half"
         assert middle.where == "in the middle half"
         assert high.where == "above the middle half"
@@ -214,19 +246,29 @@ class TestResultsPage:
         index = OfferIndex()
         ids = [both.id, only_home.id, 999_999]
 
-        searched = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_ids=[kind(db, "help-at-home")])
+        searched = fair_price_service.fair_prices_for_results(
+            db, index=index, offer_ids=ids, kind_ids=[kind(db, "help-at-home")]
+        )
         assert shown(searched[both.id]) == figures([1500, 1700, 1900, 2100, 2500, 1300])
         assert searched[999_999] is None
 
         unchosen = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids)
         first = unchosen[both.id]
-        assert first is not None and first.kind_id == kind(db, "personal-care"), "personal care comes first"
+        assert first is not None and first.kind_id == kind(db, "personal-care"), (
+            "personal care comes first"
+        )
         assert shown(first) == figures([1600, 1800, 2000, 2200, 2500])
-        assert shown(unchosen[only_home.id]) == shown(searched[both.id]), "its only kind is help at home"
+        assert shown(unchosen[only_home.id]) == shown(searched[both.id]), (
+            "its only kind is help at home"
+        )
 
         # Asked for personal care, an offer of help at home only is compared on its own kind.
-        other = fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids, kind_ids=[kind(db, "personal-care")])
-        assert other[only_home.id] is not None and other[only_home.id].kind_id == kind(db, "help-at-home")  # type: ignore[union-attr]
+        other = fair_price_service.fair_prices_for_results(
+            db, index=index, offer_ids=ids, kind_ids=[kind(db, "personal-care")]
+        )
+        assert other[only_home.id] is not None and other[only_home.id].kind_id == kind(
+            db, "help-at-home"
+        )  # type: ignore[union-attr]
 
 
 class TestVectorised:
@@ -246,7 +288,12 @@ class TestVectorised:
         council[rng.random(n) < 0.05] = -1
         class6 = rng.integers(0, 7, n).astype(np.int8)
         groups = fair_price_service.compute_price_groups(
-            live=live, kinds=kinds, hourly_pence=hourly, home_council=council, home_class6=class6, kind_bits=kind_bits
+            live=live,
+            kinds=kinds,
+            hourly_pence=hourly,
+            home_council=council,
+            home_class6=class6,
+            kind_bits=kind_bits,
         )
         local: dict[tuple[int, int, int], list[int]] = defaultdict(list)
         scotland: dict[int, list[int]] = defaultdict(list)
@@ -257,15 +304,27 @@ class TestVectorised:
                 if int(kinds[row]) >> bit & 1:
                     scotland[kind_id].append(int(hourly[row]))
                     if council[row] >= 0 and class6[row] > 0:
-                        local[(kind_id, int(council[row]), int(class6[row]))].append(int(hourly[row]))
+                        local[(kind_id, int(council[row]), int(class6[row]))].append(
+                            int(hourly[row])
+                        )
         assert set(groups.local) == set(local) and set(groups.scotland) == set(scotland)
         assert any(len(prices) < 4 for prices in local.values()), "some groups are tiny"
         for key, prices in local.items():
             found = groups.local[key]
-            assert (found.offers, found.lower_quartile_pence, found.median_pence, found.upper_quartile_pence) == figures(prices), key
+            assert (
+                found.offers,
+                found.lower_quartile_pence,
+                found.median_pence,
+                found.upper_quartile_pence,
+            ) == figures(prices), key
         for kind_id, prices in scotland.items():
             found = groups.scotland[kind_id]
-            assert (found.offers, found.lower_quartile_pence, found.median_pence, found.upper_quartile_pence) == figures(prices)
+            assert (
+                found.offers,
+                found.lower_quartile_pence,
+                found.median_pence,
+                found.upper_quartile_pence,
+            ) == figures(prices)
 
 
 class TestPayWarning:
@@ -279,13 +338,19 @@ class TestPayWarning:
             "Ask how the people who would support you are paid."
         )
         assert fair_price_service.pay_warning(hourly_pence=minimum, minimum_pence=minimum) is None
-        assert fair_price_service.pay_warning(hourly_pence=None, minimum_pence=minimum) is None, "one-off prices"
+        assert fair_price_service.pay_warning(hourly_pence=None, minimum_pence=minimum) is None, (
+            "one-off prices"
+        )
 
-    def test_the_setting_overrides_the_minimum(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_the_setting_overrides_the_minimum(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         monkeypatch.setenv("SDS_MATCHING__MINIMUM_CARE_PAY_PENCE", "1500")
         from_environment = Settings(var_dir=tmp_path)
         assert from_environment.matching.minimum_care_pay_pence == 1500
-        warning = fair_price_service.pay_warning(hourly_pence=1450, minimum_pence=from_environment.matching.minimum_care_pay_pence)
+        warning = fair_price_service.pay_warning(
+            hourly_pence=1450, minimum_pence=from_environment.matching.minimum_care_pay_pence
+        )
         assert warning is not None and "£15.00 an hour" in warning.message
         with pytest.raises(ValueError, match="greater than 0"):
             MatchingSettings(minimum_care_pay_pence=0)
@@ -294,8 +359,14 @@ class TestPayWarning:
 @pytest.fixture
 def app_paying(database_url: str, tmp_path: Path, db: Session) -> Iterator[FastAPI]:
     """The app with the minimum care pay set to £11.00, in the test's transaction."""
-    app = create_app(make_settings(database_url, tmp_path / "var", matching=MatchingSettings(minimum_care_pay_pence=1100)))
-    app.state.sessionmaker = sessionmaker(bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False)
+    app = create_app(
+        make_settings(
+            database_url, tmp_path / "var", matching=MatchingSettings(minimum_care_pay_pence=1100)
+        )
+    )
+    app.state.sessionmaker = sessionmaker(
+        bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
     yield app
     app.state.engine.dispose()
 
@@ -311,10 +382,16 @@ class TestOfferPage:
             f"Compared with 5 offers of personal care from providers in Highland's remote rural areas: the middle half "
             f"charge {format_pence(lower)} to {format_pence(upper)} an hour, and the median is {format_pence(median)}."
         ) in text
-        assert f"At £12.00 an hour, this is below the middle half, {format_pence(median - 1200)} less than the median." in text
+        assert (
+            f"At £12.00 an hour, this is below the middle half, {format_pence(median - 1200)} less than the median."
+            in text
+        )
         warning = soup.select_one(".ds_warning-text")
         assert warning is not None
-        assert "This is less than £13.45 an hour, the least adult social care workers in Scotland must be paid." in warning.get_text(" ", strip=True)
+        assert (
+            "This is less than £13.45 an hour, the least adult social care workers in Scotland must be paid."
+            in warning.get_text(" ", strip=True)
+        )
         assert soup.select_one('a[href="/about/prices"]') is not None
 
         fair = page(client.get(f"/offers/{offers[1].id}"))
@@ -324,11 +401,15 @@ class TestOfferPage:
     def test_the_setting_changes_the_warning(self, app_paying: FastAPI, db: Session) -> None:
         offers = offers_in(db, HIGHLAND_REMOTE_RURAL, [1200, 1050])
         with HtmlClient(app_paying, before_request=db.flush, after_request=db.expire_all) as client:
-            assert page(client.get(f"/offers/{offers[0].id}")).select_one(".ds_warning-text") is None
+            assert (
+                page(client.get(f"/offers/{offers[0].id}")).select_one(".ds_warning-text") is None
+            )
             below = page(client.get(f"/offers/{offers[1].id}")).get_text(" ", strip=True)
             assert "This is less than £11.00 an hour" in below
 
-    def test_too_few_offers_says_so_instead_of_figures(self, client: HtmlClient, db: Session) -> None:
+    def test_too_few_offers_says_so_instead_of_figures(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offers = offers_in(db, HIGHLAND_REMOTE_RURAL, [1600, 1800])
         text = page(client.get(f"/offers/{offers[0].id}")).get_text(" ", strip=True)
         assert "Compared with" not in text
@@ -342,13 +423,21 @@ class TestOfferPage:
 
     def test_the_page_follows_a_price_change(self, client: HtmlClient, db: Session) -> None:
         offers = offers_in(db, HIGHLAND_REMOTE_RURAL, [1600, 1800, 2000, 2200, 2400])
-        assert "At £16.00 an hour, this is below the middle half" in page(client.get(f"/offers/{offers[0].id}")).get_text(" ", strip=True)
+        assert "At £16.00 an hour, this is below the middle half" in page(
+            client.get(f"/offers/{offers[0].id}")
+        ).get_text(" ", strip=True)
         offers_service.set_price(
-            db, offer=offers[0], actor=actor(offers[0]), details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=2900)
+            db,
+            offer=offers[0],
+            actor=actor(offers[0]),
+            details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=2900),
         )
         text = page(client.get(f"/offers/{offers[0].id}")).get_text(" ", strip=True)
         _, _, median, _ = figures([2900, 1800, 2000, 2200, 2400])
-        assert f"At £29.00 an hour, this is above the middle half, {format_pence(2900 - median)} more than the median." in text
+        assert (
+            f"At £29.00 an hour, this is above the middle half, {format_pence(2900 - median)} more than the median."
+            in text
+        )
 
     def test_how_we_compare_prices(self, client: HtmlClient) -> None:
         soup = page(client.get("/about/prices"))

@@ -35,9 +35,13 @@ from tests.factories import make_offer, make_provider, make_user
 from tests.matching.test_reach import set_area
 
 
-def found(db: Session, index: OfferIndex, place: str = "Ullapool", **asked: object) -> dict[int, RankedOffer]:
+def found(
+    db: Session, index: OfferIndex, place: str = "Ullapool", **asked: object
+) -> dict[int, RankedOffer]:
     wanted = SupportWanted(location=geography_service.resolve_location(db, text=place), **asked)  # type: ignore[arg-type]
-    return {r.offer_id: r for r in matching_service.match(db, index, wanted, page_size=1000).results}
+    return {
+        r.offer_id: r for r in matching_service.match(db, index, wanted, page_size=1000).results
+    }
 
 
 class TestChangesAreSeen:
@@ -62,12 +66,19 @@ class TestChangesAreSeen:
 
     def test_capacity_and_price(self, db: Session) -> None:
         index = OfferIndex()
-        offer = make_offer(db, provider=make_provider(db, base="Ullapool"), rate_pence=2000, capacity_hours=12)
+        offer = make_offer(
+            db, provider=make_provider(db, base="Ullapool"), rate_pence=2000, capacity_hours=12
+        )
         before = found(db, index)[offer.id]
         assert before.week_support_pence == 10 * 2000
         actor = offer.provider.members[0].user
         offers_service.update_capacity(db, offer=offer, actor=actor, amount=0)
-        offers_service.set_price(db, offer=offer, actor=actor, details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=2350))
+        offers_service.set_price(
+            db,
+            offer=offer,
+            actor=actor,
+            details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=2350),
+        )
         after = found(db, index)[offer.id]
         assert after.week_support_pence == 10 * 2350
         space = next(r for r in after.reasons if r.factor == "Space")
@@ -84,8 +95,11 @@ class TestChangesAreSeen:
         provider.holds_isf = True
         admin = make_user(db, role=Role.ADMIN)
         check = checks_service.declare_check(
-            db, provider=provider, actor=provider.members[0].user,
-            details=CheckDetails(kind=CheckKind.PVG, reference="1234 5678 9012 3456"), today=date.today(),
+            db,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=CheckDetails(kind=CheckKind.PVG, reference="1234 5678 9012 3456"),
+            today=date.today(),
         )
         checks_service.verify_check(db, check=check, admin=admin)
         db.flush()
@@ -100,14 +114,22 @@ class TestChangesAreSeen:
         admin = make_user(db, role=Role.ADMIN)
         runs_out = date.today() + timedelta(days=10)
         check = checks_service.declare_check(
-            db, provider=provider, actor=provider.members[0].user,
-            details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456", expires_on=runs_out),
+            db,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=CheckDetails(
+                kind=CheckKind.PVG, reference="1234567890123456", expires_on=runs_out
+            ),
             today=date.today(),
         )
         checks_service.verify_check(db, check=check, admin=admin)
-        wanted = SupportWanted(location=geography_service.resolve_location(db, text="Ullapool"), verified_only=True)
+        wanted = SupportWanted(
+            location=geography_service.resolve_location(db, text="Ullapool"), verified_only=True
+        )
         assert matching_service.match(db, index, wanted, today=runs_out).total == 1
-        assert matching_service.match(db, index, wanted, today=runs_out + timedelta(days=1)).total == 0
+        assert (
+            matching_service.match(db, index, wanted, today=runs_out + timedelta(days=1)).total == 0
+        )
         assert offer.id
 
 
@@ -137,7 +159,11 @@ class Worker:
 
 @pytest.fixture
 def workers(shared_database: str) -> Iterator[tuple[Worker, Worker, sessionmaker[Session]]]:
-    first, second, writer = Worker(shared_database), Worker(shared_database), make_engine(shared_database)
+    first, second, writer = (
+        Worker(shared_database),
+        Worker(shared_database),
+        make_engine(shared_database),
+    )
     yield first, second, make_sessionmaker(writer)
     for engine in (first.engine, second.engine, writer):
         engine.dispose()
@@ -149,7 +175,9 @@ def publish_near(sessions: sessionmaker[Session], place: str = "Lairg") -> int:
 
 
 class TestSeveralWorkers:
-    def test_every_worker_sees_a_change_committed_anywhere(self, workers: tuple[Worker, Worker, sessionmaker[Session]]) -> None:
+    def test_every_worker_sees_a_change_committed_anywhere(
+        self, workers: tuple[Worker, Worker, sessionmaker[Session]]
+    ) -> None:
         first, second, writer = workers
         before = first.sees()
         assert second.sees() == before
@@ -161,7 +189,9 @@ class TestSeveralWorkers:
             offers_service.pause_offer(session, offer=offer, actor=offer.provider.members[0].user)
         assert first.sees() == second.sees() == before
 
-    def test_an_uncommitted_change_is_not_seen_until_committed(self, workers: tuple[Worker, Worker, sessionmaker[Session]]) -> None:
+    def test_an_uncommitted_change_is_not_seen_until_committed(
+        self, workers: tuple[Worker, Worker, sessionmaker[Session]]
+    ) -> None:
         first, _, writer = workers
         before = first.sees()
         with session_scope(writer) as session:
@@ -182,17 +212,25 @@ class TestSeveralWorkers:
         assert newest is not None
         with session_scope(writer) as session:
             # Core statements, so the change log holds only the rows written below.
-            session.execute(update(Offer).where(Offer.id.in_([late, early])).values(status=OfferStatus.PAUSED))
+            session.execute(
+                update(Offer).where(Offer.id.in_([late, early])).values(status=OfferStatus.PAUSED)
+            )
             session.execute(insert(OfferChange).values(seq=newest + 2, offer_id=early))
         seen = first.sees()
         assert early not in seen and late in seen
         with session_scope(writer) as session:
             session.execute(insert(OfferChange).values(seq=newest + 1, offer_id=late))
             if backend == "postgresql":
-                session.execute(text("SELECT setval(pg_get_serial_sequence('offer_change', 'seq'), (SELECT max(seq) FROM offer_change))"))
+                session.execute(
+                    text(
+                        "SELECT setval(pg_get_serial_sequence('offer_change', 'seq'), (SELECT max(seq) FROM offer_change))"
+                    )
+                )
         assert not first.sees() & {late, early}
 
-    @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="concurrent writers need PostgreSQL")
+    @pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"), reason="concurrent writers need PostgreSQL"
+    )
     def test_concurrent_transactions_committing_out_of_order(
         self, backend: str, workers: tuple[Worker, Worker, sessionmaker[Session]]
     ) -> None:
@@ -212,7 +250,9 @@ class TestSeveralWorkers:
 
 
 class TestWarmUp:
-    def test_a_starting_worker_loads_its_index_in_the_background(self, app: FastAPI, db: Session) -> None:
+    def test_a_starting_worker_loads_its_index_in_the_background(
+        self, app: FastAPI, db: Session
+    ) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Lairg"))
         db.flush()
         warm_offer_index(app.state).join(timeout=60)

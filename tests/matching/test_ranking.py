@@ -22,8 +22,8 @@ from marketplace.geography.distance import haversine_km
 from matching import ranking
 from matching import service as matching_service
 from matching.index import OfferIndex
-from matching.offer_columns import TRAVEL_KIND
 from matching.models import UnmetDemand, UnmetDemandSource
+from matching.offer_columns import TRAVEL_KIND
 from matching.schemas import MatchSort, RankedOffer, SupportWanted
 from providers import checks as checks_service
 from providers.checks import CheckDetails
@@ -51,8 +51,11 @@ def said(result: RankedOffer, factor: str) -> str:
 
 def verify_pvg(db: Session, provider: object) -> None:
     check = checks_service.declare_check(
-        db, provider=provider, actor=provider.members[0].user,  # type: ignore[attr-defined]
-        details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456"), today=today(),
+        db,
+        provider=provider,
+        actor=provider.members[0].user,  # type: ignore[attr-defined]
+        details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456"),
+        today=today(),
     )
     checks_service.verify_check(db, check=check, admin=make_user(db, role=Role.ADMIN))
 
@@ -63,25 +66,36 @@ class TestPoints:
         verify_pvg(db, provider)
         make_offer(db, provider=provider, outcomes=("feeling-safe", "seeing-people"))
         wanted = wanted_at(
-            db, "Portree", outcomes=frozenset(term_ids(db, Taxonomy.PERSONAL_OUTCOME, ("feeling-safe", "seeing-people"))),
-            kinds=frozenset(term_ids(db, Taxonomy.KIND_OF_SUPPORT, ("personal-care",))), when=WEEKDAY_DAYTIMES,
+            db,
+            "Portree",
+            outcomes=frozenset(
+                term_ids(db, Taxonomy.PERSONAL_OUTCOME, ("feeling-safe", "seeing-people"))
+            ),
+            kinds=frozenset(term_ids(db, Taxonomy.KIND_OF_SUPPORT, ("personal-care",))),
+            when=WEEKDAY_DAYTIMES,
         )
         [best] = ranked(db, wanted)
         assert best.score == pytest.approx(100)
         assert sum(r.out_of for r in best.reasons) == 100
         assert best.summary == "1st of 1, with 100 points out of 100"
 
-    def test_outcomes_count_by_the_share_asked_for_that_the_offer_helps_with(self, db: Session) -> None:
+    def test_outcomes_count_by_the_share_asked_for_that_the_offer_helps_with(
+        self, db: Session
+    ) -> None:
         provider = make_provider(db, base="Ullapool")
         both = make_offer(db, provider=provider, outcomes=("feeling-safe", "seeing-people"))
         one = make_offer(db, provider=provider, outcomes=("feeling-safe", "staying-well"))
         neither = make_offer(db, provider=provider, outcomes=("staying-well",))
-        asked = frozenset(term_ids(db, Taxonomy.PERSONAL_OUTCOME, ("feeling-safe", "seeing-people")))
+        asked = frozenset(
+            term_ids(db, Taxonomy.PERSONAL_OUTCOME, ("feeling-safe", "seeing-people"))
+        )
         results = ranked(db, wanted_at(db, "Ullapool", outcomes=asked))
         assert [r.offer_id for r in results] == [both.id, one.id, neither.id]
         assert [points(r, "outcomes") for r in results] == [30, 15, 0]
         assert said(results[0], "outcomes") == "Helps with all 2 outcomes you chose"
-        assert said(results[1], "outcomes") == "Helps with 1 of the 2 outcomes you chose: feeling safe"
+        assert (
+            said(results[1], "outcomes") == "Helps with 1 of the 2 outcomes you chose: feeling safe"
+        )
         assert said(results[2], "outcomes") == "Does not say it helps with the outcomes you chose"
 
     def test_an_unasked_factor_gives_everyone_its_points(self, db: Session) -> None:
@@ -89,7 +103,11 @@ class TestPoints:
         make_offer(db, provider=provider, outcomes=("feeling-safe",))
         make_offer(db, provider=provider, outcomes=("staying-well",))
         for result in ranked(db, wanted_at(db, "Ullapool")):
-            assert points(result, "outcomes") == 30 and points(result, "times") == 10 and points(result, "kinds") == 10
+            assert (
+                points(result, "outcomes") == 30
+                and points(result, "times") == 10
+                and points(result, "kinds") == 10
+            )
 
     def test_distance_points_fall_with_the_great_circle_distance(self, db: Session) -> None:
         near = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=60)
@@ -98,7 +116,9 @@ class TestPoints:
         results = ranked(db, SupportWanted(location=person))
         assert [r.offer_id for r in results] == [near.id, far.id]
         for result, offer in zip(results, (near, far), strict=True):
-            km = haversine_km(person.latitude, person.longitude, offer.centre_latitude, offer.centre_longitude)
+            km = haversine_km(
+                person.latitude, person.longitude, offer.centre_latitude, offer.centre_longitude
+            )
             assert points(result, "distance") == pytest.approx(20 * 10 / (10 + km))
 
     def test_price_points_are_the_lowest_weekly_cost_over_this_one(self, db: Session) -> None:
@@ -110,7 +130,10 @@ class TestPoints:
         assert [r.week_total_pence for r in results] == [6 * 2000, 6 * 2500]
         assert points(results[1], "price") == pytest.approx(15 * (6 * 2000) / (6 * 2500))
         assert said(results[0], "price") == "£120.00 a week for 6 hours: the lowest found"
-        assert said(results[1], "price") == "£150.00 a week for 6 hours: £30.00 (25%) more than the lowest found"
+        assert (
+            said(results[1], "price")
+            == "£150.00 a week for 6 hours: £30.00 (25%) more than the lowest found"
+        )
 
     def test_space_full_stale_and_fresh(self, db: Session) -> None:
         provider = make_provider(db, base="Ullapool")
@@ -125,7 +148,10 @@ class TestPoints:
         assert points(by_id[stale.id], "space") == pytest.approx(5, abs=0.01)
         assert points(by_id[full.id], "space") == 0
         assert said(by_id[fresh.id], "space") == "Has space for 12 hours a week, confirmed today"
-        assert said(by_id[stale.id], "space") == "Said it had space for 12 hours a week 2 months ago, so this may be out of date"
+        assert (
+            said(by_id[stale.id], "space")
+            == "Said it had space for 12 hours a week 2 months ago, so this may be out of date"
+        )
         assert said(by_id[full.id], "space") == "Said it had no space, today"
 
     def test_verified_checks(self, db: Session) -> None:
@@ -156,11 +182,21 @@ class TestOrder:
         assert [r.offer_id for r in results] == [older.id, newer.id, further.id]
 
     def test_sorting_nearest_and_cheapest(self, db: Session) -> None:
-        near_dear = make_offer(db, provider=make_provider(db, base="Ullapool"), rate_pence=3000, radius_km=60)
-        far_cheap = make_offer(db, provider=make_provider(db, base="IV23"), rate_pence=1800, radius_km=60)
+        near_dear = make_offer(
+            db, provider=make_provider(db, base="Ullapool"), rate_pence=3000, radius_km=60
+        )
+        far_cheap = make_offer(
+            db, provider=make_provider(db, base="IV23"), rate_pence=1800, radius_km=60
+        )
         wanted = wanted_at(db, "Ullapool")
-        assert [r.offer_id for r in ranked(db, wanted, sort=MatchSort.NEAREST)] == [near_dear.id, far_cheap.id]
-        assert [r.offer_id for r in ranked(db, wanted, sort=MatchSort.CHEAPEST)] == [far_cheap.id, near_dear.id]
+        assert [r.offer_id for r in ranked(db, wanted, sort=MatchSort.NEAREST)] == [
+            near_dear.id,
+            far_cheap.id,
+        ]
+        assert [r.offer_id for r in ranked(db, wanted, sort=MatchSort.CHEAPEST)] == [
+            far_cheap.id,
+            near_dear.id,
+        ]
 
     def test_pages(self, db: Session) -> None:
         provider = make_provider(db, base="Ullapool")
@@ -174,21 +210,39 @@ class TestOrder:
         assert [r.rank for r in third.results] == [7]
         assert beyond.page == 3 and [r.offer_id for r in beyond.results] == [offers[-1].id]
 
-    def test_a_long_list_sorted_in_part_gives_the_same_pages_as_sorted_in_full(self, db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_a_long_list_sorted_in_part_gives_the_same_pages_as_sorted_in_full(
+        self, db: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         provider = make_provider(db, base="Ullapool")
         for i in range(30):
             make_offer(db, provider=provider, rate_pence=2000 + 50 * (i % 4), capacity_hours=i % 3)
         wanted = wanted_at(db, "Ullapool")
-        whole = [r.offer_id for r in matching_service.match(db, OfferIndex(), wanted, page_size=30).results]
+        whole = [
+            r.offer_id
+            for r in matching_service.match(db, OfferIndex(), wanted, page_size=30).results
+        ]
         monkeypatch.setattr(matching_service, "PARTIAL_SORT_FROM", 0)
-        pages = [r.offer_id for p in (1, 2, 3) for r in matching_service.match(db, OfferIndex(), wanted, page=p, page_size=4).results]
+        pages = [
+            r.offer_id
+            for p in (1, 2, 3)
+            for r in matching_service.match(db, OfferIndex(), wanted, page=p, page_size=4).results
+        ]
         assert pages == whole[:12]
 
 
 class TestWeekCosts:
     @settings(max_examples=300, deadline=None)
     @given(
-        unit=st.sampled_from([PriceUnit.HOUR, PriceUnit.SESSION, PriceUnit.DAY, PriceUnit.NIGHT, PriceUnit.WEEK, PriceUnit.ONE_OFF]),
+        unit=st.sampled_from(
+            [
+                PriceUnit.HOUR,
+                PriceUnit.SESSION,
+                PriceUnit.DAY,
+                PriceUnit.NIGHT,
+                PriceUnit.WEEK,
+                PriceUnit.ONE_OFF,
+            ]
+        ),
         rate=st.integers(1, 1_000_000),
         unit_minutes=st.integers(15, 24 * 60),
         fee_bp=st.one_of(st.none(), st.integers(0, 5000)),
@@ -202,27 +256,59 @@ class TestWeekCosts:
         when=st.integers(0, (1 << 28) - 1),
         distance=st.one_of(st.none(), st.floats(0, 500)),
     )
-    def test_the_same_as_an_enquirys_quote(self, unit: PriceUnit, rate: int, unit_minutes: int, fee_bp: int | None,
-                                           fixed: int | None, period: FeePeriod, minutes: int, typical: int,
-                                           uplifts: tuple[int, int, int], travel: TravelCharge, travel_pence: int,
-                                           when: int, distance: float | None) -> None:
+    def test_the_same_as_an_enquirys_quote(
+        self,
+        unit: PriceUnit,
+        rate: int,
+        unit_minutes: int,
+        fee_bp: int | None,
+        fixed: int | None,
+        period: FeePeriod,
+        minutes: int,
+        typical: int,
+        uplifts: tuple[int, int, int],
+        travel: TravelCharge,
+        travel_pence: int,
+        when: int,
+        distance: float | None,
+    ) -> None:
         weekend, evening, night = uplifts
-        price = OfferPrice(unit=unit, rate_pence=rate, unit_minutes=unit_minutes if unit.needs_length else None,
-                           management_fee_bp=fee_bp, management_fee_fixed_pence=fixed,
-                           management_fee_period=period if fixed else None, weekend_uplift_bp=weekend,
-                           evening_uplift_bp=evening, night_uplift_bp=night, public_holiday_uplift_bp=0,
-                           travel_charge=travel, travel_charge_pence=travel_pence)
+        price = OfferPrice(
+            unit=unit,
+            rate_pence=rate,
+            unit_minutes=unit_minutes if unit.needs_length else None,
+            management_fee_bp=fee_bp,
+            management_fee_fixed_pence=fixed,
+            management_fee_period=period if fixed else None,
+            weekend_uplift_bp=weekend,
+            evening_uplift_bp=evening,
+            night_uplift_bp=night,
+            public_holiday_uplift_bp=0,
+            travel_charge=travel,
+            travel_charge_pence=travel_pence,
+        )
         hourly = hourly_equivalent_pence(price, typical_week_hours=typical)
         support, fee = ranking.week_costs_of(
             hourly_pence=np.array([-1 if hourly is None else hourly]),
             week_rate_pence=np.array([rate if unit == PriceUnit.WEEK else -1]),
             fee_bp=np.array([fee_bp or 0]),
             fee_weekly_pence=np.array([weekly_fee_pence(price, support_pence=0)]),
-            weekend_bp=np.array([weekend]), evening_bp=np.array([evening]), night_bp=np.array([night]),
-            travel_kind=np.array([TRAVEL_KIND[travel]]), travel_pence=np.array([travel_pence]),
-            minutes_per_week=minutes, when=when, distance_km=np.array([np.nan if distance is None else distance]),
+            weekend_bp=np.array([weekend]),
+            evening_bp=np.array([evening]),
+            night_bp=np.array([night]),
+            travel_kind=np.array([TRAVEL_KIND[travel]]),
+            travel_pence=np.array([travel_pence]),
+            minutes_per_week=minutes,
+            when=when,
+            distance_km=np.array([np.nan if distance is None else distance]),
         )
-        expected = quote(price, minutes_per_week=minutes, typical_week_hours=typical, when=when, distance_km=distance)
+        expected = quote(
+            price,
+            minutes_per_week=minutes,
+            typical_week_hours=typical,
+            when=when,
+            distance_km=distance,
+        )
         assert (None if support[0] < 0 else int(support[0])) == expected.support_pence
         assert int(fee[0]) == expected.fee_pence
 
@@ -243,17 +329,28 @@ class TestRequests:
     def test_every_problem_of_a_form_at_once(self, db: Session) -> None:
         with pytest.raises(FormInvalid) as refused:
             matching_service.support_wanted(
-                db, OfferIndex(), location="Carlisle", kinds_of_support=["flying"], outcomes=["feeling-safe"],
+                db,
+                OfferIndex(),
+                location="Carlisle",
+                kinds_of_support=["flying"],
+                outcomes=["feeling-safe"],
             )
         assert [e.field for e in refused.value.errors] == ["location", "kinds_of_support"]
 
     def test_codes_become_terms(self, db: Session) -> None:
         wanted = matching_service.support_wanted(
-            db, OfferIndex(), location="IV51", kinds_of_support=["personal-care"], outcomes=["seeing-people"],
-            client_groups=["older-people"], minutes_per_week=150,
+            db,
+            OfferIndex(),
+            location="IV51",
+            kinds_of_support=["personal-care"],
+            outcomes=["seeing-people"],
+            client_groups=["older-people"],
+            minutes_per_week=150,
         )
         assert wanted.kinds == frozenset(term_ids(db, Taxonomy.KIND_OF_SUPPORT, ("personal-care",)))
-        assert wanted.client_groups == frozenset(term_ids(db, Taxonomy.CLIENT_GROUP, ("older-people",)))
+        assert wanted.client_groups == frozenset(
+            term_ids(db, Taxonomy.CLIENT_GROUP, ("older-people",))
+        )
         assert wanted.location.label == "IV51" and wanted.minutes_per_week == 150
 
 
@@ -264,7 +361,9 @@ class TestEachProvidersBest:
         best = make_offer(db, provider=provider, rate_pence=2000)
         other = make_offer(db, provider=make_provider(db, base="Ullapool"))
         make_offer(db, provider=make_provider(db, base="Portree"), radius_km=10)
-        found = matching_service.best_offer_of_each_provider(db, OfferIndex(), wanted_at(db, "Ullapool"))
+        found = matching_service.best_offer_of_each_provider(
+            db, OfferIndex(), wanted_at(db, "Ullapool")
+        )
         assert found == {provider.id: best.id, other.provider_id: other.id}
 
 
@@ -276,7 +375,11 @@ class TestUnmetSearches:
         record = matching_service.record_unmet_search(db, wanted=wanted)
         stored = db.scalars(select(UnmetDemand)).one()
         assert stored is record
-        assert (stored.source, stored.settlement.name, stored.recorded_on) == (UnmetDemandSource.SEARCH, "Ullapool", today())
+        assert (stored.source, stored.settlement.name, stored.recorded_on) == (
+            UnmetDemandSource.SEARCH,
+            "Ullapool",
+            today(),
+        )
         assert sorted(t.id for t in stored.terms) == sorted(kinds + outcomes)
         columns = {c.key for c in inspect(UnmetDemand).columns}
         assert columns == {"id", "source", "settlement_id", "council_id", "recorded_on"}

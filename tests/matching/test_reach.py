@@ -23,25 +23,37 @@ def point_from(db: Session, *, place: str, km: float, bearing: float) -> Locatio
     centre = geography_service.resolve_location(db, text=place)
     moved = geodesic(kilometers=km).destination((centre.latitude, centre.longitude), bearing)
     return Location(
-        kind=LocationKind.COORDINATES, label=f"{km} km from {place}", latitude=moved.latitude,
-        longitude=moved.longitude, council=centre.council, settlement=centre.settlement,
+        kind=LocationKind.COORDINATES,
+        label=f"{km} km from {place}",
+        latitude=moved.latitude,
+        longitude=moved.longitude,
+        council=centre.council,
+        settlement=centre.settlement,
     )
 
 
 def reached(db: Session, location: Location, index: OfferIndex | None = None) -> set[int]:
-    result = matching_service.match(db, index or OfferIndex(), SupportWanted(location=location), page_size=1000)
+    result = matching_service.match(
+        db, index or OfferIndex(), SupportWanted(location=location), page_size=1000
+    )
     return {r.offer_id for r in result.results}
 
 
 def set_area(db: Session, offer: Offer, **changes: object) -> None:
     details = offers_service.OfferDetails(
-        title=offer.title, description=offer.description, term_ids=[t.id for t in offer.terms],
-        area_type=offer.area_type, radius_km=offer.radius_km, availability=offer.availability,
+        title=offer.title,
+        description=offer.description,
+        term_ids=[t.id for t in offer.terms],
+        area_type=offer.area_type,
+        radius_km=offer.radius_km,
+        availability=offer.availability,
         capacity_amount=offer.capacity_amount,
     )
     for name, value in changes.items():
         setattr(details, name, value)
-    offers_service.update_offer(db, offer=offer, actor=offer.provider.members[0].user, details=details)
+    offers_service.update_offer(
+        db, offer=offer, actor=offer.provider.members[0].user, details=details
+    )
 
 
 class TestRadius:
@@ -49,14 +61,23 @@ class TestRadius:
     def test_inside_on_and_just_outside_the_radius(self, db: Session, bearing: float) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=20)
         assert offer.id in reached(db, point_from(db, place="Portree", km=19.5, bearing=bearing))
-        assert offer.id in reached(db, point_from(db, place="Portree", km=20 - 1e-6, bearing=bearing))
-        assert offer.id not in reached(db, point_from(db, place="Portree", km=20.005, bearing=bearing))
+        assert offer.id in reached(
+            db, point_from(db, place="Portree", km=20 - 1e-6, bearing=bearing)
+        )
+        assert offer.id not in reached(
+            db, point_from(db, place="Portree", km=20.005, bearing=bearing)
+        )
 
     def test_the_edge_is_the_geodesic_not_the_sphere(self, db: Session) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
         person = point_from(db, place="Portree", km=30.03, bearing=45)
         # By the sphere this person is inside the 30 km; along the ellipsoid they are not.
-        assert haversine_km(offer.centre_latitude, offer.centre_longitude, person.latitude, person.longitude) < 30
+        assert (
+            haversine_km(
+                offer.centre_latitude, offer.centre_longitude, person.latitude, person.longitude
+            )
+            < 30
+        )
         assert offer.id not in reached(db, person)
 
     def test_the_distance_shown_is_the_geodesic(self, db: Session) -> None:
@@ -76,24 +97,42 @@ class TestAreasOfPlaces:
         assert offer.id in reached(db, geography_service.resolve_location(db, text="Thurso"))
         assert offer.id not in reached(db, geography_service.resolve_location(db, text="Aberdeen"))
 
-    def test_named_places_reach_people_there_and_in_their_postcode_district(self, db: Session) -> None:
+    def test_named_places_reach_people_there_and_in_their_postcode_district(
+        self, db: Session
+    ) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=5)
         portree = geography_service.resolve_location(db, text="Portree").settlement
         broadford = geography_service.resolve_location(db, text="Broadford").settlement
-        set_area(db, offer, area_type=AreaType.SETTLEMENTS, settlement_ids=[portree.id, broadford.id], radius_km=None)
+        set_area(
+            db,
+            offer,
+            area_type=AreaType.SETTLEMENTS,
+            settlement_ids=[portree.id, broadford.id],
+            radius_km=None,
+        )
         assert offer.id in reached(db, geography_service.resolve_location(db, text="Broadford"))
         assert offer.id in reached(db, geography_service.resolve_location(db, text="IV51"))
-        assert offer.id not in reached(db, geography_service.resolve_location(db, text="Kyle of Lochalsh"))
+        assert offer.id not in reached(
+            db, geography_service.resolve_location(db, text="Kyle of Lochalsh")
+        )
 
     def test_a_named_place_area_says_how_it_covers_the_person(self, db: Session) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=5)
         broadford = geography_service.resolve_location(db, text="Broadford")
-        set_area(db, offer, area_type=AreaType.SETTLEMENTS, settlement_ids=[broadford.settlement.id], radius_km=None)
+        set_area(
+            db,
+            offer,
+            area_type=AreaType.SETTLEMENTS,
+            settlement_ids=[broadford.settlement.id],
+            radius_km=None,
+        )
         result = matching_service.match(db, OfferIndex(), SupportWanted(location=broadford))
         shown = next(r for r in result.results if r.offer_id == offer.id)
         assert shown.covers_by.startswith("Covers Broadford by name; based ")
         base = offer.provider
-        expected = geodesic((base.base_latitude, base.base_longitude), (broadford.latitude, broadford.longitude)).km
+        expected = geodesic(
+            (base.base_latitude, base.base_longitude), (broadford.latitude, broadford.longitude)
+        ).km
         assert shown.distance_km == pytest.approx(expected, abs=1e-6)
         assert f"based {expected:.1f} km away" in shown.covers_by
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Role
 from marketplace.audit import AuditAction, AuditEvent
-from matching.shortlist import service as shortlist_service
 from matching.index import OfferIndex
+from matching.shortlist import service as shortlist_service
 from tests.factories import PASSWORD, make_offer, make_user
 from tests.helpers import HtmlClient, page
 from tests.matching.needs.need_builders import post
@@ -25,13 +25,18 @@ def text_of(client: HtmlClient) -> str:
 
 
 def reads(db: Session, subject_type: str, subject_id: int) -> int:
-    return db.scalar(
-        select(func.count()).select_from(AuditEvent).where(
-            AuditEvent.action == AuditAction.RECORD_VIEWED,
-            AuditEvent.subject_type == subject_type,
-            AuditEvent.subject_id == str(subject_id),
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.action == AuditAction.RECORD_VIEWED,
+                AuditEvent.subject_type == subject_type,
+                AuditEvent.subject_id == str(subject_id),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 def test_a_person_sees_their_shortlist_enquiries_and_needs(client: HtmlClient, db: Session) -> None:
@@ -64,11 +69,16 @@ def test_an_empty_page_says_what_to_do_next(client: HtmlClient, db: Session) -> 
     assert "post a need" in text
 
 
-def test_a_representative_sees_what_was_sent_for_the_people_they_act_for(client: HtmlClient, db: Session) -> None:
+def test_a_representative_sees_what_was_sent_for_the_people_they_act_for(
+    client: HtmlClient, db: Session
+) -> None:
     person = make_user(db, role=Role.SUPPORTED_PERSON, name="Morag Bain")
     representative = make_user(db, role=Role.REPRESENTATIVE)
     accounts_service.add_representative(
-        db, supported_person=person, representative_email=representative.email, relationship_kind=Relationship.CARER
+        db,
+        supported_person=person,
+        representative_email=representative.email,
+        relationship_kind=Relationship.CARER,
     )
     enquiry = enquire(db, sender=person, offer=make_offer(db, title="Afternoons in Kyle"))
     client.sign_in(representative.email, PASSWORD)

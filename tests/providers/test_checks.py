@@ -22,7 +22,11 @@ TODAY = date(2026, 11, 22)
 
 def declare(db: Session, provider, **fields):  # type: ignore[no-untyped-def]
     return checks_service.declare_check(
-        db, provider=provider, actor=provider.members[0].user, details=CheckDetails(**fields), today=TODAY
+        db,
+        provider=provider,
+        actor=provider.members[0].user,
+        details=CheckDetails(**fields),
+        today=TODAY,
     )
 
 
@@ -43,27 +47,45 @@ class TestDeclare:
             (CheckKind.CARE_INSPECTORATE, ""),
         ],
     )
-    def test_malformed_numbers_are_refused(self, db: Session, kind: CheckKind, reference: str) -> None:
+    def test_malformed_numbers_are_refused(
+        self, db: Session, kind: CheckKind, reference: str
+    ) -> None:
         with pytest.raises(RuleBroken) as refused:
             declare(db, make_provider(db), kind=kind, reference=reference)
         assert refused.value.field == "reference"
 
     def test_a_registration_with_grades(self, db: Session) -> None:
         grades = {CARE_INSPECTORATE_THEMES[0]: 5, CARE_INSPECTORATE_THEMES[2]: 4}
-        check = declare(db, make_provider(db, kind=ProviderKind.REGISTERED_PROVIDER),
-                        kind=CheckKind.CARE_INSPECTORATE, reference="cs2012301234", grades=grades)
+        check = declare(
+            db,
+            make_provider(db, kind=ProviderKind.REGISTERED_PROVIDER),
+            kind=CheckKind.CARE_INSPECTORATE,
+            reference="cs2012301234",
+            grades=grades,
+        )
         assert check.reference == "CS2012301234" and check.grades == grades
 
     def test_grades_outside_1_to_6_are_refused(self, db: Session) -> None:
         with pytest.raises(RuleBroken) as refused:
-            declare(db, make_provider(db), kind=CheckKind.CARE_INSPECTORATE, reference="CS2012301234",
-                    grades={CARE_INSPECTORATE_THEMES[0]: 7})
+            declare(
+                db,
+                make_provider(db),
+                kind=CheckKind.CARE_INSPECTORATE,
+                reference="CS2012301234",
+                grades={CARE_INSPECTORATE_THEMES[0]: 7},
+            )
         assert refused.value.field == "grades"
 
     def test_expired_insurance_is_refused(self, db: Session) -> None:
         with pytest.raises(RuleBroken) as refused:
-            declare(db, make_provider(db), kind=CheckKind.INSURANCE, reference="PL-1", issuer="Insurer",
-                    expires_on=TODAY - timedelta(days=1))
+            declare(
+                db,
+                make_provider(db),
+                kind=CheckKind.INSURANCE,
+                reference="PL-1",
+                issuer="Insurer",
+                expires_on=TODAY - timedelta(days=1),
+            )
         assert refused.value.field == "expires_on"
 
     def test_insurance_needs_its_end_date(self, db: Session) -> None:
@@ -89,19 +111,29 @@ class TestVerify:
         with pytest.raises(Conflict):
             checks_service.reject_check(db, check=check, admin=admin, note="Too late")
 
-    def test_a_rejection_says_why_and_tells_the_provider(self, db: Session, settings: Settings) -> None:
+    def test_a_rejection_says_why_and_tells_the_provider(
+        self, db: Session, settings: Settings
+    ) -> None:
         admin = make_user(db, role=Role.ADMIN)
         check = declare(db, make_provider(db), kind=CheckKind.PVG, reference="1234567890123456")
         with pytest.raises(RuleBroken):
             checks_service.reject_check(db, check=check, admin=admin, note=" ")
-        checks_service.reject_check(db, check=check, admin=admin, note="Disclosure Scotland has no such membership.")
+        checks_service.reject_check(
+            db, check=check, admin=admin, note="Disclosure Scotland has no such membership."
+        )
         db.commit()
         [mail] = read_outbox(settings.outbox_dir)
         assert "no such membership" in mail.body
 
     def test_a_verified_check_past_its_date_shows_expired(self, db: Session) -> None:
-        check = declare(db, make_provider(db), kind=CheckKind.INSURANCE, reference="PL-9", issuer="Insurer",
-                        expires_on=TODAY + timedelta(days=10))
+        check = declare(
+            db,
+            make_provider(db),
+            kind=CheckKind.INSURANCE,
+            reference="PL-9",
+            issuer="Insurer",
+            expires_on=TODAY + timedelta(days=10),
+        )
         checks_service.verify_check(db, check=check, admin=make_user(db, role=Role.ADMIN))
         assert check.status_on(TODAY + timedelta(days=10)) == CheckStatus.VERIFIED
         assert check.status_on(TODAY + timedelta(days=11)) == CheckStatus.EXPIRED
@@ -109,9 +141,21 @@ class TestVerify:
 
 def test_reminders_before_and_after_expiry_each_once(db: Session, settings: Settings) -> None:
     provider = make_provider(db)
-    check = declare(db, provider, kind=CheckKind.INSURANCE, reference="PL-7", issuer="Insurer",
-                    expires_on=TODAY + timedelta(days=20))
-    declare(db, provider, kind=CheckKind.TRAINING, reference="First aid", expires_on=TODAY + timedelta(days=90))
+    check = declare(
+        db,
+        provider,
+        kind=CheckKind.INSURANCE,
+        reference="PL-7",
+        issuer="Insurer",
+        expires_on=TODAY + timedelta(days=20),
+    )
+    declare(
+        db,
+        provider,
+        kind=CheckKind.TRAINING,
+        reference="First aid",
+        expires_on=TODAY + timedelta(days=90),
+    )
     assert checks_service.send_expiry_reminders(db, today=TODAY) == 1
     assert checks_service.send_expiry_reminders(db, today=TODAY) == 0
     assert checks_service.send_expiry_reminders(db, today=TODAY + timedelta(days=21)) == 1

@@ -64,8 +64,12 @@ def loaded(
 ) -> Iterator[tuple[Session, DemoMarketplace]]:
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    attach_mailer(session, Mailer(make_settings(database_url, Path(tmp_path_factory.mktemp("demo-var")))))
+    session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    attach_mailer(
+        session, Mailer(make_settings(database_url, Path(tmp_path_factory.mktemp("demo-var"))))
+    )
     _, market = load_demo(session, hasher=make_hasher("cheapest"))
     yield session, market
     session.close()
@@ -94,8 +98,14 @@ def kinds_of_support(offer: Offer) -> set[str]:
 
 def reaches(offer: Offer, settlement: Settlement) -> bool:
     if offer.area_type == AreaType.RADIUS:
-        assert offer.centre_latitude is not None and offer.centre_longitude is not None and offer.radius_km
-        distance = haversine_km(offer.centre_latitude, offer.centre_longitude, settlement.latitude, settlement.longitude)
+        assert (
+            offer.centre_latitude is not None
+            and offer.centre_longitude is not None
+            and offer.radius_km
+        )
+        distance = haversine_km(
+            offer.centre_latitude, offer.centre_longitude, settlement.latitude, settlement.longitude
+        )
         return distance <= offer.radius_km
     if offer.area_type == AreaType.COUNCILS:
         return settlement.council_id in {council.id for council in offer.area_councils}
@@ -103,7 +113,9 @@ def reaches(offer: Offer, settlement: Settlement) -> bool:
 
 
 def counted_settlements(session: Session) -> list[Settlement]:
-    return list(session.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)))
+    return list(
+        session.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE))
+    )
 
 
 class TestLoading:
@@ -112,7 +124,9 @@ class TestLoading:
         tables = (Provider, ProviderMember, Offer, OfferPrice, Check, AuditEvent)
 
         def counts() -> list[int]:
-            return [session.scalar(select(func.count()).select_from(table)) or 0 for table in tables]
+            return [
+                session.scalar(select(func.count()).select_from(table)) or 0 for table in tables
+            ]
 
         before = counts()
         _, again = load_demo(session, hasher=make_hasher("cheapest"))
@@ -120,7 +134,9 @@ class TestLoading:
         assert again.providers_created == 0
         assert again == first
 
-    def test_it_is_the_size_the_brief_asks_for(self, loaded: tuple[Session, DemoMarketplace]) -> None:
+    def test_it_is_the_size_the_brief_asks_for(
+        self, loaded: tuple[Session, DemoMarketplace]
+    ) -> None:
         session, market = loaded
         assert market.providers_created == GENERATED_PROVIDERS
         assert len(generated(session)) == GENERATED_PROVIDERS
@@ -128,13 +144,22 @@ class TestLoading:
         assert all(market.providers_by_kind[kind] > 0 for kind in ProviderKind)
         assert 300 <= sum(market.offers_by_status.values()) <= 700
 
-    def test_the_demo_provider_has_a_complete_profile_and_published_offers(self, demo: Session) -> None:
+    def test_the_demo_provider_has_a_complete_profile_and_published_offers(
+        self, demo: Session
+    ) -> None:
         staff = accounts_service.find_user_by_email(demo, "provider@example.org")
         organisation = demo.scalar(select(Provider).where(Provider.name == DEMO_ORGANISATION[0]))
         assert staff is not None and organisation is not None
         assert [m.user_id for m in organisation.members] == [staff.id]
-        assert organisation.about and organisation.contact_email and organisation.phone and organisation.website
-        assert organisation.base_council is not None and organisation.base_council.name == "Highland"
+        assert (
+            organisation.about
+            and organisation.contact_email
+            and organisation.phone
+            and organisation.website
+        )
+        assert (
+            organisation.base_council is not None and organisation.base_council.name == "Highland"
+        )
         assert organisation.holds_isf and organisation.checks
         live = [o for o in organisation.offers if o.status == OfferStatus.PUBLISHED]
         assert len(live) >= 2
@@ -142,23 +167,30 @@ class TestLoading:
     def test_the_demo_personal_assistant_lists_themself(self, demo: Session) -> None:
         assistant = accounts_service.find_user_by_email(demo, "pa@example.org")
         assert assistant is not None
-        own = demo.scalar(select(Provider).join(ProviderMember).where(ProviderMember.user_id == assistant.id))
+        own = demo.scalar(
+            select(Provider).join(ProviderMember).where(ProviderMember.user_id == assistant.id)
+        )
         assert own is not None and own.kind == ProviderKind.PERSONAL_ASSISTANT
         assert own.base_latitude is not None and own.employment is not None
         assert any(o.status == OfferStatus.PUBLISHED and o.price for o in own.offers)
 
-    def test_generated_providers_have_no_sign_in_and_fictional_contacts(self, demo: Session) -> None:
+    def test_generated_providers_have_no_sign_in_and_fictional_contacts(
+        self, demo: Session
+    ) -> None:
         providers = generated(demo)
         assert len({p.name for p in providers}) == len(providers)
         for provider in providers:
             assert provider.contact_email and provider.contact_email.endswith("example.org")
             # Ofcom's numbers for drama: never anybody's real phone.
-            assert provider.phone and re.match(r"^(07700 900|01632 960|0131 496 0|0141 496 0)\d{3}$", provider.phone)
+            assert provider.phone and re.match(
+                r"^(07700 900|01632 960|0131 496 0|0141 496 0)\d{3}$", provider.phone
+            )
             assert provider.base_settlement is not None
         nobody_else = demo.scalar(
-            select(func.count()).select_from(ProviderMember).join(Provider).where(
-                Provider.name.in_([p.name for p in providers])
-            )
+            select(func.count())
+            .select_from(ProviderMember)
+            .join(Provider)
+            .where(Provider.name.in_([p.name for p in providers]))
         )
         assert nobody_else == 0
 
@@ -174,7 +206,9 @@ class TestWhereTheSupportIs:
         assert HOME_WEIGHT[UrbanRural8.LARGE_URBAN] >= 4 * HOME_WEIGHT[UrbanRural8.REMOTE_RURAL]
         assert HOME_WEIGHT[UrbanRural8.REMOTE_RURAL] > HOME_WEIGHT[UrbanRural8.VERY_REMOTE_RURAL]
 
-    def test_the_planner_at_ten_times_the_size_places_four_times_the_supply_per_head(self, demo: Session) -> None:
+    def test_the_planner_at_ten_times_the_size_places_four_times_the_supply_per_head(
+        self, demo: Session
+    ) -> None:
         # At 3,000 providers about 19 are expected in remote rural places, enough that a
         # ratio of 3 (against about 5 by design) is a safe floor.
         places = reference_places(demo)
@@ -187,7 +221,9 @@ class TestWhereTheSupportIs:
         per_head = {c: homes[c] / people[c] for c in (LARGE_URBAN, REMOTE_RURAL)}
         assert per_head[LARGE_URBAN] >= 3 * per_head[REMOTE_RURAL]
 
-    def test_generated_offers_per_head_are_higher_in_large_urban_than_remote_rural_areas(self, demo: Session) -> None:
+    def test_generated_offers_per_head_are_higher_in_large_urban_than_remote_rural_areas(
+        self, demo: Session
+    ) -> None:
         # The demo itself is small: about 3 remote rural offers are expected, so the floor
         # here is only "higher", which fails only if remote places got several times their
         # expected share.
@@ -197,8 +233,12 @@ class TestWhereTheSupportIs:
         offers = Counter[UrbanRural6]()
         for provider in generated(demo):
             assert provider.base_settlement is not None
-            offers[provider.base_settlement.urban_rural_6] += sum(o.status == OfferStatus.PUBLISHED for o in provider.offers)
-        assert offers[LARGE_URBAN] / people[LARGE_URBAN] > offers[REMOTE_RURAL] / people[REMOTE_RURAL]
+            offers[provider.base_settlement.urban_rural_6] += sum(
+                o.status == OfferStatus.PUBLISHED for o in provider.offers
+            )
+        assert (
+            offers[LARGE_URBAN] / people[LARGE_URBAN] > offers[REMOTE_RURAL] / people[REMOTE_RURAL]
+        )
 
     def test_some_remote_rural_place_has_no_personal_care_in_reach(self, demo: Session) -> None:
         # Remote rural places are 19 km or more from any town of 10,000, most on islands
@@ -220,7 +260,9 @@ class TestWhereTheSupportIs:
 
 
 class TestOffers:
-    def test_every_published_offer_passes_the_publish_rules_and_has_a_price(self, demo: Session) -> None:
+    def test_every_published_offer_passes_the_publish_rules_and_has_a_price(
+        self, demo: Session
+    ) -> None:
         admin = accounts_service.find_user_by_email(demo, "admin@example.org")
         assert admin is not None
         offers = published(demo)
@@ -235,7 +277,11 @@ class TestOffers:
     def test_prices_are_in_the_bands_with_lengths_and_uplifts(self, demo: Session) -> None:
         units: Counter[PriceUnit] = Counter()
         for provider in generated(demo):
-            low, high = PA_HOURLY_PENCE if provider.kind == ProviderKind.PERSONAL_ASSISTANT else ORGANISATION_HOURLY_PENCE
+            low, high = (
+                PA_HOURLY_PENCE
+                if provider.kind == ProviderKind.PERSONAL_ASSISTANT
+                else ORGANISATION_HOURLY_PENCE
+            )
             for offer in provider.offers:
                 price = offer.price
                 if price is None:
@@ -251,19 +297,25 @@ class TestOffers:
         assert {PriceUnit.HOUR, PriceUnit.SESSION, PriceUnit.DAY, PriceUnit.NIGHT} <= set(units)
         prices = [o.price for p in generated(demo) for o in p.offers if o.price]
         assert any(p.evening_uplift_bp for p in prices) and any(p.weekend_uplift_bp for p in prices)
-        assert any(p.travel_charge_pence for p in prices) and any(not p.travel_charge_pence for p in prices)
+        assert any(p.travel_charge_pence for p in prices) and any(
+            not p.travel_charge_pence for p in prices
+        )
 
     def test_only_isf_holders_charge_a_management_fee(self, demo: Session) -> None:
         prices = demo.scalars(select(OfferPrice)).all()
         with_fee = [p for p in prices if p.management_fee_bp or p.management_fee_fixed_pence]
         assert with_fee
         assert all(p.offer.provider.holds_isf for p in with_fee)
-        assert not any(p.holds_isf for p in generated(demo) if p.kind == ProviderKind.PERSONAL_ASSISTANT)
+        assert not any(
+            p.holds_isf for p in generated(demo) if p.kind == ProviderKind.PERSONAL_ASSISTANT
+        )
         assert any(p.holds_isf for p in generated(demo))
 
     def test_a_mix_of_support_states_and_capacity_dates(self, demo: Session) -> None:
         offers = demo.scalars(select(Offer)).all()
-        assert {OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.DRAFT} <= {o.status for o in offers}
+        assert {OfferStatus.PUBLISHED, OfferStatus.PAUSED, OfferStatus.DRAFT} <= {
+            o.status for o in offers
+        }
         live = published(demo)
         for taxonomy in Taxonomy:
             assert len({t.code for o in live for t in o.terms_of(taxonomy)}) >= 5
@@ -273,7 +325,9 @@ class TestOffers:
         assert all(o.published_at and o.published_at <= utcnow() for o in live)
 
     def test_checks_look_like_the_real_ones(self, demo: Session) -> None:
-        checks = demo.scalars(select(Check).join(Provider).where(Provider.id.in_([p.id for p in generated(demo)]))).all()
+        checks = demo.scalars(
+            select(Check).join(Provider).where(Provider.id.in_([p.id for p in generated(demo)]))
+        ).all()
         by_kind = Counter(c.kind for c in checks)
         assert set(by_kind) == set(CheckKind)
         for check in checks:
@@ -308,7 +362,12 @@ class TestDeterminism:
             for offer in plan.offers
         }
         loaded = {
-            (provider.name, offer.title, offer.price.rate_pence if offer.price else None, offer.status)
+            (
+                provider.name,
+                offer.title,
+                offer.price.rate_pence if offer.price else None,
+                offer.status,
+            )
             for provider in generated(demo)
             for offer in provider.offers
         }

@@ -44,7 +44,9 @@ def enquiry_count(db: Session) -> int:
 def summary(soup: BeautifulSoup) -> dict[str, str]:
     """The first summary list on the page, key to value."""
     return {
-        item.select_one(".ds_summary-list__key").get_text(" ", strip=True): item.select_one(".ds_summary-list__value").get_text(" ", strip=True)
+        item.select_one(".ds_summary-list__key").get_text(" ", strip=True): item.select_one(
+            ".ds_summary-list__value"
+        ).get_text(" ", strip=True)
         for item in soup.select(".ds_summary-list")[0].select(".ds_summary-list__item")
     }
 
@@ -54,7 +56,9 @@ def mails_to(settings: Settings, user: User) -> list[str]:
 
 
 class TestTheWholeJourney:
-    def test_enquire_reply_arrange_review_reply_and_hide(self, client: HtmlClient, db: Session, settings: Settings) -> None:
+    def test_enquire_reply_arrange_review_reply_and_hide(
+        self, client: HtmlClient, db: Session, settings: Settings
+    ) -> None:
         offer = make_offer(db, title="Getting out and about", rate_pence=2000)
         member = offer.provider.members[0].user
         person = make_user(db, name="Morag Lindsay")
@@ -74,7 +78,11 @@ class TestTheWholeJourney:
         assert "Your enquiry has been sent" in mine.get_text()
         assert summary(mine)["Hours a week"] == "2 hours 30 minutes"
         assert "Monday: morning" in summary(mine)["Days and times"]
-        quote = page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].get_text(" ", strip=True)
+        quote = (
+            page(client.get(f"/enquiries/{enquiry.id}"))
+            .select(".ds_summary-list")[1]
+            .get_text(" ", strip=True)
+        )
         assert "£20.00 an hour" in quote and "Total a week: £50.00" in quote
         assert mails_to(settings, member) == ["New enquiry about Getting out and about"]
 
@@ -86,7 +94,9 @@ class TestTheWholeJourney:
         assert row.select_one("a")["href"] == f"/provider/enquiries/{enquiry.id}"
         theirs = page(client.get(f"/provider/enquiries/{enquiry.id}"))
         assert "Help getting to the shops, please." in theirs.get_text()
-        replied = client.submit(f"/provider/enquiries/{enquiry.id}/messages", {"body": "We can do Monday mornings."})
+        replied = client.submit(
+            f"/provider/enquiries/{enquiry.id}/messages", {"body": "We can do Monday mornings."}
+        )
         assert replied.headers["location"] == f"/provider/enquiries/{enquiry.id}?done=replied"
         assert enquiry.status == EnquiryStatus.REPLIED
         assert mails_to(settings, person) == [f"{offer.provider.name} has replied to your enquiry"]
@@ -96,17 +106,26 @@ class TestTheWholeJourney:
         assert done.headers["location"] == f"/provider/enquiries/{enquiry.id}?done=arranged"
         assert enquiry.status == EnquiryStatus.ARRANGED
         assert f"{offer.provider.name} has arranged your support" in mails_to(settings, person)
-        assert not page(client.get(f"/provider/enquiries/{enquiry.id}")).select("form[action$='/arrange']")
+        assert not page(client.get(f"/provider/enquiries/{enquiry.id}")).select(
+            "form[action$='/arrange']"
+        )
 
         # The person sees the reply and reviews the provider.
         as_user(client, person)
         mine = page(client.get(f"/enquiries/{enquiry.id}"))
         assert "We can do Monday mornings." in mine.get_text()
         assert mine.select_one(f"a[href='/enquiries/{enquiry.id}/review']") is not None
-        assert page(client.get(f"/enquiries/{enquiry.id}/review")).select_one(f"form[action='/enquiries/{enquiry.id}/review']")
+        assert page(client.get(f"/enquiries/{enquiry.id}/review")).select_one(
+            f"form[action='/enquiries/{enquiry.id}/review']"
+        )
         reviewed = client.submit(
             f"/enquiries/{enquiry.id}/review",
-            {"outcomes": "5", "reliability": "4", "respect": "5", "comment": "Always on time and very kind."},
+            {
+                "outcomes": "5",
+                "reliability": "4",
+                "respect": "5",
+                "comment": "Always on time and very kind.",
+            },
         )
         assert reviewed.headers["location"] == f"/enquiries/{enquiry.id}?done=reviewed"
         review = db.scalars(select(Review).where(Review.enquiry_id == enquiry.id)).one()
@@ -116,18 +135,26 @@ class TestTheWholeJourney:
         # The provider replies once; a second reply is refused.
         as_user(client, member)
         assert client.get(f"/provider/reviews/{review.id}/reply").status_code == 200
-        first = client.submit(f"/provider/reviews/{review.id}/reply", {"reply": "Thank you, Morag."})
-        assert first.headers["location"] == f"/provider/reviews/{review.id}/reply?done=review-replied"
+        first = client.submit(
+            f"/provider/reviews/{review.id}/reply", {"reply": "Thank you, Morag."}
+        )
+        assert (
+            first.headers["location"] == f"/provider/reviews/{review.id}/reply?done=review-replied"
+        )
         again = client.submit(f"/provider/reviews/{review.id}/reply", {"reply": "One more thing."})
         assert again.status_code == 409
-        assert error_messages(again) == ["You have already replied to this review, and a reply cannot be changed"]
+        assert error_messages(again) == [
+            "You have already replied to this review, and a reply cannot be changed"
+        ]
         assert review.reply == "Thank you, Morag."
 
         # An administrator hides it, with a note; it shows to nobody else.
         as_user(client, make_user(db, role=Role.ADMIN))
         listed = page(client.get("/admin/reviews"))
         assert listed.select_one(f"form[action='/admin/reviews/{review.id}/hide']") is not None
-        hidden = client.submit(f"/admin/reviews/{review.id}/hide", {"note": "Names a member of staff"})
+        hidden = client.submit(
+            f"/admin/reviews/{review.id}/hide", {"note": "Names a member of staff"}
+        )
         assert hidden.headers["location"] == "/admin/reviews?done=hidden"
         assert review.hidden_at is not None and review.moderation_note == "Names a member of staff"
         assert reviews_service.published_reviews(db, provider_id=offer.provider_id) == []
@@ -142,10 +169,15 @@ class TestEnquiring:
     def test_htmx_gets_the_form_back_with_the_errors(self, client: HtmlClient, db: Session) -> None:
         offer = make_offer(db)
         as_user(client, make_user(db))
-        response = client.submit(f"/offers/{offer.id}/enquire", {"hours": "", "message": ""}, htmx=True)
+        response = client.submit(
+            f"/offers/{offer.id}/enquire", {"hours": "", "message": ""}, htmx=True
+        )
         assert response.status_code == 422
         fragment = page(response)
-        assert fragment.html is None and fragment.select_one("#enquiry-form .ds_error-summary") is not None
+        assert (
+            fragment.html is None
+            and fragment.select_one("#enquiry-form .ds_error-summary") is not None
+        )
         assert fragment.title.get_text() == f"Error: Ask about {offer.title} - SDS Marketplace"
 
     def test_a_plain_form_without_javascript_works(self, client: HtmlClient, db: Session) -> None:
@@ -164,16 +196,30 @@ class TestEnquiring:
             ({"hours": "lots"}, ["Enter the hours as a number, for example 6 or 2.5"], "hours"),
             ({"when": []}, ["Tick at least one day and time you need support"], "when"),
             ({"when": ["9-9"]}, ["Choose from the days and times given"], "when"),
-            ({"message": "Help\x00"}, ["Remove the special characters from this answer"], "message"),
-            ({"hours": "0", "when": [], "message": ""}, [
-                "Enter more than 0 hours",
-                "Tick at least one day and time you need support",
-                "Enter a message for the provider",
-            ], "hours"),
+            (
+                {"message": "Help\x00"},
+                ["Remove the special characters from this answer"],
+                "message",
+            ),
+            (
+                {"hours": "0", "when": [], "message": ""},
+                [
+                    "Enter more than 0 hours",
+                    "Tick at least one day and time you need support",
+                    "Enter a message for the provider",
+                ],
+                "hours",
+            ),
         ],
     )
     def test_bad_input_is_explained_by_its_field_and_nothing_is_written(
-        self, client: HtmlClient, db: Session, settings: Settings, fields: dict[str, Any], messages: list[str], field: str
+        self,
+        client: HtmlClient,
+        db: Session,
+        settings: Settings,
+        fields: dict[str, Any],
+        messages: list[str],
+        field: str,
     ) -> None:
         offer = make_offer(db)
         as_user(client, make_user(db))
@@ -197,7 +243,9 @@ class TestEnquiring:
         assert soup.select_one("#message").get_text() == ENQUIRY["message"]
 
     @pytest.mark.parametrize("state", ["draft", "paused", "withdrawn"])
-    def test_an_offer_that_is_not_published_is_not_found(self, client: HtmlClient, db: Session, state: str) -> None:
+    def test_an_offer_that_is_not_published_is_not_found(
+        self, client: HtmlClient, db: Session, state: str
+    ) -> None:
         offer = make_offer(db, publish=state != "draft")
         actor = offer.provider.members[0].user
         if state == "paused":
@@ -216,25 +264,41 @@ class TestEnquiring:
         client.submit(f"/offers/{offer.id}/enquire", ENQUIRY | {"hours": "6"})
         enquiry = db.scalars(select(Enquiry).where(Enquiry.offer_id == offer.id)).one()
         offers_service.set_price(
-            db, offer=offer, actor=offer.provider.members[0].user,
+            db,
+            offer=offer,
+            actor=offer.provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2600),
         )
-        quote = page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].get_text(" ", strip=True)
+        quote = (
+            page(client.get(f"/enquiries/{enquiry.id}"))
+            .select(".ds_summary-list")[1]
+            .get_text(" ", strip=True)
+        )
         assert "£20.00 an hour" in quote and "Total a week: £120.00" in quote
         assert "£26.00" not in quote
-        assert "£26.00 an hour" in client.get(f"/offers/{offer.id}/enquire").text, "new enquiries see the new price"
+        assert "£26.00 an hour" in client.get(f"/offers/{offer.id}/enquire").text, (
+            "new enquiries see the new price"
+        )
 
-    def test_the_management_fee_shows_as_an_amount_and_a_percentage(self, client: HtmlClient, db: Session) -> None:
+    def test_the_management_fee_shows_as_an_amount_and_a_percentage(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db, provider=make_provider(db, holds_isf=True))
         offers_service.set_price(
-            db, offer=offer, actor=offer.provider.members[0].user,
+            db,
+            offer=offer,
+            actor=offer.provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2400, management_fee_bp=1000),
         )
         enquiry = enquire(db, offer=offer, minutes_per_week=6 * 60)
         as_user(client, enquiry.person)
         quote = {
-            item.select_one(".ds_summary-list__key").get_text(strip=True): item.select_one(".ds_summary-list__value").get_text(strip=True)
-            for item in page(client.get(f"/enquiries/{enquiry.id}")).select(".ds_summary-list")[1].select(".ds_summary-list__item")
+            item.select_one(".ds_summary-list__key").get_text(strip=True): item.select_one(
+                ".ds_summary-list__value"
+            ).get_text(strip=True)
+            for item in page(client.get(f"/enquiries/{enquiry.id}"))
+            .select(".ds_summary-list")[1]
+            .select(".ds_summary-list__item")
         }
         week = quote["A week of 6 hours at the times asked"]
         assert "6 hours at the weekday daytime rate: £144.00" in week
@@ -243,7 +307,9 @@ class TestEnquiring:
 
 
 class TestRepresentatives:
-    def test_a_representative_enquires_for_the_person_they_act_for(self, client: HtmlClient, db: Session, settings: Settings) -> None:
+    def test_a_representative_enquires_for_the_person_they_act_for(
+        self, client: HtmlClient, db: Session, settings: Settings
+    ) -> None:
         person, carer = represented(db)
         offer = make_offer(db)
         as_user(client, carer)
@@ -261,7 +327,9 @@ class TestRepresentatives:
         assert "(sent by" in page(client.get(f"/enquiries/{enquiry.id}")).get_text()
 
     @pytest.mark.parametrize("chosen", ["stranger", "", "999999", "nonsense"])
-    def test_and_not_for_anyone_else(self, client: HtmlClient, db: Session, settings: Settings, chosen: str) -> None:
+    def test_and_not_for_anyone_else(
+        self, client: HtmlClient, db: Session, settings: Settings, chosen: str
+    ) -> None:
         _, carer = represented(db)
         stranger = make_user(db)
         offer = make_offer(db)
@@ -273,7 +341,9 @@ class TestRepresentatives:
         assert enquiry_count(db) == 0
         assert read_outbox(settings.outbox_dir) == []
 
-    def test_a_representative_nobody_has_named_is_told_how(self, client: HtmlClient, db: Session) -> None:
+    def test_a_representative_nobody_has_named_is_told_how(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db)
         as_user(client, make_user(db, role=Role.REPRESENTATIVE))
         soup = page(client.get(f"/offers/{offer.id}/enquire"))
@@ -282,17 +352,35 @@ class TestRepresentatives:
 
 
 class TestStrangers:
-    def test_someone_elses_enquiry_is_the_same_404_as_none(self, client: HtmlClient, db: Session) -> None:
+    def test_someone_elses_enquiry_is_the_same_404_as_none(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         enquiry = arranged(db)
         review = reviews_service.leave_review(
-            db, enquiry=enquiry, author=enquiry.person, ratings=reviews_service.Ratings(4, 4, 4), comment="Good."
+            db,
+            enquiry=enquiry,
+            author=enquiry.person,
+            ratings=reviews_service.Ratings(4, 4, 4),
+            comment="Good.",
         )
         cases = [
             (make_user(db), f"/enquiries/{enquiry.id}", "/enquiries/999999"),
             (make_user(db), f"/enquiries/{enquiry.id}/review", "/enquiries/999999/review"),
-            (make_user(db, role=Role.REPRESENTATIVE), f"/enquiries/{enquiry.id}", "/enquiries/999999"),
-            (make_provider(db).members[0].user, f"/provider/enquiries/{enquiry.id}", "/provider/enquiries/999999"),
-            (make_provider(db).members[0].user, f"/provider/reviews/{review.id}/reply", "/provider/reviews/999999/reply"),
+            (
+                make_user(db, role=Role.REPRESENTATIVE),
+                f"/enquiries/{enquiry.id}",
+                "/enquiries/999999",
+            ),
+            (
+                make_provider(db).members[0].user,
+                f"/provider/enquiries/{enquiry.id}",
+                "/provider/enquiries/999999",
+            ),
+            (
+                make_provider(db).members[0].user,
+                f"/provider/reviews/{review.id}/reply",
+                "/provider/reviews/999999/reply",
+            ),
         ]
         for stranger, theirs, missing in cases:
             as_user(client, stranger)
@@ -301,9 +389,16 @@ class TestStrangers:
             assert page(seen).main == page(nothing).main
         as_user(client, make_provider(db).members[0].user)
         for action in ("messages", "arrange", "decline"):
-            assert client.submit(f"/provider/enquiries/{enquiry.id}/{action}", {"body": "Hello"}).status_code == 404
+            assert (
+                client.submit(
+                    f"/provider/enquiries/{enquiry.id}/{action}", {"body": "Hello"}
+                ).status_code
+                == 404
+            )
         as_user(client, make_user(db))
-        assert client.submit(f"/enquiries/{enquiry.id}/messages", {"body": "Hello"}).status_code == 404
+        assert (
+            client.submit(f"/enquiries/{enquiry.id}/messages", {"body": "Hello"}).status_code == 404
+        )
         assert [m.body for m in enquiry.messages] == ["We can help."]
 
     def test_someone_elses_enquiries_are_not_listed(self, client: HtmlClient, db: Session) -> None:
@@ -315,24 +410,36 @@ class TestStrangers:
 
 
 class TestProviderInbox:
-    def test_filter_by_status_with_a_plain_form_or_htmx(self, client: HtmlClient, db: Session) -> None:
+    def test_filter_by_status_with_a_plain_form_or_htmx(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db)
         new, declined = enquire(db, offer=offer), enquire(db, offer=offer)
         enquiries_service.decline(db, enquiry=declined, actor=member_of(declined))
         as_user(client, offer.provider.members[0].user)
         soup = page(client.get("/provider/enquiries"))
         form = soup.select_one("form[action='/provider/enquiries']")
-        assert (form["method"], form["hx-get"], form["hx-target"]) == ("get", "/provider/enquiries", "#results")
+        assert (form["method"], form["hx-get"], form["hx-target"]) == (
+            "get",
+            "/provider/enquiries",
+            "#results",
+        )
         links = [a["href"] for a in soup.select("#results tbody a")]
-        assert links == [f"/provider/enquiries/{declined.id}", f"/provider/enquiries/{new.id}"], "newest first"
+        assert links == [f"/provider/enquiries/{declined.id}", f"/provider/enquiries/{new.id}"], (
+            "newest first"
+        )
         plain = page(client.get("/provider/enquiries?status=declined"))
-        assert [a["href"] for a in plain.select("#results tbody a")] == [f"/provider/enquiries/{declined.id}"]
+        assert [a["href"] for a in plain.select("#results tbody a")] == [
+            f"/provider/enquiries/{declined.id}"
+        ]
         assert plain.select_one("#status option[selected]")["value"] == "declined"
         fragment = client.get("/provider/enquiries?status=new", headers={"HX-Request": "true"})
         assert fragment.status_code == 200 and "HX-Request" in fragment.headers["Vary"]
         soup = page(fragment)
         assert soup.html is None
-        assert [a["href"] for a in soup.select("#results tbody a")] == [f"/provider/enquiries/{new.id}"]
+        assert [a["href"] for a in soup.select("#results tbody a")] == [
+            f"/provider/enquiries/{new.id}"
+        ]
         assert client.get("/provider/enquiries?status=lost").status_code == 422
 
     def test_a_member_with_no_provider_is_told_so(self, client: HtmlClient, db: Session) -> None:
@@ -341,12 +448,16 @@ class TestProviderInbox:
         assert response.status_code == 200
         assert "not on the staff of any provider yet" in response.text
 
-    def test_arranging_before_replying_and_changing_a_final_status_are_refused(self, client: HtmlClient, db: Session) -> None:
+    def test_arranging_before_replying_and_changing_a_final_status_are_refused(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         enquiry = enquire(db)
         as_user(client, member_of(enquiry))
         early = client.submit(f"/provider/enquiries/{enquiry.id}/arrange")
         assert early.status_code == 409
-        assert error_messages(early) == ["Reply to the person before you mark the support as arranged"]
+        assert error_messages(early) == [
+            "Reply to the person before you mark the support as arranged"
+        ]
         assert page(early).title.get_text().startswith("Error: Enquiry about")
         assert enquiry.status == EnquiryStatus.NEW
         assert client.submit(f"/provider/enquiries/{enquiry.id}/decline").status_code == 303
@@ -356,10 +467,14 @@ class TestProviderInbox:
         assert page(late).select_one("#enquiry .ds_error-summary") is not None
         assert enquiry.status == EnquiryStatus.DECLINED
 
-    def test_an_empty_reply_is_explained_and_nothing_is_sent(self, client: HtmlClient, db: Session, settings: Settings) -> None:
+    def test_an_empty_reply_is_explained_and_nothing_is_sent(
+        self, client: HtmlClient, db: Session, settings: Settings
+    ) -> None:
         enquiry = enquire(db)
         as_user(client, member_of(enquiry))
-        response = client.submit(f"/provider/enquiries/{enquiry.id}/messages", {"body": "  "}, htmx=True)
+        response = client.submit(
+            f"/provider/enquiries/{enquiry.id}/messages", {"body": "  "}, htmx=True
+        )
         assert response.status_code == 422
         assert "Enter your message" in response.text
         assert enquiry.status == EnquiryStatus.NEW and enquiry.messages == []
@@ -373,11 +488,13 @@ class TestProviderInbox:
         as_user(client, enquiry.person)
         client.get(f"/enquiries/{enquiry.id}")
         viewers = db.scalars(
-            select(AuditEvent.actor_id).where(
+            select(AuditEvent.actor_id)
+            .where(
                 AuditEvent.action == AuditAction.RECORD_VIEWED,
                 AuditEvent.subject_type == "enquiry",
                 AuditEvent.subject_id == str(enquiry.id),
-            ).order_by(AuditEvent.id)
+            )
+            .order_by(AuditEvent.id)
         ).all()
         assert viewers == [member.id, enquiry.person_id]
 
@@ -391,10 +508,13 @@ class TestReviewPages:
         assert shown.select("main form") == []
         assert "once they have marked the support as arranged" in shown.get_text()
         response = client.submit(
-            f"/enquiries/{enquiry.id}/review", {"outcomes": "5", "reliability": "5", "respect": "5", "comment": "Great"}
+            f"/enquiries/{enquiry.id}/review",
+            {"outcomes": "5", "reliability": "5", "respect": "5", "comment": "Great"},
         )
         assert response.status_code == 422
-        assert error_messages(response) == ["You can review the provider once they have marked the support as arranged"]
+        assert error_messages(response) == [
+            "You can review the provider once they have marked the support as arranged"
+        ]
         assert db.scalar(select(func.count()).select_from(Review)) == 0
 
     def test_a_second_review_is_refused(self, client: HtmlClient, db: Session) -> None:
@@ -402,15 +522,26 @@ class TestReviewPages:
         as_user(client, enquiry.person)
         fields = {"outcomes": "4", "reliability": "4", "respect": "4", "comment": "Good."}
         assert client.submit(f"/enquiries/{enquiry.id}/review", fields).status_code == 303
-        again = client.submit(f"/enquiries/{enquiry.id}/review", fields | {"comment": "Even better."})
+        again = client.submit(
+            f"/enquiries/{enquiry.id}/review", fields | {"comment": "Even better."}
+        )
         assert again.status_code == 409
-        assert error_messages(again) == ["A review has already been left for this enquiry, and there can be only one"]
-        assert db.scalars(select(Review.comment).where(Review.enquiry_id == enquiry.id)).all() == ["Good."]
+        assert error_messages(again) == [
+            "A review has already been left for this enquiry, and there can be only one"
+        ]
+        assert db.scalars(select(Review.comment).where(Review.enquiry_id == enquiry.id)).all() == [
+            "Good."
+        ]
 
-    def test_missing_ratings_and_markup_are_explained_by_field(self, client: HtmlClient, db: Session) -> None:
+    def test_missing_ratings_and_markup_are_explained_by_field(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         enquiry = arranged(db)
         as_user(client, enquiry.person)
-        response = client.submit(f"/enquiries/{enquiry.id}/review", {"outcomes": "9", "respect": "3", "comment": "Bold\x1b"})
+        response = client.submit(
+            f"/enquiries/{enquiry.id}/review",
+            {"outcomes": "9", "respect": "3", "comment": "Bold\x1b"},
+        )
         assert response.status_code == 422
         assert error_messages(response) == [
             "Choose how well the support helped with what matters to you",
@@ -420,46 +551,84 @@ class TestReviewPages:
         assert page(response).select_one("input[name=respect][checked]")["value"] == "3"
         assert db.scalar(select(func.count()).select_from(Review)) == 0
 
-    def test_an_administrator_must_say_why_and_can_show_it_again(self, client: HtmlClient, db: Session) -> None:
+    def test_an_administrator_must_say_why_and_can_show_it_again(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         first_enquiry, second_enquiry = arranged(db), arranged(db)
         first = reviews_service.leave_review(
-            db, enquiry=first_enquiry, author=first_enquiry.person, ratings=reviews_service.Ratings(3, 3, 3), comment="Older."
+            db,
+            enquiry=first_enquiry,
+            author=first_enquiry.person,
+            ratings=reviews_service.Ratings(3, 3, 3),
+            comment="Older.",
         )
         second = reviews_service.leave_review(
-            db, enquiry=second_enquiry, author=second_enquiry.person, ratings=reviews_service.Ratings(5, 5, 5), comment="Newer."
+            db,
+            enquiry=second_enquiry,
+            author=second_enquiry.person,
+            ratings=reviews_service.Ratings(5, 5, 5),
+            comment="Newer.",
         )
         as_user(client, make_user(db, role=Role.ADMIN))
         listed = page(client.get("/admin/reviews"))
         actions = [f["action"] for f in listed.select("#reviews form")]
-        assert actions[:2] == [f"/admin/reviews/{second.id}/hide", f"/admin/reviews/{first.id}/hide"], "newest first"
+        assert actions[:2] == [
+            f"/admin/reviews/{second.id}/hide",
+            f"/admin/reviews/{first.id}/hide",
+        ], "newest first"
         refused = client.submit(f"/admin/reviews/{first.id}/hide", {"note": ""}, htmx=True)
         assert refused.status_code == 422
         soup = page(refused)
         assert soup.select_one("#note").find_parent(class_="ds_question--error") is not None
         assert soup.select_one(".ds_error-summary__list a")["href"] == "#note"
         assert first.hidden_at is None
-        assert client.submit(f"/admin/reviews/{first.id}/hide", {"note": "Abusive"}).status_code == 303
-        assert page(client.get("/admin/reviews")).select_one(f"form[action='/admin/reviews/{first.id}/show']")
-        assert client.submit(f"/admin/reviews/{first.id}/show", {"note": "Checked again: fine"}).status_code == 303
+        assert (
+            client.submit(f"/admin/reviews/{first.id}/hide", {"note": "Abusive"}).status_code == 303
+        )
+        assert page(client.get("/admin/reviews")).select_one(
+            f"form[action='/admin/reviews/{first.id}/show']"
+        )
+        assert (
+            client.submit(
+                f"/admin/reviews/{first.id}/show", {"note": "Checked again: fine"}
+            ).status_code
+            == 303
+        )
         assert first.hidden_at is None and first.moderation_note == "Checked again: fine"
-        assert client.submit(f"/admin/reviews/{first.id}/show", {"note": "Again"}).status_code == 409
+        assert (
+            client.submit(f"/admin/reviews/{first.id}/show", {"note": "Again"}).status_code == 409
+        )
 
 
 class TestTheListPartial:
-    def test_it_renders_published_reviews_with_the_providers_reply_and_no_names(self, db: Session) -> None:
+    def test_it_renders_published_reviews_with_the_providers_reply_and_no_names(
+        self, db: Session
+    ) -> None:
         enquiry = arranged(db)
         review = reviews_service.leave_review(
-            db, enquiry=enquiry, author=enquiry.person, ratings=reviews_service.Ratings(5, 4, 3), comment="Lovely people."
+            db,
+            enquiry=enquiry,
+            author=enquiry.person,
+            ratings=reviews_service.Ratings(5, 4, 3),
+            comment="Lovely people.",
         )
-        reviews_service.reply_to_review(db, review=review, member=member_of(enquiry), text="Thank you!")
+        reviews_service.reply_to_review(
+            db, review=review, member=member_of(enquiry), text="Thank you!"
+        )
         html = templates.env.get_template("providers/reviews/_list.html").render(
             reviews=reviews_service.published_reviews(db, provider_id=enquiry.provider_id)
         )
         soup = BeautifulSoup(html, "html.parser")
-        assert [dd.get_text() for dd in soup.select(".ds_metadata__value")] == ["5 out of 5", "4 out of 5", "3 out of 5"]
+        assert [dd.get_text() for dd in soup.select(".ds_metadata__value")] == [
+            "5 out of 5",
+            "4 out of 5",
+            "3 out of 5",
+        ]
         assert "Lovely people." in soup.get_text() and "Thank you!" in soup.get_text()
         assert enquiry.person.name not in html
-        assert "No reviews yet" in templates.env.get_template("providers/reviews/_list.html").render(reviews=[])
+        assert "No reviews yet" in templates.env.get_template(
+            "providers/reviews/_list.html"
+        ).render(reviews=[])
 
 
 class TestNavigation:
@@ -472,13 +641,20 @@ class TestNavigation:
             (Role.PERSONAL_ASSISTANT, "Enquiries", "/provider/enquiries"),
         ],
     )
-    def test_the_header_links_to_the_enquiries(self, client: HtmlClient, db: Session, role: Role, label: str, path: str) -> None:
+    def test_the_header_links_to_the_enquiries(
+        self, client: HtmlClient, db: Session, role: Role, label: str, path: str
+    ) -> None:
         as_user(client, make_user(db, role=role))
-        links = {a.get_text(strip=True): a["href"] for a in page(client.get("/")).select(".ds_site-navigation__link")}
+        links = {
+            a.get_text(strip=True): a["href"]
+            for a in page(client.get("/")).select(".ds_site-navigation__link")
+        }
         assert links.get(label) == path
 
     def test_others_do_not_see_them(self, client: HtmlClient, db: Session) -> None:
         as_user(client, make_user(db, role=Role.COMMISSIONER))
-        labels = [a.get_text(strip=True) for a in page(client.get("/")).select(".ds_site-navigation__link")]
+        labels = [
+            a.get_text(strip=True)
+            for a in page(client.get("/")).select(".ds_site-navigation__link")
+        ]
         assert "Enquiries" not in labels and "Your enquiries" not in labels
-

@@ -45,7 +45,9 @@ def compiled_schema(name: str) -> Draft202012Validator:
 
 
 def assert_valid(validator: Draft202012Validator, record: dict[str, Any]) -> None:
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(record)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(record)
+    ]
     assert not errors, errors
 
 
@@ -65,18 +67,24 @@ def service_id(client: HtmlClient, offer: Offer) -> str:
 
 
 def priced(db: Session, offer: Offer, **price: Any) -> Offer:
-    offers_service.set_price(db, offer=offer, actor=offer.provider.members[0].user, details=PriceDetails(**price))
+    offers_service.set_price(
+        db, offer=offer, actor=offer.provider.members[0].user, details=PriceDetails(**price)
+    )
     return offer
 
 
 class TestTheRootDocument:
-    def test_says_the_hsds_version_and_where_the_openapi_document_is(self, client: HtmlClient) -> None:
+    def test_says_the_hsds_version_and_where_the_openapi_document_is(
+        self, client: HtmlClient
+    ) -> None:
         root = get_json(client, "/openreferral/")
         assert root["version"] == "3.0"
         assert root["openapi_url"] == "http://testserver/api/v1/openapi.json"
         openapi = client.get("/api/v1/openapi.json").json()
         assert "/openreferral/services/{id}" in openapi["paths"]
-        assert openapi["paths"]["/openreferral/services"]["get"]["tags"] == ["Open Referral (HSDS 3.0)"]
+        assert openapi["paths"]["/openreferral/services"]["get"]["tags"] == [
+            "Open Referral (HSDS 3.0)"
+        ]
 
 
 class TestServices:
@@ -102,11 +110,29 @@ class TestServices:
         provider = make_provider(db, name="Skye Care Co-operative", base="Portree", holds_isf=True)
         providers_service.set_languages(provider, ["English", "Gaelic"])
         provider.contact_email = "hello@skye-care.example.org"
-        offer = make_offer(db, provider=provider, title="Help at home in Trotternish", kinds=("help-at-home",),
-                           outcomes=("living-where-you-want", "feeling-safe"), radius_km=25, capacity_hours=14)
-        priced(db, offer, unit=PriceUnit.HOUR, rate_pence=2_285, evening_uplift_bp=2_500, weekend_uplift_bp=5_000,
-               travel_charge=TravelCharge.PER_MILE, travel_charge_pence=45, included="Shopping and cooking",
-               management_fee_bp=800, management_fee_fixed_pence=1_500, management_fee_period=FeePeriod.MONTH)
+        offer = make_offer(
+            db,
+            provider=provider,
+            title="Help at home in Trotternish",
+            kinds=("help-at-home",),
+            outcomes=("living-where-you-want", "feeling-safe"),
+            radius_km=25,
+            capacity_hours=14,
+        )
+        priced(
+            db,
+            offer,
+            unit=PriceUnit.HOUR,
+            rate_pence=2_285,
+            evening_uplift_bp=2_500,
+            weekend_uplift_bp=5_000,
+            travel_charge=TravelCharge.PER_MILE,
+            travel_charge_pence=45,
+            included="Shopping and cooking",
+            management_fee_bp=800,
+            management_fee_fixed_pence=1_500,
+            management_fee_period=FeePeriod.MONTH,
+        )
 
         service = get_json(client, f"/openreferral/services/{service_id(client, offer)}")
 
@@ -115,11 +141,20 @@ class TestServices:
         assert service["email"] == "hello@skye-care.example.org"
         weekday, evenings, weekends = service["cost_options"]
         assert (weekday["currency"], weekday["amount"]) == ("GBP", Decimal("22.85"))
-        assert (evenings["option"], evenings["amount"]) == ("Evenings", Decimal("28.56"))  # 22.85 * 1.25, half up
+        assert (evenings["option"], evenings["amount"]) == (
+            "Evenings",
+            Decimal("28.56"),
+        )  # 22.85 * 1.25, half up
         assert (weekends["option"], weekends["amount"]) == ("Weekends", Decimal("34.28"))
         described = weekday["amount_description"]
-        for words in ("£22.85 per hour, on weekday days", "Evenings 25% more", "weekends 50% more", "£0.45 a mile",
-                      "8% of what is spent plus £15.00 a month", "Includes: Shopping and cooking"):
+        for words in (
+            "£22.85 per hour, on weekday days",
+            "Evenings 25% more",
+            "weekends 50% more",
+            "£0.45 a mile",
+            "8% of what is spent plus £15.00 a month",
+            "Includes: Shopping and cooking",
+        ):
             assert words in described
         (area,) = service["service_areas"]
         assert area["name"] == "Within 25 km of Portree"
@@ -135,18 +170,25 @@ class TestServices:
         (capacity,) = service["capacities"]
         assert (capacity["available"], capacity["unit"]["name"]) == (14, "Hours a week")
         assert capacity["updated"].startswith(offer.capacity_updated_at.date().isoformat())
-        assert [(lang["name"], lang.get("code")) for lang in service["languages"]] == [("English", "en"), ("Gaelic", "gd")]
+        assert [(lang["name"], lang.get("code")) for lang in service["languages"]] == [
+            ("English", "en"),
+            ("Gaelic", "gd"),
+        ]
         assert {s["byday"] for s in service["schedules"]} == {"MO,TU,WE,TH,FR"}
         (at_location,) = service["service_at_locations"]
         assert at_location["location"]["name"] == "Portree"
 
-    def test_amounts_are_pounds_to_the_penny_whatever_the_unit(self, client: HtmlClient, db: Session) -> None:
+    def test_amounts_are_pounds_to_the_penny_whatever_the_unit(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db, title="Sleepover support", kinds=("overnight-support",))
         priced(db, offer, unit=PriceUnit.NIGHT, rate_pence=12_001, unit_minutes=600)
         service = get_json(client, f"/openreferral/services/{service_id(client, offer)}")
         (night,) = service["cost_options"]
         assert night["amount"] == Decimal("120.01")
-        assert night["amount_description"].startswith("£120.01 per night of 10 hours, on weekday days.")
+        assert night["amount_description"].startswith(
+            "£120.01 per night of 10 hours, on weekday days."
+        )
 
     def test_council_and_settlement_areas_are_named(self, client: HtmlClient, db: Session) -> None:
         provider = make_provider(db)
@@ -155,29 +197,43 @@ class TestServices:
         highland = geography_service.find_council_area(db, name_or_code="Highland")
         moray = geography_service.find_council_area(db, name_or_code="Moray")
         details = OfferDetails(
-            title=offer.title, description="", availability=WEEKDAY_DAYTIMES, area_type=AreaType.COUNCILS,
-            council_ids=[highland.id, moray.id], term_ids=[t.id for t in offer.terms],
+            title=offer.title,
+            description="",
+            availability=WEEKDAY_DAYTIMES,
+            area_type=AreaType.COUNCILS,
+            council_ids=[highland.id, moray.id],
+            term_ids=[t.id for t in offer.terms],
         )
         offers_service.update_offer(db, offer=offer, actor=actor, details=details)
         service = get_json(client, f"/openreferral/services/{service_id(client, offer)}")
         assert [(a["name"], a["uri"][-9:]) for a in service["service_areas"]] == [
-            ("Highland", highland.gss_code), ("Moray", moray.gss_code)
+            ("Highland", highland.gss_code),
+            ("Moray", moray.gss_code),
         ]
 
         portree = geography_service.resolve_location(db, text="Portree").settlement
-        offers_service.update_offer(db, offer=offer, actor=actor, details=replace(
-            details, area_type=AreaType.SETTLEMENTS, settlement_ids=[portree.id]))
+        offers_service.update_offer(
+            db,
+            offer=offer,
+            actor=actor,
+            details=replace(details, area_type=AreaType.SETTLEMENTS, settlement_ids=[portree.id]),
+        )
         service = get_json(client, f"/openreferral/services/{service_id(client, offer)}")
         assert [a["name"] for a in service["service_areas"]] == ["Portree"]
 
     def test_filters_narrow_the_list_together(self, client: HtmlClient, db: Session) -> None:
-        first, second = make_provider(db, name="Ness Helpers"), make_provider(db, name="Tay Helpers")
+        first, second = (
+            make_provider(db, name="Ness Helpers"),
+            make_provider(db, name="Tay Helpers"),
+        )
         care = make_offer(db, provider=first, title="Morning care", kinds=("personal-care",))
         make_offer(db, provider=first, title="Breaks for carers", kinds=("short-breaks",))
         make_offer(db, provider=second, title="Care in Perth", kinds=("personal-care",))
         terms = get_json(client, "/openreferral/taxonomy_terms?search=Personal care")["contents"]
         (personal_care,) = [t for t in terms if t["code"] == "personal-care"]
-        organization_id = get_json(client, f"/openreferral/services/{service_id(client, care)}")["organization_id"]
+        organization_id = get_json(client, f"/openreferral/services/{service_id(client, care)}")[
+            "organization_id"
+        ]
 
         page = get_json(
             client,
@@ -192,9 +248,13 @@ class TestServices:
         offer = make_offer(db, title="Recently changed")
         changed = offer.updated_at.replace(microsecond=0)
         since = (changed - timedelta(minutes=1)).isoformat()
-        later = (changed + timedelta(days=1)).replace(tzinfo=None).isoformat()  # no offset: taken as UTC
+        later = (
+            (changed + timedelta(days=1)).replace(tzinfo=None).isoformat()
+        )  # no offset: taken as UTC
 
-        recent = get_json(client, f"/openreferral/services?modified_after={quote(since)}&format=json&per_page=100")
+        recent = get_json(
+            client, f"/openreferral/services?modified_after={quote(since)}&format=json&per_page=100"
+        )
         none_yet = get_json(client, f"/openreferral/services?modified_after={quote(later)}")
 
         assert offer.title in {s["name"] for s in recent["contents"]}
@@ -207,7 +267,9 @@ class TestServices:
 
 
 class TestPaging:
-    def test_pages_carry_the_header_the_standard_asks_for(self, client: HtmlClient, db: Session) -> None:
+    def test_pages_carry_the_header_the_standard_asks_for(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db)
         for number in range(3):
             make_offer(db, provider=provider, title=f"Paged offer {number}")
@@ -217,20 +279,43 @@ class TestPaging:
         last = get_json(client, f"/openreferral/services?per_page={total - 1}&page=2")
 
         assert {k: v for k, v in first.items() if k != "contents"} == {
-            "total_items": total, "total_pages": 2, "page_number": 1, "size": total - 1,
-            "first_page": True, "last_page": False, "empty": False,
+            "total_items": total,
+            "total_pages": 2,
+            "page_number": 1,
+            "size": total - 1,
+            "first_page": True,
+            "last_page": False,
+            "empty": False,
         }
-        assert (last["page_number"], last["size"], last["first_page"], last["last_page"]) == (2, 1, False, True)
+        assert (last["page_number"], last["size"], last["first_page"], last["last_page"]) == (
+            2,
+            1,
+            False,
+            True,
+        )
         ids = [s["id"] for s in first["contents"] + last["contents"]]
         assert len(set(ids)) == total
 
     @pytest.mark.parametrize(
         ("query", "parameter"),
-        [("page=0", "page"), ("page=abc", "page"), ("per_page=100000", "per_page"), ("per_page=0", "per_page"),
-         ("format=ndjson", "format"), ("modified_after=yesterday", "modified_after"), ("full=perhaps", "full")],
+        [
+            ("page=0", "page"),
+            ("page=abc", "page"),
+            ("per_page=100000", "per_page"),
+            ("per_page=0", "per_page"),
+            ("format=ndjson", "format"),
+            ("modified_after=yesterday", "modified_after"),
+            ("full=perhaps", "full"),
+        ],
     )
-    def test_bad_query_input_is_a_clear_json_error(self, client: HtmlClient, query: str, parameter: str) -> None:
-        for path in ("/openreferral/services", "/openreferral/service_at_locations", "/openreferral/organizations"):
+    def test_bad_query_input_is_a_clear_json_error(
+        self, client: HtmlClient, query: str, parameter: str
+    ) -> None:
+        for path in (
+            "/openreferral/services",
+            "/openreferral/service_at_locations",
+            "/openreferral/organizations",
+        ):
             if parameter == "modified_after" and path.endswith("organizations"):
                 continue
             if parameter == "full" and path.endswith("organizations"):
@@ -244,7 +329,13 @@ class TestPaging:
             assert [d["parameter"] for d in body["detail"]] == [parameter_here]
 
     def test_unknown_ids_are_json_404s(self, client: HtmlClient) -> None:
-        for path in ("services", "organizations", "taxonomies", "taxonomy_terms", "service_at_locations"):
+        for path in (
+            "services",
+            "organizations",
+            "taxonomies",
+            "taxonomy_terms",
+            "service_at_locations",
+        ):
             response = client.get(f"/openreferral/{path}/00000000-0000-8000-8000-000000000000")
             assert response.status_code == 404, path
             assert response.json()["error"] == "NotFound"
@@ -257,7 +348,9 @@ class TestPaging:
 
 
 class TestOrganizations:
-    def test_providers_and_personal_assistants_with_published_offers(self, client: HtmlClient, db: Session) -> None:
+    def test_providers_and_personal_assistants_with_published_offers(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         organisation = make_provider(db, name="Cairngorm Community Care")
         organisation.phone = "01479 000000"
         make_offer(db, provider=organisation, title="Lunch club")
@@ -275,29 +368,53 @@ class TestOrganizations:
         item = compiled_schema("organization_list.json")
         for record in page["contents"]:
             assert_valid(item, record)
-        pa = get_json(client, f"/openreferral/organizations/{listed['Morag PA']['id']}?full_service=true")
+        pa = get_json(
+            client, f"/openreferral/organizations/{listed['Morag PA']['id']}?full_service=true"
+        )
         assert_valid(compiled_schema("organization.json"), pa)
         assert pa["legal_status"] == "Self-employed personal assistant (sole trader)"
-        assert "email" not in pa and "phones" not in pa, "a PA's own contact details stay out of the open feed"
+        assert "email" not in pa and "phones" not in pa, (
+            "a PA's own contact details stay out of the open feed"
+        )
         assert [s["name"] for s in pa["services"]] == ["Personal assistant in Badenoch"]
-        organisation_record = get_json(client, f"/openreferral/organizations/{listed['Cairngorm Community Care']['id']}")
+        organisation_record = get_json(
+            client, f"/openreferral/organizations/{listed['Cairngorm Community Care']['id']}"
+        )
         assert [p["number"] for p in organisation_record["phones"]] == ["01479 000000"]
         assert set(organisation_record["services"][0]) == {"id", "name", "status"}
 
 
 class TestTaxonomies:
-    def test_three_taxonomies_whose_terms_are_the_ones_offers_use(self, client: HtmlClient, db: Session) -> None:
+    def test_three_taxonomies_whose_terms_are_the_ones_offers_use(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         taxonomies = get_json(client, "/openreferral/taxonomies")["contents"]
-        assert [t["name"] for t in taxonomies] == ["Personal outcomes", "Kinds of support", "Who it suits"]
+        assert [t["name"] for t in taxonomies] == [
+            "Personal outcomes",
+            "Kinds of support",
+            "Who it suits",
+        ]
         outcomes = taxonomies[0]
         assert get_json(client, f"/openreferral/taxonomies/{outcomes['id']}") == outcomes
 
-        terms = get_json(client, f"/openreferral/taxonomy_terms?taxonomy_id={outcomes['id']}&per_page=100")
+        terms = get_json(
+            client, f"/openreferral/taxonomy_terms?taxonomy_id={outcomes['id']}&per_page=100"
+        )
         assert [t["name"] for t in terms["contents"]][:2] == ["Feeling safe", "Having things to do"]
         assert terms["total_items"] == 6
         (feeling_safe,) = [t for t in terms["contents"] if t["code"] == "feeling-safe"]
-        assert get_json(client, f"/openreferral/taxonomy_terms/{feeling_safe['id']}")["taxonomy_detail"] == outcomes
-        assert get_json(client, f"/openreferral/taxonomy_terms?parent_id={feeling_safe['id']}")["empty"] is True
+        assert (
+            get_json(client, f"/openreferral/taxonomy_terms/{feeling_safe['id']}")[
+                "taxonomy_detail"
+            ]
+            == outcomes
+        )
+        assert (
+            get_json(client, f"/openreferral/taxonomy_terms?parent_id={feeling_safe['id']}")[
+                "empty"
+            ]
+            is True
+        )
 
         offer = make_offer(db, outcomes=("feeling-safe",))
         service = get_json(client, f"/openreferral/services/{service_id(client, offer)}")
@@ -306,8 +423,12 @@ class TestTaxonomies:
 
 
 class TestServiceAtLocations:
-    def test_each_service_at_the_place_its_support_starts_from(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db, provider=make_provider(db, base="Ullapool"), title="Outings from Ullapool")
+    def test_each_service_at_the_place_its_support_starts_from(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(
+            db, provider=make_provider(db, base="Ullapool"), title="Outings from Ullapool"
+        )
         page = get_json(client, "/openreferral/service_at_locations?search=Outings from Ullapool")
         (record,) = page["contents"]
         assert_valid(compiled_schema("service_at_location_list.json"), record)
@@ -316,27 +437,51 @@ class TestServiceAtLocations:
         assert_valid(compiled_schema("service_at_location.json"), full)
         assert full["service"]["cost_options"]
 
-    def test_a_postcode_finds_the_services_whose_area_covers_it(self, client: HtmlClient, db: Session) -> None:
-        skye = make_offer(db, provider=make_provider(db, base="Portree"), title="Skye outings", radius_km=20)
-        make_offer(db, provider=make_provider(db, base="Ullapool"), title="Ullapool outings", radius_km=20)
-        highland = make_offer(db, provider=make_provider(db, base="Inverness"), title="Highland-wide advice")
-        offers_service.update_offer(db, offer=highland, actor=highland.provider.members[0].user, details=OfferDetails(
-            title=highland.title, description="", availability=WEEKDAY_DAYTIMES, area_type=AreaType.COUNCILS,
-            council_ids=[geography_service.find_council_area(db, name_or_code="Highland").id],
-            term_ids=[t.id for t in highland.terms],
-        ))
+    def test_a_postcode_finds_the_services_whose_area_covers_it(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        skye = make_offer(
+            db, provider=make_provider(db, base="Portree"), title="Skye outings", radius_km=20
+        )
+        make_offer(
+            db, provider=make_provider(db, base="Ullapool"), title="Ullapool outings", radius_km=20
+        )
+        highland = make_offer(
+            db, provider=make_provider(db, base="Inverness"), title="Highland-wide advice"
+        )
+        offers_service.update_offer(
+            db,
+            offer=highland,
+            actor=highland.provider.members[0].user,
+            details=OfferDetails(
+                title=highland.title,
+                description="",
+                availability=WEEKDAY_DAYTIMES,
+                area_type=AreaType.COUNCILS,
+                council_ids=[geography_service.find_council_area(db, name_or_code="Highland").id],
+                term_ids=[t.id for t in highland.terms],
+            ),
+        )
 
-        covering = get_json(client, "/openreferral/service_at_locations?postcode=IV51 9EH&per_page=100")
-        nearby = get_json(client, "/openreferral/service_at_locations?postcode=IV51&proximity=50000&per_page=100")
+        covering = get_json(
+            client, "/openreferral/service_at_locations?postcode=IV51 9EH&per_page=100"
+        )
+        nearby = get_json(
+            client, "/openreferral/service_at_locations?postcode=IV51&proximity=50000&per_page=100"
+        )
 
         names = {r["service"]["name"] for r in covering["contents"]}
         assert {skye.title, highland.title} <= names
         assert "Ullapool outings" not in names
         assert covering["total_items"] == len(covering["contents"])
         assert {r["service"]["name"] for r in nearby["contents"]} >= {skye.title}
-        assert highland.title not in {r["service"]["name"] for r in nearby["contents"]}, "based in Inverness"
+        assert highland.title not in {r["service"]["name"] for r in nearby["contents"]}, (
+            "based in Inverness"
+        )
 
-    def test_an_unknown_postcode_or_a_proximity_alone_is_a_clear_error(self, client: HtmlClient) -> None:
+    def test_an_unknown_postcode_or_a_proximity_alone_is_a_clear_error(
+        self, client: HtmlClient
+    ) -> None:
         unknown = client.get("/openreferral/service_at_locations?postcode=ZZ99")
         alone = client.get("/openreferral/service_at_locations?proximity=1000")
         assert (unknown.status_code, alone.status_code) == (422, 422)

@@ -35,25 +35,40 @@ class TestIds:
 
     def test_child_ids_are_stable_and_distinct(self) -> None:
         ids = HsdsIds("https://sds.example.scot")
-        assert ids.child("attribute", 1, 2) == ids.child("attribute", 1, 2) != ids.child("attribute", 2, 1)
+        assert (
+            ids.child("attribute", 1, 2)
+            == ids.child("attribute", 1, 2)
+            != ids.child("attribute", 2, 1)
+        )
 
 
 class TestMoney:
-    @pytest.mark.parametrize(("pence", "pounds"), [(0, "0.00"), (5, "0.05"), (1850, "18.50"), (123456789, "1234567.89")])
+    @pytest.mark.parametrize(
+        ("pence", "pounds"), [(0, "0.00"), (5, "0.05"), (1850, "18.50"), (123456789, "1234567.89")]
+    )
     def test_pence_become_pounds_exactly_and_are_written_so(self, pence: int, pounds: str) -> None:
         amount = hsds.pence_to_amount(pence)
         assert amount == Decimal(pounds)
         assert hsds.dumps({"amount": amount}) == f'{{"amount":{pounds}}}'
         assert hsds.amount_to_pence(json.loads(hsds.dumps(amount), parse_float=Decimal)) == pence
 
-    @pytest.mark.parametrize(("amount", "pence"), [(Decimal("12.5"), 1250), (35, 3500), ("8.40", 840), ("£9", 900)])
+    @pytest.mark.parametrize(
+        ("amount", "pence"), [(Decimal("12.5"), 1250), (35, 3500), ("8.40", 840), ("£9", 900)]
+    )
     def test_pounds_become_pence(self, amount: object, pence: int) -> None:
         assert hsds.amount_to_pence(amount) == pence
 
     @pytest.mark.parametrize(
         ("amount", "reason"),
-        [(Decimal(-1), "negative"), (Decimal("1.005"), "whole number of pence"), ("twelve", "not a number"),
-         (None, "no amount"), ("", "no amount"), (12.5, "float"), (Decimal("NaN"), "not a number")],
+        [
+            (Decimal(-1), "negative"),
+            (Decimal("1.005"), "whole number of pence"),
+            ("twelve", "not a number"),
+            (None, "no amount"),
+            ("", "no amount"),
+            (12.5, "float"),
+            (Decimal("NaN"), "not a number"),
+        ],
     )
     def test_amounts_that_are_not_money_are_refused(self, amount: object, reason: str) -> None:
         with pytest.raises(Problem, match=reason):
@@ -78,7 +93,9 @@ class TestPriceUnits:
             ("ask us", None),
         ],
     )
-    def test_the_unit_is_read_from_the_words(self, words: str, unit: tuple[PriceUnit, int | None] | None) -> None:
+    def test_the_unit_is_read_from_the_words(
+        self, words: str, unit: tuple[PriceUnit, int | None] | None
+    ) -> None:
         assert hsds.parse_price_unit(words) == unit
 
     def test_uplifts_are_worked_out_to_the_basis_point(self) -> None:
@@ -91,25 +108,38 @@ class TestPriceUnits:
 class TestSchedules:
     def test_weekly_opening_hours_tick_the_periods_they_overlap(self) -> None:
         mask, notes = hsds.availability_from_schedules(
-            [{"freq": "WEEKLY", "byday": "SA", "opens_at": "16:00", "closes_at": "23:00"},
-             {"freq": "MONTHLY", "byday": "1MO", "id": "monthly"}]
+            [
+                {"freq": "WEEKLY", "byday": "SA", "opens_at": "16:00", "closes_at": "23:00"},
+                {"freq": "MONTHLY", "byday": "1MO", "id": "monthly"},
+            ]
         )
         saturday = 5
-        assert mask == availability_bit(saturday, 1) | availability_bit(saturday, 2) | availability_bit(saturday, 3)
+        assert mask == availability_bit(saturday, 1) | availability_bit(
+            saturday, 2
+        ) | availability_bit(saturday, 3)
         assert notes == ["schedule monthly: only weekly schedules are read, not monthly"]
 
     def test_overnight_hours_wrap_past_midnight(self) -> None:
-        mask, _ = hsds.availability_from_schedules([{"byday": "FR", "opens_at": "22:00", "closes_at": "07:00"}])
+        mask, _ = hsds.availability_from_schedules(
+            [{"byday": "FR", "opens_at": "22:00", "closes_at": "07:00"}]
+        )
         assert mask == availability_bit(4, 3)
 
 
 class TestTerms:
     def test_terms_match_by_code_or_name_within_a_taxonomy_of_ours(self, db: Session) -> None:
-        known = taxonomy_service.terms(db, Taxonomy.PERSONAL_OUTCOME) + taxonomy_service.terms(db, Taxonomy.KIND_OF_SUPPORT)
+        known = taxonomy_service.terms(db, Taxonomy.PERSONAL_OUTCOME) + taxonomy_service.terms(
+            db, Taxonomy.KIND_OF_SUPPORT
+        )
         by_name = hsds.match_term({"name": "feeling SAFE"}, known)
         by_code = hsds.match_term({"code": "personal-care", "name": "Care"}, known)
-        assert (by_name.code if by_name else None, by_code.code if by_code else None) == ("feeling-safe", "personal-care")
-        assert hsds.match_term({"name": "Feeling safe", "taxonomy": "Kinds of support"}, known) is None
+        assert (by_name.code if by_name else None, by_code.code if by_code else None) == (
+            "feeling-safe",
+            "personal-care",
+        )
+        assert (
+            hsds.match_term({"name": "Feeling safe", "taxonomy": "Kinds of support"}, known) is None
+        )
         assert hsds.match_term({"name": "Counselling"}, known) is None
 
 
@@ -117,5 +147,9 @@ def test_a_radius_extent_gives_back_its_centre_and_radius() -> None:
     extent = hsds.circle_geojson(57.41, -6.19, 25)
     polygon = json.loads(extent)["geometry"]["coordinates"][0]
     assert polygon[0] == polygon[-1] and len(polygon) == 33
-    assert hsds.radius_from_extent({"extent": extent, "extent_type": "geojson"}) == (57.41, -6.19, 25)
+    assert hsds.radius_from_extent({"extent": extent, "extent_type": "geojson"}) == (
+        57.41,
+        -6.19,
+        25,
+    )
     assert hsds.radius_from_extent({"extent": "extent", "extent_type": "geojson"}) is None

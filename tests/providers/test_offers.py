@@ -43,16 +43,25 @@ def details(db: Session, **changes: object) -> OfferDetails:
 class TestCreate:
     def test_a_draft_measured_from_the_providers_base(self, db: Session) -> None:
         provider = make_provider(db, base="Ullapool")
-        offer = offers_service.create_offer(db, provider=provider, actor=provider.members[0].user, details=details(db))
+        offer = offers_service.create_offer(
+            db, provider=provider, actor=provider.members[0].user, details=details(db)
+        )
         assert offer.status == OfferStatus.DRAFT
         assert offer.centre_label == "Ullapool"
-        assert (offer.centre_latitude, offer.centre_longitude) == (provider.base_latitude, provider.base_longitude)
-        assert [t.code for t in offer.terms_of(Taxonomy.KIND_OF_SUPPORT)] == ["social-and-community"]
+        assert (offer.centre_latitude, offer.centre_longitude) == (
+            provider.base_latitude,
+            provider.base_longitude,
+        )
+        assert [t.code for t in offer.terms_of(Taxonomy.KIND_OF_SUPPORT)] == [
+            "social-and-community"
+        ]
 
     def test_another_centre(self, db: Session) -> None:
         provider = make_provider(db)
         where = Centre.of(geography_service.resolve_location(db, text="IV2"))
-        offer = offers_service.create_offer(db, provider=provider, actor=provider.members[0].user, details=details(db, centre=where))
+        offer = offers_service.create_offer(
+            db, provider=provider, actor=provider.members[0].user, details=details(db, centre=where)
+        )
         assert offer.centre_label == "IV2"
 
     @pytest.mark.parametrize("radius", [0, -5, 200.5, 1000])
@@ -61,7 +70,12 @@ class TestCreate:
         before = db.scalar(select(func.count()).select_from(Offer))
         nested = db.begin_nested()
         with pytest.raises(RuleBroken) as refused:
-            offers_service.create_offer(db, provider=provider, actor=provider.members[0].user, details=details(db, radius_km=radius))
+            offers_service.create_offer(
+                db,
+                provider=provider,
+                actor=provider.members[0].user,
+                details=details(db, radius_km=radius),
+            )
         nested.rollback()
         assert refused.value.field == "radius_km"
         assert db.scalar(select(func.count()).select_from(Offer)) == before
@@ -71,18 +85,28 @@ class TestCreate:
         highland = geography_service.find_council_area(db, name_or_code="Highland")
         portree = geography_service.resolve_location(db, text="Portree").settlement
         by_council = offers_service.create_offer(
-            db, provider=provider, actor=provider.members[0].user,
-            details=details(db, area_type=AreaType.COUNCILS, council_ids=[highland.id], radius_km=None),
+            db,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=details(
+                db, area_type=AreaType.COUNCILS, council_ids=[highland.id], radius_km=None
+            ),
         )
         by_place = offers_service.create_offer(
-            db, provider=provider, actor=provider.members[0].user,
-            details=details(db, area_type=AreaType.SETTLEMENTS, settlement_ids=[portree.id], radius_km=None),
+            db,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=details(
+                db, area_type=AreaType.SETTLEMENTS, settlement_ids=[portree.id], radius_km=None
+            ),
         )
         assert by_council.area_councils == [highland] and by_council.radius_km is None
         assert by_place.area_settlements == [portree]
         with pytest.raises(RuleBroken):
             offers_service.create_offer(
-                db, provider=provider, actor=provider.members[0].user,
+                db,
+                provider=provider,
+                actor=provider.members[0].user,
                 details=details(db, area_type=AreaType.COUNCILS, council_ids=[], radius_km=None),
             )
 
@@ -93,7 +117,9 @@ class TestPrices:
         first = offer.price
         assert first is not None and first.version == 1
         actor = offer.provider.members[0].user
-        second = offers_service.set_price(db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1950))
+        second = offers_service.set_price(
+            db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1950)
+        )
         db.refresh(offer)
         assert (second.version, offer.price) == (2, second)
         db.expire(first)
@@ -102,9 +128,16 @@ class TestPrices:
     def test_the_same_price_again_is_no_new_version(self, db: Session) -> None:
         offer = make_offer(db, rate_pence=1850)
         actor = offer.provider.members[0].user
-        again = offers_service.set_price(db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1850))
+        again = offers_service.set_price(
+            db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1850)
+        )
         assert again.version == 1
-        assert db.scalar(select(func.count()).select_from(OfferPrice).where(OfferPrice.offer_id == offer.id)) == 1
+        assert (
+            db.scalar(
+                select(func.count()).select_from(OfferPrice).where(OfferPrice.offer_id == offer.id)
+            )
+            == 1
+        )
 
     @pytest.mark.parametrize(
         ("price", "field"),
@@ -114,20 +147,32 @@ class TestPrices:
             (PriceDetails(unit=PriceUnit.HOUR, rate_pence=185_000), "rate"),
             (PriceDetails(unit=PriceUnit.SESSION, rate_pence=5000), "unit_hours"),
             (PriceDetails(unit=PriceUnit.WEEK, rate_pence=5_000_000), "rate"),
-            (PriceDetails(unit=PriceUnit.HOUR, rate_pence=1800, weekend_uplift_bp=50_000), "weekend_uplift"),
-            (PriceDetails(unit=PriceUnit.HOUR, rate_pence=1800, management_fee_bp=1000), "management_fee_percent"),
+            (
+                PriceDetails(unit=PriceUnit.HOUR, rate_pence=1800, weekend_uplift_bp=50_000),
+                "weekend_uplift",
+            ),
+            (
+                PriceDetails(unit=PriceUnit.HOUR, rate_pence=1800, management_fee_bp=1000),
+                "management_fee_percent",
+            ),
         ],
     )
-    def test_negative_absurd_or_incomplete_prices_are_refused(self, db: Session, price: PriceDetails, field: str) -> None:
+    def test_negative_absurd_or_incomplete_prices_are_refused(
+        self, db: Session, price: PriceDetails, field: str
+    ) -> None:
         offer = make_offer(db, publish=False)
         with pytest.raises(RuleBroken) as refused:
-            offers_service.set_price(db, offer=offer, actor=offer.provider.members[0].user, details=price)
+            offers_service.set_price(
+                db, offer=offer, actor=offer.provider.members[0].user, details=price
+            )
         assert refused.value.field == field
 
     def test_fund_holders_may_charge_a_fee(self, db: Session) -> None:
         offer = make_offer(db, provider=make_provider(db, holds_isf=True), publish=False)
         price = offers_service.set_price(
-            db, offer=offer, actor=offer.provider.members[0].user,
+            db,
+            offer=offer,
+            actor=offer.provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2400, management_fee_bp=1000),
         )
         assert price.management_fee_bp == 1000
@@ -149,7 +194,9 @@ class TestLifecycle:
 
     def test_an_offer_without_a_price_cannot_be_published(self, db: Session) -> None:
         provider = make_provider(db)
-        offer = offers_service.create_offer(db, provider=provider, actor=provider.members[0].user, details=details(db))
+        offer = offers_service.create_offer(
+            db, provider=provider, actor=provider.members[0].user, details=details(db)
+        )
         with pytest.raises(RuleBroken) as refused:
             offers_service.publish_offer(db, offer=offer, actor=provider.members[0].user)
         assert refused.value.field == "rate"
@@ -157,8 +204,15 @@ class TestLifecycle:
     def test_an_offer_without_an_outcome_cannot_be_published(self, db: Session) -> None:
         provider = make_provider(db)
         kinds_only = details(db, term_ids=term_ids(db, Taxonomy.KIND_OF_SUPPORT, ("help-at-home",)))
-        offer = offers_service.create_offer(db, provider=provider, actor=provider.members[0].user, details=kinds_only)
-        offers_service.set_price(db, offer=offer, actor=provider.members[0].user, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1900))
+        offer = offers_service.create_offer(
+            db, provider=provider, actor=provider.members[0].user, details=kinds_only
+        )
+        offers_service.set_price(
+            db,
+            offer=offer,
+            actor=provider.members[0].user,
+            details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1900),
+        )
         with pytest.raises(RuleBroken) as refused:
             offers_service.publish_offer(db, offer=offer, actor=provider.members[0].user)
         assert refused.value.field == "outcomes"
@@ -175,7 +229,9 @@ class TestCapacity:
         offer = make_offer(db)
         offer.capacity_updated_at -= timedelta(days=40)
         assert offers_service.capacity_is_stale(offer)
-        offers_service.update_capacity(db, offer=offer, actor=offer.provider.members[0].user, amount=5)
+        offers_service.update_capacity(
+            db, offer=offer, actor=offer.provider.members[0].user, amount=5
+        )
         assert not offers_service.capacity_is_stale(offer)
         assert offer.capacity_amount == 5
 

@@ -31,19 +31,27 @@ def phone_photo(width: int = 3000, height: int = 2000) -> bytes:
 
 def png_of(header: bytes, pixels: bytes) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
 
 
 def upload(client: HtmlClient, name: str, data: bytes, media_type: str = "image/jpeg"):  # type: ignore[no-untyped-def]
     return client.post(
-        "/provider/photo", data={"csrftoken": client.csrf_token()}, files={"photo": (name, data, media_type)}
+        "/provider/photo",
+        data={"csrftoken": client.csrf_token()},
+        files={"photo": (name, data, media_type)},
     )
 
 
 class TestUploadedPhotos:
-    def test_a_phone_photo_comes_back_without_its_exif_and_smaller(self, client: HtmlClient, db: Session) -> None:
+    def test_a_phone_photo_comes_back_without_its_exif_and_smaller(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db)
         client.sign_in(provider.members[0].user.email, PASSWORD)
         sent = phone_photo()
@@ -70,7 +78,9 @@ class TestUploadedPhotos:
         with Image.open(io.BytesIO(shown.content)) as kept:
             assert (kept.format, kept.mode, kept.size) == ("PNG", "RGBA", (200, 100))
 
-    def test_a_file_that_only_pretends_to_be_a_picture_is_refused(self, client: HtmlClient, db: Session) -> None:
+    def test_a_file_that_only_pretends_to_be_a_picture_is_refused(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db)
         client.sign_in(provider.members[0].user.email, PASSWORD)
         truncated = phone_photo(300, 200)[:400]
@@ -81,11 +91,15 @@ class TestUploadedPhotos:
         ]:
             refused = upload(client, name, data)
             assert refused.status_code == 422, name
-            assert error_messages(refused) == ["The file is not a PNG or JPG picture. Choose a photo saved as PNG or JPG"]
+            assert error_messages(refused) == [
+                "The file is not a PNG or JPG picture. Choose a photo saved as PNG or JPG"
+            ]
         db.refresh(provider)
         assert provider.photo is None
 
-    def test_a_decompression_bomb_is_refused_before_its_pixels_are_read(self, client: HtmlClient, db: Session) -> None:
+    def test_a_decompression_bomb_is_refused_before_its_pixels_are_read(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db)
         client.sign_in(provider.members[0].user.email, PASSWORD)
         bomb = io.BytesIO()
@@ -94,7 +108,9 @@ class TestUploadedPhotos:
         assert len(bomb.getvalue()) < 100_000
         refused = upload(client, "bomb.png", bomb.getvalue(), "image/png")
         assert refused.status_code == 422
-        assert error_messages(refused) == ["The picture has too many pixels. Choose a PNG under 16 megapixels"]
+        assert error_messages(refused) == [
+            "The picture has too many pixels. Choose a PNG under 16 megapixels"
+        ]
 
     def test_beyond_pillows_own_guard_too(self, client: HtmlClient, db: Session) -> None:
         provider = make_provider(db)

@@ -70,19 +70,33 @@ class TestPersonalAssistantJourney:
         self, client: HtmlClient, db: Session, settings: Settings
     ) -> None:
         sign_up_fields = form_fields(client.get("/sign-up/personal-assistant"))
-        client.submit("/sign-up/personal-assistant", {"name": "Ewan Mor", "email": "ewan@example.org", "password": PASSWORD})
-        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/confirm-email?token=" in line)
+        client.submit(
+            "/sign-up/personal-assistant",
+            {"name": "Ewan Mor", "email": "ewan@example.org", "password": PASSWORD},
+        )
+        link = next(
+            line
+            for line in read_outbox(settings.outbox_dir)[0].body.splitlines()
+            if "/confirm-email?token=" in line
+        )
         client.submit(link.removeprefix(settings.base_url))
         client.sign_in("ewan@example.org", PASSWORD)
 
         assert client.get("/provider").headers["location"] == "/provider/start"
         listing_fields = form_fields(client.get("/provider/start"))
         assert len(sign_up_fields) + len(listing_fields) <= 17, (sign_up_fields, listing_fields)
-        assert {"client_groups", "title"} <= listing_fields, "who the offer suits and what to call it"
+        assert {"client_groups", "title"} <= listing_fields, (
+            "who the offer suits and what to call it"
+        )
 
         done = client.submit("/provider/start", listing_answers())
         assert done.headers["location"] == "/provider?done=published"
-        provider = db.scalar(select(Provider).join(Provider.members).join(ProviderMember.user).where(User.email == "ewan@example.org"))
+        provider = db.scalar(
+            select(Provider)
+            .join(Provider.members)
+            .join(ProviderMember.user)
+            .where(User.email == "ewan@example.org")
+        )
         assert provider is not None and provider.kind == ProviderKind.PERSONAL_ASSISTANT
         assert provider.language_names == ["English", "Gaelic"]
         [offer] = provider.offers
@@ -94,7 +108,9 @@ class TestPersonalAssistantJourney:
         assert "£18.50 an hour" in public
         assert "£185.00" in public, "a typical week of 10 hours at £18.50"
 
-    def test_missing_answers_are_explained_and_nothing_is_written(self, client: HtmlClient, db: Session) -> None:
+    def test_missing_answers_are_explained_and_nothing_is_written(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         pa = make_user(db, role=Role.PERSONAL_ASSISTANT)
         sign_in_as(client, pa)
         response = client.submit("/provider/start", {"base": "Atlantis", "radius_km": "0"})
@@ -102,7 +118,12 @@ class TestPersonalAssistantJourney:
         messages = error_messages(response)
         assert "Tell people a little about yourself" in messages
         assert "Enter a distance of 1 km or more" in messages
-        assert db.scalar(select(Provider).join(Provider.members).where(ProviderMember.user_id == pa.id)) is None
+        assert (
+            db.scalar(
+                select(Provider).join(Provider.members).where(ProviderMember.user_id == pa.id)
+            )
+            is None
+        )
 
     def test_an_unknown_base_is_refused_by_its_field(self, client: HtmlClient, db: Session) -> None:
         sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
@@ -113,7 +134,9 @@ class TestPersonalAssistantJourney:
 
     def test_control_characters_in_text_are_refused(self, client: HtmlClient, db: Session) -> None:
         sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
-        response = client.submit("/provider/start", listing_answers(about="Hello\x07", base="Portree\nSkye"))
+        response = client.submit(
+            "/provider/start", listing_answers(about="Hello\x07", base="Portree\nSkye")
+        )
         assert response.status_code == 422
         assert error_messages(response) == [
             "Remove the special characters from this answer",
@@ -154,13 +177,19 @@ class TestOrganisationOffers:
         sign_in_as(client, provider.members[0].user)
         return provider
 
-    def test_write_price_and_publish_an_offer(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+    def test_write_price_and_publish_an_offer(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
         created = client.submit("/provider/offers/new", offer_answers())
         assert created.status_code == 303
         offer = db.scalar(select(Offer).where(Offer.provider_id == staff.id))
         assert offer is not None and offer.status == OfferStatus.DRAFT
         assert offer.price is not None
-        assert (offer.price.rate_pence, offer.price.weekend_uplift_bp, offer.price.management_fee_bp) == (2400, 2500, 1000)
+        assert (
+            offer.price.rate_pence,
+            offer.price.weekend_uplift_bp,
+            offer.price.management_fee_bp,
+        ) == (2400, 2500, 1000)
         assert client.get(f"/offers/{offer.id}").status_code == 200, "its provider sees the draft"
 
         assert client.submit(f"/provider/offers/{offer.id}/publish").status_code == 303
@@ -168,13 +197,24 @@ class TestOrganisationOffers:
         assert offer.status == OfferStatus.PUBLISHED
         text = page(client.get(f"/offers/{offer.id}")).get_text(" ", strip=True)
         # 6 hours at £24.00 is £144.00; a 10% fee on it is £14.40; £158.40 in all.
-        assert "Total a week: £158.40" in text and "Management fee: £14.40" in text and "10% of the support" in text
+        assert (
+            "Total a week: £158.40" in text
+            and "Management fee: £14.40" in text
+            and "10% of the support" in text
+        )
         assert "25% more on weekends" in text
 
-    def test_a_new_price_is_a_new_version(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+    def test_a_new_price_is_a_new_version(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
         offer = make_offer(db, provider=staff, rate_pence=2000)
-        client.submit(f"/provider/offers/{offer.id}/price", {"unit": "hour", "rate": "21.00", "travel_charge": "none"})
-        prices = db.scalars(select(OfferPrice).where(OfferPrice.offer_id == offer.id).order_by(OfferPrice.version)).all()
+        client.submit(
+            f"/provider/offers/{offer.id}/price",
+            {"unit": "hour", "rate": "21.00", "travel_charge": "none"},
+        )
+        prices = db.scalars(
+            select(OfferPrice).where(OfferPrice.offer_id == offer.id).order_by(OfferPrice.version)
+        ).all()
         assert [(p.version, p.rate_pence) for p in prices] == [(1, 2000), (2, 2100)]
 
     @pytest.mark.parametrize(
@@ -184,30 +224,44 @@ class TestOrganisationOffers:
             ({"radius_km": "250"}, "Enter how far you will travel, from 1 to 200 km"),
             ({"rate": "-5"}, "Enter an amount of £0 or more"),
             ({"rate": "1850"}, "That is more than £250 an hour: check the price is in pounds"),
-            ({"centre": "EH999"}, "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"),
+            (
+                {"centre": "EH999"},
+                "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51",
+            ),
             ({"title": "Best\ncare"}, "Write the title on one line"),
         ],
     )
     def test_bad_input_is_refused_by_its_field_and_nothing_is_written(
-        self, client: HtmlClient, db: Session, staff: Provider, changes: dict[str, str], message: str
+        self,
+        client: HtmlClient,
+        db: Session,
+        staff: Provider,
+        changes: dict[str, str],
+        message: str,
     ) -> None:
         response = client.submit("/provider/offers/new", offer_answers(**changes))
         assert response.status_code == 422
         assert message in error_messages(response)
         assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
 
-    def test_pause_withdraw_and_capacity(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+    def test_pause_withdraw_and_capacity(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
         offer = make_offer(db, provider=staff)
         client.submit(f"/provider/offers/{offer.id}/capacity", {"capacity_amount": "3"})
         client.submit(f"/provider/offers/{offer.id}/pause")
         db.refresh(offer)
         assert (offer.status, offer.capacity_amount) == (OfferStatus.PAUSED, 3)
-        assert HtmlClient(client.app).get(f"/offers/{offer.id}").status_code == 404, "the public cannot see it"
+        assert HtmlClient(client.app).get(f"/offers/{offer.id}").status_code == 404, (
+            "the public cannot see it"
+        )
         client.submit(f"/provider/offers/{offer.id}/withdraw")
         refused = client.submit(f"/provider/offers/{offer.id}/publish")
         assert refused.status_code == 409
 
-    def test_another_providers_offer_is_not_found(self, client: HtmlClient, db: Session, staff: Provider) -> None:
+    def test_another_providers_offer_is_not_found(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
         theirs = make_offer(db)
         assert client.get(f"/provider/offers/{theirs.id}").status_code == 404
         assert client.submit(f"/provider/offers/{theirs.id}/withdraw").status_code == 404
@@ -217,10 +271,17 @@ class TestOrganisationOffers:
 
 def tiny_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 class TestProfile:
@@ -229,57 +290,101 @@ class TestProfile:
         sign_in_as(client, provider.members[0].user)
         saved = client.submit(
             "/provider/profile",
-            {"name": "Glen Support", "about": "Local people.", "base": "IV2", "holds_isf": "yes",
-             "drives": "yes", "languages": ["English"], "other_languages": "Polish, Urdu",
-             "contact_email": "hello@example.org", "website": "https://glen.example.org"},
+            {
+                "name": "Glen Support",
+                "about": "Local people.",
+                "base": "IV2",
+                "holds_isf": "yes",
+                "drives": "yes",
+                "languages": ["English"],
+                "other_languages": "Polish, Urdu",
+                "contact_email": "hello@example.org",
+                "website": "https://glen.example.org",
+            },
         )
         assert saved.status_code == 303
         db.refresh(provider)
-        assert (provider.name, provider.base_label, provider.holds_isf) == ("Glen Support", "IV2", True)
+        assert (provider.name, provider.base_label, provider.holds_isf) == (
+            "Glen Support",
+            "IV2",
+            True,
+        )
         assert provider.language_names == ["English", "Polish", "Urdu"]
 
         token = client.csrf_token()
-        uploaded = client.post("/provider/photo", data={"csrftoken": token}, files={"photo": ("me.png", tiny_png(), "image/png")})
+        uploaded = client.post(
+            "/provider/photo",
+            data={"csrftoken": token},
+            files={"photo": ("me.png", tiny_png(), "image/png")},
+        )
         assert uploaded.status_code == 303
         photo = client.get(f"/providers/{provider.id}/photo")
         assert (photo.status_code, photo.headers["content-type"]) == (200, "image/png")
 
-        refused = client.post("/provider/photo", data={"csrftoken": token}, files={"photo": ("x.png", b"<svg onload=alert(1)>", "image/png")})
+        refused = client.post(
+            "/provider/photo",
+            data={"csrftoken": token},
+            files={"photo": ("x.png", b"<svg onload=alert(1)>", "image/png")},
+        )
         assert refused.status_code == 422
         assert "The file is not a PNG or JPG picture" in error_messages(refused)[0]
 
     def test_a_bad_website_is_refused(self, client: HtmlClient, db: Session) -> None:
         provider = make_provider(db)
         sign_in_as(client, provider.members[0].user)
-        response = client.submit("/provider/profile", {"name": "X", "website": "javascript:alert(1)"})
+        response = client.submit(
+            "/provider/profile", {"name": "X", "website": "javascript:alert(1)"}
+        )
         assert response.status_code == 422
 
 
 class TestStaff:
-    def test_invite_and_join_with_a_new_account(self, client: HtmlClient, db: Session, settings: Settings, app) -> None:  # type: ignore[no-untyped-def]
+    def test_invite_and_join_with_a_new_account(
+        self, client: HtmlClient, db: Session, settings: Settings, app
+    ) -> None:  # type: ignore[no-untyped-def]
         provider = make_provider(db)
         sign_in_as(client, provider.members[0].user)
-        assert client.submit("/provider/staff", {"email": "new.staff@example.org"}).status_code == 303
-        link = next(line for line in read_outbox(settings.outbox_dir)[0].body.splitlines() if "/provider/join?token=" in line)
+        assert (
+            client.submit("/provider/staff", {"email": "new.staff@example.org"}).status_code == 303
+        )
+        link = next(
+            line
+            for line in read_outbox(settings.outbox_dir)[0].body.splitlines()
+            if "/provider/join?token=" in line
+        )
         path = link.removeprefix(settings.base_url)
         with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as newcomer:
             invited = page(newcomer.get(path))
             assert "Or create your account" in invited.get_text()
             sign_in = invited.find("a", string="sign in to accept")["href"]
-            assert parse_qs(urlsplit(sign_in).query)["next"] == [path], "signing in comes back to accept"
-            joined = newcomer.submit(path.replace("/provider/join?", "/provider/join/account?"), {"name": "New Staff", "password": PASSWORD})
+            assert parse_qs(urlsplit(sign_in).query)["next"] == [path], (
+                "signing in comes back to accept"
+            )
+            joined = newcomer.submit(
+                path.replace("/provider/join?", "/provider/join/account?"),
+                {"name": "New Staff", "password": PASSWORD},
+            )
             assert joined.headers["location"] == "/provider?done=joined"
             assert provider.name in page(newcomer.get("/provider")).get_text()
-        assert {m.user.email for m in db.get(Provider, provider.id).members} >= {"new.staff@example.org"}  # type: ignore[union-attr]
+        assert {m.user.email for m in db.get(Provider, provider.id).members} >= {
+            "new.staff@example.org"
+        }  # type: ignore[union-attr]
 
 
 class TestChecks:
-    def test_declare_verify_and_show_with_the_date(self, client: HtmlClient, db: Session, app) -> None:  # type: ignore[no-untyped-def]
+    def test_declare_verify_and_show_with_the_date(
+        self, client: HtmlClient, db: Session, app
+    ) -> None:  # type: ignore[no-untyped-def]
         provider = make_provider(db)
         sign_in_as(client, provider.members[0].user)
         bad = client.submit("/provider/checks/new/pvg", {"reference": "123"})
         assert error_messages(bad) == ["Enter the PVG scheme membership number: 16 digits"]
-        assert client.submit("/provider/checks/new/pvg", {"reference": "1234 5678 9012 3456"}).status_code == 303
+        assert (
+            client.submit(
+                "/provider/checks/new/pvg", {"reference": "1234 5678 9012 3456"}
+            ).status_code
+            == 303
+        )
         assert "Told to us, not yet checked" in client.get(f"/providers/{provider.id}").text
 
         admin = make_user(db, role=Role.ADMIN)
@@ -297,26 +402,41 @@ class TestChecks:
         sign_in_as(client, provider.members[0].user)
         response = client.submit(
             "/provider/checks/new/insurance",
-            {"issuer": "Insurer", "reference": "PL1", "cover": "5,000,000", "expires_on": "2020-01-01"},
+            {
+                "issuer": "Insurer",
+                "reference": "PL1",
+                "cover": "5,000,000",
+                "expires_on": "2020-01-01",
+            },
         )
-        assert error_messages(response) == ["This insurance has run out: enter a policy that is in force"]
+        assert error_messages(response) == [
+            "This insurance has run out: enter a policy that is in force"
+        ]
 
 
 class TestPublicPages:
-    def test_the_offer_page_shows_area_availability_and_capacity(self, client: HtmlClient, db: Session) -> None:
+    def test_the_offer_page_shows_area_availability_and_capacity(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
         soup = page(client.get(f"/offers/{offer.id}"))
         svg = soup.select_one("svg.app-map")
-        assert svg is not None and svg.select_one("desc").get_text().startswith("Up to 30 km from Portree")
+        assert svg is not None and svg.select_one("desc").get_text().startswith(
+            "Up to 30 km from Portree"
+        )
         assert "Portree" in soup.get_text()
         assert soup.select_one("a[href$='/enquire']") is not None
 
-    def test_an_unknown_or_unpublished_offer_is_not_found(self, client: HtmlClient, db: Session) -> None:
+    def test_an_unknown_or_unpublished_offer_is_not_found(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         draft = make_offer(db, publish=False)
         assert client.get(f"/offers/{draft.id}").status_code == 404
         assert client.get("/offers/999999").status_code == 404
 
-    def test_the_provider_page_lists_published_offers(self, client: HtmlClient, db: Session) -> None:
+    def test_the_provider_page_lists_published_offers(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db)
         make_offer(db, provider=provider, title="Shown")
         make_offer(db, provider=provider, title="Hidden", publish=False)
@@ -325,15 +445,20 @@ class TestPublicPages:
 
 
 class TestVerificationQueue:
-    def test_a_rejection_without_a_reason_is_explained_beside_its_check(self, client: HtmlClient, db: Session) -> None:
+    def test_a_rejection_without_a_reason_is_explained_beside_its_check(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         from providers import checks as checks_service
         from providers.checks import CheckDetails
         from providers.models import CheckKind
 
         provider = make_provider(db)
         check = checks_service.declare_check(
-            db, provider=provider, actor=provider.members[0].user,
-            details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456"), today=date.today(),
+            db,
+            provider=provider,
+            actor=provider.members[0].user,
+            details=CheckDetails(kind=CheckKind.PVG, reference="1234567890123456"),
+            today=date.today(),
         )
         client.sign_in(make_user(db, role=Role.ADMIN).email, PASSWORD)
         response = client.submit(f"/admin/checks/{check.id}/reject", {"note": ""})
@@ -346,10 +471,15 @@ class TestVerificationQueue:
 
 def test_signing_in_takes_providers_to_their_listing(client: HtmlClient, db: Session) -> None:
     pa = make_user(db, role=Role.PERSONAL_ASSISTANT)
-    assert client.submit("/sign-in", {"email": pa.email, "password": PASSWORD}).headers["location"] == "/provider"
+    assert (
+        client.submit("/sign-in", {"email": pa.email, "password": PASSWORD}).headers["location"]
+        == "/provider"
+    )
 
 
-def test_a_listing_with_several_mistakes_shows_them_all_at_once(client: HtmlClient, db: Session) -> None:
+def test_a_listing_with_several_mistakes_shows_them_all_at_once(
+    client: HtmlClient, db: Session
+) -> None:
     sign_in_as(client, make_user(db, role=Role.PERSONAL_ASSISTANT))
     response = client.submit("/provider/start", listing_answers(base="Atlantis Bay", radius_km="0"))
     messages = error_messages(response)

@@ -23,8 +23,13 @@ from tests.factories import make_offer, make_provider, make_user
 from tests.providers.test_enquiries import arranged, enquire, member_of, represented
 
 
-def review(db: Session, enquiry: Enquiry, ratings: tuple[int, int, int] = (5, 4, 5), **fields: Any) -> Review:
-    values: dict[str, Any] = {"author": enquiry.sent_by, "comment": "Kind, on time, and good company."} | fields
+def review(
+    db: Session, enquiry: Enquiry, ratings: tuple[int, int, int] = (5, 4, 5), **fields: Any
+) -> Review:
+    values: dict[str, Any] = {
+        "author": enquiry.sent_by,
+        "comment": "Kind, on time, and good company.",
+    } | fields
     return reviews_service.leave_review(db, enquiry=enquiry, ratings=Ratings(*ratings), **values)
 
 
@@ -37,10 +42,20 @@ class TestLeaveReview:
         enquiry = arranged(db)
         db.commit()
         written = review(db, enquiry)
-        assert (written.provider_id, written.offer_id, written.author_id) == (enquiry.provider_id, enquiry.offer_id, enquiry.person_id)
-        assert (written.outcomes_rating, written.reliability_rating, written.respect_rating) == (5, 4, 5)
+        assert (written.provider_id, written.offer_id, written.author_id) == (
+            enquiry.provider_id,
+            enquiry.offer_id,
+            enquiry.person_id,
+        )
+        assert (written.outcomes_rating, written.reliability_rating, written.respect_rating) == (
+            5,
+            4,
+            5,
+        )
         db.commit()
-        [mail] = [m for m in read_outbox(settings.outbox_dir) if m.subject.startswith("A new review")]
+        [mail] = [
+            m for m in read_outbox(settings.outbox_dir) if m.subject.startswith("A new review")
+        ]
         assert mail.to == member_of(enquiry).email
         assert f"/provider/reviews/{written.id}/reply" in mail.body
 
@@ -100,10 +115,17 @@ class TestReply:
         enquiry = arranged(db)
         written = review(db, enquiry)
         member = member_of(enquiry)
-        reviews_service.reply_to_review(db, review=written, member=member, text="Thank you, it was a pleasure.")
-        assert (written.reply, written.replied_by_id) == ("Thank you, it was a pleasure.", member.id)
+        reviews_service.reply_to_review(
+            db, review=written, member=member, text="Thank you, it was a pleasure."
+        )
+        assert (written.reply, written.replied_by_id) == (
+            "Thank you, it was a pleasure.",
+            member.id,
+        )
         with pytest.raises(Conflict) as refused:
-            reviews_service.reply_to_review(db, review=written, member=member, text="And another thing")
+            reviews_service.reply_to_review(
+                db, review=written, member=member, text="And another thing"
+            )
         assert refused.value.field == "reply"
         assert written.reply == "Thank you, it was a pleasure."
 
@@ -124,13 +146,20 @@ class TestModeration:
             reviews_service.hide_review(db, review=written, admin=admin, note=" ")
         assert refused.value.field == "note" and written.hidden_at is None
         reviews_service.hide_review(db, review=written, admin=admin, note="Names a member of staff")
-        assert (written.hidden_by_id, written.moderation_note) == (admin.id, "Names a member of staff")
+        assert (written.hidden_by_id, written.moderation_note) == (
+            admin.id,
+            "Names a member of staff",
+        )
         assert reviews_service.published_reviews(db, provider_id=enquiry.provider_id) == []
         with pytest.raises(Conflict):
             reviews_service.hide_review(db, review=written, admin=admin, note="Again")
         with pytest.raises(NotFound):
-            reviews_service.reply_to_review(db, review=written, member=member_of(enquiry), text="Hello")
-        reviews_service.show_review(db, review=written, admin=admin, note="Name removed by the author")
+            reviews_service.reply_to_review(
+                db, review=written, member=member_of(enquiry), text="Hello"
+            )
+        reviews_service.show_review(
+            db, review=written, admin=admin, note="Name removed by the author"
+        )
         assert reviews_service.published_reviews(db, provider_id=enquiry.provider_id) == [written]
         with pytest.raises(Conflict):
             reviews_service.show_review(db, review=written, admin=admin, note="Again")
@@ -142,11 +171,18 @@ class TestModeration:
         viewers = [enquiry.person, member_of(enquiry), make_user(db)]
         assert all(may_see(db, viewer, written) for viewer in [*viewers, admin])
         reviews_service.hide_review(db, review=written, admin=admin, note="Abusive")
-        assert [may_see(db, viewer, written) for viewer in [*viewers, admin]] == [False, False, False, True]
+        assert [may_see(db, viewer, written) for viewer in [*viewers, admin]] == [
+            False,
+            False,
+            False,
+            True,
+        ]
 
     def test_administrators_see_every_review_newest_first(self, db: Session) -> None:
         first, second = review(db, arranged(db)), review(db, arranged(db))
-        reviews_service.hide_review(db, review=first, admin=make_user(db, role=Role.ADMIN), note="Spam")
+        reviews_service.hide_review(
+            db, review=first, admin=make_user(db, role=Role.ADMIN), note="Spam"
+        )
         assert reviews_service.all_reviews(db).items[:2] == [second, first]
 
 
@@ -157,8 +193,13 @@ class TestPublished:
 
     def test_newest_first_without_hidden_ones(self, db: Session) -> None:
         first, second, third = (review(db, e) for e in self.enquiries_to(db, 3))
-        reviews_service.hide_review(db, review=second, admin=make_user(db, role=Role.ADMIN), note="Off topic")
-        assert reviews_service.published_reviews(db, provider_id=first.provider_id) == [third, first]
+        reviews_service.hide_review(
+            db, review=second, admin=make_user(db, role=Role.ADMIN), note="Off topic"
+        )
+        assert reviews_service.published_reviews(db, provider_id=first.provider_id) == [
+            third,
+            first,
+        ]
         assert reviews_service.published_reviews(db, provider_id=make_provider(db).id) == []
 
     def test_the_summary_averages_in_tenths(self, db: Session) -> None:
@@ -167,7 +208,9 @@ class TestPublished:
         review(db, b, (4, 5, 3))
         review(db, c, (4, 4, 4))
         hidden = review(db, d, (1, 1, 1))
-        reviews_service.hide_review(db, review=hidden, admin=make_user(db, role=Role.ADMIN), note="Not about this provider")
+        reviews_service.hide_review(
+            db, review=hidden, admin=make_user(db, role=Role.ADMIN), note="Not about this provider"
+        )
         # (5+4+4)/3 = 4.33 -> 43; (4+5+4)/3 -> 43; (3+3+4)/3 = 3.33 -> 33; the hidden one does not count.
         assert reviews_service.review_summary(db, provider_id=a.provider_id) == ReviewSummary(
             count=3, outcomes_tenths=43, reliability_tenths=43, respect_tenths=33
@@ -179,12 +222,18 @@ class TestPublished:
         review(db, b, (5, 5, 2))
         summary = reviews_service.review_summary(db, provider_id=a.provider_id)
         assert summary is not None
-        assert (summary.count, summary.outcomes_tenths, summary.reliability_tenths, summary.respect_tenths) == (2, 45, 50, 15)
+        assert (
+            summary.count,
+            summary.outcomes_tenths,
+            summary.reliability_tenths,
+            summary.respect_tenths,
+        ) == (2, 45, 50, 15)
 
     def test_no_published_reviews_is_no_summary(self, db: Session) -> None:
         [enquiry] = self.enquiries_to(db, 1)
         assert reviews_service.review_summary(db, provider_id=enquiry.provider_id) is None
         written = review(db, enquiry)
-        reviews_service.hide_review(db, review=written, admin=make_user(db, role=Role.ADMIN), note="Spam")
+        reviews_service.hide_review(
+            db, review=written, admin=make_user(db, role=Role.ADMIN), note="Spam"
+        )
         assert reviews_service.review_summary(db, provider_id=enquiry.provider_id) is None
-

@@ -27,7 +27,9 @@ def test_the_talking_points_outcomes_in_order(db: Session) -> None:
 def test_every_term_in_the_file_is_loaded(db: Session) -> None:
     data = json.loads(TAXONOMIES_JSON.read_text())
     for taxonomy in Taxonomy:
-        assert [t.code for t in terms(db, taxonomy)] == [item["code"] for item in data[taxonomy.value]]
+        assert [t.code for t in terms(db, taxonomy)] == [
+            item["code"] for item in data[taxonomy.value]
+        ]
     assert len(terms(db, Taxonomy.KIND_OF_SUPPORT)) == 10
 
 

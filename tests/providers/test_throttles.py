@@ -49,7 +49,9 @@ def use_up_the_address(app: FastAPI, action: Action) -> None:
     """Other people at the same address (a shared library computer) spend its allowance."""
     per_account, per_address = allowance(app, action)
     for n in range(per_address):
-        app.state.throttle.spend(action, account=f"neighbour-{n // per_account}", address=CLIENT_ADDRESS)
+        app.state.throttle.spend(
+            action, account=f"neighbour-{n // per_account}", address=CLIENT_ADDRESS
+        )
 
 
 class TestEnquiries:
@@ -60,13 +62,18 @@ class TestEnquiries:
         for offer in offers[:-1]:
             assert client.submit(f"/offers/{offer.id}/enquire", ENQUIRY).status_code == 303
         before = count(db, Enquiry)
-        refused_with(client.submit(f"/offers/{offers[-1].id}/enquire", ENQUIRY), "You have sent too many enquiries.")
+        refused_with(
+            client.submit(f"/offers/{offers[-1].id}/enquire", ENQUIRY),
+            "You have sent too many enquiries.",
+        )
         assert count(db, Enquiry) == before
 
     def test_per_address(self, app: FastAPI, client: HtmlClient, db: Session) -> None:
         use_up_the_address(app, Action.ENQUIRY)
         as_user(client, make_user(db))
-        refused_with(client.submit(f"/offers/{make_offer(db).id}/enquire", ENQUIRY), "too many enquiries")
+        refused_with(
+            client.submit(f"/offers/{make_offer(db).id}/enquire", ENQUIRY), "too many enquiries"
+        )
         assert count(db, Enquiry) == 0
 
 
@@ -78,7 +85,10 @@ class TestReviews:
         as_user(client, person)
         for enquiry in enquiries[:-1]:
             assert client.submit(f"/enquiries/{enquiry.id}/review", REVIEW).status_code == 303
-        refused_with(client.submit(f"/enquiries/{enquiries[-1].id}/review", REVIEW), "You have posted too many reviews.")
+        refused_with(
+            client.submit(f"/enquiries/{enquiries[-1].id}/review", REVIEW),
+            "You have posted too many reviews.",
+        )
         assert count(db, Review) == per_account
 
     def test_per_address(self, app: FastAPI, client: HtmlClient, db: Session) -> None:
@@ -95,14 +105,23 @@ class TestStaffInvitations:
         per_account, _ = allowance(app, Action.STAFF_INVITATION)
         as_user(client, make_provider(db).members[0].user)
         for n in range(per_account):
-            assert client.submit("/provider/staff", {"email": f"staff{n}@example.org"}).status_code == 303
-        refused_with(client.submit("/provider/staff", {"email": "one-more@example.org"}), "too many staff invitations")
+            assert (
+                client.submit("/provider/staff", {"email": f"staff{n}@example.org"}).status_code
+                == 303
+            )
+        refused_with(
+            client.submit("/provider/staff", {"email": "one-more@example.org"}),
+            "too many staff invitations",
+        )
         assert count(db, StaffInvitation) == per_account
 
     def test_per_address(self, app: FastAPI, client: HtmlClient, db: Session) -> None:
         use_up_the_address(app, Action.STAFF_INVITATION)
         as_user(client, make_provider(db).members[0].user)
-        refused_with(client.submit("/provider/staff", {"email": "new@example.org"}), "too many staff invitations")
+        refused_with(
+            client.submit("/provider/staff", {"email": "new@example.org"}),
+            "too many staff invitations",
+        )
 
     def test_one_address_is_not_flooded_with_invitations(
         self, app: FastAPI, client: HtmlClient, db: Session, settings: Settings
@@ -111,7 +130,15 @@ class TestStaffInvitations:
         # Several providers, each within its own allowance, invite the same person.
         for _ in range(allowed):
             as_user(client, make_provider(db).members[0].user)
-            assert client.submit("/provider/staff", {"email": "target@example.org"}).status_code == 303
+            assert (
+                client.submit("/provider/staff", {"email": "target@example.org"}).status_code == 303
+            )
         as_user(client, make_provider(db).members[0].user)
-        refused_with(client.submit("/provider/staff", {"email": "Target@Example.org"}), "too many staff invitations")
-        assert sum(1 for m in read_outbox(settings.outbox_dir) if m.to == "target@example.org") == allowed
+        refused_with(
+            client.submit("/provider/staff", {"email": "Target@Example.org"}),
+            "too many staff invitations",
+        )
+        assert (
+            sum(1 for m in read_outbox(settings.outbox_dir) if m.to == "target@example.org")
+            == allowed
+        )

@@ -20,7 +20,14 @@ from providers import areas
 from providers import offers as offers_service
 from providers.models import AreaType, Offer, OfferStatus, PriceUnit, Taxonomy
 from providers.offers import OfferDetails, PriceDetails
-from tests.factories import PASSWORD, WEEKDAY_DAYTIMES, make_offer, make_user, make_verified_provider, term_ids
+from tests.factories import (
+    PASSWORD,
+    WEEKDAY_DAYTIMES,
+    make_offer,
+    make_user,
+    make_verified_provider,
+    term_ids,
+)
 from tests.helpers import HtmlClient, page
 from tests.matching.needs.need_builders import mails_to, post
 
@@ -39,14 +46,20 @@ def whole_country_offer(db: Session, **changes: Any) -> Offer:
         "availability": WEEKDAY_DAYTIMES,
         "capacity_amount": 40,
     } | changes
-    offer = offers_service.create_offer(db, provider=provider, actor=actor, details=OfferDetails(**fields))
-    offers_service.set_price(db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2000))
+    offer = offers_service.create_offer(
+        db, provider=provider, actor=actor, details=OfferDetails(**fields)
+    )
+    offers_service.set_price(
+        db, offer=offer, actor=actor, details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2000)
+    )
     offers_service.publish_offer(db, offer=offer, actor=actor)
     return offer
 
 
 def found(client: HtmlClient, offer: Offer) -> bool:
-    body = client.get("/api/v1/match", params={"location": "Portree", "kinds_of_support": "personal-care"}).json()
+    body = client.get(
+        "/api/v1/match", params={"location": "Portree", "kinds_of_support": "personal-care"}
+    ).json()
     return offer.title in [result["title"] for result in body["results"]]
 
 
@@ -57,9 +70,12 @@ def sign_in(client: HtmlClient, email: str) -> None:
 
 class TestTheBound:
     @pytest.mark.parametrize(
-        ("radius_km", "wide"), [(areas.WIDE_RADIUS_KM, False), (areas.WIDE_RADIUS_KM + 1, True), (200, True)]
+        ("radius_km", "wide"),
+        [(areas.WIDE_RADIUS_KM, False), (areas.WIDE_RADIUS_KM + 1, True), (200, True)],
     )
-    def test_a_radius_beyond_the_bound_needs_agreement(self, db: Session, radius_km: float, wide: bool) -> None:
+    def test_a_radius_beyond_the_bound_needs_agreement(
+        self, db: Session, radius_km: float, wide: bool
+    ) -> None:
         offer = make_offer(db, radius_km=radius_km, agree_wide_area=False)
         assert areas.needs_agreement(offer) is wide
         assert offer.status == (OfferStatus.AWAITING_AGREEMENT if wide else OfferStatus.PUBLISHED)
@@ -91,7 +107,9 @@ class TestAgreement:
         db.expire_all()
         assert offer.status == OfferStatus.PUBLISHED and offer.area_agreed_by_id == admin.id
         assert found(client, offer)
-        assert f"Your offer \"{offer.title}\" is published" in [m.subject for m in mails_to(settings, owner)]
+        assert f'Your offer "{offer.title}" is published' in [
+            m.subject for m in mails_to(settings, owner)
+        ]
         assert client.submit(f"/admin/offers/{offer.id}/agree").status_code == 409
 
     def test_refused_goes_back_to_a_draft_and_stays_unfound(
@@ -115,8 +133,13 @@ class TestAgreement:
         offers_service.publish_offer(db, offer=offer, actor=actor)
         assert offer.status == OfferStatus.PUBLISHED
         wider = OfferDetails(
-            title=offer.title, description=offer.description, term_ids=[t.id for t in offer.terms],
-            area_type=AreaType.RADIUS, radius_km=150, availability=offer.availability, capacity_amount=40,
+            title=offer.title,
+            description=offer.description,
+            term_ids=[t.id for t in offer.terms],
+            area_type=AreaType.RADIUS,
+            radius_km=150,
+            availability=offer.availability,
+            capacity_amount=40,
         )
         offers_service.update_offer(db, offer=offer, actor=actor, details=wider)
         assert offer.status == OfferStatus.AWAITING_AGREEMENT and offer.area_agreed_at is None

@@ -53,20 +53,34 @@ def test_signing_in_without_a_page_asked_for_lands_on_the_roles_own_work(
 
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
-def test_a_safe_page_asked_for_wins_over_the_landing(client: HtmlClient, db: Session, role: Role) -> None:
+def test_a_safe_page_asked_for_wins_over_the_landing(
+    client: HtmlClient, db: Session, role: Role
+) -> None:
     user = someone(db, role)
-    response = client.submit("/sign-in", {"email": user.email, "password": PASSWORD, "next": "/account/password"})
+    response = client.submit(
+        "/sign-in", {"email": user.email, "password": PASSWORD, "next": "/account/password"}
+    )
     assert response.headers["location"] == "/account/password"
 
 
-@pytest.mark.parametrize("role", [Role.BUDGET_HOLDER, Role.PANEL_MEMBER, Role.FINANCE], ids=lambda role: role.value)
-def test_roles_with_no_work_here_yet_are_told_so_honestly(client: HtmlClient, db: Session, role: Role) -> None:
+@pytest.mark.parametrize(
+    "role", [Role.BUDGET_HOLDER, Role.PANEL_MEMBER, Role.FINANCE], ids=lambda role: role.value
+)
+def test_roles_with_no_work_here_yet_are_told_so_honestly(
+    client: HtmlClient, db: Session, role: Role
+) -> None:
     client.sign_in(someone(db, role).email, PASSWORD)
     text = page(client.get("/account")).get_text(" ", strip=True)
-    assert "does not handle change-of-use requests, individual service funds or payments yet" in text
+    assert (
+        "does not handle change-of-use requests, individual service funds or payments yet" in text
+    )
 
 
-@pytest.mark.parametrize("role", [Role.SUPPORTED_PERSON, Role.COMMISSIONER, Role.ADMIN], ids=lambda role: role.value)
-def test_other_roles_are_not_told_about_work_they_do_not_do(client: HtmlClient, db: Session, role: Role) -> None:
+@pytest.mark.parametrize(
+    "role", [Role.SUPPORTED_PERSON, Role.COMMISSIONER, Role.ADMIN], ids=lambda role: role.value
+)
+def test_other_roles_are_not_told_about_work_they_do_not_do(
+    client: HtmlClient, db: Session, role: Role
+) -> None:
     client.sign_in(someone(db, role).email, PASSWORD)
     assert "change-of-use" not in client.get("/account").text

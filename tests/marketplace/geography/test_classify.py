@@ -22,7 +22,9 @@ KM_PER_DEGREE_LATITUDE = math.pi * EARTH_RADIUS_KM / 180
 
 def north_of(origin: Place, km: float, key: int, population: int, island: str = "") -> Place:
     """A place `km` due north of `origin` (a meridian is a great circle, so this is exact)."""
-    return Place(key, origin.latitude + km / KM_PER_DEGREE_LATITUDE, origin.longitude, population, island)
+    return Place(
+        key, origin.latitude + km / KM_PER_DEGREE_LATITUDE, origin.longitude, population, island
+    )
 
 
 CITY = Place(1, 56.0, -4.0, 200_000)
@@ -65,7 +67,9 @@ class TestByDriveTime:
             (61, 800, UrbanRural8.VERY_REMOTE_RURAL),
         ],
     )
-    def test_minutes_from_the_nearest_urban_settlement(self, minutes: float, population: int, expected: UrbanRural8) -> None:
+    def test_minutes_from_the_nearest_urban_settlement(
+        self, minutes: float, population: int, expected: UrbanRural8
+    ) -> None:
         place = north_of(TOWN, km_for_minutes(minutes), 3, population)
         measured = classify([CITY, TOWN, place])[3]
         assert measured.nearest_urban_key == TOWN.key
@@ -75,7 +79,10 @@ class TestByDriveTime:
     def test_a_town_across_the_border_counts_as_an_origin(self) -> None:
         village = north_of(CITY, 200, 3, 800)
         carlisle = north_of(village, km_for_minutes(20), 99, 78_000)
-        assert classify([CITY, village], outside_origins=[carlisle])[3].urban_rural_8 == UrbanRural8.ACCESSIBLE_RURAL
+        assert (
+            classify([CITY, village], outside_origins=[carlisle])[3].urban_rural_8
+            == UrbanRural8.ACCESSIBLE_RURAL
+        )
 
 
 class TestIslands:
@@ -85,10 +92,15 @@ class TestIslands:
 
     def test_far_islands_are_very_remote(self) -> None:
         island_town = north_of(TOWN, km_for_minutes(90), 3, 7_000, island="Lewis")
-        assert classify([CITY, TOWN, island_town])[3].urban_rural_8 == UrbanRural8.VERY_REMOTE_SMALL_TOWN
+        assert (
+            classify([CITY, TOWN, island_town])[3].urban_rural_8
+            == UrbanRural8.VERY_REMOTE_SMALL_TOWN
+        )
 
     def test_an_island_entry_is_rural_and_never_an_origin(self) -> None:
-        island = Place(3, TOWN.latitude + 1, TOWN.longitude, 18_500, island="Lewis", is_settlement=False)
+        island = Place(
+            3, TOWN.latitude + 1, TOWN.longitude, 18_500, island="Lewis", is_settlement=False
+        )
         village = north_of(island, 1, 4, 600, island="Lewis")
         result = classify([CITY, TOWN, island, village])
         assert result[3].urban_rural_8 == UrbanRural8.VERY_REMOTE_RURAL

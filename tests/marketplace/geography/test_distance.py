@@ -42,7 +42,9 @@ def test_the_sphere_is_shorter_than_the_geodesic_but_never_by_the_margin() -> No
 
 def test_within_decides_as_the_geodesic_would() -> None:
     here = (57.48, -4.22)
-    distances = np.array([geodesic(here, (lat, lon)).km for lat, lon in zip(LATS, LONS, strict=True)])
+    distances = np.array(
+        [geodesic(here, (lat, lon)).km for lat, lon in zip(LATS, LONS, strict=True)]
+    )
     # Radii just either side of each point's own distance: the hardest cases.
     radii = distances * np.where(np.arange(distances.size) % 2, 1.0005, 0.9995)
     inside, spherical = within_km(*here, LATS, LONS, radii)

@@ -26,7 +26,11 @@ class TestPlaceNames:
     @pytest.mark.parametrize("typed", ["Portree", "portree", "  PORTREE "])
     def test_any_case_and_spacing(self, db: Session, typed: str) -> None:
         location = resolve(db, typed)
-        assert (location.kind, location.label, location.council.name) == (LocationKind.PLACE, "Portree", "Highland")
+        assert (location.kind, location.label, location.council.name) == (
+            LocationKind.PLACE,
+            "Portree",
+            "Highland",
+        )
 
     def test_saint_and_st_are_the_same(self, db: Session) -> None:
         assert resolve(db, "St Andrews").settlement == resolve(db, "Saint Andrews").settlement
@@ -103,9 +107,18 @@ def test_nothing_typed(db: Session) -> None:
 
 @pytest.mark.parametrize(
     ("district", "settlement"),
-    [("G45", "Glasgow"), ("G32", "Glasgow"), ("EH10", "Edinburgh"), ("AB15", "Aberdeen"), ("IV51", "Portree"), ("KW15", "Kirkwall")],
+    [
+        ("G45", "Glasgow"),
+        ("G32", "Glasgow"),
+        ("EH10", "Edinburgh"),
+        ("AB15", "Aberdeen"),
+        ("IV51", "Portree"),
+        ("KW15", "Kirkwall"),
+    ],
 )
-def test_a_district_belongs_to_the_town_it_is_part_of(db: Session, district: str, settlement: str) -> None:
+def test_a_district_belongs_to_the_town_it_is_part_of(
+    db: Session, district: str, settlement: str
+) -> None:
     """A city's edge districts are nearer some village's centre than the city's; the city
     still wins, because a town reaches out with its size."""
     assert resolve(db, district).settlement.name == settlement

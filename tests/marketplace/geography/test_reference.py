@@ -22,7 +22,11 @@ from marketplace.geography.reference import load_reference_geography, search_key
 
 
 def settlement(db: Session, name: str) -> Settlement:
-    found = db.scalar(select(Settlement).where(Settlement.name == name, Settlement.kind != SettlementKind.DUPLICATE))
+    found = db.scalar(
+        select(Settlement).where(
+            Settlement.name == name, Settlement.kind != SettlementKind.DUPLICATE
+        )
+    )
     assert found is not None, name
     return found
 
@@ -30,7 +34,14 @@ def settlement(db: Session, name: str) -> Settlement:
 class TestSettlements:
     def test_every_settlement_of_500_people_with_its_council(self, db: Session) -> None:
         assert db.scalar(select(func.count()).select_from(Settlement)) == 674
-        assert db.scalar(select(func.min(Settlement.population)).where(Settlement.kind == SettlementKind.SETTLEMENT)) >= 500
+        assert (
+            db.scalar(
+                select(func.min(Settlement.population)).where(
+                    Settlement.kind == SettlementKind.SETTLEMENT
+                )
+            )
+            >= 500
+        )
         every_council = set(db.scalars(select(CouncilArea.name)))
         assert {s.council.name for s in db.scalars(select(Settlement))} == every_council
 
@@ -48,7 +59,9 @@ class TestSettlements:
             ("Hawick", "Scottish Borders"),
         ],
     )
-    def test_council_areas_from_the_nearest_postcode(self, db: Session, name: str, council: str) -> None:
+    def test_council_areas_from_the_nearest_postcode(
+        self, db: Session, name: str, council: str
+    ) -> None:
         assert settlement(db, name).council.name == council
 
     def test_people_are_counted_once(self, db: Session) -> None:
@@ -56,11 +69,15 @@ class TestSettlements:
         assert duplicate.kind == SettlementKind.DUPLICATE and duplicate.population == 0
         lewis = settlement_any(db, "Isle of Lewis")
         assert lewis.kind == SettlementKind.ISLAND_AREA
-        assert lewis.population == 18_500 - settlement(db, "Stornoway").population - 660  # Sandwick, Lewis
+        assert (
+            lewis.population == 18_500 - settlement(db, "Stornoway").population - 660
+        )  # Sandwick, Lewis
         assert lewis.urban_rural != UrbanRural8.OTHER_URBAN
 
     def test_shared_names_are_labelled_with_their_council(self, db: Session) -> None:
-        labels = [s.label for s in db.scalars(select(Settlement).where(Settlement.name == "Bridgend"))]
+        labels = [
+            s.label for s in db.scalars(select(Settlement).where(Settlement.name == "Bridgend"))
+        ]
         assert len(labels) == 2 and all(label.startswith("Bridgend (") for label in labels)
         assert len(set(db.scalars(select(Settlement.label)))) == 674
 
@@ -76,7 +93,9 @@ class TestSettlements:
             ("Portree", UrbanRural8.VERY_REMOTE_RURAL),
         ],
     )
-    def test_classes_of_well_known_places(self, db: Session, name: str, expected: UrbanRural8) -> None:
+    def test_classes_of_well_known_places(
+        self, db: Session, name: str, expected: UrbanRural8
+    ) -> None:
         assert settlement(db, name).urban_rural == expected
 
     def test_every_class_occurs(self, db: Session) -> None:
@@ -103,11 +122,17 @@ class TestPostcodeDistricts:
 
 class TestLoading:
     def test_loading_again_changes_nothing(self, db: Session) -> None:
-        before = [(s.id, s.label, s.population, s.urban_rural_8) for s in db.scalars(select(Settlement).order_by(Settlement.id))]
+        before = [
+            (s.id, s.label, s.population, s.urban_rural_8)
+            for s in db.scalars(select(Settlement).order_by(Settlement.id))
+        ]
         loaded = load_reference_geography(db)
         assert loaded.settlements == 674
         db.expire_all()
-        after = [(s.id, s.label, s.population, s.urban_rural_8) for s in db.scalars(select(Settlement).order_by(Settlement.id))]
+        after = [
+            (s.id, s.label, s.population, s.urban_rural_8)
+            for s in db.scalars(select(Settlement).order_by(Settlement.id))
+        ]
         assert after == before
         assert db.scalar(select(func.count()).select_from(LandCell)) == loaded.land_cells
 
@@ -119,4 +144,6 @@ class TestLoading:
 def test_the_shipped_files_are_a_fresh_build_of_the_sources() -> None:
     fresh = build.build()
     for path, content in fresh.items():
-        assert path.read_text() == content, f"{path.name} differs from a fresh build; run sds-market geography build"
+        assert path.read_text() == content, (
+            f"{path.name} differs from a fresh build; run sds-market geography build"
+        )

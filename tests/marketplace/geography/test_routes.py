@@ -16,7 +16,11 @@ class TestFindPlace:
         assert "Fort William" in answer
 
     def test_an_island_place_mentions_the_ferry(self, client: HtmlClient) -> None:
-        answer = page(client.get("/places?location=Rothesay")).select_one("#find-place").get_text(" ", strip=True)
+        answer = (
+            page(client.get("/places?location=Rothesay"))
+            .select_one("#find-place")
+            .get_text(" ", strip=True)
+        )
         assert "Remote small town" in answer
         assert "not counting the ferry from Bute" in answer
 
@@ -27,7 +31,9 @@ class TestFindPlace:
     def test_what_cannot_be_understood_gets_the_error_pattern(self, client: HtmlClient) -> None:
         response = client.get("/places?location=EH999")
         assert response.status_code == 422
-        assert error_messages(response) == ["EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"]
+        assert error_messages(response) == [
+            "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"
+        ]
         field = page(response).select_one("#location")
         assert field["aria-invalid"] == "true"
         assert field["value"] == "EH999"
@@ -39,7 +45,9 @@ class TestFindPlace:
         assert "Orkney Islands" in fragment.select_one("#find-place").get_text()
 
     def test_suggestions_as_you_type(self, client: HtmlClient) -> None:
-        response = client.get("/places/suggest?field=location&location=stor", headers={"HX-Request": "true"})
+        response = client.get(
+            "/places/suggest?field=location&location=stor", headers={"HX-Request": "true"}
+        )
         options = [o["value"] for o in page(response).select("option")]
         assert options[0] == "Stornoway"
         empty = client.get("/places/suggest?field=base&base=x", headers={"HX-Request": "true"})

@@ -23,15 +23,15 @@ from marketplace.accounts.models import Role, User
 from marketplace.db import today, utcnow
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
-from matching.needs import service as needs_service
 from matching import service as matching_service
 from matching.gaps.report import DEFAULT_PERIOD_DAYS
 from matching.index import OfferIndex
-from matching.needs.models import NeedStatus, PostedNeed
 from matching.models import UnmetDemandSource
+from matching.needs import service as needs_service
+from matching.needs.models import NeedStatus, PostedNeed
 from providers.models import Taxonomy
 from tests.factories import PASSWORD, make_user, term_ids
-from tests.helpers import HtmlClient, page
+from tests.helpers import HtmlClient
 from tests.matching.needs.need_builders import post
 
 
@@ -63,7 +63,8 @@ def counted_places(db: Session, council: str) -> list[Settlement]:
     """The council area's settlements people are counted in (not a place's second entry)."""
     return list(
         db.scalars(
-            select(Settlement).join(CouncilArea, Settlement.council_id == CouncilArea.id)
+            select(Settlement)
+            .join(CouncilArea, Settlement.council_id == CouncilArea.id)
             .where(CouncilArea.name == council, Settlement.kind != SettlementKind.DUPLICATE)
             .order_by(Settlement.id)
         )
@@ -83,9 +84,13 @@ def unmet(
     """`count` searches (or posted needs) at `place` that found nothing, as the search and
     the daily run record them."""
     where = settlement(db, place)
-    wanted = term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds) + term_ids(db, Taxonomy.PERSONAL_OUTCOME, outcomes)
+    wanted = term_ids(db, Taxonomy.KIND_OF_SUPPORT, kinds) + term_ids(
+        db, Taxonomy.PERSONAL_OUTCOME, outcomes
+    )
     for _ in range(count):
-        matching_service.record_unmet_demand(db, source=source, settlement=where, term_ids=wanted, on=on or today())
+        matching_service.record_unmet_demand(
+            db, source=source, settlement=where, term_ids=wanted, on=on or today()
+        )
 
 
 # Reading pages and downloads.
@@ -100,7 +105,10 @@ def table_header(soup: BeautifulSoup, name: str) -> list[str]:
 def table_rows(soup: BeautifulSoup, name: str) -> list[list[str]]:
     table = soup.select_one(f"#table-{name}")
     assert table is not None, f"there is no table {name!r} on the page"
-    return [[cell.get_text(" ", strip=True) for cell in row.select("th, td")] for row in table.select("tbody tr")]
+    return [
+        [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+        for row in table.select("tbody tr")
+    ]
 
 
 def table_records(soup: BeautifulSoup, name: str) -> dict[str, dict[str, str]]:
@@ -125,7 +133,10 @@ def csv_records(response: httpx.Response) -> dict[str, dict[str, str]]:
 def csv_links(response: httpx.Response) -> list[str]:
     """Every table download the page offers (read without parsing the page: some pages
     are read a hundred times over)."""
-    return [html.unescape(href) for href in re.findall(r'<a href="([^"]*format=csv)" download>', response.text)]
+    return [
+        html.unescape(href)
+        for href in re.findall(r'<a href="([^"]*format=csv)" download>', response.text)
+    ]
 
 
 def downloads_table(href: str, path: str, table: str, **filters: str) -> bool:
@@ -168,7 +179,14 @@ def a_person_nobody_could_help(db: Session, index: OfferIndex) -> tuple[User, Po
     """A supported person near Lairg who posted a need from her exact coordinates 15 days
     ago that no provider reached, now counted as unmet demand by the daily run."""
     person = make_user(db, name=PERSON_NAME, email=PERSON_EMAIL)
-    need = post(db, index, poster=person, location=PRECISELY, description=NEED_TEXT, now=utcnow() - timedelta(days=15))
+    need = post(
+        db,
+        index,
+        poster=person,
+        location=PRECISELY,
+        description=NEED_TEXT,
+        now=utcnow() - timedelta(days=15),
+    )
     assert need.settlement.name == "Lairg" and not need.deliveries
     assert needs_service.run_daily(db, index=index, now=utcnow()).unmet == 1
     assert need.status == NeedStatus.UNMET

@@ -29,8 +29,15 @@ from tests.matching.gaps.gap_builders import counted_places, settlement, unmet
 
 runner = CliRunner()
 KEYS = [
-    "place", "council", "urban_rural_6", "urban_rural_8", "population", "support",
-    "accessibility_hours_per_1000", "providers_in_reach", "unmet_searches",
+    "place",
+    "council",
+    "urban_rural_6",
+    "urban_rural_8",
+    "population",
+    "support",
+    "accessibility_hours_per_1000",
+    "providers_in_reach",
+    "unmet_searches",
 ]
 
 
@@ -67,7 +74,12 @@ def built(url: str) -> dict[str, Any]:
     engine: Engine = make_engine(url)
     with session_scope(make_sessionmaker(engine)) as session:
         attach_mailer(session, Mailer(get_settings()))
-        make_offer(session, provider=make_provider(session, base="Lairg", name="Lairg Home Care"), radius_km=15, capacity_hours=20)
+        make_offer(
+            session,
+            provider=make_provider(session, base="Lairg", name="Lairg Home Care"),
+            radius_km=15,
+            capacity_hours=20,
+        )
         unmet(session, "Lairg", 3)
         unmet(session, "Ullapool", 20)
         unmet(session, "Portree", 12, kinds=("help-at-home",))
@@ -90,9 +102,14 @@ def test_one_json_row_per_highland_place_with_protected_counts(market: Any) -> N
 
     by_place = {row["place"]: row for row in rows}
     lairg, ullapool, portree = by_place["Lairg"], by_place["Ullapool"], by_place["Portree"]
-    assert (lairg["urban_rural_6"], lairg["urban_rural_8"]) == ("Remote rural area", "Very remote rural area")
+    assert (lairg["urban_rural_6"], lairg["urban_rural_8"]) == (
+        "Remote rural area",
+        "Very remote rural area",
+    )
     assert lairg["providers_in_reach"] == 1 and ullapool["providers_in_reach"] == 0
-    assert lairg["accessibility_hours_per_1000"] == pytest.approx(20 * 1000 / market["lairg_population"], abs=0.001)
+    assert lairg["accessibility_hours_per_1000"] == pytest.approx(
+        20 * 1000 / market["lairg_population"], abs=0.001
+    )
     assert ullapool["accessibility_hours_per_1000"] == 0
     assert lairg["unmet_searches"] == "fewer than 10"
     assert ullapool["unmet_searches"] == "not shown", "20 beside Highland's 23 would tell Lairg's 3"
@@ -109,21 +126,43 @@ def test_one_json_row_per_highland_place_with_protected_counts(market: Any) -> N
     assert list(reader) == [{key: str(value) for key, value in row.items()} for row in rows]
 
 
-def test_counts_shown_in_full_where_nothing_small_is_near_and_over_the_period_asked(market: Any) -> None:
-    help_at_home = {row["place"]: row for row in rows_of(gaps("--council", "Highland", "--support", "help-at-home", "--format", "json"))}
+def test_counts_shown_in_full_where_nothing_small_is_near_and_over_the_period_asked(
+    market: Any,
+) -> None:
+    help_at_home = {
+        row["place"]: row
+        for row in rows_of(
+            gaps("--council", "Highland", "--support", "help-at-home", "--format", "json")
+        )
+    }
     assert help_at_home["Portree"]["unmet_searches"] == 12
     assert help_at_home["Lairg"]["providers_in_reach"] == 0
 
     def portree(period: str) -> object:
-        rows = rows_of(gaps("--council", "Highland", "--support", "help-at-home", "--period", period, "--format", "json"))
+        rows = rows_of(
+            gaps(
+                "--council",
+                "Highland",
+                "--support",
+                "help-at-home",
+                "--period",
+                period,
+                "--format",
+                "json",
+            )
+        )
         return next(row["unmet_searches"] for row in rows if row["place"] == "Portree")
 
     assert (portree("30"), portree("91"), portree("365")) == (12, 12, 27)
 
 
 def test_the_same_council_by_code_and_the_kind_by_name(market: Any) -> None:
-    by_name = rows_of(gaps("--council", "Highland", "--support", "personal-care", "--format", "json"))
-    by_code = rows_of(gaps("--council", "S12000017", "--support", "Personal care", "--format", "json"))
+    by_name = rows_of(
+        gaps("--council", "Highland", "--support", "personal-care", "--format", "json")
+    )
+    by_code = rows_of(
+        gaps("--council", "S12000017", "--support", "Personal care", "--format", "json")
+    )
     assert by_code == by_name
 
 
@@ -132,7 +171,9 @@ def test_without_a_kind_every_place_for_every_kind(market: Any) -> None:
     kinds = list(dict.fromkeys(row["support"] for row in rows))
     assert len(kinds) == 10 and {"Personal care", "Help at home"} <= set(kinds)
     assert len(rows) == len(market["highland"]) * len(kinds)
-    assert {(row["place"], row["support"]) for row in rows} == {(place, kind) for place in market["highland"] for kind in kinds}
+    assert {(row["place"], row["support"]) for row in rows} == {
+        (place, kind) for place in market["highland"] for kind in kinds
+    }
     by_pair = {(row["place"], row["support"]): row for row in rows}
     assert by_pair[("Lairg", "Personal care")]["unmet_searches"] == "fewer than 10"
     assert by_pair[("Portree", "Help at home")]["unmet_searches"] == 12
@@ -140,12 +181,23 @@ def test_without_a_kind_every_place_for_every_kind(market: Any) -> None:
 
     exported = gaps("--council", "Highland")
     assert exported.exit_code == 0, exported.output
-    assert len(list(csv.DictReader(io.StringIO(exported.stdout)))) == len(rows), "CSV is the default"
+    assert len(list(csv.DictReader(io.StringIO(exported.stdout)))) == len(rows), (
+        "CSV is the default"
+    )
 
 
 def test_writes_to_a_file_when_asked(market: Any, tmp_path: Path) -> None:
     target = tmp_path / "highland.json"
-    result = gaps("--council", "Highland", "--support", "personal-care", "--format", "json", "--output", str(target))
+    result = gaps(
+        "--council",
+        "Highland",
+        "--support",
+        "personal-care",
+        "--format",
+        "json",
+        "--output",
+        str(target),
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert len(json.loads(target.read_text())) == len(market["highland"])
@@ -159,7 +211,10 @@ def said(result: Result) -> str:
 
 def test_unknown_councils_kinds_and_outcomes_are_refused_plainly(market: Any) -> None:
     for args, message in (
-        (("--council", "Atlantis"), "Invalid value for --council: There is no council area called 'Atlantis'"),
+        (
+            ("--council", "Atlantis"),
+            "Invalid value for --council: There is no council area called 'Atlantis'",
+        ),
         (("--support", "flying"), "'flying' is not one of: personal-care, help-at-home,"),
         (("--outcome", "nope"), "'nope' is not one of: "),
     ):
@@ -171,6 +226,10 @@ def test_unknown_councils_kinds_and_outcomes_are_refused_plainly(market: Any) ->
 
 def test_a_period_or_format_not_offered_is_refused_before_any_work(market: Any) -> None:
     period = gaps("--period", "10")
-    assert period.exit_code == 2 and "--period" in said(period) and "choose one of 30, 91, 365" in said(period)
+    assert (
+        period.exit_code == 2
+        and "--period" in said(period)
+        and "choose one of 30, 91, 365" in said(period)
+    )
     form = gaps("--format", "xml")
     assert form.exit_code == 2 and "'xml' is not one of 'csv', 'json'" in said(form), said(form)

@@ -53,7 +53,12 @@ class Reader:
     this reads well over a hundred of them."""
 
     def __init__(self, signed_in: HtmlClient, traces: dict[str, Any]) -> None:
-        self.client = TestClient(signed_in.app, base_url="http://testserver", follow_redirects=False, cookies=signed_in.cookies)
+        self.client = TestClient(
+            signed_in.app,
+            base_url="http://testserver",
+            follow_redirects=False,
+            cookies=signed_in.cookies,
+        )
         self.traces = traces
         self.read: set[str] = set()
 
@@ -61,7 +66,9 @@ class Reader:
         response = self.client.get(address)
         assert response.status_code == 200, (address, response.status_code)
         self.read.add(address)
-        found = traces_in(response.text, self.traces) + traces_in(str(response.headers), self.traces)
+        found = traces_in(response.text, self.traces) + traces_in(
+            str(response.headers), self.traces
+        )
         assert not found, f"{address} shows {found}"
         return response
 
@@ -90,10 +97,14 @@ def filter_choices(response: httpx.Response) -> dict[str, list[str]]:
 def morag(db: Session, app: FastAPI) -> dict[str, Any]:
     """Morag's search and need, nothing reaching her; a provider in Inverness whose
     offer does not reach Lairg, so the pages have someone nearest outside reach."""
-    make_offer(db, provider=make_provider(db, base="Inverness", name="Inverness Care"), radius_km=20)
+    make_offer(
+        db, provider=make_provider(db, base="Inverness", name="Inverness Care"), radius_km=20
+    )
     person, need = a_person_nobody_could_help(db, OfferIndex())
     with browser(app, db, person) as her:
-        found = her.get("/find-support", params={"location": PRECISELY, "kinds_of_support": "personal-care"})
+        found = her.get(
+            "/find-support", params={"location": PRECISELY, "kinds_of_support": "personal-care"}
+        )
         assert found.status_code == 200 and "No offers found" in found.text
         shown = her.get(f"/needs/{need.id}")
         assert shown.status_code == 200
@@ -101,7 +112,10 @@ def morag(db: Session, app: FastAPI) -> dict[str, Any]:
         assert {"name", "the need's words", "the place she gave"} <= set(
             traces_in(shown.text, traces_of(person, need))
         )
-    assert {(r.settlement.name, r.source.value) for r in db.scalars(select(UnmetDemand))} == {("Lairg", "search"), ("Lairg", "posted_need")}
+    assert {(r.settlement.name, r.source.value) for r in db.scalars(select(UnmetDemand))} == {
+        ("Lairg", "search"),
+        ("Lairg", "posted_need"),
+    }
     return {"person": person, "need": need, "traces": traces_of(person, need)}
 
 
@@ -112,15 +126,21 @@ def test_a_highland_commissioner_reads_every_page_and_download_and_never_sees_he
         reader = Reader(client, morag["traces"])
         first = reader.page_and_downloads("/commissioning")
         lairg_row = table_records(page(first), "places")["Lairg"]
-        assert (lairg_row["Searches that found nothing (the last 3 months)"], lairg_row["Posted needs nobody answered (the last 3 months)"]) == (
-            "fewer than 10", "fewer than 10",
+        assert (
+            lairg_row["Searches that found nothing (the last 3 months)"],
+            lairg_row["Posted needs nobody answered (the last 3 months)"],
+        ) == (
+            "fewer than 10",
+            "fewer than 10",
         ), "her search and her need are counted"
         choices = filter_choices(first)
         assert set(choices) == {"kind", "outcome", "class", "period"}
         for name, values in choices.items():
             for value in values:
                 reader.page_and_downloads(f"/commissioning?{name}={value}")
-        reader.page_and_downloads("/commissioning?kind=personal-care&outcome=feeling-safe&class=6&period=30")
+        reader.page_and_downloads(
+            "/commissioning?kind=personal-care&outcome=feeling-safe&class=6&period=30"
+        )
 
         # Every place's page; the downloads of the places she and the provider are at (a
         # place page's downloads are the very tables it shows, built once for both).
@@ -131,21 +151,35 @@ def test_a_highland_commissioner_reads_every_page_and_download_and_never_sees_he
                 for href in csv_links(response):
                     reader.get(href)
         lairg = settlement(db, "Lairg").id
-        reader.page_and_downloads(f"/commissioning/places/{lairg}?kind=personal-care&outcome=feeling-safe&period=30")
-        reader.page_and_downloads("/commissioning/sites?kind=personal-care&count=3&radius=20&hours=30")
+        reader.page_and_downloads(
+            f"/commissioning/places/{lairg}?kind=personal-care&outcome=feeling-safe&period=30"
+        )
+        reader.page_and_downloads(
+            "/commissioning/sites?kind=personal-care&count=3&radius=20&hours=30"
+        )
         reader.get("/about/gaps")
         assert len(reader.read) > 100 + len(places)
 
-        for address in (f"/needs/{morag['need'].id}", f"/provider/needs/{morag['need'].id}", f"/users/{morag['person'].id}"):
+        for address in (
+            f"/needs/{morag['need'].id}",
+            f"/provider/needs/{morag['need'].id}",
+            f"/users/{morag['person'].id}",
+        ):
             assert client.get(address).status_code in (403, 404), address
 
 
-def test_a_commissioner_for_scotland_never_sees_her_either(app: FastAPI, db: Session, morag: dict[str, Any]) -> None:
+def test_a_commissioner_for_scotland_never_sees_her_either(
+    app: FastAPI, db: Session, morag: dict[str, Any]
+) -> None:
     with browser(app, db, commissioner(db)) as client:
         reader = Reader(client, morag["traces"])
         first = reader.page_and_downloads("/commissioning")
         assert any(downloads_table(href, "/commissioning", "councils") for href in csv_links(first))
-        highland = [value for value in filter_choices(first)["council"] if value == settlement(db, "Lairg").council.gss_code]
+        highland = [
+            value
+            for value in filter_choices(first)["council"]
+            if value == settlement(db, "Lairg").council.gss_code
+        ]
         reader.page_and_downloads(f"/commissioning?council={highland[0]}&kind=personal-care")
         reader.page_and_downloads(f"/commissioning/places/{settlement(db, 'Lairg').id}")
         reader.page_and_downloads("/commissioning/sites?kind=personal-care")
@@ -161,10 +195,11 @@ def test_the_report_command_never_names_her(cli_database: str) -> None:
         person, need = a_person_nobody_could_help(session, OfferIndex())
         traces = traces_of(person, need)
     engine.dispose()
-    for args in (["--council", "Highland", "--format", "json"], ["--format", "csv", "--support", "personal-care"]):
+    for args in (
+        ["--council", "Highland", "--format", "json"],
+        ["--format", "csv", "--support", "personal-care"],
+    ):
         result = runner.invoke(cli_app, ["gaps", "report", *args])
         assert result.exit_code == 0, result.output
         assert "fewer than 10" in result.stdout, "her need is counted"
         assert not traces_in(result.stdout + result.stderr, traces), args
-
-

@@ -42,7 +42,9 @@ def test_three_villages_in_a_line_are_served_from_the_middle_one() -> None:
     # West, middle and east about 15 km apart along 58°N: a 20 km radius from the middle
     # reaches all three; from either end only two.
     places = places_at([(58.0, -5.255, 600), (58.0, -5.0, 500), (58.0, -4.745, 700)])
-    suggestion = suggest_sites(places, candidates=np.arange(3), clients=np.arange(3), radius_km=20, count=1)
+    suggestion = suggest_sites(
+        places, candidates=np.arange(3), clients=np.arange(3), radius_km=20, count=1
+    )
     assert [site.place for site in suggestion.sites] == [1]
     assert suggestion.people_gained == 1800 == suggestion.people_unreached
     assert sorted(suggestion.sites[0].places_gained) == [0, 1, 2]
@@ -51,7 +53,9 @@ def test_three_villages_in_a_line_are_served_from_the_middle_one() -> None:
 
 def test_each_further_site_counts_only_the_people_it_newly_reaches() -> None:
     places = places_at([(57.0, -5.0, 1000), (57.05, -5.0, 800), (58.5, -4.0, 300)])
-    suggestion = suggest_sites(places, candidates=np.arange(3), clients=np.arange(3), radius_km=10, count=3)
+    suggestion = suggest_sites(
+        places, candidates=np.arange(3), clients=np.arange(3), radius_km=10, count=3
+    )
     assert [s.people_gained for s in suggestion.sites] == [1800, 300]
     assert suggestion.people_gained == 2100
     assert len(suggestion.sites) == 2, "a third site would reach nobody new"
@@ -61,15 +65,20 @@ def test_each_further_site_counts_only_the_people_it_newly_reaches() -> None:
 @given(
     st.lists(
         st.tuples(st.floats(57.0, 57.6), st.floats(-5.6, -4.6), st.integers(500, 5000)),
-        min_size=2, max_size=8,
+        min_size=2,
+        max_size=8,
     ),
     st.integers(1, 3),
     st.sampled_from([8.0, 15.0, 25.0]),
 )
-def test_greedy_is_within_its_stated_bound_of_the_best_choice(points: list[tuple[float, float, int]], count: int, radius_km: float) -> None:
+def test_greedy_is_within_its_stated_bound_of_the_best_choice(
+    points: list[tuple[float, float, int]], count: int, radius_km: float
+) -> None:
     places = places_at(points)
     clients = np.arange(len(places))
-    suggestion = suggest_sites(places, candidates=clients, clients=clients, radius_km=radius_km, count=count)
+    suggestion = suggest_sites(
+        places, candidates=clients, clients=clients, radius_km=radius_km, count=count
+    )
     best = best_possible(places, clients, radius_km, count)
     assert suggestion.people_gained <= best <= suggestion.best_possible_at_most
     assert suggestion.people_gained >= (1 - 1 / np.e) * best - 1e-6
@@ -80,7 +89,9 @@ def test_new_providers_add_exactly_their_hours_to_the_people_they_reach() -> Non
     # summed over places, people times the added hours per person is the hours added.
     places = places_at([(57.0, -5.0, 1000), (57.1, -5.0, 3000), (58.5, -4.0, 300)])
     before = np.array([0.0, 1.5, 0.0])
-    suggestion = suggest_sites(places, candidates=np.arange(3), clients=np.array([0, 2]), radius_km=15, count=2)
+    suggestion = suggest_sites(
+        places, candidates=np.arange(3), clients=np.array([0, 2]), radius_km=15, count=2
+    )
     after = hours_after(places, before, suggestion.sites, radius_km=15, weekly_hours=30)
     added_hours = ((after - before) / 1000 * places.population).sum()
     assert abs(added_hours - 30 * len(suggestion.sites)) < 1e-9

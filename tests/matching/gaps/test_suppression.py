@@ -13,10 +13,14 @@ from hypothesis import strategies as st
 
 from matching.gaps.suppression import NOT_SHOWN, protect, shown
 
-linprog = pytest.importorskip("scipy.optimize", reason="scipy comes with the test extra (through access)").linprog
+linprog = pytest.importorskip(
+    "scipy.optimize", reason="scipy comes with the test extra (through access)"
+).linprog
 
 
-def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np.ndarray, groups_hidden: np.ndarray) -> dict[str, tuple[float, float]]:
+def range_of_hidden(
+    counts: list[int], groups: list[list[int]], cells_hidden: np.ndarray, groups_hidden: np.ndarray
+) -> dict[str, tuple[float, float]]:
     """For each hidden cell and hidden total, the least and most it could be given what
     is shown."""
     counts_array = np.array(counts)
@@ -34,7 +38,9 @@ def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np
             rows.append(row)
             rhs.append(counts_array[members].sum() - shown_sum)
     kwargs = {"A_eq": np.array(rows), "b_eq": np.array(rhs)} if rows else {}
-    objectives = {f"cell {cell}": np.eye(1, unknown.size, j).reshape(-1) for j, cell in enumerate(unknown)}
+    objectives = {
+        f"cell {cell}": np.eye(1, unknown.size, j).reshape(-1) for j, cell in enumerate(unknown)
+    }
     for k, members in enumerate(groups):
         if groups_hidden[k]:
             objectives[f"total {k}"] = np.isin(unknown, members).astype(float)
@@ -49,7 +55,9 @@ def range_of_hidden(counts: list[int], groups: list[list[int]], cells_hidden: np
     return ranges
 
 
-def assert_nothing_small_disclosed(counts: list[int], groups: list[list[int]], threshold: int = 10) -> None:
+def assert_nothing_small_disclosed(
+    counts: list[int], groups: list[list[int]], threshold: int = 10
+) -> None:
     result = protect(counts, groups, threshold=threshold)
     for i, count in enumerate(counts):
         if 0 < count < threshold:
@@ -108,14 +116,20 @@ def test_linked_tables_of_councils_and_classes_are_protected_together() -> None:
     st.integers(min_value=1, max_value=4),
     st.integers(min_value=1, max_value=3),
 )
-def test_no_hidden_count_can_be_worked_out_from_any_totals_shown(counts: list[int], councils: int, classes: int) -> None:
+def test_no_hidden_count_can_be_worked_out_from_any_totals_shown(
+    counts: list[int], councils: int, classes: int
+) -> None:
     n = len(counts)
     council_of = [i % councils for i in range(n)]
     class_of = [(i // councils) % classes for i in range(n)]
     groups = [list(range(n))]
     groups += [[i for i in range(n) if council_of[i] == c] for c in range(councils)]
     groups += [[i for i in range(n) if class_of[i] == k] for k in range(classes)]
-    groups += [[i for i in range(n) if council_of[i] == c and class_of[i] == k] for c in range(councils) for k in range(classes)]
+    groups += [
+        [i for i in range(n) if council_of[i] == c and class_of[i] == k]
+        for c in range(councils)
+        for k in range(classes)
+    ]
     assert_nothing_small_disclosed(counts, [g for g in groups if g])
 
 
@@ -126,8 +140,14 @@ def test_a_longer_period_is_hidden_where_less_the_shorter_it_would_tell_a_small_
     # Three months: 18 at the first place would tell 3 searches in the two months before.
     quarter = protect([18, 35, 52], groups, earlier=[month])
     assert quarter.cells[0], "18 less the month's 15 is 3"
-    for figure, (low, high) in range_of_hidden([18, 35, 52], groups, quarter.cells, quarter.groups).items():
+    for figure, (low, high) in range_of_hidden(
+        [18, 35, 52], groups, quarter.cells, quarter.groups
+    ).items():
         assert high - low >= 1, f"{figure} is pinned by the quarter's own totals"
-    shown_both = ~np.concatenate([month.cells, month.groups]) & ~np.concatenate([quarter.cells, quarter.groups])
-    between = np.concatenate([quarter.counts, quarter.totals]) - np.concatenate([month.counts, month.totals])
+    shown_both = ~np.concatenate([month.cells, month.groups]) & ~np.concatenate(
+        [quarter.cells, quarter.groups]
+    )
+    between = np.concatenate([quarter.counts, quarter.totals]) - np.concatenate(
+        [month.counts, month.totals]
+    )
     assert not (shown_both & (between > 0) & (between < 10)).any()

@@ -12,12 +12,11 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, User
 from marketplace.mail import OutboxMail, read_outbox
 from marketplace.settings import Settings
-from matching.needs import service as needs_service
 from matching.index import OfferIndex
+from matching.needs import service as needs_service
 from matching.needs.models import PostedNeed
 from providers import service as providers_service
-from providers.models import Provider, ProviderKind, availability_bit
-from providers.models import Offer
+from providers.models import Offer, Provider, ProviderKind, availability_bit
 from tests.factories import make_offer, make_user, make_verified_provider
 
 MONDAY_MORNING = availability_bit(0, 0)
@@ -28,7 +27,12 @@ DESCRIPTION = "Help getting washed and dressed before my day centre."
 
 
 def post(
-    db: Session, index: OfferIndex, *, poster: User | None = None, now: datetime | None = None, **fields: Any
+    db: Session,
+    index: OfferIndex,
+    *,
+    poster: User | None = None,
+    now: datetime | None = None,
+    **fields: Any,
 ) -> PostedNeed:
     """A need posted through the service: personal care near Portree for feeling safe, 6
     hours a week on Monday mornings, by default by a new supported person for themself."""

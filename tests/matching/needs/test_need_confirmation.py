@@ -37,7 +37,9 @@ class TestConfirmation:
         assert len(need.deliveries) == 2
         assert "sent to 2 providers whose offers reach you" in text
 
-    def test_with_nobody_to_send_it_to_it_says_so_and_what_happens_next(self, client: HtmlClient, db: Session) -> None:
+    def test_with_nobody_to_send_it_to_it_says_so_and_what_happens_next(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         make_offer(db, provider=make_verified_provider(db, base="Inverness"))
         text = confirmation(client, db)
         assert "has not been sent to anyone" in text
@@ -46,21 +48,39 @@ class TestConfirmation:
 
 
 class TestCarriedFromSearch:
-    def test_an_empty_search_offers_the_need_form_filled_in(self, client: HtmlClient, db: Session) -> None:
+    def test_an_empty_search_offers_the_need_form_filled_in(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         as_user(client, make_user(db))
-        search = page(client.get("/find-support", params={
-            "location": "Portree", "kinds_of_support": "personal-care", "outcomes": "feeling-safe",
-            "when": ["0-0", "5-2"], "hours": "4",
-        }))
-        link = next(a["href"] for a in search.select("a") if str(a["href"]).startswith("/needs/new"))
+        search = page(
+            client.get(
+                "/find-support",
+                params={
+                    "location": "Portree",
+                    "kinds_of_support": "personal-care",
+                    "outcomes": "feeling-safe",
+                    "when": ["0-0", "5-2"],
+                    "hours": "4",
+                },
+            )
+        )
+        link = next(
+            a["href"] for a in search.select("a") if str(a["href"]).startswith("/needs/new")
+        )
         form = page(client.get(str(link)))
         assert form.select_one("input[name=location]")["value"] == "Portree"  # type: ignore[index]
         assert form.select_one("input[name=hours]")["value"] == "4"  # type: ignore[index]
         assert {box["value"] for box in form.select("input[name=when][checked]")} == {"0-0", "5-2"}
-        assert [box["value"] for box in form.select("input[name=kinds_of_support][checked]")] == ["personal-care"]
-        assert [box["value"] for box in form.select("input[name=outcomes][checked]")] == ["feeling-safe"]
+        assert [box["value"] for box in form.select("input[name=kinds_of_support][checked]")] == [
+            "personal-care"
+        ]
+        assert [box["value"] for box in form.select("input[name=outcomes][checked]")] == [
+            "feeling-safe"
+        ]
 
-    def test_place_hours_and_times_go_from_search_to_shortlist_compare_offer_and_enquiry(self, client: HtmlClient, db: Session) -> None:
+    def test_place_hours_and_times_go_from_search_to_shortlist_compare_offer_and_enquiry(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = make_offer(db, provider=make_verified_provider(db, base="Portree"))
         as_user(client, make_user(db))
         asked = {"location": "Portree", "hours": "3", "when": ["0-0", "1-1"]}
@@ -70,7 +90,10 @@ class TestCarriedFromSearch:
         assert client.submit(f"/shortlist/{offer.id}", {"back": "/find-support"}).status_code == 303
         shortlist = page(client.get("/shortlist", params=asked))
         assert shortlist.select_one("input[name=location]")["value"] == "Portree"  # type: ignore[index]
-        assert {i["value"] for i in shortlist.select("input[type=hidden][name=when]")} == {"0-0", "1-1"}
+        assert {i["value"] for i in shortlist.select("input[type=hidden][name=when]")} == {
+            "0-0",
+            "1-1",
+        }
         compared = page(client.get("/compare", params={"offer": offer.id, **asked}))
         assert {i["value"] for i in compared.select("input[name=when][checked]")} == {"0-0", "1-1"}
         enquire = compared.select_one(f"a[href^='/offers/{offer.id}/enquire']")
@@ -79,17 +102,23 @@ class TestCarriedFromSearch:
         assert form.select_one("input[name=hours]")["value"] == "3"  # type: ignore[index]
         assert form.select_one("input[type=hidden][name=location]")["value"] == "Portree"  # type: ignore[index]
         assert {box["value"] for box in form.select("input[name=when][checked]")} == {"0-0", "1-1"}
-        assert re.search(r"Total a week: £60\.00", form.get_text(" ", strip=True)), "3 hours at £20.00"
+        assert re.search(r"Total a week: £60\.00", form.get_text(" ", strip=True)), (
+            "3 hours at £20.00"
+        )
 
 
 class TestDeliveredOnPublish:
-    def test_publishing_an_offer_from_its_page_sends_it_the_open_needs_it_fits(self, client: HtmlClient, db: Session) -> None:
+    def test_publishing_an_offer_from_its_page_sends_it_the_open_needs_it_fits(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         need = post(db, OfferIndex())
         offer = make_offer(db, provider=make_verified_provider(db), publish=False)
         assert need.deliveries == []
         as_user(client, offer.provider.members[0].user)
         assert client.submit(f"/provider/offers/{offer.id}/publish").status_code == 303
         db.refresh(need)
-        assert [(d.provider_id, d.offer_id) for d in need.deliveries] == [(offer.provider_id, offer.id)]
+        assert [(d.provider_id, d.offer_id) for d in need.deliveries] == [
+            (offer.provider_id, offer.id)
+        ]
         inbox = page(client.get("/provider/needs")).get_text(" ", strip=True)
         assert "Portree" in inbox

@@ -42,7 +42,9 @@ class TestPostedNeeds:
         # Other people at the same address (a shared library computer) post their needs.
         for n in range(rule.per_address.amount):
             app.state.throttle.spend(
-                Action.POSTED_NEED, account=f"neighbour-{n // rule.per_account.amount}", address="testclient"
+                Action.POSTED_NEED,
+                account=f"neighbour-{n // rule.per_account.amount}",
+                address="testclient",
             )
         client.sign_in(make_user(db).email, PASSWORD)
         refused_with(client.submit("/needs", NEED), "too many needs")

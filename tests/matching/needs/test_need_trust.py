@@ -43,8 +43,12 @@ class TestOnlyVerifiedProviders:
     def test_an_unverified_provider_gets_no_need_and_no_mail_a_verified_one_does(
         self, db: Session, settings: Settings, index: OfferIndex
     ) -> None:
-        unverified = make_offer(db, provider=make_provider(db, kind=ProviderKind.PERSONAL_ASSISTANT))
-        trusted = make_trusted_offer(db, provider=make_verified_provider(db, kind=ProviderKind.PERSONAL_ASSISTANT))
+        unverified = make_offer(
+            db, provider=make_provider(db, kind=ProviderKind.PERSONAL_ASSISTANT)
+        )
+        trusted = make_trusted_offer(
+            db, provider=make_verified_provider(db, kind=ProviderKind.PERSONAL_ASSISTANT)
+        )
         need = post(db, index)
         db.commit()
         assert [d.provider_id for d in need.deliveries] == [trusted.provider_id]
@@ -68,12 +72,17 @@ class TestOnlyVerifiedProviders:
         assert not verification.is_verified(db, provider)
         assert "Public liability insurance" in verification.missing(db, provider)
 
-    def test_a_registered_provider_needs_its_care_inspectorate_registration(self, db: Session) -> None:
+    def test_a_registered_provider_needs_its_care_inspectorate_registration(
+        self, db: Session
+    ) -> None:
         provider = make_provider(db, kind=ProviderKind.REGISTERED_PROVIDER)
         assert verification.missing(db, provider) == [
-            "who you are, confirmed by an administrator", "Care Inspectorate registration",
+            "who you are, confirmed by an administrator",
+            "Care Inspectorate registration",
         ]
-        assert verification.is_verified(db, make_verified_provider(db, kind=ProviderKind.REGISTERED_PROVIDER))
+        assert verification.is_verified(
+            db, make_verified_provider(db, kind=ProviderKind.REGISTERED_PROVIDER)
+        )
 
     def test_a_provider_that_becomes_verified_is_sent_the_open_needs_its_offers_fit(
         self, client: HtmlClient, db: Session, settings: Settings, index: OfferIndex
@@ -86,32 +95,52 @@ class TestOnlyVerifiedProviders:
         owner = provider.members[0].user
 
         # Its checks verified, but not yet who it is: still nothing.
-        for kind, reference in ((CheckKind.PVG, "1234567890123456"), (CheckKind.INSURANCE, "POL-1")):
+        for kind, reference in (
+            (CheckKind.PVG, "1234567890123456"),
+            (CheckKind.INSURANCE, "POL-1"),
+        ):
             check = checks_service.declare_check(
-                db, provider=provider, actor=owner, today=today(),
-                details=CheckDetails(kind=kind, reference=reference, expires_on=today() + timedelta(days=365)),
+                db,
+                provider=provider,
+                actor=owner,
+                today=today(),
+                details=CheckDetails(
+                    kind=kind, reference=reference, expires_on=today() + timedelta(days=365)
+                ),
             )
             checks_service.verify_check(db, check=check, admin=admin)
         db.commit()
         assert need.deliveries == [] and mails_to(settings, owner) == []
         as_user(client, owner)
-        told = page(client.get("/provider/needs")).select_one(".ds_inset-text").get_text(" ", strip=True)
+        told = (
+            page(client.get("/provider/needs"))
+            .select_one(".ds_inset-text")
+            .get_text(" ", strip=True)
+        )
         assert f"Posted needs do not reach {provider.name} yet" in told and "who you are" in told
 
         # The administrator confirms its identity from the queue: the need goes to it now.
         as_user(client, admin)
         queue = page(client.get("/admin/checks"))
-        assert queue.select_one(f"form[action='/admin/providers/{provider.id}/confirm-identity']") is not None
+        assert (
+            queue.select_one(f"form[action='/admin/providers/{provider.id}/confirm-identity']")
+            is not None
+        )
         confirmed = client.submit(f"/admin/providers/{provider.id}/confirm-identity")
         assert confirmed.headers["location"] == "/admin/checks?done=identity"
         db.expire_all()
-        assert [d.provider_id for d in db.scalars(select(NeedDelivery).where(NeedDelivery.need_id == need.id))] == [
-            provider.id
+        assert [
+            d.provider_id
+            for d in db.scalars(select(NeedDelivery).where(NeedDelivery.need_id == need.id))
+        ] == [provider.id]
+        assert [m.subject for m in mails_to(settings, owner)] == [
+            "Someone near Portree needs support"
         ]
-        assert [m.subject for m in mails_to(settings, owner)] == ["Someone near Portree needs support"]
         assert client.submit(f"/admin/providers/{provider.id}/confirm-identity").status_code == 409
 
-    def test_the_rule_is_stated_and_linked_from_the_form(self, client: HtmlClient, db: Session) -> None:
+    def test_the_rule_is_stated_and_linked_from_the_form(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         about = page(client.get("/about/needs")).get_text(" ", strip=True)
         assert "Personal assistant" in about and "PVG scheme membership" in about
         assert "Registered care provider" in about and "Care Inspectorate registration" in about
@@ -133,7 +162,11 @@ class TestWhatProvidersSee:
         before = response.text
         listed = client.get("/provider/needs").text
         for text in (before, listed, *(m.body for m in mails_to(settings, member))):
-            assert DESCRIPTION not in text and "Feeling safe" not in text and "What matters" not in text
+            assert (
+                DESCRIPTION not in text
+                and "Feeling safe" not in text
+                and "What matters" not in text
+            )
         assert "Personal care" in before and "Portree" in before
 
         # The person shares with that provider (the service the page's button uses).
@@ -148,9 +181,13 @@ class TestWhatProvidersSee:
         offer = make_trusted_offer(db)
         need = post(db, index)
         with pytest.raises(NotFound):
-            needs_service.share_with(db, need=need, provider_id=offer.provider_id, actor=make_user(db))
+            needs_service.share_with(
+                db, need=need, provider_id=offer.provider_id, actor=make_user(db)
+            )
         with pytest.raises(NotFound):
-            needs_service.share_with(db, need=need, provider_id=make_verified_provider(db).id, actor=need.person)
+            needs_service.share_with(
+                db, need=need, provider_id=make_verified_provider(db).id, actor=need.person
+            )
 
     def test_coordinates_are_never_shown_or_mailed_to_providers(
         self, client: HtmlClient, db: Session, settings: Settings, index: OfferIndex
@@ -171,7 +208,9 @@ class TestWhatProvidersSee:
             *(m.subject + m.body for m in mails_to(settings, member)),
         ]
         for text in shown:
-            assert latitude not in text and longitude not in text and latitude.rstrip("0") not in text
+            assert (
+                latitude not in text and longitude not in text and latitude.rstrip("0") not in text
+            )
             assert portree.label in text or portree.name in text
 
 
@@ -197,7 +236,9 @@ class TestRemovedRepresentatives:
         assert client.get(f"/needs/{need.id}").status_code == 404
         assert client.get(f"/enquiries/{enquiry.id}").status_code == 404
         assert client.submit(f"/needs/{need.id}/close").status_code == 404
-        assert client.submit(f"/enquiries/{enquiry.id}/messages", {"body": "Hello"}).status_code == 404
+        assert (
+            client.submit(f"/enquiries/{enquiry.id}/messages", {"body": "Hello"}).status_code == 404
+        )
         assert page(client.get("/needs")).select("tbody tr") == []
         assert page(client.get("/enquiries")).select("tbody tr") == []
         assert client.get(f"/enquiries/{enquiry.id}/review").status_code == 404
@@ -228,4 +269,3 @@ class TestTheRecordDependency:
         as_user(client, member)
         assert client.get(f"/provider/needs/{need.id}").status_code == 200
         assert views_of(db, need, member) == 1
-

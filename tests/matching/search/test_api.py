@@ -22,14 +22,26 @@ def match(client: HtmlClient, **params: Any) -> Any:
 
 
 class TestResults:
-    def test_the_offers_that_reach_the_place_in_the_pages_order(self, client: HtmlClient, db: Session) -> None:
+    def test_the_offers_that_reach_the_place_in_the_pages_order(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         response = match(client, location=PLACE, hours="6")
         assert response.status_code == 200
         body = response.json()
         assert [r["title"] for r in body["results"]] == REACHING
-        assert (body["total"], body["reached"], body["page"], body["pages"], body["page_size"]) == (3, 3, 1, 1, 20)
-        assert body["location"] == {"label": "Portree", "council": "Highland", "settlement": "Portree"}
+        assert (body["total"], body["reached"], body["page"], body["pages"], body["page_size"]) == (
+            3,
+            3,
+            1,
+            1,
+            20,
+        )
+        assert body["location"] == {
+            "label": "Portree",
+            "council": "Highland",
+            "settlement": "Portree",
+        }
         assert body["minutes_per_week"] == 360
         assert body["cheapest_week_pence"] == 12000
         first = body["results"][1]
@@ -38,8 +50,15 @@ class TestResults:
         assert first["url"] == f"/offers/{market['broadford'].id}"
         assert first["rank"] == 2
         assert first["summary"].startswith("2nd of 3, with ")
-        assert (first["hourly_pence"], first["week_support_pence"], first["week_fee_pence"], first["week_total_pence"]) == (2000, 12000, 0, 12000)
-        assert first["distance_km"] == pytest.approx(geodesic_km(*_place(db, PLACE), *_place(db, "Broadford")), abs=0.001)
+        assert (
+            first["hourly_pence"],
+            first["week_support_pence"],
+            first["week_fee_pence"],
+            first["week_total_pence"],
+        ) == (2000, 12000, 0, 12000)
+        assert first["distance_km"] == pytest.approx(
+            geodesic_km(*_place(db, PLACE), *_place(db, "Broadford")), abs=0.001
+        )
         assert [r["factor"] for r in first["reasons"]] == list(ranking.FACTOR_LABELS.values())
         assert [r["out_of"] for r in first["reasons"]] == list(ranking.WEIGHTS.values())
         assert sum(r["points"] for r in first["reasons"]) == pytest.approx(first["score"], abs=0.05)
@@ -47,14 +66,20 @@ class TestResults:
 
     def test_filters_and_sort_as_on_the_page(self, client: HtmlClient, db: Session) -> None:
         skye_market(db)
-        asked = {"location": PLACE, "outcomes": "seeing-people", "kinds_of_support": ["personal-care", "getting-out-and-about"]}
+        asked = {
+            "location": PLACE,
+            "outcomes": "seeing-people",
+            "kinds_of_support": ["personal-care", "getting-out-and-about"],
+        }
         body = match(client, **asked, sort="nearest").json()
         page = client.get("/find-support", params={**asked, "sort": "nearest"})
         assert [r["title"] for r in body["results"]] == titles(page)
         assert body["sort"] == "nearest"
         assert match(client, location=PLACE, kinds_of_support="help-at-home").json()["total"] == 1
 
-    def test_a_search_that_finds_nothing_is_not_recorded(self, client: HtmlClient, db: Session) -> None:
+    def test_a_search_that_finds_nothing_is_not_recorded(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         body = match(client, location="Ullapool").json()
         assert body["total"] == 0 and body["results"] == []
         assert db.scalar(select(func.count()).select_from(UnmetDemand)) == 0
@@ -62,7 +87,16 @@ class TestResults:
 
 class TestBadParameters:
     def test_every_problem_named_by_its_field(self, client: HtmlClient) -> None:
-        response = match(client, location="Carlisle", hours="200", sort="zzz", page="abc", max_price="-3", when="99-99", outcomes="nope")
+        response = match(
+            client,
+            location="Carlisle",
+            hours="200",
+            sort="zzz",
+            page="abc",
+            max_price="-3",
+            when="99-99",
+            outcomes="nope",
+        )
         assert response.status_code == 422
         body = response.json()
         assert body["error"] == "FormInvalid"
@@ -78,9 +112,24 @@ class TestBadParameters:
 
 
 class TestDocumented:
-    def test_the_openapi_document_lists_the_parameters_and_the_answer(self, client: HtmlClient) -> None:
+    def test_the_openapi_document_lists_the_parameters_and_the_answer(
+        self, client: HtmlClient
+    ) -> None:
         document = client.get("/api/v1/openapi.json").json()
         operation = document["paths"]["/api/v1/match"]["get"]
         names = {p["name"] for p in operation["parameters"]}
-        assert {"location", "kinds_of_support", "outcomes", "client_groups", "when", "hours", "language", "max_price", "isf", "verified", "sort", "page"} <= names
+        assert {
+            "location",
+            "kinds_of_support",
+            "outcomes",
+            "client_groups",
+            "when",
+            "hours",
+            "language",
+            "max_price",
+            "isf",
+            "verified",
+            "sort",
+            "page",
+        } <= names
         assert "MatchOut" in str(operation["responses"]["200"])

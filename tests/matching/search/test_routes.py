@@ -51,17 +51,39 @@ def skye_market(db: Session) -> dict[str, Offer]:
     Broadford about 25 km away and from Kyle of Lochalsh about 32 km away), two do not
     (Broadford's short radius, and Inverness, 118 km away)."""
     return {
-        "portree": make_offer(db, provider=make_provider(db, base="Portree", name="Portree Care"), title="Care at home in Portree", radius_km=20),
+        "portree": make_offer(
+            db,
+            provider=make_provider(db, base="Portree", name="Portree Care"),
+            title="Care at home in Portree",
+            radius_km=20,
+        ),
         "broadford": make_offer(
-            db, provider=make_provider(db, base="Broadford", name="Broadford Helpers"), title="Getting out from Broadford",
-            radius_km=40, kinds=("getting-out-and-about",), outcomes=("seeing-people",),
+            db,
+            provider=make_provider(db, base="Broadford", name="Broadford Helpers"),
+            title="Getting out from Broadford",
+            radius_km=40,
+            kinds=("getting-out-and-about",),
+            outcomes=("seeing-people",),
         ),
         "kyle": make_offer(
-            db, provider=make_provider(db, base="Kyle of Lochalsh", name="Lochalsh Support"), title="Support from Kyle",
-            radius_km=50, kinds=("personal-care", "help-at-home"),
+            db,
+            provider=make_provider(db, base="Kyle of Lochalsh", name="Lochalsh Support"),
+            title="Support from Kyle",
+            radius_km=50,
+            kinds=("personal-care", "help-at-home"),
         ),
-        "short": make_offer(db, provider=make_provider(db, base="Broadford", name="Broadford Short Trips"), title="Short trips", radius_km=10),
-        "inverness": make_offer(db, provider=make_provider(db, base="Inverness", name="Inverness Care"), title="Care in Inverness", radius_km=20),
+        "short": make_offer(
+            db,
+            provider=make_provider(db, base="Broadford", name="Broadford Short Trips"),
+            title="Short trips",
+            radius_km=10,
+        ),
+        "inverness": make_offer(
+            db,
+            provider=make_provider(db, base="Inverness", name="Inverness Care"),
+            title="Care in Inverness",
+            radius_km=20,
+        ),
     }
 
 
@@ -71,25 +93,43 @@ REACHING = ["Care at home in Portree", "Getting out from Broadford", "Support fr
 def change_offer(db: Session, offer: Offer, **changes: Any) -> None:
     """Edit an offer as its provider would, changing only what is given."""
     details = OfferDetails(
-        title=offer.title, description=offer.description, term_ids=[t.id for t in offer.terms],
-        area_type=offer.area_type, radius_km=offer.radius_km, availability=offer.availability,
-        capacity_amount=offer.capacity_amount, typical_week_hours=offer.typical_week_hours,
+        title=offer.title,
+        description=offer.description,
+        term_ids=[t.id for t in offer.terms],
+        area_type=offer.area_type,
+        radius_km=offer.radius_km,
+        availability=offer.availability,
+        capacity_amount=offer.capacity_amount,
+        typical_week_hours=offer.typical_week_hours,
     )
-    offers_service.update_offer(db, offer=offer, actor=offer.provider.members[0].user, details=replace(details, **changes))
+    offers_service.update_offer(
+        db, offer=offer, actor=offer.provider.members[0].user, details=replace(details, **changes)
+    )
     db.flush()
 
 
-def verify(db: Session, provider: Provider, kind: CheckKind, reference: str, grades: dict[str, int] | None = None) -> None:
+def verify(
+    db: Session,
+    provider: Provider,
+    kind: CheckKind,
+    reference: str,
+    grades: dict[str, int] | None = None,
+) -> None:
     check = checks_service.declare_check(
-        db, provider=provider, actor=provider.members[0].user,
-        details=CheckDetails(kind=kind, reference=reference, grades=grades), today=today(),
+        db,
+        provider=provider,
+        actor=provider.members[0].user,
+        details=CheckDetails(kind=kind, reference=reference, grades=grades),
+        today=today(),
     )
     checks_service.verify_check(db, check=check, admin=make_user(db, role=Role.ADMIN))
     db.flush()
 
 
 def find(client: HtmlClient, htmx: bool = False, **params: Any) -> httpx.Response:
-    return client.get("/find-support", params=params, headers={"HX-Request": "true"} if htmx else {})
+    return client.get(
+        "/find-support", params=params, headers={"HX-Request": "true"} if htmx else {}
+    )
 
 
 def titles(response: httpx.Response) -> list[str]:
@@ -109,7 +149,9 @@ def result_item(response: httpx.Response, offer: Offer) -> Any:
 
 def metadata(item: Any) -> dict[str, str]:
     return {
-        row.select_one(".ds_metadata__key").get_text(strip=True): row.select_one(".ds_metadata__value").get_text(" ", strip=True)
+        row.select_one(".ds_metadata__key").get_text(strip=True): row.select_one(
+            ".ds_metadata__value"
+        ).get_text(" ", strip=True)
         for row in item.select(".ds_metadata__item")
     }
 
@@ -119,54 +161,93 @@ def unmet_count(db: Session) -> int:
 
 
 class TestResults:
-    def test_only_offers_that_reach_the_place_best_first(self, client: HtmlClient, db: Session) -> None:
+    def test_only_offers_that_reach_the_place_best_first(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
         response = find(client, location=PLACE)
         assert response.status_code == 200
         assert titles(response) == REACHING
         assert heading(response) == "Showing 1 to 3 of 3 offers near Portree"
 
-    def test_each_result_says_where_what_it_costs_its_checks_space_reviews_and_why(self, client: HtmlClient, db: Session) -> None:
+    def test_each_result_says_where_what_it_costs_its_checks_space_reviews_and_why(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         item = result_item(find(client, location=PLACE, hours="6"), market["broadford"])
-        assert item.select_one(".ds_search-result__link")["href"] == f"/offers/{market['broadford'].id}?location={PLACE}&hours=6"
-        assert item.select_one(".ds_search-result__sub-title").get_text(strip=True) == "Broadford Helpers, micro-provider"
+        assert (
+            item.select_one(".ds_search-result__link")["href"]
+            == f"/offers/{market['broadford'].id}?location={PLACE}&hours=6"
+        )
+        assert (
+            item.select_one(".ds_search-result__sub-title").get_text(strip=True)
+            == "Broadford Helpers, micro-provider"
+        )
         shown = metadata(item)
         distance = geodesic_km(*_place(db, PLACE), *_place(db, "Broadford"))
         assert shown["Where"] == f"{distance:.1f} km from Portree, within the 40 km it travels"
-        assert shown["Price"] == "£20.00 an hour; £120.00 a week for 6 hours, with no management fee"
+        assert (
+            shown["Price"] == "£20.00 an hour; £120.00 a week for 6 hours, with no management fee"
+        )
         assert shown["Checks"] == "None verified yet"
         assert shown["Space"].startswith("20 hours a week, as told to us on")
         assert "May be out of date" not in shown["Space"]
         assert shown["Reviews"] == "No reviews yet"
-        assert item.select_one(".ds_search-result__summary").get_text(strip=True).startswith("2nd of 3, with ")
+        assert (
+            item.select_one(".ds_search-result__summary")
+            .get_text(strip=True)
+            .startswith("2nd of 3, with ")
+        )
         why = item.select_one("details.ds_details")
-        assert why.select_one("summary").get_text(" ", strip=True).startswith("Why it is ranked here")
-        rows = [[cell.get_text(" ", strip=True) for cell in row.select("th, td")] for row in why.select("tbody tr")]
+        assert (
+            why.select_one("summary").get_text(" ", strip=True).startswith("Why it is ranked here")
+        )
+        rows = [
+            [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+            for row in why.select("tbody tr")
+        ]
         assert [row[0] for row in rows] == list(ranking.FACTOR_LABELS.values())
-        assert [row[2].split(" of ")[1] for row in rows] == [str(points) for points in ranking.WEIGHTS.values()]
+        assert [row[2].split(" of ")[1] for row in rows] == [
+            str(points) for points in ranking.WEIGHTS.values()
+        ]
         assert rows[2][1].startswith(f"{distance:.1f} km from Portree")
         assert item.select_one(f"form[action='/shortlist/{market['broadford'].id}']") is not None
 
-    def test_the_management_fee_shows_as_an_amount_and_a_percentage(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db, provider=make_provider(db, base="Portree", holds_isf=True), title="Managed support")
+    def test_the_management_fee_shows_as_an_amount_and_a_percentage(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(
+            db, provider=make_provider(db, base="Portree", holds_isf=True), title="Managed support"
+        )
         offers_service.set_price(
-            db, offer=offer, actor=offer.provider.members[0].user,
+            db,
+            offer=offer,
+            actor=offer.provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=2000, management_fee_bp=1000),
         )
         db.flush()
         shown = metadata(result_item(find(client, location=PLACE, hours="6"), offer))
-        assert shown["Price"] == "£20.00 an hour; £132.00 a week for 6 hours, including a management fee of £12.00 (10%)"
+        assert (
+            shown["Price"]
+            == "£20.00 an hour; £132.00 a week for 6 hours, including a management fee of £12.00 (10%)"
+        )
 
-    def test_verified_checks_grades_stale_space_and_reviews_are_shown(self, client: HtmlClient, db: Session) -> None:
-        offer = make_offer(db, provider=make_provider(db, base="Portree", name="Graded Care"), title="Graded care")
+    def test_verified_checks_grades_stale_space_and_reviews_are_shown(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(
+            db, provider=make_provider(db, base="Portree", name="Graded Care"), title="Graded care"
+        )
         verify(db, offer.provider, CheckKind.PVG, "1234567890123456")
         grades = dict(zip(CARE_INSPECTORATE_THEMES[:3], (5, 4, 5), strict=True))
         verify(db, offer.provider, CheckKind.CARE_INSPECTORATE, "CS2012301234", grades)
         offer.capacity_updated_at = utcnow() - timedelta(days=40)
         enquiry = arranged(db, offer=offer)
         reviews_service.leave_review(
-            db, enquiry=enquiry, author=enquiry.sent_by, comment="Kind and on time.",
+            db,
+            enquiry=enquiry,
+            author=enquiry.sent_by,
+            comment="Kind and on time.",
             ratings=reviews_service.Ratings(outcomes=4, reliability=5, respect=5),
         )
         db.flush()
@@ -179,18 +260,37 @@ class TestResults:
 
     def test_fair_price_context_and_the_pay_warning(self, client: HtmlClient, db: Session) -> None:
         offers = [
-            make_offer(db, provider=make_provider(db, base="Portree"), title=f"Care {rate}", rate_pence=rate)
+            make_offer(
+                db,
+                provider=make_provider(db, base="Portree"),
+                title=f"Care {rate}",
+                rate_pence=rate,
+            )
             for rate in (1600, 1800, 2000, 2200, 2400)
         ]
-        cheap = make_offer(db, provider=make_provider(db, base="Portree"), title="Cheap help", kinds=("help-at-home",), rate_pence=1200)
+        cheap = make_offer(
+            db,
+            provider=make_provider(db, base="Portree"),
+            title="Cheap help",
+            kinds=("help-at-home",),
+            rate_pence=1200,
+        )
         response = find(client, location=PLACE, kinds_of_support=["help-at-home", "personal-care"])
-        context = result_item(response, offers[0]).select_one(".ds_inset-text").get_text(" ", strip=True)
+        context = (
+            result_item(response, offers[0]).select_one(".ds_inset-text").get_text(" ", strip=True)
+        )
         assert context.startswith("Compared with 5 offers of personal care")
-        assert "the middle half charge £18.00 to £22.00 an hour, and the median is £20.00" in context
+        assert (
+            "the middle half charge £18.00 to £22.00 an hour, and the median is £20.00" in context
+        )
         assert "At £16.00 an hour" in context
         lonely = result_item(response, cheap)
-        assert lonely.select_one(".ds_inset-text") is None, "one offer of its kind is too few to compare"
-        assert "less than £13.45 an hour" in lonely.select_one(".ds_warning-text").get_text(" ", strip=True)
+        assert lonely.select_one(".ds_inset-text") is None, (
+            "one offer of its kind is too few to compare"
+        )
+        assert "less than £13.45 an hour" in lonely.select_one(".ds_warning-text").get_text(
+            " ", strip=True
+        )
         assert result_item(response, offers[2]).select_one(".ds_warning-text") is None
         assert "/about/prices" in [a["href"] for a in page(response).select("#search-results a")]
 
@@ -207,7 +307,11 @@ class TestResults:
             make_offer(db, provider=make_provider(db, base="Portree"), title=f"Offer {number}")
         few = _statements(client, engine)
         for number in range(9):
-            make_offer(db, provider=provider if number % 2 else make_provider(db, base="Portree"), title=f"More {number}")
+            make_offer(
+                db,
+                provider=provider if number % 2 else make_provider(db, base="Portree"),
+                title=f"More {number}",
+            )
         many = _statements(client, engine)
         assert len(titles(find(client, location=PLACE))) == 12
         assert many == few
@@ -234,30 +338,54 @@ def _place(db: Session, name: str) -> tuple[float, float]:
 
 
 class TestFilters:
-    def test_kinds_of_support_keep_offers_giving_one_of_them(self, client: HtmlClient, db: Session) -> None:
+    def test_kinds_of_support_keep_offers_giving_one_of_them(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
-        assert titles(find(client, location=PLACE, kinds_of_support="getting-out-and-about")) == ["Getting out from Broadford"]
-        assert titles(find(client, location=PLACE, kinds_of_support=["help-at-home", "getting-out-and-about"])) == [
-            "Getting out from Broadford", "Support from Kyle",
+        assert titles(find(client, location=PLACE, kinds_of_support="getting-out-and-about")) == [
+            "Getting out from Broadford"
+        ]
+        assert titles(
+            find(client, location=PLACE, kinds_of_support=["help-at-home", "getting-out-and-about"])
+        ) == [
+            "Getting out from Broadford",
+            "Support from Kyle",
         ]
 
-    def test_outcomes_change_the_order_but_hide_nothing(self, client: HtmlClient, db: Session) -> None:
+    def test_outcomes_change_the_order_but_hide_nothing(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
         assert titles(find(client, location=PLACE, outcomes="seeing-people")) == [
-            "Getting out from Broadford", "Care at home in Portree", "Support from Kyle",
+            "Getting out from Broadford",
+            "Care at home in Portree",
+            "Support from Kyle",
         ]
 
-    def test_who_it_suits_keeps_offers_listing_every_group(self, client: HtmlClient, db: Session) -> None:
+    def test_who_it_suits_keeps_offers_listing_every_group(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         groups = term_ids(db, Taxonomy.CLIENT_GROUP, ("older-people", "dementia"))
         change_offer(db, market["kyle"], term_ids=[t.id for t in market["kyle"].terms] + groups)
-        change_offer(db, market["portree"], term_ids=[t.id for t in market["portree"].terms] + groups[:1])
-        assert titles(find(client, location=PLACE, client_groups="older-people")) == ["Care at home in Portree", "Support from Kyle"]
-        assert titles(find(client, location=PLACE, client_groups=["older-people", "dementia"])) == ["Support from Kyle"]
+        change_offer(
+            db, market["portree"], term_ids=[t.id for t in market["portree"].terms] + groups[:1]
+        )
+        assert titles(find(client, location=PLACE, client_groups="older-people")) == [
+            "Care at home in Portree",
+            "Support from Kyle",
+        ]
+        assert titles(find(client, location=PLACE, client_groups=["older-people", "dementia"])) == [
+            "Support from Kyle"
+        ]
 
-    def test_days_and_times_keep_offers_available_at_one_of_them(self, client: HtmlClient, db: Session) -> None:
+    def test_days_and_times_keep_offers_available_at_one_of_them(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
-        change_offer(db, market["kyle"], availability=availability_bit(5, 0) | availability_bit(6, 0))
+        change_offer(
+            db, market["kyle"], availability=availability_bit(5, 0) | availability_bit(6, 0)
+        )
         assert titles(find(client, location=PLACE, when="5-0")) == ["Support from Kyle"]
         assert titles(find(client, location=PLACE, when=["0-0", "6-0"])) == REACHING
 
@@ -270,16 +398,25 @@ class TestFilters:
         options = [o["value"] for o in page(response).select("#language option")]
         assert options[:4] == ["", "English", "Gaelic", "British Sign Language"]
 
-    def test_highest_price_keeps_offers_at_or_under_it(self, client: HtmlClient, db: Session) -> None:
+    def test_highest_price_keeps_offers_at_or_under_it(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
-        make_offer(db, provider=make_provider(db, base="Portree"), title="Dearer care", rate_pence=2600)
+        make_offer(
+            db, provider=make_provider(db, base="Portree"), title="Dearer care", rate_pence=2600
+        )
         assert len(titles(find(client, location=PLACE))) == 4
         assert titles(find(client, location=PLACE, max_price="20")) == REACHING
         assert titles(find(client, location=PLACE, max_price="19.99")) == []
 
     def test_isf_holders_only(self, client: HtmlClient, db: Session) -> None:
         skye_market(db)
-        make_offer(db, provider=make_provider(db, base="Broadford", holds_isf=True), title="Held for you", radius_km=40)
+        make_offer(
+            db,
+            provider=make_provider(db, base="Broadford", holds_isf=True),
+            title="Held for you",
+            radius_km=40,
+        )
         assert titles(find(client, location=PLACE, isf="yes")) == ["Held for you"]
 
     def test_verified_checks_only(self, client: HtmlClient, db: Session) -> None:
@@ -289,21 +426,37 @@ class TestFilters:
 
     def test_the_form_keeps_what_was_asked(self, client: HtmlClient, db: Session) -> None:
         skye_market(db)
-        soup = page(find(client, location=PLACE, kinds_of_support="personal-care", when="0-0", hours="6", isf="yes", sort="nearest"))
+        soup = page(
+            find(
+                client,
+                location=PLACE,
+                kinds_of_support="personal-care",
+                when="0-0",
+                hours="6",
+                isf="yes",
+                sort="nearest",
+            )
+        )
         assert soup.select_one("#location")["value"] == PLACE
         assert soup.select_one("#hours")["value"] == "6"
-        assert [box["value"] for box in soup.select("input[name=kinds_of_support][checked]")] == ["personal-care"]
+        assert [box["value"] for box in soup.select("input[name=kinds_of_support][checked]")] == [
+            "personal-care"
+        ]
         assert [box["value"] for box in soup.select("input[name=when][checked]")] == ["0-0"]
         assert soup.select_one("input[name=isf]").has_attr("checked")
         assert soup.select_one("#sort option[selected]")["value"] == "nearest"
-        assert soup.select_one("details.ds_details").has_attr("open"), "answered filters stay in view"
+        assert soup.select_one("details.ds_details").has_attr("open"), (
+            "answered filters stay in view"
+        )
 
 
 class TestSortAndPages:
     def test_sort_nearest_and_cheapest(self, client: HtmlClient, db: Session) -> None:
         market = skye_market(db)
         offers_service.set_price(
-            db, offer=market["kyle"], actor=market["kyle"].provider.members[0].user,
+            db,
+            offer=market["kyle"],
+            actor=market["kyle"].provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1500),
         )
         db.flush()
@@ -312,7 +465,9 @@ class TestSortAndPages:
         assert titles(find(client, **asked, sort="nearest")) == REACHING
         assert titles(find(client, **asked, sort="cheapest"))[0] == "Support from Kyle"
 
-    def test_twenty_a_page_with_page_links_that_keep_the_search(self, client: HtmlClient, db: Session) -> None:
+    def test_twenty_a_page_with_page_links_that_keep_the_search(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         provider = make_provider(db, base="Portree")
         for number in range(23):
             make_offer(db, provider=provider, title=f"Offer {number:02d}")
@@ -329,26 +484,42 @@ class TestSortAndPages:
 
 
 class TestHtmx:
-    def test_htmx_gets_the_search_region_and_the_plain_address_the_whole_page(self, client: HtmlClient, db: Session) -> None:
+    def test_htmx_gets_the_search_region_and_the_plain_address_the_whole_page(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
         plain = find(client, location=PLACE, kinds_of_support="personal-care")
         fragment = find(client, htmx=True, location=PLACE, kinds_of_support="personal-care")
         assert fragment.status_code == plain.status_code == 200
         assert "<html" not in fragment.text and "<html" in plain.text
-        assert page(fragment).h1 is None and page(fragment).select_one("#search-results") is not None
+        assert (
+            page(fragment).h1 is None and page(fragment).select_one("#search-results") is not None
+        )
         assert titles(fragment) == titles(plain) == ["Care at home in Portree", "Support from Kyle"]
         assert "HX-Request" in fragment.headers["vary"] and "HX-Request" in plain.headers["vary"]
 
-    def test_the_form_asks_htmx_for_the_results_and_pushes_a_shareable_address(self, client: HtmlClient) -> None:
+    def test_the_form_asks_htmx_for_the_results_and_pushes_a_shareable_address(
+        self, client: HtmlClient
+    ) -> None:
         form = page(client.get("/find-support")).select_one("form#search-form")
-        assert (form["method"], form["action"], form["hx-get"]) == ("get", "/find-support", "/find-support")
+        assert (form["method"], form["action"], form["hx-get"]) == (
+            "get",
+            "/find-support",
+            "/find-support",
+        )
         assert form["hx-target"] == "#search-results" and form["hx-push-url"] == "true"
         assert form["hx-status:422"] == "target:#search select:#search swap:outerHTML"
 
-    def test_the_same_address_gives_anyone_the_same_results(self, client: HtmlClient, db: Session, app: Any) -> None:
+    def test_the_same_address_gives_anyone_the_same_results(
+        self, client: HtmlClient, db: Session, app: Any
+    ) -> None:
         skye_market(db)
         address = "/find-support?location=Portree&outcomes=seeing-people&hours=6&sort=best"
-        mine = titles(find(client, htmx=True, location=PLACE, outcomes="seeing-people", hours="6", sort="best"))
+        mine = titles(
+            find(
+                client, htmx=True, location=PLACE, outcomes="seeing-people", hours="6", sort="best"
+            )
+        )
         with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as stranger:
             theirs = stranger.get(address)
         assert theirs.status_code == 200
@@ -360,33 +531,92 @@ class TestBadInput:
     @pytest.mark.parametrize(
         ("params", "field", "message"),
         [
-            ({"location": "Atlantis"}, "location", "We cannot find a place called Atlantis in Scotland"),
-            ({"location": "Carlisle"}, "location", "We cannot find a place called Carlisle in Scotland"),
-            ({"location": "54.89, -2.93"}, "location", "54.8900, -2.9300 is not on land in Scotland"),
+            (
+                {"location": "Atlantis"},
+                "location",
+                "We cannot find a place called Atlantis in Scotland",
+            ),
+            (
+                {"location": "Carlisle"},
+                "location",
+                "We cannot find a place called Carlisle in Scotland",
+            ),
+            (
+                {"location": "54.89, -2.93"},
+                "location",
+                "54.8900, -2.9300 is not on land in Scotland",
+            ),
             ({"location": PLACE, "hours": "0"}, "hours", "Enter more than 0 hours"),
-            ({"location": PLACE, "hours": "200"}, "hours", "A week has 168 hours: enter 168 or fewer"),
-            ({"location": PLACE, "hours": "lots"}, "hours", "Enter the hours as a number, for example 6 or 2.5"),
-            ({"location": PLACE, "kinds_of_support": "flying"}, "kinds_of_support", "Choose from the list given"),
+            (
+                {"location": PLACE, "hours": "200"},
+                "hours",
+                "A week has 168 hours: enter 168 or fewer",
+            ),
+            (
+                {"location": PLACE, "hours": "lots"},
+                "hours",
+                "Enter the hours as a number, for example 6 or 2.5",
+            ),
+            (
+                {"location": PLACE, "kinds_of_support": "flying"},
+                "kinds_of_support",
+                "Choose from the list given",
+            ),
             ({"location": PLACE, "outcomes": "nope"}, "outcomes", "Choose from the list given"),
-            ({"location": PLACE, "client_groups": "nope"}, "client_groups", "Choose from the list given"),
+            (
+                {"location": PLACE, "client_groups": "nope"},
+                "client_groups",
+                "Choose from the list given",
+            ),
             ({"location": PLACE, "when": "99-99"}, "when", "Choose from the days and times given"),
             ({"location": PLACE, "max_price": "-3"}, "max_price", "Enter an amount of £0 or more"),
-            ({"location": PLACE, "max_price": "abc"}, "max_price", "Enter an amount in pounds, for example 120.50"),
-            ({"location": PLACE, "max_price": "0"}, "max_price", "Enter a highest price of more than £0 an hour, like 25"),
-            ({"location": PLACE, "language": "Klingon"}, "language", "Choose a language from the list"),
+            (
+                {"location": PLACE, "max_price": "abc"},
+                "max_price",
+                "Enter an amount in pounds, for example 120.50",
+            ),
+            (
+                {"location": PLACE, "max_price": "0"},
+                "max_price",
+                "Enter a highest price of more than £0 an hour, like 25",
+            ),
+            (
+                {"location": PLACE, "language": "Klingon"},
+                "language",
+                "Choose a language from the list",
+            ),
             ({"location": PLACE, "isf": "maybe"}, "isf", "Tick the box or leave it empty"),
-            ({"location": PLACE, "sort": "zzz"}, "sort", "Choose how to sort the results from the list"),
-            ({"location": PLACE, "page": "abc"}, None, "The page number in the address must be a whole number, like 2"),
-            ({"kinds_of_support": "personal-care"}, "location", "Enter a town or village, a postcode district like IV51, or coordinates"),
+            (
+                {"location": PLACE, "sort": "zzz"},
+                "sort",
+                "Choose how to sort the results from the list",
+            ),
+            (
+                {"location": PLACE, "page": "abc"},
+                None,
+                "The page number in the address must be a whole number, like 2",
+            ),
+            (
+                {"kinds_of_support": "personal-care"},
+                "location",
+                "Enter a town or village, a postcode district like IV51, or coordinates",
+            ),
         ],
     )
     def test_is_refused_with_the_message_by_its_field(
-        self, client: HtmlClient, db: Session, params: dict[str, str], field: str | None, message: str
+        self,
+        client: HtmlClient,
+        db: Session,
+        params: dict[str, str],
+        field: str | None,
+        message: str,
     ) -> None:
         skye_market(db)
         response = find(client, **params)
         assert response.status_code == 422
-        assert any(shown.startswith(message) for shown in error_messages(response)), error_messages(response)
+        assert any(shown.startswith(message) for shown in error_messages(response)), error_messages(
+            response
+        )
         soup = page(response)
         if field is not None:
             by_field = soup.select_one(f"#{field}-error")
@@ -395,8 +625,12 @@ class TestBadInput:
         assert titles(response) == [], "no results beside an error"
         assert unmet_count(db) == 0
 
-    def test_every_problem_shows_at_once_and_the_answers_are_kept(self, client: HtmlClient, db: Session) -> None:
-        response = find(client, location="Carlisle", hours="200", sort="zzz", when="99-99", max_price="abc")
+    def test_every_problem_shows_at_once_and_the_answers_are_kept(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        response = find(
+            client, location="Carlisle", hours="200", sort="zzz", when="99-99", max_price="abc"
+        )
         assert response.status_code == 422
         assert len(error_messages(response)) == 5
         soup = page(response)
@@ -411,10 +645,15 @@ class TestBadInput:
         soup = page(response)
         assert soup.select_one("#search .ds_error-summary") is not None
         form = soup.select_one("form#search-form")
-        assert (form["hx-target"], form["hx-select"]) == ("#search", "#search"), "the next search clears the messages"
+        assert (form["hx-target"], form["hx-select"]) == ("#search", "#search"), (
+            "the next search clears the messages"
+        )
         assert soup.title.get_text().startswith("Error: Find support")
 
-    @pytest.mark.parametrize("address", ["/find-support", "/find-support?location=&hours=&max_price=&language=&sort=best"])
+    @pytest.mark.parametrize(
+        "address",
+        ["/find-support", "/find-support?location=&hours=&max_price=&language=&sort=best"],
+    )
     def test_an_empty_form_shows_just_the_form(self, client: HtmlClient, address: str) -> None:
         response = client.get(address)
         assert response.status_code == 200
@@ -423,37 +662,57 @@ class TestBadInput:
 
 
 class TestUnmetSearches:
-    def test_a_search_that_finds_nothing_is_recorded_once_a_day_per_address(self, client: HtmlClient, db: Session, app: Any) -> None:
+    def test_a_search_that_finds_nothing_is_recorded_once_a_day_per_address(
+        self, client: HtmlClient, db: Session, app: Any
+    ) -> None:
         skye_market(db)
-        nothing = find(client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe")
+        nothing = find(
+            client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe"
+        )
         assert nothing.status_code == 200
         assert heading(nothing) == "No offers found near Ullapool"
-        assert "/needs/new?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe" in [
-            a["href"] for a in page(nothing).select("#search-results a")
-        ], "the search's answers go along to the need form"
+        assert (
+            "/needs/new?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe"
+            in [a["href"] for a in page(nothing).select("#search-results a")]
+        ), "the search's answers go along to the need form"
         record = db.scalars(select(UnmetDemand)).one()
         assert record.settlement.name == "Ullapool"
         assert record.recorded_on == today()
         assert sorted(t.code for t in record.terms) == ["feeling-safe", "personal-care"]
 
         find(client, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe")
-        find(client, htmx=True, location="Ullapool", kinds_of_support="personal-care", outcomes="feeling-safe", hours="4")
+        find(
+            client,
+            htmx=True,
+            location="Ullapool",
+            kinds_of_support="personal-care",
+            outcomes="feeling-safe",
+            hours="4",
+        )
         assert unmet_count(db) == 1, "reloads and htmx updates count once"
 
         find(client, location="Ullapool", kinds_of_support="overnight-support")
         assert unmet_count(db) == 2, "other kinds of support are another search"
 
-        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as script_without_cookies:
-            script_without_cookies.get("/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe")
+        with HtmlClient(
+            app, before_request=db.flush, after_request=db.expire_all
+        ) as script_without_cookies:
+            script_without_cookies.get(
+                "/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe"
+            )
         assert unmet_count(db) == 2, "a fresh client from the same address is not a new search"
 
         with HtmlClient(
             app, before_request=db.flush, after_request=db.expire_all, client=("192.0.2.7", 50000)
         ) as someone_elsewhere:
-            someone_elsewhere.get("/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe")
+            someone_elsewhere.get(
+                "/find-support?location=Ullapool&kinds_of_support=personal-care&outcomes=feeling-safe"
+            )
         assert unmet_count(db) == 3, "a person at another address counts"
 
-    def test_a_script_counts_once_a_day_however_it_varies_the_search(self, client: HtmlClient, db: Session) -> None:
+    def test_a_script_counts_once_a_day_however_it_varies_the_search(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         for hours in range(1, 30):
             client.cookies.clear()
             find(client, location="Ullapool", kinds_of_support="personal-care", hours=str(hours))
@@ -462,10 +721,15 @@ class TestUnmetSearches:
     def test_adding_a_kind_counts_only_the_new_kind(self, client: HtmlClient, db: Session) -> None:
         find(client, location="Ullapool", kinds_of_support="personal-care")
         find(client, location="Ullapool", kinds_of_support=["personal-care", "overnight-support"])
-        codes = [sorted(t.code for t in record.terms) for record in db.scalars(select(UnmetDemand).order_by(UnmetDemand.id))]
+        codes = [
+            sorted(t.code for t in record.terms)
+            for record in db.scalars(select(UnmetDemand).order_by(UnmetDemand.id))
+        ]
         assert codes == [["personal-care"], ["overnight-support"]]
 
-    def test_the_next_day_counts_again_and_yesterdays_addresses_are_forgotten(self, client: HtmlClient, db: Session) -> None:
+    def test_the_next_day_counts_again_and_yesterdays_addresses_are_forgotten(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         with time_machine.travel(datetime(2026, 6, 1, 12, tzinfo=UTC), tick=False):
             find(client, location="Ullapool")
             assert db.scalar(select(func.count()).select_from(CountedSearch)) == 1
@@ -474,13 +738,27 @@ class TestUnmetSearches:
             assert [c.counted_on for c in db.scalars(select(CountedSearch))] == [date(2026, 6, 2)]
         assert unmet_count(db) == 2
 
-    def test_another_sites_embedded_search_does_not_count(self, client: HtmlClient, db: Session) -> None:
-        embedded = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}
-        response = client.get("/find-support?location=Ullapool&kinds_of_support=personal-care", headers=embedded)
+    def test_another_sites_embedded_search_does_not_count(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        embedded = {
+            "Sec-Fetch-Site": "cross-site",
+            "Sec-Fetch-Mode": "no-cors",
+            "Sec-Fetch-Dest": "image",
+        }
+        response = client.get(
+            "/find-support?location=Ullapool&kinds_of_support=personal-care", headers=embedded
+        )
         assert response.status_code == 200
         assert unmet_count(db) == 0
-        followed_link = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
-        client.get("/find-support?location=Ullapool&kinds_of_support=personal-care", headers=followed_link)
+        followed_link = {
+            "Sec-Fetch-Site": "cross-site",
+            "Sec-Fetch-Mode": "navigate",
+            "Sec-Fetch-Dest": "document",
+        }
+        client.get(
+            "/find-support?location=Ullapool&kinds_of_support=personal-care", headers=followed_link
+        )
         assert unmet_count(db) == 1, "a person following a link from another site is a real search"
 
     def test_the_address_is_not_stored(self, client: HtmlClient, db: Session) -> None:
@@ -489,14 +767,20 @@ class TestUnmetSearches:
         assert "testclient" not in counted.address_key
         assert len(counted.address_key) == 32
 
-    def test_filters_that_leave_nothing_say_so_and_count(self, client: HtmlClient, db: Session) -> None:
+    def test_filters_that_leave_nothing_say_so_and_count(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
         response = find(client, location=PLACE, kinds_of_support="overnight-support")
         assert heading(response) == "No offers found near Portree"
-        assert "3 offers reach Portree, but none fits everything you asked for" in page(response).get_text(" ", strip=True)
+        assert "3 offers reach Portree, but none fits everything you asked for" in page(
+            response
+        ).get_text(" ", strip=True)
         assert unmet_count(db) == 1
 
-    def test_a_search_that_finds_something_is_not_recorded(self, client: HtmlClient, db: Session) -> None:
+    def test_a_search_that_finds_something_is_not_recorded(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         skye_market(db)
         find(client, location=PLACE)
         assert unmet_count(db) == 0
@@ -507,8 +791,13 @@ class TestHowWeRank:
         response = client.get("/about/ranking")
         assert response.status_code == 200
         table = page(response).select_one("table.ds_table")
-        rows = [[cell.get_text(" ", strip=True) for cell in row.select("th, td")] for row in table.select("tbody tr")]
-        assert rows == [[factor.label, str(factor.points), factor.how] for factor in ranking.FACTORS]
+        rows = [
+            [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+            for row in table.select("tbody tr")
+        ]
+        assert rows == [
+            [factor.label, str(factor.points), factor.how] for factor in ranking.FACTORS
+        ]
         assert table.select_one("tfoot td").get_text(strip=True) == "100"
         text = page(response).get_text(" ", strip=True)
         for words in ("WGS-84", "council areas", "towns and villages", "great-circle"):
@@ -517,11 +806,19 @@ class TestHowWeRank:
 
 class TestNavigation:
     def test_everyone_can_find_support(self, client: HtmlClient, db: Session) -> None:
-        links = [a.get_text(strip=True) for a in page(client.get("/")).select(".ds_site-navigation__link")]
+        links = [
+            a.get_text(strip=True)
+            for a in page(client.get("/")).select(".ds_site-navigation__link")
+        ]
         assert links[0] == "Find support"
         assert "/find-support" in [a["href"] for a in page(client.get("/")).select("main a")]
         client.sign_in(make_user(db, role=Role.REPRESENTATIVE).email, PASSWORD)
-        links = [a.get_text(strip=True) for a in page(client.get("/find-support")).select(".ds_site-navigation__link")]
+        links = [
+            a.get_text(strip=True)
+            for a in page(client.get("/find-support")).select(".ds_site-navigation__link")
+        ]
         assert links[:3] == ["Find support", "Your support", "Your shortlist"]
-        current = page(client.get("/find-support")).select_one(".ds_site-navigation__link[aria-current=page]")
+        current = page(client.get("/find-support")).select_one(
+            ".ds_site-navigation__link[aria-current=page]"
+        )
         assert current.get_text(strip=True) == "Find support"

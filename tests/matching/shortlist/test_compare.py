@@ -20,7 +20,9 @@ class TestCompare:
         offer = market["kyle"]
         offer.provider.holds_isf = True
         offers_service.set_price(
-            db, offer=offer, actor=offer.provider.members[0].user,
+            db,
+            offer=offer,
+            actor=offer.provider.members[0].user,
             details=PriceDetails(unit=PriceUnit.HOUR, rate_pence=1800, management_fee_bp=1250),
         )
         verify(db, market["portree"].provider, CheckKind.PVG, "1234567890123456")
@@ -30,11 +32,15 @@ class TestCompare:
     def rows(self, response: httpx.Response) -> dict[str, list[str]]:
         table = page(response).select_one("table.ds_table")
         return {
-            row.select_one("th[scope=row]").get_text(" ", strip=True): [cell.get_text(" ", strip=True) for cell in row.select("td")]
+            row.select_one("th[scope=row]").get_text(" ", strip=True): [
+                cell.get_text(" ", strip=True) for cell in row.select("td")
+            ]
             for row in table.select("tbody tr")
         }
 
-    def test_three_offers_side_by_side_for_the_persons_place_and_hours(self, client: HtmlClient, db: Session) -> None:
+    def test_three_offers_side_by_side_for_the_persons_place_and_hours(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offers = self.three(db)
         query = "&".join(f"offer={o.id}" for o in offers) + "&location=Portree&hours=6"
         response = client.get(f"/compare?{query}")
@@ -42,26 +48,43 @@ class TestCompare:
         table = page(response).select_one("table.ds_table")
         assert table.caption is not None
         assert [th.get_text(" ", strip=True) for th in table.select("thead th[scope=col]")] == [
-            "Care at home in Portree Portree Care", "Getting out from Broadford Broadford Helpers", "Support from Kyle Lochalsh Support",
+            "Care at home in Portree Portree Care",
+            "Getting out from Broadford Broadford Helpers",
+            "Support from Kyle Lochalsh Support",
         ]
         rows = self.rows(response)
         assert rows["Price an hour"] == ["£20.00", "£20.00", "£18.00"]
-        assert rows["Support a week for 6 hours"] == [f"6 hours at the weekday daytime rate: {p}" for p in ("£120.00", "£120.00", "£108.00")]
+        assert rows["Support a week for 6 hours"] == [
+            f"6 hours at the weekday daytime rate: {p}" for p in ("£120.00", "£120.00", "£108.00")
+        ]
         assert rows["Management fee a week"] == ["None", "None", "£13.50 (12.5%)"]
         assert rows["Total a week"] == ["£120.00", "£120.00", "£121.50"]
         assert rows["What it helps with"] == ["Feeling safe", "Seeing people", "Feeling safe"]
-        assert rows["Kinds of support"] == ["Personal care", "Getting out and about", "Personal care Help at home"]
+        assert rows["Kinds of support"] == [
+            "Personal care",
+            "Getting out and about",
+            "Personal care Help at home",
+        ]
         assert rows["Checks verified by us"] == ["PVG scheme membership", "None yet", "None yet"]
         assert rows["Days and times"][0].startswith("Monday: morning, afternoon")
         assert rows["Space"][0].startswith("20 hours a week")
         here = _place(db, PLACE)
         assert rows["Distance from you"] == [
-            f"{geodesic_km(*here, *_place(db, name)):.1f} km" for name in ("Portree", "Broadford", "Kyle of Lochalsh")
+            f"{geodesic_km(*here, *_place(db, name)):.1f} km"
+            for name in ("Portree", "Broadford", "Kyle of Lochalsh")
         ]
-        links = [a["href"] for a in page(response).select("a") if a.get_text(strip=True).startswith("Send an enquiry")]
-        assert links == [f"/offers/{o.id}/enquire?location=Portree&hours=6" for o in offers], "the place and hours go along"
+        links = [
+            a["href"]
+            for a in page(response).select("a")
+            if a.get_text(strip=True).startswith("Send an enquiry")
+        ]
+        assert links == [f"/offers/{o.id}/enquire?location=Portree&hours=6" for o in offers], (
+            "the place and hours go along"
+        )
 
-    def test_without_a_place_there_is_no_distance_and_prices_are_for_ten_hours(self, client: HtmlClient, db: Session) -> None:
+    def test_without_a_place_there_is_no_distance_and_prices_are_for_ten_hours(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offers = self.three(db)
         response = client.get("/compare?" + "&".join(f"offer={o.id}" for o in offers[:2]))
         assert response.status_code == 200
@@ -76,29 +99,43 @@ class TestCompare:
         assert error_messages(response) == ["You can compare up to 3 offers at a time. You chose 5"]
         assert page(response).select_one("table.ds_table") is None
 
-    def test_unknown_paused_and_malformed_offers_are_named_and_the_rest_compared(self, client: HtmlClient, db: Session) -> None:
+    def test_unknown_paused_and_malformed_offers_are_named_and_the_rest_compared(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         paused = market["kyle"]
         offers_service.pause_offer(db, offer=paused, actor=paused.provider.members[0].user)
         db.flush()
-        response = client.get(f"/compare?offer={market['portree'].id}&offer=999999&offer={paused.id}")
+        response = client.get(
+            f"/compare?offer={market['portree'].id}&offer=999999&offer={paused.id}"
+        )
         assert response.status_code == 422
         assert error_messages(response) == [
             "Offer 999999 is not available any more, so it cannot be compared",
             f"Offer {paused.id} is not available any more, so it cannot be compared",
         ]
         compared = page(response).select_one("table.ds_table")
-        assert [th.get_text(" ", strip=True) for th in compared.select("thead th[scope=col]")] == ["Care at home in Portree Portree Care"]
+        assert [th.get_text(" ", strip=True) for th in compared.select("thead th[scope=col]")] == [
+            "Care at home in Portree Portree Care"
+        ]
         malformed = client.get("/compare?offer=abc")
         assert malformed.status_code == 422
-        assert error_messages(malformed) == ["'abc' is not an offer number. Choose offers from your shortlist"]
+        assert error_messages(malformed) == [
+            "'abc' is not an offer number. Choose offers from your shortlist"
+        ]
 
-    def test_a_bad_place_or_hours_is_shown_by_its_field(self, client: HtmlClient, db: Session) -> None:
+    def test_a_bad_place_or_hours_is_shown_by_its_field(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offers = self.three(db)
         response = client.get(f"/compare?offer={offers[0].id}&location=Carlisle&hours=0")
         assert response.status_code == 422
         soup = page(response)
-        assert soup.select_one("#location-error").get_text(strip=True).startswith("We cannot find a place called Carlisle")
+        assert (
+            soup.select_one("#location-error")
+            .get_text(strip=True)
+            .startswith("We cannot find a place called Carlisle")
+        )
         assert soup.select_one("#hours-error").get_text(strip=True) == "Enter more than 0 hours"
         assert soup.select_one("#location")["value"] == "Carlisle"
 

@@ -28,7 +28,12 @@ from tests.matching.search.test_routes import PLACE, skye_market
 COOKIE = "sds_shortlist"
 
 
-def add(client: HtmlClient, offer: Offer, back: str = "/find-support?location=Portree", htmx: bool = False) -> httpx.Response:
+def add(
+    client: HtmlClient,
+    offer: Offer,
+    back: str = "/find-support?location=Portree",
+    htmx: bool = False,
+) -> httpx.Response:
     return client.submit(f"/shortlist/{offer.id}", {"back": back}, htmx=htmx)
 
 
@@ -37,15 +42,26 @@ def remove(client: HtmlClient, offer: Offer, htmx: bool = False) -> httpx.Respon
 
 
 def listed(client: HtmlClient) -> list[str]:
-    return [row.select_one("th[scope=row]").get_text(" ", strip=True) for row in page(client.get("/shortlist")).select("tbody tr")]
+    return [
+        row.select_one("th[scope=row]").get_text(" ", strip=True)
+        for row in page(client.get("/shortlist")).select("tbody tr")
+    ]
 
 
 def saved(db: Session, user: User) -> list[int]:
-    return list(db.scalars(select(ShortlistItem.offer_id).where(ShortlistItem.user_id == user.id).order_by(ShortlistItem.offer_id)))
+    return list(
+        db.scalars(
+            select(ShortlistItem.offer_id)
+            .where(ShortlistItem.user_id == user.id)
+            .order_by(ShortlistItem.offer_id)
+        )
+    )
 
 
 class TestWithoutSigningIn:
-    def test_adding_returns_to_the_results_and_keeps_the_offer_in_a_signed_cookie(self, client: HtmlClient, db: Session) -> None:
+    def test_adding_returns_to_the_results_and_keeps_the_offer_in_a_signed_cookie(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         back = "/find-support?location=Portree&hours=6#offer-1"
         response = add(client, market["kyle"], back=back)
@@ -56,10 +72,17 @@ class TestWithoutSigningIn:
         assert "HttpOnly" in header and "SameSite=lax" in header and "Path=/" in header
         assert "Secure" not in header, "plain http in tests; see the TLS test"
         add(client, market["portree"])
-        assert listed(client) == ["Support from Kyle Lochalsh Support", "Care at home in Portree Portree Care"]
-        assert db.scalars(select(ShortlistItem)).all() == [], "nothing is stored for someone not signed in"
+        assert listed(client) == [
+            "Support from Kyle Lochalsh Support",
+            "Care at home in Portree Portree Care",
+        ]
+        assert db.scalars(select(ShortlistItem)).all() == [], (
+            "nothing is stored for someone not signed in"
+        )
 
-    def test_the_results_show_what_is_on_the_shortlist(self, client: HtmlClient, db: Session) -> None:
+    def test_the_results_show_what_is_on_the_shortlist(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         add(client, market["broadford"])
         soup = page(client.get("/find-support", params={"location": PLACE}))
@@ -68,7 +91,10 @@ class TestWithoutSigningIn:
         assert region.select_one("form")["action"] == f"/shortlist/{market['broadford'].id}/remove"
         other = soup.select_one(f"#shortlist-{market['kyle'].id}")
         assert other.select_one("form")["action"] == f"/shortlist/{market['kyle'].id}"
-        assert other.select_one("input[name=back]")["value"] == f"/find-support?location=Portree#offer-{market['kyle'].id}"
+        assert (
+            other.select_one("input[name=back]")["value"]
+            == f"/find-support?location=Portree#offer-{market['kyle'].id}"
+        )
 
     def test_removing_takes_it_off(self, client: HtmlClient, db: Session) -> None:
         market = skye_market(db)
@@ -87,7 +113,9 @@ class TestWithoutSigningIn:
 
     def test_at_most_twenty_offers(self, client: HtmlClient, db: Session) -> None:
         provider = make_provider(db, base="Portree")
-        offers = [make_offer(db, provider=provider, title=f"Offer {n:02d}") for n in range(MAX_OFFERS + 1)]
+        offers = [
+            make_offer(db, provider=provider, title=f"Offer {n:02d}") for n in range(MAX_OFFERS + 1)
+        ]
         for offer in offers[:MAX_OFFERS]:
             assert add(client, offer).status_code == 303
         refused = add(client, offers[-1])
@@ -101,14 +129,20 @@ class TestWithoutSigningIn:
         assert len(listed(client)) == MAX_OFFERS
         assert add(client, offers[0]).status_code == 303, "adding one already there is not refused"
 
-    def test_only_published_offers_can_be_added_and_those_paused_later_are_said_to_be(self, client: HtmlClient, db: Session) -> None:
+    def test_only_published_offers_can_be_added_and_those_paused_later_are_said_to_be(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
-        draft = make_offer(db, provider=make_provider(db, base="Portree"), title="Not yet", publish=False)
+        draft = make_offer(
+            db, provider=make_provider(db, base="Portree"), title="Not yet", publish=False
+        )
         assert add(client, draft).status_code == 404
         assert client.submit("/shortlist/999999", {}).status_code == 404
         add(client, market["kyle"])
         add(client, market["portree"])
-        offers_service.pause_offer(db, offer=market["kyle"], actor=market["kyle"].provider.members[0].user)
+        offers_service.pause_offer(
+            db, offer=market["kyle"], actor=market["kyle"].provider.members[0].user
+        )
         db.flush()
         soup = page(client.get("/shortlist"))
         rows = soup.select("tbody tr")
@@ -118,15 +152,25 @@ class TestWithoutSigningIn:
 
 
 class TestReturningOnlyToThisSite:
-    def test_an_address_elsewhere_goes_to_the_shortlist_instead(self, client: HtmlClient, db: Session) -> None:
+    def test_an_address_elsewhere_goes_to_the_shortlist_instead(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = skye_market(db)["kyle"]
-        for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "find-support", ""):
+        for elsewhere in (
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "find-support",
+            "",
+        ):
             response = add(client, offer, back=elsewhere)
             assert response.headers["location"] == "/shortlist", elsewhere
 
 
 class TestWithHtmx:
-    def test_adding_and_removing_swap_the_buttons_region(self, client: HtmlClient, db: Session) -> None:
+    def test_adding_and_removing_swap_the_buttons_region(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         offer = skye_market(db)["kyle"]
         added = add(client, offer, htmx=True)
         assert added.status_code == 200
@@ -141,12 +185,16 @@ class TestWithHtmx:
         removed = remove(client, offer, htmx=True)
         assert removed.status_code == 200
         button = page(removed).select_one(f"#shortlist-button-{offer.id}")
-        assert button.get_text(" ", strip=True) == "Add Support from Kyle to shortlist", "the same id keeps the keyboard focus"
+        assert button.get_text(" ", strip=True) == "Add Support from Kyle to shortlist", (
+            "the same id keeps the keyboard focus"
+        )
         assert listed(client) == []
 
 
 class TestSignedIn:
-    def test_a_signed_in_person_keeps_it_in_their_account(self, client: HtmlClient, db: Session) -> None:
+    def test_a_signed_in_person_keeps_it_in_their_account(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         person = make_user(db)
         client.sign_in(person.email, PASSWORD)
@@ -158,7 +206,9 @@ class TestSignedIn:
         remove(client, market["kyle"])
         assert saved(db, person) == []
 
-    def test_signing_in_merges_the_browsers_shortlist_into_theirs_and_clears_the_cookie(self, client: HtmlClient, db: Session) -> None:
+    def test_signing_in_merges_the_browsers_shortlist_into_theirs_and_clears_the_cookie(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         carer = make_user(db, role=Role.REPRESENTATIVE)
         db.add(ShortlistItem(user_id=carer.id, offer_id=market["portree"].id))
@@ -169,17 +219,25 @@ class TestSignedIn:
         assert COOKIE in client.cookies
         client.sign_in(carer.email, PASSWORD)
         shown = listed(client)
-        assert sorted(shown) == sorted([
-            "Care at home in Portree Portree Care", "Support from Kyle Lochalsh Support", "Getting out from Broadford Broadford Helpers",
-        ])
-        assert saved(db, carer) == sorted(o.id for o in (market["portree"], market["kyle"], market["broadford"]))
+        assert sorted(shown) == sorted(
+            [
+                "Care at home in Portree Portree Care",
+                "Support from Kyle Lochalsh Support",
+                "Getting out from Broadford Broadford Helpers",
+            ]
+        )
+        assert saved(db, carer) == sorted(
+            o.id for o in (market["portree"], market["kyle"], market["broadford"])
+        )
         assert COOKIE not in client.cookies, "the browser's list now lives in the account"
         client.post("/sign-out", data={"csrftoken": client.csrf_token()})
         assert listed(client) == [], "signed out, the browser keeps nothing"
 
 
 class TestCompareFromTheShortlist:
-    def test_a_get_form_to_compare_that_carries_the_place_and_hours(self, client: HtmlClient, db: Session) -> None:
+    def test_a_get_form_to_compare_that_carries_the_place_and_hours(
+        self, client: HtmlClient, db: Session
+    ) -> None:
         market = skye_market(db)
         for offer in market.values():
             if offer.radius_km and offer.title in ("Care at home in Portree", "Support from Kyle"):
@@ -188,17 +246,27 @@ class TestCompareFromTheShortlist:
         form = soup.select_one("form#compare-form")
         assert (form["method"], form["action"]) == ("get", "/compare")
         assert len(form.select("input[type=checkbox][name=offer]")) == 2
-        assert form.select_one("#location")["value"] == PLACE and form.select_one("#hours")["value"] == "6"
+        assert (
+            form.select_one("#location")["value"] == PLACE
+            and form.select_one("#hours")["value"] == "6"
+        )
         for button in soup.select("button[form]"):
             target = soup.select_one(f"form#{button['form']}")
             assert target["method"] == "post" and target["action"].endswith("/remove")
-            assert target.select_one("input[name=back]")["value"] == "/shortlist?location=Portree&hours=6"
-        compared = client.get(f"/compare?offer={market['kyle'].id}&offer={market['portree'].id}&location=Portree&hours=6")
+            assert (
+                target.select_one("input[name=back]")["value"]
+                == "/shortlist?location=Portree&hours=6"
+            )
+        compared = client.get(
+            f"/compare?offer={market['kyle'].id}&offer={market['portree'].id}&location=Portree&hours=6"
+        )
         assert compared.status_code == 200
 
 
 class TestCookieOverTls:
-    def test_is_secure_and_host_only_when_the_service_uses_https(self, tmp_path: Path, database_url: str) -> None:
+    def test_is_secure_and_host_only_when_the_service_uses_https(
+        self, tmp_path: Path, database_url: str
+    ) -> None:
         settings: Settings = make_settings(database_url, tmp_path, base_url="https://sds.example")
         cookie = cookies.shortlist_cookie(settings)
         response = Response()

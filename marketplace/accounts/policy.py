@@ -17,6 +17,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Representation, Role, User
 from marketplace.deps import AUDITED_READ, AppSettings, DbSession
 from marketplace.errors import NotAllowed, NotFound, NotSignedIn
+from marketplace.parsing import record_id
 
 T = TypeVar("T")
 ACCESS_RULE = "sds_access_rule"
@@ -113,16 +114,13 @@ def load_visible(session: Session, model: type[T], record_id: int, viewer: User)
     return record
 
 
-MAX_ID_DIGITS = 18
-"""Record ids are 64-bit integers: anything longer is no record of ours."""
-
-
 def parse_record_id(text: str) -> int:
-    """A record id from a path: ASCII digits only (not other scripts' digits, no sign, no
-    spaces), at most 18 of them; anything else is the 404 of a record that does not exist."""
-    if not (0 < len(text) <= MAX_ID_DIGITS and text.isascii() and text.isdigit()):
+    """A record id from a path or a form, by the shared parser (marketplace.parsing): anything
+    that cannot be one is the 404 of a record that does not exist."""
+    number = record_id(text)
+    if number is None:
         raise NotFound("Page not found")
-    return int(text)
+    return number
 
 
 def visible(

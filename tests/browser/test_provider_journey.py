@@ -142,7 +142,7 @@ def test_a_personal_assistant_lists_support_is_verified_enquired_about_arranged_
     assert (posted.value.request.headers.get("hx-request") == "true") is javascript, (
         "with JavaScript on htmx sends the form; with it off the browser does"
     )
-    expect_error_summary(pa, UNKNOWN_PLACE, "Enter how far you will travel, in km")
+    expect_error_summary(pa, UNKNOWN_PLACE, "Enter a distance of 1 km or more")
     if javascript:
         expect(pa.locator(".ds_error-summary")).to_be_focused()
     expect(pa.get_by_label("Where are you based?")).to_have_value("Atlantis Bay")

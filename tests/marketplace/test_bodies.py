@@ -8,6 +8,7 @@ import select
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -43,7 +44,10 @@ def post(app: FastAPI, path: str, sender: Sender, headers: dict[str, str]) -> ht
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return await client.post(path, content=sender.body(), headers=headers)
 
-    return asyncio.run(send())
+    # A thread of its own: a browser test earlier on this worker may have left Playwright's
+    # event loop running in this one, where asyncio.run() cannot start another.
+    with ThreadPoolExecutor(max_workers=1) as runner:
+        return runner.submit(asyncio.run, send()).result()
 
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}

@@ -19,7 +19,7 @@ from marketplace.forms import (
     Text,
     required,
 )
-from marketplace.parsing import one_line
+from marketplace.parsing import ascii_whole_number, one_line
 from providers.models import (
     DAYS,
     PERIODS,
@@ -39,16 +39,12 @@ def availability_mask(values: list[str]) -> int:
     """Ticked boxes named 'day-period' (0-0 is Monday morning) -> the availability mask."""
     mask = 0
     for value in values:
-        day, _, period = value.partition("-")
-        if not (
-            value.isascii()
-            and day.isdigit()
-            and period.isdigit()
-            and int(day) < len(DAYS)
-            and int(period) < len(PERIODS)
-        ):
+        day_text, _, period_text = value.partition("-")
+        day = ascii_whole_number(day_text, low=0, high=len(DAYS) - 1)
+        period = ascii_whole_number(period_text, low=0, high=len(PERIODS) - 1)
+        if day is None or period is None:
             raise ValueError("Choose from the days and times given")
-        mask |= availability_bit(int(day), int(period))
+        mask |= availability_bit(day, period)
     return mask
 
 

@@ -146,18 +146,16 @@ def read_filter(
             errors.append(FieldError("outcome", "Choose an outcome from the list"))
     class6 = None
     if values["class"]:
-        try:
-            class6 = UrbanRural6(int(values["class"]))
-        except ValueError:
+        number = ascii_whole_number(values["class"], low=1, high=max(UrbanRural6))
+        if number in {int(c) for c in UrbanRural6}:
+            class6 = UrbanRural6(number)
+        else:
             errors.append(FieldError("class", "Choose an urban-rural class from the list"))
     period = DEFAULT_PERIOD_DAYS
     if values["period"]:
-        if (
-            values["period"].isascii()
-            and values["period"].isdigit()
-            and int(values["period"]) in PERIODS
-        ):
-            period = int(values["period"])
+        number = ascii_whole_number(values["period"], low=1, high=max(PERIODS))
+        if number in PERIODS:
+            period = number
         else:
             errors.append(FieldError("period", "Choose a period from the list"))
     return Asked(

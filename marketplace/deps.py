@@ -19,6 +19,8 @@ from marketplace.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 AUDITED = "__sds_audited__"
+_WRITES = "_sds_get_writes"
+"""Where a route keeps whether its GET writes, once worked out."""
 AUDITED_READ = "sds_audited_read"
 """Set on a dependency that records an audited read (accounts.policy.visible)."""
 
@@ -54,10 +56,17 @@ def writes(request: Request) -> bool:
     if request.method not in SAFE_METHODS:
         return True
     route = request.scope.get("route")
-    if getattr(getattr(route, "endpoint", None), AUDITED, False):
-        return True
-    dependant = getattr(route, "dependant", None)
-    return dependant is not None and _records_reads(dependant)
+    if route is None:
+        return False
+    # A route's answer never changes, so it is worked out once, not on every request.
+    known: bool | None = getattr(route, _WRITES, None)
+    if known is None:
+        dependant = getattr(route, "dependant", None)
+        known = bool(getattr(getattr(route, "endpoint", None), AUDITED, False)) or (
+            dependant is not None and _records_reads(dependant)
+        )
+        setattr(route, _WRITES, known)
+    return known
 
 
 def _records_reads(dependant: Any) -> bool:

@@ -153,7 +153,7 @@ async def reject(request: Request, check_id: RecordId, db: DbSession, admin: Adm
 
 @router.post("/admin/providers/{provider_id}/confirm-identity")
 def confirm_identity(
-    request: Request, provider_id: int, db: DbSession, admin: AdminUser
+    request: Request, provider_id: RecordId, db: DbSession, admin: AdminUser
 ) -> Response:
     provider = db.get(Provider, provider_id)
     if provider is None:
@@ -186,12 +186,12 @@ def _waiting_offer(db: DbSession, offer_id: int) -> Offer:
 
 
 @router.post("/admin/offers/{offer_id}/agree")
-def agree_offer(request: Request, offer_id: int, db: DbSession, admin: AdminUser) -> Response:
+def agree_offer(request: Request, offer_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     offers_service.agree_area(db, offer=_waiting_offer(db, offer_id), admin=admin)
     return redirect(request, "/admin/offers?done=agreed")
 
 
 @router.post("/admin/offers/{offer_id}/refuse")
-def refuse_offer(request: Request, offer_id: int, db: DbSession, admin: AdminUser) -> Response:
+def refuse_offer(request: Request, offer_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
     offers_service.refuse_area(db, offer=_waiting_offer(db, offer_id), admin=admin)
     return redirect(request, "/admin/offers?done=refused")

@@ -93,6 +93,23 @@ class TestDeclare:
             declare(db, make_provider(db), kind=CheckKind.INSURANCE, reference="PL-1")
         assert refused.value.field == "expires_on"
 
+    def test_every_fault_in_a_declaration_is_named_at_once(self, db: Session) -> None:
+        with pytest.raises(RuleBroken) as refused:
+            declare(
+                db,
+                make_provider(db),
+                kind=CheckKind.INSURANCE,
+                reference=" ",
+                grades={CARE_INSPECTORATE_THEMES[0]: 5},
+                cover_pence=-1,
+            )
+        assert [p.field for p in refused.value.problems] == [
+            "reference",
+            "grades",
+            "expires_on",
+            "cover",
+        ]
+
     def test_the_same_check_twice_is_a_conflict(self, db: Session) -> None:
         provider = make_provider(db)
         declare(db, provider, kind=CheckKind.PVG, reference="1234567890123456")

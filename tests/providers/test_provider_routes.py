@@ -244,6 +244,23 @@ class TestOrganisationOffers:
         assert message in error_messages(response)
         assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
 
+    def test_every_mistake_in_a_new_offer_is_shown_at_once(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
+        # Each is a rule of the service, not of the form's reading: the form reads them
+        # all, so a person must see them together, not one after fixing another.
+        response = client.submit(
+            "/provider/offers/new",
+            offer_answers(radius_km="250", capacity_amount="10000", rate="1850"),
+        )
+        assert response.status_code == 422
+        assert error_messages(response) == [
+            "Enter how far you will travel, from 1 to 200 km",
+            "Enter from 0 to 5,000 hours a week",
+            "That is more than £250 an hour: check the price is in pounds",
+        ]
+        assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
+
     def test_pause_withdraw_and_capacity(
         self, client: HtmlClient, db: Session, staff: Provider
     ) -> None:

@@ -10,13 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace import audit, mail
 from marketplace.accounts.models import User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, RuleBroken, Rules
+from marketplace.paging import Page, paginate
 from providers import verification
 from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind, CheckStatus, Provider
 
@@ -185,15 +186,21 @@ def _decide(
     )
 
 
-def checks_waiting(session: Session) -> list[Check]:
-    """Declared checks waiting for an administrator, oldest first."""
-    return list(
-        session.scalars(
-            select(Check)
-            .where(Check.status == CheckStatus.DECLARED)
-            .order_by(Check.created_at, Check.id)
-        )
+QUEUE_PAGE_SIZE = 20
+
+
+def checks_waiting(
+    session: Session, *, page: int = 1, page_size: int = QUEUE_PAGE_SIZE
+) -> Page[Check]:
+    """Declared checks waiting for an administrator, oldest first, a page at a time: the
+    queue can hold hundreds when a council's providers join together."""
+    waiting = (
+        select(Check)
+        .where(Check.status == CheckStatus.DECLARED)
+        .order_by(Check.created_at, Check.id)
+        .options(selectinload(Check.provider))
     )
+    return paginate(session, waiting, page=page, page_size=page_size)
 
 
 def _owner_emails(provider: Provider) -> list[str]:

@@ -35,7 +35,7 @@ class TestDeclare:
         provider = make_provider(db)
         check = declare(db, provider, kind=CheckKind.PVG, reference="1234 5678 9012 3456")
         assert (check.reference, check.status) == ("1234567890123456", CheckStatus.DECLARED)
-        assert check in checks_service.checks_waiting(db)
+        assert check in checks_service.checks_waiting(db, page_size=1_000).items
 
     @pytest.mark.parametrize(
         ("kind", "reference"),
@@ -124,7 +124,7 @@ class TestVerify:
         checks_service.verify_check(db, check=check, admin=admin)
         assert (check.status, check.verified_by_id) == (CheckStatus.VERIFIED, admin.id)
         assert check.verified_at is not None
-        assert check not in checks_service.checks_waiting(db)
+        assert check not in checks_service.checks_waiting(db, page_size=1_000).items
         with pytest.raises(Conflict):
             checks_service.reject_check(db, check=check, admin=admin, note="Too late")
 

@@ -58,7 +58,7 @@ def scene(live_server: LiveServer) -> Scene:
 
 @pytest.fixture(scope="session")
 def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
-    return SignedIn(browser, live_server)
+    return SignedIn.on(browser, live_server)
 
 
 def fields_a_person_fills_in(page: Page, button: str) -> set[str]:

@@ -485,7 +485,6 @@ class TestVerificationQueue:
         db.refresh(check)
         assert check.status == CheckStatus.DECLARED
 
-
     def test_the_queue_shows_the_oldest_a_page_at_a_time_and_returns_to_its_page(
         self, client: HtmlClient, db: Session
     ) -> None:

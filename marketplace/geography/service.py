@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import NotFound, RuleBroken
-from marketplace.forms import FieldError
+from marketplace.errors import FieldError, NotFound, RuleBroken
 from marketplace.geography.build import cell_of
 from marketplace.geography.distance import haversine_km
 from marketplace.geography.models import (

@@ -57,6 +57,10 @@ from tests.conftest import make_settings
 
 LARGE_URBAN, REMOTE_RURAL = UrbanRural6.LARGE_URBAN, UrbanRural6.REMOTE_RURAL
 
+# One worker runs the module, so the demo is loaded once per database rather than once on
+# each worker that happens to get one of its tests.
+pytestmark = pytest.mark.xdist_group("demo-loading")
+
 
 @pytest.fixture(scope="module")
 def loaded(

@@ -47,6 +47,10 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:The inplace keyword in DataFrame.set_index is deprecated",
 )
 
+ON_ONE_WORKER = pytest.mark.xdist_group("gaps-on-the-demo")
+"""The classes that read the demo market run on one worker, which loads it once per
+database for them all (the `demo` fixture is the module's), not once on each worker."""
+
 # The band weights written out: 1 up to and including 10 km, 0.68 to 20 km, 0.22 to 30 km.
 NEAR, MIDDLE, FAR = 1.0, 0.68, 0.22
 
@@ -520,6 +524,7 @@ def pairs_of_offers_with(demo: Demo, *terms: int | None) -> NDArray[np.bool_]:
     )
 
 
+@ON_ONE_WORKER
 class TestAgainstAccessOnTheDemo:
     def test_every_kind_s_scores_are_access_s_on_the_same_pairs(
         self, demo: Demo, oracle: ModuleType
@@ -549,6 +554,7 @@ class TestAgainstAccessOnTheDemo:
             assert shared == pytest.approx(figures.free_hours[reaching].sum(), rel=1e-9)
 
 
+@ON_ONE_WORKER
 class TestMeasureForAKindAndAnOutcome:
     def test_it_is_e2sfca_over_just_the_offers_with_both_and_their_providers(
         self, demo: Demo

@@ -471,8 +471,9 @@ class Demo:
     outcome_ids: tuple[int, ...]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(demo_database: DemoDatabase) -> Demo:
+    """The demo's gap figures, worked out once per database: they only read it."""
     session = Session(bind=demo_database.engine)
     try:
         places = read_places(session)

@@ -3,6 +3,18 @@ a page, an htmx fragment or a JSON body with the error's status."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong, and the form field it belongs to (None: the form as a whole)."""
+
+    field: str | None
+    message: str
+
 
 class DomainError(Exception):
     status_code = 400
@@ -12,6 +24,7 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.problems: list[FieldError] = [FieldError(field, message)]
 
 
 class NotSignedIn(DomainError):
@@ -40,9 +53,50 @@ class Conflict(DomainError):
 
 
 class RuleBroken(DomainError):
-    """Input that is well formed but breaks a rule of the service."""
+    """Input that is well formed but breaks a rule of the service: one rule, or several
+    found together (`problems`) so the person can put them all right at once."""
 
     status_code = 422
+
+    @classmethod
+    def every(cls, problems: Sequence[FieldError]) -> RuleBroken:
+        first = problems[0]
+        error = cls(first.message, field=first.field)
+        error.problems = list(problems)
+        return error
+
+
+class Rules:
+    """Checks the rules of one command and reports every one broken, not just the first:
+
+        with Rules() as rules:
+            if not title:
+                rules.broken("Enter a title", field="title")
+
+    Leaving the block raises one RuleBroken holding them all. A field keeps its first
+    problem only, and `rules.fine(field)` lets a check that builds on another skip."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldError] = []
+
+    def broken(self, message: str, *, field: str | None = None) -> None:
+        if field is None or self.fine(field):
+            self.problems.append(FieldError(field, message))
+
+    def fine(self, field: str) -> bool:
+        return all(problem.field != field for problem in self.problems)
+
+    def __enter__(self) -> Rules:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if exc_type is None and self.problems:
+            raise RuleBroken.every(self.problems)
 
 
 class TooManyAttempts(DomainError):

@@ -19,25 +19,19 @@ from fastapi import Request
 from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from marketplace.errors import DomainError, RuleBroken
+from marketplace.errors import DomainError, FieldError, RuleBroken
 from marketplace.money import parse_pounds
 from marketplace.parsing import free_text
 
 M = TypeVar("M", bound=BaseModel)
 
 
-@dataclass(frozen=True)
-class FieldError:
-    field: str | None
-    message: str
-
-
-class FormInvalid(DomainError):
-    status_code = 422
+class FormInvalid(RuleBroken):
+    """A form that could not be read, with every field's problem."""
 
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__(errors[0].message if errors else "There is a problem")
-        self.errors = errors
+        self.problems = errors
 
 
 class Form(BaseModel):
@@ -300,15 +294,10 @@ class _PostedForm:
     context: dict[str, Any]
 
     def render_errors(self, request: Request, error: DomainError) -> Response:
-        errors = (
-            error.errors
-            if isinstance(error, FormInvalid)
-            else [FieldError(error.field, error.message)]
-        )
         return self.page.render(
             request,
             values=self.values,
-            errors=errors,
+            errors=error.problems,
             status_code=error.status_code,
             **self.context,
         )

@@ -318,8 +318,11 @@ def _domain_error_response(request: Request, error: DomainError) -> Response:
         else None
     )
     if wants_json(request):
+        detail: str | list[dict[str, str | None]] = error.message
+        if len(error.problems) > 1:
+            detail = [{"field": p.field, "message": p.message} for p in error.problems]
         return JSONResponse(
-            {"error": type(error).__name__, "detail": error.message},
+            {"error": type(error).__name__, "detail": detail},
             status_code=error.status_code,
             headers=headers,
         )

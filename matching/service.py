@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import today as scottish_today
 from marketplace.db import utcnow
-from marketplace.errors import RuleBroken
-from marketplace.forms import FieldError, FormInvalid
+from marketplace.errors import FieldError, RuleBroken, Rules
+from marketplace.forms import FormInvalid
 from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km_many
 from marketplace.geography.gazetteer import Place
@@ -43,19 +43,20 @@ the pages up to the one asked for."""
 def check_wanted(index: OfferIndex, wanted: SupportWanted) -> None:
     """Refuse a request the matcher cannot answer, naming the field at fault."""
     terms = index.terms
-    for field, ids, taxonomy in (
-        ("kinds", wanted.kinds, Taxonomy.KIND_OF_SUPPORT),
-        ("outcomes", wanted.outcomes, Taxonomy.PERSONAL_OUTCOME),
-        ("client_groups", wanted.client_groups, Taxonomy.CLIENT_GROUP),
-    ):
-        if any(terms.taxonomy.get(term_id) != taxonomy for term_id in ids):
-            raise RuleBroken("Choose from the lists given", field=field)
-    if not 0 < wanted.minutes_per_week <= MAX_MINUTES_PER_WEEK:
-        raise RuleBroken("Enter from more than 0 to 168 hours a week", field="hours")
-    if wanted.when < 0 or wanted.when & ~ALL_TIMES:
-        raise RuleBroken("Choose days and times from the table", field="when")
-    if wanted.max_hourly_pence is not None and wanted.max_hourly_pence <= 0:
-        raise RuleBroken("Enter a highest price of more than £0 an hour", field="max_price")
+    with Rules() as rules:
+        for field, ids, taxonomy in (
+            ("kinds", wanted.kinds, Taxonomy.KIND_OF_SUPPORT),
+            ("outcomes", wanted.outcomes, Taxonomy.PERSONAL_OUTCOME),
+            ("client_groups", wanted.client_groups, Taxonomy.CLIENT_GROUP),
+        ):
+            if any(terms.taxonomy.get(term_id) != taxonomy for term_id in ids):
+                rules.broken("Choose from the lists given", field=field)
+        if not 0 < wanted.minutes_per_week <= MAX_MINUTES_PER_WEEK:
+            rules.broken("Enter from more than 0 to 168 hours a week", field="hours")
+        if wanted.when < 0 or wanted.when & ~ALL_TIMES:
+            rules.broken("Choose days and times from the table", field="when")
+        if wanted.max_hourly_pence is not None and wanted.max_hourly_pence <= 0:
+            rules.broken("Enter a highest price of more than £0 an hour", field="max_price")
 
 
 TAXONOMY_OF_FIELD = {

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from marketplace.errors import RuleBroken
-from marketplace.forms import FieldError, parse_hours
+from marketplace.errors import FieldError, RuleBroken
+from marketplace.forms import parse_hours
 from marketplace.geography import service as geography_service
 from marketplace.geography.service import Location
 from providers.schemas import availability_mask, availability_values

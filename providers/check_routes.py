@@ -16,7 +16,7 @@ from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.forms import FormPage
-from marketplace.parsing import RecordId
+from marketplace.parsing import PageNumber, RecordId
 from marketplace.web import redirect, render
 from providers import checks as checks_service
 from providers import offers as offers_service
@@ -31,7 +31,9 @@ web.add_navigation("Checks to verify", "/admin/checks", roles=(Role.ADMIN,), ord
 admin.add_work_queue(
     "Checks to verify",
     "/admin/checks",
-    lambda session: f"{len(checks_service.checks_waiting(session))} waiting to be verified",
+    lambda session: (
+        f"{checks_service.checks_waiting(session, page_size=1).total} waiting to be verified"
+    ),
     order=20,
 )
 
@@ -110,9 +112,9 @@ async def new_check(
     return redirect(request, "/provider/checks?done=declared")
 
 
-def _queue_context(db: DbSession) -> dict[str, Any]:
+def _queue_context(db: DbSession, page: int) -> dict[str, Any]:
     return {
-        "waiting": checks_service.checks_waiting(db),
+        "waiting": checks_service.checks_waiting(db, page=page),
         "identities": verification.awaiting_identity(db),
         "offers_waiting": len(offers_service.offers_awaiting_agreement(db)),
         "today": today(),
@@ -120,10 +122,10 @@ def _queue_context(db: DbSession) -> dict[str, Any]:
 
 
 @router.get("/admin/checks")
-def queue(request: Request, db: DbSession, admin: AdminUser) -> Response:
-    return reject_page.render(
-        request, done=request.query_params.get("done", ""), **_queue_context(db)
-    )
+def queue(
+    request: Request, db: DbSession, admin: AdminUser, page: PageNumber = 1, done: str = ""
+) -> Response:
+    return reject_page.render(request, done=done, **_queue_context(db, page))
 
 
 def _waiting_check(db: DbSession, check_id: int) -> Check:
@@ -134,21 +136,25 @@ def _waiting_check(db: DbSession, check_id: int) -> Check:
 
 
 @router.post("/admin/checks/{check_id}/verify")
-def verify(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
+def verify(
+    request: Request, check_id: RecordId, db: DbSession, admin: AdminUser, page: PageNumber = 1
+) -> Response:
     check = _waiting_check(db, check_id)
-    reject_page.remember(request, values={}, **_queue_context(db))
+    reject_page.remember(request, values={}, **_queue_context(db, page))
     checks_service.verify_check(db, check=check, admin=admin, context=request.app.state)
-    return redirect(request, "/admin/checks?done=verified")
+    return redirect(request, f"/admin/checks?done=verified&page={page}")
 
 
 @router.post("/admin/checks/{check_id}/reject")
-async def reject(request: Request, check_id: RecordId, db: DbSession, admin: AdminUser) -> Response:
+async def reject(
+    request: Request, check_id: RecordId, db: DbSession, admin: AdminUser, page: PageNumber = 1
+) -> Response:
     check = _waiting_check(db, check_id)
     form = await reject_page.read(
-        request, RejectCheckForm, failed_id=check.id, **_queue_context(db)
+        request, RejectCheckForm, failed_id=check.id, **_queue_context(db, page)
     )
     checks_service.reject_check(db, check=check, admin=admin, note=form.note)
-    return redirect(request, "/admin/checks?done=rejected")
+    return redirect(request, f"/admin/checks?done=rejected&page={page}")
 
 
 @router.post("/admin/providers/{provider_id}/confirm-identity")
@@ -158,7 +164,7 @@ def confirm_identity(
     provider = db.get(Provider, provider_id)
     if provider is None:
         raise NotFound("Page not found")
-    reject_page.remember(request, values={}, **_queue_context(db))
+    reject_page.remember(request, values={}, **_queue_context(db, 1))
     verification.confirm_identity(db, provider=provider, admin=admin, context=request.app.state)
     return redirect(request, "/admin/checks?done=identity")
 

@@ -10,13 +10,14 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace import audit, mail
 from marketplace.accounts.models import User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, RuleBroken
+from marketplace.errors import Conflict, RuleBroken, Rules
+from marketplace.paging import Page, paginate
 from providers import verification
 from providers.models import CARE_INSPECTORATE_THEMES, Check, CheckKind, CheckStatus, Provider
 
@@ -47,34 +48,35 @@ def normalise_reference(kind: CheckKind, reference: str) -> str:
 def validate(details: CheckDetails, *, today: date) -> CheckDetails:
     """The details, tidied, or a RuleBroken naming the field that is wrong."""
     reference = normalise_reference(details.kind, details.reference)
-    if not reference:
-        raise RuleBroken(_REFERENCE_MISSING[details.kind], field="reference")
-    if details.kind == CheckKind.CARE_INSPECTORATE and not CARE_INSPECTORATE_NUMBER.match(
-        reference
-    ):
-        raise RuleBroken(
-            "Enter the Care Inspectorate registration number "
-            "as CS followed by 10 digits, like CS2012301234",
-            field="reference",
-        )
-    if details.kind == CheckKind.PVG and not PVG_NUMBER.match(reference):
-        raise RuleBroken("Enter the PVG scheme membership number: 16 digits", field="reference")
     grades = details.grades or None
-    if grades:
-        if details.kind != CheckKind.CARE_INSPECTORATE:
-            raise RuleBroken("Only Care Inspectorate registrations have grades", field="grades")
-        for theme, grade in grades.items():
-            if theme not in CARE_INSPECTORATE_THEMES or not 1 <= grade <= 6:
-                raise RuleBroken(
-                    "Grades go from 1 (unsatisfactory) to 6 (excellent)", field="grades"
-                )
-    if details.kind == CheckKind.INSURANCE:
-        if details.expires_on is None:
-            raise RuleBroken("Enter the date the insurance runs out", field="expires_on")
-        if details.cover_pence is not None and details.cover_pence <= 0:
-            raise RuleBroken("Enter the amount of cover, like 5,000,000", field="cover")
-    if details.expires_on is not None and details.expires_on < today:
-        raise RuleBroken(_EXPIRED[details.kind], field="expires_on")
+    with Rules() as rules:
+        if not reference:
+            rules.broken(_REFERENCE_MISSING[details.kind], field="reference")
+        elif details.kind == CheckKind.CARE_INSPECTORATE and not CARE_INSPECTORATE_NUMBER.match(
+            reference
+        ):
+            rules.broken(
+                "Enter the Care Inspectorate registration number "
+                "as CS followed by 10 digits, like CS2012301234",
+                field="reference",
+            )
+        elif details.kind == CheckKind.PVG and not PVG_NUMBER.match(reference):
+            rules.broken("Enter the PVG scheme membership number: 16 digits", field="reference")
+        if grades:
+            if details.kind != CheckKind.CARE_INSPECTORATE:
+                rules.broken("Only Care Inspectorate registrations have grades", field="grades")
+            elif any(
+                theme not in CARE_INSPECTORATE_THEMES or not 1 <= grade <= 6
+                for theme, grade in grades.items()
+            ):
+                rules.broken("Grades go from 1 (unsatisfactory) to 6 (excellent)", field="grades")
+        if details.kind == CheckKind.INSURANCE:
+            if details.expires_on is None:
+                rules.broken("Enter the date the insurance runs out", field="expires_on")
+            if details.cover_pence is not None and details.cover_pence <= 0:
+                rules.broken("Enter the amount of cover, like 5,000,000", field="cover")
+        if details.expires_on is not None and details.expires_on < today:
+            rules.broken(_EXPIRED[details.kind], field="expires_on")
     return CheckDetails(
         kind=details.kind,
         reference=reference,
@@ -184,15 +186,21 @@ def _decide(
     )
 
 
-def checks_waiting(session: Session) -> list[Check]:
-    """Declared checks waiting for an administrator, oldest first."""
-    return list(
-        session.scalars(
-            select(Check)
-            .where(Check.status == CheckStatus.DECLARED)
-            .order_by(Check.created_at, Check.id)
-        )
+QUEUE_PAGE_SIZE = 20
+
+
+def checks_waiting(
+    session: Session, *, page: int = 1, page_size: int = QUEUE_PAGE_SIZE
+) -> Page[Check]:
+    """Declared checks waiting for an administrator, oldest first, a page at a time: the
+    queue can hold hundreds when a council's providers join together."""
+    waiting = (
+        select(Check)
+        .where(Check.status == CheckStatus.DECLARED)
+        .order_by(Check.created_at, Check.id)
+        .options(selectinload(Check.provider))
     )
+    return paginate(session, waiting, page=page, page_size=page_size)
 
 
 def _owner_emails(provider: Provider) -> list[str]:

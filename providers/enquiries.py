@@ -24,7 +24,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import on_persons_side, on_persons_side_filter, visibility_rule
 from marketplace.audit import AuditAction
-from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
+from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
 from marketplace.money import format_pence
 from marketplace.paging import Page, paginate
 from marketplace.parsing import CONTROL_CHARACTERS
@@ -244,12 +244,13 @@ def people_to_choose(session: Session, *, user: User) -> list[tuple[str, str]]:
 
 
 def _check_request(minutes_per_week: int, availability: int) -> None:
-    if not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
-        raise RuleBroken("Enter from more than 0 to 168 hours a week", field="hours")
-    if availability == 0:
-        raise RuleBroken("Tick at least one day and time you need support", field="when")
-    if availability & ~ALL_TIMES or availability < 0:
-        raise RuleBroken("Choose days and times from the table", field="when")
+    with Rules() as rules:
+        if not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
+            rules.broken("Enter from more than 0 to 168 hours a week", field="hours")
+        if availability == 0:
+            rules.broken("Tick at least one day and time you need support", field="when")
+        elif availability & ~ALL_TIMES or availability < 0:
+            rules.broken("Choose days and times from the table", field="when")
 
 
 def check_text(text: str, *, field: str, missing: str) -> str:

@@ -214,9 +214,12 @@ async def new_offer(
         **_offer_context(db, provider),
     )
     offer = offers_service.create_offer(
-        db, provider=provider, actor=user, details=_details(db, form)
+        db,
+        provider=provider,
+        actor=user,
+        details=_details(db, form),
+        price=_price_details(form),
     )
-    offers_service.set_price(db, offer=offer, actor=user, details=_price_details(form))
     return redirect(request, f"/provider/offers/{offer.id}?done=created")
 
 

@@ -15,7 +15,7 @@ from marketplace import audit, mail
 from marketplace.accounts.models import User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, RuleBroken
+from marketplace.errors import Conflict, FieldError, RuleBroken, Rules
 from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.geography.service import Location
 from providers import areas
@@ -118,54 +118,69 @@ MAX_CAPACITY = {CapacityUnit.HOURS_PER_WEEK: 5_000, CapacityUnit.PLACES: 500}
 staff): a larger figure is a typing slip."""
 
 
-def _check_capacity(unit: CapacityUnit, amount: int) -> None:
+def _check_capacity(rules: Rules, unit: CapacityUnit, amount: int) -> None:
     most = MAX_CAPACITY[unit]
     if not 0 <= amount <= most:
-        raise RuleBroken(f"Enter from 0 to {most:,} {unit.label}", field="capacity_amount")
+        rules.broken(f"Enter from 0 to {most:,} {unit.label}", field="capacity_amount")
 
 
-def _apply(session: Session, offer: Offer, details: OfferDetails) -> None:
+def _apply(
+    session: Session, offer: Offer, details: OfferDetails, price: PriceDetails | None = None
+) -> None:
     agreed_area = areas.area_key(offer) if offer.area_agreed_at is not None else None
-    _apply_details(session, offer, details)
+    _apply_details(session, offer, details, price)
     if agreed_area is not None and areas.area_key(offer) != agreed_area:
         # An agreement covers the area it was given for, not whatever it is changed to.
         offer.area_agreed_at, offer.area_agreed_by_id = None, None
 
 
-def _apply_details(session: Session, offer: Offer, details: OfferDetails) -> None:
-    if not details.title.strip():
-        raise RuleBroken("Enter a title for the offer", field="title")
-    terms = list(session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(details.term_ids))))
-    if len(terms) != len(set(details.term_ids)):
-        raise RuleBroken("Choose from the lists given", field="kinds_of_support")
-    if details.area_type == AreaType.RADIUS:
-        if details.radius_km is None or not 0 < details.radius_km <= MAX_RADIUS_KM:
-            raise RuleBroken(
-                f"Enter how far you will travel, from 1 to {MAX_RADIUS_KM} km", field="radius_km"
+def _apply_details(
+    session: Session, offer: Offer, details: OfferDetails, price: PriceDetails | None
+) -> None:
+    """Check every rule (the first price's too, for a new offer) before changing anything."""
+    with Rules() as rules:
+        if not details.title.strip():
+            rules.broken("Enter a title for the offer", field="title")
+        terms = list(
+            session.scalars(select(TaxonomyTerm).where(TaxonomyTerm.id.in_(details.term_ids)))
+        )
+        if len(terms) != len(set(details.term_ids)):
+            rules.broken("Choose from the lists given", field="kinds_of_support")
+        centre = None
+        councils: list[CouncilArea] = []
+        settlements: list[Settlement] = []
+        if details.area_type == AreaType.RADIUS:
+            if details.radius_km is None or not 0 < details.radius_km <= MAX_RADIUS_KM:
+                rules.broken(
+                    f"Enter how far you will travel, from 1 to {MAX_RADIUS_KM} km",
+                    field="radius_km",
+                )
+            centre = details.centre or _provider_base(offer.provider)
+            if centre is None:
+                rules.broken("Enter where you travel from", field="centre")
+        elif details.area_type == AreaType.COUNCILS:
+            councils = list(
+                session.scalars(select(CouncilArea).where(CouncilArea.id.in_(details.council_ids)))
             )
-        centre = details.centre or _provider_base(offer.provider)
-        if centre is None:
-            raise RuleBroken("Enter where you travel from", field="centre")
+            if not councils:
+                rules.broken("Choose at least one council area", field="council_ids")
+        else:
+            settlements = list(
+                session.scalars(select(Settlement).where(Settlement.id.in_(details.settlement_ids)))
+            )
+            if not settlements:
+                rules.broken("Add at least one town or village", field="settlements")
+        _check_capacity(rules, details.capacity_unit, details.capacity_amount)
+        if not 1 <= details.typical_week_hours <= 168:
+            rules.broken("A typical week is from 1 to 168 hours", field="typical_week_hours")
+        if price is not None:
+            _check_price(rules, price, holds_isf=offer.provider.holds_isf)
+    if centre is not None:
         offer.centre_label, offer.centre_latitude, offer.centre_longitude = centre
         offer.radius_km = details.radius_km
-        offer.area_councils, offer.area_settlements = [], []
-    elif details.area_type == AreaType.COUNCILS:
-        councils = list(
-            session.scalars(select(CouncilArea).where(CouncilArea.id.in_(details.council_ids)))
-        )
-        if not councils:
-            raise RuleBroken("Choose at least one council area", field="council_ids")
-        offer.area_councils, offer.area_settlements, offer.radius_km = councils, [], None
     else:
-        settlements = list(
-            session.scalars(select(Settlement).where(Settlement.id.in_(details.settlement_ids)))
-        )
-        if not settlements:
-            raise RuleBroken("Add at least one town or village", field="settlements")
-        offer.area_settlements, offer.area_councils, offer.radius_km = settlements, [], None
-    _check_capacity(details.capacity_unit, details.capacity_amount)
-    if not 1 <= details.typical_week_hours <= 168:
-        raise RuleBroken("A typical week is from 1 to 168 hours", field="typical_week_hours")
+        offer.radius_km = None
+    offer.area_councils, offer.area_settlements = councils, settlements
     offer.title = details.title.strip()
     offer.description = details.description.strip()
     offer.terms = terms
@@ -189,14 +204,21 @@ def _provider_base(provider: Provider) -> Centre | None:
 
 
 def create_offer(
-    session: Session, *, provider: Provider, actor: User, details: OfferDetails
+    session: Session,
+    *,
+    provider: Provider,
+    actor: User,
+    details: OfferDetails,
+    price: PriceDetails | None = None,
 ) -> Offer:
-    """A new offer, as a draft until it is published."""
+    """A new offer, as a draft until it is published, with its first price if given."""
     offer = Offer(provider=provider, status=OfferStatus.DRAFT, title="")
     session.add(offer)
-    _apply(session, offer, details)
+    _apply(session, offer, details, price)
     session.flush()
     _audit(session, actor, offer, "created")
+    if price is not None:
+        set_price(session, offer=offer, actor=actor, details=price)
     return offer
 
 
@@ -213,24 +235,21 @@ def update_offer(session: Session, *, offer: Offer, actor: User, details: OfferD
     _tell_published(session, offer)
 
 
-def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
+def _check_price(rules: Rules, details: PriceDetails, *, holds_isf: bool) -> None:
     if details.rate_pence <= 0:
-        raise RuleBroken("Enter a price of more than £0", field="rate")
+        rules.broken("Enter a price of more than £0", field="rate")
     if details.unit.needs_length and not (
         details.unit_minutes and 15 <= details.unit_minutes <= 24 * 60
     ):
-        raise RuleBroken(
-            f"Enter how long a {details.unit.label} is, from 0.25 to 24 hours", field="unit_hours"
+        rules.broken(
+            f"Enter how long a {details.unit.label} is, from 0.25 to 24 hours",
+            field="unit_hours",
         )
     if details.unit in (PriceUnit.WEEK, PriceUnit.ONE_OFF):
         if details.rate_pence > MAX_UNIT_PENCE:
-            raise RuleBroken("That price looks too high: check it is in pounds", field="rate")
-    else:
-        per_hour = details.rate_pence * 60 // (details.unit_minutes or 60)
-        if per_hour > MAX_HOURLY_PENCE:
-            raise RuleBroken(
-                "That is more than £250 an hour: check the price is in pounds", field="rate"
-            )
+            rules.broken("That price looks too high: check it is in pounds", field="rate")
+    elif details.rate_pence * 60 // (details.unit_minutes or 60) > MAX_HOURLY_PENCE:
+        rules.broken("That is more than £250 an hour: check the price is in pounds", field="rate")
     for name, value in (
         ("evening_uplift", details.evening_uplift_bp),
         ("weekend_uplift", details.weekend_uplift_bp),
@@ -238,25 +257,28 @@ def _validate_price(details: PriceDetails, *, holds_isf: bool) -> None:
         ("public_holiday_uplift", details.public_holiday_uplift_bp),
     ):
         if not 0 <= value <= MAX_UPLIFT_BP:
-            raise RuleBroken("Enter an extra charge from 0% to 200%", field=name)
-    if details.travel_charge != TravelCharge.NONE and not 0 < details.travel_charge_pence <= 10_000:
-        raise RuleBroken("Enter the travel charge, up to £100", field="travel_charge_amount")
+            rules.broken("Enter an extra charge from 0% to 200%", field=name)
+    if details.travel_charge != TravelCharge.NONE and not (
+        0 < details.travel_charge_pence <= 10_000
+    ):
+        rules.broken("Enter the travel charge, up to £100", field="travel_charge_amount")
     has_fee = bool(details.management_fee_bp) or bool(details.management_fee_fixed_pence)
     if has_fee and not holds_isf:
-        raise RuleBroken(
+        rules.broken(
             "Only providers that hold individual service funds charge a management fee",
             field="management_fee_percent",
         )
     if details.management_fee_bp is not None and not 0 <= details.management_fee_bp <= 5_000:
-        raise RuleBroken("Enter a management fee from 0% to 50%", field="management_fee_percent")
+        rules.broken("Enter a management fee from 0% to 50%", field="management_fee_percent")
     if details.management_fee_fixed_pence and details.management_fee_period is None:
-        raise RuleBroken("Say how often the fixed fee is charged", field="management_fee_period")
+        rules.broken("Say how often the fixed fee is charged", field="management_fee_period")
 
 
 def set_price(session: Session, *, offer: Offer, actor: User, details: PriceDetails) -> OfferPrice:
     """Write a new price version, unless it is the same as the current one. Earlier
     versions stay as they were: enquiries keep the price they were quoted."""
-    _validate_price(details, holds_isf=offer.provider.holds_isf)
+    with Rules() as rules:
+        _check_price(rules, details, holds_isf=offer.provider.holds_isf)
     current = offer.price
     values = {name: getattr(details, name) for name in PriceDetails.__dataclass_fields__}
     values["unit_minutes"] = details.unit_minutes if details.unit.needs_length else None
@@ -286,7 +308,9 @@ def _check_publishable(offer: Offer) -> None:
     if not offer.availability:
         missing.append(("availability", "Say when you are available"))
     if missing:
-        raise RuleBroken(missing[0][1] + " before publishing", field=missing[0][0])
+        raise RuleBroken.every(
+            [FieldError(f, f"{message} before publishing") for f, message in missing]
+        )
 
 
 def publish_offer(session: Session, *, offer: Offer, actor: User) -> None:
@@ -379,7 +403,8 @@ def withdraw_offer(session: Session, *, offer: Offer, actor: User) -> None:
 
 def update_capacity(session: Session, *, offer: Offer, actor: User, amount: int) -> None:
     """Say how much can be taken on now; the date it was said is shown beside it."""
-    _check_capacity(offer.capacity_unit, amount)
+    with Rules() as rules:
+        _check_capacity(rules, offer.capacity_unit, amount)
     offer.capacity_amount = amount
     offer.capacity_updated_at = utcnow()
     _audit(session, actor, offer, "capacity")

@@ -16,7 +16,7 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, NotFound, RuleBroken
+from marketplace.errors import Conflict, NotFound, RuleBroken, Rules
 from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.geography.service import Location
 from providers import photos
@@ -28,6 +28,8 @@ from providers.models import (
     ProviderMember,
     StaffInvitation,
 )
+
+WEBSITE = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$")
 
 
 def create_provider(session: Session, *, name: str, kind: ProviderKind, owner: User) -> Provider:
@@ -121,18 +123,19 @@ def update_profile(
     session: Session, *, provider: Provider, actor: User, details: ProfileDetails
 ) -> None:
     """Change what the provider says about itself on its public page."""
-    if not details.name.strip():
-        raise RuleBroken("Enter the name people will see", field="name")
-    if details.holds_isf and not provider.kind.is_organisation:
-        raise RuleBroken(
-            "Personal assistants do not hold individual service funds", field="holds_isf"
-        )
-    if details.employment is not None and provider.kind.is_organisation:
-        raise RuleBroken("Only personal assistants say how they are employed", field="employment")
-    if details.website and not re.match(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", details.website):
-        raise RuleBroken(
-            "Enter the website address in full, like https://www.example.org", field="website"
-        )
+    with Rules() as rules:
+        if not details.name.strip():
+            rules.broken("Enter the name people will see", field="name")
+        if details.holds_isf and not provider.kind.is_organisation:
+            rules.broken(
+                "Personal assistants do not hold individual service funds", field="holds_isf"
+            )
+        if details.employment is not None and provider.kind.is_organisation:
+            rules.broken("Only personal assistants say how they are employed", field="employment")
+        if details.website and not WEBSITE.match(details.website):
+            rules.broken(
+                "Enter the website address in full, like https://www.example.org", field="website"
+            )
     provider.name = details.name.strip()
     provider.about = details.about.strip()
     provider.holds_isf = details.holds_isf

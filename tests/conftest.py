@@ -8,6 +8,7 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.passwords import make_hasher
 from marketplace.app import create_app
-from marketplace.db import make_engine
+from marketplace.db import make_engine, make_sessionmaker, session_scope
+from marketplace.demo import load_demo
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.migrate import upgrade
 from marketplace.settings import SecuritySettings, Settings, get_settings
+from providers.demo.load import DemoMarketplace
 from tests.helpers import HtmlClient
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -126,6 +129,36 @@ def app(settings: Settings, db: Session) -> Iterator[FastAPI]:
     )
     yield app
     app.state.engine.dispose()
+
+
+@dataclass(frozen=True)
+class DemoDatabase:
+    engine: Engine
+    url: str
+    market: DemoMarketplace
+    """What loading the demo into it reported."""
+
+
+DEMO_GROUP = pytest.mark.xdist_group("demo-database")
+"""Marks the tests that read the shared demo database: one worker runs them all, so the
+demo is loaded once per database in a run (about 10 s on PostgreSQL), not once a worker."""
+
+
+@pytest.fixture(scope="session")
+def demo_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
+    """A database of its own holding the demo, loaded and committed once per backend per
+    run, for tests that read it (each in a transaction it rolls back, as `db` does)."""
+    folder = tmp_path_factory.mktemp("demo-db")
+    with fresh_database(backend, folder) as url:
+        upgrade(url)
+        engine = make_engine(url)
+        with session_scope(make_sessionmaker(engine)) as session:
+            attach_mailer(session, Mailer(make_settings(url, folder / "var")))
+            _, market = load_demo(session, hasher=make_hasher("cheapest"))
+        try:
+            yield DemoDatabase(engine=engine, url=url, market=market)
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture

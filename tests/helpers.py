@@ -86,9 +86,11 @@ class HtmlClient(TestClient):
         self.after_request()
         if response.headers.get("content-type", "").startswith("text/html"):
             if response.request.headers.get("HX-Request") == "true":
-                check_fragment(BeautifulSoup(response.text, "html.parser"))
+                soup = BeautifulSoup(response.text, "html.parser")
+                check_fragment(soup)
             else:
-                check_page(response.text)
+                soup = check_page(response.text)
+            response.extensions[SOUP] = soup
         return response
 
     def csrf_token(self) -> str:
@@ -110,8 +112,14 @@ class HtmlClient(TestClient):
         return response
 
 
+SOUP = "tests.parsed_html"
+"""Where a response keeps the markup the client parsed to check it, so a test reading the
+page does not parse it again (parsing is much of the suite's own time)."""
+
+
 def page(response: httpx.Response) -> BeautifulSoup:
-    return BeautifulSoup(response.text, "html.parser")
+    parsed = response.extensions.get(SOUP)
+    return parsed if parsed is not None else BeautifulSoup(response.text, "html.parser")
 
 
 def error_messages(response: httpx.Response) -> list[str]:

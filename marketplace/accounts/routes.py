@@ -28,8 +28,8 @@ from marketplace.deps import (
     client_address,
     spend_allowance,
 )
-from marketplace.errors import NotFound
-from marketplace.forms import FieldError, FormPage
+from marketplace.errors import FieldError, NotFound
+from marketplace.forms import FormPage
 from marketplace.parsing import RecordId
 from marketplace.ratelimit import Action
 from marketplace.redirects import local_path

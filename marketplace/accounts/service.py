@@ -26,7 +26,7 @@ from marketplace.accounts.models import (
 )
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
-from marketplace.errors import Conflict, NotFound, RuleBroken
+from marketplace.errors import Conflict, NotFound, RuleBroken, Rules
 from marketplace.geography.models import CouncilArea
 from marketplace.paging import Page, paginate
 from marketplace.settings import SecuritySettings
@@ -71,21 +71,22 @@ def find_user_by_email(session: Session, email: str) -> User | None:
 def _check_scope(
     role: Role, council: CouncilArea | None, authority_limit_pence: int | None
 ) -> None:
-    if role == Role.BUDGET_HOLDER:
-        if council is None:
-            raise RuleBroken("A budget holder must belong to a council area", field="council")
-        if authority_limit_pence is None or authority_limit_pence < 0:
-            raise RuleBroken(
-                "Enter the budget holder's delegated authority limit", field="authority_limit"
+    with Rules() as rules:
+        if role == Role.BUDGET_HOLDER:
+            if council is None:
+                rules.broken("A budget holder must belong to a council area", field="council")
+            if authority_limit_pence is None or authority_limit_pence < 0:
+                rules.broken(
+                    "Enter the budget holder's delegated authority limit", field="authority_limit"
+                )
+        elif authority_limit_pence is not None:
+            rules.broken(
+                "Only budget holders have a delegated authority limit", field="authority_limit"
             )
-    elif authority_limit_pence is not None:
-        raise RuleBroken(
-            "Only budget holders have a delegated authority limit", field="authority_limit"
-        )
-    if council is not None and role not in COUNCIL_ROLES:
-        raise RuleBroken(
-            "Only commissioners and budget holders belong to a council area", field="council"
-        )
+        if council is not None and role not in COUNCIL_ROLES:
+            rules.broken(
+                "Only commissioners and budget holders belong to a council area", field="council"
+            )
 
 
 def create_user(

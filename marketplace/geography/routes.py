@@ -12,8 +12,7 @@ from sqlalchemy import select
 
 from marketplace.accounts.policy import Public
 from marketplace.deps import DbSession
-from marketplace.errors import DomainError
-from marketplace.forms import FieldError
+from marketplace.errors import DomainError, FieldError
 from marketplace.geography import classify
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import Settlement, SettlementKind

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from marketplace.errors import NotFound, RuleBroken
-from marketplace.forms import FieldError
+from marketplace.errors import FieldError, NotFound, RuleBroken
 from marketplace.geography.gazetteer import Council, Gazetteer, Place, gazetteer
 from marketplace.geography.models import (
     CouncilArea,

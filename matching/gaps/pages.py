@@ -15,8 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
-from marketplace.errors import DomainError, NotAllowed, NotFound
-from marketplace.forms import FieldError
+from marketplace.errors import DomainError, FieldError, NotAllowed, NotFound
 from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.parsing import ascii_whole_number

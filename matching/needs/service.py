@@ -37,8 +37,8 @@ from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction
 from marketplace.db import SCOTTISH_TIME, utcnow
-from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
-from marketplace.forms import FieldError, FormInvalid
+from marketplace.errors import Conflict, FieldError, NotAllowed, NotFound, RuleBroken
+from marketplace.forms import FormInvalid
 from matching import service as matching_service
 from matching.deps import offer_index_of
 from matching.index import OfferIndex, OffersNowIndex
@@ -145,7 +145,7 @@ def post_need(
             minutes_per_week=minutes_per_week if hours_ok else None,
         )
     except FormInvalid as invalid:
-        errors += invalid.errors
+        errors += invalid.problems
     if errors:
         raise FormInvalid(errors)
     assert wanted is not None and for_person is not None

@@ -79,7 +79,7 @@ def match(
         return JSONResponse(
             {
                 "error": "FormInvalid",
-                "detail": [{"field": e.field, "message": e.message} for e in invalid.errors],
+                "detail": [{"field": e.field, "message": e.message} for e in invalid.problems],
             },
             status_code=422,
         )

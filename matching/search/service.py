@@ -14,8 +14,8 @@ from typing import TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
-from marketplace.errors import RuleBroken
-from marketplace.forms import FieldError, FormInvalid, parse_choice, parse_hours
+from marketplace.errors import FieldError, RuleBroken
+from marketplace.forms import FormInvalid, parse_choice, parse_hours
 from marketplace.money import parse_pounds
 from marketplace.parsing import clean_query_text
 from matching import fair_price as fair_price_service
@@ -225,7 +225,7 @@ def read_search(session: Session, index: OfferIndex, answers: Answers) -> Search
             verified_only=verified,
         )
     except FormInvalid as invalid:
-        errors += invalid.errors
+        errors += invalid.problems
     if errors:
         order = {field: position for position, field in enumerate(FIELDS)}
         raise FormInvalid(sorted(errors, key=lambda e: order.get(e.field or "page", len(FIELDS))))

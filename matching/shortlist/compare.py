@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from marketplace.forms import FieldError
+from marketplace.errors import FieldError
 from marketplace.geography.service import Location
 from marketplace.parsing import record_id
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK

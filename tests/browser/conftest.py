@@ -53,6 +53,13 @@ ACTION_TIMEOUT_MS = 10_000
 BROWSER_DIR = Path(__file__).parent
 
 
+NO_JAVASCRIPT_ON_SQLITE = (
+    "without JavaScript the browser posts whole forms where htmx would send fragments; the "
+    "services and the database do the same work, so PostgreSQL runs each journey with "
+    "JavaScript and SQLite runs it both ways"
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Hooks in a conftest see every collected item, so mark only the ones in this folder.
     # Under pytest-xdist each backend's browser tests go to one worker, which starts that
@@ -65,6 +72,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             sqlite_only = item.get_closest_marker("sqlite_only")
             if sqlite_only is not None and backend not in (None, "sqlite"):
                 item.add_marker(pytest.mark.skip(reason=sqlite_only.kwargs["reason"]))
+            elif backend == "postgresql" and item.callspec.params.get("javascript") is False:
+                item.add_marker(pytest.mark.skip(reason=NO_JAVASCRIPT_ON_SQLITE))
 
 
 # --- the live server ---------------------------------------------------------------------

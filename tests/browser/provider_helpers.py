@@ -146,6 +146,15 @@ class SignedIn:
         self.browser, self.server = browser, server
         self._cookies: dict[str, list[Any]] = {}
 
+    @classmethod
+    def on(cls, browser: Browser | None, server: LiveServer) -> SignedIn:
+        """The one for this browser and server, shared by every test of the run."""
+        assert browser is not None
+        key = (id(browser), server.base_url)
+        if key not in _SIGNED_IN:
+            _SIGNED_IN[key] = cls(browser, server)
+        return _SIGNED_IN[key]
+
     def enter(self, page: Page, account: DemoAccount) -> None:
         if account.email not in self._cookies:
             context = self.browser.new_context(java_script_enabled=False)
@@ -154,6 +163,9 @@ class SignedIn:
             self._cookies[account.email] = context.cookies()
             context.close()
         page.context.add_cookies(self._cookies[account.email])
+
+
+_SIGNED_IN: dict[tuple[int, str], SignedIn] = {}
 
 
 # --- a scene for the pages that need something to show ----------------------------------

@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, Response, expect
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
-from tests.browser.provider_helpers import sign_in
+from tests.browser.provider_helpers import SignedIn, sign_in
 from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
 from tests.marketplace.accounts.test_landing import LANDINGS
 
@@ -368,7 +368,8 @@ def _signed_in_as(
     account: DemoAccount, path: str, status: int = 200
 ) -> Callable[[Page, LiveServer], None]:
     def steps(page: Page, server: LiveServer) -> None:
-        sign_in(page, server, account.email, DEMO_PASSWORD)
+        # Signed in once through the form for the run; the journeys test the form itself.
+        SignedIn.on(page.context.browser, server).enter(page, account)
         response = page.goto(server.url(path))
         assert response is not None and response.status == status, (
             path,

@@ -176,7 +176,7 @@ SWEEP = [
 
 @pytest.fixture(scope="session")
 def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
-    return SignedIn(browser, live_server)
+    return SignedIn.on(browser, live_server)
 
 
 @SQLITE_ONLY

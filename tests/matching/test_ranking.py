@@ -335,7 +335,7 @@ class TestRequests:
                 kinds_of_support=["flying"],
                 outcomes=["feeling-safe"],
             )
-        assert [e.field for e in refused.value.errors] == ["location", "kinds_of_support"]
+        assert [e.field for e in refused.value.problems] == ["location", "kinds_of_support"]
 
     def test_codes_become_terms(self, db: Session) -> None:
         wanted = matching_service.support_wanted(

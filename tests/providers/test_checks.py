@@ -35,7 +35,7 @@ class TestDeclare:
         provider = make_provider(db)
         check = declare(db, provider, kind=CheckKind.PVG, reference="1234 5678 9012 3456")
         assert (check.reference, check.status) == ("1234567890123456", CheckStatus.DECLARED)
-        assert check in checks_service.checks_waiting(db)
+        assert check in checks_service.checks_waiting(db, page_size=1_000).items
 
     @pytest.mark.parametrize(
         ("kind", "reference"),
@@ -93,6 +93,23 @@ class TestDeclare:
             declare(db, make_provider(db), kind=CheckKind.INSURANCE, reference="PL-1")
         assert refused.value.field == "expires_on"
 
+    def test_every_fault_in_a_declaration_is_named_at_once(self, db: Session) -> None:
+        with pytest.raises(RuleBroken) as refused:
+            declare(
+                db,
+                make_provider(db),
+                kind=CheckKind.INSURANCE,
+                reference=" ",
+                grades={CARE_INSPECTORATE_THEMES[0]: 5},
+                cover_pence=-1,
+            )
+        assert [p.field for p in refused.value.problems] == [
+            "reference",
+            "grades",
+            "expires_on",
+            "cover",
+        ]
+
     def test_the_same_check_twice_is_a_conflict(self, db: Session) -> None:
         provider = make_provider(db)
         declare(db, provider, kind=CheckKind.PVG, reference="1234567890123456")
@@ -107,7 +124,7 @@ class TestVerify:
         checks_service.verify_check(db, check=check, admin=admin)
         assert (check.status, check.verified_by_id) == (CheckStatus.VERIFIED, admin.id)
         assert check.verified_at is not None
-        assert check not in checks_service.checks_waiting(db)
+        assert check not in checks_service.checks_waiting(db, page_size=1_000).items
         with pytest.raises(Conflict):
             checks_service.reject_check(db, check=check, admin=admin, note="Too late")
 

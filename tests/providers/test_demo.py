@@ -12,10 +12,9 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts import service as accounts_service
@@ -53,25 +52,27 @@ from providers.models import (
     ProviderMember,
     Taxonomy,
 )
-from tests.conftest import make_settings
+from tests.conftest import DEMO_GROUP, DemoDatabase, make_settings
 
 LARGE_URBAN, REMOTE_RURAL = UrbanRural6.LARGE_URBAN, UrbanRural6.REMOTE_RURAL
+
+pytestmark = DEMO_GROUP
 
 
 @pytest.fixture(scope="module")
 def loaded(
-    engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    demo_database: DemoDatabase, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Session, DemoMarketplace]]:
-    connection = engine.connect()
+    """The shared demo database, in a transaction rolled back after the module."""
+    connection = demo_database.engine.connect()
     outer = connection.begin()
     session = Session(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     attach_mailer(
-        session, Mailer(make_settings(database_url, Path(tmp_path_factory.mktemp("demo-var"))))
+        session, Mailer(make_settings(demo_database.url, tmp_path_factory.mktemp("demo-var")))
     )
-    _, market = load_demo(session, hasher=make_hasher("cheapest"))
-    yield session, market
+    yield session, demo_database.market
     session.close()
     outer.rollback()
     connection.close()

@@ -80,6 +80,28 @@ class TestCreate:
         assert refused.value.field == "radius_km"
         assert db.scalar(select(func.count()).select_from(Offer)) == before
 
+    def test_every_fault_in_an_offer_and_its_first_price_is_named_at_once(
+        self, db: Session
+    ) -> None:
+        provider = make_provider(db)
+        nested = db.begin_nested()
+        with pytest.raises(RuleBroken) as refused:
+            offers_service.create_offer(
+                db,
+                provider=provider,
+                actor=provider.members[0].user,
+                details=details(db, title=" ", radius_km=0, capacity_amount=10_000),
+                price=PriceDetails(unit=PriceUnit.HOUR, rate_pence=185_000),
+            )
+        nested.rollback()
+        assert [p.field for p in refused.value.problems] == [
+            "title",
+            "radius_km",
+            "capacity_amount",
+            "rate",
+        ]
+        assert db.scalar(select(Offer).where(Offer.provider_id == provider.id)) is None
+
     def test_council_areas_and_settlement_lists(self, db: Session) -> None:
         provider = make_provider(db)
         highland = geography_service.find_council_area(db, name_or_code="Highland")
@@ -166,6 +188,27 @@ class TestPrices:
                 db, offer=offer, actor=offer.provider.members[0].user, details=price
             )
         assert refused.value.field == field
+
+    def test_every_fault_in_a_price_is_named_at_once(self, db: Session) -> None:
+        offer = make_offer(db, publish=False)
+        with pytest.raises(RuleBroken) as refused:
+            offers_service.set_price(
+                db,
+                offer=offer,
+                actor=offer.provider.members[0].user,
+                details=PriceDetails(
+                    unit=PriceUnit.SESSION,
+                    rate_pence=0,
+                    night_uplift_bp=30_000,
+                    management_fee_bp=1000,
+                ),
+            )
+        assert [p.field for p in refused.value.problems] == [
+            "rate",
+            "unit_hours",
+            "night_uplift",
+            "management_fee_percent",
+        ]
 
     def test_fund_holders_may_charge_a_fee(self, db: Session) -> None:
         offer = make_offer(db, provider=make_provider(db, holds_isf=True), publish=False)

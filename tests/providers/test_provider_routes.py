@@ -244,6 +244,23 @@ class TestOrganisationOffers:
         assert message in error_messages(response)
         assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
 
+    def test_every_mistake_in_a_new_offer_is_shown_at_once(
+        self, client: HtmlClient, db: Session, staff: Provider
+    ) -> None:
+        # Each is a rule of the service, not of the form's reading: the form reads them
+        # all, so a person must see them together, not one after fixing another.
+        response = client.submit(
+            "/provider/offers/new",
+            offer_answers(radius_km="250", capacity_amount="10000", rate="1850"),
+        )
+        assert response.status_code == 422
+        assert error_messages(response) == [
+            "Enter how far you will travel, from 1 to 200 km",
+            "Enter from 0 to 5,000 hours a week",
+            "That is more than £250 an hour: check the price is in pounds",
+        ]
+        assert db.scalar(select(Offer).where(Offer.provider_id == staff.id)) is None
+
     def test_pause_withdraw_and_capacity(
         self, client: HtmlClient, db: Session, staff: Provider
     ) -> None:
@@ -391,7 +408,7 @@ class TestChecks:
         with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as admin_client:
             admin_client.sign_in(admin.email, PASSWORD)
             queue = page(admin_client.get("/admin/checks"))
-            verify = queue.select_one("form[action$='/verify']")["action"]
+            verify = queue.select_one("form[action*='/verify']")["action"]
             assert admin_client.submit(verify).status_code == 303
         check = db.get(Provider, provider.id).checks[0]  # type: ignore[union-attr]
         assert check.status == CheckStatus.VERIFIED
@@ -467,6 +484,40 @@ class TestVerificationQueue:
         assert page(response).select_one("#note")["aria-invalid"] == "true"
         db.refresh(check)
         assert check.status == CheckStatus.DECLARED
+
+    def test_the_queue_shows_the_oldest_a_page_at_a_time_and_returns_to_its_page(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        from providers import checks as checks_service
+        from providers.checks import QUEUE_PAGE_SIZE, CheckDetails
+        from providers.models import CheckKind
+
+        already = checks_service.checks_waiting(db).total
+        declared = []
+        for number in range(QUEUE_PAGE_SIZE + 3):
+            provider = make_provider(db)
+            declared.append(
+                checks_service.declare_check(
+                    db,
+                    provider=provider,
+                    actor=provider.members[0].user,
+                    details=CheckDetails(kind=CheckKind.PVG, reference=f"{number:016d}"),
+                    today=date.today(),
+                )
+            )
+        client.sign_in(make_user(db, role=Role.ADMIN).email, PASSWORD)
+        last = (already + len(declared) - 1) // QUEUE_PAGE_SIZE + 1
+        first_page = page(client.get("/admin/checks"))
+        assert len(first_page.select("form[action*='/verify']")) == QUEUE_PAGE_SIZE
+        assert first_page.select_one(f"nav.ds_pagination a[href='?page={last}']") is not None
+
+        last_page = page(client.get(f"/admin/checks?page={last}"))
+        newest = declared[-1]
+        verify = last_page.select_one(f"form[action^='/admin/checks/{newest.id}/verify']")
+        assert verify is not None, "the newest check is on the last page"
+        done = client.submit(verify["action"])
+        assert done.headers["location"] == f"/admin/checks?done=verified&page={last}"
+        assert newest.status == CheckStatus.VERIFIED
 
 
 def test_signing_in_takes_providers_to_their_listing(client: HtmlClient, db: Session) -> None:

@@ -14,7 +14,6 @@ import math
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from pathlib import Path
 from types import ModuleType
 
 import numpy as np
@@ -22,23 +21,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from marketplace.accounts.passwords import make_hasher
 from marketplace.cli import app as cli_app
-from marketplace.demo import load_demo
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import Settlement, SettlementKind
-from marketplace.mail import Mailer, attach_mailer
 from matching.gaps.bench import MISSING_ACCESS, access_scores, max_relative_difference
 from matching.gaps.catchments import Pairs, Places, reach_pairs, read_places
 from matching.gaps.service import DECAY, PER_RESIDENTS, GapFigures, compute_gap_figures, e2sfca
 from matching.index import OfferIndex
 from providers import offers as offers_service
 from providers.models import AreaType, Offer, Taxonomy, TaxonomyTerm, offer_term
-from tests.conftest import make_settings
+from tests.conftest import DEMO_GROUP, DemoDatabase
 from tests.factories import make_offer, make_provider
 from tests.matching.test_reach import set_area
 
@@ -475,19 +471,11 @@ class Demo:
     outcome_ids: tuple[int, ...]
 
 
-@pytest.fixture(scope="module")
-def demo(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    connection = engine.connect()
-    outer = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    attach_mailer(
-        session, Mailer(make_settings(database_url, Path(tmp_path_factory.mktemp("demo-var"))))
-    )
+@pytest.fixture(scope="session")
+def demo(demo_database: DemoDatabase) -> Demo:
+    """The demo's gap figures, worked out once per database: they only read it."""
+    session = Session(bind=demo_database.engine)
     try:
-        load_demo(session, hasher=make_hasher("cheapest"))
-        session.flush()
         places = read_places(session)
         figures = compute_gap_figures(fresh_index(session), places)
         terms_of_offer: dict[int, set[int]] = defaultdict(set)
@@ -503,8 +491,6 @@ def demo(engine: Engine, database_url: str, tmp_path_factory: pytest.TempPathFac
         )
     finally:
         session.close()
-        outer.rollback()
-        connection.close()
     return Demo(figures, places, dict(terms_of_offer), provider_of_offer, outcomes)
 
 
@@ -520,6 +506,7 @@ def pairs_of_offers_with(demo: Demo, *terms: int | None) -> NDArray[np.bool_]:
     )
 
 
+@DEMO_GROUP
 class TestAgainstAccessOnTheDemo:
     def test_every_kind_s_scores_are_access_s_on_the_same_pairs(
         self, demo: Demo, oracle: ModuleType
@@ -549,6 +536,7 @@ class TestAgainstAccessOnTheDemo:
             assert shared == pytest.approx(figures.free_hours[reaching].sum(), rel=1e-9)
 
 
+@DEMO_GROUP
 class TestMeasureForAKindAndAnOutcome:
     def test_it_is_e2sfca_over_just_the_offers_with_both_and_their_providers(
         self, demo: Demo

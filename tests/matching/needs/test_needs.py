@@ -145,7 +145,7 @@ class TestPostingReachesTheProvidersThatFit:
         stranger = make_user(db)
         with pytest.raises(FormInvalid) as refused:
             post(db, index, poster=carer, person=stranger)
-        assert [(e.field, e.message) for e in refused.value.errors] == [
+        assert [(e.field, e.message) for e in refused.value.problems] == [
             ("person", "Choose a person you act for")
         ]
 
@@ -165,7 +165,7 @@ class TestPostingReachesTheProvidersThatFit:
                 when=0,
                 description="Help\x00",
             )
-        fields = {e.field for e in refused.value.errors}
+        fields = {e.field for e in refused.value.problems}
         assert fields == {
             "location",
             "kinds_of_support",
@@ -182,12 +182,12 @@ class TestPostingReachesTheProvidersThatFit:
     ) -> None:
         with pytest.raises(FormInvalid) as refused:
             post(db, index, minutes_per_week=minutes)
-        assert [e.field for e in refused.value.errors] == ["hours"]
+        assert [e.field for e in refused.value.problems] == ["hours"]
 
     def test_a_place_outside_scotland_is_refused(self, db: Session, index: OfferIndex) -> None:
         with pytest.raises(FormInvalid) as refused:
             post(db, index, location="51.50, -0.12")
-        [error] = refused.value.errors
+        [error] = refused.value.problems
         assert error.field == "location" and "not on land in Scotland" in error.message
 
 
@@ -237,7 +237,7 @@ class TestResponding:
                 needs_service.respond(
                     db, need=need, member=member_of(mine), offer=offer, message="We can help."
                 )
-            assert [e.field for e in refused.value.errors] == ["offer"]
+            assert [e.field for e in refused.value.problems] == ["offer"]
         assert need.responses == [] and need.status == NeedStatus.OPEN
 
     def test_a_provider_the_need_did_not_reach_cannot_respond(

@@ -144,11 +144,11 @@ class TestInMemory:
         event.listen(connection, "before_cursor_execute", count)
         try:
             for typed in (
-                "Tongue",
+                "Ullapool",
                 "IV27",
                 "IV27 4HH",
-                "58.48, -4.42",
-                "Bridgend (Perth and Kinross)",
+                "57.9, -5.16",
+                "Bridgend (West Lothian)",
             ):
                 resolve(db, typed)
             for typed in ("Bridgend", "Durnes", "XX99", "51.5, -0.1"):

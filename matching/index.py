@@ -101,11 +101,16 @@ class OfferIndex:
         # Core statements do not flush: changes this session has made must reach the log
         # before it is read.
         session.flush()
-        seen = (id(self), _recorded.count)
-        if session.info.get(REFRESHED_BY) == seen:
+        refreshed = session.info.get(REFRESHED_BY)
+        if (
+            refreshed is not None
+            and refreshed[0] is self
+            and refreshed[1] == _recorded.count
+            and time.monotonic() - self.refreshed_at <= RELOAD_AFTER_IDLE_SECONDS
+        ):
             return  # once a request: nothing has changed in this process since
         newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
-        session.info[REFRESHED_BY] = seen
+        session.info[REFRESHED_BY] = (self, _recorded.count)
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()

@@ -47,7 +47,7 @@ from matching.bench import SEED, bench_app, build_market
 from matching.page_load import Plan
 from providers.models import Offer, OfferStatus, Taxonomy, TaxonomyTerm
 
-COMMISSIONER_EMAIL = "bench-commissioner@example.invalid"
+COMMISSIONER_EMAIL = "bench-commissioner@example.org"
 COMMISSIONER_PASSWORD = "bench pages commissioner"
 SEARCH_ADDRESSES = 600
 OFFER_ADDRESSES = 2_000

@@ -91,6 +91,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from marketplace.geography import routes as geography_routes
     from matching import (
         offer_page,  # also adds the fair-price section to the offer page
+        readiness,
         your_support,
     )
     from matching.gaps import routes as gap_routes
@@ -102,6 +103,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from providers import routes as providers_routes
 
     app.include_router(pages.router)
+    app.include_router(readiness.router)
     if not settings.is_production:
         app.include_router(pages.dev_router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.

@@ -16,6 +16,7 @@ from marketplace.errors import DomainError
 from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
+from matching import page_bench  # noqa: F401  (registers `bench pages` on bench_app)
 from matching.bench import bench_app
 from matching.cli import app as needs_app
 from matching.cli import index_app

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from marketplace.db import session_scope
+from marketplace.geography.gazetteer import gazetteer
 from matching.index import OfferIndex
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def warm_offer_index(state: Any) -> threading.Thread:
     def load() -> None:
         try:
             with session_scope(state.sessionmaker, write=False) as session:
+                gazetteer(session)
                 offer_index_of(state).refresh(session)
         except Exception:
             # Searches load it themselves if this fails; the worker must still start.

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import chain
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -43,6 +43,7 @@ from matching.offer_columns import (
 )
 from providers.models import Check, Offer, OfferPrice, OfferStatus, Provider, ProviderLanguage
 
+T = TypeVar("T")
 GAP_PATIENCE_SECONDS = 600.0
 """How long a skipped sequence number is waited for: longer than any transaction runs."""
 KEEP_CHANGES = timedelta(days=7)
@@ -55,6 +56,18 @@ ID_CHUNK = 500
 
 NEWEST_CHANGE = select(func.max(OfferChange.__table__.c.seq))
 """Asked before every search, so through Core: the ORM's overhead would double its cost."""
+REFRESHED_BY = "offer_index_refreshed"
+"""Kept in a session's info: which index it brought up to date, and when. A request
+refreshes once however many of its steps ask, unless a change is recorded in this process
+meanwhile; other processes' changes wait for the next request, as they would anyway."""
+
+
+class _Recorded:
+    count = 0
+    """Flushes in this process that recorded offer changes."""
+
+
+_recorded = _Recorded()
 
 
 class OfferIndex:
@@ -78,12 +91,26 @@ class OfferIndex:
         """Bumped by every change, for caches built on the index (fair prices)."""
         self.refreshed_at = 0.0
         """time.monotonic() of the last refresh."""
+        self._memo: dict[str, Any] = {}
+        self._memo_generation = -1
 
     # Keeping current ---------------------------------------------------------------------
 
     def refresh(self, session: Session) -> None:
         """Read what changed since the last refresh (everything, the first time)."""
+        # Core statements do not flush: changes this session has made must reach the log
+        # before it is read.
+        session.flush()
+        refreshed = session.info.get(REFRESHED_BY)
+        if (
+            refreshed is not None
+            and refreshed[0] is self
+            and refreshed[1] == _recorded.count
+            and time.monotonic() - self.refreshed_at <= RELOAD_AFTER_IDLE_SECONDS
+        ):
+            return  # once a request: nothing has changed in this process since
         newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
+        session.info[REFRESHED_BY] = (self, _recorded.count)
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()
@@ -285,6 +312,16 @@ class OfferIndex:
         found = self.language_rows.get(language.strip().lower())
         return np.zeros(rows.size, dtype=np.bool_) if found is None else found[rows]
 
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept until the index next changes: what pages show that depends on
+        the offers (the languages they are offered in) without asking on every view."""
+        with self.lock:
+            if self._memo_generation != self.generation:
+                self._memo, self._memo_generation = {}, self.generation
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return cast(T, self._memo[key])
+
     def live_rows(self) -> NDArray[np.int64]:
         return (
             np.flatnonzero(self.arrays["live"][: self.size])
@@ -356,3 +393,4 @@ def record_changes(session: Session, _flush_context: Any) -> None:
     rows += [{"offer_id": None, "provider_id": i} for i in sorted(provider_ids) if i is not None]
     if rows:
         session.connection().execute(insert(OfferChange), rows)
+        _recorded.count += 1

@@ -11,14 +11,12 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.classify import UrbanRural8
-from marketplace.geography.distance import haversine_km_many
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
-from marketplace.geography.service import TOWN_REACH_KM_PER_ROOT_PERSON
+from marketplace.geography.gazetteer import SettlementPoints, gazetteer
+from marketplace.geography.models import CouncilArea, Settlement
 from providers.models import (
     AreaType,
     CapacityUnit,
@@ -152,10 +150,7 @@ class Reference:
     council_bit: dict[int, int]
     home_of_settlement: dict[int, tuple[int, int]]
     """settlement id -> (council id, 6-fold class)."""
-    settlement_lat: NDArray[np.float64]
-    settlement_lon: NDArray[np.float64]
-    settlement_ids: NDArray[np.int64]
-    settlement_reach: NDArray[np.float64]
+    settlements: SettlementPoints
 
 
 @dataclass
@@ -179,32 +174,16 @@ def read_reference(session: Session) -> Reference:
             Settlement.id,
             Settlement.council_id,
             Settlement.urban_rural_8,
-            Settlement.latitude,
-            Settlement.longitude,
-            Settlement.population,
-            Settlement.kind,
         )
     ).all()
-    counted = [s for s in settlements if s.kind != SettlementKind.DUPLICATE]
     return Reference(
         terms=TermBits(session.scalars(select(TaxonomyTerm))),
         council_bit={council_id: bit for bit, council_id in enumerate(councils)},
         home_of_settlement={
             s.id: (s.council_id, int(UrbanRural8(s.urban_rural_8).six_fold)) for s in settlements
         },
-        settlement_lat=np.array([s.latitude for s in counted], dtype=np.float64),
-        settlement_lon=np.array([s.longitude for s in counted], dtype=np.float64),
-        settlement_ids=np.array([s.id for s in counted], dtype=np.int64),
-        settlement_reach=np.array(
-            [TOWN_REACH_KM_PER_ROOT_PERSON * np.sqrt(s.population) for s in counted]
-        ),
+        settlements=gazetteer(session).points,
     )
-
-
-def _settlement_around(ref: Reference, latitude: float, longitude: float) -> int:
-    """As geography.service.settlement_around, on the arrays already in memory."""
-    distances = haversine_km_many(latitude, longitude, ref.settlement_lat, ref.settlement_lon)
-    return int(ref.settlement_ids[np.argmin(distances - ref.settlement_reach)])
 
 
 def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
@@ -331,7 +310,7 @@ def read_offers(session: Session, ref: Reference, where: Any) -> Loaded:
             lat, lon, radius = offer.base_latitude, offer.base_longitude, 0.0
         home = offer.base_settlement_id
         if home is None and offer.centre_latitude is not None and area == Area.RADIUS:
-            home = _settlement_around(ref, offer.centre_latitude, offer.centre_longitude)
+            home = ref.settlements.around(offer.centre_latitude, offer.centre_longitude)
         if home is None and places.get(offer.id):
             home = places[offer.id][0]
         home_council, home_class = (

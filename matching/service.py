@@ -17,6 +17,7 @@ from marketplace.errors import FieldError, RuleBroken, Rules
 from marketplace.forms import FormInvalid
 from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km_many
+from marketplace.geography.gazetteer import Place
 from marketplace.geography.models import Settlement
 from marketplace.geography.service import Location
 from matching import ranking
@@ -314,7 +315,7 @@ def record_unmet_demand(
     session: Session,
     *,
     source: UnmetDemandSource,
-    settlement: Settlement,
+    settlement: Place | Settlement,
     term_ids: Iterable[int],
     on: date,
 ) -> UnmetDemand:

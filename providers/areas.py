@@ -4,17 +4,18 @@ and whether it reaches a person's place (or how far short it stops)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import CELL_DEGREES
 from marketplace.geography.distance import geodesic_km, geodesic_km_many, within_km
-from marketplace.geography.models import LandCell, Settlement, SettlementKind
+from marketplace.geography.gazetteer import Gazetteer, Place, gazetteer
+from marketplace.geography.models import SettlementKind
 from marketplace.geography.service import Location
 from providers.models import AreaType, Offer
 
@@ -56,21 +57,22 @@ def area_key(offer: Offer) -> tuple[object, ...]:
     )
 
 
-def places_in_area(session: Session, offer: Offer) -> list[Settlement]:
-    """The towns and villages the offer covers, biggest first."""
-    counted = select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)
+def places_in_area(session: Session, offer: Offer) -> list[Place]:
+    """The towns and villages the offer covers, biggest first (from the gazetteer)."""
+    known = gazetteer(session)
+    counted = [p for p in known.places.values() if p.kind != SettlementKind.DUPLICATE]
     if offer.area_type == AreaType.SETTLEMENTS:
-        places = list(offer.area_settlements)
+        places = [known.places[s.id] for s in offer.area_settlements]
     elif offer.area_type == AreaType.COUNCILS:
-        council_ids = [c.id for c in offer.area_councils]
-        places = list(session.scalars(counted.where(Settlement.council_id.in_(council_ids))))
+        council_ids = {c.id for c in offer.area_councils}
+        places = [p for p in counted if p.council.id in council_ids]
     else:
         assert (
             offer.centre_latitude is not None
             and offer.centre_longitude is not None
             and offer.radius_km
         )
-        settlements = list(session.scalars(counted))
+        settlements = counted
         # The same rule the matcher reaches people by: the geodesic decides at the edge.
         inside, _ = within_km(
             offer.centre_latitude,
@@ -95,18 +97,24 @@ class AreaMap:
     description: str
 
 
-def area_map(session: Session, offer: Offer, places: list[Settlement]) -> AreaMap:
-    """Land as grey squares, the covered places as dots, a radius as its circle."""
+@functools.lru_cache(maxsize=4)
+def _land(known: Gazetteer) -> str:
+    """Scotland's land as grey squares: the same on every offer's map, so drawn once."""
     cell_w = CELL_DEGREES / (EAST - WEST) * MAP_WIDTH
     cell_h = CELL_DEGREES / (NORTH - SOUTH) * MAP_HEIGHT
-    parts = []
-    for cell in session.scalars(
-        select(LandCell).where(LandCell.scottish_postcodes > LandCell.other_postcodes)
-    ):
-        x, y = _xy((cell.row + 1) * CELL_DEGREES, cell.col * CELL_DEGREES)
-        parts.append(
-            f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>'
-        )
+    squares = []
+    for (row, col), (scottish, other) in sorted(known.land.items()):
+        if scottish > other:
+            x, y = _xy((row + 1) * CELL_DEGREES, col * CELL_DEGREES)
+            squares.append(
+                f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>'
+            )
+    return "".join(squares)
+
+
+def area_map(session: Session, offer: Offer, places: list[Place]) -> AreaMap:
+    """Land as grey squares, the covered places as dots, a radius as its circle."""
+    parts = [_land(gazetteer(session))]
     if (
         offer.area_type == AreaType.RADIUS
         and offer.centre_latitude is not None
@@ -137,7 +145,7 @@ def area_map(session: Session, offer: Offer, places: list[Settlement]) -> AreaMa
     return AreaMap(svg=svg, description=description)
 
 
-def _describe(offer: Offer, places: list[Settlement]) -> str:
+def _describe(offer: Offer, places: list[Place]) -> str:
     if offer.area_type == AreaType.RADIUS:
         where = f"Up to {offer.radius_km:g} km from {offer.centre_label}"
     elif offer.area_type == AreaType.COUNCILS:

@@ -17,6 +17,7 @@ from marketplace.accounts.models import Role, User
 from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotFound, RuleBroken, Rules
+from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.geography.service import Location
 from providers import photos
 from providers.models import (
@@ -145,7 +146,7 @@ def update_profile(
     provider.employment = details.employment
     set_languages(provider, details.languages)
     if details.base is not None:
-        set_base(provider, details.base)
+        set_base(session, provider, details.base)
     session.flush()
     audit.record(
         session,
@@ -171,13 +172,13 @@ def set_languages(provider: Provider, languages: list[str]) -> None:
     provider.languages = [current.get(name) or ProviderLanguage(language=name) for name in wanted]
 
 
-def set_base(provider: Provider, location: Location) -> None:
+def set_base(session: Session, provider: Provider, location: Location) -> None:
     """Where the provider is based; kept to the precision of the place they gave."""
     provider.base_label = location.label
     provider.base_latitude = location.latitude
     provider.base_longitude = location.longitude
-    provider.base_council = location.council
-    provider.base_settlement = location.settlement
+    provider.base_council = session.get_one(CouncilArea, location.council.id)
+    provider.base_settlement = session.get_one(Settlement, location.settlement.id)
 
 
 def set_photo(session: Session, *, provider: Provider, actor: User, data: bytes) -> None:

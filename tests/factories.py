@@ -91,7 +91,7 @@ def make_provider(
     provider = providers_service.create_provider(
         db, name=name or f"{owner.name}'s support", kind=kind, owner=owner
     )
-    providers_service.set_base(provider, geography_service.resolve_location(db, text=base))
+    providers_service.set_base(db, provider, geography_service.resolve_location(db, text=base))
     provider.holds_isf = holds_isf
     db.flush()
     return provider

@@ -8,14 +8,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from marketplace.accounts.policy import Public
 from marketplace.deps import DbSession
 from marketplace.errors import DomainError, FieldError
 from marketplace.geography import classify
 from marketplace.geography import service as geography_service
-from marketplace.geography.models import Settlement, SettlementKind
+from marketplace.geography.gazetteer import Place, gazetteer
+from marketplace.geography.models import SettlementKind
 from marketplace.web import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,10 +57,8 @@ def suggest(request: Request, db: DbSession, field: str = "location") -> Respons
 
 @router.get("/about/places", dependencies=[Public])
 def method(request: Request, db: DbSession) -> Response:
-    settlements = list(
-        db.scalars(select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE))
-    )
-    by_class: dict[classify.UrbanRural8, list[Settlement]] = defaultdict(list)
+    settlements = [p for p in gazetteer(db).places.values() if p.kind != SettlementKind.DUPLICATE]
+    by_class: dict[classify.UrbanRural8, list[Place]] = defaultdict(list)
     for settlement in settlements:
         by_class[settlement.urban_rural].append(settlement)
     rows = [

@@ -10,11 +10,10 @@ import math
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import CELL_DEGREES
-from marketplace.geography.models import LandCell
+from marketplace.geography.gazetteer import gazetteer
 from matching.gaps.report import GapReport, PlaceRow
 
 WIDTH = 360
@@ -84,14 +83,14 @@ def gap_map(session: Session, report: GapReport, *, place_href: str) -> GapMap:
     cell_w = CELL_DEGREES / (east - west) * WIDTH
     cell_h = CELL_DEGREES / (north - south) * height
     parts = []
-    cells = select(LandCell.row, LandCell.col).where(
-        LandCell.scottish_postcodes > LandCell.other_postcodes,
-        LandCell.row >= math.floor(south / CELL_DEGREES) - 1,
-        LandCell.row <= math.ceil(north / CELL_DEGREES),
-        LandCell.col >= math.floor(west / CELL_DEGREES) - 1,
-        LandCell.col <= math.ceil(east / CELL_DEGREES),
+    rows_shown = range(math.floor(south / CELL_DEGREES) - 1, math.ceil(north / CELL_DEGREES) + 1)
+    cols_shown = range(math.floor(west / CELL_DEGREES) - 1, math.ceil(east / CELL_DEGREES) + 1)
+    cells = sorted(
+        cell
+        for cell, (scottish, other) in gazetteer(session).land.items()
+        if scottish > other and cell[0] in rows_shown and cell[1] in cols_shown
     )
-    for row_number, col in session.execute(cells):
+    for row_number, col in cells:
         x, y = xy((row_number + 1) * CELL_DEGREES, col * CELL_DEGREES)
         parts.append(
             f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#e0e0e0"/>'

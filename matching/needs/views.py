@@ -9,12 +9,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from marketplace import audit
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import on_persons_side, on_persons_side_filter, visibility_rule
 from marketplace.db import utcnow
+from marketplace.geography.gazetteer import gazetteer
 from marketplace.geography.service import Location, LocationKind
 from marketplace.paging import Page, paginate
 from matching.needs.models import NeedDelivery, NeedResponse, NeedStatus, PostedNeed
@@ -124,7 +125,11 @@ def is_shared_with(session: Session, *, need: PostedNeed, member: User) -> bool:
 
 def location_of(need: PostedNeed) -> Location:
     """Where the need is, as the matcher takes it: the stored point, council and settlement."""
-    if need.location_label == need.settlement.label:
+    session = object_session(need)
+    assert session is not None
+    places = gazetteer(session)
+    settlement = places.places[need.settlement_id]
+    if need.location_label == settlement.label:
         kind = LocationKind.PLACE
     elif COORDINATES_LABEL.match(need.location_label):
         kind = LocationKind.COORDINATES
@@ -135,8 +140,8 @@ def location_of(need: PostedNeed) -> Location:
         label=need.location_label,
         latitude=need.latitude,
         longitude=need.longitude,
-        council=need.council,
-        settlement=need.settlement,
+        council=places.councils[need.council_id],
+        settlement=settlement,
     )
 
 

@@ -21,6 +21,7 @@ from marketplace.web import render
 from matching import ranking
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
+from matching.index import OfferIndex
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
 from matching.search import service as search
 from matching.search import unmet
@@ -28,7 +29,6 @@ from matching.shortlist.routes import KeptShortlist
 from providers.asked import CARRIED
 from providers.models import DAYS, PERIODS
 from providers.pricing import describe_minutes
-from providers.routes import taxonomy_choices
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Find support", "/find-support", order=5, public=True)
@@ -38,10 +38,13 @@ NARROWING = ("outcomes", "client_groups", "when", "language", "max_price", "isf"
 """The questions kept under "More ways to narrow the results", opened when one is answered."""
 
 
-def _search_context(db: Session, answers: search.Answers, kept: KeptShortlist) -> dict[str, Any]:
+def _search_context(
+    db: Session, index: OfferIndex, answers: search.Answers, kept: KeptShortlist
+) -> dict[str, Any]:
+    index.refresh(db)
     return {
-        "choices": taxonomy_choices(db),
-        "languages": search.language_options(db),
+        "choices": search.taxonomy_choices(index),
+        "languages": search.language_options(db, index),
         "sorts": list(MatchSort),
         "days": DAYS,
         "periods": PERIODS,
@@ -81,7 +84,7 @@ def find_support(
     settings: AppSettings,
 ) -> Response:
     answers = search.answers_from(request.query_params.multi_items())
-    context = _search_context(db, answers, kept)
+    context = _search_context(db, index, answers, kept)
     if not search.asks_anything(answers):
         return kept.finish(search_page.render(request, values=answers, result=None, **context))
     search_page.remember(request, values=answers, result=None, **context)

@@ -26,7 +26,7 @@ from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.areas import distance_to_km
-from providers.models import CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
+from providers.models import Check, CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
 from providers.pricing import WeeklyCost, fee_percent, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
@@ -113,22 +113,43 @@ class Search:
     page: int
 
 
-def language_options(session: Session) -> list[str]:
+def language_options(session: Session, index: OfferIndex) -> list[str]:
     """The languages a search can ask for: the standard ones, then every other language a
-    provider says it speaks, A to Z."""
-    standard = {name.lower() for name in STANDARD_LANGUAGES}
-    others = {
-        name.strip()
-        for name in session.scalars(select(ProviderLanguage.language).distinct())
-        if name.strip() and name.strip().lower() not in standard
-    }
-    return [*STANDARD_LANGUAGES, *sorted(others, key=str.lower)]
+    provider says it speaks, A to Z (asked again only when the offers change)."""
+
+    def read() -> list[str]:
+        standard = {name.lower() for name in STANDARD_LANGUAGES}
+        others = {
+            name.strip()
+            for name in session.scalars(select(ProviderLanguage.language).distinct())
+            if name.strip() and name.strip().lower() not in standard
+        }
+        return [*STANDARD_LANGUAGES, *sorted(others, key=str.lower)]
+
+    return index.memo("language_options", read)
 
 
-def _language(session: Session, text: str) -> str | None:
+def taxonomy_choices(index: OfferIndex) -> dict[str, list[tuple[str, str]]]:
+    """Checkbox options for each taxonomy by the form field carrying it, as the index
+    holds the terms (providers.routes.taxonomy_choices asks the database for the same)."""
+    terms = index.terms
+    return index.memo(
+        "taxonomy_choices",
+        lambda: {
+            field: [
+                (terms.code[t], terms.name[t])
+                for t, tax in terms.taxonomy.items()
+                if tax == taxonomy
+            ]
+            for field, taxonomy in matching_service.TAXONOMY_OF_FIELD.items()
+        },
+    )
+
+
+def _language(session: Session, index: OfferIndex, text: str) -> str | None:
     if not text:
         return None
-    for option in language_options(session):
+    for option in language_options(session, index):
         if option.lower() == text.lower():
             return option
     raise ValueError("Choose a language from the list")
@@ -179,7 +200,9 @@ def read_search(session: Session, index: OfferIndex, answers: Answers) -> Search
     when = attempt("when", lambda: availability_mask(_listed(answers, "when")), 0)
     hours = _text(answers, "hours")
     minutes = attempt("hours", lambda: parse_hours(hours) if hours else None, None)
-    language = attempt("language", lambda: _language(session, _text(answers, "language")), None)
+    language = attempt(
+        "language", lambda: _language(session, index, _text(answers, "language")), None
+    )
     highest = attempt("max_price", lambda: _highest_price(_text(answers, "max_price")), None)
     isf = attempt("isf", lambda: _ticked(_text(answers, "isf")), False)
     verified = attempt("verified", lambda: _ticked(_text(answers, "verified")), False)
@@ -275,7 +298,10 @@ def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offe
         .where(Offer.id.in_(ids))
         # The area's councils and places are for the offer's own page, not for lists.
         .options(
-            joinedload(Offer.provider).selectinload(Provider.checks),
+            joinedload(Offer.provider).options(
+                selectinload(Provider.checks).raiseload(Check.provider),
+                selectinload(Provider.languages),
+            ),
             lazyload(Offer.area_councils),
             lazyload(Offer.area_settlements),
             selectinload(Offer.terms),

@@ -206,7 +206,7 @@ def _apply_organization(
     provider.phone = phones[0][:40] if phones else None
     base = first_place(context.session, organization.get("locations") or [])
     if base is not None:
-        providers_service.set_base(provider, base)
+        providers_service.set_base(context.session, provider, base)
     languages = [
         clean(lang.get("name"))
         for s in services

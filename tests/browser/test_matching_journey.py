@@ -147,7 +147,9 @@ def build_market(server: LiveServer) -> Market:
             confirmed=True,
         )
         pa = providers_service.start_personal_assistant(session, user=pa_user)
-        providers_service.set_base(pa, geography_service.resolve_location(session, text=PLACE))
+        providers_service.set_base(
+            session, pa, geography_service.resolve_location(session, text=PLACE)
+        )
         _publish(
             session,
             pa,
@@ -174,7 +176,7 @@ def build_market(server: LiveServer) -> Market:
                 session, name=f"{name} {suffix}", kind=kind, owner=owner
             )
             providers_service.set_base(
-                provider, geography_service.resolve_location(session, text=base)
+                session, provider, geography_service.resolve_location(session, text=base)
             )
             return provider, owner
 

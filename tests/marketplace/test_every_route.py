@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Role
 from marketplace.forms import Form
+from matching.deps import warm_offer_index
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.marketplace.test_authorisation import POLICY, rule_allows
 
@@ -244,6 +245,9 @@ def test_no_route_breaks_or_lets_in_the_wrong_role(
         "the walk finds every route the policy lists"
     )
     fields = form_field_names()
+    # A worker that has finished starting: until its offer index has loaded, /readyz
+    # answers 503 on purpose, so a load balancer sends people elsewhere.
+    warm_offer_index(app.state).join(timeout=60)
     with TestClient(app, base_url="http://testserver", follow_redirects=False) as client:
         signed_in: dict[str, str] = {"not": "yet"}
         for method, path, queries in routes:

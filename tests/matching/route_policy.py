@@ -1,6 +1,6 @@
-"""Who may use the search, shortlist, compare and ranking pages and the match API (see
-tests/marketplace/test_authorisation.py). All are public: the shortlist of someone not
-signed in is kept by their browser."""
+"""Who may use the search, shortlist, compare and ranking pages, the match API and the
+readiness check (see tests/marketplace/test_authorisation.py). All are public: the
+shortlist of someone not signed in is kept by their browser."""
 
 from __future__ import annotations
 
@@ -14,4 +14,5 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/shortlist/{offer_id}"): PUBLIC,
     ("POST", "/shortlist/{offer_id}/remove"): PUBLIC,
     ("GET", "/api/v1/match"): PUBLIC,
+    ("GET", "/readyz"): PUBLIC,
 }

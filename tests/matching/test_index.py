@@ -32,6 +32,7 @@ from providers.checks import CheckDetails
 from providers.models import CheckKind, Offer, OfferStatus, PriceUnit
 from tests.conftest import fresh_database
 from tests.factories import make_offer, make_provider, make_user
+from tests.helpers import HtmlClient
 from tests.matching.test_reach import set_area
 
 
@@ -301,3 +302,13 @@ class TestTheChangeLog:
         engine.dispose()
         assert len(left) == 1
         assert f"Deleted {logged - 1} offer changes older than 7 days." in pruned.output
+
+
+class TestReadiness:
+    def test_a_worker_is_ready_once_its_index_has_loaded(self, app: FastAPI, db: Session) -> None:
+        with HtmlClient(app) as client:
+            starting = client.get("/readyz")
+            assert (starting.status_code, starting.headers["retry-after"]) == (503, "1")
+            warm_offer_index(app.state).join(timeout=60)
+            assert client.get("/readyz").json()["status"] == "ready"
+            assert client.get("/healthz").status_code == 200

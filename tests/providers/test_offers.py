@@ -123,7 +123,7 @@ class TestCreate:
             ),
         )
         assert by_council.area_councils == [highland] and by_council.radius_km is None
-        assert by_place.area_settlements == [portree]
+        assert [s.id for s in by_place.area_settlements] == [portree.id]
         with pytest.raises(RuleBroken):
             offers_service.create_offer(
                 db,

@@ -3,11 +3,17 @@ plain answer for anything that cannot be understood."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import RuleBroken
 from marketplace.geography import service as geography_service
+from marketplace.geography.distance import haversine_km
+from marketplace.geography.gazetteer import TOWN_REACH_KM_PER_ROOT_PERSON
+from marketplace.geography.models import PostcodeDistrict, Settlement, SettlementKind
 from marketplace.geography.service import LocationKind
 
 
@@ -122,3 +128,59 @@ def test_a_district_belongs_to_the_town_it_is_part_of(
     """A city's edge districts are nearer some village's centre than the city's; the city
     still wins, because a town reaches out with its size."""
     assert resolve(db, district).settlement.name == settlement
+
+
+class TestInMemory:
+    """The gazetteer each worker holds answers as the database would, without asking it."""
+
+    def test_placing_people_sends_no_sql_once_read(self, db: Session) -> None:
+        resolve(db, "Portree")  # the first look-up in this process may read the reference
+        sent: list[str] = []
+        connection = db.connection()
+
+        def count(*args: object) -> None:
+            sent.append(str(args[2]))
+
+        event.listen(connection, "before_cursor_execute", count)
+        try:
+            for typed in (
+                "Ullapool",
+                "IV27",
+                "IV27 4HH",
+                "57.9, -5.16",
+                "Bridgend (West Lothian)",
+            ):
+                resolve(db, typed)
+            for typed in ("Bridgend", "Durnes", "XX99", "51.5, -0.1"):
+                refusal(db, typed)
+        finally:
+            event.remove(connection, "before_cursor_execute", count)
+        assert sent == []
+
+    def test_every_district_is_placed_at_the_settlement_the_database_would_give(
+        self, db: Session
+    ) -> None:
+        settlements = db.scalars(
+            select(Settlement).where(Settlement.kind != SettlementKind.DUPLICATE)
+        ).all()
+
+        def around(latitude: float, longitude: float) -> int:
+            # The rule written out plainly over the rows: nearest, less a town's reach.
+            return min(
+                settlements,
+                key=lambda s: (
+                    haversine_km(latitude, longitude, s.latitude, s.longitude)
+                    - TOWN_REACH_KM_PER_ROOT_PERSON * math.sqrt(s.population)
+                ),
+            ).id
+
+        districts = db.scalars(
+            select(PostcodeDistrict).where(PostcodeDistrict.scottish_share >= 0.5)
+        ).all()
+        assert len(districts) > 400
+        for district in districts:
+            location = resolve(db, district.code)
+            assert (location.council.id, location.settlement.id) == (
+                district.council_id,
+                around(district.latitude, district.longitude),
+            ), district.code

@@ -144,21 +144,42 @@ DEMO_GROUP = pytest.mark.xdist_group("demo-database")
 demo is loaded once per database in a run (about 10 s on PostgreSQL), not once a worker."""
 
 
+class DemoDatabases:
+    """Each backend's demo database, built on first use and kept to the end of the run.
+    Kept here rather than in a fixture of the backend parameter, which pytest tears down
+    and builds again whenever the order of the tests switches backend."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.built: dict[str, DemoDatabase] = {}
+        self.stack = contextlib.ExitStack()
+
+    def of(self, backend: str) -> DemoDatabase:
+        if backend not in self.built:
+            folder = self.tmp_path_factory.mktemp("demo-db")
+            url = self.stack.enter_context(fresh_database(backend, folder))
+            upgrade(url)
+            engine = make_engine(url)
+            self.stack.callback(engine.dispose)
+            with session_scope(make_sessionmaker(engine)) as session:
+                attach_mailer(session, Mailer(make_settings(url, folder / "var")))
+                _, market = load_demo(session, hasher=make_hasher("cheapest"))
+            self.built[backend] = DemoDatabase(engine=engine, url=url, market=market)
+        return self.built[backend]
+
+
 @pytest.fixture(scope="session")
-def demo_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabase]:
+def demo_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoDatabases]:
+    databases = DemoDatabases(tmp_path_factory)
+    with databases.stack:
+        yield databases
+
+
+@pytest.fixture(scope="module")
+def demo_database(backend: str, demo_databases: DemoDatabases) -> DemoDatabase:
     """A database of its own holding the demo, loaded and committed once per backend per
     run, for tests that read it (each in a transaction it rolls back, as `db` does)."""
-    folder = tmp_path_factory.mktemp("demo-db")
-    with fresh_database(backend, folder) as url:
-        upgrade(url)
-        engine = make_engine(url)
-        with session_scope(make_sessionmaker(engine)) as session:
-            attach_mailer(session, Mailer(make_settings(url, folder / "var")))
-            _, market = load_demo(session, hasher=make_hasher("cheapest"))
-        try:
-            yield DemoDatabase(engine=engine, url=url, market=market)
-        finally:
-            engine.dispose()
+    return demo_databases.of(backend)
 
 
 @pytest.fixture

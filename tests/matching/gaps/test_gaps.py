@@ -471,9 +471,9 @@ class Demo:
     outcome_ids: tuple[int, ...]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def demo(demo_database: DemoDatabase) -> Demo:
-    """The demo's gap figures, worked out once per database: they only read it."""
+    """The demo's gap figures: they only read it."""
     session = Session(bind=demo_database.engine)
     try:
         places = read_places(session)

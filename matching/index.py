@@ -61,13 +61,8 @@ REFRESHED_BY = "offer_index_refreshed"
 refreshes once however many of its steps ask, unless a change is recorded in this process
 meanwhile; other processes' changes wait for the next request, as they would anyway."""
 
-
-class _Recorded:
-    count = 0
-    """Flushes in this process that recorded offer changes."""
-
-
-_recorded = _Recorded()
+_changes_recorded = 0
+"""Flushes in this process that recorded offer changes."""
 
 
 class OfferIndex:
@@ -105,12 +100,12 @@ class OfferIndex:
         if (
             refreshed is not None
             and refreshed[0] is self
-            and refreshed[1] == _recorded.count
+            and refreshed[1] == _changes_recorded
             and time.monotonic() - self.refreshed_at <= RELOAD_AFTER_IDLE_SECONDS
         ):
             return  # once a request: nothing has changed in this process since
         newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
-        session.info[REFRESHED_BY] = (self, _recorded.count)
+        session.info[REFRESHED_BY] = (self, _changes_recorded)
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()
@@ -393,4 +388,5 @@ def record_changes(session: Session, _flush_context: Any) -> None:
     rows += [{"offer_id": None, "provider_id": i} for i in sorted(provider_ids) if i is not None]
     if rows:
         session.connection().execute(insert(OfferChange), rows)
-        _recorded.count += 1
+        global _changes_recorded
+        _changes_recorded += 1

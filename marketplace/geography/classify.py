@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from marketplace.geography.distance import haversine_km
 
@@ -68,6 +69,24 @@ class UrbanRural6(enum.IntEnum):
     @property
     def label(self) -> str:
         return URBAN_RURAL_6_LABELS[self]
+
+
+class _HoldsEightFold(Protocol):
+    @property
+    def urban_rural_8(self) -> int: ...
+
+
+class UrbanRuralClassed:
+    """The classes of a place that holds its 8-fold class as a number (the settlement's
+    row and the gazetteer's record of it alike)."""
+
+    @property
+    def urban_rural(self: _HoldsEightFold) -> UrbanRural8:
+        return UrbanRural8(self.urban_rural_8)
+
+    @property
+    def urban_rural_6(self: _HoldsEightFold) -> UrbanRural6:
+        return UrbanRural8(self.urban_rural_8).six_fold
 
 
 URBAN_RURAL_6_LABELS = {

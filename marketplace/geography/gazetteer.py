@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import cell_of
-from marketplace.geography.classify import UrbanRural6, UrbanRural8
+from marketplace.geography.classify import UrbanRuralClassed
 from marketplace.geography.distance import haversine_km_many
 from marketplace.geography.models import (
     CouncilArea,
@@ -47,7 +47,7 @@ class Council:
 
 
 @dataclass(frozen=True)
-class Place:
+class Place(UrbanRuralClassed):
     """A settlement, as its row says."""
 
     id: int
@@ -68,14 +68,6 @@ class Place:
     @property
     def council_id(self) -> int:
         return self.council.id
-
-    @property
-    def urban_rural(self) -> UrbanRural8:
-        return UrbanRural8(self.urban_rural_8)
-
-    @property
-    def urban_rural_6(self) -> UrbanRural6:
-        return self.urban_rural.six_fold
 
 
 @dataclass(frozen=True)

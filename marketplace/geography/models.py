@@ -9,7 +9,7 @@ from sqlalchemy import Float, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, str_enum
-from marketplace.geography.classify import UrbanRural6, UrbanRural8
+from marketplace.geography.classify import UrbanRuralClassed
 
 
 class CouncilArea(Base):
@@ -31,7 +31,7 @@ class SettlementKind(enum.StrEnum):
     """A second entry for a settlement listed already; searchable, but counts nobody."""
 
 
-class Settlement(Base):
+class Settlement(UrbanRuralClassed, Base):
     """A town, village or island of 500+ people (GeoNames), with its estimated class."""
 
     __tablename__ = "settlement"
@@ -61,14 +61,6 @@ class Settlement(Base):
     """The estimated drive the class rests on."""
 
     council: Mapped[CouncilArea] = relationship(lazy="joined")
-
-    @property
-    def urban_rural(self) -> UrbanRural8:
-        return UrbanRural8(self.urban_rural_8)
-
-    @property
-    def urban_rural_6(self) -> UrbanRural6:
-        return self.urban_rural.six_fold
 
 
 class PostcodeDistrict(Base):

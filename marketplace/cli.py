@@ -84,16 +84,28 @@ def serve(
 
     import uvicorn
 
+    from marketplace import serving
+
     settings = get_settings()  # fail fast on bad configuration, before uvicorn starts
     check_serving_address(settings, host)
+    # In a process of its own, so that reading every offer does not swell the workers: they
+    # map what it writes and are ready in under a second.
+    subprocess.run(
+        [sys.executable, "-m", "marketplace.cli", "index", "build", "--when-stale"], check=False
+    )
     worker = (
         subprocess.Popen([sys.executable, "-m", "marketplace.cli", "worker"])
         if with_worker
         else None
     )
     try:
+        if workers > 1 and not reload and serving.spreads_connections():
+            status = serving.supervise(host, port, workers)
+            if status:
+                raise typer.Exit(status)
+            return
         uvicorn.run(
-            "marketplace.asgi:app",
+            serving.APP,
             host=host,
             port=port,
             reload=reload,

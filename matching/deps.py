@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
 from marketplace.db import session_scope
 from marketplace.geography.gazetteer import gazetteer
+from matching import snapshot
 from matching.index import OfferIndex
 
 log = logging.getLogger(__name__)
@@ -18,11 +20,15 @@ _creating = threading.Lock()
 
 
 def offer_index_of(state: Any) -> OfferIndex:
-    """The index kept on the app's state, made the first time it is asked for."""
+    """The index kept on the app's state, made the first time it is asked for; it starts
+    from this machine's snapshot when there is a usable one."""
     index = getattr(state, "offer_index", None)
     if index is None:
         with _creating:
-            index = getattr(state, "offer_index", None) or OfferIndex()
+            settings = getattr(state, "settings", None)
+            index = getattr(state, "offer_index", None) or OfferIndex(
+                snapshots=None if settings is None else snapshot.directory_of(settings)
+            )
             state.offer_index = index
     return index
 
@@ -39,10 +45,12 @@ def warm_offer_index(state: Any) -> threading.Thread:
     the first search would otherwise spend waiting."""
 
     def load() -> None:
+        started = time.monotonic()
         try:
             with session_scope(state.sessionmaker, write=False) as session:
                 gazetteer(session)
                 offer_index_of(state).refresh(session)
+            state.offer_index_loaded_in_s = time.monotonic() - started
         except Exception:
             # Searches load it themselves if this fails; the worker must still start.
             log.exception("could not load the offer index at start-up")

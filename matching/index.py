@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import chain
+from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -28,7 +29,9 @@ from numpy.typing import NDArray
 from sqlalchemy import CursorResult, and_, delete, event, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from marketplace.db import utcnow
 from marketplace.geography.distance import haversine_km_many, within_km
+from matching import snapshot
 from matching.models import OfferChange
 from matching.offer_columns import (
     COLUMN_NAMES,
@@ -67,9 +70,13 @@ _changes_recorded = 0
 
 class OfferIndex:
     """One worker's in-memory index of published offers. `refresh(session)` brings it up to
-    date; reads happen under `lock`, which refreshes take too."""
+    date; reads happen under `lock`, which refreshes take too. With `snapshots` (a folder),
+    its first load maps the snapshot written there (matching.snapshot) when it is usable."""
 
-    def __init__(self) -> None:
+    def __init__(self, snapshots: Path | None = None) -> None:
+        self.snapshots = snapshots
+        self.from_snapshot = False
+        """Whether its last full load was a snapshot's (else the database's)."""
         self.lock = threading.RLock()
         self.ref: Reference | None = None
         self.size = 0
@@ -79,7 +86,6 @@ class OfferIndex:
         self.settlement_rows: dict[int, set[int]] = {}
         self.row_settlements: dict[int, tuple[int, ...]] = {}
         self.language_rows: dict[str, NDArray[np.bool_]] = {}
-        self.row_languages: dict[int, frozenset[str]] = {}
         self.last_seq: int | None = None
         self.gaps: dict[int, float] = {}
         self.generation = 0
@@ -109,9 +115,13 @@ class OfferIndex:
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()
-            if self.last_seq is None or newest < self.last_seq or idle > RELOAD_AFTER_IDLE_SECONDS:
+            stale = self.last_seq is None or newest < self.last_seq
+            if (stale or idle > RELOAD_AFTER_IDLE_SECONDS) and not self._adopt_snapshot(
+                session, newest
+            ):
                 self._load_everything(session, newest)
                 return
+            assert self.last_seq is not None
             if newest == self.last_seq and not self.gaps:
                 return
             wanted = OfferChange.seq > self.last_seq
@@ -147,6 +157,83 @@ class OfferIndex:
     def _load_everything(self, session: Session, seq: int) -> None:
         self.ref = read_reference(session)
         self._fill(read_offers(session, self.ref, Offer.status == OfferStatus.PUBLISHED), seq)
+        self.gaps = _in_flight_gaps(session, seq)
+        self.from_snapshot = False
+
+    def _adopt_snapshot(self, session: Session, newest: int) -> bool:
+        """Take the snapshot written for this machine, if there is one it can trust; the
+        changes since it was written are read next, as in any refresh."""
+        if self.snapshots is None:
+            return False
+        found = snapshot.read(self.snapshots)
+        if found is None:
+            return False
+        ref = read_reference(session)
+        if not snapshot.usable(found, session, ref, newest=newest):
+            return False
+        meta, count = found.meta, found.meta.size
+        self.ref = ref
+        self.arrays = dict(found.columns)
+        self.size = count
+        self.row_of = dict(zip(self.arrays["offer_id"][:count].tolist(), range(count), strict=True))
+        self.free_rows = []
+        self.language_rows = {
+            language: found.language_rows[i] for i, language in enumerate(meta.languages)
+        }
+        places: dict[int, list[int]] = {}
+        for row, settlement_id in zip(
+            found.place_rows.tolist(), found.place_settlements.tolist(), strict=True
+        ):
+            places.setdefault(row, []).append(settlement_id)
+        self.settlement_rows, self.row_settlements = {}, {}
+        for row, settlement_ids in places.items():
+            self.row_settlements[row] = tuple(settlement_ids)
+            for settlement_id in settlement_ids:
+                self.settlement_rows.setdefault(settlement_id, set()).add(row)
+        self.last_seq = meta.last_seq
+        now = time.monotonic()
+        self.gaps = dict.fromkeys(meta.gaps, now)
+        self.generation += 1
+        self.from_snapshot = True
+        return True
+
+    def write_snapshot(self, session: Session, directory: Path) -> Path:
+        """Write what the index holds now as the snapshot in `directory` (every row in use,
+        in order), for workers to map (matching.snapshot)."""
+        with self.lock:
+            assert self.ref is not None and self.last_seq is not None, "refresh the index first"
+            rows = np.array(sorted(self.row_of.values()), dtype=np.int64)
+            new_row = {int(old): new for new, old in enumerate(rows)}
+            pairs = [
+                (new_row[row], settlement_id)
+                for row, settlement_ids in self.row_settlements.items()
+                if row in new_row
+                for settlement_id in settlement_ids
+            ]
+            languages = sorted(self.language_rows)
+            terms, councils = snapshot.reference_fingerprint(self.ref)
+            meta = snapshot.Meta(
+                format=snapshot.FORMAT,
+                database=snapshot.database_fingerprint(session.get_bind().engine.url),
+                last_seq=self.last_seq,
+                last_changed_at=snapshot.changed_at(session, self.last_seq),
+                gaps=sorted(self.gaps),
+                size=int(rows.size),
+                terms=terms,
+                council_bit=councils,
+                languages=languages,
+            )
+            return snapshot.write(
+                directory,
+                meta=meta,
+                columns={name: self.arrays[name][rows] for name in COLUMN_NAMES},
+                language_rows=np.array(
+                    [self.language_rows[language][rows] for language in languages],
+                    dtype=np.bool_,
+                ).reshape(len(languages), rows.size),
+                place_rows=np.array([row for row, _ in pairs], dtype=np.int64),
+                place_settlements=np.array([s for _, s in pairs], dtype=np.int64),
+            )
 
     def _fill(self, loaded: Loaded, seq: int) -> None:
         count = len(loaded)
@@ -160,7 +247,7 @@ class OfferIndex:
         self.row_of = {offer_id: row for row, offer_id in enumerate(loaded.columns["offer_id"])}
         self.free_rows = []
         self.settlement_rows, self.row_settlements = {}, {}
-        self.language_rows, self.row_languages = {}, {}
+        self.language_rows = {}
         for row in range(count):
             self._index_lists(row, loaded.settlements[row], loaded.languages[row])
         self.last_seq = seq
@@ -239,10 +326,10 @@ class OfferIndex:
     def _index_lists(
         self, row: int, settlements: tuple[int, ...], languages: frozenset[str]
     ) -> None:
-        self.row_settlements[row] = settlements
+        if settlements:
+            self.row_settlements[row] = settlements
         for settlement_id in settlements:
             self.settlement_rows.setdefault(settlement_id, set()).add(row)
-        self.row_languages[row] = languages
         for language in languages:
             rows = self.language_rows.get(language)
             if rows is None:
@@ -254,8 +341,10 @@ class OfferIndex:
     def _unindex_lists(self, row: int) -> None:
         for settlement_id in self.row_settlements.pop(row, ()):
             self.settlement_rows.get(settlement_id, set()).discard(row)
-        for language in self.row_languages.pop(row, frozenset()):
-            self.language_rows[language][row] = False
+        # A few dozen languages: clearing the row in each costs less than keeping every
+        # row's set of languages in memory.
+        for rows in self.language_rows.values():
+            rows[row] = False
 
     # Reading -----------------------------------------------------------------------------
 
@@ -340,6 +429,24 @@ class OffersNowIndex(OfferIndex):
 
     def refresh(self, session: Session) -> None:
         """Nothing: it holds the offers as they were when it was made."""
+
+
+def _in_flight_gaps(session: Session, newest: int) -> dict[int, float]:
+    """The numbers up to `newest` that transactions still open may yet commit, to look for
+    after reading everything. Numbers are handed out in time order and no transaction runs
+    for longer than GAP_PATIENCE_SECONDS, so they lie after the last change recorded
+    before then."""
+    since = utcnow() - timedelta(seconds=GAP_PATIENCE_SECONDS)
+    settled = (
+        session.scalar(select(func.max(OfferChange.seq)).where(OfferChange.changed_at < since)) or 0
+    )
+    present = set(
+        session.scalars(
+            select(OfferChange.seq).where(OfferChange.seq > settled, OfferChange.seq <= newest)
+        )
+    )
+    now = time.monotonic()
+    return {seq: now for seq in range(settled + 1, newest) if seq not in present}
 
 
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:

@@ -23,4 +23,12 @@ def readyz(request: Request) -> Response:
             status_code=503,
             headers={"Retry-After": "1"},
         )
-    return JSONResponse({"status": "ready", "offers": index.size})
+    loaded_in = getattr(request.app.state, "offer_index_loaded_in_s", None)
+    return JSONResponse(
+        {
+            "status": "ready",
+            "offers": index.size,
+            "offer_index": "snapshot" if index.from_snapshot else "database",
+            "loaded_in_s": None if loaded_in is None else round(loaded_in, 3),
+        }
+    )

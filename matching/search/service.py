@@ -12,7 +12,7 @@ from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, raiseload, selectinload
 
 from marketplace.errors import FieldError, RuleBroken
 from marketplace.forms import FormInvalid, parse_choice, parse_hours
@@ -27,7 +27,7 @@ from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.areas import distance_to_km
 from providers.models import Check, CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
-from providers.pricing import WeeklyCost, fee_percent, weekly_cost
+from providers.pricing import WeeklyCost, fee_percent, hourly_equivalent_pence, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
@@ -287,28 +287,81 @@ class Shown:
     """The week asked for, line by line (pricing.weekly_cost, whose total the matcher's is)."""
 
 
-def load_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offer]:
-    """Offers with their provider, terms, prices and the provider's checks: one query for
-    the offers and providers and one for each of the rest, however many offers."""
+LISTED_OFFER = (
+    Offer.id,
+    Offer.provider_id,
+    Offer.title,
+    Offer.status,
+    Offer.area_type,
+    Offer.centre_latitude,
+    Offer.centre_longitude,
+    Offer.capacity_unit,
+    Offer.capacity_amount,
+    Offer.capacity_updated_at,
+    Offer.typical_week_hours,
+)
+"""What lists of offers show and price them by (the rest is for the offer's own page)."""
+LISTED_PROVIDER = (
+    Provider.id,
+    Provider.name,
+    Provider.kind,
+    Provider.base_latitude,
+    Provider.base_longitude,
+)
+
+
+def load_offers(
+    session: Session, *, offer_ids: Iterable[int], for_comparing: bool = False
+) -> dict[int, Offer]:
+    """Offers as lists show them: with their provider, current price (`current_price`) and
+    the provider's checks, in one query for the offers with their providers and prices and
+    one for the checks, however many offers. `for_comparing` adds every column, the terms
+    and the areas (a query each), for the side-by-side comparison. Reading anything else
+    raises, rather than quietly asking the database once an offer."""
     ids = sorted(set(offer_ids))
     if not ids:
         return {}
+    provider = joinedload(Offer.provider)
+    if for_comparing:
+        options = [
+            selectinload(Offer.terms),
+            selectinload(Offer.area_councils),
+            selectinload(Offer.area_settlements),
+        ]
+    else:
+        options = [
+            load_only(*LISTED_OFFER),
+            raiseload(Offer.terms),
+            raiseload(Offer.area_councils),
+            raiseload(Offer.area_settlements),
+        ]
+        provider = provider.load_only(*LISTED_PROVIDER)
     offers = session.scalars(
         select(Offer)
         .where(Offer.id.in_(ids))
-        # The area's councils and places are for the offer's own page, not for lists.
         .options(
-            joinedload(Offer.provider).options(
+            provider.options(
                 selectinload(Provider.checks).raiseload(Check.provider),
-                selectinload(Provider.languages),
+                raiseload(Provider.languages),
+                raiseload(Provider.base_council),
+                raiseload(Provider.base_settlement),
             ),
-            lazyload(Offer.area_councils),
-            lazyload(Offer.area_settlements),
-            selectinload(Offer.terms),
-            selectinload(Offer.prices),
+            joinedload(Offer.current_price),
+            raiseload(Offer.prices),
+            *options,
         )
     ).unique()
     return {offer.id: offer for offer in offers}
+
+
+def listed_hourly_pence(offer: Offer) -> int | None:
+    """The hourly equivalent of a listed offer's current price (None for a one-off)."""
+    price = offer.current_price
+    return (
+        None
+        if price is None
+        else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
+    )
 
 
 def week_costs_of(offers: Iterable[Offer], wanted: SupportWanted) -> dict[int, WeeklyCost]:
@@ -316,7 +369,7 @@ def week_costs_of(offers: Iterable[Offer], wanted: SupportWanted) -> dict[int, W
     the one the matcher ranked by (ranking.week_costs_of makes the same sums)."""
     costs = {}
     for offer in offers:
-        price = offer.price
+        price = offer.current_price
         cost = (
             None
             if price is None

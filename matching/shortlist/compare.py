@@ -95,7 +95,7 @@ def compare_offers(
             when=asked.when,
             problems=problems,
         )
-    offers = load_offers(session, offer_ids=offer_ids)
+    offers = load_offers(session, offer_ids=offer_ids, for_comparing=True)
     compared = []
     for offer_id in offer_ids:
         offer = offers.get(offer_id)
@@ -121,7 +121,7 @@ def compare_offers(
 def _compared(
     offer: Offer, *, location: Location | None, minutes: int, when: int, today: date
 ) -> Compared:
-    price = offer.price
+    price = offer.current_price
     distance = distance_to_km(offer, location)
     quote = (
         None

@@ -249,6 +249,33 @@ class TestSeveralWorkers:
         slow.close()
         assert slow_offer in first.sees()
 
+    @pytest.mark.skipif(
+        not os.environ.get("TEST_DATABASE_URL"), reason="concurrent writers need PostgreSQL"
+    )
+    def test_a_worker_starting_while_an_earlier_change_is_uncommitted(
+        self,
+        backend: str,
+        shared_database: str,
+        workers: tuple[Worker, Worker, sessionmaker[Session]],
+    ) -> None:
+        """A worker reading everything at change n+1 must still look for n, held by a
+        transaction that commits after it has read."""
+        if backend != "postgresql":
+            pytest.skip("SQLite lets one transaction write at a time, so changes commit in order")
+        _, _, writer = workers
+        slow = writer()
+        slow_offer = make_offer(slow, provider=make_provider(slow, base="Lairg")).id
+        slow.flush()
+        quick_offer = publish_near(writer)
+        starting = Worker(shared_database)
+        try:
+            assert quick_offer in starting.sees() and slow_offer not in starting.sees()
+            slow.commit()
+            slow.close()
+            assert slow_offer in starting.sees()
+        finally:
+            starting.engine.dispose()
+
 
 class TestWarmUp:
     def test_a_starting_worker_loads_its_index_in_the_background(
@@ -310,5 +337,7 @@ class TestReadiness:
             starting = client.get("/readyz")
             assert (starting.status_code, starting.headers["retry-after"]) == (503, "1")
             warm_offer_index(app.state).join(timeout=60)
-            assert client.get("/readyz").json()["status"] == "ready"
+            told = client.get("/readyz").json()
+            assert (told["status"], told["offer_index"]) == ("ready", "database")
+            assert told["loaded_in_s"] >= 0
             assert client.get("/healthz").status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -160,7 +161,27 @@ def _describe(offer: Offer, places: list[Place]) -> str:
 # Reaching a person ----------------------------------------------------------------------
 
 
-def measured_from(offer: Offer) -> tuple[float, float] | None:
+class Based(Protocol):
+    @property
+    def base_latitude(self) -> float | None: ...
+    @property
+    def base_longitude(self) -> float | None: ...
+
+
+class Placed(Protocol):
+    """What distance is measured from: an Offer, or a listed one (matching.listed)."""
+
+    @property
+    def area_type(self) -> AreaType: ...
+    @property
+    def centre_latitude(self) -> float | None: ...
+    @property
+    def centre_longitude(self) -> float | None: ...
+    @property
+    def provider(self) -> Based: ...
+
+
+def measured_from(offer: Placed) -> tuple[float, float] | None:
     """Where an offer's distance (and travel by the mile) is measured from: the centre of its
     radius, or else its provider's base; None when neither is known."""
     if (
@@ -175,7 +196,7 @@ def measured_from(offer: Offer) -> tuple[float, float] | None:
     return None
 
 
-def distance_to_km(offer: Offer, location: Location | None) -> float | None:
+def distance_to_km(offer: Placed, location: Location | None) -> float | None:
     """The geodesic from where the offer is measured from to the person, when both are known."""
     point = measured_from(offer)
     if location is None or point is None:

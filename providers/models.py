@@ -23,11 +23,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    and_,
-    exists,
 )
-from sqlalchemy.orm import Mapped, aliased, deferred, mapped_column, relationship
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from marketplace.accounts.models import User
 from marketplace.db import Base, TimestampMixin, str_enum, utcnow
@@ -256,9 +253,14 @@ class Check(TimestampMixin, Base):
     provider: Mapped[Provider] = relationship(back_populates="checks", lazy="joined")
 
     def status_on(self, today: date) -> CheckStatus:
-        if self.expires_on is not None and self.expires_on < today:
-            return CheckStatus.EXPIRED
-        return self.status
+        return check_status_on(self.status, self.expires_on, today)
+
+
+def check_status_on(status: CheckStatus, expires_on: date | None, today: date) -> CheckStatus:
+    """A check's status on a day: whatever was decided, expired once past its expiry."""
+    if expires_on is not None and expires_on < today:
+        return CheckStatus.EXPIRED
+    return status
 
 
 class Taxonomy(enum.StrEnum):
@@ -425,12 +427,6 @@ class Offer(TimestampMixin, Base):
     prices: Mapped[list[OfferPrice]] = relationship(
         back_populates="offer", order_by="OfferPrice.version", lazy="selectin"
     )
-    current_price: Mapped[OfferPrice | None] = relationship(
-        primaryjoin=lambda: _is_current_price(), viewonly=True, lazy="raise"
-    )
-    """Only the latest version, for lists of offers to load with them in one query
-    (search.load_offers); as read from the database, so a price added in this session
-    shows in `price`, not here."""
 
     def terms_of(self, taxonomy: Taxonomy) -> list[TaxonomyTerm]:
         return [term for term in self.terms if term.taxonomy == taxonomy]
@@ -514,14 +510,6 @@ class OfferPrice(Base):
     )
 
     offer: Mapped[Offer] = relationship(back_populates="prices")
-
-
-def _is_current_price() -> ColumnElement[bool]:
-    newer = aliased(OfferPrice)
-    return and_(
-        OfferPrice.offer_id == Offer.id,
-        ~exists().where(newer.offer_id == OfferPrice.offer_id, newer.version > OfferPrice.version),
-    )
 
 
 class EnquiryStatus(enum.StrEnum):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -410,7 +410,12 @@ def update_capacity(session: Session, *, offer: Offer, actor: User, amount: int)
     _audit(session, actor, offer, "capacity")
 
 
-def capacity_is_stale(offer: Offer, *, now: datetime | None = None) -> bool:
+class CapacityConfirmed(Protocol):
+    @property
+    def capacity_updated_at(self) -> datetime: ...
+
+
+def capacity_is_stale(offer: CapacityConfirmed, *, now: datetime | None = None) -> bool:
     """Capacity not confirmed in 30 days is shown as possibly out of date."""
     return (now or utcnow()) - offer.capacity_updated_at > timedelta(days=STALE_CAPACITY_DAYS)
 

@@ -19,7 +19,6 @@ from providers.models import (
     DAYS,
     PERIODS,
     FeePeriod,
-    OfferPrice,
     PriceUnit,
     TravelCharge,
     availability_bit,
@@ -46,6 +45,23 @@ class PriceTerms(Protocol):
     def management_fee_fixed_pence(self) -> int | None: ...
     @property
     def management_fee_period(self) -> FeePeriod | None: ...
+
+
+class WeeklyPriceTerms(PriceTerms, Protocol):
+    """What a week's cost reads besides: the uplifts and travel."""
+
+    @property
+    def evening_uplift_bp(self) -> int: ...
+    @property
+    def weekend_uplift_bp(self) -> int: ...
+    @property
+    def night_uplift_bp(self) -> int: ...
+    @property
+    def public_holiday_uplift_bp(self) -> int: ...
+    @property
+    def travel_charge(self) -> TravelCharge: ...
+    @property
+    def travel_charge_pence(self) -> int: ...
 
 
 def divide_rounding(numerator: int, denominator: int) -> int:
@@ -231,7 +247,7 @@ def _share_text(minutes: int, times: int, share: int) -> str:
 
 
 def weekly_cost(
-    price: OfferPrice,
+    price: WeeklyPriceTerms,
     *,
     minutes_per_week: int,
     when: int,
@@ -295,7 +311,7 @@ def weekly_cost(
 
 
 def travel_pence(
-    price: OfferPrice, *, visits: int, distance_km: float | None
+    price: WeeklyPriceTerms, *, visits: int, distance_km: float | None
 ) -> tuple[int, str | None]:
     """Travel for a week of `visits`, and its line; (0, None) when there is no charge or it
     cannot be counted (no times asked, or by the mile without a distance). By the mile, each

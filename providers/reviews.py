@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
@@ -215,23 +215,30 @@ def review_summary(session: Session, *, provider_id: int) -> ReviewSummary | Non
     return review_summaries(session, provider_ids=[provider_id]).get(provider_id)
 
 
+SUMMARIES = (
+    select(
+        Review.provider_id,
+        func.count(Review.id),
+        func.sum(Review.outcomes_rating),
+        func.sum(Review.reliability_rating),
+        func.sum(Review.respect_rating),
+    )
+    .where(
+        Review.provider_id.in_(bindparam("provider_ids", expanding=True)),
+        Review.hidden_at.is_(None),
+    )
+    .group_by(Review.provider_id)
+)
+"""Built once, as every search page asks it."""
+
+
 def review_summaries(session: Session, *, provider_ids: Iterable[int]) -> dict[int, ReviewSummary]:
     """review_summary for many providers in one query; providers with no published
     reviews are left out."""
     ids = sorted(set(provider_ids))
     if not ids:
         return {}
-    rows = session.execute(
-        select(
-            Review.provider_id,
-            func.count(Review.id),
-            func.sum(Review.outcomes_rating),
-            func.sum(Review.reliability_rating),
-            func.sum(Review.respect_rating),
-        )
-        .where(Review.provider_id.in_(ids), Review.hidden_at.is_(None))
-        .group_by(Review.provider_id)
-    )
+    rows = session.execute(SUMMARIES, {"provider_ids": ids})
     return {
         provider_id: ReviewSummary(
             count=count,

@@ -16,6 +16,7 @@ from marketplace.deps import DbSession
 from marketplace.forms import FormInvalid
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
+from matching.listed import listed_offers
 from matching.schemas import CostLineOut, MatchedOfferOut, MatchOut, PlaceOut, ReasonOut
 from matching.search import service as search
 from providers.asked import CARRIED
@@ -84,7 +85,7 @@ def match(
             status_code=422,
         )
     result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
-    offers = search.load_offers(db, offer_ids=[r.offer_id for r in result.results])
+    offers = listed_offers(db, offer_ids=[r.offer_id for r in result.results])
     wanted = result.wanted
     costs = search.week_costs_of(offers.values(), wanted)
     carried = urlencode(search.query_pairs(answers, CARRIED))

@@ -12,7 +12,7 @@ from datetime import date
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, load_only, raiseload, selectinload
+from sqlalchemy.orm import Session
 
 from marketplace.errors import FieldError, RuleBroken
 from marketplace.forms import FormInvalid, parse_choice, parse_hours
@@ -22,11 +22,12 @@ from matching import fair_price as fair_price_service
 from matching import service as matching_service
 from matching.fair_price import FairPrice, PayWarning
 from matching.index import OfferIndex
+from matching.listed import ListedOffer, Trust, listed_offers, trust_of
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.areas import distance_to_km
-from providers.models import Check, CheckKind, CheckStatus, Offer, Provider, ProviderLanguage
+from providers.models import ProviderLanguage
 from providers.pricing import WeeklyCost, fee_percent, hourly_equivalent_pence, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
@@ -237,45 +238,11 @@ def read_search(session: Session, index: OfferIndex, answers: Answers) -> Search
 
 
 @dataclass(frozen=True)
-class Trust:
-    """The checks people look for first, as verified by us and still current."""
-
-    pvg: bool
-    registered: bool
-    """Registered with the Care Inspectorate."""
-    grades: tuple[int, ...]
-    """The Care Inspectorate's grades, 1 to 6, from a verified registration."""
-    insured: bool
-    """Public liability insurance."""
-
-    @property
-    def lowest_grade(self) -> int | None:
-        return min(self.grades) if self.grades else None
-
-    @property
-    def highest_grade(self) -> int | None:
-        return max(self.grades) if self.grades else None
-
-
-def trust_of(provider: Provider, *, today: date) -> Trust:
-    verified = [
-        check for check in provider.checks if check.status_on(today) == CheckStatus.VERIFIED
-    ]
-    registrations = [check for check in verified if check.kind == CheckKind.CARE_INSPECTORATE]
-    return Trust(
-        pvg=any(check.kind == CheckKind.PVG for check in verified),
-        registered=bool(registrations),
-        grades=tuple(grade for check in registrations for grade in (check.grades or {}).values()),
-        insured=any(check.kind == CheckKind.INSURANCE for check in verified),
-    )
-
-
-@dataclass(frozen=True)
 class Shown:
     """One result with what the page shows about it besides the matcher's figures."""
 
     ranked: RankedOffer
-    offer: Offer
+    offer: ListedOffer
     fee_percent: str | None
     trust: Trust
     capacity_stale: bool
@@ -287,74 +254,7 @@ class Shown:
     """The week asked for, line by line (pricing.weekly_cost, whose total the matcher's is)."""
 
 
-LISTED_OFFER = (
-    Offer.id,
-    Offer.provider_id,
-    Offer.title,
-    Offer.status,
-    Offer.area_type,
-    Offer.centre_latitude,
-    Offer.centre_longitude,
-    Offer.capacity_unit,
-    Offer.capacity_amount,
-    Offer.capacity_updated_at,
-    Offer.typical_week_hours,
-)
-"""What lists of offers show and price them by (the rest is for the offer's own page)."""
-LISTED_PROVIDER = (
-    Provider.id,
-    Provider.name,
-    Provider.kind,
-    Provider.base_latitude,
-    Provider.base_longitude,
-)
-
-
-def load_offers(
-    session: Session, *, offer_ids: Iterable[int], for_comparing: bool = False
-) -> dict[int, Offer]:
-    """Offers as lists show them: with their provider, current price (`current_price`) and
-    the provider's checks, in one query for the offers with their providers and prices and
-    one for the checks, however many offers. `for_comparing` adds every column, the terms
-    and the areas (a query each), for the side-by-side comparison. Reading anything else
-    raises, rather than quietly asking the database once an offer."""
-    ids = sorted(set(offer_ids))
-    if not ids:
-        return {}
-    provider = joinedload(Offer.provider)
-    if for_comparing:
-        options = [
-            selectinload(Offer.terms),
-            selectinload(Offer.area_councils),
-            selectinload(Offer.area_settlements),
-        ]
-    else:
-        options = [
-            load_only(*LISTED_OFFER),
-            raiseload(Offer.terms),
-            raiseload(Offer.area_councils),
-            raiseload(Offer.area_settlements),
-        ]
-        provider = provider.load_only(*LISTED_PROVIDER)
-    offers = session.scalars(
-        select(Offer)
-        .where(Offer.id.in_(ids))
-        .options(
-            provider.options(
-                selectinload(Provider.checks).raiseload(Check.provider),
-                raiseload(Provider.languages),
-                raiseload(Provider.base_council),
-                raiseload(Provider.base_settlement),
-            ),
-            joinedload(Offer.current_price),
-            raiseload(Offer.prices),
-            *options,
-        )
-    ).unique()
-    return {offer.id: offer for offer in offers}
-
-
-def listed_hourly_pence(offer: Offer) -> int | None:
+def listed_hourly_pence(offer: ListedOffer) -> int | None:
     """The hourly equivalent of a listed offer's current price (None for a one-off)."""
     price = offer.current_price
     return (
@@ -364,7 +264,7 @@ def listed_hourly_pence(offer: Offer) -> int | None:
     )
 
 
-def week_costs_of(offers: Iterable[Offer], wanted: SupportWanted) -> dict[int, WeeklyCost]:
+def week_costs_of(offers: Iterable[ListedOffer], wanted: SupportWanted) -> dict[int, WeeklyCost]:
     """Each priced offer's week as asked, line by line: pricing.weekly_cost, whose total is
     the one the matcher ranked by (ranking.week_costs_of makes the same sums)."""
     costs = {}
@@ -393,7 +293,7 @@ def results_to_show(
     fair-price context: against the first kind of support the person asked for that the
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
-    offers = load_offers(session, offer_ids=offer_ids)
+    offers = listed_offers(session, offer_ids=offer_ids)
     reviews = reviews_service.review_summaries(
         session, provider_ids=[o.provider_id for o in offers.values()]
     )
@@ -413,7 +313,7 @@ def results_to_show(
                 fee_percent=fee_percent(
                     fee_pence=ranked.week_fee_pence, support_pence=ranked.week_support_pence
                 ),
-                trust=trust_of(offer.provider, today=today),
+                trust=trust_of(offer.provider.checks, today=today),
                 capacity_stale=offers_service.capacity_is_stale(offer),
                 reviews=reviews.get(offer.provider_id),
                 fair_price=prices.get(offer.id),

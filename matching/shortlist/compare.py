@@ -5,22 +5,24 @@ and whether it reaches them, worked out the same ways as the search and the offe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from marketplace.errors import FieldError
 from marketplace.geography.service import Location
 from marketplace.parsing import record_id
+from matching.listed import Trust, trust_of
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK
-from matching.search.service import Trust, load_offers, trust_of
 from providers import enquiries as enquiries_service
 from providers import offers as offers_service
 from providers.areas import Reach, distance_to_km, reach
 from providers.asked import Asked
 from providers.enquiries import Quote
-from providers.models import Offer, OfferStatus, Taxonomy
+from providers.models import Offer, OfferStatus, Provider, Taxonomy
 from providers.pricing import fee_percent
 
 MAX_OFFERS = 3
@@ -95,7 +97,7 @@ def compare_offers(
             when=asked.when,
             problems=problems,
         )
-    offers = load_offers(session, offer_ids=offer_ids, for_comparing=True)
+    offers = compared_offers(session, offer_ids=offer_ids)
     compared = []
     for offer_id in offer_ids:
         offer = offers.get(offer_id)
@@ -121,7 +123,7 @@ def compare_offers(
 def _compared(
     offer: Offer, *, location: Location | None, minutes: int, when: int, today: date
 ) -> Compared:
-    price = offer.current_price
+    price = offer.price
     distance = distance_to_km(offer, location)
     quote = (
         None
@@ -142,9 +144,20 @@ def _compared(
         else fee_percent(fee_pence=quote.fee_pence, support_pence=quote.support_pence),
         distance_km=distance,
         reach=None if location is None else reach(offer, location),
-        trust=trust_of(offer.provider, today=today),
+        trust=trust_of(offer.provider.checks, today=today),
         capacity_stale=offers_service.capacity_is_stale(offer),
         availability=enquiries_service.describe_availability(offer.availability),
         kinds=[term.name for term in offer.terms_of(Taxonomy.KIND_OF_SUPPORT)],
         outcomes=[term.name for term in offer.terms_of(Taxonomy.PERSONAL_OUTCOME)],
     )
+
+
+def compared_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Offer]:
+    """The offers side by side, with what the comparison shows of them (their terms, areas
+    and their providers' checks), in a fixed number of queries however many."""
+    offers = session.scalars(
+        select(Offer)
+        .where(Offer.id.in_(sorted(set(offer_ids))))
+        .options(selectinload(Offer.provider).selectinload(Provider.checks))
+    ).unique()
+    return {offer.id: offer for offer in offers}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import User
 from marketplace.errors import RuleBroken
-from matching.search.service import load_offers
+from matching.listed import ListedOffer, listed_offers
 from matching.shortlist.models import ShortlistItem
 from providers.models import Offer, OfferStatus
 
@@ -75,7 +75,7 @@ def merge_into(session: Session, *, user: User, offer_ids: Iterable[int]) -> Non
     offers still published, after theirs, as many as fit."""
     kept = list(offer_ids)
     saved = saved_offer_ids(session, user=user)
-    offers = load_offers(session, offer_ids=kept)
+    offers = listed_offers(session, offer_ids=kept)
     for offer_id in kept:
         offer = offers.get(offer_id)
         if offer is None or offer.status != OfferStatus.PUBLISHED or offer_id in saved:
@@ -90,7 +90,7 @@ def merge_into(session: Session, *, user: User, offer_ids: Iterable[int]) -> Non
 @dataclass(frozen=True)
 class Entry:
     offer_id: int
-    offer: Offer | None
+    offer: ListedOffer | None
     """None when the offer no longer exists."""
 
     @property
@@ -100,5 +100,5 @@ class Entry:
 
 def entries(session: Session, *, offer_ids: list[int]) -> list[Entry]:
     """The shortlisted offers in order, those no longer published included (to say so)."""
-    offers = load_offers(session, offer_ids=offer_ids)
+    offers = listed_offers(session, offer_ids=offer_ids)
     return [Entry(offer_id, offers.get(offer_id)) for offer_id in offer_ids]

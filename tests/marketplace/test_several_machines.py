@@ -25,6 +25,7 @@ from marketplace.migrate import upgrade
 from tests.conftest import fresh_database
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 
+pytestmark = pytest.mark.xdist_group("several-machines")  # one pair of servers a run
 READY_WITHIN_S = 90.0
 REDIS = os.environ.get("TEST_REDIS_URL")
 

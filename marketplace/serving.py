@@ -81,7 +81,7 @@ def supervise(host: str, port: int, workers: int) -> int:
     finally:
         for process in running:
             if process.poll() is None:
-                process.send_signal(stopping[0] if stopping else signal.SIGTERM)
+                process.terminate()  # uvicorn finishes what it holds, then exits
         deadline = time.monotonic() + STOP_WITHIN_S
         for process in running:
             try:

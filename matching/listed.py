@@ -137,11 +137,13 @@ def listed_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Li
     ids = sorted(set(offer_ids))
     if not ids:
         return {}
-    rows = session.execute(OFFERS, {"offer_ids": ids}).all()
+    # Core statements through the connection: the ORM's handling would double their cost.
+    connection = session.connection()
+    rows = connection.execute(OFFERS, {"offer_ids": ids}).all()
     checks: dict[int, list[ListedCheck]] = {}
     provider_ids = sorted({row.provider_id for row in rows})
     if provider_ids:
-        for provider_id, kind, status, expires_on, grades in session.execute(
+        for provider_id, kind, status, expires_on, grades in connection.execute(
             CHECKS, {"provider_ids": provider_ids}
         ):
             checks.setdefault(provider_id, []).append(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from itertools import chain
 from pathlib import Path
@@ -26,7 +26,18 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import CursorResult, and_, delete, event, func, insert, or_, select
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
@@ -58,7 +69,23 @@ ID_CHUNK = 500
 
 
 NEWEST_CHANGE = select(func.max(OfferChange.__table__.c.seq))
-"""Asked before every search, so through Core: the ORM's overhead would double its cost."""
+"""Asked the first time, to know where reading everything leaves off."""
+_change = OfferChange.__table__.c
+_newest = select(func.max(_change.seq).label("newest")).subquery()
+LOG_SINCE = select(
+    _newest.c.newest, _change.seq, _change.offer_id, _change.provider_id
+).select_from(
+    _newest.outerjoin(
+        OfferChange.__table__,
+        or_(
+            _change.seq > bindparam("last_seq"),
+            _change.seq.in_(bindparam("gaps", expanding=True)),
+        ),
+    )
+)
+"""Asked before every search, so built once and sent through Core (the ORM's overhead
+would double its cost): the newest number, with the changes after the last one read and
+any skipped ones now committed; one row with no change when there are none."""
 REFRESHED_BY = "offer_index_refreshed"
 """Kept in a session's info: which index it brought up to date, and when. A request
 refreshes once however many of its steps ask, unless a change is recorded in this process
@@ -110,26 +137,30 @@ class OfferIndex:
             and time.monotonic() - self.refreshed_at <= RELOAD_AFTER_IDLE_SECONDS
         ):
             return  # once a request: nothing has changed in this process since
-        newest = session.connection().execute(NEWEST_CHANGE).scalar() or 0
+        connection = session.connection()
+        # What this worker has read so far, and the log since, in one round trip; the first
+        # time, only the newest number (everything is read then).
+        known = None if self.last_seq is None else (self.last_seq, tuple(sorted(self.gaps)))
+        if known is None:
+            newest, changes = connection.execute(NEWEST_CHANGE).scalar() or 0, None
+        else:
+            newest, changes = _read_log(connection, *known)
         session.info[REFRESHED_BY] = (self, _changes_recorded)
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()
             stale = self.last_seq is None or newest < self.last_seq
-            if (stale or idle > RELOAD_AFTER_IDLE_SECONDS) and not self._adopt_snapshot(
-                session, newest
-            ):
-                self._load_everything(session, newest)
-                return
+            if stale or idle > RELOAD_AFTER_IDLE_SECONDS:
+                if not self._adopt_snapshot(session, newest):
+                    self._load_everything(session, newest)
+                    return
+                changes = None  # from where the snapshot was written
             assert self.last_seq is not None
+            if changes is None or known != (self.last_seq, tuple(sorted(self.gaps))):
+                # Another request refreshed meanwhile, or the snapshot was just taken.
+                newest, changes = _read_log(connection, self.last_seq, sorted(self.gaps))
             if newest == self.last_seq and not self.gaps:
                 return
-            wanted = OfferChange.seq > self.last_seq
-            if self.gaps:
-                wanted = or_(wanted, OfferChange.seq.in_(list(self.gaps)))
-            changes = session.execute(
-                select(OfferChange.seq, OfferChange.offer_id, OfferChange.provider_id).where(wanted)
-            ).all()
             self._note_gaps({row.seq for row in changes})
             offer_ids = {row.offer_id for row in changes if row.offer_id is not None}
             provider_ids = {row.provider_id for row in changes if row.provider_id is not None}
@@ -429,6 +460,13 @@ class OffersNowIndex(OfferIndex):
 
     def refresh(self, session: Session) -> None:
         """Nothing: it holds the offers as they were when it was made."""
+
+
+def _read_log(connection: Connection, last_seq: int, gaps: Iterable[int]) -> tuple[int, list[Any]]:
+    """The newest change number, and the changes after `last_seq` or among `gaps`."""
+    rows = connection.execute(LOG_SINCE, {"last_seq": last_seq, "gaps": list(gaps)}).all()
+    newest = rows[0].newest if rows else None
+    return newest or 0, [row for row in rows if row.seq is not None]
 
 
 def _in_flight_gaps(session: Session, newest: int) -> dict[int, float]:

@@ -111,6 +111,7 @@ def serve(
             reload=reload,
             workers=None if reload else workers,
             proxy_headers=True,
+            timeout_keep_alive=serving.KEEP_ALIVE_S,
         )
     finally:
         if worker is not None:

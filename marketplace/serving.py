@@ -22,6 +22,10 @@ APP = "marketplace.asgi:app"
 RESTARTS_PER_MINUTE = 5
 """A worker dying more often than this is not a passing fault: stop, rather than loop."""
 STOP_WITHIN_S = 30.0
+KEEP_ALIVE_S = 75
+"""How long an idle connection is kept open: longer than a load balancer's idle timeout
+(commonly 60 s), so the balancer, not the app, closes it; else a request sent as the app
+closes the connection fails (uvicorn's default is 5 s)."""
 
 
 def spreads_connections() -> bool:
@@ -44,7 +48,9 @@ def listening_socket(host: str, port: int) -> socket.socket:
 def run_worker(host: str, port: int) -> None:
     import uvicorn
 
-    config = uvicorn.Config(APP, host=host, port=port, proxy_headers=True)
+    config = uvicorn.Config(
+        APP, host=host, port=port, proxy_headers=True, timeout_keep_alive=KEEP_ALIVE_S
+    )
     uvicorn.Server(config).run(sockets=[listening_socket(host, port)])
 
 

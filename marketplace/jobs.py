@@ -130,7 +130,7 @@ class Jobs:
             needs_service.run_daily(session, index=OfferIndex())
 
     def _index_prune_daily(self) -> None:
-        from matching.index import prune_changes
+        from matching.change_log import prune_changes
 
         with self._session() as session:
             prune_changes(session, now=utcnow())

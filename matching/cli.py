@@ -11,7 +11,8 @@ from marketplace.mail import Mailer, attach_mailer
 from marketplace.models import import_all_models
 from marketplace.settings import get_settings
 from matching import snapshot
-from matching.index import KEEP_CHANGES, OfferIndex, prune_changes
+from matching.change_log import KEEP_CHANGES, prune_changes
+from matching.index import OfferIndex
 from matching.needs import service as needs_service
 
 app = typer.Typer(help="Posted needs.", no_args_is_help=True)

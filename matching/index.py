@@ -2,48 +2,29 @@
 "which offers reach this person and fit what they asked for" looks at 100,000 offers in a
 few milliseconds instead of asking the database row by row.
 
-Each app worker keeps its own index, and the database keeps them all current: whenever a
-transaction changes something the matcher reads (an offer, its price, terms or area, its
-provider's profile, languages or checks), `record_changes` appends a row to `offer_change`
-in that same transaction. Before every search the index asks for the newest sequence
-number (one indexed look-up) and reads again only the offers that changed since. On
-PostgreSQL, sequence numbers are handed out before commit, so a later number can become
-visible first; a number skipped over is remembered as a gap and looked for again until it
-appears or `GAP_PATIENCE` passes (a rolled-back transaction leaves a gap for ever).
-
-Writes that bypass the ORM (bulk `update()`/`delete()` on these tables) are not seen; the
-code has none, and a new one must add its own `offer_change` rows."""
+Each app worker keeps its own index, and the database keeps them all current through the
+change log (matching.change_log): before every search the index reads the changes it has
+not seen and reads again only the offers they name. A worker starts from its machine's
+snapshot (matching.snapshot) when it can trust it."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, timedelta
-from itertools import chain
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import (
-    Connection,
-    CursorResult,
     and_,
-    bindparam,
-    delete,
-    event,
-    func,
-    insert,
-    or_,
-    select,
 )
 from sqlalchemy.orm import Session
 
-from marketplace.db import utcnow
 from marketplace.geography.distance import haversine_km_many, within_km
-from matching import snapshot
-from matching.models import OfferChange
+from matching import change_log, snapshot
 from matching.offer_columns import (
     COLUMN_NAMES,
     COLUMN_TYPES,
@@ -55,44 +36,20 @@ from matching.offer_columns import (
     read_offers,
     read_reference,
 )
-from providers.models import Check, Offer, OfferPrice, OfferStatus, Provider, ProviderLanguage
+from providers.models import Offer, OfferStatus
 
 T = TypeVar("T")
-GAP_PATIENCE_SECONDS = 600.0
-"""How long a skipped sequence number is waited for: longer than any transaction runs."""
-KEEP_CHANGES = timedelta(days=7)
-"""`prune_changes` deletes changes older than this; an index that has not refreshed for
-nearly as long reads everything again rather than trust a log with pieces missing."""
-RELOAD_AFTER_IDLE_SECONDS = (KEEP_CHANGES - timedelta(days=1)).total_seconds()
+RELOAD_AFTER_IDLE_SECONDS = (change_log.KEEP_CHANGES - timedelta(days=1)).total_seconds()
+"""An index that has not refreshed for nearly as long as the log keeps changes reads
+everything again rather than trust a log with pieces missing."""
 ID_CHUNK = 500
 """Ids per IN (...) list, well inside every database's parameter limit."""
 
 
-NEWEST_CHANGE = select(func.max(OfferChange.__table__.c.seq))
-"""Asked the first time, to know where reading everything leaves off."""
-_change = OfferChange.__table__.c
-_newest = select(func.max(_change.seq).label("newest")).subquery()
-LOG_SINCE = select(
-    _newest.c.newest, _change.seq, _change.offer_id, _change.provider_id
-).select_from(
-    _newest.outerjoin(
-        OfferChange.__table__,
-        or_(
-            _change.seq > bindparam("last_seq"),
-            _change.seq.in_(bindparam("gaps", expanding=True)),
-        ),
-    )
-)
-"""Asked before every search, so built once and sent through Core (the ORM's overhead
-would double its cost): the newest number, with the changes after the last one read and
-any skipped ones now committed; one row with no change when there are none."""
 REFRESHED_BY = "offer_index_refreshed"
 """Kept in a session's info: which index it brought up to date, and when. A request
 refreshes once however many of its steps ask, unless a change is recorded in this process
 meanwhile; other processes' changes wait for the next request, as they would anyway."""
-
-_changes_recorded = 0
-"""Flushes in this process that recorded offer changes."""
 
 
 class OfferIndex:
@@ -133,7 +90,7 @@ class OfferIndex:
         if (
             refreshed is not None
             and refreshed[0] is self
-            and refreshed[1] == _changes_recorded
+            and refreshed[1] == change_log.recorded_flushes
             and time.monotonic() - self.refreshed_at <= RELOAD_AFTER_IDLE_SECONDS
         ):
             return  # once a request: nothing has changed in this process since
@@ -142,10 +99,10 @@ class OfferIndex:
         # time, only the newest number (everything is read then).
         known = None if self.last_seq is None else (self.last_seq, tuple(sorted(self.gaps)))
         if known is None:
-            newest, changes = connection.execute(NEWEST_CHANGE).scalar() or 0, None
+            newest, changes = connection.execute(change_log.NEWEST_CHANGE).scalar() or 0, None
         else:
-            newest, changes = _read_log(connection, *known)
-        session.info[REFRESHED_BY] = (self, _changes_recorded)
+            newest, changes = change_log.read_log(connection, *known)
+        session.info[REFRESHED_BY] = (self, change_log.recorded_flushes)
         with self.lock:
             idle = time.monotonic() - self.refreshed_at
             self.refreshed_at = time.monotonic()
@@ -158,7 +115,7 @@ class OfferIndex:
             assert self.last_seq is not None
             if changes is None or known != (self.last_seq, tuple(sorted(self.gaps))):
                 # Another request refreshed meanwhile, or the snapshot was just taken.
-                newest, changes = _read_log(connection, self.last_seq, sorted(self.gaps))
+                newest, changes = change_log.read_log(connection, self.last_seq, sorted(self.gaps))
             if newest == self.last_seq and not self.gaps:
                 return
             self._note_gaps({row.seq for row in changes})
@@ -181,14 +138,16 @@ class OfferIndex:
             if seq not in seen:
                 self.gaps.setdefault(seq, now)
         self.gaps = {
-            seq: first for seq, first in self.gaps.items() if now - first < GAP_PATIENCE_SECONDS
+            seq: first
+            for seq, first in self.gaps.items()
+            if now - first < change_log.GAP_PATIENCE_SECONDS
         }
         self.last_seq = newest
 
     def _load_everything(self, session: Session, seq: int) -> None:
         self.ref = read_reference(session)
         self._fill(read_offers(session, self.ref, Offer.status == OfferStatus.PUBLISHED), seq)
-        self.gaps = _in_flight_gaps(session, seq)
+        self.gaps = change_log.in_flight_gaps(session, seq)
         self.from_snapshot = False
 
     def _adopt_snapshot(self, session: Session, newest: int) -> bool:
@@ -462,76 +421,6 @@ class OffersNowIndex(OfferIndex):
         """Nothing: it holds the offers as they were when it was made."""
 
 
-def _read_log(connection: Connection, last_seq: int, gaps: Iterable[int]) -> tuple[int, list[Any]]:
-    """The newest change number, and the changes after `last_seq` or among `gaps`."""
-    rows = connection.execute(LOG_SINCE, {"last_seq": last_seq, "gaps": list(gaps)}).all()
-    newest = rows[0].newest if rows else None
-    return newest or 0, [row for row in rows if row.seq is not None]
-
-
-def _in_flight_gaps(session: Session, newest: int) -> dict[int, float]:
-    """The numbers up to `newest` that transactions still open may yet commit, to look for
-    after reading everything. Numbers are handed out in time order and no transaction runs
-    for longer than GAP_PATIENCE_SECONDS, so they lie after the last change recorded
-    before then."""
-    since = utcnow() - timedelta(seconds=GAP_PATIENCE_SECONDS)
-    settled = (
-        session.scalar(select(func.max(OfferChange.seq)).where(OfferChange.changed_at < since)) or 0
-    )
-    present = set(
-        session.scalars(
-            select(OfferChange.seq).where(OfferChange.seq > settled, OfferChange.seq <= newest)
-        )
-    )
-    now = time.monotonic()
-    return {seq: now for seq in range(settled + 1, newest) if seq not in present}
-
-
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-# Recording changes ------------------------------------------------------------------------
-
-
-def prune_changes(session: Session, *, now: datetime) -> int:
-    """Delete changes older than KEEP_CHANGES, which every running index has read by now;
-    run daily. The newest is always kept: an empty log would look like a database that was
-    emptied, and every index would read everything again. Returns how many went."""
-    newest = select(func.max(OfferChange.seq)).scalar_subquery()
-    # A DELETE's result is a CursorResult (which has the rowcount); execute is typed as
-    # returning the general Result.
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            delete(OfferChange).where(
-                OfferChange.changed_at < now - KEEP_CHANGES, OfferChange.seq < newest
-            )
-        ),
-    )
-    return int(result.rowcount or 0)
-
-
-@event.listens_for(Session, "after_flush")
-def record_changes(session: Session, _flush_context: Any) -> None:
-    """Whatever this flush changed that the matcher reads, as offer_change rows in the same
-    transaction, so every worker's index hears of it exactly when it is committed."""
-    offer_ids: set[int] = set()
-    provider_ids: set[int] = set()
-    changed = (record for record in session.dirty if session.is_modified(record))
-    for record in chain(session.new, changed, session.deleted):
-        if isinstance(record, Offer):
-            offer_ids.add(record.id)
-        elif isinstance(record, OfferPrice):
-            offer_ids.add(record.offer_id)
-        elif isinstance(record, Provider):
-            provider_ids.add(record.id)
-        elif isinstance(record, ProviderLanguage | Check):
-            provider_ids.add(record.provider_id)
-    rows = [{"offer_id": i, "provider_id": None} for i in sorted(offer_ids) if i is not None]
-    rows += [{"offer_id": None, "provider_id": i} for i in sorted(provider_ids) if i is not None]
-    if rows:
-        session.connection().execute(insert(OfferChange), rows)
-        global _changes_recorded
-        _changes_recorded += 1

@@ -21,8 +21,9 @@ from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.geography import service as geography_service
 from marketplace.migrate import upgrade
 from matching import service as matching_service
+from matching.change_log import prune_changes
 from matching.deps import warm_offer_index
-from matching.index import RELOAD_AFTER_IDLE_SECONDS, OfferIndex, prune_changes
+from matching.index import RELOAD_AFTER_IDLE_SECONDS, OfferIndex
 from matching.models import OfferChange
 from matching.schemas import RankedOffer, SupportWanted
 from providers import checks as checks_service

@@ -21,7 +21,8 @@ from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.migrate import upgrade
 from marketplace.settings import get_settings
 from matching import snapshot
-from matching.index import OfferIndex, prune_changes
+from matching.change_log import prune_changes
+from matching.index import OfferIndex
 from matching.models import OfferChange
 from providers import offers as offers_service
 from providers.models import Offer, Taxonomy, TaxonomyTerm

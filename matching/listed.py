@@ -88,7 +88,8 @@ class ListedOffer:
     capacity_updated_at: datetime
     typical_week_hours: int
     provider: ListedProvider
-    current_price: ListedPrice | None
+    price: ListedPrice | None
+    """The current price (the latest version), as Offer.price is."""
 
 
 _newer = aliased(OfferPrice)
@@ -176,7 +177,7 @@ def listed_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, Li
             capacity_updated_at=row.capacity_updated_at,
             typical_week_hours=row.typical_week_hours,
             provider=provider,
-            current_price=None
+            price=None
             if row.price_id is None
             else ListedPrice(*(values[f"price_{name}"] for name in PRICE_FIELDS)),
         )

@@ -90,7 +90,7 @@ def bench_pages(
     port = port or _free_port()
     base_url = f"http://127.0.0.1:{port}"
     with _served(port, workers) as server:
-        ready = _wait_until_ready(server, base_url, workers)
+        ready = wait_until_ready(server, base_url, workers)
         cookies = {"gaps": _signed_in(base_url)}
 
         def load(users: int, weights: dict[str, int]) -> dict[str, Any]:
@@ -329,7 +329,7 @@ class Readiness:
     """Where the workers loaded it from: "snapshot" or "database"."""
 
 
-def _wait_until_ready(server: subprocess.Popen[bytes], base_url: str, workers: int) -> Readiness:
+def wait_until_ready(server: subprocess.Popen[bytes], base_url: str, workers: int) -> Readiness:
     """Until /readyz answers 200 from every worker: the same number of answers in a row as
     there are workers, twice over, on fresh connections (so the kernel spreads them among
     the workers)."""
@@ -411,14 +411,21 @@ def _worker_memory(pid: int) -> dict[str, float | None]:
     return {"rss_mb": round(max(rss) / 1024, 1), "pss_mb": round(max(pss) / 1024, 1)}
 
 
+def children(pid: int) -> list[int]:
+    """The process's own child processes, as Linux lists them."""
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*")
+        for child in _read(str(task / "children")).split()
+    ]
+
+
 def _descendants(pid: int) -> list[int]:
     found, waiting = [], [pid]
     while waiting:
-        parent = waiting.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
-            for child in _read(str(task / "children")).split():
-                found.append(int(child))
-                waiting.append(int(child))
+        below = children(waiting.pop())
+        found += below
+        waiting += below
     return found
 
 

@@ -32,7 +32,7 @@ from providers.models import (
     TaxonomyTerm,
     TravelCharge,
 )
-from providers.pricing import hourly_equivalent_pence
+from providers.pricing import PriceTerms, hourly_equivalent_pence
 
 MAX_RADIUS_KM = 200
 STALE_CAPACITY_DAYS = 30
@@ -420,7 +420,17 @@ def capacity_is_stale(offer: CapacityConfirmed, *, now: datetime | None = None) 
     return (now or utcnow()) - offer.capacity_updated_at > timedelta(days=STALE_CAPACITY_DAYS)
 
 
-def hourly_price_pence(offer: Offer) -> int | None:
+class Priced(Protocol):
+    """An Offer, or a listed one (matching.listed): its current price and typical week."""
+
+    @property
+    def price(self) -> PriceTerms | None: ...
+    @property
+    def typical_week_hours(self) -> int: ...
+
+
+def hourly_price_pence(offer: Priced) -> int | None:
+    """The hourly equivalent of the offer's current price (None for a one-off price)."""
     price = offer.price
     return (
         None

@@ -182,6 +182,15 @@ def demo_database(backend: str, demo_databases: DemoDatabases) -> DemoDatabase:
     return demo_databases.of(backend)
 
 
+@pytest.fixture(scope="module")
+def shared_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of the test module's own whose writes really commit, as in production:
+    for tests of several workers, processes or connections on one database."""
+    with fresh_database(backend, tmp_path_factory.mktemp("shared")) as url:
+        upgrade(url)
+        yield url
+
+
 @pytest.fixture
 def cli_database(backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """An empty database of its own (of the run's backend) that `sds-market` commands are

@@ -28,7 +28,7 @@ from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.areas import distance_to_km
 from providers.models import ProviderLanguage
-from providers.pricing import WeeklyCost, fee_percent, hourly_equivalent_pence, weekly_cost
+from providers.pricing import WeeklyCost, fee_percent, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
@@ -254,22 +254,12 @@ class Shown:
     """The week asked for, line by line (pricing.weekly_cost, whose total the matcher's is)."""
 
 
-def listed_hourly_pence(offer: ListedOffer) -> int | None:
-    """The hourly equivalent of a listed offer's current price (None for a one-off)."""
-    price = offer.current_price
-    return (
-        None
-        if price is None
-        else hourly_equivalent_pence(price, typical_week_hours=offer.typical_week_hours)
-    )
-
-
 def week_costs_of(offers: Iterable[ListedOffer], wanted: SupportWanted) -> dict[int, WeeklyCost]:
     """Each priced offer's week as asked, line by line: pricing.weekly_cost, whose total is
     the one the matcher ranked by (ranking.week_costs_of makes the same sums)."""
     costs = {}
     for offer in offers:
-        price = offer.current_price
+        price = offer.price
         cost = (
             None
             if price is None

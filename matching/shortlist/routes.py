@@ -21,10 +21,10 @@ from marketplace.redirects import local_path
 from marketplace.settings import Settings
 from marketplace.web import is_htmx, render
 from matching import cookies
-from matching.search import service as search_service
 from matching.shortlist import service as shortlist_service
 from matching.shortlist.compare import MAX_OFFERS as MAX_COMPARED
 from matching.shortlist.compare import compare_offers
+from providers import offers as offers_service
 from providers.access import published_offer
 from providers.asked import carried_query, read_asked
 from providers.models import DAYS, PERIODS, Offer, OfferStatus
@@ -127,7 +127,7 @@ async def remove(
 def show(request: Request, db: DbSession, kept: KeptShortlist) -> Response:
     entries = shortlist_service.entries(db, offer_ids=kept.offer_ids)
     hourly = {
-        e.offer_id: search_service.listed_hourly_pence(e.offer)
+        e.offer_id: offers_service.hourly_price_pence(e.offer)
         for e in entries
         if e.offer is not None
     }

@@ -21,10 +21,9 @@ from marketplace import mail, outbox
 from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.jobs import Jobs
 from marketplace.mail import Mail, Mailer, attach_mailer
-from marketplace.migrate import upgrade
 from marketplace.outbox import MailStatus, QueuedMail
 from marketplace.settings import JobSettings, MailSettings, Settings
-from tests.conftest import fresh_database, make_settings
+from tests.conftest import make_settings
 
 
 class Inbox:
@@ -62,16 +61,9 @@ class SmtpServer:
         self.controller.stop()
 
 
-@pytest.fixture(scope="module")
-def own_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with fresh_database(backend, tmp_path_factory.mktemp("outbox-db")) as url:
-        upgrade(url)
-        yield url
-
-
 @pytest.fixture
-def own_engine(own_database: str) -> Iterator[Engine]:
-    engine = make_engine(own_database)
+def own_engine(shared_database: str) -> Iterator[Engine]:
+    engine = make_engine(shared_database)
     with session_scope(make_sessionmaker(engine)) as session:
         session.execute(delete(QueuedMail))
     yield engine
@@ -101,10 +93,10 @@ def rows(engine: Engine) -> list[QueuedMail]:
 
 
 def test_a_committed_mail_is_sent_by_smtp_once_with_its_stored_message_id(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = smtp_settings(own_database, tmp_path, port)
+    settings = smtp_settings(shared_database, tmp_path, port)
     with SmtpServer(port) as inbox:
         queue_one(own_engine, settings)  # the test queue runs the drain as the commit ends
         [row] = rows(own_engine)
@@ -117,9 +109,9 @@ def test_a_committed_mail_is_sent_by_smtp_once_with_its_stored_message_id(
 
 
 def test_a_rolled_back_transaction_leaves_no_mail(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
-    settings = smtp_settings(own_database, tmp_path, free_port())
+    settings = smtp_settings(shared_database, tmp_path, free_port())
     # The raise is inside the transaction on purpose: that is what rolls it back.
     with pytest.raises(RuntimeError), session_scope(make_sessionmaker(own_engine)) as session:  # noqa: PT012
         attach_mailer(session, Mailer(settings))
@@ -129,10 +121,10 @@ def test_a_rolled_back_transaction_leaves_no_mail(
 
 
 def test_a_refusing_mail_server_keeps_the_mail_queued_with_backoff_until_it_is_up(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
     port = free_port()  # nothing listens here yet: connections are refused
-    settings = smtp_settings(own_database, tmp_path, port)
+    settings = smtp_settings(shared_database, tmp_path, port)
     queue_one(own_engine, settings)
     [row] = rows(own_engine)
     assert (row.status, row.attempts) == (MailStatus.QUEUED, 1)
@@ -151,9 +143,9 @@ def test_a_refusing_mail_server_keeps_the_mail_queued_with_backoff_until_it_is_u
 
 
 def test_a_mail_that_keeps_failing_is_marked_failed_and_waits(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
-    settings = smtp_settings(own_database, tmp_path, free_port())
+    settings = smtp_settings(shared_database, tmp_path, free_port())
     queue_one(own_engine, settings)
     factory = make_sessionmaker(own_engine)
     moment = utcnow()
@@ -166,10 +158,10 @@ def test_a_mail_that_keeps_failing_is_marked_failed_and_waits(
 
 
 def test_two_workers_draining_at_once_send_each_mail_once(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
     port = free_port()
-    settings = smtp_settings(own_database, tmp_path, port)
+    settings = smtp_settings(shared_database, tmp_path, port)
     with session_scope(make_sessionmaker(own_engine)) as session:
         for n in range(30):
             session.add(
@@ -184,7 +176,7 @@ def test_two_workers_draining_at_once_send_each_mail_once(
     results: list[outbox.Drained] = []
 
     def worker() -> None:
-        engine = make_engine(own_database)  # each worker its own connections, as on two machines
+        engine = make_engine(shared_database)  # each worker its own connections, as on two machines
         try:
             start.wait()
             results.append(outbox.drain(make_sessionmaker(engine), Mailer(settings)))
@@ -208,13 +200,13 @@ QUEUES = ["sqlite"] + (["redis"] if os.environ.get("TEST_REDIS_URL") else [])
 
 @pytest.mark.parametrize("queue", QUEUES)
 def test_a_real_queue_carries_the_nudge_to_a_worker_and_the_outbox_keeps_the_mail(
-    queue: str, own_engine: Engine, own_database: str, tmp_path: Path
+    queue: str, own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
     port = free_port()
     extra: dict[str, object] = {"jobs": JobSettings(immediate=False)}
     if queue == "redis":
         extra["redis_url"] = os.environ["TEST_REDIS_URL"]
-    settings = smtp_settings(own_database, tmp_path, port, **extra)
+    settings = smtp_settings(shared_database, tmp_path, port, **extra)
     jobs = Jobs(settings)
     jobs.huey.flush()
     with SmtpServer(port) as inbox:
@@ -231,9 +223,9 @@ def test_a_real_queue_carries_the_nudge_to_a_worker_and_the_outbox_keeps_the_mai
 
 
 def test_the_worker_schedules_the_drain_and_the_daily_runs_and_each_runs(
-    own_engine: Engine, own_database: str, tmp_path: Path
+    own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:
-    jobs = Jobs(make_settings(own_database, tmp_path / "var", jobs=JobSettings(immediate=False)))
+    jobs = Jobs(make_settings(shared_database, tmp_path / "var", jobs=JobSettings(immediate=False)))
     periodic = jobs.huey._registry.periodic_tasks
     assert {task.name for task in periodic} == {
         "drain_outbox_every_minute",

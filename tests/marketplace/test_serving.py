@@ -10,11 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
-import httpx
 import pytest
 
 from marketplace import serving
+from matching.page_bench import children, wait_until_ready
 
 pytestmark = pytest.mark.skipif(
     not serving.spreads_connections(), reason="workers with their own sockets need Linux"
@@ -22,34 +23,14 @@ pytestmark = pytest.mark.skipif(
 WAIT_S = 90.0
 
 
-def children(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = open(f"/proc/{entry}/stat").read()  # noqa: SIM115
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
-
-
-def until(what: str, check: object) -> None:
-    """Poll a starting or stopping server until `check()` holds."""
+def until(what: str, check: Callable[[], bool]) -> None:
+    """Poll the supervisor's processes until `check()` holds."""
     deadline = time.monotonic() + WAIT_S
     while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
+        if check():
             return
         time.sleep(0.1)  # polling processes, not synchronising on a guess
     raise AssertionError(f"not {what} within {WAIT_S} s")
-
-
-def ready(base_url: str) -> bool:
-    try:
-        return httpx.get(base_url + "/readyz", timeout=5.0).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def test_two_workers_one_replaced_when_it_dies_and_all_stopped_together(
@@ -70,15 +51,15 @@ def test_two_workers_one_replaced_when_it_dies_and_all_stopped_together(
         stderr=subprocess.DEVNULL,
     )
     try:
-        until("two workers", lambda: len(children(server.pid)) == 2)
-        until("ready", lambda: ready(base_url))
+        wait_until_ready(server, base_url, workers=2)
+        assert len(children(server.pid)) == 2
         first, second = sorted(children(server.pid))
         os.kill(first, signal.SIGKILL)
         until(
             "replaced", lambda: first not in children(server.pid) and len(children(server.pid)) == 2
         )
         assert second in children(server.pid), "the other worker carried on"
-        until("ready again", lambda: ready(base_url))
+        wait_until_ready(server, base_url, workers=2)
         workers = children(server.pid)
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=WAIT_S) == 0

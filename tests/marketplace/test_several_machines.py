@@ -10,7 +10,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,11 +22,11 @@ from bs4 import BeautifulSoup
 from marketplace.accounts.models import Role
 from marketplace.db import make_engine, make_sessionmaker, session_scope
 from marketplace.migrate import upgrade
+from matching.page_bench import wait_until_ready
 from tests.conftest import fresh_postgresql_database
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 
 pytestmark = pytest.mark.xdist_group("several-machines")  # one pair of servers a run
-READY_WITHIN_S = 90.0
 REDIS = os.environ.get("TEST_REDIS_URL")
 
 
@@ -35,6 +34,7 @@ REDIS = os.environ.get("TEST_REDIS_URL")
 class Machine:
     base_url: str
     process: subprocess.Popen[bytes]
+    workers: int
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.base_url, timeout=30.0)
@@ -85,7 +85,7 @@ def machines(
     ]
     try:
         for machine in started:
-            _wait_until_ready(machine)
+            wait_until_ready(machine.process, machine.base_url, machine.workers)
         yield started[0], started[1]
     finally:
         for machine in started:
@@ -145,20 +145,7 @@ def _serve(database: str, var_dir: Path, *, workers: int) -> Machine:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return Machine(base_url=f"http://127.0.0.1:{port}", process=process)
-
-
-def _wait_until_ready(machine: Machine) -> None:
-    deadline = time.monotonic() + READY_WITHIN_S
-    while time.monotonic() < deadline:
-        assert machine.process.poll() is None, "the server stopped while starting"
-        try:
-            if httpx.get(machine.base_url + "/readyz", timeout=5.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)  # polling a starting server, not synchronising on a guess
-    raise AssertionError(f"{machine.base_url} was not ready within {READY_WITHIN_S} s")
+    return Machine(base_url=f"http://127.0.0.1:{port}", process=process, workers=workers)
 
 
 def _search(client: httpx.Client) -> str:

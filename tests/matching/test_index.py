@@ -19,7 +19,6 @@ from marketplace.accounts.models import Role
 from marketplace.cli import app as cli_app
 from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
 from marketplace.geography import service as geography_service
-from marketplace.migrate import upgrade
 from matching import service as matching_service
 from matching.change_log import prune_changes
 from matching.deps import warm_offer_index
@@ -31,7 +30,6 @@ from providers import offers as offers_service
 from providers import service as providers_service
 from providers.checks import CheckDetails
 from providers.models import CheckKind, Offer, OfferStatus, PriceUnit
-from tests.conftest import fresh_database
 from tests.factories import make_offer, make_provider, make_user
 from tests.helpers import HtmlClient
 from tests.matching.test_reach import set_area
@@ -136,14 +134,6 @@ class TestChangesAreSeen:
 
 
 # Several workers ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def shared_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of this module's own whose writes really commit, as in production."""
-    with fresh_database(backend, tmp_path_factory.mktemp("workers")) as url:
-        upgrade(url)
-        yield url
 
 
 class Worker:

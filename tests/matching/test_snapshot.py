@@ -33,14 +33,6 @@ from tests.matching.test_index import found
 PLACES = ("Lairg", "Ullapool", "Inverness", "Thurso")
 
 
-@pytest.fixture(scope="module")
-def shared_database(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database of this module's own whose writes really commit, as in production."""
-    with fresh_database(backend, tmp_path_factory.mktemp("snapshots")) as url:
-        upgrade(url)
-        yield url
-
-
 @pytest.fixture
 def sessions(shared_database: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(shared_database)

@@ -107,15 +107,19 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Look-ups on the app's state are `async def`: FastAPI runs a plain `def` dependency on a
+# worker thread, and handing each one over and back costs a page more than the look-up.
+
+
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_hasher(request: Request) -> PasswordHasher:
+async def get_hasher(request: Request) -> PasswordHasher:
     return request.app.state.hasher
 
 
-def get_throttle(request: Request) -> Throttle:
+async def get_throttle(request: Request) -> Throttle:
     return request.app.state.throttle
 
 
@@ -134,6 +138,6 @@ def spend_allowance(
 ) -> None:
     """Count one `action` by this account from this client address (mailing `target_email`),
     or refuse it with 429 once its allowance is spent (marketplace.ratelimit.rules)."""
-    get_throttle(request).spend(
+    request.app.state.throttle.spend(
         action, account=account, address=client_address(request), target_email=target_email
     )

@@ -9,6 +9,7 @@ import time
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from marketplace.db import session_scope
 from marketplace.geography.gazetteer import gazetteer
@@ -37,7 +38,14 @@ def get_offer_index(request: Request) -> OfferIndex:
     return offer_index_of(request.app.state)
 
 
-OfferIndexDep = Annotated[OfferIndex, Depends(get_offer_index)]
+async def _offer_index_dependency(request: Request) -> OfferIndex:
+    # Made at start-up (warm_offer_index), so this is a look-up that needs no worker thread;
+    # making it, the first time, maps the snapshot's files and may take a moment.
+    index = getattr(request.app.state, "offer_index", None)
+    return index if index is not None else await run_in_threadpool(get_offer_index, request)
+
+
+OfferIndexDep = Annotated[OfferIndex, Depends(_offer_index_dependency)]
 
 
 def warm_offer_index(state: Any) -> threading.Thread:

@@ -43,7 +43,9 @@ MaybeUser = Annotated[User | None, Depends(current_user)]
 
 
 def _rule(name: str, check: Callable[[User | None], None]) -> Callable[..., Any]:
-    def dependency(user: MaybeUser) -> User | None:
+    # A check reads only the user already loaded, so it runs on the event loop rather than
+    # being handed to a worker thread.
+    async def dependency(user: MaybeUser) -> User | None:
         check(user)
         return user
 

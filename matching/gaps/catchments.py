@@ -119,11 +119,12 @@ def _repeated_town(
 
 @dataclass(frozen=True)
 class Pairs:
-    """One entry per (settlement, offer) where the offer reaches the settlement."""
+    """One entry per (settlement, offer) where the offer reaches the settlement. Positions
+    are 32-bit: a national market has millions of pairs, and they are kept with the figures."""
 
-    place: NDArray[np.int64]
+    place: NDArray[np.int32]
     """Position in Places."""
-    row: NDArray[np.int64]
+    row: NDArray[np.int32]
     """The offer's row in the index."""
     km: NDArray[np.float64]
     """Great-circle distance from the offer's centre (or its provider's base) to the
@@ -192,7 +193,7 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
     under the index's lock."""
     a, n = index.arrays, index.size
     if n == 0 or len(places) == 0:
-        empty = np.empty(0, dtype=np.int64)
+        empty = np.empty(0, dtype=np.int32)
         return Pairs(place=empty, row=empty, km=np.empty(0))
     live = a["live"][:n]
     area = a["area"][:n]
@@ -234,15 +235,15 @@ def reach_pairs(index: OfferIndex, places: Places) -> Pairs:
         found_rows.append(np.array([row for row, _ in named], dtype=np.int64))
         found_places.append(np.array([p for _, p in named], dtype=np.int64))
 
-    rows = np.concatenate(found_rows).astype(np.int64)
-    place = np.concatenate(found_places).astype(np.int64)
-    km = np.empty(rows.size)
+    pair_rows = np.concatenate(found_rows).astype(np.int32)
+    pair_places = np.concatenate(found_places).astype(np.int32)
+    km = np.empty(pair_rows.size)
     km[: circle.size] = km_radius
     others = slice(circle.size, None)
     km[others] = haversine_km_pairs(
-        a["lat"][rows[others]],
-        a["lon"][rows[others]],
-        places.lat[place[others]],
-        places.lon[place[others]],
+        a["lat"][pair_rows[others]],
+        a["lon"][pair_rows[others]],
+        places.lat[pair_places[others]],
+        places.lon[pair_places[others]],
     )
-    return Pairs(place=place, row=rows, km=km)
+    return Pairs(place=pair_places, row=pair_rows, km=km)

@@ -24,6 +24,7 @@ import threading
 import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,7 +59,7 @@ PER_RESIDENTS = 1000
 
 
 def weighted_count(
-    index: NDArray[np.int64], weights: NDArray[np.float64] | None, minlength: int
+    index: NDArray[np.integer[Any]], weights: NDArray[np.float64] | None, minlength: int
 ) -> NDArray[np.float64]:
     """np.bincount as float64 sums of `weights` (or counts): numpy's stubs type every
     bincount as integers, and the weighted one is float64 already (so no copy)."""
@@ -67,8 +68,8 @@ def weighted_count(
 
 def e2sfca(
     *,
-    place: NDArray[np.int64],
-    offer: NDArray[np.int64],
+    place: NDArray[np.integer[Any]],
+    offer: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     population: NDArray[np.float64],
     capacity: NDArray[np.float64],
@@ -83,8 +84,8 @@ def e2sfca(
 
 def offer_ratios(
     *,
-    place: NDArray[np.int64],
-    offer: NDArray[np.int64],
+    place: NDArray[np.integer[Any]],
+    offer: NDArray[np.integer[Any]],
     weight: NDArray[np.float64],
     population: NDArray[np.float64],
     capacity: NDArray[np.float64],
@@ -135,9 +136,10 @@ class GapFigures:
     offer_radius_km: NDArray[np.float64]
     offer_area: NDArray[np.int8]
     offer_live: NDArray[np.bool_]
-    pair_weight: NDArray[np.float64]
-    pair_share: NDArray[np.float64]
-    """W(d) R_j for each pair: what the offer adds to the place's A_i."""
+    offer_ratio: NDArray[np.float64]
+    """R_j for each offer's row; a pair adds W(d) R_j to its place's A_i (pair_shares).
+    Kept per offer rather than per pair: a national market has millions of pairs."""
+    decay: Decay
     derived: dict[str, object] = field(default_factory=dict)
     """What views build once on these figures (matching.gaps.report's groupings)."""
     _filtered: dict[tuple[int | None, int | None], Measure] = field(default_factory=dict)
@@ -180,9 +182,13 @@ class GapFigures:
             ) != 0
         return wanted
 
+    def pair_shares(self, wanted: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """W(d) R_j for the wanted pairs: what each offer adds to its place's A_i."""
+        return self.decay.weight(self.pairs.km[wanted]) * self.offer_ratio[self.pairs.row[wanted]]
+
     def _measure(self, wanted: NDArray[np.bool_]) -> Measure:
         place = self.pairs.place[wanted]
-        hours = weighted_count(place, self.pair_share[wanted], len(self.places)) * PER_RESIDENTS
+        hours = weighted_count(place, self.pair_shares(wanted), len(self.places)) * PER_RESIDENTS
         return Measure(
             hours_per_1000=hours,
             providers=_distinct_providers(
@@ -192,11 +198,11 @@ class GapFigures:
 
 
 def _distinct_providers(
-    place: NDArray[np.int64], provider: NDArray[np.int64], places: int
+    place: NDArray[np.integer[Any]], provider: NDArray[np.int64], places: int
 ) -> NDArray[np.int64]:
     if place.size == 0:
         return np.zeros(places, dtype=np.int64)
-    codes = np.unique(place * (int(provider.max()) + 1) + provider)
+    codes = np.unique(place.astype(np.int64) * (int(provider.max()) + 1) + provider)
     return np.bincount(codes // (int(provider.max()) + 1), minlength=places).astype(np.int64)
 
 
@@ -260,8 +266,8 @@ def compute_gap_figures(
         offer_radius_km=where["radius_km"],
         offer_area=where["area"],
         offer_live=where["live"],
-        pair_weight=weight,
-        pair_share=share,
+        offer_ratio=ratio,
+        decay=decay,
     )
 
 
@@ -279,7 +285,7 @@ def _every_kind(
     # there, so that each kind's count is a sum over those entries.
     if len(pairs):
         stride = int(offer_provider.max()) + 1
-        codes = pairs.place * stride + offer_provider[pairs.row]
+        codes = pairs.place.astype(np.int64) * stride + offer_provider[pairs.row]
         order = np.argsort(codes)
         codes = codes[order]
         starts = np.flatnonzero(np.concatenate(([True], codes[1:] != codes[:-1])))
@@ -304,7 +310,7 @@ def _every_kind(
 
 
 def _sum_by_bit(
-    place: NDArray[np.int64],
+    place: NDArray[np.integer[Any]],
     masks: NDArray[np.uint64],
     weights: NDArray[np.float64] | None,
     bits: dict[int, int],

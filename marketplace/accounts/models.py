@@ -69,7 +69,8 @@ class User(TimestampMixin, Base):
             name="authority_limit_for_budget_holders",
         ),
         CheckConstraint(
-            "council_id IS NULL OR role IN ('commissioner', 'budget_holder')",
+            "council_id IS NULL OR role IN ('commissioner', 'budget_holder', 'panel_member', "
+            "'finance')",
             name="council_scope_for_council_roles",
         ),
     )
@@ -86,7 +87,8 @@ class User(TimestampMixin, Base):
     council_id: Mapped[int | None] = mapped_column(
         ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
     )
-    """For commissioners (none = all Scotland) and budget holders."""
+    """For commissioners (none = all Scotland), budget holders, panel members and finance
+    staff: the council whose funds they work with."""
     authority_limit_pence: Mapped[int | None] = mapped_column(BigInteger)
     """A budget holder's delegated authority: the largest change of use they decide alone."""
 

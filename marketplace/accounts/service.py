@@ -35,7 +35,7 @@ TOKEN_LIFETIMES = {
     TokenPurpose.CONFIRM_EMAIL: timedelta(days=3),
     TokenPurpose.RESET_PASSWORD: timedelta(hours=1),
 }
-COUNCIL_ROLES = (Role.COMMISSIONER, Role.BUDGET_HOLDER)
+COUNCIL_ROLES = (Role.COMMISSIONER, Role.BUDGET_HOLDER, Role.PANEL_MEMBER, Role.FINANCE)
 
 
 def hash_token(token: str) -> str:
@@ -85,7 +85,9 @@ def _check_scope(
             )
         if council is not None and role not in COUNCIL_ROLES:
             rules.broken(
-                "Only commissioners and budget holders belong to a council area", field="council"
+                "Only council staff (commissioners, budget holders, panel members and finance) "
+                "belong to a council area",
+                field="council",
             )
 
 

@@ -1,0 +1,1 @@
+"""Individual service funds: asking for one, the budget, the support plan and the agreement."""

@@ -1,0 +1,74 @@
+"""How a council pays a fund's budget in: the tranches of its funding schedule, each due on
+a date and paying for the days up to the next, adding up to the period's budget exactly."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from contracts.funds.models import FundingSchedule, IndividualServiceFund
+from contracts.funds.plan import days_between, period_budget_pence
+from providers.pricing import divide_rounding
+
+FOUR_WEEKS = timedelta(days=28)
+
+
+@dataclass(frozen=True)
+class Tranche:
+    number: int
+    """1 for the first; with the fund's id, what makes a tranche's posting unique."""
+    due_on: date
+    covers_to: date
+    """The last day it pays for: the day before the next tranche, or the period's end."""
+    amount_pence: int
+
+
+def months_on(start: date, months: int) -> date:
+    """The same day of the month `months` later, or that month's last day when it is
+    shorter (31 January, one month on: 28 or 29 February)."""
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def due_dates(schedule: FundingSchedule, starts_on: date, ends_on: date) -> list[date]:
+    """When each tranche is due: the period's first day, then every month (counted from the
+    first day, so a 31st stays a 31st where the month has one) or every four weeks."""
+    if schedule == FundingSchedule.UPFRONT:
+        return [starts_on]
+    dates = []
+    step = 0
+    while True:
+        due = (
+            months_on(starts_on, step)
+            if schedule == FundingSchedule.MONTHLY
+            else starts_on + FOUR_WEEKS * step
+        )
+        if due > ends_on:
+            return dates
+        dates.append(due)
+        step += 1
+
+
+def tranches(fund: IndividualServiceFund) -> list[Tranche]:
+    """The fund's tranches. Each pays for its days' share of the budget; the shares are
+    rounded on the running total, so no penny is lost or made and the last tranche
+    ends on exactly the budget."""
+    assert fund.funding_schedule is not None
+    assert fund.period_starts_on is not None and fund.period_ends_on is not None
+    starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
+    budget = period_budget_pence(fund)
+    total_days = days_between(starts_on, ends_on)
+    dates = due_dates(fund.funding_schedule, starts_on, ends_on)
+    found = []
+    paid = 0
+    for number, due_on in enumerate(dates, start=1):
+        covers_to = dates[number] - timedelta(days=1) if number < len(dates) else ends_on
+        through = days_between(starts_on, covers_to)
+        running = divide_rounding(budget * through, total_days)
+        found.append(
+            Tranche(number=number, due_on=due_on, covers_to=covers_to, amount_pence=running - paid)
+        )
+        paid = running
+    return found

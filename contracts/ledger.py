@@ -45,19 +45,22 @@ PostgreSQL, so a bug here or a hand-written statement cannot break them:
   postings name the transaction through a foreign key that is DEFERRED, so they may be
   written before it exists, but a posting still without its transaction at COMMIT fails
   the foreign key (SQLite's deferred foreign keys are its one check made at COMMIT).
-- Writing the transaction row checks, in a trigger, that its postings number two or more
-  and sum to zero (and that a reversal mirrors its original exactly), and then adds them
-  to the accounts' cached balances, whose CHECK `allow_overdraft OR balance_pence >=
-  floor_pence` refuses an account below its floor.
+- Writing the transaction row checks, in a trigger, that its postings sum to zero and
+  number exactly its `posting_count` (two or more, by a CHECK), and that a reversal
+  mirrors its original exactly; then it adds them to the accounts' cached balances, whose
+  CHECK `allow_overdraft OR balance_pence >= floor_pence` refuses an account below its
+  floor.
 - A trigger refuses a posting for a transaction whose row is already written, and others
   refuse UPDATE and DELETE of postings and transactions (PostgreSQL TRUNCATE too), and any
   change to an account's kind, currency or owner. An account opens at zero.
 - Hence every committed posting belongs to a transaction that was checked when its row
   was written, after all its postings, and nothing can change since: every committed
-  transaction balances. PostgreSQL runs writers side by side, so it also checks each
-  posting's transaction again at COMMIT with a deferred constraint trigger; that closes
-  the one gap side-by-side writers could open, hand-written postings added to another
-  session's transaction before it commits. SQLite has one writer at a time, so no gap.
+  transaction balances. PostgreSQL runs writers side by side, and a trigger cannot see
+  another session's uncommitted rows, so hand-written postings could name a transaction
+  that another session has sealed but not yet committed. A deferred constraint trigger
+  closes that gap: at each COMMIT it checks every new posting's transaction again, sum
+  and `posting_count`, so even a balanced pair slipped in is refused. SQLite has one
+  writer at a time, so it has no such gap.
 
 What the database cannot tell apart is a trigger's update of a cached balance from
 anybody else's, so a hand-written UPDATE of balance_pence is found by `sds-market ledger
@@ -403,6 +406,7 @@ def _post(
         id=transaction_id,
         idempotency_key=key,
         request_hash=request_hash,
+        posting_count=len(legs),
         reverses_id=reverses.id if reverses is not None else None,
         actor_id=actor.user_id,
         actor_role=actor.role,

@@ -81,20 +81,21 @@ def _postings(count: int) -> str:
 
 
 def _unbalanced_transactions(session: Session) -> Iterator[Violation]:
+    t = LedgerTransaction
     count = func.count(LedgerPosting.id)
     total = func.coalesce(func.sum(LedgerPosting.amount_pence), 0)
     rows = session.execute(
-        select(LedgerTransaction.id, count, total)
-        .outerjoin(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id)
-        .group_by(LedgerTransaction.id)
-        .having(or_(count < 2, total != 0))
-        .order_by(LedgerTransaction.id)
+        select(t.id, t.posting_count, count, total)
+        .outerjoin(LedgerPosting, LedgerPosting.transaction_id == t.id)
+        .group_by(t.id, t.posting_count)
+        .having(or_(count < 2, count != t.posting_count, total != 0))
+        .order_by(t.id)
     )
-    for transaction_id, postings, pence in rows:
+    for transaction_id, sealed_with, postings, pence in rows:
         yield Violation(
             "postings must sum to 0 (L1)",
             _transaction(transaction_id),
-            "2 or more postings summing to 0p",
+            f"the {_postings(sealed_with)} it was sealed with (2 or more) summing to 0p",
             f"{_postings(postings)} summing to {pence}p",
         )
 

@@ -133,6 +133,7 @@ class LedgerTransaction(Base):
             f"actor_id IS NOT NULL OR actor_role = '{SYSTEM_ROLE}'", name="someone_caused_it"
         ),
         CheckConstraint("trim(reason) <> ''", name="has_a_reason"),
+        CheckConstraint("posting_count >= 2", name="two_or_more_postings"),
         Index("ix_ledger_transaction_reference", "reference_kind", "reference_id"),
     )
 
@@ -141,6 +142,9 @@ class LedgerTransaction(Base):
     idempotency_key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), unique=True)
     request_hash: Mapped[str] = mapped_column(String(64))
     """The fingerprint of what was asked for, compared when the key is used again."""
+    posting_count: Mapped[int]
+    """How many postings it was sealed with: a posting added later, by any session, makes
+    the count wrong and is refused."""
     reverses_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("ledger_transaction.id", ondelete="RESTRICT"), unique=True
     )

@@ -24,15 +24,17 @@ depends_on: str | Sequence[str] | None = None
 # The same design on both databases (contracts/ledger.py explains why it is sound): a
 # transaction's postings are written first, naming it through a DEFERRED foreign key, and
 # the ledger_transaction row is written last, as their seal. Writing the row checks that
-# its postings balance and then adds them to the cached balances, whose CHECK refuses an
-# account below its floor; nothing may be added to a sealed transaction; a posting left
-# without its transaction fails the foreign key at COMMIT; no row is ever changed or
-# removed. PostgreSQL, where writers run side by side, also checks every posting's
-# transaction again at COMMIT with a deferred constraint trigger.
+# its postings sum to 0 and number its posting_count, then adds them to the cached
+# balances, whose CHECK refuses an account below its floor; nothing may be added to a
+# sealed transaction; a posting left without its transaction fails the foreign key at
+# COMMIT; no row is ever changed or removed. PostgreSQL, where writers run side by side,
+# also checks every new posting's transaction again at COMMIT with a deferred constraint
+# trigger.
 #
 # The trigger texts are frozen here with this revision; a later rule is a new revision.
 
-_NOT_ZERO_SUM = """(SELECT count(*) FROM ledger_posting WHERE transaction_id = NEW.id) < 2
+_NOT_ZERO_SUM = """(SELECT count(*) FROM ledger_posting WHERE transaction_id = NEW.id)
+         <> NEW.posting_count
        OR (SELECT coalesce(sum(amount_pence), 0) FROM ledger_posting
            WHERE transaction_id = NEW.id) <> 0"""
 
@@ -53,7 +55,7 @@ _IDENTITY_CHANGED = """OLD.id IS NOT NEW.id OR OLD.kind IS NOT NEW.kind
        OR OLD.provider_id IS NOT NEW.provider_id"""
 
 _MESSAGES = {
-    "unbalanced": "a ledger transaction needs 2 or more postings that sum to 0",
+    "unbalanced": "a ledger transaction is sealed over all its postings, 2 or more, summing to 0",
     "not_a_mirror": "a reversal must post exactly the opposite of a transaction that is not "
     "itself a reversal",
     "sealed": "postings cannot be added to a ledger transaction that is already written",
@@ -106,17 +108,18 @@ _POSTGRESQL_FUNCTIONS = {
        BEGIN
          RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
        END $$""",
-    "ledger_check_balanced(uuid)": f"""CREATE FUNCTION ledger_check_balanced(txn uuid)
-       RETURNS void LANGUAGE plpgsql AS $$
+    "ledger_check_balanced(uuid, integer)": f"""CREATE FUNCTION
+       ledger_check_balanced(txn uuid, sealed_with integer) RETURNS void LANGUAGE plpgsql AS $$
        DECLARE
          postings bigint;
          total numeric;
        BEGIN
          SELECT count(*), coalesce(sum(amount_pence), 0) INTO postings, total
          FROM ledger_posting WHERE transaction_id = txn;
-         IF postings < 2 OR total <> 0 THEN
-           RAISE EXCEPTION '{_MESSAGES["unbalanced"]}: transaction % has % postings summing to %',
-             txn, postings, total USING ERRCODE = 'check_violation';
+         IF sealed_with IS NULL OR postings <> sealed_with OR total <> 0 THEN
+           RAISE EXCEPTION '{_MESSAGES["unbalanced"]}: transaction % sealed over % postings '
+             'has % summing to %', txn, sealed_with, postings, total
+             USING ERRCODE = 'check_violation';
          END IF;
        END $$""",
     "ledger_posting_before_its_transaction()": f"""CREATE FUNCTION
@@ -131,7 +134,7 @@ _POSTGRESQL_FUNCTIONS = {
     "ledger_transaction_before_insert()": f"""CREATE FUNCTION
        ledger_transaction_before_insert() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         PERFORM ledger_check_balanced(NEW.id);
+         PERFORM ledger_check_balanced(NEW.id, NEW.posting_count);
          IF {_NOT_A_MIRROR} THEN
            RAISE EXCEPTION '{_MESSAGES["not_a_mirror"]}: transaction %', NEW.id
              USING ERRCODE = 'check_violation';
@@ -149,7 +152,8 @@ _POSTGRESQL_FUNCTIONS = {
     "ledger_posting_balanced_at_commit()": """CREATE FUNCTION
        ledger_posting_balanced_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         PERFORM ledger_check_balanced(NEW.transaction_id);
+         PERFORM ledger_check_balanced(NEW.transaction_id, (
+           SELECT posting_count FROM ledger_transaction WHERE id = NEW.transaction_id));
          RETURN NULL;
        END $$""",
 }
@@ -265,6 +269,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("idempotency_key", sa.String(length=100), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
+        sa.Column("posting_count", sa.Integer(), nullable=False),
         sa.Column("reverses_id", sa.Uuid(), nullable=True),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("actor_role", sa.String(length=32), nullable=False),
@@ -293,6 +298,9 @@ def upgrade() -> None:
             name=op.f("ck_ledger_transaction_someone_caused_it"),
         ),
         sa.CheckConstraint("trim(reason) <> ''", name=op.f("ck_ledger_transaction_has_a_reason")),
+        sa.CheckConstraint(
+            "posting_count >= 2", name=op.f("ck_ledger_transaction_two_or_more_postings")
+        ),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["user_account.id"],

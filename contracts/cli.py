@@ -42,7 +42,9 @@ def check() -> None:
         f"and {_plural(report.postings, 'posting')}"
     )
     if report.sound:
-        console.print(f"The ledger is sound: {checked} checked; every invariant holds.")
+        console.print(
+            f"The ledger is sound: {checked} checked; every invariant holds.", soft_wrap=True
+        )
         return
     console.print(
         f"[red]The ledger has {_plural(len(report.violations), 'problem')}[/red] "

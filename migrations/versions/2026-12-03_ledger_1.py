@@ -360,6 +360,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Dropping a table drops its triggers on both databases; PostgreSQL's functions go after.
+    if not _is_postgresql():
+        # SQLite empties a table row by row as it drops it, and a reversal would briefly
+        # name a deleted original; to COMMIT, by when both are gone.
+        op.execute("PRAGMA defer_foreign_keys = ON")
     op.drop_index(op.f("ix_ledger_posting_account_id"), table_name="ledger_posting")
     op.drop_table("ledger_posting")
     op.drop_index("ix_ledger_transaction_reference", table_name="ledger_transaction")

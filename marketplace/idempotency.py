@@ -36,7 +36,7 @@ JsonValue: TypeAlias = str | int | bool | list["JsonValue"] | dict[str, "JsonVal
 """What a fingerprint or a stored answer may hold: no floats, so money stays in pence."""
 
 MAX_KEY_LENGTH = 100
-_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{7,99}")
+_KEY = re.compile(r"[A-Za-z0-9._:/-]{8,100}")
 
 ADVISORY_NAMESPACE = 0x1DE4
 """The first half of the PostgreSQL advisory lock held on a key (the second is a hash of
@@ -44,8 +44,8 @@ the key); two-number advisory locks never clash with the audit log's one-number 
 
 
 def parse_key(value: object) -> str:
-    """An idempotency key as a client sends it: 8 to 100 ASCII letters, digits and `._:/-`,
-    starting with a letter or digit. ValueError with a message fit for a person otherwise."""
+    """An idempotency key as a client sends it: 8 to 100 ASCII letters, digits and `._:/-`
+    (a UUID, or what `new_key` makes). ValueError with a message fit for a person otherwise."""
     text = value.strip() if isinstance(value, str) else ""
     if not _KEY.fullmatch(text):
         raise ValueError(

@@ -141,8 +141,10 @@ _POSTGRESQL_FUNCTIONS = {
          END IF;
          RETURN NEW;
        END $$""",
+    # As the owner (SECURITY DEFINER), so the app's role needs no right to change a cached
+    # balance itself (README: "The ledger").
     "ledger_transaction_applies()": """CREATE FUNCTION ledger_transaction_applies()
-       RETURNS trigger LANGUAGE plpgsql AS $$
+       RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT AS $$
        BEGIN
          UPDATE ledger_account a SET balance_pence = a.balance_pence + p.amount_pence
          FROM ledger_posting p

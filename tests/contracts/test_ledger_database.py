@@ -1,7 +1,8 @@
 """The database keeps the ledger's rules by itself, with the service bypassed by statements
 written by hand: a transaction that does not balance is not written, nothing is added to
 one already written, nothing is changed or removed, no account goes below its floor, and
-postings left without their transaction cannot be committed."""
+postings left without their transaction cannot be committed; and on PostgreSQL the app's
+role, as the README sets it up, cannot rewrite the ledger at all."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, delete, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import ledger
@@ -19,6 +20,7 @@ from contracts.ledger_check import check_invariants
 from contracts.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
 from marketplace.db import make_engine, make_sessionmaker, session_scope
 from tests.factories import IsfBooks, make_isf_books
+from tests.marketplace.test_audit import readme_role_sql
 
 
 @contextmanager
@@ -325,3 +327,41 @@ class TestAtCommit:
             intruder.close()
             engine.dispose()
         assert check_invariants(session).sound
+
+
+def test_the_readme_role_posts_but_cannot_rewrite_the_ledger(engine: Engine, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("database roles are PostgreSQL's")
+    role = f"sds_app_{uuid.uuid4().hex[:8]}"
+    sql = (
+        readme_role_sql()
+        .replace("sds_app", role)
+        .replace("DATABASE sds ", f'DATABASE "{engine.url.database}" ')
+    )
+    with engine.connect() as owner:
+        for statement in filter(None, (s.strip() for s in sql.split(";"))):
+            owner.execute(text(statement))
+        owner.commit()
+    try:
+        with engine.connect() as connection, Session(connection) as db:
+            db.execute(text(f"SET LOCAL ROLE {role}"))
+            books = make_isf_books(db, funded_pence=1_000)  # posts, locks, moves balances
+            assert ledger.balance_pence(db, books.isf) == 1_000
+            isf = LedgerAccount.id == books.isf.id
+            db.execute(update(LedgerAccount).where(isf).values(floor_pence=-200))
+            for statement in (
+                update(LedgerAccount).where(isf).values(balance_pence=1_000_000),
+                update(LedgerPosting).values(amount_pence=1),
+                delete(LedgerPosting),
+                update(LedgerTransaction).values(reason="Something else"),
+                delete(LedgerTransaction),
+                text("TRUNCATE ledger_posting, ledger_transaction, ledger_account"),
+            ):
+                with pytest.raises(DBAPIError, match="permission denied"), db.begin_nested():
+                    db.execute(statement)
+            db.rollback()
+    finally:
+        with engine.connect() as owner:
+            owner.execute(text(f"DROP OWNED BY {role}"))
+            owner.execute(text(f"DROP ROLE {role}"))
+            owner.commit()

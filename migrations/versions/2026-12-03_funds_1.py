@@ -2,7 +2,7 @@
 members and finance staff belong to a council, as budget holders do.
 
 Revision ID: 20261203_funds_1
-Revises: 20261203_truth_1
+Revises: 20261203_ledger_1
 Create Date: 2026-12-03 13:03:16
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import marketplace.db
 
 revision: str = "20261203_funds_1"
-down_revision: str | None = "20261203_truth_1"
+down_revision: str | None = "20261203_ledger_1"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

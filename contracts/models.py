@@ -8,7 +8,15 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, TimestampMixin, str_enum, utcnow
@@ -98,6 +106,21 @@ class LedgerAccount(TimestampMixin, Base):
             " OR (kind IN ('isf_funds', 'management_fees')"
             " AND (council_id IS NULL) <> (provider_id IS NULL))",
             name="owner_fits_kind",
+        ),
+        # One funding source a council, one fees account a holder: money is never split
+        # between two, even when two funds become active at once.
+        *(
+            Index(
+                f"uq_ledger_account_one_{kind}",
+                owner,
+                unique=True,
+                sqlite_where=text(f"kind = '{kind}'"),
+                postgresql_where=text(f"kind = '{kind}'"),
+            )
+            for kind, owner in (
+                ("council_funding", "council_id"),
+                ("management_fees", "provider_id"),
+            )
         ),
     )
 

@@ -37,8 +37,30 @@ def run_migrations_online() -> None:
         url = get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
-        _run(connection)
+        if connection.dialect.name == "sqlite":
+            _run_with_sqlite_foreign_keys_off(connection)
+        else:
+            _run(connection)
     engine.dispose()
+
+
+def _run_with_sqlite_foreign_keys_off(connection: Connection) -> None:
+    """SQLite changes a table by copying it, dropping the old one and renaming the copy
+    (batch mode). Dropping a table that other tables' rows name fails with foreign keys
+    on, even deferred, so they are switched off for the migration as SQLite's own
+    procedure for altering tables says, which is possible only outside a transaction;
+    then every foreign key is checked before they are switched on again."""
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        _run(connection)
+        connection.commit()
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"The migration left rows naming missing rows: {broken[:10]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contracts.models import LedgerAccount
 from marketplace.accounts.models import User
 from marketplace.db import Base, TimestampMixin, str_enum
 from marketplace.geography.models import CouncilArea
@@ -106,7 +107,7 @@ class IndividualServiceFund(TimestampMixin, Base):
         ),
         CheckConstraint(
             "status <> 'active' OR (person_accepted_at IS NOT NULL AND holder_accepted_at IS "
-            "NOT NULL AND council_accepted_at IS NOT NULL)",
+            "NOT NULL AND council_accepted_at IS NOT NULL AND account_id IS NOT NULL)",
             name="active_once_all_accepted",
         ),
     )
@@ -151,6 +152,10 @@ class IndividualServiceFund(TimestampMixin, Base):
         ForeignKey("user_account.id", ondelete="RESTRICT")
     )
     council_accepted_at: Mapped[datetime | None]
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_account.id", ondelete="RESTRICT"), unique=True
+    )
+    """The fund's money in the ledger, opened when the fund becomes active."""
     ended_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="RESTRICT")
     )
@@ -163,6 +168,7 @@ class IndividualServiceFund(TimestampMixin, Base):
     holder: Mapped[Provider] = relationship()
     holder_offer: Mapped[Offer] = relationship()
     holder_price: Mapped[OfferPrice] = relationship()
+    account: Mapped[LedgerAccount | None] = relationship()
     outcomes: Mapped[list[PlanOutcome]] = relationship(
         back_populates="fund", order_by="PlanOutcome.id", cascade="all, delete-orphan"
     )

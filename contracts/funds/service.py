@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.funds.accounts import open_fund_accounts
 from contracts.funds.models import (
     AgreementParty,
     BudgetLine,
@@ -485,6 +486,7 @@ def accept_agreement(
     setattr(fund, f"{party.value}_accepted_at", moment)
     setattr(fund, f"{party.value}_accepted_by_id", by.id)
     if all(fund.accepted_at(side) is not None for side in AgreementParty):
+        open_fund_accounts(session, fund)
         fund.status = FundStatus.ACTIVE
     session.flush()
     _record(session, by, fund, [f"{party.value}_accepted"])

@@ -31,6 +31,16 @@ def upgrade() -> None:
             "council_id IS NULL OR role IN ('commissioner', 'budget_holder', 'panel_member', "
             "'finance')",
         )
+    # Not in batch mode: recreating ledger_account on SQLite would drop its triggers.
+    for kind, owner in (("council_funding", "council_id"), ("management_fees", "provider_id")):
+        op.create_index(
+            f"uq_ledger_account_one_{kind}",
+            "ledger_account",
+            [owner],
+            unique=True,
+            sqlite_where=sa.text(f"kind = '{kind}'"),
+            postgresql_where=sa.text(f"kind = '{kind}'"),
+        )
     op.create_table(
         "individual_service_fund",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -80,10 +90,12 @@ def upgrade() -> None:
         sa.Column("council_accepted_at", marketplace.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("ended_by_id", sa.Integer(), nullable=True),
         sa.Column("ended_at", marketplace.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("account_id", sa.Integer(), nullable=True),
         sa.Column("end_reason", sa.Text(), nullable=False),
         sa.Column("created_at", marketplace.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status <> 'active' OR (person_accepted_at IS NOT NULL AND holder_accepted_at IS NOT NULL AND council_accepted_at IS NOT NULL)",
+            "status <> 'active' OR (person_accepted_at IS NOT NULL AND holder_accepted_at IS "
+            "NOT NULL AND council_accepted_at IS NOT NULL AND account_id IS NOT NULL)",
             name=op.f("ck_individual_service_fund_active_once_all_accepted"),
         ),
         sa.CheckConstraint(
@@ -164,7 +176,14 @@ def upgrade() -> None:
             name=op.f("fk_individual_service_fund_requested_by_id_user_account"),
             ondelete="RESTRICT",
         ),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["ledger_account.id"],
+            name=op.f("fk_individual_service_fund_account_id_ledger_account"),
+            ondelete="RESTRICT",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_individual_service_fund")),
+        sa.UniqueConstraint("account_id", name=op.f("uq_individual_service_fund_account_id")),
     )
     with op.batch_alter_table("individual_service_fund", schema=None) as batch_op:
         batch_op.create_index(
@@ -328,6 +347,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_individual_service_fund_council_id"))
 
     op.drop_table("individual_service_fund")
+    op.drop_index("uq_ledger_account_one_management_fees", table_name="ledger_account")
+    op.drop_index("uq_ledger_account_one_council_funding", table_name="ledger_account")
     op.execute(
         "UPDATE user_account SET council_id = NULL WHERE role IN ('panel_member', 'finance')"
     )

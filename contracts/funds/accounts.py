@@ -1,0 +1,61 @@
+"""The ledger accounts an individual service fund's money moves through: its council's
+funding source, the fund's own account (opened when the fund becomes active), and its
+holder's management fees. One of each: the database refuses a second."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.funds.models import IndividualServiceFund
+from contracts.ledger import open_account
+from contracts.models import AccountKind, LedgerAccount
+from marketplace.geography.models import CouncilArea
+from providers.models import Provider
+
+
+def council_funding_account(session: Session, council: CouncilArea) -> LedgerAccount:
+    """The council's funding source, opened the first time a fund of the council needs it."""
+    found = session.scalar(
+        select(LedgerAccount).where(
+            LedgerAccount.kind == AccountKind.COUNCIL_FUNDING,
+            LedgerAccount.council_id == council.id,
+        )
+    )
+    return found or open_account(
+        session,
+        kind=AccountKind.COUNCIL_FUNDING,
+        name=f"{council.name} Council funding",
+        council=council,
+    )
+
+
+def management_fees_account(session: Session, holder: Provider) -> LedgerAccount:
+    """Where the fees a holder charges its funds go, opened with its first active fund."""
+    found = session.scalar(
+        select(LedgerAccount).where(
+            LedgerAccount.kind == AccountKind.MANAGEMENT_FEES,
+            LedgerAccount.provider_id == holder.id,
+        )
+    )
+    return found or open_account(
+        session,
+        kind=AccountKind.MANAGEMENT_FEES,
+        name=f"Management fees of {holder.name}",
+        provider=holder,
+    )
+
+
+def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerAccount:
+    """The fund's own account, held by its holder, never below zero; and the council's and
+    the holder's accounts it will need, if they are not open yet."""
+    council_funding_account(session, fund.council)
+    management_fees_account(session, fund.holder)
+    account = open_account(
+        session,
+        kind=AccountKind.ISF_FUNDS,
+        name=f"Individual service fund {fund.id} of {fund.person.name}",
+        provider=fund.holder,
+    )
+    fund.account = account
+    return account

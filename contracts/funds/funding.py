@@ -37,7 +37,7 @@ def due_dates(schedule: FundingSchedule, starts_on: date, ends_on: date) -> list
     first day, so a 31st stays a 31st where the month has one) or every four weeks."""
     if schedule == FundingSchedule.UPFRONT:
         return [starts_on]
-    dates = []
+    dates: list[date] = []
     step = 0
     while True:
         due = (

@@ -1,6 +1,7 @@
 """The job queue (huey): the worker that drains the mail outbox and the daily runs that
-used to need cron. Our own tables hold what must not be lost (the outbox, the needs); a
-queue message only says "do this now", so a lost message loses nothing.
+used to need cron (needs, the index's log, checks' reminders, funds' tranches). Our own
+tables hold what must not be lost (the outbox, the needs, the ledger); a queue message only
+says "do this now", so a lost message loses nothing.
 
 SqliteHuey keeps the queue in var/ on the embedded default; with REDIS_URL set, RedisHuey,
 and workers can run on several machines. In tests (or with SDS_JOBS__IMMEDIATE=true) tasks
@@ -67,6 +68,11 @@ class Jobs:
         )
         huey.periodic_task(crontab(minute="40", hour=hour), name="checks_remind_daily")(
             self._checks_remind_daily
+        )
+        # Tranches fall due on dates: paying on the day's first run, and again on any run
+        # after a missed one, since each run pays everything due and not yet paid.
+        huey.periodic_task(crontab(minute="50", hour=hour), name="funds_daily")(
+            self._funds_daily
         )
 
     # -- running ---------------------------------------------------------------------
@@ -140,6 +146,15 @@ class Jobs:
 
         with self._session() as session:
             checks_service.send_expiry_reminders(session, today=today())
+
+
+    def _funds_daily(self) -> None:
+        from contracts.funds.funding import post_due_tranches
+
+        with self._session() as session:
+            posted = post_due_tranches(session, today=today())
+        if posted:
+            log.info("funds: %s tranches paid in", len(posted))
 
 
 _jobs: dict[tuple[object, ...], Jobs] = {}

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from contracts import ledger
+from contracts.funds.accounts import council_funding_account, management_fees_account
 from contracts.models import AccountKind, LedgerAccount, LedgerTransaction, ReferenceKind
 from marketplace import db as marketplace_db
 from marketplace.accounts import service as accounts_service
@@ -204,9 +205,7 @@ def make_isf_books(
     assert area is not None
     holder = make_provider(db, holds_isf=True)
     books = IsfBooks(
-        funding=ledger.open_account(
-            db, kind=AccountKind.COUNCIL_FUNDING, name=f"{area.name} funding {number}", council=area
-        ),
+        funding=council_funding_account(db, area),
         isf=ledger.open_account(
             db,
             kind=AccountKind.ISF_FUNDS,
@@ -217,9 +216,7 @@ def make_isf_books(
         payable=ledger.open_account(
             db, kind=AccountKind.PROVIDER_PAYABLE, name=f"Owed to {holder.name}", provider=holder
         ),
-        fees=ledger.open_account(
-            db, kind=AccountKind.MANAGEMENT_FEES, name=f"Fees of {holder.name}", provider=holder
-        ),
+        fees=management_fees_account(db, holder),
         finance=make_user(db, role=Role.FINANCE),
     )
     if funded_pence:

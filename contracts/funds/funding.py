@@ -1,5 +1,6 @@
 """How a council pays a fund's budget in: the tranches of its funding schedule, each due on
-a date and paying for the days up to the next, adding up to the period's budget exactly."""
+a date and paying for the days up to the next, adding up to the period's budget exactly;
+and paying them into the ledger as they fall due."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from contracts.funds.models import FundingSchedule, IndividualServiceFund
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.funds.accounts import council_funding_account
+from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
 from contracts.funds.plan import days_between, period_budget_pence
+from contracts.ledger import Actor, Reference, transfer
+from contracts.models import LedgerTransaction, ReferenceKind
 from providers.pricing import divide_rounding
 
 FOUR_WEEKS = timedelta(days=28)
@@ -72,3 +79,58 @@ def tranches(fund: IndividualServiceFund) -> list[Tranche]:
         )
         paid = running
     return found
+
+
+def tranche_key(fund: IndividualServiceFund, tranche: Tranche) -> str:
+    """The tranche's idempotency key: posting it again is the same request, with one effect."""
+    return f"tranche:{fund.id}:{tranche.number}"
+
+
+def post_due_tranches(session: Session, *, today: date) -> list[LedgerTransaction]:
+    """Pay into every active fund each tranche due by `today` that is not paid yet, from
+    its council's funding source, as the service's own scheduled work. Run daily; running
+    it again (or on two machines at once) pays nothing twice: a tranche's posting has its
+    own key, and one already posted is found by it."""
+    posted = []
+    active = session.scalars(
+        select(IndividualServiceFund)
+        .where(
+            IndividualServiceFund.status == FundStatus.ACTIVE,
+            IndividualServiceFund.period_starts_on <= today,
+        )
+        .order_by(IndividualServiceFund.id)
+    )
+    for fund in active:
+        schedule = tranches(fund)
+        due = [t for t in schedule if t.due_on <= today and t.amount_pence > 0]
+        if not due:
+            continue
+        paid = set(
+            session.scalars(
+                select(LedgerTransaction.idempotency_key).where(
+                    LedgerTransaction.idempotency_key.in_([tranche_key(fund, t) for t in due])
+                )
+            )
+        )
+        source = council_funding_account(session, fund.council)
+        assert fund.account is not None
+        for tranche in due:
+            if tranche_key(fund, tranche) in paid:
+                continue
+            posted.append(
+                transfer(
+                    session,
+                    source=source,
+                    destination=fund.account,
+                    amount_pence=tranche.amount_pence,
+                    idempotency_key=tranche_key(fund, tranche),
+                    actor=Actor.system(),
+                    reason=f"Funding from {fund.council.name} Council: tranche "
+                    f"{tranche.number} of {len(schedule)}, for "
+                    f"{tranche.due_on:%-d %B %Y} to {tranche.covers_to:%-d %B %Y}",
+                    reference=Reference(
+                        ReferenceKind.FUNDING_TRANCHE, f"{fund.id}:{tranche.number}"
+                    ),
+                )
+            )
+    return posted

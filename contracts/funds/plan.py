@@ -101,17 +101,17 @@ def line_period_pence(line: BudgetLine, starts_on: date, ends_on: date) -> tuple
     return divide_rounding((line.weekly_pence or 0) * days, DAYS_PER_WEEK), days
 
 
-def period_fee_pence(fund: IndividualServiceFund, *, support_pence: int) -> int:
-    """The holder's management fee for the fund's period on `support_pence` of support: its
-    share of what is spent plus its fixed charge for each week, month or year of the period,
-    at the fee agreed when the fund was asked for."""
+def fee_pence(
+    fund: IndividualServiceFund, *, support_pence: int, starts_on: date, ends_on: date
+) -> int:
+    """The holder's management fee for the days from `starts_on` to `ends_on` on
+    `support_pence` of support in them: its share of what is spent plus its fixed charge for
+    each week, month or year of those days, at the fee agreed when the fund was asked for."""
     price = fund.holder_price
-    assert fund.period_starts_on is not None and fund.period_ends_on is not None
-    starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
     fee = 0
     if price.management_fee_bp:
         fee += divide_rounding(support_pence * price.management_fee_bp, BASIS_POINTS)
-    if price.management_fee_fixed_pence:
+    if price.management_fee_fixed_pence and ends_on >= starts_on:
         fixed = price.management_fee_fixed_pence
         if price.management_fee_period == FeePeriod.YEAR:
             fee += share_of_year(fixed, starts_on, ends_on)
@@ -120,6 +120,17 @@ def period_fee_pence(fund: IndividualServiceFund, *, support_pence: int) -> int:
         else:
             fee += divide_rounding(fixed * days_between(starts_on, ends_on), DAYS_PER_WEEK)
     return fee
+
+
+def period_fee_pence(fund: IndividualServiceFund, *, support_pence: int) -> int:
+    """The holder's management fee for the fund's whole period."""
+    assert fund.period_starts_on is not None and fund.period_ends_on is not None
+    return fee_pence(
+        fund,
+        support_pence=support_pence,
+        starts_on=fund.period_starts_on,
+        ends_on=fund.period_ends_on,
+    )
 
 
 def period_budget_pence(fund: IndividualServiceFund) -> int:

@@ -232,6 +232,7 @@ def test_the_worker_schedules_the_drain_and_the_daily_runs_and_each_runs(
         "needs_daily",
         "index_prune_daily",
         "checks_remind_daily",
+        "funds_daily",
     }
     errors: list[str] = []
     jobs.huey.signal(signals.SIGNAL_ERROR)(

@@ -1,0 +1,170 @@
+"""A fund's statement: what the person, their representative, the holder and the council
+read. Money received, spent and charged comes from the ledger (the fund account's postings,
+named by where the money came from or went); what is committed and still to come from the
+plan. The figures always agree:
+
+    available    = received - spent - fees charged
+    projected end = budget - spent - fees charged - committed - fees to come"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.funds.models import BudgetLineKind, IndividualServiceFund
+from contracts.funds.plan import (
+    days_between,
+    fee_pence,
+    line_period_pence,
+    period_budget_pence,
+    plan_costs,
+)
+from contracts.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+from marketplace.accounts.models import User
+
+ALERT_SPENT_SHARE_BP = 8_500
+"""Spent (with fees) at 85% of the budget or more: the statement says so."""
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    posted_at: datetime
+    amount_pence: int
+    """Into the fund (positive) or out of it (negative)."""
+    balance_pence: int
+    """The fund's balance after it."""
+    reason: str
+    caused_by: str
+    """Who caused it ('Scheduled' for the service's own work), in their role then."""
+
+
+@dataclass(frozen=True)
+class Statement:
+    on: date
+    budget_pence: int
+    received_pence: int
+    spent_pence: int
+    fees_charged_pence: int
+    fees_to_come_pence: int
+    contingency_pence: int
+    available_pence: int
+    committed_pence: int
+    projected_end_pence: int
+    days_elapsed: int
+    period_days: int
+    entries: tuple[StatementEntry, ...]
+
+    @property
+    def spent_share_bp(self) -> int:
+        """Spent with fees charged, as basis points of the budget."""
+        used = self.spent_pence + self.fees_charged_pence
+        return used * 10_000 // self.budget_pence if self.budget_pence else 0
+
+    @property
+    def elapsed_share_bp(self) -> int:
+        return self.days_elapsed * 10_000 // self.period_days if self.period_days else 0
+
+    @property
+    def alerts(self) -> list[str]:
+        found = []
+        if self.spent_share_bp >= ALERT_SPENT_SHARE_BP:
+            found.append(f"{self.spent_share_bp // 100}% of the budget has been spent")
+        if self.projected_end_pence < 0:
+            found.append("At the planned rate, the plan will cost more than the budget")
+        return found
+
+
+# Where money in the fund's account came from or went, by the other account's kind.
+RECEIVED_FROM = (AccountKind.COUNCIL_FUNDING,)
+SPENT_ON = (AccountKind.PROVIDER_PAYABLE,)
+CHARGED_TO = (AccountKind.MANAGEMENT_FEES,)
+
+
+def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> Statement:
+    """The fund's statement as it stands `on` a day of its period (before the period, as at
+    its start; after it, as at its end)."""
+    assert fund.period_starts_on is not None and fund.period_ends_on is not None
+    starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
+    received = spent = charged = 0
+    entries: list[StatementEntry] = []
+    for moved, transaction, actor, counterparts in _fund_postings(session, fund):
+        # What the other accounts of the transaction took or gave, by their kind: an
+        # approval that pays the provider and the holder's fee at once counts as both.
+        for kind, amount in counterparts:
+            if kind in RECEIVED_FROM:
+                received -= amount
+            elif kind in SPENT_ON:
+                spent += amount
+            elif kind in CHARGED_TO:
+                charged += amount
+        balance = (entries[-1].balance_pence if entries else 0) + moved
+        entries.append(
+            StatementEntry(
+                posted_at=transaction.posted_at,
+                amount_pence=moved,
+                balance_pence=balance,
+                reason=transaction.reason,
+                caused_by="Scheduled"
+                if actor is None
+                else f"{actor.name} ({actor.role.label.lower()})",
+            )
+        )
+    from_day = min(max(on, starts_on), ends_on + timedelta(days=1))
+    committed = sum(
+        line_period_pence(line, from_day, ends_on)[0]
+        for line in fund.lines
+        if line.kind != BudgetLineKind.CONTINGENCY
+    )
+    fees_to_come = fee_pence(fund, support_pence=committed, starts_on=from_day, ends_on=ends_on)
+    budget = period_budget_pence(fund)
+    return Statement(
+        on=on,
+        budget_pence=budget,
+        received_pence=received,
+        spent_pence=spent,
+        fees_charged_pence=charged,
+        fees_to_come_pence=fees_to_come,
+        contingency_pence=plan_costs(fund).contingency_pence,
+        available_pence=received - spent - charged,
+        committed_pence=committed,
+        projected_end_pence=budget - spent - charged - committed - fees_to_come,
+        days_elapsed=days_between(starts_on, min(on, ends_on)),
+        period_days=days_between(starts_on, ends_on),
+        entries=tuple(entries),
+    )
+
+
+def _fund_postings(
+    session: Session, fund: IndividualServiceFund
+) -> list[tuple[int, LedgerTransaction, User | None, list[tuple[AccountKind, int]]]]:
+    """Each posting to the fund's account, oldest first, with its transaction, who caused
+    it, and the kind and amount of each other posting of that transaction."""
+    if fund.account_id is None:
+        return []
+    rows = session.execute(
+        select(LedgerPosting.amount_pence, LedgerTransaction, User)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .outerjoin(User, User.id == LedgerTransaction.actor_id)
+        .where(LedgerPosting.account_id == fund.account_id)
+        .order_by(LedgerTransaction.posted_at, LedgerPosting.id)
+    ).all()
+    counterparts: dict[object, list[tuple[AccountKind, int]]] = {}
+    fund_transactions = select(LedgerPosting.transaction_id).where(
+        LedgerPosting.account_id == fund.account_id
+    )
+    for transaction_id, kind, amount in session.execute(
+        select(LedgerPosting.transaction_id, LedgerAccount.kind, LedgerPosting.amount_pence)
+        .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
+        .where(
+            LedgerPosting.transaction_id.in_(fund_transactions),
+            LedgerPosting.account_id != fund.account_id,
+        )
+    ):
+        counterparts.setdefault(transaction_id, []).append((kind, amount))
+    return [
+        (amount, transaction, actor, counterparts.get(transaction.id, []))
+        for amount, transaction, actor in rows
+    ]

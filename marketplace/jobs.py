@@ -71,9 +71,7 @@ class Jobs:
         )
         # Tranches fall due on dates: paying on the day's first run, and again on any run
         # after a missed one, since each run pays everything due and not yet paid.
-        huey.periodic_task(crontab(minute="50", hour=hour), name="funds_daily")(
-            self._funds_daily
-        )
+        huey.periodic_task(crontab(minute="50", hour=hour), name="funds_daily")(self._funds_daily)
 
     # -- running ---------------------------------------------------------------------
 
@@ -146,7 +144,6 @@ class Jobs:
 
         with self._session() as session:
             checks_service.send_expiry_reminders(session, today=today())
-
 
     def _funds_daily(self) -> None:
         from contracts.funds.funding import post_due_tranches

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.funds.demo import load_demo_funds
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.db import today
@@ -44,8 +45,8 @@ DEMO_ACCOUNTS = (
         "Highland",
         authority_limit_pence=150_000,
     ),
-    DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser"),
-    DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart"),
+    DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser", "Highland"),
+    DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart", "Highland"),
     DemoAccount(Role.ADMIN, "admin@example.org", "Eilidh Paterson"),
 )
 DEMO_ORGANISATION = ("Glen Care Co-operative", ProviderKind.MICRO_PROVIDER)
@@ -104,4 +105,13 @@ def load_demo(
         admin=users[Role.ADMIN],
     )
     load_demo_unmet_demand(session, today=today())
+    load_demo_funds(
+        session,
+        today=today(),
+        hasher=hasher,
+        person=person,
+        representative=representative,
+        budget_holder=users[Role.BUDGET_HOLDER],
+        holder_staff=staff,
+    )
     return list(DEMO_ACCOUNTS), marketplace

@@ -1,0 +1,72 @@
+"""The demo's funds are real on first run: Morag Lindsay's fund, held by Glen Care
+Co-operative and paid in monthly to today; other people's funds in every state for the
+budget holder, holders and finance; every statement's figures agree, and the ledger is
+sound."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from contracts.funds.demo import financial_year
+from contracts.funds.funding import tranches
+from contracts.funds.models import FundStatus, IndividualServiceFund
+from contracts.funds.statement import statement_of
+from contracts.ledger_check import check_invariants
+from marketplace.db import today
+from tests.conftest import DEMO_GROUP, DemoDatabase
+
+pytestmark = DEMO_GROUP
+
+
+@pytest.fixture(scope="module")
+def demo(demo_database: DemoDatabase) -> Iterator[Session]:
+    """The shared demo database, read in a transaction rolled back after the module."""
+    connection = demo_database.engine.connect()
+    outer = connection.begin()
+    yield Session(bind=connection, join_transaction_mode="create_savepoint")
+    outer.rollback()
+    connection.close()
+
+
+def all_funds(demo: Session) -> list[IndividualServiceFund]:
+    return list(demo.scalars(select(IndividualServiceFund).order_by(IndividualServiceFund.id)))
+
+
+def test_morags_fund_is_active_with_glen_care_and_paid_to_today(demo: Session) -> None:
+    morags = next(f for f in all_funds(demo) if f.person.email == "person@example.org")
+    assert morags.status == FundStatus.ACTIVE
+    assert morags.holder.name == "Glen Care Co-operative"
+    assert (morags.period_starts_on, morags.period_ends_on) == financial_year(today())
+    statement = statement_of(demo, morags, on=today())
+    due = [t for t in tranches(morags) if t.due_on <= today()]
+    assert statement.received_pence == sum(t.amount_pence for t in due)
+    assert len(statement.entries) == len(due)
+
+
+def test_every_state_has_funds_for_someone_to_work_on(demo: Session) -> None:
+    states = Counter(fund.status for fund in all_funds(demo))
+    assert set(states) == set(FundStatus)
+    assert states[FundStatus.REQUESTED] >= 5  # the budget holder's queue
+
+
+def test_every_statement_adds_up_and_the_ledger_is_sound(demo: Session) -> None:
+    for fund in all_funds(demo):
+        if fund.status != FundStatus.ACTIVE:
+            continue
+        s = statement_of(demo, fund, on=today())
+        assert s.available_pence == s.received_pence - s.spent_pence - s.fees_charged_pence
+        assert s.projected_end_pence == (
+            s.budget_pence
+            - s.spent_pence
+            - s.fees_charged_pence
+            - s.committed_pence
+            - s.fees_to_come_pence
+        )
+        assert fund.account is not None and fund.account.balance_pence == s.available_pence
+    report = check_invariants(demo)
+    assert report.sound, report.violations

@@ -159,6 +159,10 @@ class Actor:
     user_id: int | None
     role: str
 
+    def __post_init__(self) -> None:
+        if (self.user_id is None) != (self.role == SYSTEM_ROLE):
+            raise ValueError("a person acts in their role; only the service acts as 'system'")
+
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(user_id=user.id, role=user.role.value)

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts.cli import ledger_app
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.accounts.passwords import make_hasher
@@ -42,6 +43,7 @@ app.add_typer(needs_app, name="needs")
 app.add_typer(index_app, name="index")
 app.add_typer(gaps_app, name="gaps")
 app.add_typer(bench_app, name="bench")
+app.add_typer(ledger_app, name="ledger")
 console = Console()
 
 

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 
 
 def import_all_models() -> None:
+    import contracts.models  # noqa: F401
     import marketplace.accounts.models
     import marketplace.audit
     import marketplace.geography.models
+    import marketplace.idempotency
     import marketplace.outbox  # noqa: F401
     import matching.index
     import matching.models

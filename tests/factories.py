@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from contracts import ledger
+from contracts.models import AccountKind, LedgerAccount, LedgerTransaction, ReferenceKind
 from marketplace import db as marketplace_db
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
@@ -173,3 +176,66 @@ def make_offer(
         if agree_wide_area and offer.status == OfferStatus.AWAITING_AGREEMENT:
             offers_service.agree_area(db, offer=offer, admin=make_user(db, role=Role.ADMIN))
     return offer
+
+
+@dataclass(frozen=True)
+class IsfBooks:
+    """The ledger accounts around one ISF: where its council's money comes from, the ISF
+    itself, what its provider is owed and the holder's fees; and a finance officer."""
+
+    funding: LedgerAccount
+    isf: LedgerAccount
+    payable: LedgerAccount
+    fees: LedgerAccount
+    finance: User
+
+    @property
+    def actor(self) -> ledger.Actor:
+        return ledger.Actor.of(self.finance)
+
+
+def make_isf_books(
+    db: Session, *, funded_pence: int = 0, floor_pence: int = 0, council: str = "Highland"
+) -> IsfBooks:
+    """Open the accounts of one ISF held by a provider and, if `funded_pence`, fund it from
+    the council once."""
+    number = next(_sequence)
+    area = geography_service.find_council_area(db, name_or_code=council)
+    assert area is not None
+    holder = make_provider(db, holds_isf=True)
+    books = IsfBooks(
+        funding=ledger.open_account(
+            db, kind=AccountKind.COUNCIL_FUNDING, name=f"{area.name} funding {number}", council=area
+        ),
+        isf=ledger.open_account(
+            db,
+            kind=AccountKind.ISF_FUNDS,
+            name=f"ISF {number}",
+            provider=holder,
+            floor_pence=floor_pence,
+        ),
+        payable=ledger.open_account(
+            db, kind=AccountKind.PROVIDER_PAYABLE, name=f"Owed to {holder.name}", provider=holder
+        ),
+        fees=ledger.open_account(
+            db, kind=AccountKind.MANAGEMENT_FEES, name=f"Fees of {holder.name}", provider=holder
+        ),
+        finance=make_user(db, role=Role.FINANCE),
+    )
+    if funded_pence:
+        fund(db, books, funded_pence)
+    return books
+
+
+def fund(db: Session, books: IsfBooks, pence: int, *, key: str | None = None) -> LedgerTransaction:
+    """A funding tranche of `pence` from the council into the ISF."""
+    return ledger.transfer(
+        db,
+        source=books.funding,
+        destination=books.isf,
+        amount_pence=pence,
+        idempotency_key=key or f"tranche-{next(_sequence):06d}",
+        actor=ledger.Actor.system(),
+        reason="Monthly funding tranche",
+        reference=ledger.Reference(ReferenceKind.FUNDING_TRANCHE, str(next(_sequence))),
+    )

@@ -51,8 +51,9 @@ PostgreSQL, so a bug here or a hand-written statement cannot break them:
   CHECK `allow_overdraft OR balance_pence >= floor_pence` refuses an account below its
   floor.
 - A trigger refuses a posting for a transaction whose row is already written, and others
-  refuse UPDATE and DELETE of postings and transactions (PostgreSQL TRUNCATE too), and any
-  change to an account's kind, currency or owner. An account opens at zero.
+  refuse UPDATE and DELETE of postings and transactions (PostgreSQL TRUNCATE too; SQLite
+  an INSERT OR REPLACE over a row, which deletes without DELETE triggers), and any change
+  to an account's kind, currency or owner. An account opens at zero.
 - Hence every committed posting belongs to a transaction that was checked when its row
   was written, after all its postings, and nothing can change since: every committed
   transaction balances. PostgreSQL runs writers side by side, and a trigger cannot see
@@ -158,6 +159,10 @@ class Actor:
 
     user_id: int | None
     role: str
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) != (self.role == SYSTEM_ROLE):
+            raise ValueError("a person acts in their role; only the service acts as 'system'")
 
     @classmethod
     def of(cls, user: User) -> Actor:

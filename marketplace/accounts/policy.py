@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from marketplace import audit
 from marketplace.accounts import service as accounts_service
@@ -24,15 +25,19 @@ ACCESS_RULE = "sds_access_rule"
 """Attribute that marks a dependency as a route's access rule; the route audit test reads it."""
 
 
-def current_user(request: Request, db: DbSession, settings: AppSettings) -> User | None:
-    """The signed-in user, or None. A dead session token is marked for the cookie to go."""
+async def current_user(request: Request, db: DbSession, settings: AppSettings) -> User | None:
+    """The signed-in user, or None. A dead session token is marked for the cookie to go.
+    Without a session cookie nothing is read, so this runs on the event loop; the database
+    is read on a worker thread only when there is a session to look up."""
     if hasattr(request.state, "user"):
         cached: User | None = request.state.user
         return cached
     token: str | None = getattr(request.state, "session_token", None)
     user = None
     if token is not None:
-        user = accounts_service.user_for_session(db, token=token, security=settings.security)
+        user = await run_in_threadpool(
+            accounts_service.user_for_session, db, token=token, security=settings.security
+        )
         if user is None:
             request.state.session_ended = True
     request.state.user = user

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from marketplace import web
 from marketplace.accounts.models import Role, User
@@ -78,8 +79,14 @@ class Kept:
         return response
 
 
-def kept_shortlist(request: Request, db: DbSession, user: MaybeUser, settings: AppSettings) -> Kept:
-    return Kept(request, db, user, settings)
+async def kept_shortlist(
+    request: Request, db: DbSession, user: MaybeUser, settings: AppSettings
+) -> Kept:
+    # A visitor's list is in their cookie, read on the event loop; a signed-in person's is
+    # in the database, read on a worker thread.
+    if user is None:
+        return Kept(request, db, user, settings)
+    return await run_in_threadpool(Kept, request, db, user, settings)
 
 
 KeptShortlist = Annotated[Kept, Depends(kept_shortlist)]

@@ -66,7 +66,22 @@ _MESSAGES = {
     "opens_at_zero": "a ledger account opens with a balance of 0: only postings move it",
 }
 
+# SQLite's INSERT OR REPLACE deletes a row it collides with without firing its DELETE
+# triggers (unless recursive_triggers is on), so each table also refuses an INSERT whose
+# primary key is already there.
+_SQLITE_NOT_REPLACED = [
+    f"""CREATE TRIGGER {table}_not_replaced BEFORE INSERT ON {table}
+       WHEN EXISTS (SELECT 1 FROM {table} WHERE id = NEW.id)
+       BEGIN SELECT RAISE(ABORT, '{_MESSAGES[message]}'); END"""
+    for table, message in (
+        ("ledger_account", "account_kept"),
+        ("ledger_transaction", "transaction_immutable"),
+        ("ledger_posting", "posting_immutable"),
+    )
+]
+
 _SQLITE = [
+    *_SQLITE_NOT_REPLACED,
     f"""CREATE TRIGGER ledger_account_opens_at_zero BEFORE INSERT ON ledger_account
        WHEN NEW.balance_pence <> 0
        BEGIN SELECT RAISE(ABORT, '{_MESSAGES["opens_at_zero"]}'); END""",

@@ -152,6 +152,13 @@ class TestPosting:
                 legs=[Leg(books.isf, 100), Leg(books.isf, -100)],
             )
 
+    def test_every_entry_says_who(self) -> None:
+        assert Actor.system() == Actor(user_id=None, role="system")
+        with pytest.raises(ValueError, match="role"):
+            Actor(user_id=None, role=Role.FINANCE.value)
+        with pytest.raises(ValueError, match="role"):
+            Actor(user_id=7, role="system")
+
     def test_every_entry_says_why(self, db: Session) -> None:
         books = make_isf_books(db, funded_pence=1_000)
         with pytest.raises(RuleBroken, match="Say why"):

@@ -178,6 +178,35 @@ class TestImmutable:
         with refused(db, "never changed or removed"):
             db.execute(delete(LedgerTransaction).where(this))
 
+    def test_an_upsert_cannot_rewrite_them(
+        self, db: Session, backend: str, posted: LedgerTransaction
+    ) -> None:
+        """SQLite's REPLACE would delete the row it collides with without its DELETE
+        trigger; PostgreSQL's ON CONFLICT DO UPDATE is an UPDATE, refused as one."""
+        ids = {"txn": posted.postings[0].transaction_id, "posting": posted.postings[0].id}
+        if backend == "sqlite":
+            ids["txn"] = posted.id.hex  # how SQLite stores a UUID
+            statements = {
+                "REPLACE INTO ledger_transaction SELECT * FROM ledger_transaction "
+                "WHERE id = :txn": "never changed",
+                "REPLACE INTO ledger_posting SELECT id, 'a0000000000000000000000000000000', "
+                "account_id, -amount_pence FROM ledger_posting WHERE id = :posting": "never changed",
+                "REPLACE INTO ledger_account SELECT * FROM ledger_account "
+                "WHERE balance_pence = 0 LIMIT 1": "never removed",
+            }
+        else:
+            statements = {
+                "INSERT INTO ledger_transaction SELECT * FROM ledger_transaction WHERE id = :txn "
+                "ON CONFLICT (id) DO UPDATE SET reason = 'Something else'": "never changed",
+                # Refused before the conflict is even looked for: its transaction is written.
+                "INSERT INTO ledger_posting SELECT * FROM ledger_posting WHERE id = :posting "
+                "ON CONFLICT (id) DO UPDATE SET amount_pence = 1": "already written",
+            }
+        for statement, refusal in statements.items():
+            with refused(db, refusal):
+                db.execute(text(statement), ids)
+        assert check_invariants(db).sound
+
     def test_postgresql_refuses_truncating_them(self, db: Session, backend: str) -> None:
         if backend != "postgresql":
             pytest.skip("SQLite has no TRUNCATE")

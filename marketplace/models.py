@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 
 def import_all_models() -> None:
-    import contracts.funds.models
+    import contracts.funds.models  # noqa: F401
     import marketplace.accounts.models
     import marketplace.audit
     import marketplace.geography.models

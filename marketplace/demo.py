@@ -44,8 +44,8 @@ DEMO_ACCOUNTS = (
         "Highland",
         authority_limit_pence=150_000,
     ),
-    DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser"),
-    DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart"),
+    DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser", "Highland"),
+    DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart", "Highland"),
     DemoAccount(Role.ADMIN, "admin@example.org", "Eilidh Paterson"),
 )
 DEMO_ORGANISATION = ("Glen Care Co-operative", ProviderKind.MICRO_PROVIDER)

@@ -302,3 +302,20 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
     assert response is not None and response.ok, (path, response and response.status)
     expect(heading(any_page)).to_be_visible()
     assert_fits_and_accessible(any_page)
+
+
+@SQLITE_ONLY
+def test_the_fund_prints_as_its_agreement_without_forms_or_the_sites_header(
+    page: Page, live_server: LiveServer, signed_in: SignedIn, demo_fund: tuple[int, int]
+) -> None:
+    fund_id, _ = demo_fund
+    signed_in.enter(page, PERSON)
+    page.goto(live_server.url(f"/funds/{fund_id}"))
+    expect(page.locator("main form").first).to_be_visible()
+    page.emulate_media(media="print")
+    for form in page.locator("main form").all():
+        expect(form).to_be_hidden()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    for section in ("The agreement in brief", "The support plan", "Acceptances"):
+        expect(page.get_by_role("heading", name=section, exact=True)).to_be_visible()
+    expect(page.locator("#total-planned")).to_be_visible()

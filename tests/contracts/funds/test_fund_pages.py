@@ -173,8 +173,9 @@ class TestTheWholeJourney:
         assert brief["Management fee"].startswith(
             f"{format_pence(costs.fee_pence)} for the period, 10% of the planned support"
         )
-        assert "returned" not in brief["Money not spent"]
-        assert "goes back to the council" in brief["Money not spent"]
+        assert brief["Money not spent"].startswith(
+            "By the council's rule, money not spent by the end of the period goes back"
+        )
         assert shown.select_one("#total-planned").get_text(strip=True) == format_pence(
             costs.total_pence
         )

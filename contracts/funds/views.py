@@ -83,7 +83,8 @@ def fee_example(offer: Offer) -> FeeExample | None:
 
 def may_see_person(session: Session, fund: IndividualServiceFund, viewer: User) -> bool:
     """The person's side, the holder's staff and the council staff who decide see who the
-    fund is for; others who may see the fund (finance) see its number only."""
+    fund is for and what the person wrote; others who may see the fund (finance) see its
+    number and its money only."""
     if funds_service.party_of(session, fund, viewer) is not None:
         return True
     return viewer.role in NAMES_SEEN_BY and viewer.council_id == fund.council_id

@@ -340,20 +340,23 @@ class TestWhoSeesAndDoesWhat:
         assert again.status_code == 409
         assert fund.status == FundStatus.AGREEING
 
-    def test_council_staff_see_their_councils_funds_and_finance_not_the_name(
+    def test_council_staff_see_their_councils_funds_and_finance_not_the_persons_words(
         self, client: HtmlClient, db: Session
     ) -> None:
-        fund = requested(db)
+        fund, _ = planned(db)
         panel = make_user(db, role=Role.PANEL_MEMBER, council="Highland")
         finance = make_user(db, role=Role.FINANCE, council="Highland")
         as_user(client, panel)
         assert fund.person.name in client.get("/funds").text
-        assert client.get(f"/funds/{fund.id}").status_code == 200
+        assert "Keeping fit" in client.get(f"/funds/{fund.id}").text
         as_user(client, finance)
         listed = client.get("/funds").text
         assert f"/funds/{fund.id}" in listed and fund.person.name not in listed
         shown = client.get(f"/funds/{fund.id}")
         assert shown.status_code == 200 and fund.person.name not in shown.text
+        assert "Keeping fit" not in shown.text and fund.request_note not in shown.text
+        assert "Staying as well as you can" in shown.text
+        assert format_pence(plan_costs(fund).total_pence) in shown.text
         assert page(shown).select_one("main form") is None
         assert views_of(db, fund, finance) == 2  # the list and the page
 

@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
+    from contracts.funds import routes as fund_routes
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
@@ -124,6 +125,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(offer_page.router)
     app.include_router(gap_routes.router)
     app.include_router(your_support.router)
+    app.include_router(fund_routes.router)
 
 
 class _CsrfMiddleware:

@@ -78,9 +78,12 @@ LANDING_BY_ROLE = {
     Role.PERSONAL_ASSISTANT: "/provider",
     Role.COMMISSIONER: "/commissioning",
     Role.ADMIN: "/admin",
+    Role.BUDGET_HOLDER: "/funds",
+    Role.PANEL_MEMBER: "/funds",
+    Role.FINANCE: "/funds",
 }
 """Where signing in leads when no page was asked for: each role's own work. Budget holders,
-panel members and finance staff have no work here yet, so their account page says so."""
+panel members and finance staff work with their council's individual service funds."""
 
 
 def landing_for(role: Role) -> str:

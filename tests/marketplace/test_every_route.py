@@ -10,6 +10,7 @@ carry the CSRF token, so forms are really processed."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -22,10 +23,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
+from contracts.funds import service as funds_service
+from contracts.funds.models import FundingSchedule, IndividualServiceFund
 from marketplace.accounts import service as accounts_service
-from marketplace.accounts.models import Relationship, Role
+from marketplace.accounts.models import Relationship, Role, User
 from marketplace.forms import Form
+from marketplace.geography import service as geography_service
 from matching.deps import warm_offer_index
+from providers.models import Offer
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.marketplace.test_authorisation import POLICY, rule_allows
 
@@ -85,6 +90,8 @@ PLAUSIBLE = [
     "Highland",
     "2026-12-03",
     "2030-01-31",
+    "2027-06-01",
+    "monthly",
     "A real sentence about support.",
     "hour",
     "radius",
@@ -170,7 +177,7 @@ def world(db: Session) -> dict[str, Any]:
     """Someone of every role, a provider with a published offer its staff run, a personal
     assistant's own listing, and a representation: real ids for the paths to reach."""
     users = {role: make_user(db, role=role) for role in Role}
-    provider = make_provider(db, owner=users[Role.PROVIDER_STAFF])
+    provider = make_provider(db, owner=users[Role.PROVIDER_STAFF], holds_isf=True)
     offer = make_offer(db, provider=provider)
     make_provider(db, owner=users[Role.PERSONAL_ASSISTANT])
     carer = make_user(db, role=Role.REPRESENTATIVE)
@@ -180,8 +187,11 @@ def world(db: Session) -> dict[str, Any]:
         representative_email=carer.email,
         relationship_kind=Relationship.CARER,
     )
+    fund = being_agreed(db, person=users[Role.SUPPORTED_PERSON], holder_offer=offer, users=users)
     db.flush()
     real = {
+        "fund_id": str(fund.id),
+        "line_id": str(fund.lines[0].id),
         "offer_id": str(offer.id),
         "provider_id": str(provider.id),
         "user_id": str(carer.id),
@@ -194,6 +204,42 @@ def world(db: Session) -> dict[str, Any]:
         "id": "1",
     }
     return {"users": users, "real": real, "emails": [u.email for u in users.values()]}
+
+
+def being_agreed(
+    db: Session, *, person: User, holder_offer: Offer, users: dict[Role, User]
+) -> IndividualServiceFund:
+    """A fund the person, the holder's staff and the budget holder of `users` are agreeing,
+    with an outcome and a line, so the fund's forms get past their first checks."""
+    fund = funds_service.request_fund(
+        db,
+        requester=person,
+        person=None,
+        council=geography_service.find_council_area(db, name_or_code="Highland"),
+        holder_offer=holder_offer,
+        note="Support around my work, please.",
+    )
+    funds_service.set_budget(
+        db,
+        fund=fund,
+        budget_holder=users[Role.BUDGET_HOLDER],
+        annual_budget_pence=1_040_000,
+        period_starts_on=date(2027, 4, 1),
+        period_ends_on=date(2028, 3, 31),
+        schedule=FundingSchedule.MONTHLY,
+    )
+    outcome = funds_service.add_outcome(db, fund=fund, by=person, own_words="Keeping fit")
+    funds_service.add_described_line(
+        db,
+        fund=fund,
+        by=person,
+        title="Gym",
+        weekly_pence=1_000,
+        starts_on=date(2027, 4, 1),
+        ends_on=date(2028, 3, 31),
+        outcome_ids=[outcome.id],
+    )
+    return fund
 
 
 def start(client: TestClient, world: dict[str, Any], role: Role | None) -> dict[str, str]:

@@ -1,6 +1,7 @@
-"""No page promises what the product does not do yet. Budgets, individual service funds,
-change-of-use requests, payments and statements are not built: a page may say so, but no
-page may offer them, link to them or describe them as things people can do here."""
+"""No page promises what the product does not do yet. Individual service funds can be asked
+for and agreed, but spending from them, change-of-use requests, payments and statements are
+not built: a page may say so, but no page may offer them, link to them or describe them as
+things people can do here."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ NOT_BUILT = re.compile(
     r"|keep track of your budget"
     r"|change-of-use requests in your area|record your decisions"
     r"|your support plan"
-    r"|href=\"/(budgets?|isfs?|funds?|statements?|change-of-use|payments?|ledger)\b",
+    r"|href=\"/(budgets?|isfs?|statements?|change-of-use|payments?|ledger)\b",
     re.IGNORECASE,
 )
 """Words and links that would offer the parts not built yet."""
@@ -39,16 +40,16 @@ def test_no_template_offers_what_is_not_built(template: Path) -> None:
 def test_the_sweep_would_find_a_promise() -> None:
     assert NOT_BUILT.search("Here you will be able to see your fund at any time")
     assert NOT_BUILT.search('<a href="/isf/3">Your fund</a>')
-    assert not NOT_BUILT.search("This service does not show individual service funds yet.")
+    assert not NOT_BUILT.search("This service does not show what has been spent from a fund yet.")
 
 
 def test_the_home_page_says_what_is_not_here_yet(client: HtmlClient) -> None:
     text = page(client.get("/")).get_text(" ", strip=True)
-    assert "does not show individual service funds yet" in text
+    assert "does not show what has been spent from a fund yet" in text
     assert "Change-of-use requests are not handled in this service yet" in text
 
 
 def test_the_privacy_notice_lists_only_what_is_held(client: HtmlClient) -> None:
     text = page(client.get("/privacy")).get_text(" ", strip=True)
-    assert "budget" not in text.lower()
+    assert "individual service fund" in text and "finance staff see the money" in text
     assert "the enquiries you send and the needs you post" in text

@@ -69,12 +69,20 @@ class TestNavigation:
                     "Your shortlist",
                     "Your enquiries",
                     "Your needs",
+                    "Individual service funds",
                     "Your account",
                 ],
             ),
             (
                 Role.PERSONAL_ASSISTANT,
-                ["Find support", "Your listing", "Enquiries", "Needs near you", "Your account"],
+                [
+                    "Find support",
+                    "Your listing",
+                    "Enquiries",
+                    "Needs near you",
+                    "Individual service funds",
+                    "Your account",
+                ],
             ),
             (
                 Role.ADMIN,

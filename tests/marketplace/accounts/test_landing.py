@@ -1,6 +1,6 @@
 """Signing in leads each role to its own work: people to their own page, providers to their
 listing, commissioners to market gaps, administrators to the work waiting for them, and
-the roles with no work here yet to an account page that says so. A page asked for (on this
+council staff who work with funds to their council's individual service funds. A page asked for (on this
 site) wins over the landing."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ LANDINGS = {
     Role.PERSONAL_ASSISTANT: "/provider",
     Role.COMMISSIONER: "/commissioning",
     Role.ADMIN: "/admin",
-    Role.BUDGET_HOLDER: "/account",
-    Role.PANEL_MEMBER: "/account",
-    Role.FINANCE: "/account",
+    Role.BUDGET_HOLDER: "/funds",
+    Role.PANEL_MEMBER: "/funds",
+    Role.FINANCE: "/funds",
 }
 
 
@@ -66,14 +66,14 @@ def test_a_safe_page_asked_for_wins_over_the_landing(
 @pytest.mark.parametrize(
     "role", [Role.BUDGET_HOLDER, Role.PANEL_MEMBER, Role.FINANCE], ids=lambda role: role.value
 )
-def test_roles_with_no_work_here_yet_are_told_so_honestly(
+def test_council_roles_are_pointed_to_funds_and_told_what_is_not_here_yet(
     client: HtmlClient, db: Session, role: Role
 ) -> None:
     client.sign_in(someone(db, role).email, PASSWORD)
-    text = page(client.get("/account")).get_text(" ", strip=True)
-    assert (
-        "does not handle change-of-use requests, individual service funds or payments yet" in text
-    )
+    shown = page(client.get("/account"))
+    assert shown.select_one('main a[href="/funds"]') is not None
+    text = shown.get_text(" ", strip=True)
+    assert "does not handle change-of-use requests or payments yet" in text
 
 
 @pytest.mark.parametrize(

@@ -213,6 +213,7 @@ class TestSignInAndOut:
             "Your shortlist",
             "Your enquiries",
             "Your needs",
+            "Individual service funds",
             "Your account",
         ]
 

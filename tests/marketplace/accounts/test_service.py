@@ -470,7 +470,7 @@ class TestRoles:
                 db,
                 changed_by=admin,
                 user=user,
-                role=Role.FINANCE,
+                role=Role.PROVIDER_STAFF,
                 council=fife,
                 authority_limit_pence=None,
             )

@@ -1,0 +1,29 @@
+"""Who may use the individual service fund pages (see tests/marketplace/test_authorisation.py).
+A fund's own pages are open to any signed-in user because the fund decides who sees it:
+anyone else gets the 404 of a fund that does not exist."""
+
+from __future__ import annotations
+
+from tests.route_rules import PEOPLE, SIGNED_IN
+
+FUND_LISTS = (
+    "roles:budget_holder,finance,panel_member,personal_assistant,provider_staff,"
+    "representative,supported_person"
+)
+"""Everyone who may have funds to see."""
+
+POLICY: dict[tuple[str, str], str] = {
+    ("GET", "/funds/new"): PEOPLE,
+    ("POST", "/funds/new"): PEOPLE,
+    ("GET", "/funds"): FUND_LISTS,
+    ("GET", "/funds/{fund_id}"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/budget"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/outcomes"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/lines/offer"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/lines/other"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/contingency"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/lines/{line_id}/remove"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/accept"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/withdraw"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/decline"): SIGNED_IN,
+}

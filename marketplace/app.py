@@ -86,7 +86,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
+    from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
+    from contracts.funds import statement_routes
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
@@ -126,6 +128,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(gap_routes.router)
     app.include_router(your_support.router)
     app.include_router(fund_routes.router)
+    app.include_router(statement_routes.router)
+    app.include_router(fund_api.router)
 
 
 class _CsrfMiddleware:

@@ -10,7 +10,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fastapi import Request
 from fastapi.responses import Response
+
+from marketplace.errors import NotFound
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these runs as a formula in a spreadsheet (CSV injection)."""
@@ -82,3 +85,14 @@ def csv_response(table: Table, *, filename: str) -> Response:
 
 def find_table(tables: Sequence[Table], name: str) -> Table | None:
     return next((table for table in tables if table.name == name), None)
+
+
+def csv_if_asked(request: Request, tables: Sequence[Table], filename: str) -> Response | None:
+    """The table the address asks for (?table=NAME&format=csv) as CSV, or None when it
+    asks for the page."""
+    if request.query_params.get("format") != "csv":
+        return None
+    table = find_table(tables, request.query_params.get("table", ""))
+    if table is None:
+        raise NotFound("There is no such table on this page")
+    return csv_response(table, filename=f"{filename}-{table.name}")

@@ -54,7 +54,8 @@ def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerA
     account = open_account(
         session,
         kind=AccountKind.ISF_FUNDS,
-        name=f"Individual service fund {fund.id} of {fund.person.name}",
+        # By number: finance staff follow the money without seeing who it is for.
+        name=f"Individual service fund {fund.id}",
         provider=fund.holder,
     )
     fund.account = account

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
+from contracts.funds.access import FUND_LIST_ROLES, PEOPLE, ActedFund, FundListUser, SeenFund
 from contracts.funds.models import FundingSchedule, IndividualServiceFund
 from contracts.funds.plan import plan_costs
 from marketplace import web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import parse_record_id, roles, signed_in, visible
+from marketplace.accounts.policy import parse_record_id, roles, signed_in
 from marketplace.deps import DbSession, audited
 from marketplace.errors import DomainError, FieldError, NotFound, RuleBroken
 from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, required
@@ -39,43 +40,10 @@ from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
 
-PEOPLE = (Role.SUPPORTED_PERSON, Role.REPRESENTATIVE)
-FUND_LIST_ROLES = (
-    *PEOPLE,
-    Role.PROVIDER_STAFF,
-    Role.PERSONAL_ASSISTANT,
-    Role.BUDGET_HOLDER,
-    Role.PANEL_MEMBER,
-    Role.FINANCE,
-)
-"""Everyone who may have funds to see: the person's side, holders' staff, and the council
-staff who work with funds."""
 web.add_navigation("Individual service funds", "/funds", roles=FUND_LIST_ROLES, order=48)
 
 PersonUser = Annotated[User, Depends(roles(*PEOPLE))]
-FundListUser = Annotated[User, Depends(roles(*FUND_LIST_ROLES))]
 SignedInUser = Annotated[User, Depends(signed_in)]
-
-# Any signed-in user may ask for a fund's page: whoever may not see that fund (a
-# commissioner, another council, another provider) gets the 404 of a fund that does not
-# exist, so nobody learns which funds exist by trying numbers.
-SeenFund = Annotated[
-    IndividualServiceFund,
-    Depends(
-        visible(
-            IndividualServiceFund,
-            param="fund_id",
-            access=signed_in,
-            audit_subject=funds_service.SUBJECT,
-        )
-    ),
-]
-"""A fund whose page is read: the read is in the audit log."""
-ActedFund = Annotated[
-    IndividualServiceFund,
-    Depends(visible(IndividualServiceFund, param="fund_id", access=signed_in, audit_subject=None)),
-]
-"""A fund a form changes; the service audits the change."""
 
 DONE_MESSAGES = {
     "requested": "Your request has been sent to your council. Their budget holder sets the "

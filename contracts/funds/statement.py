@@ -24,6 +24,10 @@ from contracts.funds.plan import (
 )
 from contracts.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
 from marketplace.accounts.models import User
+from marketplace.db import SCOTTISH_TIME
+from marketplace.money import format_pence
+from marketplace.tables import Cell, Column, Table
+from providers.pricing import fee_percent
 
 ALERT_SPENT_SHARE_BP = 8_500
 """Spent (with fees) at 85% of the budget or more: the statement says so."""
@@ -62,6 +66,11 @@ class Statement:
         """Spent with fees charged, as basis points of the budget."""
         used = self.spent_pence + self.fees_charged_pence
         return used * 10_000 // self.budget_pence if self.budget_pence else 0
+
+    @property
+    def fee_percent(self) -> str | None:
+        """The fees charged as a share of what was spent, like '8%'."""
+        return fee_percent(fee_pence=self.fees_charged_pence, support_pence=self.spent_pence)
 
     @property
     def elapsed_share_bp(self) -> int:
@@ -168,3 +177,61 @@ def _fund_postings(
         (amount, transaction, actor, counterparts.get(transaction.id, []))
         for amount, transaction, actor in rows
     ]
+
+
+def entries_table(statement: Statement) -> Table:
+    """Every movement of the fund's money, as the page shows it and as it downloads."""
+    rows = [
+        [
+            Cell(f"{entry.posted_at.astimezone(SCOTTISH_TIME):%-d %B %Y}", entry.posted_at.date()),
+            Cell(entry.reason),
+            Cell(entry.caused_by),
+            Cell(format_pence(entry.amount_pence) if entry.amount_pence > 0 else "", _in(entry)),
+            Cell(format_pence(-entry.amount_pence) if entry.amount_pence < 0 else "", _out(entry)),
+            Cell(format_pence(entry.balance_pence), entry.balance_pence),
+        ]
+        for entry in statement.entries
+    ]
+    return Table(
+        name="entries",
+        caption="Money in and out of the fund",
+        columns=(
+            Column("Date"),
+            Column("What"),
+            Column("Who"),
+            Column("Money in", numeric=True, key="in_pence"),
+            Column("Money out", numeric=True, key="out_pence"),
+            Column("Balance", numeric=True, key="balance_pence"),
+        ),
+        rows=rows,
+        header_column=False,
+    )
+
+
+def figures_table(statement: Statement) -> Table:
+    """The statement's figures, as they download (pence, for spreadsheets)."""
+    figures = (
+        ("Budget for the period", statement.budget_pence),
+        ("Received from the council", statement.received_pence),
+        ("Spent on support", statement.spent_pence),
+        ("Management fee charged", statement.fees_charged_pence),
+        ("Available now", statement.available_pence),
+        ("Contingency set aside in the plan", statement.contingency_pence),
+        ("Committed: the plan from today to the end of the period", statement.committed_pence),
+        ("Management fee still to come", statement.fees_to_come_pence),
+        ("Projected at the end of the period", statement.projected_end_pence),
+    )
+    return Table(
+        name="figures",
+        caption=f"The fund's figures on {statement.on:%-d %B %Y}",
+        columns=(Column("Figure"), Column("Amount", numeric=True, key="pence")),
+        rows=[[Cell(label), Cell(format_pence(pence), pence)] for label, pence in figures],
+    )
+
+
+def _in(entry: StatementEntry) -> int | str:
+    return entry.amount_pence if entry.amount_pence > 0 else ""
+
+
+def _out(entry: StatementEntry) -> int | str:
+    return -entry.amount_pence if entry.amount_pence < 0 else ""

@@ -15,10 +15,9 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession
-from marketplace.errors import NotFound
 from marketplace.forms import FormPage
 from marketplace.parsing import RecordId
-from marketplace.tables import Table, csv_response, find_table
+from marketplace.tables import csv_if_asked
 from marketplace.web import render
 from matching.deps import OfferIndexDep
 from matching.gaps import pages as gap_pages
@@ -32,16 +31,6 @@ CommissionerUser = Annotated[User, Depends(roles(Role.COMMISSIONER))]
 
 dashboard_page = FormPage("matching/gaps/dashboard.html", block="gaps")
 sites_page = FormPage("matching/gaps/sites.html", block="sites")
-
-
-def _csv_or(request: Request, tables: list[Table], filename: str) -> Response | None:
-    """The table asked for as CSV, when the address asks for one."""
-    if request.query_params.get("format") != "csv":
-        return None
-    table = find_table(tables, request.query_params.get("table", ""))
-    if table is None:
-        raise NotFound("There is no such table on this page")
-    return csv_response(table, filename=f"{filename}-{table.name}")
 
 
 @router.get("/commissioning")
@@ -70,7 +59,7 @@ def dashboard(
             report=None,
             **context,
         )
-    exported = _csv_or(request, shown.tables, "market-gaps")
+    exported = csv_if_asked(request, shown.tables, "market-gaps")
     if exported is not None:
         return exported
     return dashboard_page.render(
@@ -103,7 +92,7 @@ def place(
         today=today(),
         threshold=settings.matching.small_number_threshold,
     )
-    exported = _csv_or(
+    exported = csv_if_asked(
         request, shown.view.tables, f"market-gaps-{shown.settlement.search_key.replace(' ', '-')}"
     )
     if exported is not None:
@@ -139,7 +128,7 @@ def sites(
         )
     if shown.suggestion is None:
         return sites_page.render(request, values=shown.values, suggestion=None, **context)
-    exported = _csv_or(request, shown.tables, "suggested-sites")
+    exported = csv_if_asked(request, shown.tables, "suggested-sites")
     if exported is not None:
         return exported
     return sites_page.render(

@@ -8,20 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from contracts.funds import service as funds
-from contracts.funds.models import FundingSchedule
+from contracts.funds.models import FundStatus, IndividualServiceFund
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.db import session_scope
 from marketplace.demo import DEMO_ACCOUNTS, DemoAccount
-from marketplace.geography import service as geography_service
-from providers.models import Offer, OfferStatus, PriceUnit, availability_bit
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import SignedIn, heading, sign_in, sign_in_as
 from tests.browser.sweep import (
@@ -202,85 +199,47 @@ def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
     assert_fits_and_accessible(any_page)
 
 
-# --- an individual service fund being agreed, as its person and its council see it -------
+# --- individual service funds: the demo's, active and being agreed, as each side sees them -
 
 REPRESENTATIVE = next(a for a in DEMO_ACCOUNTS if a.role == Role.REPRESENTATIVE)
 FINANCE = next(a for a in DEMO_ACCOUNTS if a.role == Role.FINANCE)
+HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.PROVIDER_STAFF)
+
+
+@dataclass(frozen=True)
+class DemoFunds:
+    active: int
+    """The demo person's fund, held by the demo provider and paid in monthly."""
+    agreeing: int
+    """A fund the demo provider holds that is still being agreed, so every form shows."""
+    holder_offer: int
 
 
 @pytest.fixture(scope="session")
-def demo_fund(live_server: LiveServer) -> tuple[int, int]:
-    """(fund id, holder offer id): the demo person's fund held by a demo provider that holds
-    funds, its budget set by the demo budget holder, with an outcome, a line for an hourly
-    offer, a line of other support and a contingency, still being agreed so every form shows."""
-    with session_scope(live_server.sessions) as session:
+def demo_funds(live_server: LiveServer) -> DemoFunds:
+    with session_scope(live_server.sessions, write=False) as session:
         person = accounts_service.find_user_by_email(session, PERSON.email)
-        council_side = accounts_service.find_user_by_email(session, BUDGET_HOLDER.email)
-        assert person is not None and council_side is not None
-        published = list(
-            session.scalars(
-                select(Offer).where(Offer.status == OfferStatus.PUBLISHED).order_by(Offer.id)
-            )
+        assert person is not None
+        active = next(f for f in funds.funds_for(session, user=person))
+        agreeing = session.scalar(
+            select(IndividualServiceFund)
+            .where(IndividualServiceFund.status == FundStatus.AGREEING)
+            .order_by(IndividualServiceFund.id)
+            .limit(1)
         )
-        holder_offer = next(o for o in published if funds.holder_offer_problem(o) is None)
-        hourly = next(
-            o
-            for o in published
-            if o.price is not None and o.price.unit == PriceUnit.HOUR and o.id != holder_offer.id
+        assert active.status == FundStatus.ACTIVE and agreeing is not None
+        return DemoFunds(
+            active=active.id, agreeing=agreeing.id, holder_offer=active.holder_offer_id
         )
-        existing = funds.funds_for(session, user=person)
-        if existing:
-            return existing[0].id, holder_offer.id
-        fund = funds.request_fund(
-            session,
-            requester=person,
-            person=None,
-            council=geography_service.find_council_area(session, name_or_code="Highland"),
-            holder_offer=holder_offer,
-            note="I would like my support arranged around my work at the harbour.",
-        )
-        starts_on, ends_on = date(2027, 4, 1), date(2028, 3, 31)
-        funds.set_budget(
-            session,
-            fund=fund,
-            budget_holder=council_side,
-            annual_budget_pence=1_560_000,
-            period_starts_on=starts_on,
-            period_ends_on=ends_on,
-            schedule=FundingSchedule.MONTHLY,
-        )
-        outcome = funds.add_outcome(
-            session, fund=fund, by=person, own_words="Getting to the pool", term_code="staying-well"
-        )
-        funds.add_offer_line(
-            session,
-            fund=fund,
-            by=person,
-            offer=hourly,
-            minutes_per_week=240,
-            when=availability_bit(0, 0) | availability_bit(2, 2),
-            starts_on=starts_on,
-            ends_on=ends_on,
-            outcome_ids=[outcome.id],
-        )
-        funds.add_described_line(
-            session,
-            fund=fund,
-            by=person,
-            title="Swimming pool season ticket",
-            weekly_pence=650,
-            starts_on=starts_on,
-            ends_on=ends_on,
-            outcome_ids=[outcome.id],
-        )
-        funds.set_contingency(session, fund=fund, by=person, amount_pence=20_000)
-        return fund.id, holder_offer.id
 
 
 FUND_PAGES = [
-    pytest.param(PERSON, "/funds/{fund}", id="fund-person"),
-    pytest.param(BUDGET_HOLDER, "/funds/{fund}", id="fund-budget-holder"),
-    pytest.param(FINANCE, "/funds/{fund}", id="fund-finance"),
+    pytest.param(PERSON, "/funds/{active}", id="fund-active-person"),
+    pytest.param(PERSON, "/funds/{active}/statement", id="statement-person"),
+    pytest.param(FINANCE, "/funds/{active}/statement", id="statement-finance"),
+    pytest.param(HOLDER, "/funds/{agreeing}", id="fund-agreeing-holder"),
+    pytest.param(BUDGET_HOLDER, "/funds/{agreeing}", id="fund-agreeing-budget-holder"),
+    pytest.param(FINANCE, "/funds/{agreeing}", id="fund-agreeing-finance"),
     pytest.param(BUDGET_HOLDER, "/funds", id="funds-budget-holder"),
     pytest.param(REPRESENTATIVE, "/funds/new?offer={offer}", id="fund-new-representative"),
 ]
@@ -292,13 +251,15 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
     any_page: Page,
     live_server: LiveServer,
     signed_in: SignedIn,
-    demo_fund: tuple[int, int],
+    demo_funds: DemoFunds,
     who: DemoAccount,
     path: str,
 ) -> None:
-    fund_id, offer_id = demo_fund
     signed_in.enter(any_page, who)
-    response = any_page.goto(live_server.url(path.format(fund=fund_id, offer=offer_id)))
+    address = path.format(
+        active=demo_funds.active, agreeing=demo_funds.agreeing, offer=demo_funds.holder_offer
+    )
+    response = any_page.goto(live_server.url(address))
     assert response is not None and response.ok, (path, response and response.status)
     expect(heading(any_page)).to_be_visible()
     assert_fits_and_accessible(any_page)
@@ -306,11 +267,10 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
 
 @SQLITE_ONLY
 def test_the_fund_prints_as_its_agreement_without_forms_or_the_sites_header(
-    page: Page, live_server: LiveServer, signed_in: SignedIn, demo_fund: tuple[int, int]
+    page: Page, live_server: LiveServer, signed_in: SignedIn, demo_funds: DemoFunds
 ) -> None:
-    fund_id, _ = demo_fund
-    signed_in.enter(page, PERSON)
-    page.goto(live_server.url(f"/funds/{fund_id}"))
+    signed_in.enter(page, HOLDER)
+    page.goto(live_server.url(f"/funds/{demo_funds.agreeing}"))
     expect(page.locator("main form").first).to_be_visible()
     page.emulate_media(media="print")
     for form in page.locator("main form").all():

@@ -1,7 +1,7 @@
 """No page promises what the product does not do yet. Individual service funds can be asked
-for and agreed, but spending from them, change-of-use requests, payments and statements are
-not built: a page may say so, but no page may offer them, link to them or describe them as
-things people can do here."""
+for and agreed, and an agreed fund's statement shows the money paid in and committed, but
+recording spending, change-of-use requests and payments are not built: a page may say so,
+but no page may offer them, link to them or describe them as things people can do here."""
 
 from __future__ import annotations
 
@@ -40,12 +40,12 @@ def test_no_template_offers_what_is_not_built(template: Path) -> None:
 def test_the_sweep_would_find_a_promise() -> None:
     assert NOT_BUILT.search("Here you will be able to see your fund at any time")
     assert NOT_BUILT.search('<a href="/isf/3">Your fund</a>')
-    assert not NOT_BUILT.search("This service does not show what has been spent from a fund yet.")
+    assert not NOT_BUILT.search("Spending is not recorded in this service yet.")
 
 
 def test_the_home_page_says_what_is_not_here_yet(client: HtmlClient) -> None:
     text = page(client.get("/")).get_text(" ", strip=True)
-    assert "does not show what has been spent from a fund yet" in text
+    assert "Spending is not recorded in this service yet" in text
     assert "Change-of-use requests are not handled in this service yet" in text
 
 

@@ -1,4 +1,4 @@
-"""Who may use the individual service fund pages (see tests/marketplace/test_authorisation.py).
+"""Who may use the individual service fund pages and API (see tests/marketplace/test_authorisation.py).
 A fund's own pages are open to any signed-in user because the fund decides who sees it:
 anyone else gets the 404 of a fund that does not exist."""
 
@@ -26,4 +26,8 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/funds/{fund_id}/accept"): SIGNED_IN,
     ("POST", "/funds/{fund_id}/withdraw"): SIGNED_IN,
     ("POST", "/funds/{fund_id}/decline"): SIGNED_IN,
+    ("GET", "/funds/{fund_id}/statement"): SIGNED_IN,
+    ("GET", "/api/v1/isfs"): FUND_LISTS,
+    ("GET", "/api/v1/isfs/{fund_id}"): SIGNED_IN,
+    ("GET", "/api/v1/isfs/{fund_id}/statement"): SIGNED_IN,
 }

@@ -11,65 +11,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts import ledger
-from contracts.funds import service as funds
 from contracts.funds.accounts import council_funding_account, management_fees_account
 from contracts.funds.funding import post_due_tranches
-from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
+from contracts.funds.models import FundingSchedule, IndividualServiceFund
 from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
 from contracts.models import AccountKind, LedgerTransaction, ReferenceKind
 from marketplace.accounts.models import Role
 from providers.models import Provider
 from tests.contracts.funds.fund_builders import (
-    MONDAY_MORNING,
+    A_POUND_A_DAY_FOR_366_DAYS,
     PERIOD_END,
     PERIOD_START,
-    budget_holder,
-    holder_staff,
+    active_fund,
     requested,
-    support_offer,
 )
 from tests.factories import make_user
-
-A_POUND_A_DAY_FOR_366_DAYS = 36_600
-"""The budget of 1 April 2027 to 31 March 2028 (366 days) at £100 a day, in pounds."""
-
-
-def active_fund(
-    db: Session,
-    *,
-    schedule: FundingSchedule = FundingSchedule.MONTHLY,
-    annual_budget_pence: int = A_POUND_A_DAY_FOR_366_DAYS * 100,
-) -> IndividualServiceFund:
-    """A fund agreed by all three sides, whose plan pays for 4 hours a week at £20 an hour
-    (£80 a week) all year, held for a 10% fee."""
-    fund = requested(db)
-    council_side = budget_holder(db)
-    funds.set_budget(
-        db,
-        fund=fund,
-        budget_holder=council_side,
-        annual_budget_pence=annual_budget_pence,
-        period_starts_on=PERIOD_START,
-        period_ends_on=PERIOD_END,
-        schedule=schedule,
-    )
-    outcome = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Keeping fit")
-    funds.add_offer_line(
-        db,
-        fund=fund,
-        by=fund.person,
-        offer=support_offer(db, rate_pence=2000),
-        minutes_per_week=240,
-        when=MONDAY_MORNING,
-        starts_on=PERIOD_START,
-        ends_on=PERIOD_END,
-        outcome_ids=[outcome.id],
-    )
-    for side in (fund.person, holder_staff(fund), council_side):
-        funds.accept_agreement(db, fund=fund, by=side)
-    assert fund.status == FundStatus.ACTIVE
-    return fund
 
 
 def tranche_count(db: Session) -> int:

@@ -4,7 +4,9 @@ holder's management fees. One of each: the database refuses a second."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from contracts.funds.models import IndividualServiceFund
@@ -16,34 +18,42 @@ from providers.models import Provider
 
 def council_funding_account(session: Session, council: CouncilArea) -> LedgerAccount:
     """The council's funding source, opened the first time a fund of the council needs it."""
-    found = session.scalar(
-        select(LedgerAccount).where(
-            LedgerAccount.kind == AccountKind.COUNCIL_FUNDING,
-            LedgerAccount.council_id == council.id,
-        )
-    )
-    return found or open_account(
+    return _the_one(
         session,
-        kind=AccountKind.COUNCIL_FUNDING,
-        name=f"{council.name} Council funding",
-        council=council,
+        AccountKind.COUNCIL_FUNDING,
+        LedgerAccount.council_id == council.id,
+        lambda: open_account(
+            session,
+            kind=AccountKind.COUNCIL_FUNDING,
+            name=f"{council.name} Council funding",
+            council=council,
+        ),
     )
 
 
 def management_fees_account(session: Session, holder: Provider) -> LedgerAccount:
     """Where the fees a holder charges its funds go, opened with its first active fund."""
-    found = session.scalar(
-        select(LedgerAccount).where(
-            LedgerAccount.kind == AccountKind.MANAGEMENT_FEES,
-            LedgerAccount.provider_id == holder.id,
-        )
-    )
-    return found or open_account(
+    return _the_one(
         session,
-        kind=AccountKind.MANAGEMENT_FEES,
-        name=f"Management fees of {holder.name}",
-        provider=holder,
+        AccountKind.MANAGEMENT_FEES,
+        LedgerAccount.provider_id == holder.id,
+        lambda: open_account(
+            session,
+            kind=AccountKind.MANAGEMENT_FEES,
+            name=f"Management fees of {holder.name}",
+            provider=holder,
+        ),
     )
+
+
+def _the_one(
+    session: Session,
+    kind: AccountKind,
+    owned: ColumnElement[bool],
+    opening: Callable[[], LedgerAccount],
+) -> LedgerAccount:
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind, owned))
+    return found or opening()
 
 
 def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerAccount:

@@ -167,6 +167,8 @@ OptionalEmail = Annotated[
     str, BeforeValidator(_strip), AfterValidator(lambda v: _email(v) if v else "")
 ]
 OptionalPounds = Annotated[int | None, BeforeValidator(lambda v: _optional_pounds(_strip(v or "")))]
+Pounds = Annotated[int, BeforeValidator(lambda v: parse_pounds(str(v or "")))]
+"""An amount typed in pounds, in pence; required."""
 OptionalPercent = Annotated[int | None, BeforeValidator(_optional_percent)]
 """A percentage as typed, in basis points (12.5% is 1250)."""
 OptionalHours = Annotated[int | None, BeforeValidator(_optional_hours)]

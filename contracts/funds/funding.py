@@ -1,21 +1,29 @@
 """How a council pays a fund's budget in: the tranches of its funding schedule, each due on
 a date and paying for the days up to the next, adding up to the period's budget exactly;
-and paying them into the ledger as they fall due."""
+paying them into the ledger as they fall due; and the top-ups and clawbacks finance
+records, each with its reason."""
 
 from __future__ import annotations
 
 import calendar
+import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.funds import service as funds_service
 from contracts.funds.accounts import council_funding_account
 from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
 from contracts.funds.plan import days_between, period_budget_pence
 from contracts.ledger import Actor, Reference, transfer
 from contracts.models import LedgerTransaction, ReferenceKind
+from marketplace import audit
+from marketplace.accounts.models import Role, User
+from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
+from marketplace.money import format_pence
+from providers.enquiries import check_text
 from providers.pricing import divide_rounding
 
 FOUR_WEEKS = timedelta(days=28)
@@ -133,4 +141,83 @@ def post_due_tranches(session: Session, *, today: date) -> list[LedgerTransactio
                     ),
                 )
             )
+    return posted
+
+
+class FundingAdjustment(enum.StrEnum):
+    TOP_UP = "top_up"
+    """More money from the council, beyond the schedule."""
+    CLAWBACK = "clawback"
+    """Money taken back by the council."""
+
+    @property
+    def label(self) -> str:
+        return {
+            FundingAdjustment.TOP_UP: "Top-up from the council",
+            FundingAdjustment.CLAWBACK: "Clawback by the council",
+        }[self]
+
+
+MAX_ADJUSTMENT_PENCE = 100_000_000
+"""£1,000,000 at most in one adjustment, as for a year's budget: a slip is caught."""
+
+
+def adjust_funding(
+    session: Session,
+    *,
+    fund: IndividualServiceFund,
+    by: User,
+    adjustment: FundingAdjustment,
+    amount_pence: int,
+    reason: str,
+    idempotency_key: str,
+) -> LedgerTransaction:
+    """Finance staff of the fund's council record a top-up (from the council's funding
+    source into the fund) or a clawback (back again), with the reason in plain words. The
+    form's key makes a resent form do it once; a clawback cannot take the fund below zero."""
+    if not funds_service.may_see_fund(session, by, fund):
+        raise NotFound("Page not found")
+    if by.role != Role.FINANCE:
+        raise NotAllowed("Only the council's finance staff record top-ups and clawbacks")
+    if fund.status != FundStatus.ACTIVE or fund.account is None:
+        raise Conflict("Only an active fund's money can be topped up or clawed back")
+    words = ""
+    with Rules() as rules:
+        if not 0 < amount_pence <= MAX_ADJUSTMENT_PENCE:
+            rules.broken(
+                f"Enter an amount from £0.01 to {format_pence(MAX_ADJUSTMENT_PENCE)}",
+                field="amount",
+            )
+        try:
+            words = check_text(reason, field="reason", missing="Say why, in plain words")
+        except RuleBroken as error:
+            rules.broken(error.message, field="reason")
+    # A form sent again after it worked changes nothing, and is not recorded as a change.
+    again = session.scalar(
+        select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    )
+    council = council_funding_account(session, fund.council)
+    source, destination = (
+        (council, fund.account)
+        if adjustment == FundingAdjustment.TOP_UP
+        else (fund.account, council)
+    )
+    posted = transfer(
+        session,
+        source=source,
+        destination=destination,
+        amount_pence=amount_pence,
+        idempotency_key=idempotency_key,
+        actor=Actor.of(by),
+        reason=f"{adjustment.label}: {words}",
+        reference=Reference(ReferenceKind.FINANCE_ADJUSTMENT, str(fund.id)),
+    )
+    if again is None:
+        audit.record_change(
+            session,
+            actor=by,
+            subject_type=funds_service.SUBJECT,
+            subject_id=fund.id,
+            fields=[adjustment.value],
+        )
     return posted

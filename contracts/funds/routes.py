@@ -26,10 +26,9 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import parse_record_id, roles, signed_in
 from marketplace.deps import DbSession, audited
 from marketplace.errors import DomainError, FieldError, NotFound, RuleBroken
-from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Text, required
+from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Pounds, Text, required
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import CouncilArea
-from marketplace.money import parse_pounds
 from marketplace.parsing import OptionalRecordId, one_line, parse_date, record_id
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
@@ -63,16 +62,10 @@ DONE_MESSAGES = {
 # Forms -----------------------------------------------------------------------------------
 
 
-def _pounds(value: Any) -> int:
-    return parse_pounds(str(value or ""))
-
-
 def _date(value: Any) -> date:
     return parse_date(str(value or ""))
 
 
-Pounds = Annotated[int, BeforeValidator(_pounds)]
-"""An amount typed in pounds, in pence."""
 Day = Annotated[date, BeforeValidator(_date)]
 """A date typed as YYYY-MM-DD, between 1900 and 2200."""
 

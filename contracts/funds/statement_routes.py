@@ -1,44 +1,94 @@
 """A fund's statement page: its figures, how far through the period and the budget it is,
 any alerts, and every movement of its money, each table downloadable as CSV from the same
-address (?table=NAME&format=csv)."""
+address (?table=NAME&format=csv); and, for the council's finance staff, the form that
+records a top-up or a clawback with its reason."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any, ClassVar
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from contracts.funds import views as fund_views
-from contracts.funds.access import SeenFund
-from contracts.funds.models import FundStatus
+from contracts.funds.access import ActedFund, SeenFund
+from contracts.funds.funding import FundingAdjustment, adjust_funding
+from contracts.funds.models import FundStatus, IndividualServiceFund
 from contracts.funds.statement import entries_table, figures_table, statement_of
+from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser
 from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
+from marketplace.forms import Form, FormPage, Pounds, Text, required
+from marketplace.idempotency import IdempotencyKey, new_key
 from marketplace.tables import csv_if_asked
-from marketplace.web import render
+from marketplace.web import redirect
 
 router = APIRouter(include_in_schema=False)
+statement_page = FormPage("contracts/funds/statement.html", block="adjust")
+
+
+class AdjustmentForm(Form):
+    messages: ClassVar[dict[str, str]] = {
+        "adjustment": "Choose a top-up or a clawback",
+        "amount": "Enter the amount in pounds, for example 250",
+        "key": "This form is missing its one-time reference. Reload the page and try again.",
+    }
+
+    adjustment: FundingAdjustment
+    amount: Pounds
+    reason: Annotated[Text, required("Say why, in plain words")] = ""
+    key: IdempotencyKey
+
+
+def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, Any]:
+    if fund.status != FundStatus.ACTIVE:
+        raise NotFound("A fund has a statement once all three sides have accepted it")
+    statement = statement_of(db, fund, on=today())
+    return {
+        "fund": fund,
+        "statement": statement,
+        "statement_tables": [figures_table(statement), entries_table(statement)],
+        "shows_person": fund_views.may_see_person(db, fund, user),
+        "holder_name": fund.holder.name,
+        "adjusts": user.role == Role.FINANCE,
+        "adjustments": [(a.value, a.label) for a in FundingAdjustment],
+    }
 
 
 @router.get("/funds/{fund_id}/statement")
 @audited
-def show_statement(request: Request, fund: SeenFund, db: DbSession, user: SignedInUser) -> Response:
-    if fund.status != FundStatus.ACTIVE:
-        raise NotFound("A fund has a statement once all three sides have accepted it")
-    statement = statement_of(db, fund, on=today())
-    tables = [figures_table(statement), entries_table(statement)]
-    downloaded = csv_if_asked(request, tables, filename=f"fund-{fund.id}-statement")
+def show_statement(
+    request: Request, fund: SeenFund, db: DbSession, user: SignedInUser, done: str = ""
+) -> Response:
+    context = _context(db, fund, user)
+    downloaded = csv_if_asked(
+        request, context["statement_tables"], filename=f"fund-{fund.id}-statement"
+    )
     if downloaded is not None:
         return downloaded
-    return render(
+    return statement_page.render(
         request,
-        "contracts/funds/statement.html",
-        {
-            "fund": fund,
-            "statement": statement,
-            "entries": tables[1],
-            "shows_person": fund_views.may_see_person(db, fund, user),
-            "holder_name": fund.holder.name,
-        },
+        values={"key": new_key()},
+        done="The adjustment is recorded." if done == "adjusted" else None,
+        **context,
     )
+
+
+@router.post("/funds/{fund_id}/adjustments")
+async def record_adjustment(
+    request: Request, fund: ActedFund, db: DbSession, user: SignedInUser
+) -> Response:
+    form = await statement_page.read(request, AdjustmentForm, **_context(db, fund, user))
+    adjust_funding(
+        db,
+        fund=fund,
+        by=user,
+        adjustment=form.adjustment,
+        amount_pence=form.amount,
+        reason=form.reason,
+        idempotency_key=form.key,
+    )
+    return redirect(request, f"/funds/{fund.id}/statement?done=adjusted")

@@ -1,7 +1,7 @@
 """A fund's statement page: its figures, how far through the period and the budget it is,
 any alerts, and every movement of its money, each table downloadable as CSV from the same
-address (?table=NAME&format=csv); and, for the council's finance staff, the form that
-records a top-up or a clawback with its reason."""
+address (?table=NAME&format=csv); the same statement in Easy Read; and, for the council's
+finance staff, the form that records a top-up or a clawback with its reason."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from marketplace.errors import NotFound
 from marketplace.forms import Form, FormPage, Pounds, Text, required
 from marketplace.idempotency import IdempotencyKey, new_key
 from marketplace.tables import csv_if_asked
-from marketplace.web import redirect
+from marketplace.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
 statement_page = FormPage("contracts/funds/statement.html", block="adjust")
@@ -75,6 +75,14 @@ def show_statement(
         done="The adjustment is recorded." if done == "adjusted" else None,
         **context,
     )
+
+
+@router.get("/funds/{fund_id}/statement/easy-read")
+@audited
+def show_easy_read(request: Request, fund: SeenFund, db: DbSession, user: SignedInUser) -> Response:
+    """The same statement in Easy Read: short sentences, one idea a line, large numbers."""
+    context = _context(db, fund, user)
+    return render(request, "contracts/funds/easy_read.html", context)
 
 
 @router.post("/funds/{fund_id}/adjustments")

@@ -236,6 +236,7 @@ def demo_funds(live_server: LiveServer) -> DemoFunds:
 FUND_PAGES = [
     pytest.param(PERSON, "/funds/{active}", id="fund-active-person"),
     pytest.param(PERSON, "/funds/{active}/statement", id="statement-person"),
+    pytest.param(PERSON, "/funds/{active}/statement/easy-read", id="statement-easy-read"),
     pytest.param(FINANCE, "/funds/{active}/statement", id="statement-finance"),
     pytest.param(HOLDER, "/funds/{agreeing}", id="fund-agreeing-holder"),
     pytest.param(BUDGET_HOLDER, "/funds/{agreeing}", id="fund-agreeing-budget-holder"),

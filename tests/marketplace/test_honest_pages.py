@@ -18,7 +18,6 @@ NOT_BUILT = re.compile(
     r"|(see|check|track|view) (your|their|the) (budget|fund|balance|statement)"
     r"|keep track of your budget"
     r"|change-of-use requests in your area|record your decisions"
-    r"|your support plan"
     r"|href=\"/(budgets?|isfs?|statements?|change-of-use|payments?|ledger)\b",
     re.IGNORECASE,
 )

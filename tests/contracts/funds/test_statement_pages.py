@@ -104,3 +104,25 @@ def test_no_statement_before_it_is_active_and_none_for_another_council(
     assert client.get(f"/api/v1/isfs/{fund.id}").status_code == 404
     as_user(client, make_user(db, role=Role.COMMISSIONER, council="Highland"))
     assert client.get(f"/api/v1/isfs/{fund.id}/statement").status_code == 404
+
+
+def test_the_statement_in_easy_read_says_one_thing_a_line_with_large_numbers(
+    db: Session, client: HtmlClient
+) -> None:
+    fund = active_fund(db)
+    post_due_tranches(db, today=JUNE)
+    expected = statement_of(db, fund, on=today())
+    soup = page(as_user(client, fund.person).get(f"/funds/{fund.id}/statement/easy-read"))
+    figures = [f.get_text(strip=True) for f in soup.select(".app-easy-read__figure")]
+    assert figures[:5] == [
+        format_pence(expected.budget_pence),
+        format_pence(expected.received_pence),
+        format_pence(expected.spent_pence),
+        format_pence(expected.fees_charged_pence),
+        format_pence(expected.available_pence),
+    ]
+    assert figures[5] == format_pence(expected.committed_pence + expected.fees_to_come_pence)
+    lines = [line.get_text(" ", strip=True) for line in soup.select(".app-easy-read__line")]
+    assert all(len(line.split()) <= 16 for line in lines), lines
+    statement = page(client.get(f"/funds/{fund.id}/statement"))
+    assert statement.find("a", href=f"/funds/{fund.id}/statement/easy-read") is not None

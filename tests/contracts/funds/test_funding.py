@@ -62,14 +62,15 @@ def test_four_weekly_tranches_are_28_days_apart_and_the_last_pays_for_what_is_le
 @given(
     schedule=st.sampled_from(list(FundingSchedule)),
     starts_on=st.dates(min_value=date(2024, 1, 1), max_value=date(2040, 12, 31)),
-    length=st.floats(min_value=0.0, max_value=1.0),
+    extra_days=st.integers(min_value=1, max_value=365),
     annual_pence=st.integers(min_value=1, max_value=100_000_000),
 )
 def test_tranches_always_add_up_to_the_budget_and_cover_every_day_once(
-    schedule: FundingSchedule, starts_on: date, length: float, annual_pence: int
+    schedule: FundingSchedule, starts_on: date, extra_days: int, annual_pence: int
 ) -> None:
     longest = days_between(starts_on, last_day_of_year_from(starts_on))
-    ends_on = starts_on + timedelta(days=max(1, round(length * (longest - 1))))
+    # A period of two days up to a whole year (365 or 366 days) from its start.
+    ends_on = starts_on + timedelta(days=min(extra_days, longest - 1))
     fund = fund_of(schedule, starts_on, ends_on, annual_pence)
     found = tranches(fund)
     assert sum(t.amount_pence for t in found) == period_budget_pence(fund)

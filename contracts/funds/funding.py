@@ -18,7 +18,7 @@ from contracts.funds.accounts import council_funding_account
 from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
 from contracts.funds.plan import days_between, period_budget_pence
 from contracts.ledger import Actor, Reference, transfer
-from contracts.models import LedgerTransaction, ReferenceKind
+from contracts.models import LedgerAccount, LedgerTransaction, ReferenceKind
 from marketplace import audit
 from marketplace.accounts.models import Role, User
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
@@ -100,6 +100,8 @@ def post_due_tranches(session: Session, *, today: date) -> list[LedgerTransactio
     it again (or on two machines at once) pays nothing twice: a tranche's posting has its
     own key, and one already posted is found by it."""
     posted = []
+    # Each council's funding source, looked up once a run rather than once a fund.
+    sources: dict[int, LedgerAccount] = {}
     active = session.scalars(
         select(IndividualServiceFund)
         .where(
@@ -120,7 +122,9 @@ def post_due_tranches(session: Session, *, today: date) -> list[LedgerTransactio
                 )
             )
         )
-        source = council_funding_account(session, fund.council)
+        if fund.council_id not in sources:
+            sources[fund.council_id] = council_funding_account(session, fund.council)
+        source = sources[fund.council_id]
         assert fund.account is not None
         for tranche in due:
             if tranche_key(fund, tranche) in paid:

@@ -19,24 +19,29 @@ given the negative amount to the account given the positive one:
     isf_funds              floor or above  money available to spend on the person's
                                            plan (the floor is 0 unless a recorded
                                            contingency or decision lowers it)
-    provider_payable       0 or above      owed to the provider, not yet paid
+    provider_payable       0 or above      owed to the provider from one council's
+                                           funds, not yet paid
     management_fees        0 or above      fees the holder has charged
     returned_underspend    0 or above      underspend returned to the council
+    paid_to_providers      0 or above      what the council's finance staff have paid
+                                           out to providers (money that has left)
     =====================  ==============  ===========================================
 
     funding tranche        council_funding -x, isf_funds +x
-    delivery approved      isf_funds -x, provider_payable +x
+    delivery approved      isf_funds -(x+f), provider_payable +x, management_fees +f
+                           (f: the holder's fee as a share of what is spent, if any)
     management fee         isf_funds -x, management_fees +x
+    provider paid          provider_payable -x, paid_to_providers +x
     underspend returned    isf_funds -x, returned_underspend +x
 
 Who owns an account is a real foreign key on the account for each kind of owner that
-exists: `council_id` for a council's funding and returned underspend, `provider_id` for
-what a provider is owed, and either one for what an ISF holder keeps (the ISF's money and
-its fees), since an ISF is held by a provider or by the council's own team. A CHECK ties
-each kind to its owner. When ISF agreements arrive, their migration adds `isf_id` (a
-foreign key to the ISF, required for `isf_funds`) beside these, in the same way; a
-polymorphic owner (type plus id, no foreign key) was rejected because nothing would stop
-it naming a record that does not exist.
+exists: `council_id` for a council's funding, returned underspend and payments out,
+`provider_id` and `council_id` both for what a provider is owed (kept apart for each
+council, whose finance staff pay it), and either one for what an ISF holder keeps (the
+ISF's money and its fees), since an ISF is held by a provider or by the council's own
+team. A CHECK ties each kind to its owner. An ISF names its account (the fund's
+`account_id`, unique); a polymorphic owner (type plus id, no foreign key) was rejected
+because nothing would stop it naming a record that does not exist.
 
 The database enforces every rule as well as this module, the same way on SQLite and
 PostgreSQL, so a bug here or a hand-written statement cannot break them:
@@ -99,7 +104,7 @@ from contracts.models import (
     CURRENCY,
     HOLDER_OWNED,
     MAX_REASON_LENGTH,
-    PROVIDER_OWNED,
+    PROVIDER_OWNED_FOR_A_COUNCIL,
     SYSTEM_ROLE,
     AccountKind,
     LedgerAccount,
@@ -204,14 +209,17 @@ def open_account(
     allow_overdraft: bool | None = None,
     floor_pence: int = 0,
 ) -> LedgerAccount:
-    """Open an account of `kind`, owned by `council` or `provider` as the kind requires,
+    """Open an account of `kind`, owned by `council` or `provider` (or, for what a provider
+    is owed, by the provider for that council) as the kind requires,
     at a balance of zero. Only a council's funding source may be overdrawn by default."""
     name = " ".join(name.split())
     if not name or len(name) > 200 or CONTROL_CHARACTERS.search(name):
         raise RuleBroken("Give the account a name of 200 characters or fewer", field="name")
     owners = {
         **dict.fromkeys(COUNCIL_OWNED, (council is not None and provider is None)),
-        **dict.fromkeys(PROVIDER_OWNED, (provider is not None and council is None)),
+        **dict.fromkeys(
+            PROVIDER_OWNED_FOR_A_COUNCIL, (provider is not None and council is not None)
+        ),
         **dict.fromkeys(HOLDER_OWNED, ((council is None) != (provider is None))),
     }
     if not owners[kind]:

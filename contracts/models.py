@@ -46,6 +46,10 @@ class AccountKind(enum.StrEnum):
     """Management fees an ISF holder has charged. Owned by the holder."""
     RETURNED_UNDERSPEND = "returned_underspend"
     """Underspend returned to a council at the end of a period. Owned by the council."""
+    PAID_TO_PROVIDERS = "paid_to_providers"
+    """What a council's finance staff have paid out to providers: money that has left the
+    ledger for providers' bank accounts (the ledger's 'world' on the way out). Owned by
+    the council."""
 
     @property
     def label(self) -> str:
@@ -55,6 +59,7 @@ class AccountKind(enum.StrEnum):
             AccountKind.PROVIDER_PAYABLE: "Owed to provider",
             AccountKind.MANAGEMENT_FEES: "Management fees",
             AccountKind.RETURNED_UNDERSPEND: "Returned underspend",
+            AccountKind.PAID_TO_PROVIDERS: "Paid to providers",
         }[self]
 
     @property
@@ -63,8 +68,14 @@ class AccountKind(enum.StrEnum):
         return self == AccountKind.COUNCIL_FUNDING
 
 
-COUNCIL_OWNED = (AccountKind.COUNCIL_FUNDING, AccountKind.RETURNED_UNDERSPEND)
-PROVIDER_OWNED = (AccountKind.PROVIDER_PAYABLE,)
+COUNCIL_OWNED = (
+    AccountKind.COUNCIL_FUNDING,
+    AccountKind.RETURNED_UNDERSPEND,
+    AccountKind.PAID_TO_PROVIDERS,
+)
+PROVIDER_OWNED_FOR_A_COUNCIL = (AccountKind.PROVIDER_PAYABLE,)
+"""Owned by a provider and kept apart for each council whose funds owe it, so that each
+council's finance staff see and pay only what their council's funds owe."""
 HOLDER_OWNED = (AccountKind.ISF_FUNDS, AccountKind.MANAGEMENT_FEES)
 """Owned by whoever holds the ISF: a provider, or a council's own team."""
 
@@ -90,6 +101,16 @@ class ReferenceKind(enum.StrEnum):
     """A mistake put right, usually by reversing the entry that made it."""
 
 
+OWNER_FITS_KIND = (
+    "(kind IN ('council_funding', 'returned_underspend', 'paid_to_providers')"
+    " AND council_id IS NOT NULL AND provider_id IS NULL)"
+    " OR (kind = 'provider_payable' AND provider_id IS NOT NULL AND council_id IS NOT NULL)"
+    " OR (kind IN ('isf_funds', 'management_fees')"
+    " AND (council_id IS NULL) <> (provider_id IS NULL))"
+)
+"""Each kind of account has the owner its kind says (the spending_1 migration's rule)."""
+
+
 class LedgerAccount(TimestampMixin, Base):
     """A place money is: a council's funding, an ISF, what a provider is owed, fees or
     returned underspend. Its balance is the sum of its postings, cached in balance_pence."""
@@ -99,27 +120,23 @@ class LedgerAccount(TimestampMixin, Base):
         CheckConstraint(f"currency = '{CURRENCY}'", name="sterling"),
         CheckConstraint("floor_pence <= 0", name="floor_not_above_zero"),
         CheckConstraint("allow_overdraft OR balance_pence >= floor_pence", name="above_floor"),
-        CheckConstraint(
-            "(kind IN ('council_funding', 'returned_underspend')"
-            " AND council_id IS NOT NULL AND provider_id IS NULL)"
-            " OR (kind = 'provider_payable' AND provider_id IS NOT NULL AND council_id IS NULL)"
-            " OR (kind IN ('isf_funds', 'management_fees')"
-            " AND (council_id IS NULL) <> (provider_id IS NULL))",
-            name="owner_fits_kind",
-        ),
-        # One funding source a council, one fees account a holder: money is never split
-        # between two, even when two funds become active at once.
+        CheckConstraint(OWNER_FITS_KIND, name="owner_fits_kind"),
+        # One funding source and one paid-out account a council, one fees account a holder,
+        # one payable a provider for each council: money is never split between two, even
+        # when two funds become active at once.
         *(
             Index(
                 f"uq_ledger_account_one_{kind}",
-                owner,
+                *owner,
                 unique=True,
                 sqlite_where=text(f"kind = '{kind}'"),
                 postgresql_where=text(f"kind = '{kind}'"),
             )
             for kind, owner in (
-                ("council_funding", "council_id"),
-                ("management_fees", "provider_id"),
+                ("council_funding", ("council_id",)),
+                ("management_fees", ("provider_id",)),
+                ("paid_to_providers", ("council_id",)),
+                ("provider_payable", ("provider_id", "council_id")),
             )
         ),
     )

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 def import_all_models() -> None:
     import contracts.funds.models
-    import contracts.models  # noqa: F401
+    import contracts.models
+    import contracts.spending.models  # noqa: F401
     import marketplace.accounts.models
     import marketplace.audit
     import marketplace.geography.models

@@ -11,7 +11,11 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from contracts import ledger
-from contracts.funds.accounts import council_funding_account, management_fees_account
+from contracts.funds.accounts import (
+    council_funding_account,
+    management_fees_account,
+    payable_account,
+)
 from contracts.models import AccountKind, LedgerAccount, LedgerTransaction, ReferenceKind
 from marketplace import db as marketplace_db
 from marketplace.accounts import service as accounts_service
@@ -213,9 +217,7 @@ def make_isf_books(
             provider=holder,
             floor_pence=floor_pence,
         ),
-        payable=ledger.open_account(
-            db, kind=AccountKind.PROVIDER_PAYABLE, name=f"Owed to {holder.name}", provider=holder
-        ),
+        payable=payable_account(db, holder, area),
         fees=management_fees_account(db, holder),
         finance=make_user(db, role=Role.FINANCE),
     )

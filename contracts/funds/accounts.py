@@ -1,6 +1,7 @@
 """The ledger accounts an individual service fund's money moves through: its council's
-funding source, the fund's own account (opened when the fund becomes active), and its
-holder's management fees. One of each: the database refuses a second."""
+funding source, the fund's own account (opened when the fund becomes active), its
+holder's management fees, what each provider is owed from the council's funds, and what
+the council has paid out to providers. One of each: the database refuses a second."""
 
 from __future__ import annotations
 
@@ -42,6 +43,38 @@ def management_fees_account(session: Session, holder: Provider) -> LedgerAccount
             kind=AccountKind.MANAGEMENT_FEES,
             name=f"Management fees of {holder.name}",
             provider=holder,
+        ),
+    )
+
+
+def payable_account(session: Session, provider: Provider, council: CouncilArea) -> LedgerAccount:
+    """What `provider` is owed from `council`'s funds, opened with its first approved
+    delivery there: each council's finance staff pay their own council's share."""
+    return _the_one(
+        session,
+        AccountKind.PROVIDER_PAYABLE,
+        (LedgerAccount.provider_id == provider.id) & (LedgerAccount.council_id == council.id),
+        lambda: open_account(
+            session,
+            kind=AccountKind.PROVIDER_PAYABLE,
+            name=f"Owed to {provider.name} from {council.name} Council funds",
+            provider=provider,
+            council=council,
+        ),
+    )
+
+
+def paid_to_providers_account(session: Session, council: CouncilArea) -> LedgerAccount:
+    """What the council's finance staff have paid out to providers, from its first payment."""
+    return _the_one(
+        session,
+        AccountKind.PAID_TO_PROVIDERS,
+        LedgerAccount.council_id == council.id,
+        lambda: open_account(
+            session,
+            kind=AccountKind.PAID_TO_PROVIDERS,
+            name=f"Paid to providers by {council.name} Council",
+            council=council,
         ),
     )
 

@@ -144,7 +144,7 @@ def request_fund(
     )
     session.add(fund)
     session.flush()
-    _record(session, requester, fund, ["requested"])
+    record_fund_change(session, actor=requester, fund=fund, fields=["requested"])
     return fund
 
 
@@ -171,7 +171,7 @@ def _end_before_agreed(
     fund.status = status
     fund.ended_by_id = by.id
     fund.ended_at = utcnow()
-    _record(session, by, fund, ["status", "end_reason"])
+    record_fund_change(session, actor=by, fund=fund, fields=["status", "end_reason"])
 
 
 # The budget ------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def set_budget(
     fund.budget_set_at = now or utcnow()
     fund.status = FundStatus.AGREEING
     _agreement_changed(fund)
-    _record(session, budget_holder, fund, ["budget"])
+    record_fund_change(session, actor=budget_holder, fund=fund, fields=["budget"])
     return costs
 
 
@@ -286,7 +286,7 @@ def add_outcome(
     session.add(outcome)
     _agreement_changed(fund)
     session.flush()
-    _record(session, by, fund, ["plan_outcome"])
+    record_fund_change(session, actor=by, fund=fund, fields=["plan_outcome"])
     return outcome
 
 
@@ -332,7 +332,7 @@ def _change_lines(
         fund.lines.append(adding)
     _agreement_changed(fund)
     session.flush()
-    _record(session, by, fund, ["budget_line"])
+    record_fund_change(session, actor=by, fund=fund, fields=["budget_line"])
 
 
 def add_offer_line(
@@ -489,7 +489,7 @@ def accept_agreement(
         open_fund_accounts(session, fund)
         fund.status = FundStatus.ACTIVE
     session.flush()
-    _record(session, by, fund, [f"{party.value}_accepted"])
+    record_fund_change(session, actor=by, fund=fund, fields=[f"{party.value}_accepted"])
     return party
 
 
@@ -511,7 +511,10 @@ def funds_for(session: Session, *, user: User) -> list[IndividualServiceFund]:
     return list(session.scalars(query))
 
 
-def _record(session: Session, actor: User, fund: IndividualServiceFund, fields: list[str]) -> None:
+def record_fund_change(
+    session: Session, *, actor: User, fund: IndividualServiceFund, fields: list[str]
+) -> None:
+    """A change to the fund, its plan or its money, in the audit log as the fund's."""
     audit.record_change(
         session, actor=actor, subject_type=SUBJECT, subject_id=fund.id, fields=fields
     )

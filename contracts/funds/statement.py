@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from contracts.funds.models import BudgetLineKind, IndividualServiceFund
 from contracts.funds.plan import (
     days_between,
-    fee_pence,
     line_period_pence,
     period_budget_pence,
     plan_costs,
 )
 from contracts.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+from contracts.spending.fees import fee_on_pence, fixed_fees_to_come_pence
 from marketplace.accounts.models import User
 from marketplace.db import SCOTTISH_TIME
 from marketplace.money import format_pence
@@ -127,7 +127,9 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
         for line in fund.lines
         if line.kind != BudgetLineKind.CONTINGENCY
     )
-    fees_to_come = fee_pence(fund, support_pence=committed, starts_on=from_day, ends_on=ends_on)
+    # The share of what the plan will spend, and the fixed charge of the months not yet
+    # charged (charged after each month ends: contracts.spending.fees).
+    fees_to_come = fee_on_pence(fund, committed) + fixed_fees_to_come_pence(session, fund)
     budget = period_budget_pence(fund)
     return Statement(
         on=on,

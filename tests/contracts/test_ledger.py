@@ -62,6 +62,16 @@ class TestOpenAccount:
         with pytest.raises(RuleBroken, match="owner"):
             ledger.open_account(db, kind=AccountKind.PROVIDER_PAYABLE, name="x", council=highland)
         with pytest.raises(RuleBroken, match="owner"):
+            ledger.open_account(db, kind=AccountKind.PROVIDER_PAYABLE, name="x", provider=provider)
+        with pytest.raises(RuleBroken, match="owner"):
+            ledger.open_account(
+                db,
+                kind=AccountKind.PAID_TO_PROVIDERS,
+                name="x",
+                council=highland,
+                provider=provider,
+            )
+        with pytest.raises(RuleBroken, match="owner"):
             ledger.open_account(
                 db, kind=AccountKind.ISF_FUNDS, name="x", council=highland, provider=provider
             )

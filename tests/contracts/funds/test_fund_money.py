@@ -11,7 +11,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts import ledger
-from contracts.funds.accounts import council_funding_account, management_fees_account
+from contracts.funds.accounts import (
+    council_funding_account,
+    management_fees_account,
+    payable_account,
+)
 from contracts.funds.funding import post_due_tranches
 from contracts.funds.models import FundingSchedule, IndividualServiceFund
 from contracts.funds.statement import statement_of
@@ -111,9 +115,7 @@ class TestStatement:
         post_due_tranches(db, today=PERIOD_START)
         assert fund.account is not None
         provider = support_line_provider(fund)
-        payable = ledger.open_account(
-            db, kind=AccountKind.PROVIDER_PAYABLE, name="Owed", provider=provider
-        )
+        payable = payable_account(db, provider, fund.council)
         fees = management_fees_account(db, fund.holder)
         finance = make_user(db, role=Role.FINANCE, council="Highland")
         # One approval that pays the provider £80 and the holder's £8 fee together.
@@ -142,9 +144,7 @@ class TestStatement:
         fund = active_fund(db, schedule=FundingSchedule.UPFRONT)
         post_due_tranches(db, today=PERIOD_START)
         assert fund.account is not None
-        payable = ledger.open_account(
-            db, kind=AccountKind.PROVIDER_PAYABLE, name="Owed", provider=support_line_provider(fund)
-        )
+        payable = payable_account(db, support_line_provider(fund), fund.council)
         budget = A_POUND_A_DAY_FOR_366_DAYS * 100
         finance = ledger.Actor.of(make_user(db, role=Role.FINANCE, council="Highland"))
 

@@ -1,0 +1,1 @@
+"""Spending an individual service fund: support delivered and bought, approved and paid."""

@@ -28,7 +28,12 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.funds.accounts import council_funding_account
-from contracts.funds.models import BudgetLineKind, FundStatus, IndividualServiceFund
+from contracts.funds.models import (
+    BudgetLine,
+    BudgetLineKind,
+    FundStatus,
+    IndividualServiceFund,
+)
 from contracts.ledger import Actor, Reference, transfer
 from contracts.models import ReferenceKind
 from contracts.spending import service as spending
@@ -44,6 +49,33 @@ from matching.bench import bench_app
 
 SUPPORT_PENCE = 1_000
 RAW_TABLES = ("bench_raw_posting", "bench_raw_transaction")
+
+
+def confirmed_support(
+    fund: IndividualServiceFund, line: BudgetLine, *, count: int, on: date
+) -> list[dict[str, Any]]:
+    """Rows of `count` deliveries of half an hour's support on `on`, confirmed by the
+    person and waiting for the holder: written in bulk, as no person would, for load."""
+    now = utcnow()
+    return [
+        {
+            "fund_id": fund.id,
+            "line_id": line.id,
+            "provider_id": spending.delivering_provider_id(fund, line),
+            "kind": DeliveryKind.SUPPORT,
+            "delivered_on": on,
+            "minutes": 30,
+            "amount_pence": SUPPORT_PENCE,
+            "description": "Support at home",
+            "status": DeliveryStatus.CONFIRMED,
+            "recorded_by_id": fund.person_id,
+            "dispute_reason": "",
+            "resolution": "",
+            "end_reason": "",
+            "created_at": now,
+        }
+        for _ in range(count)
+    ]
 
 
 def _prepare(factory: sessionmaker[Session], approvals: int) -> tuple[list[int], dict[int, int]]:
@@ -68,7 +100,7 @@ def _prepare(factory: sessionmaker[Session], approvals: int) -> tuple[list[int],
         if not funds:
             raise typer.BadParameter("The database has no active fund with a line to approve")
         each = -(-approvals // len(funds))
-        now, day = utcnow(), min(today(), *(f.period_ends_on or today() for f in funds))
+        day = min(today(), *(f.period_ends_on or today() for f in funds))
         rows: list[dict[str, Any]] = []
         approvers = {}
         for fund in funds:
@@ -86,23 +118,9 @@ def _prepare(factory: sessionmaker[Session], approvals: int) -> tuple[list[int],
             )
             approvers[fund.id] = fund.holder.members[0].user_id
             rows.extend(
-                {
-                    "fund_id": fund.id,
-                    "line_id": line.id,
-                    "provider_id": line.provider_id,
-                    "kind": DeliveryKind.SUPPORT,
-                    "delivered_on": max(line.starts_on, min(day, line.ends_on)),
-                    "minutes": 30,
-                    "amount_pence": SUPPORT_PENCE,
-                    "description": "Benchmark support",
-                    "status": DeliveryStatus.CONFIRMED,
-                    "recorded_by_id": fund.person_id,
-                    "dispute_reason": "",
-                    "resolution": "",
-                    "end_reason": "",
-                    "created_at": now,
-                }
-                for _ in range(each)
+                confirmed_support(
+                    fund, line, count=each, on=max(line.starts_on, min(day, line.ends_on))
+                )
             )
         made = list(session.scalars(insert(Delivery).returning(Delivery.id), rows))
     # Interleaved, so that writers race for the same funds and accounts.
@@ -214,7 +232,7 @@ def _plain_inserts(factory: sessionmaker[Session], shares: list[list[int]]) -> f
                     {
                         "id": transaction_id,
                         "key": f"delivery:{delivery_id}",
-                        "reason": "Benchmark support",
+                        "reason": "Support at home",
                         "posted": str(date.today()),
                     },
                 )

@@ -4,9 +4,7 @@ idempotency key sent many times at once has exactly one effect."""
 
 from __future__ import annotations
 
-import threading
-from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -19,6 +17,7 @@ from contracts.ledger import InsufficientFunds
 from contracts.ledger_check import check_invariants
 from contracts.models import LedgerAccount, LedgerTransaction
 from marketplace.db import make_engine, make_sessionmaker, session_scope
+from tests.contracts.concurrency import all_at_once
 from tests.factories import make_isf_books
 
 DEBITS = 50
@@ -46,27 +45,6 @@ def open_books(factory: sessionmaker[Session]) -> Books:
     with session_scope(factory) as db:
         books = make_isf_books(db, funded_pence=HELD_PENCE)
         return Books(isf_id=books.isf.id, payable_id=books.payable.id, finance_id=books.finance.id)
-
-
-def all_at_once(count: int, work: Callable[[int], str]) -> Counter[str]:
-    """Run `work(0..count-1)` in `count` threads released together by a barrier; count
-    what each returns, or the name of what it raised."""
-    start = threading.Barrier(count)
-    outcomes: list[str] = []
-
-    def run(n: int) -> None:
-        start.wait()
-        try:
-            outcomes.append(work(n))
-        except Exception as error:  # counted, so the assertion shows which and how often
-            outcomes.append(f"{type(error).__name__}: {error}")
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Counter(outcomes)
 
 
 def debit(factory: sessionmaker[Session], books: Books, *, key: str) -> str:

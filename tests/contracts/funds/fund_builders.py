@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds
 from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
+from contracts.funds.statement import Statement
 from marketplace.accounts.models import Role, User
 from marketplace.geography import service as geography_service
 from providers import offers as offers_service
@@ -155,3 +156,16 @@ def active_fund(
         funds.accept_agreement(db, fund=fund, by=side)
     assert fund.status == FundStatus.ACTIVE
     return fund
+
+
+def adds_up(statement: Statement) -> bool:
+    """The statement's two identities: what is available, and where the period will end."""
+    return statement.available_pence == (
+        statement.received_pence - statement.spent_pence - statement.fees_charged_pence
+    ) and statement.projected_end_pence == (
+        statement.budget_pence
+        - statement.spent_pence
+        - statement.fees_charged_pence
+        - statement.committed_pence
+        - statement.fees_to_come_pence
+    )

@@ -28,6 +28,7 @@ from tests.contracts.funds.fund_builders import (
     PERIOD_END,
     PERIOD_START,
     active_fund,
+    adds_up,
     requested,
 )
 from tests.factories import make_user
@@ -97,16 +98,7 @@ class TestStatement:
         days_left = (PERIOD_END - on).days + 1
         assert statement.committed_pence == round(8000 * days_left / 7)
         assert statement.fees_to_come_pence == round(statement.committed_pence / 10)
-        assert statement.available_pence == (
-            statement.received_pence - statement.spent_pence - statement.fees_charged_pence
-        )
-        assert statement.projected_end_pence == (
-            statement.budget_pence
-            - statement.spent_pence
-            - statement.fees_charged_pence
-            - statement.committed_pence
-            - statement.fees_to_come_pence
-        )
+        assert adds_up(statement)
         assert statement.days_elapsed == (on - PERIOD_START).days + 1
         assert [entry.caused_by for entry in statement.entries] == ["Scheduled"] * 3
 

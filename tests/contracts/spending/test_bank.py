@@ -7,9 +7,8 @@ has exactly one effect."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,16 +22,17 @@ from contracts.ledger_check import check_invariants
 from contracts.models import LedgerPosting, LedgerTransaction, ReferenceKind
 from contracts.spending import payments
 from contracts.spending import service as spending
-from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus, ProviderPayment
+from contracts.spending.bench import SUPPORT_PENCE, confirmed_support
+from contracts.spending.models import Delivery, DeliveryStatus, ProviderPayment
 from marketplace.accounts.models import Role, User
-from marketplace.db import make_engine, make_sessionmaker, session_scope, utcnow
+from marketplace.db import make_engine, make_sessionmaker, session_scope
 from marketplace.errors import RuleBroken
+from tests.contracts.concurrency import all_at_once
 from tests.contracts.funds.fund_builders import PERIOD_START, active_fund, holder_staff
 from tests.contracts.spending.test_deliveries import offer_line
 from tests.factories import make_user
 
 FUNDS = 8
-SUPPORT_PENCE = 1_000
 COST_PENCE = 1_100
 """A delivery and the holder's 10%."""
 HELD_PENCE = 300_000
@@ -68,26 +68,11 @@ def open_bank(factory: sessionmaker[Session], *, per_fund: int) -> Bank:
     with session_scope(factory) as db:
         funds = [active_fund(db) for _ in range(FUNDS)]
         post_due_tranches(db, today=PERIOD_START)
-        now = utcnow()
         rows = [
-            {
-                "fund_id": fund.id,
-                "line_id": offer_line(fund).id,
-                "provider_id": offer_line(fund).provider_id,
-                "kind": DeliveryKind.SUPPORT,
-                "delivered_on": date(2027, 4, 5),
-                "minutes": 30,
-                "amount_pence": SUPPORT_PENCE,
-                "description": "Support at home",
-                "status": DeliveryStatus.CONFIRMED,
-                "recorded_by_id": fund.person_id,
-                "dispute_reason": "",
-                "resolution": "",
-                "end_reason": "",
-                "created_at": now,
-            }
+            row
             for _ in range(per_fund)
             for fund in funds
+            for row in confirmed_support(fund, offer_line(fund), count=1, on=date(2027, 4, 5))
         ]
         ids = list(db.scalars(insert(Delivery).returning(Delivery.id), rows))
         return Bank(
@@ -95,27 +80,6 @@ def open_bank(factory: sessionmaker[Session], *, per_fund: int) -> Bank:
             holders={fund.id: holder_staff(fund).id for fund in funds},
             deliveries=ids,
         )
-
-
-def all_at_once(count: int, work: Callable[[int], object]) -> Counter[str]:
-    """`work(0..count-1)` in `count` threads released together; what each returned or the
-    name of what it raised, counted."""
-    start = threading.Barrier(count)
-    outcomes: list[str] = []
-
-    def run(n: int) -> None:
-        start.wait()
-        try:
-            outcomes.append(str(work(n)))
-        except Exception as error:
-            outcomes.append(f"{type(error).__name__}: {error}")
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Counter(outcomes)
 
 
 def approve(factory: sessionmaker[Session], bank: Bank, delivery_id: int) -> str:

@@ -48,15 +48,25 @@ def funded(db: Session, **holder_fee: object) -> IndividualServiceFund:
     return fund
 
 
-def recorded(db: Session, fund: IndividualServiceFund, *, minutes: int = 90) -> Delivery:
+def recorded(
+    db: Session,
+    fund: IndividualServiceFund,
+    *,
+    minutes: int = 90,
+    by: User | None = None,
+    line: BudgetLine | None = None,
+    day: date = A_MONDAY,
+    words: str = "Swimming at the leisure centre",
+) -> Delivery:
+    """Support recorded on the fund's line, by its provider, on a Monday, that day."""
     return spending.record_support(
         db,
         fund=fund,
-        line_id=offer_line(fund).id,
-        by=line_staff(fund),
-        delivered_on=A_MONDAY,
+        line_id=(line or offer_line(fund)).id,
+        by=by or line_staff(fund),
+        delivered_on=day,
         minutes=minutes,
-        description="Swimming at the leisure centre",
+        description=words,
         today=A_MONDAY,
     )
 
@@ -100,16 +110,7 @@ class TestRecording:
     ) -> None:
         fund = funded(db)
         with pytest.raises(RuleBroken) as refused:
-            spending.record_support(
-                db,
-                fund=fund,
-                line_id=offer_line(fund).id,
-                by=line_staff(fund),
-                delivered_on=day,
-                minutes=minutes,
-                description=words,
-                today=A_MONDAY,
-            )
+            recorded(db, fund, day=day, minutes=minutes, words=words)
         assert field in fields_of(refused.value)
         assert db.scalar(select(func.count()).select_from(Delivery)) == 0
 
@@ -117,42 +118,15 @@ class TestRecording:
         fund = funded(db)
         stranger = make_provider(db).members[0].user
         with pytest.raises(NotFound):
-            spending.record_support(
-                db,
-                fund=fund,
-                line_id=offer_line(fund).id,
-                by=stranger,
-                delivered_on=A_MONDAY,
-                minutes=60,
-                description="Swimming",
-                today=A_MONDAY,
-            )
+            recorded(db, fund, by=stranger)
         # The holder sees the fund, but another provider delivers this line.
         with pytest.raises(NotAllowed):
-            spending.record_support(
-                db,
-                fund=fund,
-                line_id=offer_line(fund).id,
-                by=holder_staff(fund),
-                delivered_on=A_MONDAY,
-                minutes=60,
-                description="Swimming",
-                today=A_MONDAY,
-            )
+            recorded(db, fund, by=holder_staff(fund))
 
     def test_a_line_of_another_fund_is_not_found(self, db: Session) -> None:
         fund, other = funded(db), funded(db)
         with pytest.raises(NotFound):
-            spending.record_support(
-                db,
-                fund=fund,
-                line_id=offer_line(other).id,
-                by=line_staff(other),
-                delivered_on=A_MONDAY,
-                minutes=60,
-                description="Swimming",
-                today=A_MONDAY,
-            )
+            recorded(db, fund, line=offer_line(other), by=line_staff(other))
 
     def test_the_provider_finds_the_lines_it_delivers(self, db: Session) -> None:
         fund = funded(db)

@@ -19,7 +19,7 @@ from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
 from contracts.spending.fees import charge_due_fees, fee_months
 from providers.models import FeePeriod, OfferPrice
-from tests.contracts.funds.fund_builders import PERIOD_END, PERIOD_START, active_fund
+from tests.contracts.funds.fund_builders import PERIOD_END, PERIOD_START, active_fund, adds_up
 
 TWENTY_POUNDS_A_MONTH = 2_000
 
@@ -90,13 +90,7 @@ def test_each_month_is_charged_after_it_ends_and_once(db: Session) -> None:
     assert statement.fees_charged_pence == 2 * TWENTY_POUNDS_A_MONTH
     # The ten months not charged yet, and no share of spending (this holder has none).
     assert statement.fees_to_come_pence == 10 * TWENTY_POUNDS_A_MONTH
-    assert statement.projected_end_pence == (
-        statement.budget_pence
-        - statement.spent_pence
-        - statement.fees_charged_pence
-        - statement.committed_pence
-        - statement.fees_to_come_pence
-    )
+    assert adds_up(statement)
     assert check_invariants(db).sound
 
 

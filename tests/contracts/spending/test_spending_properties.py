@@ -36,7 +36,7 @@ from contracts.spending.models import Delivery, DeliveryStatus
 from marketplace.accounts.models import Role
 from marketplace.errors import Conflict, DomainError, RuleBroken
 from providers.pricing import divide_rounding
-from tests.contracts.funds.fund_builders import PERIOD_START, active_fund, holder_staff
+from tests.contracts.funds.fund_builders import PERIOD_START, active_fund, adds_up, holder_staff
 from tests.contracts.spending.test_deliveries import line_staff, offer_line
 from tests.factories import make_user
 
@@ -344,16 +344,7 @@ class SpendingMachine(RuleBasedStateMachine):
             assert fund.account.balance_pence == self.balance[index] >= 0
             statement = statement_of(self.db, fund, on=max(self.day, PERIOD_START))
             assert statement.available_pence == self.balance[index]
-            assert statement.available_pence == (
-                statement.received_pence - statement.spent_pence - statement.fees_charged_pence
-            )
-            assert statement.projected_end_pence == (
-                statement.budget_pence
-                - statement.spent_pence
-                - statement.fees_charged_pence
-                - statement.committed_pence
-                - statement.fees_to_come_pence
-            )
+            assert adds_up(statement)
             provider = offer_line(fund).provider
             assert provider is not None
             assert (

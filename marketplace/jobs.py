@@ -147,11 +147,14 @@ class Jobs:
 
     def _funds_daily(self) -> None:
         from contracts.funds.funding import post_due_tranches
+        from contracts.spending.fees import charge_due_fees
 
+        # Tranches first: a month's fee is charged from money that came in today.
         with self._session() as session:
             posted = post_due_tranches(session, today=today())
-        if posted:
-            log.info("funds: %s tranches paid in", len(posted))
+            charged = charge_due_fees(session, today=today())
+        if posted or charged:
+            log.info("funds: %s tranches paid in, %s fees charged", len(posted), len(charged))
 
 
 _jobs: dict[tuple[object, ...], Jobs] = {}

@@ -18,6 +18,7 @@ from contracts.funds.models import FundStatus, IndividualServiceFund
 from contracts.funds.plan import days_between, fee_pence
 from contracts.ledger import Actor, InsufficientFunds, Reference, transfer
 from contracts.models import LedgerTransaction, ReferenceKind
+from providers.models import FeePeriod
 from providers.pricing import BASIS_POINTS, divide_rounding
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,15 @@ class FeeMonth:
 
 def fee_months(fund: IndividualServiceFund) -> list[FeeMonth]:
     """The months of the fund's period (the last one may be short), each with its share of
-    the fixed charge, rounded on the running total so no penny is lost or made."""
+    the period's fixed charge, so that no penny is lost or made. A monthly charge is
+    charged whole for each whole month, the last month taking what is left of the
+    period's charge; a weekly or yearly one is shared by days, rounded on the running
+    total."""
     assert fund.period_starts_on is not None and fund.period_ends_on is not None
     starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
-    total = fee_pence(fund, support_pence=0, starts_on=starts_on, ends_on=ends_on)
+    whole = fee_pence(fund, support_pence=0, starts_on=starts_on, ends_on=ends_on)
+    monthly = fund.holder_price.management_fee_period == FeePeriod.MONTH
+    fixed = fund.holder_price.management_fee_fixed_pence or 0
     total_days = days_between(starts_on, ends_on)
     months: list[FeeMonth] = []
     charged = 0
@@ -46,11 +52,19 @@ def fee_months(fund: IndividualServiceFund) -> list[FeeMonth]:
         month_starts = months_on(starts_on, number)
         if month_starts > ends_on:
             return months
-        month_ends = min(months_on(starts_on, number + 1) - timedelta(days=1), ends_on)
-        running = divide_rounding(total * days_between(starts_on, month_ends), total_days)
+        next_starts = months_on(starts_on, number + 1)
+        month_ends = min(next_starts - timedelta(days=1), ends_on)
         number += 1
-        months.append(FeeMonth(number, month_starts, month_ends, running - charged))
-        charged = running
+        if next_starts > ends_on:
+            amount = whole - charged
+        elif monthly:
+            amount = min(fixed, whole - charged)
+        else:
+            amount = (
+                divide_rounding(whole * days_between(starts_on, month_ends), total_days) - charged
+            )
+        months.append(FeeMonth(number, month_starts, month_ends, amount))
+        charged += amount
 
 
 def fee_on_pence(fund: IndividualServiceFund, spent_pence: int) -> int:
@@ -60,7 +74,7 @@ def fee_on_pence(fund: IndividualServiceFund, spent_pence: int) -> int:
 
 
 def fee_key(fund: IndividualServiceFund, month: FeeMonth) -> str:
-    return f"fee:{fund.id}:{month.number}"
+    return f"management-fee:{fund.id}:{month.number}"
 
 
 def _charged_keys(session: Session, keys: list[str]) -> set[str]:

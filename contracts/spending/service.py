@@ -28,6 +28,7 @@ from contracts.spending.fees import fee_on_pence
 from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus, Receipt
 from contracts.spending.receipts import clean_receipt
 from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import visibility_rule
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
 from marketplace.money import format_pence
@@ -53,15 +54,16 @@ def delivering_provider_id(fund: IndividualServiceFund, line: BudgetLine) -> int
     return fund.holder_id
 
 
-def _staff_of(session: Session, user: User, provider_id: int) -> bool:
+def staff_of(session: Session, user: User, provider_id: int) -> bool:
     return user.role in (Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT) and is_member(
         session, user, provider_id
     )
 
 
+@visibility_rule(Delivery)
 def may_see_delivery(session: Session, user: User, delivery: Delivery) -> bool:
     """Everyone who may see the fund, and the staff of the provider that delivered it."""
-    return _staff_of(session, user, delivery.provider_id) or funds_service.may_see_fund(
+    return staff_of(session, user, delivery.provider_id) or funds_service.may_see_fund(
         session, user, delivery.fund
     )
 
@@ -103,7 +105,7 @@ def _line_to_record(
     line = next((line for line in fund.lines if line.id == line_id), None)
     if fund.status != FundStatus.ACTIVE or line is None:
         raise NotFound("Page not found")
-    if not _staff_of(session, by, delivering_provider_id(fund, line)):
+    if not staff_of(session, by, delivering_provider_id(fund, line)):
         if funds_service.may_see_fund(session, by, fund):
             raise NotAllowed("Only the provider that delivers this support records it")
         raise NotFound("Page not found")
@@ -283,7 +285,7 @@ def dispute_delivery(session: Session, *, delivery: Delivery, by: User, reason: 
 
 def _as_recorder(session: Session, delivery: Delivery, by: User) -> Delivery:
     _must_see(session, by, delivery)
-    if not _staff_of(session, by, delivery.provider_id):
+    if not staff_of(session, by, delivery.provider_id):
         raise NotAllowed("Only the provider that recorded it can change it")
     return _locked(session, delivery)
 

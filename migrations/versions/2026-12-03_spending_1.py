@@ -353,11 +353,14 @@ def downgrade() -> None:
     ):
         raise RuntimeError("Payments to providers are recorded: they cannot be stepped down")
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER TABLE ledger_account DROP CONSTRAINT {OWNER_CHECK}")
         # The account's owner never changes, by a trigger; stepping down is the exception.
         op.execute("ALTER TABLE ledger_account DISABLE TRIGGER ledger_account_identity_fixed")
         op.execute("UPDATE ledger_account SET council_id = NULL WHERE kind = 'provider_payable'")
         op.execute("ALTER TABLE ledger_account ENABLE TRIGGER ledger_account_identity_fixed")
-        _swap_owner_rule(NEW_OWNER_RULE, OLD_OWNER_RULE, copied_columns=ACCOUNT_COLUMNS)
+        op.execute(
+            f"ALTER TABLE ledger_account ADD CONSTRAINT {OWNER_CHECK} CHECK ({OLD_OWNER_RULE})"
+        )
     else:
         _swap_owner_rule(
             NEW_OWNER_RULE,

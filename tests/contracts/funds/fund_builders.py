@@ -123,10 +123,11 @@ def active_fund(
     *,
     schedule: FundingSchedule = FundingSchedule.MONTHLY,
     annual_budget_pence: int = A_POUND_A_DAY_FOR_366_DAYS * 100,
+    **holder_fee: Any,
 ) -> IndividualServiceFund:
     """A fund agreed by all three sides, whose plan pays for 4 hours a week at £20 an hour
-    (£80 a week) all year, held for a 10% fee."""
-    fund = requested(db)
+    (£80 a week) all year, held for a 10% fee (or the fee `holder_fee` gives holder_offer)."""
+    fund = requested(db, **holder_fee)
     council_side = budget_holder(db)
     funds.set_budget(
         db,

@@ -89,6 +89,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
     from contracts.funds import statement_routes
+    from contracts.spending import payment_routes
     from contracts.spending import routes as spending_routes
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
@@ -131,6 +132,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(fund_routes.router)
     app.include_router(statement_routes.router)
     app.include_router(spending_routes.router)
+    app.include_router(payment_routes.router)
     app.include_router(fund_api.router)
 
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
-from contracts.funds.access import SeenFund
 from contracts.funds.models import BudgetLine, IndividualServiceFund
 from contracts.funds.routes import Day, fields_named
 from contracts.spending import service as spending
 from contracts.spending import views
+from contracts.spending.access import WorkedFund, deliveries_seen_by
 from contracts.spending.models import Delivery, DeliveryKind
 from marketplace import web
 from marketplace.accounts.models import Role, User
@@ -104,12 +104,10 @@ SeenDelivery = Annotated[Delivery, Depends(seen_delivery)]
 ActedDelivery = Annotated[Delivery, Depends(acted_delivery)]
 
 
-def _after(request: Request, db: Session, user: User, delivery: Delivery, done: str) -> Response:
-    """Back to the fund's list for whoever may see the fund; a provider that delivers a
-    line of a fund it does not hold goes back to its own list."""
-    if funds_service.may_see_fund(db, user, delivery.fund):
-        return redirect(request, f"/funds/{delivery.fund_id}/deliveries?done={done}")
-    return redirect(request, f"/deliveries?done={done}")
+def _after(request: Request, delivery: Delivery, done: str) -> Response:
+    """Back to the fund's list, where everyone who acts on a delivery reaches it (a provider
+    delivering a line of a fund it does not hold sees its own deliveries there)."""
+    return redirect(request, f"/funds/{delivery.fund_id}/deliveries?done={done}")
 
 
 # The fund's deliveries ------------------------------------------------------------------
@@ -118,9 +116,10 @@ def _after(request: Request, db: Session, user: User, delivery: Delivery, done: 
 @router.get("/funds/{fund_id}/deliveries")
 @audited
 def fund_deliveries(
-    request: Request, fund: SeenFund, db: DbSession, user: SignedInUser, done: str = ""
+    request: Request, fund: WorkedFund, db: DbSession, user: SignedInUser, done: str = ""
 ) -> Response:
-    deliveries = spending.deliveries_of(db, fund=fund)
+    fund_views.record_view(db, viewer=user, fund=fund)
+    deliveries = deliveries_seen_by(db, user, fund)
     table = views.deliveries_table(
         deliveries, name="deliveries", caption="Support and purchases recorded on this fund"
     )
@@ -137,6 +136,7 @@ def fund_deliveries(
             "waiting": [row for row in rows if row.actions.waiting],
             "table": table,
             "shows_person": views.shows_person(db, fund, user),
+            "sees_fund": funds_service.may_see_fund(db, user, fund),
             "done": DONE_MESSAGES.get(done),
         },
     )
@@ -155,7 +155,6 @@ def _name(db: Session, user_id: int | None) -> str | None:
 def _delivery_context(db: Session, delivery: Delivery, user: User) -> dict[str, Any]:
     fund = delivery.fund
     party = funds_service.party_of(db, fund, user)
-    sees_fund = funds_service.may_see_fund(db, user, fund)
     return {
         "delivery": delivery,
         "fund": fund,
@@ -164,7 +163,7 @@ def _delivery_context(db: Session, delivery: Delivery, user: User) -> dict[str, 
         "quantity": views.quantity(delivery),
         "receipt_path": views.receipt_path(delivery),
         "shows_person": views.shows_person(db, fund, user),
-        "back": f"/funds/{fund.id}/deliveries" if sees_fund else "/deliveries",
+        "sees_fund": funds_service.may_see_fund(db, user, fund),
         "names": {
             "confirmed": _name(db, delivery.confirmed_by_id),
             "disputed": _name(db, delivery.disputed_by_id),
@@ -212,7 +211,7 @@ async def confirm(
 ) -> Response:
     await delivery_page.read(request, NoFields, **_delivery_context(db, delivery, user))
     spending.confirm_delivery(db, delivery=delivery, by=user)
-    return _after(request, db, user, delivery, "confirmed")
+    return _after(request, delivery, "confirmed")
 
 
 @router.post("/funds/{fund_id}/deliveries/{delivery_id}/dispute")
@@ -222,7 +221,7 @@ async def dispute(
     form = await delivery_page.read(request, DisputeForm, **_delivery_context(db, delivery, user))
     with fields_named({"reason": "dispute_reason"}):
         spending.dispute_delivery(db, delivery=delivery, by=user, reason=form.dispute_reason)
-    return _after(request, db, user, delivery, "disputed")
+    return _after(request, delivery, "disputed")
 
 
 @router.post("/funds/{fund_id}/deliveries/{delivery_id}/resolve")
@@ -238,7 +237,7 @@ async def resolve(
         minutes=form.hours,
         amount_pence=form.amount,
     )
-    return _after(request, db, user, delivery, "resolved")
+    return _after(request, delivery, "resolved")
 
 
 @router.post("/funds/{fund_id}/deliveries/{delivery_id}/withdraw")
@@ -248,7 +247,7 @@ async def withdraw(
     form = await delivery_page.read(request, WithdrawForm, **_delivery_context(db, delivery, user))
     with fields_named({"reason": "withdraw_reason"}):
         spending.withdraw_delivery(db, delivery=delivery, by=user, reason=form.withdraw_reason)
-    return _after(request, db, user, delivery, "withdrawn")
+    return _after(request, delivery, "withdrawn")
 
 
 @router.post("/funds/{fund_id}/deliveries/{delivery_id}/approve")
@@ -258,7 +257,7 @@ async def approve(
     # Approving twice pays once: the service's ledger key is the delivery's own.
     await delivery_page.read(request, NoFields, **_delivery_context(db, delivery, user))
     spending.approve_delivery(db, delivery=delivery, by=user)
-    return _after(request, db, user, delivery, "approved")
+    return _after(request, delivery, "approved")
 
 
 @router.post("/funds/{fund_id}/deliveries/{delivery_id}/refuse")
@@ -268,7 +267,7 @@ async def refuse(
     form = await delivery_page.read(request, RefuseForm, **_delivery_context(db, delivery, user))
     with fields_named({"reason": "refuse_reason"}):
         spending.refuse_delivery(db, delivery=delivery, by=user, reason=form.refuse_reason)
-    return _after(request, db, user, delivery, "refused")
+    return _after(request, delivery, "refused")
 
 
 @router.get("/funds/{fund_id}/deliveries/{delivery_id}/receipt")

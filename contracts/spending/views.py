@@ -17,7 +17,6 @@ from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus
 from marketplace.accounts.models import Role, User
 from marketplace.money import format_pence
 from marketplace.tables import Cell, Column, Table
-from providers.access import is_member
 from providers.service import providers_of
 
 STATUS_COLOURS = {
@@ -54,20 +53,13 @@ class Actions:
         return self.waiting or self.dispute or self.withdraw or self.refuse
 
 
-def is_recorders_staff(session: Session, user: User, delivery: Delivery) -> bool:
-    """Staff (or the personal assistant) of the provider that recorded it and is owed for it."""
-    return user.role in (Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT) and is_member(
-        session, user, delivery.provider_id
-    )
-
-
 def actions_for(
     session: Session, user: User, delivery: Delivery, party: AgreementParty | None
 ) -> Actions:
     status = delivery.status
     person = party == AgreementParty.PERSON
     holder = party == AgreementParty.HOLDER
-    recorder = status.is_open and is_recorders_staff(session, user, delivery)
+    recorder = status.is_open and spending.staff_of(session, user, delivery.provider_id)
     return Actions(
         confirm=person and status in (DeliveryStatus.RECORDED, DeliveryStatus.DISPUTED),
         dispute=person and status == DeliveryStatus.RECORDED,

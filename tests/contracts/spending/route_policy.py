@@ -21,4 +21,6 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/deliveries"): PROVIDERS,
     ("GET", "/funds/{fund_id}/lines/{line_id}/deliveries"): PROVIDERS,
     ("POST", "/funds/{fund_id}/lines/{line_id}/deliveries"): PROVIDERS,
+    ("GET", "/payments"): FINANCE,
+    ("POST", "/payments/{provider_id}"): FINANCE,
 }

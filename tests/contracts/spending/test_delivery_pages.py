@@ -307,7 +307,7 @@ class TestThePersonsSide:
         bad = client.submit(resolve, {"resolution": "Sorry", "hours": "30"})
         assert bad.status_code == 422 and error_for(bad, "hours")
         done = client.submit(resolve, {"resolution": "Corrected to 1 hour", "hours": "1"})
-        assert done.status_code == 303 and done.headers["location"] == "/deliveries?done=resolved"
+        assert done.headers["location"] == f"/funds/{fund.id}/deliveries?done=resolved"
         db.refresh(delivery)
         assert (delivery.status, delivery.minutes, delivery.amount_pence) == (
             DeliveryStatus.RECORDED,
@@ -504,3 +504,17 @@ class TestReceipts:
         support = recorded(db, fund)
         as_user(client, fund.person)
         assert client.get(f"/funds/{fund.id}/deliveries/{support.id}/receipt").status_code == 404
+
+
+class TestTheLinesProvider:
+    def test_a_provider_that_does_not_hold_the_fund_sees_only_its_own_deliveries(
+        self, db: Session, client: HtmlClient
+    ) -> None:
+        fund = running_fund(db)
+        ours = recorded(db, fund)
+        as_user(client, line_staff(fund))
+        soup = page(client.get(f"/funds/{fund.id}/deliveries"))
+        assert ours.description in soup.select_one("#table-deliveries").get_text()
+        assert soup.find("a", href=f"/funds/{fund.id}/statement") is None
+        assert client.get(f"/funds/{fund.id}/statement").status_code == 404
+        assert client.get(f"/funds/{fund.id}").status_code == 404

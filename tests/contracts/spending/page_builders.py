@@ -35,11 +35,17 @@ DAYS_INTO_THE_PERIOD = 60
 
 
 def running_fund(
-    db: Session, *, annual_budget_pence: int = 3_660_000, funded: bool = True
+    db: Session,
+    *,
+    annual_budget_pence: int = 3_660_000,
+    funded: bool = True,
+    shared_line: bool = False,
 ) -> IndividualServiceFund:
     """A fund agreed by all three sides whose year began 60 days ago, paying for 4 hours a
     week at £20 an hour from another provider, held for a 10% fee, with the monthly
-    tranches due so far paid in (unless `funded` is False)."""
+    tranches due so far paid in (unless `funded` is False). With `shared_line`, the plan
+    also has a second outcome, a line of £10.01 a week described in words serving both
+    outcomes, and a contingency of £100."""
     starts_on = today() - timedelta(days=DAYS_INTO_THE_PERIOD)
     ends_on = starts_on + timedelta(days=364)
     fund = requested(db)
@@ -53,7 +59,9 @@ def running_fund(
         period_ends_on=ends_on,
         schedule=FundingSchedule.MONTHLY,
     )
-    outcome = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Keeping fit")
+    outcome = funds.add_outcome(
+        db, fund=fund, by=fund.person, own_words="Keeping fit", term_code="staying-well"
+    )
     funds.add_offer_line(
         db,
         fund=fund,
@@ -65,6 +73,19 @@ def running_fund(
         ends_on=ends_on,
         outcome_ids=[outcome.id],
     )
+    if shared_line:
+        other = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Seeing my friends")
+        funds.add_described_line(
+            db,
+            fund=fund,
+            by=fund.person,
+            title="Taxi to the lunch club",
+            weekly_pence=1001,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            outcome_ids=[outcome.id, other.id],
+        )
+        funds.set_contingency(db, fund=fund, by=fund.person, amount_pence=10_000)
     for side in (fund.person, holder_staff(fund), council_side):
         funds.accept_agreement(db, fund=fund, by=side)
     assert fund.status == FundStatus.ACTIVE

@@ -89,6 +89,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
     from contracts.funds import statement_routes
+    from contracts.spending import api as spending_api
     from contracts.spending import payment_routes
     from contracts.spending import routes as spending_routes
     from marketplace import admin, api, pages
@@ -134,6 +135,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(spending_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(fund_api.router)
+    app.include_router(spending_api.router)
 
 
 class _CsrfMiddleware:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.funds.demo import load_demo_funds
+from contracts.spending.demo import load_demo_spending
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Relationship, Representation, Role, User
 from marketplace.db import today
@@ -114,4 +115,5 @@ def load_demo(
         budget_holder=users[Role.BUDGET_HOLDER],
         holder_staff=staff,
     )
+    load_demo_spending(session, today=today(), finance=users[Role.FINANCE], disputing=person)
     return list(DEMO_ACCOUNTS), marketplace

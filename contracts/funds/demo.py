@@ -80,11 +80,13 @@ def load_demo_funds(
     )
     made = [morags]
     rng = random.Random(SEED)
-    support = [
+    hourly = [
         offer
         for offer in offers_service.published_offers(session)
         if offer.price is not None and offer.price.unit.value == "hour"
     ]
+    # Support from providers someone signs in for, who record what they deliver.
+    support = [offer for offer in hourly if offer.provider.members] or hourly
     highland = geography_service.find_council_area(session, name_or_code="Highland")
     for number, state in enumerate(STATES, start=1):
         someone = accounts_service.create_user(

@@ -70,8 +70,10 @@ class Owed:
     owed_pence: int
 
 
-def _finance_of_a_council(by: User) -> int:
-    if by.role != Role.FINANCE or by.council_id is None:
+def _finance_of_a_council(by: User) -> int | None:
+    """The council whose books `by` keeps; None for finance staff not yet given one (an
+    administrator gives it), who see nothing owed and pay nothing."""
+    if by.role != Role.FINANCE:
         raise NotAllowed("Only a council's finance staff pay providers")
     return by.council_id
 
@@ -79,6 +81,8 @@ def _finance_of_a_council(by: User) -> int:
 def owed_by_council(session: Session, *, by: User) -> list[Owed]:
     """What each provider is owed from the funds of `by`'s council, most first."""
     council_id = _finance_of_a_council(by)
+    if council_id is None:
+        return []
     rows = session.execute(
         select(LedgerAccount, Provider)
         .join(Provider, Provider.id == LedgerAccount.provider_id)
@@ -95,6 +99,8 @@ def owed_by_council(session: Session, *, by: User) -> list[Owed]:
 def payments_by_council(session: Session, *, by: User, limit: int = 100) -> list[ProviderPayment]:
     """The council's latest payments to providers, newest first."""
     council_id = _finance_of_a_council(by)
+    if council_id is None:
+        return []
     return list(
         session.scalars(
             select(ProviderPayment)
@@ -121,6 +127,8 @@ def record_payment(
     owe it. The same key sent again returns the payment it made; the ledger refuses a key
     used for a different payment."""
     council_id = _finance_of_a_council(by)
+    if council_id is None:
+        raise NotAllowed("Your account has no council yet: ask an administrator to give it one")
     words = " ".join(reference.split())
     # Held until the transaction ends: the same form sent twice at once pays once.
     hold_key(session, idempotency_key)

@@ -378,7 +378,7 @@ def approve_delivery(session: Session, *, delivery: Delivery, by: User) -> Deliv
     if fee:
         legs.append(Leg(management_fees_account(session, fund.holder), fee))
     try:
-        delivery.transaction = post_transaction(
+        posted = post_transaction(
             session,
             idempotency_key=delivery_key(delivery),
             actor=Actor.of(by),
@@ -392,6 +392,7 @@ def approve_delivery(session: Session, *, delivery: Delivery, by: User) -> Deliv
             f"needs {format_pence(short.needed_pence)}. Approve it when the next funding "
             "arrives, or ask the council about a change."
         ) from short
+    delivery.transaction_id = posted.id
     delivery.status = DeliveryStatus.APPROVED
     delivery.approved_by_id, delivery.approved_at = by.id, utcnow()
     _audit(session, by, fund, "delivery_approved")

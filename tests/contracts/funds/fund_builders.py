@@ -123,6 +123,7 @@ def active_fund(
     *,
     schedule: FundingSchedule = FundingSchedule.MONTHLY,
     annual_budget_pence: int = A_POUND_A_DAY_FOR_366_DAYS * 100,
+    period: tuple[date, date] = (PERIOD_START, PERIOD_END),
     **holder_fee: Any,
 ) -> IndividualServiceFund:
     """A fund agreed by all three sides, whose plan pays for 4 hours a week at £20 an hour
@@ -134,8 +135,8 @@ def active_fund(
         fund=fund,
         budget_holder=council_side,
         annual_budget_pence=annual_budget_pence,
-        period_starts_on=PERIOD_START,
-        period_ends_on=PERIOD_END,
+        period_starts_on=period[0],
+        period_ends_on=period[1],
         schedule=schedule,
     )
     outcome = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Keeping fit")
@@ -146,8 +147,8 @@ def active_fund(
         offer=support_offer(db, rate_pence=2000),
         minutes_per_week=240,
         when=MONDAY_MORNING,
-        starts_on=PERIOD_START,
-        ends_on=PERIOD_END,
+        starts_on=period[0],
+        ends_on=period[1],
         outcome_ids=[outcome.id],
     )
     for side in (fund.person, holder_staff(fund), council_side):

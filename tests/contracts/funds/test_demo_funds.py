@@ -1,7 +1,7 @@
 """The demo's funds are real on first run: Morag Lindsay's fund, held by Glen Care
-Co-operative and paid in monthly to today; other people's funds in every state for the
-budget holder, holders and finance; every statement's figures agree, and the ledger is
-sound."""
+Co-operative, paid in monthly to today and spent on months of support, one week of it
+disputed now; other people's funds in every state for the budget holder, holders and
+finance; providers paid; every statement's figures agree, and the ledger is sound."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from contracts.funds.funding import tranches
 from contracts.funds.models import FundStatus, IndividualServiceFund
 from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
+from contracts.spending.models import Delivery, DeliveryStatus, ProviderPayment
+from contracts.spending.service import deliveries_of
 from marketplace.db import today
 from tests.conftest import DEMO_GROUP, DemoDatabase
 
@@ -45,7 +47,29 @@ def test_morags_fund_is_active_with_glen_care_and_paid_to_today(demo: Session) -
     statement = statement_of(demo, morags, on=today())
     due = [t for t in tranches(morags) if t.due_on <= today()]
     assert statement.received_pence == sum(t.amount_pence for t in due)
-    assert len(statement.entries) == len(due)
+    approved = deliveries_of(demo, fund=morags, statuses=[DeliveryStatus.APPROVED])
+    assert statement.spent_pence == sum(d.amount_pence for d in approved) > 0
+    assert len(statement.entries) == len(due) + len(approved)
+
+
+def test_morag_has_support_to_confirm_and_a_dispute_on_the_record(demo: Session) -> None:
+    morags = next(f for f in all_funds(demo) if f.person.email == "person@example.org")
+    deliveries = deliveries_of(demo, fund=morags)
+    statuses = Counter(d.status for d in deliveries)
+    assert statuses[DeliveryStatus.DISPUTED] == 1
+    assert statuses[DeliveryStatus.APPROVED] > 20
+    put_right = [d for d in deliveries if d.resolution]
+    assert len(put_right) == 1 and put_right[0].status == DeliveryStatus.APPROVED
+    # The purchases for the lunch club, each with its receipt.
+    assert any(d.receipt_id is not None for d in deliveries)
+
+
+def test_the_holders_and_finance_have_work_and_providers_have_been_paid(demo: Session) -> None:
+    statuses = Counter(demo.scalars(select(Delivery.status)))
+    assert statuses[DeliveryStatus.CONFIRMED] >= 5  # the holders' queue
+    assert statuses[DeliveryStatus.RECORDED] >= 1  # people's confirmations
+    paid = demo.scalars(select(ProviderPayment)).all()
+    assert paid and all(p.paid_on <= today() for p in paid)
 
 
 def test_every_state_has_funds_for_someone_to_work_on(demo: Session) -> None:

@@ -1,0 +1,320 @@
+"""Spending an individual service fund as JSON under /api/v1, authorised exactly as the
+pages are (the services decide who does what): support delivered and each of its steps,
+what providers are owed, payments to them, and finance's top-ups and clawbacks. A request
+that records or moves money carries an `Idempotency-Key` header: a retry has one effect
+and gets the first answer back; the same key with other content is refused (422)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from sqlalchemy.orm import Session
+
+from contracts.funds import views as fund_views
+from contracts.funds.funding import adjust_funding
+from contracts.spending import payments
+from contracts.spending import service as spending
+from contracts.spending.access import SeenDelivery, WorkedFund, deliveries_seen_by
+from contracts.spending.models import Delivery
+from contracts.spending.schemas import (
+    AdjustmentIn,
+    AdjustmentOut,
+    DeliveryOut,
+    OwedOut,
+    PaymentIn,
+    PaymentOut,
+    ReasonIn,
+    ResolutionIn,
+    SupportIn,
+)
+from marketplace.accounts.models import Role, User
+from marketplace.accounts.policy import SignedInUser, roles
+from marketplace.api import API_ERRORS
+from marketplace.db import today
+from marketplace.deps import DbSession, audited
+from marketplace.errors import NotFound
+from marketplace.idempotency import IdempotencyKey, JsonValue, once
+from marketplace.parsing import RecordId
+
+router = APIRouter(prefix="/api/v1", tags=["spending"])
+
+FinanceUser = Annotated[User, Depends(roles(Role.FINANCE))]
+
+KeyHeader = Annotated[
+    IdempotencyKey,
+    Header(
+        alias="Idempotency-Key",
+        description="Made by the client before its first try (a UUID, say) and sent again "
+        "with every retry of the same request.",
+    ),
+]
+
+
+def _on_fund(delivery: Delivery, fund_id: int) -> Delivery:
+    if delivery.fund_id != fund_id:
+        raise NotFound("Page not found")
+    return delivery
+
+
+def _once(
+    db: Session,
+    *,
+    key: str,
+    operation: str,
+    user: User,
+    content: dict[str, JsonValue],
+    act: Callable[[], DeliveryOut | PaymentOut | AdjustmentOut],
+) -> dict[str, JsonValue]:
+    """Do it once for this key, with whoever asked part of what was asked."""
+    answer = once(
+        db,
+        key=key,
+        operation=operation,
+        content={"user": user.id, **content},
+        act=lambda: act().model_dump(mode="json"),
+    )
+    return answer.response
+
+
+@router.get("/isfs/{fund_id}/deliveries", response_model=list[DeliveryOut], responses=API_ERRORS)
+@audited
+def list_deliveries(fund: WorkedFund, db: DbSession, user: SignedInUser) -> list[DeliveryOut]:
+    """Support delivered against the fund, newest day first: everything for those who may
+    see the fund, and its own records for a provider that delivers a line."""
+    fund_views.record_view(db, viewer=user, fund=fund)
+    return [DeliveryOut.of(d) for d in deliveries_seen_by(db, user, fund)]
+
+
+@router.post(
+    "/isfs/{fund_id}/lines/{line_id}/deliveries",
+    response_model=DeliveryOut,
+    status_code=201,
+    responses=API_ERRORS,
+)
+def record_support(
+    fund: WorkedFund,
+    line_id: RecordId,
+    body: SupportIn,
+    key: KeyHeader,
+    db: DbSession,
+    user: SignedInUser,
+) -> dict[str, JsonValue]:
+    """The provider delivering the line records hours of support on a day, at the line's
+    agreed price, for the person to confirm."""
+    return _once(
+        db,
+        key=key,
+        operation="isf.record_support",
+        user=user,
+        content={"fund": fund.id, "line": line_id, **body.model_dump(mode="json")},
+        act=lambda: DeliveryOut.of(
+            spending.record_support(
+                db,
+                fund=fund,
+                line_id=line_id,
+                by=user,
+                delivered_on=body.delivered_on,
+                minutes=body.minutes,
+                description=body.description,
+                today=today(),
+            )
+        ),
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/confirm",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def confirm(
+    fund_id: RecordId, delivery: SeenDelivery, db: DbSession, user: SignedInUser
+) -> DeliveryOut:
+    """The person (or a representative) confirms the support was given as recorded."""
+    return DeliveryOut.of(
+        spending.confirm_delivery(db, delivery=_on_fund(delivery, fund_id), by=user)
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/dispute",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def dispute(
+    fund_id: RecordId, delivery: SeenDelivery, body: ReasonIn, db: DbSession, user: SignedInUser
+) -> DeliveryOut:
+    """The person (or a representative) says what is not right."""
+    return DeliveryOut.of(
+        spending.dispute_delivery(
+            db, delivery=_on_fund(delivery, fund_id), by=user, reason=body.reason
+        )
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/resolve",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def resolve(
+    fund_id: RecordId,
+    delivery: SeenDelivery,
+    body: ResolutionIn,
+    db: DbSession,
+    user: SignedInUser,
+) -> DeliveryOut:
+    """Whoever recorded it puts a dispute right, correcting hours or an amount; it goes back
+    to the person to confirm."""
+    return DeliveryOut.of(
+        spending.resolve_dispute(
+            db,
+            delivery=_on_fund(delivery, fund_id),
+            by=user,
+            resolution=body.resolution,
+            minutes=body.minutes,
+            amount_pence=body.amount_pence,
+        )
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/withdraw",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def withdraw(
+    fund_id: RecordId, delivery: SeenDelivery, body: ReasonIn, db: DbSession, user: SignedInUser
+) -> DeliveryOut:
+    """Whoever recorded it takes it back before it is approved."""
+    return DeliveryOut.of(
+        spending.withdraw_delivery(
+            db, delivery=_on_fund(delivery, fund_id), by=user, reason=body.reason
+        )
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/approve",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def approve(
+    fund_id: RecordId,
+    delivery: SeenDelivery,
+    key: KeyHeader,
+    db: DbSession,
+    user: SignedInUser,
+) -> dict[str, JsonValue]:
+    """The holder approves confirmed support: it is paid from the fund to what the provider
+    is owed, with the holder's fee, in one ledger transaction."""
+    confirmed = _on_fund(delivery, fund_id)
+    return _once(
+        db,
+        key=key,
+        operation="isf.approve_delivery",
+        user=user,
+        content={"delivery": confirmed.id},
+        act=lambda: DeliveryOut.of(spending.approve_delivery(db, delivery=confirmed, by=user)),
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/deliveries/{delivery_id}/refuse",
+    response_model=DeliveryOut,
+    responses=API_ERRORS,
+)
+def refuse(
+    fund_id: RecordId, delivery: SeenDelivery, body: ReasonIn, db: DbSession, user: SignedInUser
+) -> DeliveryOut:
+    """The holder will not pay it from the fund, and says why."""
+    return DeliveryOut.of(
+        spending.refuse_delivery(
+            db, delivery=_on_fund(delivery, fund_id), by=user, reason=body.reason
+        )
+    )
+
+
+@router.get("/payments/owed", response_model=list[OwedOut], responses=API_ERRORS)
+def owed(db: DbSession, user: FinanceUser) -> list[OwedOut]:
+    """For finance staff: what each provider is owed from their council's funds."""
+    return [
+        OwedOut(provider_id=o.provider.id, provider=o.provider.name, owed_pence=o.owed_pence)
+        for o in payments.owed_by_council(db, by=user)
+    ]
+
+
+@router.get("/payments", response_model=list[PaymentOut], responses=API_ERRORS)
+def list_payments(db: DbSession, user: FinanceUser) -> list[PaymentOut]:
+    """For finance staff: their council's latest payments to providers, newest first."""
+    return [PaymentOut.of(p) for p in payments.payments_by_council(db, by=user)]
+
+
+@router.post("/payments", response_model=PaymentOut, status_code=201, responses=API_ERRORS)
+def record_payment(
+    body: PaymentIn, key: KeyHeader, db: DbSession, user: FinanceUser
+) -> dict[str, JsonValue]:
+    """For finance staff: a bank transfer sent to a provider, of at most what it is owed."""
+    return _once(
+        db,
+        key=key,
+        operation="isf.pay_provider",
+        user=user,
+        content=body.model_dump(mode="json"),
+        act=lambda: PaymentOut.of(
+            payments.record_payment(
+                db,
+                by=user,
+                provider_id=body.provider_id,
+                amount_pence=body.amount_pence,
+                reference=body.reference,
+                paid_on=body.paid_on,
+                idempotency_key=key,
+                today=today(),
+            )
+        ),
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/adjustments",
+    response_model=AdjustmentOut,
+    status_code=201,
+    responses=API_ERRORS,
+)
+def record_adjustment(
+    fund: WorkedFund,
+    body: AdjustmentIn,
+    key: KeyHeader,
+    db: DbSession,
+    user: SignedInUser,
+) -> dict[str, JsonValue]:
+    """For the council's finance staff: a top-up or a clawback of the fund, with its reason."""
+
+    def act() -> AdjustmentOut:
+        posted = adjust_funding(
+            db,
+            fund=fund,
+            by=user,
+            adjustment=body.adjustment,
+            amount_pence=body.amount_pence,
+            reason=body.reason,
+            idempotency_key=key,
+        )
+        return AdjustmentOut(
+            fund_id=fund.id,
+            adjustment=body.adjustment,
+            amount_pence=body.amount_pence,
+            ledger_transaction_id=posted.id,
+        )
+
+    return _once(
+        db,
+        key=key,
+        operation="isf.adjust_funding",
+        user=user,
+        content={"fund": fund.id, **body.model_dump(mode="json")},
+        act=act,
+    )

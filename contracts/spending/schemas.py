@@ -1,0 +1,130 @@
+"""The JSON shapes of spending under /api/v1: support delivered and its steps, what
+providers are owed and the payments sent to them. Amounts in pence, dates as ISO dates."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from contracts.funds.funding import FundingAdjustment
+from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus, ProviderPayment
+from contracts.spending.service import MAX_MINUTES_A_DAY, MAX_PURCHASE_PENCE
+
+Words = Annotated[str, Field(max_length=2_000)]
+"""Plain words a person writes: checked by the service (not blank, no control characters)."""
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    fund_id: int
+    line_id: int
+    line: str
+    provider_id: int
+    kind: DeliveryKind
+    delivered_on: date
+    minutes: int | None
+    amount_pence: int
+    """What it costs the fund before the holder's fee."""
+    description: str
+    has_receipt: bool
+    status: DeliveryStatus
+    dispute_reason: str
+    resolution: str
+    end_reason: str
+    """Why it was withdrawn or refused."""
+    ledger_transaction_id: uuid.UUID | None
+    """The ledger transaction that paid it, once approved."""
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryOut:
+        return cls(
+            id=delivery.id,
+            fund_id=delivery.fund_id,
+            line_id=delivery.line_id,
+            line=delivery.line.title,
+            provider_id=delivery.provider_id,
+            kind=delivery.kind,
+            delivered_on=delivery.delivered_on,
+            minutes=delivery.minutes,
+            amount_pence=delivery.amount_pence,
+            description=delivery.description,
+            has_receipt=delivery.receipt_id is not None,
+            status=delivery.status,
+            dispute_reason=delivery.dispute_reason,
+            resolution=delivery.resolution,
+            end_reason=delivery.end_reason,
+            ledger_transaction_id=delivery.transaction_id,
+            recorded_at=delivery.created_at,
+        )
+
+
+class SupportIn(BaseModel):
+    delivered_on: date
+    minutes: Annotated[int, Field(gt=0, le=MAX_MINUTES_A_DAY)]
+    description: Words
+
+
+class ReasonIn(BaseModel):
+    reason: Words
+
+
+class ResolutionIn(BaseModel):
+    resolution: Words
+    minutes: Annotated[int | None, Field(gt=0, le=MAX_MINUTES_A_DAY)] = None
+    """The corrected hours of support, in minutes, where they were wrong."""
+    amount_pence: Annotated[int | None, Field(gt=0, le=MAX_PURCHASE_PENCE)] = None
+    """A purchase's corrected amount, where it was wrong."""
+
+
+class OwedOut(BaseModel):
+    provider_id: int
+    provider: str
+    owed_pence: int
+
+
+class PaymentIn(BaseModel):
+    provider_id: Annotated[int, Field(gt=0, le=2**31 - 1)]
+    amount_pence: Annotated[int, Field(gt=0, le=10**12)]
+    reference: Annotated[str, Field(max_length=200)]
+    paid_on: date
+
+
+class PaymentOut(BaseModel):
+    id: int
+    provider_id: int
+    provider: str
+    amount_pence: int
+    rail: str
+    reference: str
+    paid_on: date
+    ledger_transaction_id: uuid.UUID
+
+    @classmethod
+    def of(cls, payment: ProviderPayment) -> PaymentOut:
+        return cls(
+            id=payment.id,
+            provider_id=payment.provider_id,
+            provider=payment.provider.name,
+            amount_pence=payment.amount_pence,
+            rail=payment.rail.value,
+            reference=payment.reference,
+            paid_on=payment.paid_on,
+            ledger_transaction_id=payment.transaction_id,
+        )
+
+
+class AdjustmentIn(BaseModel):
+    adjustment: FundingAdjustment
+    amount_pence: Annotated[int, Field(gt=0, le=10**12)]
+    reason: Words
+
+
+class AdjustmentOut(BaseModel):
+    fund_id: int
+    adjustment: FundingAdjustment
+    amount_pence: int
+    ledger_transaction_id: uuid.UUID

@@ -128,6 +128,13 @@ def test_support_is_recorded_confirmed_approved_paid_and_on_the_statement(
     form = finance.locator(f"form[action='/payments/{morags_fund.provider_id}']")
     owed = pence(form.get_by_label("Amount sent").input_value())
     assert owed >= cost
+    # Sent without its reference: the message is by the box, in this provider's form.
+    form.get_by_role("button", name=re.compile(r"^Record the payment")).click()
+    box = f"reference-{morags_fund.provider_id}"
+    expect(finance.locator(f"#{box}-error")).to_contain_text("reference")
+    expect(finance.locator(f'#error-summary a[href="#{box}"]')).to_be_visible()
+    assert_fits_and_accessible(finance)
+    form = finance.locator(f"form[action='/payments/{morags_fund.provider_id}']")
     reference = f"SDS {uuid.uuid4().hex[:6].upper()}"
     form.get_by_label("Payment reference").fill(reference)
     form.get_by_role("button", name=re.compile(r"^Record the payment")).click()

@@ -518,3 +518,21 @@ class TestTheLinesProvider:
         assert soup.find("a", href=f"/funds/{fund.id}/statement") is None
         assert client.get(f"/funds/{fund.id}/statement").status_code == 404
         assert client.get(f"/funds/{fund.id}").status_code == 404
+
+
+class TestWithHtmx:
+    def test_a_problem_comes_back_as_the_form_and_success_as_a_redirect(
+        self, db: Session, client: HtmlClient
+    ) -> None:
+        fund = running_fund(db)
+        delivery = recorded(db, fund)
+        as_user(client, fund.person)
+        path = f"/funds/{fund.id}/deliveries/{delivery.id}/dispute"
+        empty = client.submit(path, {"dispute_reason": ""}, htmx=True)
+        assert empty.status_code == 422
+        fragment = page(empty)
+        assert fragment.select_one("#delivery #dispute_reason-error") is not None
+        assert fragment.title.get_text().startswith("Error: ")
+        done = client.submit(path, {"dispute_reason": "Only an hour"}, htmx=True)
+        assert done.status_code == 204
+        assert done.headers["HX-Redirect"] == f"/funds/{fund.id}/deliveries?done=disputed"

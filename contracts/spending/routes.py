@@ -120,8 +120,12 @@ def fund_deliveries(
 ) -> Response:
     fund_views.record_view(db, viewer=user, fund=fund)
     deliveries = deliveries_seen_by(db, user, fund)
+    shows_person = views.shows_person(db, fund, user)
     table = views.deliveries_table(
-        deliveries, name="deliveries", caption="Support and purchases recorded on this fund"
+        deliveries,
+        name="deliveries",
+        caption="Support and purchases recorded on this fund",
+        in_words=shows_person,
     )
     downloaded = csv_if_asked(request, [table], filename=f"fund-{fund.id}")
     if downloaded is not None:
@@ -135,7 +139,7 @@ def fund_deliveries(
             "party": funds_service.party_of(db, fund, user),
             "waiting": [row for row in rows if row.actions.waiting],
             "table": table,
-            "shows_person": views.shows_person(db, fund, user),
+            "shows_person": shows_person,
             "sees_fund": funds_service.may_see_fund(db, user, fund),
             "done": DONE_MESSAGES.get(done),
         },

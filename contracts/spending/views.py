@@ -130,18 +130,22 @@ def delivery_path(delivery: Delivery) -> str:
     return f"/funds/{delivery.fund_id}/deliveries/{delivery.id}"
 
 
-def deliveries_table(deliveries: Sequence[Delivery], *, name: str, caption: str) -> Table:
-    """Support and purchases as the page lists them and as they download."""
+def deliveries_table(
+    deliveries: Sequence[Delivery], *, name: str, caption: str, in_words: bool = True
+) -> Table:
+    """Support and purchases as the page lists them and as they download. Without
+    `in_words` (finance, who see a fund's money by number only), what was done and what
+    the person said are left out: the day, the line, the money and the status remain."""
     rows = [
         [
             Cell(f"{d.delivered_on:%-d %B %Y}", d.delivered_on.isoformat()),
             Cell(d.line.title),
-            Cell(d.description, href=delivery_path(d)),
+            Cell(d.description if in_words else d.kind.label, href=delivery_path(d)),
             Cell(quantity(d), d.minutes if d.minutes is not None else ""),
             Cell(format_pence(d.amount_pence), d.amount_pence),
             Cell(d.status.label, d.status.value),
             Cell(f"{d.recorded_by.name}, {d.provider.name}"),
-            Cell(notes(d)),
+            Cell(notes(d) if in_words else ""),
             Cell("Receipt", href=receipt_path(d)) if d.receipt_id else Cell("", ""),
         ]
         for d in deliveries

@@ -452,9 +452,15 @@ class TestWhoSeesWhat:
     ) -> None:
         fund = running_fund(db)
         delivery = confirmed(db, fund)
+        disputed = spending.dispute_delivery(
+            db, delivery=recorded(db, fund), by=fund.person, reason="My private words"
+        )
         as_user(client, make_user(db, role=Role.FINANCE, council="Highland"))
         soup = page(client.get(f"/funds/{fund.id}/deliveries"))
-        assert fund.person.name not in soup.get_text()
+        for words in (fund.person.name, "My private words", "Swimming at the leisure centre"):
+            assert words not in soup.get_text()
+        one = page(client.get(f"/funds/{fund.id}/deliveries/{disputed.id}")).get_text()
+        assert fund.person.name not in one and "My private words" not in one
         assert not soup.select("form[action*='/deliveries/']")
         assert (
             client.submit(f"/funds/{fund.id}/deliveries/{delivery.id}/approve").status_code == 403

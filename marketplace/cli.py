@@ -9,6 +9,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.cli import ledger_app
+from contracts.spending import bench as ledger_bench  # noqa: F401  (registers `bench ledger`)
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role
 from marketplace.accounts.passwords import make_hasher

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
@@ -13,7 +14,7 @@ from marketplace.accounts.policy import roles, visibility_rule
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
 from providers import service as providers_service
-from providers.models import Offer, OfferStatus, Provider
+from providers.models import Offer, OfferStatus, Provider, ProviderMember
 
 provider_access = roles(Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT)
 ProviderUser = Annotated[User, Depends(provider_access)]
@@ -36,7 +37,16 @@ CurrentProvider = Annotated[Provider, Depends(current_provider)]
 
 
 def is_member(session: Session, user: User, provider_id: int) -> bool:
-    return any(p.id == provider_id for p in providers_service.providers_of(session, user=user))
+    """Whether `user` acts for the provider: one indexed lookup, since every fund and
+    delivery check asks it, often several times a request."""
+    return (
+        session.scalar(
+            select(ProviderMember.id)
+            .where(ProviderMember.user_id == user.id, ProviderMember.provider_id == provider_id)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def own_offer(session: Session, *, provider: Provider, offer_id: int) -> Offer:

@@ -1,13 +1,15 @@
 """The ledger accounts an individual service fund's money moves through: its council's
 funding source, the fund's own account (opened when the fund becomes active), its
 holder's management fees, what each provider is owed from the council's funds, and what
-the council has paid out to providers. One of each: the database refuses a second."""
+the council has paid out to providers. One of each: the database refuses a second, and
+two requests opening one at once both get the one that was kept."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.funds.models import IndividualServiceFund
@@ -85,8 +87,17 @@ def _the_one(
     owned: ColumnElement[bool],
     opening: Callable[[], LedgerAccount],
 ) -> LedgerAccount:
-    found = session.scalar(select(LedgerAccount).where(LedgerAccount.kind == kind, owned))
-    return found or opening()
+    query = select(LedgerAccount).where(LedgerAccount.kind == kind, owned)
+    found = session.scalar(query)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return opening()
+    except IntegrityError:
+        # Another request opened it at the same moment (the first approval for a provider
+        # in two funds at once, say): the unique index kept one, and it is theirs.
+        return session.scalars(query).one()
 
 
 def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerAccount:

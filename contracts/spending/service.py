@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contracts.funds import service as funds_service
 from contracts.funds.accounts import management_fees_account, payable_account
@@ -239,16 +239,28 @@ def _locked(session: Session, delivery: Delivery) -> Delivery:
     return session.scalars(
         select(Delivery)
         .where(Delivery.id == delivery.id)
-        .with_for_update()
+        .with_for_update(of=Delivery)
         .execution_options(populate_existing=True)
+        # What paying it reads, in the same statement rather than one lazy load each.
+        .options(
+            joinedload(Delivery.line),
+            # A provider's own lists (its languages) are not needed to pay it.
+            joinedload(Delivery.provider).lazyload("*"),
+            joinedload(Delivery.fund).joinedload(IndividualServiceFund.account),
+            joinedload(Delivery.fund).joinedload(IndividualServiceFund.holder_price),
+            joinedload(Delivery.fund).joinedload(IndividualServiceFund.council),
+            joinedload(Delivery.fund).joinedload(IndividualServiceFund.holder).lazyload("*"),
+        )
     ).one()
 
 
 def _as_party(
     session: Session, delivery: Delivery, by: User, party: AgreementParty, doing: str
 ) -> Delivery:
-    _must_see(session, by, delivery)
-    if funds_service.party_of(session, delivery.fund, by) != party:
+    acting_as = funds_service.party_of(session, delivery.fund, by)
+    if acting_as is None:
+        _must_see(session, by, delivery)
+    if acting_as != party:
         raise NotAllowed(f"Only {party.label.lower()} {doing}")
     return _locked(session, delivery)
 

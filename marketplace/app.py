@@ -90,6 +90,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from contracts.funds import routes as fund_routes
     from contracts.funds import statement_routes
     from contracts.spending import api as spending_api
+    from contracts.spending import payment_routes
+    from contracts.spending import routes as spending_routes
     from marketplace import admin, api, pages
     from marketplace.accounts import routes as accounts_routes
     from marketplace.geography import routes as geography_routes
@@ -130,6 +132,8 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(your_support.router)
     app.include_router(fund_routes.router)
     app.include_router(statement_routes.router)
+    app.include_router(spending_routes.router)
+    app.include_router(payment_routes.router)
     app.include_router(fund_api.router)
     app.include_router(spending_api.router)
 

@@ -4,17 +4,25 @@ named by where the money came from or went); what is committed and still to come
 plan. The figures always agree:
 
     available    = received - spent - fees charged
-    projected end = budget - spent - fees charged - committed - fees to come"""
+    projected end = budget - spent - fees charged - committed - fees to come
+
+By budget line and by outcome (`by_line`, `by_outcome`), the same money is split, never
+counted twice: each approved delivery's cost is spent on its line (anything paid out not
+through a delivery is a row of its own), each line's cost from today is committed on it,
+so the lines' spent and committed add up to the statement's. A line that serves several
+outcomes is shared equally between them, to the penny (the first outcomes of the plan
+take any odd pence), and a line serving none (the contingency) is a row of its own, so
+the outcomes' rows add up to the same totals as the lines'."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contracts.funds.models import BudgetLineKind, IndividualServiceFund
+from contracts.funds.models import BudgetLine, BudgetLineKind, IndividualServiceFund
 from contracts.funds.plan import (
     days_between,
     line_period_pence,
@@ -23,6 +31,7 @@ from contracts.funds.plan import (
 )
 from contracts.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
 from contracts.spending.fees import fee_on_pence, fixed_fees_to_come_pence
+from contracts.spending.models import Delivery, DeliveryStatus
 from marketplace.accounts.models import User
 from marketplace.db import SCOTTISH_TIME
 from marketplace.money import format_pence
@@ -237,3 +246,150 @@ def _in(entry: StatementEntry) -> int | str:
 
 def _out(entry: StatementEntry) -> int | str:
     return -entry.amount_pence if entry.amount_pence < 0 else ""
+
+
+# By budget line and by outcome ----------------------------------------------------------
+
+UNPLANNED = "Paid out not through a line of the plan"
+NO_OUTCOME = "Not tied to an outcome (the contingency)"
+
+
+@dataclass(frozen=True)
+class Split:
+    """One row of money: what the plan gives it for the whole period, what has been spent
+    on it (approved deliveries, before the holder's fee), and its cost from today to the
+    end of the period."""
+
+    name: str
+    planned_pence: int
+    spent_pence: int
+    committed_pence: int
+    outcome_ids: tuple[int, ...] = ()
+
+    @property
+    def left_pence(self) -> int:
+        """What the plan gives it less what is spent and committed."""
+        return self.planned_pence - self.spent_pence - self.committed_pence
+
+
+def by_line(session: Session, fund: IndividualServiceFund, statement: Statement) -> list[Split]:
+    """Each budget line's planned, spent and committed money, in the plan's order; a last
+    row for money paid out of the fund not through a delivery, when there is any, so the
+    lines always add up to the statement."""
+    assert fund.period_starts_on is not None and fund.period_ends_on is not None
+    starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
+    spent_on = dict(
+        session.execute(
+            select(Delivery.line_id, func.sum(Delivery.amount_pence))
+            .where(Delivery.fund_id == fund.id, Delivery.status == DeliveryStatus.APPROVED)
+            .group_by(Delivery.line_id)
+        ).all()
+    )
+    from_day = min(max(statement.on, starts_on), ends_on + timedelta(days=1))
+    rows = [
+        Split(
+            name=line.title,
+            planned_pence=line_period_pence(line, starts_on, ends_on)[0],
+            spent_pence=int(spent_on.get(line.id) or 0),
+            committed_pence=_committed(line, from_day, ends_on),
+            outcome_ids=tuple(outcome.id for outcome in line.outcomes),
+        )
+        for line in sorted(fund.lines, key=lambda line: line.id)
+    ]
+    unplanned = statement.spent_pence - sum(row.spent_pence for row in rows)
+    if unplanned:
+        rows.append(Split(UNPLANNED, 0, unplanned, 0))
+    return rows
+
+
+def _committed(line: BudgetLine, from_day: date, ends_on: date) -> int:
+    if line.kind == BudgetLineKind.CONTINGENCY:
+        return 0  # set aside for the unexpected, not planned to be spent
+    return line_period_pence(line, from_day, ends_on)[0]
+
+
+def _shares(pence: int, ways: int) -> list[int]:
+    """`pence` split `ways` ways to the penny, the first shares taking any odd pence."""
+    whole, odd = divmod(pence, ways)
+    return [whole + (1 if index < odd else 0) for index in range(ways)]
+
+
+def by_outcome(
+    fund: IndividualServiceFund, lines: list[Split], *, names: dict[int, str]
+) -> list[Split]:
+    """The lines' money by the outcomes they serve, in the plan's order of outcomes: a line
+    serving several is shared equally between them (see the module's docstring), and
+    money on no outcome is a last row. `names` gives each outcome's name as the viewer may
+    read it."""
+    order = [outcome.id for outcome in sorted(fund.outcomes, key=lambda outcome: outcome.id)]
+    totals = {outcome_id: [0, 0, 0] for outcome_id in order}
+    loose = [0, 0, 0]
+    for row in lines:
+        served = [outcome_id for outcome_id in order if outcome_id in row.outcome_ids]
+        figures = (row.planned_pence, row.spent_pence, row.committed_pence)
+        if not served:
+            loose = [a + b for a, b in zip(loose, figures, strict=True)]
+            continue
+        for index, pence in enumerate(figures):
+            for outcome_id, share in zip(served, _shares(pence, len(served)), strict=True):
+                totals[outcome_id][index] += share
+    rows = [_split(names[outcome_id], totals[outcome_id]) for outcome_id in order]
+    if any(loose):
+        rows.append(_split(NO_OUTCOME, loose))
+    return rows
+
+
+def _split(name: str, figures: list[int]) -> Split:
+    planned, spent, committed = figures
+    return Split(name, planned, spent, committed)
+
+
+def outcome_names(fund: IndividualServiceFund, *, in_own_words: bool) -> dict[int, str]:
+    """Each outcome's name: the person's own words for those who may read them, otherwise
+    the name of its personal outcome (finance reads no one's own words)."""
+    names = {}
+    for number, outcome in enumerate(sorted(fund.outcomes, key=lambda o: o.id), start=1):
+        if in_own_words:
+            names[outcome.id] = outcome.own_words
+        elif outcome.term is not None:
+            names[outcome.id] = f"{outcome.term.name} (outcome {number})"
+        else:
+            names[outcome.id] = f"Outcome {number}, in the person's words"
+    return names
+
+
+def split_table(rows: list[Split], *, name: str, caption: str, first: str) -> Table:
+    """Planned, spent, committed and left for each row, with their total, as the page
+    shows them and as they download."""
+    total = Split(
+        "Total",
+        sum(row.planned_pence for row in rows),
+        sum(row.spent_pence for row in rows),
+        sum(row.committed_pence for row in rows),
+    )
+    return Table(
+        name=name,
+        caption=caption,
+        columns=(
+            Column(first),
+            Column("Planned for the period", numeric=True, key="planned_pence"),
+            Column("Spent so far", numeric=True, key="spent_pence"),
+            Column("Committed from today", numeric=True, key="committed_pence"),
+            Column("Left", numeric=True, key="left_pence"),
+        ),
+        rows=[
+            [
+                Cell(row.name),
+                *(
+                    Cell(format_pence(pence), pence)
+                    for pence in (
+                        row.planned_pence,
+                        row.spent_pence,
+                        row.committed_pence,
+                        row.left_pence,
+                    )
+                ),
+            ]
+            for row in [*rows, total]
+        ],
+    )

@@ -15,7 +15,15 @@ from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund
 from contracts.funds.funding import FundingAdjustment, adjust_funding
 from contracts.funds.models import FundStatus, IndividualServiceFund
-from contracts.funds.statement import entries_table, figures_table, statement_of
+from contracts.funds.statement import (
+    by_line,
+    by_outcome,
+    entries_table,
+    figures_table,
+    outcome_names,
+    split_table,
+    statement_of,
+)
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser
 from marketplace.db import today
@@ -47,11 +55,19 @@ def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, 
     if fund.status != FundStatus.ACTIVE:
         raise NotFound("A fund has a statement once all three sides have accepted it")
     statement = statement_of(db, fund, on=today())
+    shows_person = fund_views.may_see_person(db, fund, user)
+    lines = by_line(db, fund, statement)
+    outcomes = by_outcome(fund, lines, names=outcome_names(fund, in_own_words=shows_person))
     return {
         "fund": fund,
         "statement": statement,
-        "statement_tables": [figures_table(statement), entries_table(statement)],
-        "shows_person": fund_views.may_see_person(db, fund, user),
+        "statement_tables": [
+            figures_table(statement),
+            entries_table(statement),
+            split_table(lines, name="lines", caption="By budget line", first="Budget line"),
+            split_table(outcomes, name="outcomes", caption="By outcome", first="Outcome"),
+        ],
+        "shows_person": shows_person,
         "holder_name": fund.holder.name,
         "adjusts": user.role == Role.FINANCE,
         "adjustments": [(a.value, a.label) for a in FundingAdjustment],

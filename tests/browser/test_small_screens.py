@@ -213,6 +213,8 @@ class DemoFunds:
     agreeing: int
     """A fund the demo provider holds that is still being agreed, so every form shows."""
     holder_offer: int
+    line: int
+    """The line of the active fund that its holder delivers, where it records support."""
 
 
 @pytest.fixture(scope="session")
@@ -228,8 +230,12 @@ def demo_funds(live_server: LiveServer) -> DemoFunds:
             .limit(1)
         )
         assert active.status == FundStatus.ACTIVE and agreeing is not None
+        line = next(line for line in active.lines if line.provider_id == active.holder_id)
         return DemoFunds(
-            active=active.id, agreeing=agreeing.id, holder_offer=active.holder_offer_id
+            active=active.id,
+            agreeing=agreeing.id,
+            holder_offer=active.holder_offer_id,
+            line=line.id,
         )
 
 
@@ -243,6 +249,12 @@ FUND_PAGES = [
     pytest.param(FINANCE, "/funds/{agreeing}", id="fund-agreeing-finance"),
     pytest.param(BUDGET_HOLDER, "/funds", id="funds-budget-holder"),
     pytest.param(REPRESENTATIVE, "/funds/new?offer={offer}", id="fund-new-representative"),
+    pytest.param(PERSON, "/funds/{active}/deliveries", id="deliveries-person"),
+    pytest.param(HOLDER, "/funds/{active}/deliveries", id="deliveries-holder"),
+    pytest.param(FINANCE, "/funds/{active}/deliveries", id="deliveries-finance"),
+    pytest.param(HOLDER, "/deliveries", id="record-support-list"),
+    pytest.param(HOLDER, "/funds/{active}/lines/{line}/deliveries", id="record-support-form"),
+    pytest.param(FINANCE, "/payments", id="pay-providers"),
 ]
 
 
@@ -258,7 +270,10 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
 ) -> None:
     signed_in.enter(any_page, who)
     address = path.format(
-        active=demo_funds.active, agreeing=demo_funds.agreeing, offer=demo_funds.holder_offer
+        active=demo_funds.active,
+        agreeing=demo_funds.agreeing,
+        offer=demo_funds.holder_offer,
+        line=demo_funds.line,
     )
     response = any_page.goto(live_server.url(address))
     assert response is not None and response.ok, (path, response and response.status)

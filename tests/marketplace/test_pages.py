@@ -80,9 +80,14 @@ class TestNavigation:
                     "Your listing",
                     "Enquiries",
                     "Needs near you",
+                    "Record support",
                     "Individual service funds",
                     "Your account",
                 ],
+            ),
+            (
+                Role.FINANCE,
+                ["Find support", "Individual service funds", "Pay providers", "Your account"],
             ),
             (
                 Role.ADMIN,

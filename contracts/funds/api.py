@@ -17,9 +17,10 @@ from contracts.funds.schemas import (
     FundOut,
     FundSummaryOut,
     PlanOut,
+    SplitOut,
     StatementOut,
 )
-from contracts.funds.statement import statement_of
+from contracts.funds.statement import Split, by_line, by_outcome, outcome_names, statement_of
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import SignedInUser
 from marketplace.api import API_ERRORS
@@ -101,6 +102,9 @@ def get_statement(fund: SeenFund, db: DbSession, user: SignedInUser) -> Statemen
     if fund.status != FundStatus.ACTIVE:
         raise NotFound("A fund has a statement once all three sides have accepted it")
     s = statement_of(db, fund, on=today())
+    lines = by_line(db, fund, s)
+    in_own_words = fund_views.may_see_person(db, fund, user)
+    outcomes = by_outcome(fund, lines, names=outcome_names(fund, in_own_words=in_own_words))
     return StatementOut(
         fund_id=fund.id,
         on=s.on,
@@ -114,4 +118,16 @@ def get_statement(fund: SeenFund, db: DbSession, user: SignedInUser) -> Statemen
         committed_pence=s.committed_pence,
         projected_end_pence=s.projected_end_pence,
         alerts=s.alerts,
+        by_line=[_split(row) for row in lines],
+        by_outcome=[_split(row) for row in outcomes],
+    )
+
+
+def _split(row: Split) -> SplitOut:
+    return SplitOut(
+        name=row.name,
+        planned_pence=row.planned_pence,
+        spent_pence=row.spent_pence,
+        committed_pence=row.committed_pence,
+        left_pence=row.left_pence,
     )

@@ -56,6 +56,19 @@ class FundOut(FundSummaryOut):
     council_accepted_at: datetime | None
 
 
+class SplitOut(BaseModel):
+    """One budget line's, or one outcome's, share of the money."""
+
+    name: str
+    planned_pence: int
+    """What the plan gives it for the whole period."""
+    spent_pence: int
+    """Approved support on it so far, before the holder's fee."""
+    committed_pence: int
+    """Its planned cost from today to the end of the period."""
+    left_pence: int
+
+
 class StatementOut(BaseModel):
     """A fund's statement. Always: available = received - spent - fees charged, and
     projected end = budget - spent - fees charged - committed - fees to come."""
@@ -72,3 +85,8 @@ class StatementOut(BaseModel):
     committed_pence: int
     projected_end_pence: int
     alerts: list[str]
+    by_line: list[SplitOut]
+    """Each budget line, in the plan's order (and any money paid out not through one)."""
+    by_outcome: list[SplitOut]
+    """Each outcome the plan serves: a line serving several is shared equally between
+    them, to the penny. Named in the person's words for those who may read them."""

@@ -16,6 +16,7 @@ from contracts.funds import views as fund_views
 from contracts.funds.funding import adjust_funding
 from contracts.spending import payments
 from contracts.spending import service as spending
+from contracts.spending import views as spending_views
 from contracts.spending.access import SeenDelivery, WorkedFund, deliveries_seen_by
 from contracts.spending.models import Delivery
 from contracts.spending.schemas import (
@@ -84,7 +85,8 @@ def list_deliveries(fund: WorkedFund, db: DbSession, user: SignedInUser) -> list
     """Support delivered against the fund, newest day first: everything for those who may
     see the fund, and its own records for a provider that delivers a line."""
     fund_views.record_view(db, viewer=user, fund=fund)
-    return [DeliveryOut.of(d) for d in deliveries_seen_by(db, user, fund)]
+    words = spending_views.shows_person(db, fund, user)
+    return [DeliveryOut.of(d, words=words) for d in deliveries_seen_by(db, user, fund)]
 
 
 @router.post(

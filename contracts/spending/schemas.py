@@ -29,6 +29,7 @@ class DeliveryOut(BaseModel):
     amount_pence: int
     """What it costs the fund before the holder's fee."""
     description: str
+    """What was done or bought; blank for those who follow the money only (finance)."""
     has_receipt: bool
     status: DeliveryStatus
     dispute_reason: str
@@ -40,7 +41,9 @@ class DeliveryOut(BaseModel):
     recorded_at: datetime
 
     @classmethod
-    def of(cls, delivery: Delivery) -> DeliveryOut:
+    def of(cls, delivery: Delivery, *, words: bool = True) -> DeliveryOut:
+        """`words`: whether the reader may read what was done and what was said about it
+        (not the council's finance staff, who follow the money)."""
         return cls(
             id=delivery.id,
             fund_id=delivery.fund_id,
@@ -51,12 +54,12 @@ class DeliveryOut(BaseModel):
             delivered_on=delivery.delivered_on,
             minutes=delivery.minutes,
             amount_pence=delivery.amount_pence,
-            description=delivery.description,
+            description=delivery.description if words else "",
             has_receipt=delivery.receipt_id is not None,
             status=delivery.status,
-            dispute_reason=delivery.dispute_reason,
-            resolution=delivery.resolution,
-            end_reason=delivery.end_reason,
+            dispute_reason=delivery.dispute_reason if words else "",
+            resolution=delivery.resolution if words else "",
+            end_reason=delivery.end_reason if words else "",
             ledger_transaction_id=delivery.transaction_id,
             recorded_at=delivery.created_at,
         )

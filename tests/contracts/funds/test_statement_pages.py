@@ -76,6 +76,13 @@ def test_the_same_statement_as_json(db: Session, client: HtmlClient) -> None:
         "projected_end_pence",
     ):
         assert body[field] == getattr(expected, field), field
+    # By line and by outcome, each column adding up to the statement's own figures.
+    [line] = body["by_line"]
+    assert line["name"] == fund.lines[0].title
+    assert line["committed_pence"] == expected.committed_pence
+    [outcome] = body["by_outcome"]
+    assert outcome["name"] == fund.outcomes[0].own_words
+    assert outcome["planned_pence"] == line["planned_pence"]
     listed = client.get("/api/v1/isfs").json()
     assert [f["id"] for f in listed] == [fund.id] and listed[0]["person"] == fund.person.name
     detail = client.get(f"/api/v1/isfs/{fund.id}").json()

@@ -120,6 +120,11 @@ def test_a_dispute_and_its_resolution_through_the_api(db: Session, client: HtmlC
     as_user(client, fund.person)
     [listed] = client.get(f"/api/v1/isfs/{fund.id}/deliveries").json()
     assert listed["dispute_reason"] == "It was one hour"
+    # Finance staff follow the money, not what was done or said about it.
+    as_user(client, make_user(db, role=Role.FINANCE, council="Highland"))
+    [followed] = client.get(f"/api/v1/isfs/{fund.id}/deliveries").json()
+    assert followed["amount_pence"] == listed["amount_pence"] == 2_000
+    assert (followed["description"], followed["dispute_reason"]) == ("", "")
 
 
 def test_nobody_reaches_a_fund_they_may_not_see(db: Session, client: HtmlClient) -> None:

@@ -375,5 +375,6 @@ def test_spending_behaves_like_its_model(engine: Engine) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3_600)  # 10,000 steps: a quarter of an hour or more on a database
 def test_spending_behaves_like_its_model_at_length(engine: Engine) -> None:
     run_machine(engine, examples=200, steps=50)

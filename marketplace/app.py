@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI, settings: Settings) -> None:
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
+    from contracts.funds import setup_api as fund_setup_api
     from contracts.funds import statement_routes
     from contracts.spending import api as spending_api
     from contracts.spending import payment_routes
@@ -135,6 +136,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(spending_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(fund_api.router)
+    app.include_router(fund_setup_api.router)
     app.include_router(spending_api.router)
 
 

@@ -58,6 +58,11 @@ def list_funds(db: DbSession, user: FundListUser) -> list[FundSummaryOut]:
 @audited
 def get_fund(fund: SeenFund, db: DbSession, user: SignedInUser) -> FundOut:
     """A fund, with its support plan's lines and sums once the budget is set."""
+    return fund_out(db, fund, user)
+
+
+def fund_out(db: Session, fund: IndividualServiceFund, user: User) -> FundOut:
+    """The fund as `user` may read it: its plan's lines and sums once the budget is set."""
     plan = None
     if fund.annual_budget_pence is not None:
         costs = plan_costs(fund)

@@ -32,4 +32,19 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/isfs"): FUND_LISTS,
     ("GET", "/api/v1/isfs/{fund_id}"): SIGNED_IN,
     ("GET", "/api/v1/isfs/{fund_id}/statement"): SIGNED_IN,
+    ("POST", "/api/v1/isfs"): PEOPLE,
+    **{
+        ("POST", f"/api/v1/isfs/{{fund_id}}/{action}"): SIGNED_IN
+        for action in (
+            "budget",
+            "outcomes",
+            "lines/offer",
+            "lines/other",
+            "contingency",
+            "lines/{line_id}/remove",
+            "accept",
+            "withdraw",
+            "decline",
+        )
+    },
 }

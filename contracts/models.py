@@ -136,6 +136,7 @@ class LedgerAccount(TimestampMixin, Base):
                 ("council_funding", ("council_id",)),
                 ("management_fees", ("provider_id",)),
                 ("paid_to_providers", ("council_id",)),
+                ("returned_underspend", ("council_id",)),
                 ("provider_payable", ("provider_id", "council_id")),
             )
         ),

@@ -81,6 +81,21 @@ def paid_to_providers_account(session: Session, council: CouncilArea) -> LedgerA
     )
 
 
+def returned_underspend_account(session: Session, council: CouncilArea) -> LedgerAccount:
+    """Underspend returned to the council when funds' periods close, from the first."""
+    return _the_one(
+        session,
+        AccountKind.RETURNED_UNDERSPEND,
+        LedgerAccount.council_id == council.id,
+        lambda: open_account(
+            session,
+            kind=AccountKind.RETURNED_UNDERSPEND,
+            name=f"Underspend returned to {council.name} Council",
+            council=council,
+        ),
+    )
+
+
 def _the_one(
     session: Session,
     kind: AccountKind,

@@ -104,7 +104,7 @@ def fund_out(db: Session, fund: IndividualServiceFund, user: User) -> FundOut:
 def get_statement(fund: SeenFund, db: DbSession, user: SignedInUser) -> StatementOut:
     """The fund's statement today: received, spent and fees from the ledger; committed and
     fees to come from the plan. Only an active fund has one."""
-    if fund.status != FundStatus.ACTIVE:
+    if fund.status not in (FundStatus.ACTIVE, FundStatus.CLOSED):
         raise NotFound("A fund has a statement once all three sides have accepted it")
     s = statement_of(db, fund, on=today())
     lines = by_line(db, fund, s)

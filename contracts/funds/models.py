@@ -39,6 +39,8 @@ class FundStatus(enum.StrEnum):
     """The council or the holder said no, with a reason."""
     WITHDRAWN = "withdrawn"
     """The person withdrew the request before it was agreed."""
+    CLOSED = "closed"
+    """Its period has ended and been closed under the council's underspend rule."""
 
     @property
     def label(self) -> str:
@@ -48,6 +50,7 @@ class FundStatus(enum.StrEnum):
             FundStatus.ACTIVE: "Active",
             FundStatus.DECLINED: "Declined",
             FundStatus.WITHDRAWN: "Withdrawn",
+            FundStatus.CLOSED: "Closed at the end of its period",
         }[self]
 
     @property

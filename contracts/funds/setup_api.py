@@ -187,9 +187,7 @@ def set_contingency(
     return _answer(db, fund, user)
 
 
-@router.post(
-    "/isfs/{fund_id}/lines/{line_id}/remove", response_model=FundOut, responses=API_ERRORS
-)
+@router.post("/isfs/{fund_id}/lines/{line_id}/remove", response_model=FundOut, responses=API_ERRORS)
 def remove_line(fund: ActedFund, line_id: RecordId, db: DbSession, user: SignedInUser) -> FundOut:
     """A line taken out of the plan while it is being agreed."""
     funds_service.remove_line(db, fund=fund, by=user, line_id=line_id)

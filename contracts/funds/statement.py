@@ -96,7 +96,9 @@ class Statement:
 
 
 # Where money in the fund's account came from or went, by the other account's kind.
-RECEIVED_FROM = (AccountKind.COUNCIL_FUNDING,)
+# What goes back to the council (a clawback, underspend returned at the period's end)
+# counts against what was received from it.
+RECEIVED_FROM = (AccountKind.COUNCIL_FUNDING, AccountKind.RETURNED_UNDERSPEND)
 SPENT_ON = (AccountKind.PROVIDER_PAYABLE,)
 CHARGED_TO = (AccountKind.MANAGEMENT_FEES,)
 

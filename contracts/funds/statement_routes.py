@@ -24,17 +24,23 @@ from contracts.funds.statement import (
     split_table,
     statement_of,
 )
+from contracts.spending import period_end
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser
 from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, Pounds, Text, required
+from marketplace.forms import Form, FormPage, NoFields, Pounds, Text, required
 from marketplace.idempotency import IdempotencyKey, new_key
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 
 router = APIRouter(include_in_schema=False)
+
+DONE = {
+    "adjusted": "The adjustment is recorded.",
+    "closed": "The period is closed. What was carried over and what went back is below.",
+}
 statement_page = FormPage("contracts/funds/statement.html", block="adjust")
 
 
@@ -52,7 +58,7 @@ class AdjustmentForm(Form):
 
 
 def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, Any]:
-    if fund.status != FundStatus.ACTIVE:
+    if fund.status not in (FundStatus.ACTIVE, FundStatus.CLOSED):
         raise NotFound("A fund has a statement once all three sides have accepted it")
     statement = statement_of(db, fund, on=today())
     shows_person = fund_views.may_see_person(db, fund, user)
@@ -69,8 +75,14 @@ def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, 
         ],
         "shows_person": shows_person,
         "holder_name": fund.holder.name,
-        "adjusts": user.role == Role.FINANCE,
+        "adjusts": user.role == Role.FINANCE and fund.status == FundStatus.ACTIVE,
         "adjustments": [(a.value, a.label) for a in FundingAdjustment],
+        "closing": period_end.closing_of(db, fund),
+        "closes": user.role == Role.FINANCE
+        and fund.status == FundStatus.ACTIVE
+        and fund.period_ends_on is not None
+        and today() > fund.period_ends_on,
+        "rule": period_end.underspend_rule(db, fund.council),
     }
 
 
@@ -88,7 +100,7 @@ def show_statement(
     return statement_page.render(
         request,
         values={"key": new_key()},
-        done="The adjustment is recorded." if done == "adjusted" else None,
+        done=DONE.get(done),
         **context,
     )
 
@@ -116,3 +128,13 @@ async def record_adjustment(
         idempotency_key=form.key,
     )
     return redirect(request, f"/funds/{fund.id}/statement?done=adjusted")
+
+
+@router.post("/funds/{fund_id}/close")
+async def close_period(
+    request: Request, fund: ActedFund, db: DbSession, user: SignedInUser
+) -> Response:
+    """Finance staff close the fund's period under the council's underspend rule."""
+    await statement_page.read(request, NoFields, **_context(db, fund, user))
+    period_end.close_period(db, fund=fund, by=user, today=today())
+    return redirect(request, f"/funds/{fund.id}/statement?done=closed")

@@ -32,6 +32,7 @@ STATUS_COLOURS = {
     FundStatus.ACTIVE: "green",
     FundStatus.DECLINED: "red",
     FundStatus.WITHDRAWN: "grey",
+    FundStatus.CLOSED: "grey",
 }
 NAMES_SEEN_BY = (Role.BUDGET_HOLDER, Role.PANEL_MEMBER)
 """Council staff who decide about the person's support and so see who it is for; finance

@@ -111,29 +111,37 @@ def charge_due_fees(session: Session, *, today: date) -> list[LedgerTransaction]
         .order_by(IndividualServiceFund.id)
     )
     for fund in active:
-        due = [m for m in fee_months(fund) if m.ends_on < today and m.fixed_pence > 0]
-        charged = _charged_keys(session, [fee_key(fund, month) for month in due])
-        assert fund.account is not None
-        for month in due:
-            if fee_key(fund, month) in charged:
-                continue
-            try:
-                posted.append(
-                    transfer(
-                        session,
-                        source=fund.account,
-                        destination=management_fees_account(session, fund.holder),
-                        amount_pence=month.fixed_pence,
-                        idempotency_key=fee_key(fund, month),
-                        actor=Actor.system(),
-                        reason=f"Management fee of {fund.holder.name} for "
-                        f"{month.starts_on:%-d %B %Y} to {month.ends_on:%-d %B %Y}",
-                        reference=Reference(
-                            ReferenceKind.MANAGEMENT_FEE, f"{fund.id}:{month.number}"
-                        ),
-                    )
+        posted.extend(charge_fund_fees(session, fund, today=today))
+    return posted
+
+
+def charge_fund_fees(
+    session: Session, fund: IndividualServiceFund, *, today: date
+) -> list[LedgerTransaction]:
+    """Charge one fund the fixed fee of each month ended before `today` and not charged
+    yet, in order, while it can pay."""
+    due = [m for m in fee_months(fund) if m.ends_on < today and m.fixed_pence > 0]
+    charged = _charged_keys(session, [fee_key(fund, month) for month in due])
+    assert fund.account is not None
+    posted = []
+    for month in due:
+        if fee_key(fund, month) in charged:
+            continue
+        try:
+            posted.append(
+                transfer(
+                    session,
+                    source=fund.account,
+                    destination=management_fees_account(session, fund.holder),
+                    amount_pence=month.fixed_pence,
+                    idempotency_key=fee_key(fund, month),
+                    actor=Actor.system(),
+                    reason=f"Management fee of {fund.holder.name} for "
+                    f"{month.starts_on:%-d %B %Y} to {month.ends_on:%-d %B %Y}",
+                    reference=Reference(ReferenceKind.MANAGEMENT_FEE, f"{fund.id}:{month.number}"),
                 )
-            except InsufficientFunds:
-                log.warning("fund %s cannot pay its fee for month %s yet", fund.id, month.number)
-                break
+            )
+        except InsufficientFunds:
+            log.warning("fund %s cannot pay its fee for month %s yet", fund.id, month.number)
+            break
     return posted

@@ -232,3 +232,57 @@ class ProviderPayment(Base):
     provider: Mapped[Provider] = relationship()
     council: Mapped[CouncilArea] = relationship()
     recorded_by: Mapped[User] = relationship()
+
+
+class UnderspendRule(Base):
+    """A council's rule for what is left in a fund when its period ends: up to an amount is
+    carried over into the person's next period, the rest goes back to the council. Each
+    change is a new row, so the rule a period was closed under stays on the record."""
+
+    __tablename__ = "underspend_rule"
+    __table_args__ = (CheckConstraint("carry_over_max_pence >= 0", name="carry_over_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
+    )
+    carry_over_max_pence: Mapped[int] = mapped_column(BigInteger)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PeriodClose(Base):
+    """A fund's period, closed: what was left, what the council's rule carried over and
+    what went back to the council, and the figures of its closing statement."""
+
+    __tablename__ = "period_close"
+    __table_args__ = (
+        CheckConstraint(
+            "left_pence = carried_pence + returned_pence AND carried_pence >= 0 "
+            "AND returned_pence >= 0",
+            name="left_is_carried_or_returned",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fund_id: Mapped[int] = mapped_column(
+        ForeignKey("individual_service_fund.id", ondelete="RESTRICT"), unique=True
+    )
+    rule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("underspend_rule.id", ondelete="RESTRICT")
+    )
+    """The rule it was closed under; none where the council had set none (all went back)."""
+    received_pence: Mapped[int] = mapped_column(BigInteger)
+    spent_pence: Mapped[int] = mapped_column(BigInteger)
+    fees_charged_pence: Mapped[int] = mapped_column(BigInteger)
+    left_pence: Mapped[int] = mapped_column(BigInteger)
+    carried_pence: Mapped[int] = mapped_column(BigInteger)
+    returned_pence: Mapped[int] = mapped_column(BigInteger)
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ledger_transaction.id", ondelete="RESTRICT"), unique=True
+    )
+    """The entry that returned the underspend, if any was returned."""
+    closed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    closed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    rule: Mapped[UnderspendRule | None] = relationship()

@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from contracts.funds.routes import Day, fields_named
-from contracts.spending import payments
+from contracts.spending import payments, period_end
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import parse_record_id, roles
@@ -33,6 +33,10 @@ web.add_navigation("Pay providers", "/payments", roles=(Role.FINANCE,), order=49
 FinanceUser = Annotated[User, Depends(roles(Role.FINANCE))]
 
 payments_page = FormPage("contracts/spending/payments.html", block="payments")
+DONE = {
+    "paid": "The payment is recorded.",
+    "rule": "The underspend rule is saved. Periods closed from now on use it.",
+}
 
 
 class PaymentForm(Form):
@@ -92,6 +96,7 @@ def _context(db: Session, user: User, posted_for: int | None = None) -> dict[str
         # Finance staff belong to a council; an account not yet given one has nothing here.
         return {
             "council": None,
+            "rule": None,
             "owed": [],
             "payment_tables": [],
             "posted_for": None,
@@ -100,8 +105,10 @@ def _context(db: Session, user: User, posted_for: int | None = None) -> dict[str
     owed = payments.owed_by_council(db, by=user)
     paid = payments.payments_by_council(db, by=user)
     day = today().isoformat()
+    assert user.council is not None
     return {
         "council": user.council,
+        "rule": period_end.underspend_rule(db, user.council),
         "owed": owed,
         "payment_tables": [owed_table(owed), paid_table(paid)],
         "posted_for": posted_for,
@@ -125,8 +132,37 @@ def show_payments(request: Request, db: DbSession, user: FinanceUser, done: str 
     if downloaded is not None:
         return downloaded
     return payments_page.render(
-        request, done="The payment is recorded." if done == "paid" else None, **context
+        request, values=_rule_values(db, user), done=DONE.get(done), **context
     )
+
+
+class UnderspendRuleForm(Form):
+    messages: ClassVar[dict[str, str]] = {
+        "carry_over": "Enter the amount in pounds, for example 500, or 0 to carry nothing over"
+    }
+
+    carry_over: Pounds
+
+
+def _rule_values(db: Session, user: User) -> dict[str, str]:
+    rule = period_end.underspend_rule(db, user.council) if user.council is not None else None
+    if rule is None:
+        return {}
+    pence = rule.carry_over_max_pence
+    return {"carry_over": f"{pence // 100}.{pence % 100:02d}"}
+
+
+# Before /payments/{provider_id}, which would take this address for a provider's.
+@router.post("/payments/underspend-rule")
+async def set_underspend_rule(request: Request, db: DbSession, user: FinanceUser) -> Response:
+    """The council's rule for underspend at the end of a fund's period."""
+    form = await payments_page.read(request, UnderspendRuleForm, **_context(db, user))
+    if user.council is None:
+        raise NotFound("Your account has no council yet: ask an administrator to give it one")
+    period_end.set_underspend_rule(
+        db, council=user.council, by=user, carry_over_max_pence=form.carry_over
+    )
+    return redirect(request, "/payments?done=rule")
 
 
 @router.post("/payments/{provider_id}")

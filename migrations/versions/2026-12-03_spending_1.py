@@ -183,7 +183,7 @@ def upgrade() -> None:
         sa.Column("fund_id", sa.Integer(), nullable=False),
         sa.Column("media_type", sa.String(length=40), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
-        sa.Column("data", sa.LargeBinary(), nullable=True),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("uploaded_by_id", sa.Integer(), nullable=False),
         sa.Column("uploaded_at", marketplace.db.UtcDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("size_bytes > 0", name=op.f("ck_receipt_not_empty")),

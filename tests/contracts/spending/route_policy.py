@@ -23,4 +23,5 @@ POLICY: dict[tuple[str, str], str] = {
     ("POST", "/funds/{fund_id}/lines/{line_id}/deliveries"): PROVIDERS,
     ("GET", "/payments"): FINANCE,
     ("POST", "/payments/{provider_id}"): FINANCE,
+    ("POST", "/payments/underspend-rule"): FINANCE,
 }

@@ -5,7 +5,8 @@ provider at the end of the week (the holder buys what is described in words once
 with a receipt); what is more than three weeks old is confirmed and approved, the last
 fortnight's waits for the holder and the last week's for the person; one of Morag
 Lindsay's weeks was disputed and put right, and one she disputes now. The council's
-finance staff paid what was owed at the end of each month before this one."""
+finance staff paid what was owed at the end of each month before this one, and set the
+council's underspend rule."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from contracts.funds.models import BudgetLine, BudgetLineKind, FundStatus, IndividualServiceFund
-from contracts.spending import payments
+from contracts.spending import payments, period_end
 from contracts.spending import service as spending
 from contracts.spending.fees import charge_due_fees
 from contracts.spending.models import Delivery, DeliveryStatus
@@ -56,6 +57,11 @@ def load_demo_spending(
         _move_on(session, fund, recorded, today=today, disputes=fund.person == disputing)
     charge_due_fees(session, today=today)
     _pay_month_ends(session, finance, today=today)
+    if finance.council is not None and period_end.underspend_rule(session, finance.council) is None:
+        # Up to £500 of a year's underspend carried over, the rest back to the council.
+        period_end.set_underspend_rule(
+            session, council=finance.council, by=finance, carry_over_max_pence=50_000
+        )
     return made
 
 

@@ -37,8 +37,15 @@ SURNAMES = (
     "Cameron", "Matheson", "Sutherland", "Gunn",
 )  # fmt: skip
 STATES = (
-    ("requested",) * 7 + ("agreeing",) * 5 + ("active",) * 9 + ("declined",) * 2 + ("withdrawn",)
+    ("requested",) * 7
+    + ("agreeing",) * 5
+    + ("active",) * 9
+    + ("declined",) * 2
+    + ("withdrawn",)
+    + ("last_year",)
 )
+"""How many of the other people's funds are in each state; the last was agreed for the
+year before this one, whose period the demo's spending closes."""
 """How many of the other people's funds are in each state."""
 
 
@@ -61,7 +68,8 @@ def load_demo_funds(
     """Make the demo funds unless there are funds already; how many were made."""
     if session.scalar(select(IndividualServiceFund.id).limit(1)) is not None:
         return 0
-    starts_on, ends_on = financial_year(today)
+    starts_on, ends_on = this_year = financial_year(today)
+    last_year = financial_year(starts_on - timedelta(days=1))
     holders = _holder_offers(session)
     glen_care = next(
         offer
@@ -116,6 +124,7 @@ def load_demo_funds(
         offer = rng.choice(support)
         hours = rng.randint(3, 12)
         schedule = rng.choice(list(FundingSchedule))
+        starts_on, ends_on = this_year if state != "last_year" else last_year
         # Enough to draw the plan up in; set to what the plan needs once it is.
         _set_budget(session, fund, budget_holder, schedule, starts_on, ends_on, 10_000_000)
         outcome = funds.add_outcome(
@@ -140,7 +149,7 @@ def load_demo_funds(
         needed = -(-plan_costs(fund).total_pence * 110 // 100 // 10_000) * 10_000
         _set_budget(session, fund, budget_holder, schedule, starts_on, ends_on, needed)
         sides = [fund.person, fund.holder.members[0].user, budget_holder]
-        agreed = sides if state == "active" else sides[: rng.randint(0, 2)]
+        agreed = sides if state in ("active", "last_year") else sides[: rng.randint(0, 2)]
         for side in agreed:
             funds.accept_agreement(session, fund=fund, by=side, now=_before(starts_on, 10))
     post_due_tranches(session, today=today)

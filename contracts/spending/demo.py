@@ -5,8 +5,8 @@ provider at the end of the week (the holder buys what is described in words once
 with a receipt); what is more than three weeks old is confirmed and approved, the last
 fortnight's waits for the holder and the last week's for the person; one of Morag
 Lindsay's weeks was disputed and put right, and one she disputes now. The council's
-finance staff paid what was owed at the end of each month before this one, and set the
-council's underspend rule."""
+finance staff paid what was owed at the end of each month before this one, set the
+council's underspend rule and closed last year's fund under it."""
 
 from __future__ import annotations
 
@@ -62,6 +62,9 @@ def load_demo_spending(
         period_end.set_underspend_rule(
             session, council=finance.council, by=finance, carry_over_max_pence=50_000
         )
+    for fund in funds:
+        if fund.period_ends_on is not None and fund.period_ends_on < today:
+            period_end.close_period(session, fund=fund, by=finance, today=today)
     return made
 
 

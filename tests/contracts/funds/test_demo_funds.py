@@ -18,6 +18,7 @@ from contracts.funds.models import FundStatus, IndividualServiceFund
 from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
 from contracts.spending.models import Delivery, DeliveryStatus, ProviderPayment
+from contracts.spending.period_end import closing_of
 from contracts.spending.service import deliveries_of
 from marketplace.db import today
 from tests.conftest import DEMO_GROUP, DemoDatabase
@@ -76,11 +77,15 @@ def test_every_state_has_funds_for_someone_to_work_on(demo: Session) -> None:
     states = Counter(fund.status for fund in all_funds(demo))
     assert set(states) == set(FundStatus)
     assert states[FundStatus.REQUESTED] >= 5  # the budget holder's queue
+    [closed] = [fund for fund in all_funds(demo) if fund.status == FundStatus.CLOSED]
+    closing = closing_of(demo, closed)
+    assert closing is not None and closing.carried_pence <= 50_000
+    assert closed.account is not None and closed.account.balance_pence == closing.carried_pence
 
 
 def test_every_statement_adds_up_and_the_ledger_is_sound(demo: Session) -> None:
     for fund in all_funds(demo):
-        if fund.status != FundStatus.ACTIVE:
+        if fund.status not in (FundStatus.ACTIVE, FundStatus.CLOSED):
             continue
         s = statement_of(demo, fund, on=today())
         assert s.available_pence == s.received_pence - s.spent_pence - s.fees_charged_pence

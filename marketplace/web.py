@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -49,7 +50,14 @@ def _format_datetime(value: datetime | None) -> str:
 
 
 def _format_date(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(SCOTTISH_TIME).strftime("%-d %B %Y")
+    return "" if value is None else _day_text(value.astimezone(SCOTTISH_TIME).date())
+
+
+@lru_cache(maxsize=1024)
+def _day_text(day: date) -> str:
+    # strftime's month name costs several times the rest; a results page shows twenty dates,
+    # and searches show the same few hundred days over and over.
+    return day.strftime("%-d %B %Y")
 
 
 def _as_options(items: Any) -> list[tuple[str, str]]:

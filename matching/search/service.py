@@ -286,7 +286,7 @@ def results_to_show(
     fair-price context: against the first kind of support the person asked for that the
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
-    offers = listed_offers(session, offer_ids=offer_ids)
+    offers = listed_offers(session, offer_ids=offer_ids, index=index)
     reviews = reviews_service.review_summaries(
         session, provider_ids=[o.provider_id for o in offers.values()]
     )

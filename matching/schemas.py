@@ -57,6 +57,11 @@ class Reason:
     points: float
     out_of: int
 
+    @property
+    def points_text(self) -> str:
+        """"11.2 of 20", as the results show it (one value, where a page of them had 280)."""
+        return f"{self.points:.1f} of {self.out_of}"
+
 
 @dataclass(frozen=True)
 class RankedOffer:

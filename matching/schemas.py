@@ -59,7 +59,8 @@ class Reason:
 
     @property
     def points_text(self) -> str:
-        """"11.2 of 20", as the results show it (one value, where a page of them had 280)."""
+        """The points as the results show them, like 11.2 of 20: one value, not two and a
+        filter (a page of results shows 140)."""
         return f"{self.points:.1f} of {self.out_of}"
 
 

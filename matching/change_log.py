@@ -50,6 +50,8 @@ would double its cost): the newest number, with the changes after the last one r
 any skipped ones now committed; one row with no change when there are none."""
 recorded_flushes = 0
 """Flushes in this process that recorded offer changes."""
+RECORDED_IN = "offer_changes_recorded_in"
+"""Kept in a session's info: the transaction whose flushes recorded offer changes."""
 
 
 def read_log(connection: Connection, last_seq: int, gaps: Iterable[int]) -> tuple[int, list[Any]]:
@@ -115,5 +117,14 @@ def record_changes(session: Session, _flush_context: Any) -> None:
     rows += [{"offer_id": None, "provider_id": i} for i in sorted(provider_ids) if i is not None]
     if rows:
         session.connection().execute(insert(OfferChange), rows)
+        session.info[RECORDED_IN] = id(session.get_transaction())
         global recorded_flushes
         recorded_flushes += 1
+
+
+def changed_uncommitted(session: Session) -> bool:
+    """Whether this session's transaction has changed what the matcher reads and not yet
+    committed it: it may then see offers as nobody else does, which caches must not keep.
+    (A new transaction that happens to reuse the old one's id says yes wrongly: harmless.)"""
+    recorded = session.info.get(RECORDED_IN)
+    return recorded is not None and recorded == id(session.get_transaction())

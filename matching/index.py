@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -46,6 +47,53 @@ ID_CHUNK = 500
 """Ids per IN (...) list, well inside every database's parameter limit."""
 
 
+OFFERS_REMEMBERED = 4_000
+"""Offers as lists show them (matching.listed) kept by each worker's index: about a kilobyte
+each, so about 4 MB. Searches show the same offers near the same towns over and over; the
+market's 100,000 would not fit a worker's memory budget."""
+
+
+class OfferMemo:
+    """Values about single offers, kept until the index hears that the offer or its provider
+    changed (the change log names both), the least recently used going first past `size`.
+    Its methods are called under the index's lock."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[int, tuple[int, Any]] = OrderedDict()
+        """Offer id -> (its provider's id, the value)."""
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def get(self, offer_id: int) -> Any | None:
+        kept = self._values.get(offer_id)
+        if kept is None:
+            return None
+        self._values.move_to_end(offer_id)
+        return kept[1]
+
+    def put(self, offer_id: int, provider_id: int, value: Any) -> None:
+        self._values[offer_id] = (provider_id, value)
+        self._values.move_to_end(offer_id)
+        if len(self._values) > self.size:
+            self._values.popitem(last=False)
+
+    def forget(self, offer_ids: set[int], provider_ids: set[int]) -> None:
+        # Providers' offers are found by looking through them all: a few thousand, when a
+        # change is heard, cost less than keeping every provider's set of offers in memory.
+        gone = [
+            offer_id
+            for offer_id, (provider_id, _) in self._values.items()
+            if offer_id in offer_ids or provider_id in provider_ids
+        ]
+        for offer_id in gone:
+            del self._values[offer_id]
+
+    def clear(self) -> None:
+        self._values.clear()
+
+
 REFRESHED_BY = "offer_index_refreshed"
 """Kept in a session's info: which index it brought up to date, and when. A request
 refreshes once however many of its steps ask, unless a change is recorded in this process
@@ -78,6 +126,8 @@ class OfferIndex:
         """time.monotonic() of the last refresh."""
         self._memo: dict[str, Any] = {}
         self._memo_generation = -1
+        self.offers_memo = OfferMemo(OFFERS_REMEMBERED)
+        """Offers as lists show them (matching.listed), forgotten as they change."""
 
     # Keeping current ---------------------------------------------------------------------
 
@@ -184,6 +234,7 @@ class OfferIndex:
         now = time.monotonic()
         self.gaps = dict.fromkeys(meta.gaps, now)
         self.generation += 1
+        self.offers_memo.clear()
         self.from_snapshot = True
         return True
 
@@ -243,6 +294,7 @@ class OfferIndex:
         self.last_seq = seq
         self.gaps = {}
         self.generation += 1
+        self.offers_memo.clear()
 
     def _reload(self, session: Session, offer_ids: set[int], provider_ids: set[int]) -> None:
         assert self.ref is not None
@@ -274,6 +326,8 @@ class OfferIndex:
         for offer_id in gone:
             self._remove(offer_id)
         self.generation += 1
+        # Unpublished offers too: lists (a shortlist) show those, and their changes are logged.
+        self.offers_memo.forget(offer_ids, provider_ids)
 
     def _upsert(self, loaded: Loaded, gone: set[int]) -> None:
         for i in range(len(loaded)):

@@ -2,7 +2,8 @@
 queries however many there are, the offers with their providers and current prices, then
 the providers' checks, as plain records. Loaded as ORM objects they cost a search page more
 than its matching did; lists never change what they show, so they need none of the ORM's
-bookkeeping."""
+bookkeeping. Searches keep them in the worker's index (index.OfferMemo), which forgets an
+offer when the change log names it or its provider."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from typing import Protocol
 from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from matching import change_log
+from matching.index import OfferIndex
 from providers.models import (
     AreaType,
     CapacityUnit,
@@ -133,11 +136,40 @@ CHECKS = (
 )
 
 
-def listed_offers(session: Session, *, offer_ids: Iterable[int]) -> dict[int, ListedOffer]:
-    """The offers with these ids that exist, by id."""
+def listed_offers(
+    session: Session, *, offer_ids: Iterable[int], index: OfferIndex | None = None
+) -> dict[int, ListedOffer]:
+    """The offers with these ids that exist, by id. With the worker's index, those it has
+    kept come from memory and the rest are read and kept: a search page shows the same
+    offers near the same places over and over, and the index forgets each one as soon as it
+    hears that the offer, its price or its provider (with its checks) changed."""
     ids = sorted(set(offer_ids))
     if not ids:
         return {}
+    if index is None or change_log.changed_uncommitted(session):
+        return _read(session, ids)
+    index.refresh(session)
+    with index.lock:
+        generation = index.generation
+        found = {
+            offer_id: offer
+            for offer_id in ids
+            if (offer := index.offers_memo.get(offer_id)) is not None
+        }
+    missing = [offer_id for offer_id in ids if offer_id not in found]
+    if missing:
+        read = _read(session, missing)
+        with index.lock:
+            # The index heard of a change meanwhile, and forgot what it names before these
+            # rows (read perhaps before that change) could be kept: keep none of them.
+            if index.generation == generation:
+                for offer in read.values():
+                    index.offers_memo.put(offer.id, offer.provider_id, offer)
+        found |= read
+    return found
+
+
+def _read(session: Session, ids: list[int]) -> dict[int, ListedOffer]:
     # Core statements through the connection: the ORM's handling would double their cost.
     connection = session.connection()
     rows = connection.execute(OFFERS, {"offer_ids": ids}).all()

@@ -57,6 +57,12 @@ class Reason:
     points: float
     out_of: int
 
+    @property
+    def points_text(self) -> str:
+        """The points as the results show them, like 11.2 of 20: one value, not two and a
+        filter (a page of results shows 140)."""
+        return f"{self.points:.1f} of {self.out_of}"
+
 
 @dataclass(frozen=True)
 class RankedOffer:

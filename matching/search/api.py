@@ -85,7 +85,7 @@ def match(
             status_code=422,
         )
     result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
-    offers = listed_offers(db, offer_ids=[r.offer_id for r in result.results])
+    offers = listed_offers(db, offer_ids=[r.offer_id for r in result.results], index=index)
     wanted = result.wanted
     costs = search.week_costs_of(offers.values(), wanted)
     carried = urlencode(search.query_pairs(answers, CARRIED))

@@ -27,7 +27,7 @@ from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.areas import distance_to_km
-from providers.models import ProviderLanguage
+from providers.models import ProviderLanguage, TravelCharge
 from providers.pricing import WeeklyCost, fee_percent, weekly_cost
 from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
@@ -268,7 +268,10 @@ def week_costs_of(offers: Iterable[ListedOffer], wanted: SupportWanted) -> dict[
                 minutes_per_week=wanted.minutes_per_week,
                 when=wanted.when,
                 typical_week_hours=offer.typical_week_hours,
-                distance_km=distance_to_km(offer, wanted.location),
+                # Only travel by the mile on chosen days reads it, and the geodesic costs.
+                distance_km=distance_to_km(offer, wanted.location)
+                if price.travel_charge == TravelCharge.PER_MILE and wanted.when
+                else None,
             )
         )
         if cost is not None:
@@ -283,7 +286,7 @@ def results_to_show(
     fair-price context: against the first kind of support the person asked for that the
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
-    offers = listed_offers(session, offer_ids=offer_ids)
+    offers = listed_offers(session, offer_ids=offer_ids, index=index)
     reviews = reviews_service.review_summaries(
         session, provider_ids=[o.provider_id for o in offers.values()]
     )

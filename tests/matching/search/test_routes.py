@@ -531,6 +531,23 @@ class TestHtmx:
         assert titles(theirs) == mine
         assert page(theirs).select_one("#hours")["value"] == "6"
 
+    def test_one_persons_shortlist_and_token_never_show_in_anothers_results(
+        self, client: HtmlClient, db: Session, app: Any
+    ) -> None:
+        # What is kept between searches (the offers, the form's choices) is nobody's own.
+        kyle = skye_market(db)["kyle"]
+        client.submit(f"/shortlist/{kyle.id}", {"back": "/find-support"})
+        mine = result_item(find(client, location=PLACE, hours="6"), kyle)
+        assert "Added to your shortlist" in mine.get_text(" ", strip=True)
+        with HtmlClient(app, before_request=db.flush, after_request=db.expire_all) as stranger:
+            theirs = result_item(
+                stranger.get("/find-support", params={"location": PLACE, "hours": "6"}), kyle
+            )
+        assert "Add Support from Kyle to shortlist" in theirs.get_text(" ", strip=True)
+        assert "Added to your shortlist" not in theirs.get_text(" ", strip=True)
+        token = "input[name=csrftoken]"
+        assert theirs.select_one(token)["value"] != mine.select_one(token)["value"]
+
 
 class TestBadInput:
     @pytest.mark.parametrize(

@@ -215,6 +215,8 @@ class DemoFunds:
     holder_offer: int
     line: int
     """The line of the active fund that its holder delivers, where it records support."""
+    closed: int
+    """Last year's fund, its period closed under the council's underspend rule."""
 
 
 @pytest.fixture(scope="session")
@@ -229,13 +231,19 @@ def demo_funds(live_server: LiveServer) -> DemoFunds:
             .order_by(IndividualServiceFund.id)
             .limit(1)
         )
-        assert active.status == FundStatus.ACTIVE and agreeing is not None
+        closed = session.scalar(
+            select(IndividualServiceFund.id).where(
+                IndividualServiceFund.status == FundStatus.CLOSED
+            )
+        )
+        assert active.status == FundStatus.ACTIVE and agreeing is not None and closed is not None
         line = next(line for line in active.lines if line.provider_id == active.holder_id)
         return DemoFunds(
             active=active.id,
             agreeing=agreeing.id,
             holder_offer=active.holder_offer_id,
             line=line.id,
+            closed=closed,
         )
 
 
@@ -255,6 +263,7 @@ FUND_PAGES = [
     pytest.param(HOLDER, "/deliveries", id="record-support-list"),
     pytest.param(HOLDER, "/funds/{active}/lines/{line}/deliveries", id="record-support-form"),
     pytest.param(FINANCE, "/payments", id="pay-providers"),
+    pytest.param(FINANCE, "/funds/{closed}/statement", id="statement-closed-finance"),
 ]
 
 
@@ -274,6 +283,7 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
         agreeing=demo_funds.agreeing,
         offer=demo_funds.holder_offer,
         line=demo_funds.line,
+        closed=demo_funds.closed,
     )
     response = any_page.goto(live_server.url(address))
     assert response is not None and response.ok, (path, response and response.status)

@@ -6,9 +6,7 @@ two requests opening one at once both get the one that was kept."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,30 +20,14 @@ from providers.models import Provider
 def council_funding_account(session: Session, council: CouncilArea) -> LedgerAccount:
     """The council's funding source, opened the first time a fund of the council needs it."""
     return _the_one(
-        session,
-        AccountKind.COUNCIL_FUNDING,
-        LedgerAccount.council_id == council.id,
-        lambda: open_account(
-            session,
-            kind=AccountKind.COUNCIL_FUNDING,
-            name=f"{council.name} Council funding",
-            council=council,
-        ),
+        session, AccountKind.COUNCIL_FUNDING, f"{council.name} Council funding", council=council
     )
 
 
 def management_fees_account(session: Session, holder: Provider) -> LedgerAccount:
     """Where the fees a holder charges its funds go, opened with its first active fund."""
     return _the_one(
-        session,
-        AccountKind.MANAGEMENT_FEES,
-        LedgerAccount.provider_id == holder.id,
-        lambda: open_account(
-            session,
-            kind=AccountKind.MANAGEMENT_FEES,
-            name=f"Management fees of {holder.name}",
-            provider=holder,
-        ),
+        session, AccountKind.MANAGEMENT_FEES, f"Management fees of {holder.name}", provider=holder
     )
 
 
@@ -55,14 +37,9 @@ def payable_account(session: Session, provider: Provider, council: CouncilArea) 
     return _the_one(
         session,
         AccountKind.PROVIDER_PAYABLE,
-        (LedgerAccount.provider_id == provider.id) & (LedgerAccount.council_id == council.id),
-        lambda: open_account(
-            session,
-            kind=AccountKind.PROVIDER_PAYABLE,
-            name=f"Owed to {provider.name} from {council.name} Council funds",
-            provider=provider,
-            council=council,
-        ),
+        f"Owed to {provider.name} from {council.name} Council funds",
+        provider=provider,
+        council=council,
     )
 
 
@@ -71,13 +48,8 @@ def paid_to_providers_account(session: Session, council: CouncilArea) -> LedgerA
     return _the_one(
         session,
         AccountKind.PAID_TO_PROVIDERS,
-        LedgerAccount.council_id == council.id,
-        lambda: open_account(
-            session,
-            kind=AccountKind.PAID_TO_PROVIDERS,
-            name=f"Paid to providers by {council.name} Council",
-            council=council,
-        ),
+        f"Paid to providers by {council.name} Council",
+        council=council,
     )
 
 
@@ -86,29 +58,31 @@ def returned_underspend_account(session: Session, council: CouncilArea) -> Ledge
     return _the_one(
         session,
         AccountKind.RETURNED_UNDERSPEND,
-        LedgerAccount.council_id == council.id,
-        lambda: open_account(
-            session,
-            kind=AccountKind.RETURNED_UNDERSPEND,
-            name=f"Underspend returned to {council.name} Council",
-            council=council,
-        ),
+        f"Underspend returned to {council.name} Council",
+        council=council,
     )
 
 
 def _the_one(
     session: Session,
     kind: AccountKind,
-    owned: ColumnElement[bool],
-    opening: Callable[[], LedgerAccount],
+    name: str,
+    *,
+    council: CouncilArea | None = None,
+    provider: Provider | None = None,
 ) -> LedgerAccount:
-    query = select(LedgerAccount).where(LedgerAccount.kind == kind, owned)
+    """The account of `kind` its owners have, opened under `name` if there is none yet."""
+    query = select(LedgerAccount).where(LedgerAccount.kind == kind)
+    if council is not None:
+        query = query.where(LedgerAccount.council_id == council.id)
+    if provider is not None:
+        query = query.where(LedgerAccount.provider_id == provider.id)
     found = session.scalar(query)
     if found is not None:
         return found
     try:
         with session.begin_nested():
-            return opening()
+            return open_account(session, kind=kind, name=name, council=council, provider=provider)
     except IntegrityError:
         # Another request opened it at the same moment (the first approval for a provider
         # in two funds at once, say): the unique index kept one, and it is theirs.

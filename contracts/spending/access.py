@@ -17,14 +17,11 @@ from contracts.spending.models import Delivery
 from marketplace.accounts.models import User
 from marketplace.accounts.policy import signed_in, visible
 
-DELIVERY_SUBJECT = "delivery"
-
 
 def may_work_on_fund(session: Session, user: User, fund: IndividualServiceFund) -> bool:
     """Whoever may see the fund, and the staff of a provider delivering one of its lines."""
-    return funds_service.may_see_fund(session, user, fund) or any(
-        spending.staff_of(session, user, spending.delivering_provider_id(fund, line))
-        for line in fund.lines
+    return funds_service.may_see_fund(session, user, fund) or spending.delivers_to(
+        session, user, fund
     )
 
 

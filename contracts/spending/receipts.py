@@ -9,7 +9,6 @@ from providers.photos import UPLOAD_MAX_BYTES, clean_photo
 
 PDF_MAX_BYTES = 5 * 1024 * 1024
 PDF = "application/pdf"
-RECEIPT_TYPES = (PDF, "image/png", "image/jpeg")
 NOT_A_RECEIPT = "The receipt must be a PDF, or a photo saved as PNG or JPG"
 
 

@@ -60,6 +60,14 @@ def staff_of(session: Session, user: User, provider_id: int) -> bool:
     )
 
 
+def delivers_to(session: Session, user: User, fund: IndividualServiceFund) -> bool:
+    """Whether `user` is staff of a provider that delivers a line of the fund."""
+    if user.role not in (Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT):
+        return False
+    mine = {provider.id for provider in providers_of(session, user=user)}
+    return any(delivering_provider_id(fund, line) in mine for line in fund.lines)
+
+
 @visibility_rule(Delivery)
 def may_see_delivery(session: Session, user: User, delivery: Delivery) -> bool:
     """Everyone who may see the fund, and the staff of the provider that delivered it."""

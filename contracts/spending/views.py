@@ -14,10 +14,9 @@ from contracts.funds import views as fund_views
 from contracts.funds.models import AgreementParty, IndividualServiceFund
 from contracts.spending import service as spending
 from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus
-from marketplace.accounts.models import Role, User
+from marketplace.accounts.models import User
 from marketplace.money import format_pence
 from marketplace.tables import Cell, Column, Table
-from providers.service import providers_of
 
 STATUS_COLOURS = {
     DeliveryStatus.RECORDED: "blue",
@@ -93,12 +92,9 @@ def rows_for(
 def shows_person(session: Session, fund: IndividualServiceFund, user: User) -> bool:
     """Whoever may see the person's name on the fund's pages, and the provider who
     delivers the person's support, who knows whom it supports."""
-    if fund_views.may_see_person(session, fund, user):
-        return True
-    if user.role not in (Role.PROVIDER_STAFF, Role.PERSONAL_ASSISTANT):
-        return False
-    mine = {provider.id for provider in providers_of(session, user=user)}
-    return any(spending.delivering_provider_id(fund, line) in mine for line in fund.lines)
+    return fund_views.may_see_person(session, fund, user) or spending.delivers_to(
+        session, user, fund
+    )
 
 
 def quantity(delivery: Delivery) -> str:

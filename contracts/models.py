@@ -97,6 +97,8 @@ class ReferenceKind(enum.StrEnum):
     """A payment sent to a provider."""
     PERIOD_END = "period_end"
     """Closing a period under the council's underspend rule."""
+    CARRY_OVER = "carry_over"
+    """What a closed period carried over, moved into the fund of the person's next one."""
     CORRECTION = "correction"
     """A mistake put right, usually by reversing the entry that made it."""
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,11 @@ from marketplace.migrate import upgrade
 from marketplace.settings import SecuritySettings, Settings, get_settings
 from providers.demo.load import DemoMarketplace
 from tests.helpers import HtmlClient
+
+# Properties say what must always hold, not how fast: on a shared two-core machine a first
+# example can take longer than hypothesis's 200 ms deadline for reasons of its own.
+hypothesis_settings.register_profile("project", deadline=None)
+hypothesis_settings.load_profile("project")
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

@@ -1,7 +1,8 @@
 """The ledger accounts an individual service fund's money moves through: its council's
 funding source, the fund's own account (opened when the fund becomes active), its
 holder's management fees, what each provider is owed from the council's funds, and what
-the council has paid out to providers. One of each: the database refuses a second, and
+the council has paid out to providers; and the carrying over of a closed period's money
+into the fund of the next as that fund opens. One of each: the database refuses a second, and
 two requests opening one at once both get the one that was kept."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.funds.models import IndividualServiceFund
-from contracts.ledger import open_account
-from contracts.models import AccountKind, LedgerAccount
+from contracts.ledger import Actor, Reference, open_account, transfer
+from contracts.models import AccountKind, LedgerAccount, ReferenceKind
+from marketplace.accounts.models import User
 from marketplace.geography.models import CouncilArea
 from providers.models import Provider
 
@@ -89,9 +91,11 @@ def _the_one(
         return session.scalars(query).one()
 
 
-def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerAccount:
+def open_fund_accounts(session: Session, fund: IndividualServiceFund, *, by: User) -> LedgerAccount:
     """The fund's own account, held by its holder, never below zero; and the council's and
-    the holder's accounts it will need, if they are not open yet."""
+    the holder's accounts it will need, if they are not open yet. A fund that follows a
+    closed period receives what that period carried over, from the closed fund's account,
+    as it opens (`by` made it active)."""
     council_funding_account(session, fund.council)
     management_fees_account(session, fund.holder)
     account = open_account(
@@ -102,4 +106,18 @@ def open_fund_accounts(session: Session, fund: IndividualServiceFund) -> LedgerA
         provider=fund.holder,
     )
     fund.account = account
+    last = fund.renews
+    if last is not None and fund.carried_in_pence:
+        assert last.account is not None and last.period_ends_on is not None
+        transfer(
+            session,
+            source=last.account,
+            destination=account,
+            amount_pence=fund.carried_in_pence,
+            idempotency_key=f"carry-over:{last.id}",
+            actor=Actor.of(by),
+            reason=f"Carried over from the last period, which ended on "
+            f"{last.period_ends_on:%-d %B %Y}",
+            reference=Reference(ReferenceKind.CARRY_OVER, str(last.id)),
+        )
     return account

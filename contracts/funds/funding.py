@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from contracts.funds import service as funds_service
 from contracts.funds.accounts import council_funding_account
 from contracts.funds.models import FundingSchedule, FundStatus, IndividualServiceFund
-from contracts.funds.plan import days_between, period_budget_pence
+from contracts.funds.plan import days_between, funded_pence
 from contracts.ledger import Actor, Reference, transfer
 from contracts.models import LedgerAccount, LedgerTransaction, ReferenceKind
 from marketplace import audit
@@ -73,7 +73,7 @@ def tranches(fund: IndividualServiceFund) -> list[Tranche]:
     assert fund.funding_schedule is not None
     assert fund.period_starts_on is not None and fund.period_ends_on is not None
     starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
-    budget = period_budget_pence(fund)
+    budget = funded_pence(fund)
     total_days = days_between(starts_on, ends_on)
     dates = due_dates(fund.funding_schedule, starts_on, ends_on)
     found = []

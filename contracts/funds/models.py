@@ -113,6 +113,10 @@ class IndividualServiceFund(TimestampMixin, Base):
             "NOT NULL AND council_accepted_at IS NOT NULL AND account_id IS NOT NULL)",
             name="active_once_all_accepted",
         ),
+        CheckConstraint("carried_in_pence >= 0", name="carried_in_not_negative"),
+        CheckConstraint(
+            "renews_id IS NOT NULL OR carried_in_pence = 0", name="carried_from_a_fund"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,6 +169,14 @@ class IndividualServiceFund(TimestampMixin, Base):
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str] = mapped_column(Text, default="")
     """Why it was declined or withdrawn, in plain words."""
+    renews_id: Mapped[int | None] = mapped_column(
+        ForeignKey("individual_service_fund.id", ondelete="RESTRICT"), unique=True
+    )
+    """The fund of the person's last period, closed, that this one follows: a fund is
+    renewed once."""
+    carried_in_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """What the last period's close carried over into this one: part of this period's
+    budget, moved across from the last fund's account when this one becomes active."""
 
     person: Mapped[User] = relationship(foreign_keys=[person_id])
     council: Mapped[CouncilArea] = relationship()
@@ -172,6 +184,7 @@ class IndividualServiceFund(TimestampMixin, Base):
     holder_offer: Mapped[Offer] = relationship()
     holder_price: Mapped[OfferPrice] = relationship()
     account: Mapped[LedgerAccount | None] = relationship()
+    renews: Mapped[IndividualServiceFund | None] = relationship(remote_side=[id])
     outcomes: Mapped[list[PlanOutcome]] = relationship(
         back_populates="fund", order_by="PlanOutcome.id", cascade="all, delete-orphan"
     )

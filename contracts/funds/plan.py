@@ -133,10 +133,17 @@ def period_fee_pence(fund: IndividualServiceFund, *, support_pence: int) -> int:
     )
 
 
-def period_budget_pence(fund: IndividualServiceFund) -> int:
+def funded_pence(fund: IndividualServiceFund) -> int:
+    """What the council pays in for the period: the annual budget's share of it."""
     assert fund.annual_budget_pence is not None
     assert fund.period_starts_on is not None and fund.period_ends_on is not None
     return share_of_year(fund.annual_budget_pence, fund.period_starts_on, fund.period_ends_on)
+
+
+def period_budget_pence(fund: IndividualServiceFund) -> int:
+    """The period's budget: what the council pays in, and what the last period carried
+    over into it."""
+    return funded_pence(fund) + (fund.carried_in_pence or 0)
 
 
 def plan_costs(fund: IndividualServiceFund, *, lines: list[BudgetLine] | None = None) -> PlanCosts:

@@ -69,7 +69,7 @@ def may_see_fund(session: Session, viewer: User, fund: IndividualServiceFund) ->
     return viewer.role in FUND_ROLES and viewer.council_id == fund.council_id
 
 
-def _must_act_as(
+def must_act_as(
     session: Session, fund: IndividualServiceFund, user: User, *allowed: AgreementParty
 ) -> AgreementParty:
     party = party_of(session, fund, user)
@@ -119,16 +119,7 @@ def request_fund(
     problem = holder_offer_problem(holder_offer)
     if problem is not None:
         raise RuleBroken(problem, field="holder_offer")
-    open_fund = session.scalar(
-        select(IndividualServiceFund.id).where(
-            IndividualServiceFund.person_id == person.id,
-            IndividualServiceFund.status.in_([s for s in FundStatus if s.is_open]),
-        )
-    )
-    if open_fund is not None:
-        raise Conflict(
-            "There is already an individual service fund asked for or held for this person"
-        )
+    refuse_second_open_fund(session, person.id)
     words = check_text(note, field="note", missing="Tell your council what you would like")
     assert holder_offer.price is not None
     fund = IndividualServiceFund(
@@ -148,17 +139,31 @@ def request_fund(
     return fund
 
 
+def refuse_second_open_fund(session: Session, person_id: int) -> None:
+    """A person has one fund asked for, being agreed or held at a time."""
+    open_fund = session.scalar(
+        select(IndividualServiceFund.id).where(
+            IndividualServiceFund.person_id == person_id,
+            IndividualServiceFund.status.in_([s for s in FundStatus if s.is_open]),
+        )
+    )
+    if open_fund is not None:
+        raise Conflict(
+            "There is already an individual service fund asked for or held for this person"
+        )
+
+
 def withdraw_request(
     session: Session, *, fund: IndividualServiceFund, by: User, reason: str
 ) -> None:
     """The person withdraws their request, before the fund is agreed."""
-    _must_act_as(session, fund, by, AgreementParty.PERSON)
+    must_act_as(session, fund, by, AgreementParty.PERSON)
     _end_before_agreed(session, fund, by, reason, FundStatus.WITHDRAWN)
 
 
 def decline_fund(session: Session, *, fund: IndividualServiceFund, by: User, reason: str) -> None:
     """The council or the holder says no, with reasons in plain words, before it is agreed."""
-    _must_act_as(session, fund, by, AgreementParty.COUNCIL, AgreementParty.HOLDER)
+    must_act_as(session, fund, by, AgreementParty.COUNCIL, AgreementParty.HOLDER)
     _end_before_agreed(session, fund, by, reason, FundStatus.DECLINED)
 
 
@@ -191,19 +196,10 @@ def set_budget(
     """The council's budget holder sets the budget: an annual amount, the period (a year
     at most) and how the council pays it in. Setting it again while the fund is being
     agreed changes the agreement, so every acceptance is asked for again."""
-    _must_act_as(session, fund, budget_holder, AgreementParty.COUNCIL)
+    must_act_as(session, fund, budget_holder, AgreementParty.COUNCIL)
     if fund.status not in (FundStatus.REQUESTED, FundStatus.AGREEING):
         raise Conflict("The budget of an agreed fund changes by a change-of-use request, not here")
-    with Rules() as rules:
-        if not 0 < annual_budget_pence <= MAX_ANNUAL_BUDGET_PENCE:
-            rules.broken(
-                f"Enter a yearly budget from £0.01 to {format_pence(MAX_ANNUAL_BUDGET_PENCE)}",
-                field="annual_budget",
-            )
-        if period_ends_on <= period_starts_on:
-            rules.broken("The period must end after it starts", field="period_ends_on")
-        elif period_ends_on > last_day_of_year_from(period_starts_on):
-            rules.broken("A period can be a year at most", field="period_ends_on")
+    check_budget(annual_budget_pence, period_starts_on, period_ends_on)
     for line in fund.lines:
         if line.starts_on < period_starts_on or line.ends_on > period_ends_on:
             raise RuleBroken(
@@ -225,6 +221,20 @@ def set_budget(
     _agreement_changed(fund)
     record_fund_change(session, actor=budget_holder, fund=fund, fields=["budget"])
     return costs
+
+
+def check_budget(annual_budget_pence: int, period_starts_on: date, period_ends_on: date) -> None:
+    """A yearly budget within bounds, and a period of a year at most that runs forwards."""
+    with Rules() as rules:
+        if not 0 < annual_budget_pence <= MAX_ANNUAL_BUDGET_PENCE:
+            rules.broken(
+                f"Enter a yearly budget from £0.01 to {format_pence(MAX_ANNUAL_BUDGET_PENCE)}",
+                field="annual_budget",
+            )
+        if period_ends_on <= period_starts_on:
+            rules.broken("The period must end after it starts", field="period_ends_on")
+        elif period_ends_on > last_day_of_year_from(period_starts_on):
+            rules.broken("A period can be a year at most", field="period_ends_on")
 
 
 def _refuse_overspend(costs: PlanCosts, *, field: str) -> PlanCosts:
@@ -250,7 +260,7 @@ def _agreement_changed(fund: IndividualServiceFund) -> None:
 
 
 def _plan_being_agreed(session: Session, fund: IndividualServiceFund, by: User) -> None:
-    _must_act_as(session, fund, by, AgreementParty.PERSON, AgreementParty.HOLDER)
+    must_act_as(session, fund, by, AgreementParty.PERSON, AgreementParty.HOLDER)
     if fund.status == FundStatus.REQUESTED:
         raise Conflict("The plan is drawn up once the council has set the budget")
     if fund.status != FundStatus.AGREEING:
@@ -473,7 +483,7 @@ def accept_agreement(
 ) -> AgreementParty:
     """One side accepts the agreement as it stands. Once all three have, the fund is
     active: the holder holds the money for the person, spent only on the plan."""
-    party = _must_act_as(
+    party = must_act_as(
         session, fund, by, AgreementParty.PERSON, AgreementParty.HOLDER, AgreementParty.COUNCIL
     )
     problems = agreement_problems(fund)
@@ -486,7 +496,7 @@ def accept_agreement(
     setattr(fund, f"{party.value}_accepted_at", moment)
     setattr(fund, f"{party.value}_accepted_by_id", by.id)
     if all(fund.accepted_at(side) is not None for side in AgreementParty):
-        open_fund_accounts(session, fund)
+        open_fund_accounts(session, fund, by=by)
         fund.status = FundStatus.ACTIVE
     session.flush()
     record_fund_change(session, actor=by, fund=fund, fields=[f"{party.value}_accepted"])

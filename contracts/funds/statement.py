@@ -97,8 +97,13 @@ class Statement:
 
 # Where money in the fund's account came from or went, by the other account's kind.
 # What goes back to the council (a clawback, underspend returned at the period's end)
-# counts against what was received from it.
-RECEIVED_FROM = (AccountKind.COUNCIL_FUNDING, AccountKind.RETURNED_UNDERSPEND)
+# counts against what was received from it; what a closed period carried over is received
+# by the next period's fund, and counts against what the closed one received.
+RECEIVED_FROM = (
+    AccountKind.COUNCIL_FUNDING,
+    AccountKind.RETURNED_UNDERSPEND,
+    AccountKind.ISF_FUNDS,
+)
 SPENT_ON = (AccountKind.PROVIDER_PAYABLE,)
 CHARGED_TO = (AccountKind.MANAGEMENT_FEES,)
 

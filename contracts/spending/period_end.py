@@ -2,24 +2,33 @@
 underspend rule (data, kept with its history), once every delivery of the period has been
 approved or turned down. The fees still due are charged; what is left in the fund is
 carried over up to the rule's amount, for the person's next period, and the rest goes back
-to the council in one ledger entry; and the figures of the closing statement are kept."""
+to the council in one ledger entry; and the figures of the closing statement are kept.
+The council's budget holder then sets up the person's next period: a fund that renews it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds_service
 from contracts.funds.accounts import returned_underspend_account
-from contracts.funds.models import FundStatus, IndividualServiceFund
+from contracts.funds.models import (
+    AgreementParty,
+    BudgetLine,
+    FundingSchedule,
+    FundStatus,
+    IndividualServiceFund,
+    PlanOutcome,
+)
 from contracts.funds.statement import statement_of
 from contracts.ledger import Actor, Reference, transfer
 from contracts.models import ReferenceKind
 from contracts.spending.fees import charge_fund_fees
 from contracts.spending.models import Delivery, DeliveryStatus, PeriodClose, UnderspendRule
 from marketplace.accounts.models import Role, User
+from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.geography.models import CouncilArea
 from marketplace.money import format_pence
@@ -134,3 +143,109 @@ def close_period(
 
 def closing_of(session: Session, fund: IndividualServiceFund) -> PeriodClose | None:
     return session.scalar(select(PeriodClose).where(PeriodClose.fund_id == fund.id))
+
+
+def renewal_of(session: Session, fund: IndividualServiceFund) -> IndividualServiceFund | None:
+    """The fund of the person's next period, once the council has set it up."""
+    return session.scalar(
+        select(IndividualServiceFund).where(IndividualServiceFund.renews_id == fund.id)
+    )
+
+
+def renew_fund(
+    session: Session,
+    *,
+    fund: IndividualServiceFund,
+    budget_holder: User,
+    annual_budget_pence: int,
+    period_starts_on: date,
+    period_ends_on: date,
+    schedule: FundingSchedule,
+    now: datetime | None = None,
+) -> IndividualServiceFund:
+    """The council's budget holder sets up the person's next period once the last one is
+    closed: a new fund with the same holder, at its offer's fee now, whose budget is the
+    new one and what the close carried over; the person's outcomes and the lines still
+    running at the last period's end come with it, at their agreed costs, over the whole
+    new period. The three sides agree it as any fund (the plan can change until all of
+    them accept), and the carried-over money moves across when it becomes active."""
+    funds_service.must_act_as(session, fund, budget_holder, AgreementParty.COUNCIL)
+    if fund.status != FundStatus.CLOSED:
+        raise Conflict("A fund is renewed once its period has been closed")
+    renewed = renewal_of(session, fund)
+    if renewed is not None:
+        raise Conflict(f"This fund has been renewed already, by fund {renewed.id}")
+    funds_service.refuse_second_open_fund(session, fund.person_id)
+    offer = fund.holder_offer
+    problem = funds_service.holder_offer_problem(offer)
+    if problem is not None:
+        raise RuleBroken(
+            f"{problem}. The person can ask for a new fund with the holder they choose",
+            field="holder_offer",
+        )
+    funds_service.check_budget(annual_budget_pence, period_starts_on, period_ends_on)
+    assert fund.period_ends_on is not None and offer.price is not None
+    if period_starts_on <= fund.period_ends_on:
+        raise RuleBroken(
+            f"The last period ended on {fund.period_ends_on:%-d %B %Y}: "
+            "start the next one after that day",
+            field="period_starts_on",
+        )
+    closing = closing_of(session, fund)
+    assert closing is not None
+    moment = now or utcnow()
+    renewed = IndividualServiceFund(
+        person_id=fund.person_id,
+        council_id=fund.council_id,
+        holder_id=fund.holder_id,
+        holder_offer=offer,
+        holder_price=offer.price,
+        status=FundStatus.AGREEING,
+        requested_by_id=budget_holder.id,
+        request_note=f"The next period of fund {fund.id}, set up by the council",
+        annual_budget_pence=annual_budget_pence,
+        period_starts_on=period_starts_on,
+        period_ends_on=period_ends_on,
+        funding_schedule=schedule,
+        budget_set_by_id=budget_holder.id,
+        budget_set_at=moment,
+        renews_id=fund.id,
+        carried_in_pence=closing.carried_pence,
+        created_at=moment,
+    )
+    # What matters to the person stays in their words; support still running at the end
+    # goes on, at the price it was agreed at, until someone changes the plan.
+    outcomes = {
+        outcome.id: PlanOutcome(
+            term=outcome.term, own_words=outcome.own_words, added_by_id=outcome.added_by_id
+        )
+        for outcome in fund.outcomes
+    }
+    renewed.outcomes = list(outcomes.values())
+    renewed.lines = [
+        BudgetLine(
+            kind=line.kind,
+            title=line.title,
+            offer_id=line.offer_id,
+            offer_price_id=line.offer_price_id,
+            provider_id=line.provider_id,
+            minutes_per_week=line.minutes_per_week,
+            when=line.when,
+            weekly_pence=line.weekly_pence,
+            amount_pence=line.amount_pence,
+            starts_on=period_starts_on,
+            ends_on=period_ends_on,
+            costing=line.costing,
+            added_by_id=line.added_by_id,
+            outcomes=[outcomes[outcome.id] for outcome in line.outcomes],
+        )
+        for line in fund.lines
+        if line.ends_on >= fund.period_ends_on
+    ]
+    session.add(renewed)
+    session.flush()
+    funds_service.record_fund_change(session, actor=budget_holder, fund=fund, fields=["renewed"])
+    funds_service.record_fund_change(
+        session, actor=budget_holder, fund=renewed, fields=["renews", "budget"]
+    )
+    return renewed

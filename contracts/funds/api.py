@@ -41,6 +41,8 @@ def _summary(db: Session, fund: IndividualServiceFund, viewer: User) -> FundSumm
         annual_budget_pence=fund.annual_budget_pence,
         period_starts_on=fund.period_starts_on,
         period_ends_on=fund.period_ends_on,
+        renews_id=fund.renews_id,
+        carried_in_pence=fund.carried_in_pence,
     )
 
 

@@ -21,6 +21,7 @@ from contracts.funds import views as fund_views
 from contracts.funds.access import FUND_LIST_ROLES, PEOPLE, ActedFund, FundListUser, SeenFund
 from contracts.funds.models import FundingSchedule, IndividualServiceFund
 from contracts.funds.plan import plan_costs
+from contracts.spending import period_end
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import parse_record_id, roles, signed_in
@@ -56,6 +57,8 @@ DONE_MESSAGES = {
     "accepted": "You have accepted the agreement.",
     "withdrawn": "The request is withdrawn.",
     "declined": "The fund is declined. The reason is on the record.",
+    "renewed": "The next period is set up, with the plan that was running and the money "
+    "carried over. The person, the holder and the council each accept it again.",
 }
 
 
@@ -339,6 +342,24 @@ async def set_budget(
         schedule=form.funding_schedule,
     )
     return _back_to(request, fund, "budget")
+
+
+@router.post("/funds/{fund_id}/renewal")
+async def renew_fund(
+    request: Request, fund: ActedFund, db: DbSession, user: SignedInUser
+) -> Response:
+    """The council's budget holder sets up the person's next period from a closed fund."""
+    form = await fund_page.read(request, BudgetForm, **_context(db, fund, user))
+    renewed = period_end.renew_fund(
+        db,
+        fund=fund,
+        budget_holder=user,
+        annual_budget_pence=form.annual_budget,
+        period_starts_on=form.period_starts_on,
+        period_ends_on=form.period_ends_on,
+        schedule=form.funding_schedule,
+    )
+    return _back_to(request, renewed, "renewed")
 
 
 @router.post("/funds/{fund_id}/outcomes")

@@ -20,6 +20,10 @@ class FundSummaryOut(BaseModel):
     annual_budget_pence: int | None
     period_starts_on: date | None
     period_ends_on: date | None
+    renews_id: int | None
+    """The closed fund of the person's last period that this one follows."""
+    carried_in_pence: int
+    """What that period carried over into this one's budget."""
 
 
 class BudgetLineOut(BaseModel):

@@ -6,7 +6,7 @@ name. Plain reads: no HTTP, nothing written."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -18,7 +18,8 @@ from contracts.funds.models import (
     FundStatus,
     IndividualServiceFund,
 )
-from contracts.funds.plan import PlanCosts, plan_costs
+from contracts.funds.plan import PlanCosts, last_day_of_year_from, plan_costs
+from contracts.spending import period_end
 from marketplace import audit
 from marketplace.accounts.models import Role, User
 from marketplace.money import format_pence, pence_to_pounds_text
@@ -112,13 +113,26 @@ class Actions:
     accept: bool
     withdraw: bool
     decline: bool
+    renew: bool
 
     @property
     def any(self) -> bool:
-        return self.set_budget or self.edit_plan or self.accept or self.withdraw or self.decline
+        return (
+            self.set_budget
+            or self.edit_plan
+            or self.accept
+            or self.withdraw
+            or self.decline
+            or self.renew
+        )
 
 
-def actions_for(fund: IndividualServiceFund, party: AgreementParty | None) -> Actions:
+def actions_for(
+    fund: IndividualServiceFund,
+    party: AgreementParty | None,
+    *,
+    renewal: IndividualServiceFund | None = None,
+) -> Actions:
     """The forms to show: each to the side the service lets take it, in the status it
     allows (the service checks again whatever is posted)."""
     before_agreed = fund.status in (FundStatus.REQUESTED, FundStatus.AGREEING)
@@ -129,6 +143,9 @@ def actions_for(fund: IndividualServiceFund, party: AgreementParty | None) -> Ac
         accept=party is not None and agreeing and fund.accepted_at(party) is None,
         withdraw=party == AgreementParty.PERSON and before_agreed,
         decline=party in (AgreementParty.COUNCIL, AgreementParty.HOLDER) and before_agreed,
+        renew=party == AgreementParty.COUNCIL
+        and fund.status == FundStatus.CLOSED
+        and renewal is None,
     )
 
 
@@ -144,7 +161,14 @@ def form_defaults(fund: IndividualServiceFund) -> dict[str, str]:
     values = {"funding_schedule": schedule.value}
     if fund.annual_budget_pence is not None:
         values["annual_budget"] = pence_to_pounds_text(fund.annual_budget_pence)
-    if fund.period_starts_on is not None and fund.period_ends_on is not None:
+    if fund.status == FundStatus.CLOSED and fund.period_ends_on is not None:
+        # The renewal form: the next period, a year from the day after this one ended.
+        next_start = fund.period_ends_on + timedelta(days=1)
+        values |= {
+            "period_starts_on": next_start.isoformat(),
+            "period_ends_on": last_day_of_year_from(next_start).isoformat(),
+        }
+    elif fund.period_starts_on is not None and fund.period_ends_on is not None:
         starts_on, ends_on = fund.period_starts_on.isoformat(), fund.period_ends_on.isoformat()
         values |= {
             "period_starts_on": starts_on,
@@ -165,6 +189,7 @@ def fund_page(session: Session, fund: IndividualServiceFund, viewer: User) -> di
     """Everything the fund's page shows, read now, so the page can be shown again with a
     form's errors after the failed change has been rolled back."""
     party = funds_service.party_of(session, fund, viewer)
+    renewal = period_end.renewal_of(session, fund) if fund.status == FundStatus.CLOSED else None
     costs: PlanCosts | None = None
     if fund.annual_budget_pence is not None and fund.period_starts_on is not None:
         costs = plan_costs(fund)
@@ -225,6 +250,11 @@ def fund_page(session: Session, fund: IndividualServiceFund, viewer: User) -> di
         "outcome_options": [(str(outcome.id), outcome.own_words) for outcome in fund.outcomes],
         "problems": problems,
         "acceptances": acceptances,
-        "actions": actions_for(fund, party),
+        "actions": actions_for(fund, party, renewal=renewal),
+        "renewal": renewal,
+        "underspend_rule": period_end.underspend_rule(session, fund.council),
+        "closing": period_end.closing_of(session, fund)
+        if fund.status == FundStatus.CLOSED
+        else None,
         "status_colour": STATUS_COLOURS[fund.status],
     }

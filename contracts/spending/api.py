@@ -10,11 +10,16 @@ from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from contracts.funds import views as fund_views
+from contracts.funds.access import ActedFund, SeenFund
+from contracts.funds.api import fund_out
 from contracts.funds.funding import adjust_funding
-from contracts.spending import payments
+from contracts.funds.schemas import FundOut
+from contracts.funds.setup_api import BudgetIn
+from contracts.spending import payments, period_end
 from contracts.spending import service as spending
 from contracts.spending import views as spending_views
 from contracts.spending.access import SeenDelivery, WorkedFund, deliveries_seen_by
@@ -26,9 +31,12 @@ from contracts.spending.schemas import (
     OwedOut,
     PaymentIn,
     PaymentOut,
+    PeriodCloseOut,
     ReasonIn,
     ResolutionIn,
     SupportIn,
+    UnderspendRuleIn,
+    UnderspendRuleOut,
 )
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser, roles
@@ -36,6 +44,7 @@ from marketplace.api import API_ERRORS
 from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
+from marketplace.geography.models import CouncilArea
 from marketplace.idempotency import IdempotencyKey, JsonValue, once
 from marketplace.parsing import RecordId
 
@@ -66,7 +75,7 @@ def _once(
     operation: str,
     user: User,
     content: dict[str, JsonValue],
-    act: Callable[[], DeliveryOut | PaymentOut | AdjustmentOut],
+    act: Callable[[], BaseModel],
 ) -> dict[str, JsonValue]:
     """Do it once for this key, with whoever asked part of what was asked."""
     answer = once(
@@ -320,3 +329,84 @@ def record_adjustment(
         content={"fund": fund.id, **body.model_dump(mode="json")},
         act=act,
     )
+
+
+# The end of a period, and the next ---------------------------------------------------------
+
+
+def _council_of(user: User) -> CouncilArea:
+    if user.council is None:
+        raise NotFound("Your account has no council yet: ask an administrator to give it one")
+    return user.council
+
+
+@router.get("/underspend-rule", response_model=UnderspendRuleOut, responses=API_ERRORS)
+def get_underspend_rule(db: DbSession, user: FinanceUser) -> UnderspendRuleOut:
+    """For the council's finance staff: how much of a fund's underspend the council carries
+    over into the person's next period now."""
+    council = _council_of(user)
+    return UnderspendRuleOut.of(council.id, period_end.underspend_rule(db, council))
+
+
+@router.post(
+    "/underspend-rule", response_model=UnderspendRuleOut, status_code=201, responses=API_ERRORS
+)
+def set_underspend_rule(
+    body: UnderspendRuleIn, db: DbSession, user: FinanceUser
+) -> UnderspendRuleOut:
+    """For the council's finance staff: a new version of the rule, the old ones kept; funds
+    closed from now on use it."""
+    council = _council_of(user)
+    rule = period_end.set_underspend_rule(
+        db, council=council, by=user, carry_over_max_pence=body.carry_over_max_pence
+    )
+    return UnderspendRuleOut.of(council.id, rule)
+
+
+@router.get("/isfs/{fund_id}/period-close", response_model=PeriodCloseOut, responses=API_ERRORS)
+@audited
+def get_period_close(fund: SeenFund, db: DbSession, user: SignedInUser) -> PeriodCloseOut:
+    """A closed fund's closing figures; a 404 while its period is open."""
+    closed = period_end.closing_of(db, fund)
+    if closed is None:
+        raise NotFound("This fund's period has not been closed")
+    return PeriodCloseOut.of(closed)
+
+
+@router.post("/isfs/{fund_id}/period-close", response_model=PeriodCloseOut, responses=API_ERRORS)
+def close_period(
+    fund: ActedFund, key: KeyHeader, db: DbSession, user: SignedInUser
+) -> dict[str, JsonValue]:
+    """For the council's finance staff, once the period has ended and no record of support
+    waits: charges the fees still due, carries over what the council's rule allows and
+    returns the rest to the council."""
+    return _once(
+        db,
+        key=key,
+        operation="isf.close_period",
+        user=user,
+        content={"fund": fund.id},
+        act=lambda: PeriodCloseOut.of(
+            period_end.close_period(db, fund=fund, by=user, today=today())
+        ),
+    )
+
+
+@router.post(
+    "/isfs/{fund_id}/renewal", response_model=FundOut, status_code=201, responses=API_ERRORS
+)
+def renew_fund(fund: ActedFund, body: BudgetIn, db: DbSession, user: SignedInUser) -> FundOut:
+    """For the council's budget holder, once the fund's period is closed: the fund of the
+    person's next period, with the plan still running and what was carried over in its
+    budget, for the three sides to agree. Answers with the new fund."""
+    renewed = period_end.renew_fund(
+        db,
+        fund=fund,
+        budget_holder=user,
+        annual_budget_pence=body.annual_budget_pence,
+        period_starts_on=body.period_starts_on,
+        period_ends_on=body.period_ends_on,
+        schedule=body.funding_schedule,
+    )
+    db.flush()
+    return fund_out(db, renewed, user)

@@ -10,7 +10,14 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from contracts.funds.funding import FundingAdjustment
-from contracts.spending.models import Delivery, DeliveryKind, DeliveryStatus, ProviderPayment
+from contracts.spending.models import (
+    Delivery,
+    DeliveryKind,
+    DeliveryStatus,
+    PeriodClose,
+    ProviderPayment,
+    UnderspendRule,
+)
 from contracts.spending.service import MAX_MINUTES_A_DAY, MAX_PURCHASE_PENCE
 
 Words = Annotated[str, Field(max_length=2_000)]
@@ -131,3 +138,54 @@ class AdjustmentOut(BaseModel):
     adjustment: FundingAdjustment
     amount_pence: int
     ledger_transaction_id: uuid.UUID
+
+
+class UnderspendRuleIn(BaseModel):
+    carry_over_max_pence: Annotated[int, Field(ge=0, le=10**12)]
+    """How much of a fund's underspend is carried over into the person's next period."""
+
+
+class UnderspendRuleOut(BaseModel):
+    council_id: int
+    carry_over_max_pence: int
+    """0 when the council has set no rule: everything left goes back."""
+    set_at: datetime | None
+
+    @classmethod
+    def of(cls, council_id: int, rule: UnderspendRule | None) -> UnderspendRuleOut:
+        return cls(
+            council_id=council_id,
+            carry_over_max_pence=0 if rule is None else rule.carry_over_max_pence,
+            set_at=None if rule is None else rule.set_at,
+        )
+
+
+class PeriodCloseOut(BaseModel):
+    """A fund's closed period: its closing figures, and where what was left went."""
+
+    fund_id: int
+    received_pence: int
+    spent_pence: int
+    fees_charged_pence: int
+    left_pence: int
+    carried_pence: int
+    """Carried over into the person's next period, under the council's rule."""
+    returned_pence: int
+    """Back to the council."""
+    carry_over_max_pence: int | None
+    """The rule it was closed under; none where the council had set none."""
+    closed_at: datetime
+
+    @classmethod
+    def of(cls, closed: PeriodClose) -> PeriodCloseOut:
+        return cls(
+            fund_id=closed.fund_id,
+            received_pence=closed.received_pence,
+            spent_pence=closed.spent_pence,
+            fees_charged_pence=closed.fees_charged_pence,
+            left_pence=closed.left_pence,
+            carried_pence=closed.carried_pence,
+            returned_pence=closed.returned_pence,
+            carry_over_max_pence=None if closed.rule is None else closed.rule.carry_over_max_pence,
+            closed_at=closed.closed_at,
+        )

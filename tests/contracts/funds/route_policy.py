@@ -29,6 +29,7 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/funds/{fund_id}/statement"): SIGNED_IN,
     ("POST", "/funds/{fund_id}/adjustments"): SIGNED_IN,
     ("POST", "/funds/{fund_id}/close"): SIGNED_IN,
+    ("POST", "/funds/{fund_id}/renewal"): SIGNED_IN,
     ("GET", "/funds/{fund_id}/statement/easy-read"): SIGNED_IN,
     ("GET", "/api/v1/isfs"): FUND_LISTS,
     ("GET", "/api/v1/isfs/{fund_id}"): SIGNED_IN,

@@ -20,4 +20,9 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/payments"): FINANCE,
     ("POST", "/api/v1/payments"): FINANCE,
     ("POST", "/api/v1/isfs/{fund_id}/adjustments"): SIGNED_IN,
+    ("GET", "/api/v1/underspend-rule"): FINANCE,
+    ("POST", "/api/v1/underspend-rule"): FINANCE,
+    ("GET", "/api/v1/isfs/{fund_id}/period-close"): SIGNED_IN,
+    ("POST", "/api/v1/isfs/{fund_id}/period-close"): SIGNED_IN,
+    ("POST", "/api/v1/isfs/{fund_id}/renewal"): SIGNED_IN,
 }

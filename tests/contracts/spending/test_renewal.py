@@ -5,7 +5,7 @@ have agreed it. A fund is renewed once, only after it is closed, and by its own 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy.orm import Session
@@ -19,6 +19,7 @@ from contracts.ledger_check import check_invariants
 from contracts.spending import period_end
 from contracts.spending import service as spending
 from marketplace.accounts.models import User
+from marketplace.db import today
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from tests.contracts.funds.fund_builders import (
     PERIOD_END,
@@ -28,12 +29,21 @@ from tests.contracts.funds.fund_builders import (
     holder_staff,
     requested,
 )
+from tests.contracts.funds.test_fund_pages import as_user
 from tests.contracts.spending.test_deliveries import confirmed
 from tests.contracts.spending.test_period_end import AFTER, finance
+from tests.contracts.spending.test_spending_api import call
+from tests.helpers import HtmlClient, error_messages, page
 
 NEXT_START, NEXT_END = date(2028, 4, 1), date(2029, 3, 31)
 NEXT_YEAR_PENCE = 4_000_000
 CARRY_OVER_MAX_PENCE = 50_000
+NEXT_PERIOD_FORM = {
+    "annual_budget": "40000",
+    "period_starts_on": "2028-04-01",
+    "period_ends_on": "2029-03-31",
+    "funding_schedule": "monthly",
+}
 
 
 def closed_fund(db: Session, *, carry_over_max_pence: int = CARRY_OVER_MAX_PENCE):
@@ -59,7 +69,10 @@ def renew(db: Session, fund: IndividualServiceFund, by: User | None = None, **fi
     }
     chosen.update(fields)
     return period_end.renew_fund(
-        db, fund=fund, budget_holder=by or budget_holder(db), **chosen  # type: ignore[arg-type]
+        db,
+        fund=fund,
+        budget_holder=by or budget_holder(db),
+        **chosen,  # type: ignore[arg-type]
     )
 
 
@@ -149,3 +162,83 @@ def test_a_person_who_has_asked_for_another_fund_is_not_given_a_second(db: Sessi
     requested(db, person=fund.person)
     with pytest.raises(Conflict, match="already an individual service fund"):
         renew(db, fund)
+
+
+def test_the_budget_holder_sets_up_the_next_period_from_the_closed_funds_page(
+    db: Session, client: HtmlClient
+) -> None:
+    fund = closed_fund(db)
+    council_side = budget_holder(db)
+    as_user(client, council_side)
+    page_now = page(client.get(f"/funds/{fund.id}"))
+    form = page_now.select_one(f"form[action='/funds/{fund.id}/renewal']")
+    assert form is not None
+    # The next period starts the day after the last ended, and runs a year.
+    assert form.select_one("input[name=period_starts_on]")["value"] == "2028-04-01"
+    assert form.select_one("input[name=period_ends_on]")["value"] == "2029-03-31"
+    refused = client.submit(f"/funds/{fund.id}/renewal", {"annual_budget": "lots"})
+    assert refused.status_code == 422 and error_messages(refused)
+    sent = client.submit(f"/funds/{fund.id}/renewal", NEXT_PERIOD_FORM)
+    assert sent.status_code == 303, sent.text[:500]
+    renewed = period_end.renewal_of(db, fund)
+    assert renewed is not None and sent.headers["location"].startswith(f"/funds/{renewed.id}")
+    next_page = client.get(sent.headers["location"])
+    assert "£500.00 carried over from the last period" in next_page.text
+    words = " ".join(page(next_page).get_text(" ").split())
+    assert f"This fund follows individual service fund {fund.id}" in words
+    # The closed fund now points to the next; the person sees the link and no form.
+    assert f"/funds/{renewed.id}" in client.get(f"/funds/{fund.id}").text
+    as_user(client, fund.person)
+    theirs = page(client.get(f"/funds/{fund.id}"))
+    assert theirs.select_one(f"a[href='/funds/{renewed.id}']") is not None
+    assert theirs.select_one("form[action$='/renewal']") is None
+    # Nobody but the council's budget holders may set it up.
+    as_user(client, finance(db))
+    assert client.submit(f"/funds/{fund.id}/renewal", NEXT_PERIOD_FORM).status_code == 403
+
+
+def test_the_rule_the_close_and_the_next_period_through_the_api(
+    db: Session, client: HtmlClient
+) -> None:
+    # A period that ended yesterday, so it can be closed today.
+    ended = today() - timedelta(days=1)
+    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
+    post_due_tranches(db, today=today())
+    staff = finance(db)
+    assert (
+        call(client, staff, "/api/v1/underspend-rule", {"carry_over_max_pence": -1}).status_code
+        == 422
+    )
+    set_rule = call(client, staff, "/api/v1/underspend-rule", {"carry_over_max_pence": 25_000})
+    assert set_rule.status_code == 201, set_rule.text
+    assert client.get("/api/v1/underspend-rule").json()["carry_over_max_pence"] == 25_000
+    path = f"/api/v1/isfs/{fund.id}/period-close"
+    assert client.get(path).status_code == 404
+    closed = call(client, staff, path, key="close-000000001")
+    assert closed.status_code == 200, closed.text
+    figures = closed.json()
+    assert figures["carried_pence"] == 25_000
+    assert figures["left_pence"] == figures["carried_pence"] + figures["returned_pence"]
+    # A retry with the key has the first answer; the figures can be read again.
+    assert call(client, staff, path, key="close-000000001").json() == figures
+    assert client.get(path).json() == figures
+    starts_on = ended + timedelta(days=1)
+    body = {
+        "annual_budget_pence": NEXT_YEAR_PENCE,
+        "period_starts_on": starts_on.isoformat(),
+        "period_ends_on": (starts_on + timedelta(days=364)).isoformat(),
+        "funding_schedule": "four_weekly",
+    }
+    assert call(client, staff, f"/api/v1/isfs/{fund.id}/renewal", body).status_code == 403
+    renewed = call(client, budget_holder(db), f"/api/v1/isfs/{fund.id}/renewal", body)
+    assert renewed.status_code == 201, renewed.text
+    answer = renewed.json()
+    assert (answer["status"], answer["renews_id"], answer["carried_in_pence"]) == (
+        "agreeing",
+        fund.id,
+        25_000,
+    )
+    assert (
+        answer["plan"]["budget_pence"]
+        == funded_pence(db.get(IndividualServiceFund, answer["id"])) + 25_000
+    )

@@ -33,6 +33,17 @@ from tests.helpers import HtmlClient
 hypothesis_settings.register_profile("project", deadline=None)
 hypothesis_settings.load_profile("project")
 
+DEFAULT_MARKS = "not slow and not proof"
+"""pyproject's selection: neither soaks and benchmarks nor the long proofs."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # CI sets SDS_LONG_PROOFS=1 to run the long proofs (marked `proof`) with the suite;
+    # a selection given on the command line is left as it is.
+    if os.environ.get("SDS_LONG_PROOFS") == "1" and config.option.markexpr == DEFAULT_MARKS:
+        config.option.markexpr = "not slow"
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

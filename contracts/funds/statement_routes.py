@@ -30,8 +30,8 @@ from marketplace.accounts.policy import SignedInUser
 from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, NoFields, Pounds, Text, required
-from marketplace.idempotency import IdempotencyKey, new_key
+from marketplace.forms import Form, FormPage, Pounds, Text, required
+from marketplace.idempotency import IdempotencyKey, new_key, once
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 
@@ -55,6 +55,16 @@ class AdjustmentForm(Form):
     amount: Pounds
     reason: Annotated[Text, required("Say why, in plain words")] = ""
     key: IdempotencyKey
+
+
+class CloseForm(Form):
+    messages: ClassVar[dict[str, str]] = {
+        "close_key": "This form is missing its one-time reference. Reload the page and try again."
+    }
+
+    close_key: IdempotencyKey
+    """Its own key, apart from the adjustment form's on the same page: a resent close has
+    the first one's answer."""
 
 
 def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, Any]:
@@ -99,7 +109,7 @@ def show_statement(
         return downloaded
     return statement_page.render(
         request,
-        values={"key": new_key()},
+        values={"key": new_key(), "close_key": new_key()},
         done=DONE.get(done),
         **context,
     )
@@ -135,6 +145,14 @@ async def close_period(
     request: Request, fund: ActedFund, db: DbSession, user: SignedInUser
 ) -> Response:
     """Finance staff close the fund's period under the council's underspend rule."""
-    await statement_page.read(request, NoFields, **_context(db, fund, user))
-    period_end.close_period(db, fund=fund, by=user, today=today())
+    form = await statement_page.read(request, CloseForm, **_context(db, fund, user))
+    once(
+        db,
+        key=form.close_key,
+        operation="isf.close_period",
+        content={"user": user.id, "fund": fund.id},
+        act=lambda: {
+            "period_close": period_end.close_period(db, fund=fund, by=user, today=today()).id
+        },
+    )
     return redirect(request, f"/funds/{fund.id}/statement?done=closed")

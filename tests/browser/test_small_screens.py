@@ -264,6 +264,7 @@ FUND_PAGES = [
     pytest.param(HOLDER, "/funds/{active}/lines/{line}/deliveries", id="record-support-form"),
     pytest.param(FINANCE, "/payments", id="pay-providers"),
     pytest.param(FINANCE, "/funds/{closed}/statement", id="statement-closed-finance"),
+    pytest.param(BUDGET_HOLDER, "/funds/{closed}", id="fund-closed-next-period-budget-holder"),
 ]
 
 

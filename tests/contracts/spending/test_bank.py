@@ -134,7 +134,7 @@ def test_sixteen_holders_approve_at_once_and_no_fund_is_overspent(
     race(writers, writers=16, each=40)
 
 
-@pytest.mark.slow
+@pytest.mark.proof
 def test_sixteen_holders_approve_five_hundred_each(writers: sessionmaker[Session]) -> None:
     race(writers, writers=16, each=500)
 

@@ -24,7 +24,7 @@ from tests.contracts.funds.fund_builders import PERIOD_END, active_fund, adds_up
 from tests.contracts.funds.test_fund_pages import as_user
 from tests.contracts.spending.test_deliveries import confirmed, recorded
 from tests.factories import make_user
-from tests.helpers import HtmlClient
+from tests.helpers import HtmlClient, page
 
 AFTER = date(2028, 4, 3)
 """The Monday after the period's last day."""
@@ -112,12 +112,20 @@ def test_finance_sets_the_rule_and_closes_the_period_from_the_pages(
     assert client.submit("/payments/underspend-rule", {"carry_over": "250"}).status_code == 303
     page_before = client.get(f"/funds/{fund.id}/statement")
     assert "carries over up to £250.00" in page_before.text
-    closed = client.submit(f"/funds/{fund.id}/close")
+    key = page(page_before).select_one("input[name=close_key]")["value"]
+    assert client.submit(f"/funds/{fund.id}/close").status_code == 422
+    closed = client.submit(f"/funds/{fund.id}/close", {"close_key": key})
     assert closed.status_code == 303, closed.text
+    # The same form sent again (a double click, a retry) has the first answer.
+    again = client.submit(f"/funds/{fund.id}/close", {"close_key": key})
+    assert again.headers.get("location") == closed.headers["location"]
     after = client.get(f"/funds/{fund.id}/statement")
     assert after.status_code == 200
     assert "This period is closed." in after.text and "£250.00 is carried over" in after.text
     # The person reads the closing statement; nobody closes it twice.
     assert as_user(client, fund.person).get(f"/funds/{fund.id}/statement").status_code == 200
     as_user(client, staff)
-    assert client.submit(f"/funds/{fund.id}/close").status_code == 409
+    assert (
+        client.submit(f"/funds/{fund.id}/close", {"close_key": "another-key-0001"}).status_code
+        == 409
+    )

@@ -374,7 +374,7 @@ def test_spending_behaves_like_its_model(engine: Engine) -> None:
     run_machine(engine, examples=8, steps=25)
 
 
-@pytest.mark.slow
+@pytest.mark.proof
 @pytest.mark.timeout(3_600)  # 10,000 steps: a quarter of an hour or more on a database
 def test_spending_behaves_like_its_model_at_length(engine: Engine) -> None:
     run_machine(engine, examples=200, steps=50)

@@ -1,15 +1,16 @@
 """Spending against a model of itself in plain Python: Hypothesis lets days pass (tranches
 paid in, fixed fees charged), records support, confirms, disputes, puts disputes right,
 withdraws, refuses and approves it, tops funds up and claws money back, pays providers and
-retries what was sent before, in any order; after every step the fund, what each provider
-is owed and the holder's fees must be what the model says, every statement must add up,
-and every ledger invariant must hold."""
+retries what was sent before, and closes funds' periods under the council's underspend
+rule, in any order; after every step the fund, what each provider is owed, the holder's
+fees and the underspend returned must be what the model says, every statement must add
+up, and every ledger invariant must hold."""
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -21,7 +22,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from contracts.funds.accounts import management_fees_account, payable_account
@@ -29,14 +30,21 @@ from contracts.funds.funding import FundingAdjustment, adjust_funding, post_due_
 from contracts.funds.models import IndividualServiceFund
 from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
-from contracts.spending import payments
+from contracts.models import AccountKind, LedgerAccount
+from contracts.spending import payments, period_end
 from contracts.spending import service as spending
 from contracts.spending.fees import charge_due_fees, fee_months
 from contracts.spending.models import Delivery, DeliveryStatus
 from marketplace.accounts.models import Role
-from marketplace.errors import Conflict, DomainError, RuleBroken
+from marketplace.errors import Conflict, DomainError, NotFound, RuleBroken
 from providers.pricing import divide_rounding
-from tests.contracts.funds.fund_builders import PERIOD_START, active_fund, adds_up, holder_staff
+from tests.contracts.funds.fund_builders import (
+    PERIOD_END,
+    PERIOD_START,
+    active_fund,
+    adds_up,
+    holder_staff,
+)
 from tests.contracts.spending.test_deliveries import line_staff, offer_line
 from tests.factories import make_user
 
@@ -46,6 +54,8 @@ FEE_SHARE_BP = 1_000
 FIXED_FEE_PENCE = 1_500
 A_SMALL_BUDGET_PENCE = 500_000
 """£5,000 a year, monthly: a fund that runs short if support is approved freely."""
+CARRY_OVER_PENCE = 20_000
+"""The council's rule: up to £200 of a fund's underspend is carried over."""
 
 OPEN = (DeliveryStatus.RECORDED, DeliveryStatus.CONFIRMED, DeliveryStatus.DISPUTED)
 
@@ -81,6 +91,14 @@ class SpendingMachine(RuleBasedStateMachine):
             ),
         ]
         self.finance = make_user(self.db, role=Role.FINANCE, council="Highland")
+        period_end.set_underspend_rule(
+            self.db,
+            council=self.funds[0].council,
+            by=self.finance,
+            carry_over_max_pence=CARRY_OVER_PENCE,
+        )
+        self.closed = [False, False]
+        self.returned = 0
         self.day = PERIOD_START - timedelta(days=1)
         self.balance = [0, 0]
         self.fees = [0, 0]
@@ -129,24 +147,31 @@ class SpendingMachine(RuleBasedStateMachine):
 
     # Time passes -----------------------------------------------------------------------
 
-    @rule(days=st.integers(min_value=1, max_value=40))
+    # Now and then a season at once, so that runs reach the period's end and close it.
+    @rule(days=st.integers(min_value=1, max_value=40) | st.just(150))
     def days_pass(self, days: int) -> None:
         self.day += timedelta(days=days)
         post_due_tranches(self.db, today=self.day)
         charge_due_fees(self.db, today=self.day)
         for index, fund in enumerate(self.funds):
+            if self.closed[index]:
+                continue
             due = [t for t in tranches(fund) if t.due_on <= self.day]
             for tranche in due[self.tranches_paid[index] :]:
                 self.balance[index] += tranche.amount_pence
             self.tranches_paid[index] = len(due)
-            # Fixed fees of the months that have ended, in order, while the fund can pay.
-            months = [m for m in fee_months(fund) if m.ends_on < self.day and m.fixed_pence]
-            for month in months[self.months_charged[index] :]:
-                if self.balance[index] < month.fixed_pence:
-                    break
-                self.balance[index] -= month.fixed_pence
-                self.fees[index] += month.fixed_pence
-                self.months_charged[index] += 1
+            self.charge_fixed_fees(index)
+
+    def charge_fixed_fees(self, index: int) -> None:
+        """Fixed fees of the months that have ended, in order, while the fund can pay."""
+        fund = self.funds[index]
+        months = [m for m in fee_months(fund) if m.ends_on < self.day and m.fixed_pence]
+        for month in months[self.months_charged[index] :]:
+            if self.balance[index] < month.fixed_pence:
+                break
+            self.balance[index] -= month.fixed_pence
+            self.fees[index] += month.fixed_pence
+            self.months_charged[index] += 1
 
     # Support ---------------------------------------------------------------------------
 
@@ -154,16 +179,24 @@ class SpendingMachine(RuleBasedStateMachine):
     @rule(index=st.integers(0, 1), minutes=st.integers(min_value=15, max_value=600))
     def record(self, index: int, minutes: int) -> None:
         fund = self.funds[index]
-        made = spending.record_support(
-            self.db,
-            fund=fund,
-            line_id=offer_line(fund).id,
-            by=line_staff(fund),
-            delivered_on=min(self.day, date(2028, 3, 31)),
-            minutes=minutes,
-            description="Support at home",
-            today=self.day,
-        )
+
+        def act() -> Delivery:
+            return spending.record_support(
+                self.db,
+                fund=fund,
+                line_id=offer_line(fund).id,
+                by=line_staff(fund),
+                delivered_on=min(self.day, PERIOD_END),
+                minutes=minutes,
+                description="Support at home",
+                today=self.day,
+            )
+
+        if self.closed[index]:
+            # A closed fund's pages are gone for the provider: nothing more is recorded.
+            assert isinstance(self.attempt(act), NotFound)
+            return
+        made = act()
         amount = divide_rounding(WEEKLY_PENCE * minutes, MINUTES_PER_WEEK)
         assert made.amount_pence == amount
         self.deliveries.append(Modelled(made.id, index, DeliveryStatus.RECORDED, amount))
@@ -296,7 +329,9 @@ class SpendingMachine(RuleBasedStateMachine):
                 idempotency_key=f"adjust-{next(self.keys):06d}",
             )
         )
-        if adjustment == FundingAdjustment.TOP_UP:
+        if self.closed[index]:
+            assert isinstance(refusal, Conflict), refusal
+        elif adjustment == FundingAdjustment.TOP_UP:
             assert refusal is None, refusal
             self.balance[index] += amount
         elif amount > self.balance[index]:
@@ -334,6 +369,31 @@ class SpendingMachine(RuleBasedStateMachine):
         key, index, amount = data.draw(st.sampled_from(self.payments))
         assert self.attempt(lambda: self.send_payment(index, amount, key)) is None
 
+    # The period's end -------------------------------------------------------------------
+
+    # Refusals before the end are the unit tests' (test_period_end); steps go further here.
+    @precondition(lambda self: self.day > PERIOD_END)
+    @rule(index=st.integers(0, 1))
+    def close(self, index: int) -> None:
+        refusal = self.attempt(
+            lambda: period_end.close_period(
+                self.db, fund=self.funds[index], by=self.finance, today=self.day
+            )
+        )
+        waiting = any(m.fund == index and m.status in OPEN for m in self.deliveries)
+        event("close" + (": refused" if refusal else ""))
+        if self.closed[index]:
+            assert isinstance(refusal, Conflict), refusal
+        elif waiting:
+            assert isinstance(refusal, RuleBroken), refusal
+        else:
+            assert refusal is None, refusal
+            self.charge_fixed_fees(index)
+            carried = min(self.balance[index], CARRY_OVER_PENCE)
+            self.returned += self.balance[index] - carried
+            self.balance[index] = carried
+            self.closed[index] = True
+
     # After every step ------------------------------------------------------------------
 
     @invariant()
@@ -351,6 +411,13 @@ class SpendingMachine(RuleBasedStateMachine):
                 payable_account(self.db, provider, fund.council).balance_pence == (self.owed[index])
             )
             assert management_fees_account(self.db, fund.holder).balance_pence == self.fees[index]
+        returned = self.db.scalar(
+            select(LedgerAccount.balance_pence).where(
+                LedgerAccount.kind == AccountKind.RETURNED_UNDERSPEND,
+                LedgerAccount.council_id == self.funds[0].council_id,
+            )
+        )
+        assert (returned or 0) == self.returned
         for modelled in self.deliveries:
             assert self.delivery(modelled).status == modelled.status
             assert self.delivery(modelled).amount_pence == modelled.amount_pence

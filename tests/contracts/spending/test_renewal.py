@@ -184,6 +184,7 @@ def test_the_budget_holder_sets_up_the_next_period_from_the_closed_funds_page(
     assert renewed is not None and sent.headers["location"].startswith(f"/funds/{renewed.id}")
     next_page = client.get(sent.headers["location"])
     assert "£500.00 carried over from the last period" in next_page.text
+    assert "up to £500.00 not spent is carried over into the next period" in next_page.text
     words = " ".join(page(next_page).get_text(" ").split())
     assert f"This fund follows individual service fund {fund.id}" in words
     # The closed fund now points to the next; the person sees the link and no form.

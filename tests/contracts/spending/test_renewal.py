@@ -21,6 +21,7 @@ from contracts.spending import service as spending
 from marketplace.accounts.models import User
 from marketplace.db import today
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
+from marketplace.money import format_pence
 from tests.contracts.funds.fund_builders import (
     PERIOD_END,
     active_fund,
@@ -243,3 +244,18 @@ def test_the_rule_the_close_and_the_next_period_through_the_api(
         answer["plan"]["budget_pence"]
         == funded_pence(db.get(IndividualServiceFund, answer["id"])) + 25_000
     )
+
+
+def test_the_easy_read_statement_says_what_was_left_from_last_year(
+    db: Session, client: HtmlClient
+) -> None:
+    renewed = renew(db, closed_fund(db))
+    for side in (renewed.person, holder_staff(renewed), budget_holder(db)):
+        funds.accept_agreement(db, fund=renewed, by=side)
+    as_user(client, renewed.person)
+    easy = client.get(f"/funds/{renewed.id}/statement/easy-read")
+    assert easy.status_code == 200
+    lines = [" ".join(p.get_text(" ").split()) for p in page(easy).select(".app-easy-read__line")]
+    funded = share_of_year(NEXT_YEAR_PENCE, NEXT_START, NEXT_END)
+    assert f"This is {format_pence(funded)} from the council" in lines
+    assert f"and {format_pence(CARRY_OVER_MAX_PENCE)} you did not spend last year." in lines

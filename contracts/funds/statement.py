@@ -69,6 +69,9 @@ class Statement:
     days_elapsed: int
     period_days: int
     entries: tuple[StatementEntry, ...]
+    carried_in_pence: int = 0
+    """Of what was received, what the last period carried over (the rest is the council's
+    funding, less what went back to it)."""
 
     @property
     def spent_share_bp(self) -> int:
@@ -113,7 +116,7 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
     its start; after it, as at its end)."""
     assert fund.period_starts_on is not None and fund.period_ends_on is not None
     starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
-    received = spent = charged = 0
+    received = spent = charged = carried = 0
     entries: list[StatementEntry] = []
     for moved, transaction, actor, counterparts in _fund_postings(session, fund):
         # What the other accounts of the transaction took or gave, by their kind: an
@@ -121,6 +124,8 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
         for kind, amount in counterparts:
             if kind in RECEIVED_FROM:
                 received -= amount
+                if kind == AccountKind.ISF_FUNDS and amount < 0:
+                    carried -= amount
             elif kind in SPENT_ON:
                 spent += amount
             elif kind in CHARGED_TO:
@@ -161,6 +166,7 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
         days_elapsed=days_between(starts_on, min(on, ends_on)),
         period_days=days_between(starts_on, ends_on),
         entries=tuple(entries),
+        carried_in_pence=carried,
     )
 
 
@@ -230,7 +236,8 @@ def figures_table(statement: Statement) -> Table:
     """The statement's figures, as they download (pence, for spreadsheets)."""
     figures = (
         ("Budget for the period", statement.budget_pence),
-        ("Received from the council", statement.received_pence),
+        ("Received from the council", statement.received_pence - statement.carried_in_pence),
+        ("Carried over from the last period", statement.carried_in_pence),
         ("Spent on support", statement.spent_pence),
         ("Management fee charged", statement.fees_charged_pence),
         ("Available now", statement.available_pence),

@@ -111,6 +111,7 @@ def test_the_next_period_brings_the_plan_and_the_carried_over_money(db: Session)
     now = statement_of(db, renewed, on=NEXT_START)
     assert now.received_pence == now.available_pence == CARRY_OVER_MAX_PENCE
     assert now.budget_pence == funded + CARRY_OVER_MAX_PENCE and adds_up(now)
+    assert now.carried_in_pence == CARRY_OVER_MAX_PENCE
     assert "Carried over from the last period" in now.entries[0].reason
     last = statement_of(db, fund, on=AFTER)
     assert last.available_pence == 0 and adds_up(last)
@@ -246,13 +247,15 @@ def test_the_rule_the_close_and_the_next_period_through_the_api(
     )
 
 
-def test_the_easy_read_statement_says_what_was_left_from_last_year(
+def test_the_statement_and_its_easy_read_say_what_was_left_from_last_year(
     db: Session, client: HtmlClient
 ) -> None:
     renewed = renew(db, closed_fund(db))
     for side in (renewed.person, holder_staff(renewed), budget_holder(db)):
         funds.accept_agreement(db, fund=renewed, by=side)
     as_user(client, renewed.person)
+    statement = " ".join(page(client.get(f"/funds/{renewed.id}/statement")).get_text(" ").split())
+    assert f"{format_pence(CARRY_OVER_MAX_PENCE)} carried over from the last period" in statement
     easy = client.get(f"/funds/{renewed.id}/statement/easy-read")
     assert easy.status_code == 200
     lines = [" ".join(p.get_text(" ").split()) for p in page(easy).select(".app-easy-read__line")]

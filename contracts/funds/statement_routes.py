@@ -93,6 +93,9 @@ def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, 
         and fund.period_ends_on is not None
         and today() > fund.period_ends_on,
         "rule": period_end.underspend_rule(db, fund.council),
+        # Each form's one-time key: the one it was sent with when the page is shown again
+        # with its errors, a fresh one for the other form.
+        "fresh_keys": {"key": new_key(), "close_key": new_key()},
     }
 
 
@@ -109,7 +112,7 @@ def show_statement(
         return downloaded
     return statement_page.render(
         request,
-        values={"key": new_key(), "close_key": new_key()},
+        values={},
         done=DONE.get(done),
         **context,
     )

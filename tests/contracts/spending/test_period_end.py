@@ -129,3 +129,22 @@ def test_finance_sets_the_rule_and_closes_the_period_from_the_pages(
         client.submit(f"/funds/{fund.id}/close", {"close_key": "another-key-0001"}).status_code
         == 409
     )
+
+
+def test_a_refused_close_shows_why_and_both_forms_can_still_be_sent(
+    db: Session, client: HtmlClient
+) -> None:
+    ended = today() - timedelta(days=1)
+    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
+    post_due_tranches(db, today=today())
+    recorded(db, fund, day=ended)
+    as_user(client, finance(db))
+    key = page(client.get(f"/funds/{fund.id}/statement")).select_one("input[name=close_key]")
+    refused = client.submit(f"/funds/{fund.id}/close", {"close_key": key["value"]})
+    assert refused.status_code in (409, 422), refused.status_code
+    assert "1 record of support still waits" in refused.text
+    shown = page(refused)
+    # The refused close left no record: its key is offered again, and the adjustment form
+    # has a key of its own.
+    assert shown.select_one("input[name=close_key]")["value"] == key["value"]
+    assert shown.select_one("input[name=key]")["value"] not in ("", key["value"])

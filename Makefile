@@ -14,8 +14,8 @@ run: install
 	$(BIN)/sds-market demo
 	$(BIN)/sds-market serve --host 127.0.0.1 --port 8000 --with-worker
 
-# Lint, formatting and types first (seconds), then one pytest worker a core; each
-# database's browser tests share a worker and its live server.
+# Lint, formatting and types first (seconds), then one pytest worker a core; a worker
+# that draws browser tests starts its own live server for them.
 test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -5,7 +5,11 @@ a transaction that is rolled back, so tests never see each other's data."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import pickle
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from marketplace.accounts.passwords import make_hasher
@@ -58,6 +62,39 @@ def fresh_database(backend: str, folder: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def demo_database_copy(
+    backend: str, folder: Path, tmp_path_factory: pytest.TempPathFactory, outbox: Path
+) -> Iterator[tuple[str, DemoMarketplace]]:
+    """A database of its own holding the demo, as `load_demo` leaves it (committed), with the
+    mails that load wrote copied into `outbox`; dropped on the way out. It is a copy of the
+    run's demo template (`DemoTemplate`), which is loaded once a run per backend."""
+    template = DemoTemplate(backend, tmp_path_factory)
+    market = template.ensure_built()
+    if template.mails.is_dir():
+        shutil.copytree(template.mails, outbox, dirs_exist_ok=True)
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / 'test.sqlite3'}"
+        source = sqlite3.connect(template.sqlite_file)
+        copy = sqlite3.connect(folder / "test.sqlite3")
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        yield url, market
+        return
+    database = fresh_postgresql_database(template=template.postgresql_name())
+    with template.lock():
+        # CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the template;
+        # the lock waits out a worker still building it (only the builder connects to it).
+        url = database.__enter__()
+    try:
+        yield url, market
+    finally:
+        database.__exit__()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
@@ -68,15 +105,24 @@ def database_url(
         yield url
 
 
+def _postgresql_server() -> URL:
+    return make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+
+
 class fresh_postgresql_database:
-    """CREATE DATABASE on entry and DROP it on exit, on the server in TEST_DATABASE_URL."""
+    """CREATE DATABASE on entry (empty, or a copy of `template`) and DROP it on exit, on the
+    server in TEST_DATABASE_URL."""
+
+    def __init__(self, template: str | None = None) -> None:
+        self.template = template
 
     def __enter__(self) -> str:
-        server = make_url(os.environ["TEST_DATABASE_URL"]).set(drivername="postgresql+psycopg")
+        server = _postgresql_server()
         self.name = f"sds_test_{uuid.uuid4().hex[:12]}"
         self.admin = create_engine(server, isolation_level="AUTOCOMMIT")
+        copy_of = f' TEMPLATE "{self.template}"' if self.template else ""
         with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+            connection.execute(text(f'CREATE DATABASE "{self.name}"{copy_of}'))
         return server.set(database=self.name).render_as_string(hide_password=False)
 
     def __exit__(self, *exc: object) -> None:
@@ -157,14 +203,98 @@ class DemoDatabase:
 
 
 DEMO_GROUP = pytest.mark.xdist_group("demo-database")
-"""Marks the tests that read the shared demo database: one worker runs them all, so the
-demo is loaded once per database in a run (about 10 s on PostgreSQL), not once a worker."""
+"""Marks the tests that read the shared demo database: one worker runs them all, so one
+worker holds each backend's copy of the demo (copied from the run's template)."""
+
+
+class DemoTemplate:
+    """The demo, loaded once a run per backend (whichever worker first needs it loads it,
+    under a file lock the others wait on) into a database that is only ever copied: the
+    demo database and each worker's live server start from a copy, a new SQLite file made
+    with SQLite's backup or a PostgreSQL `CREATE DATABASE ... TEMPLATE`, in a second or two
+    rather than the 30 to 60 s a load takes. Loading the demo itself, again and through the
+    command line, is still tested (`tests/providers/test_demo.py`, `tests/marketplace/
+    test_cli.py`). The PostgreSQL template is dropped when the run ends (`pytest_sessionfinish`)."""
+
+    def __init__(self, backend: str, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.backend = backend
+        self.folder = run_folder(tmp_path_factory) / "demo-template" / backend
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.sqlite_file = self.folder / "demo.sqlite3"
+        self.mails = self.folder / "var" / "outbox"
+        self._market = self.folder / "market.pickle"
+        self._postgresql_name = self.folder / "postgresql-database"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with open(self.folder / "lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def postgresql_name(self) -> str:
+        return self._postgresql_name.read_text()
+
+    def ensure_built(self) -> DemoMarketplace:
+        """What loading the demo reported, loading it first if no worker has yet."""
+        with self.lock():
+            if not self._market.exists():
+                self._build()
+            market = pickle.loads(self._market.read_bytes())
+        assert isinstance(market, DemoMarketplace)
+        return market
+
+    def _build(self) -> None:
+        if self.backend == "sqlite":
+            url = f"sqlite:///{self.sqlite_file}"
+        else:
+            name = f"sds_test_demo_{uuid.uuid4().hex[:12]}"
+            self._postgresql_name.write_text(name)  # before it exists, so the end drops it
+            server = _postgresql_server()
+            admin = create_engine(server, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = server.set(database=name).render_as_string(hide_password=False)
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            with session_scope(make_sessionmaker(engine)) as session:
+                attach_mailer(session, Mailer(make_settings(url, self.folder / "var")))
+                _, market = load_demo(session, hasher=make_hasher("cheapest"))
+        finally:
+            engine.dispose()  # no connection left, so the template can be copied
+        self._market.write_bytes(pickle.dumps(market))
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's own temporary folder, which every pytest-xdist worker's folder is inside."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the PostgreSQL demo template once the whole run is over: in the pytest-xdist
+    controller after every worker has finished, or in the only process without xdist."""
+    if hasattr(session.config, "workerinput"):
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or not os.environ.get("TEST_DATABASE_URL"):
+        return
+    record = factory.getbasetemp() / "demo-template" / "postgresql" / "postgresql-database"
+    if record.exists():
+        admin = create_engine(_postgresql_server(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{record.read_text()}" WITH (FORCE)'))
+        admin.dispose()
 
 
 class DemoDatabases:
-    """Each backend's demo database, built on first use and kept to the end of the run.
-    Kept here rather than in a fixture of the backend parameter, which pytest tears down
-    and builds again whenever the order of the tests switches backend."""
+    """Each backend's demo database, copied from the run's template on first use and kept to
+    the end of the run. Kept here rather than in a fixture of the backend parameter, which
+    pytest tears down and builds again whenever the order of the tests switches backend."""
 
     def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
         self.tmp_path_factory = tmp_path_factory
@@ -174,13 +304,13 @@ class DemoDatabases:
     def of(self, backend: str) -> DemoDatabase:
         if backend not in self.built:
             folder = self.tmp_path_factory.mktemp("demo-db")
-            url = self.stack.enter_context(fresh_database(backend, folder))
-            upgrade(url)
+            url, market = self.stack.enter_context(
+                demo_database_copy(
+                    backend, folder, self.tmp_path_factory, folder / "var" / "outbox"
+                )
+            )
             engine = make_engine(url)
             self.stack.callback(engine.dispose)
-            with session_scope(make_sessionmaker(engine)) as session:
-                attach_mailer(session, Mailer(make_settings(url, folder / "var")))
-                _, market = load_demo(session, hasher=make_hasher("cheapest"))
             self.built[backend] = DemoDatabase(engine=engine, url=url, market=market)
         return self.built[backend]
 

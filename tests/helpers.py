@@ -5,12 +5,14 @@ JavaScript, design-system classes that exist, nothing inline)."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import httpx
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from fastapi.testclient import TestClient
 
 from marketplace.app import DESIGN_SYSTEM_DIR
@@ -27,44 +29,83 @@ def design_system_classes() -> frozenset[str]:
 def check_page(html: str) -> BeautifulSoup:
     """Assert the rules every full page keeps, and return the parsed page."""
     soup = BeautifulSoup(html, "html.parser")
-    h1s = soup.find_all("h1")
+    seen = _walk(soup)
+    h1s = seen.h1s
     assert len(h1s) == 1, f"a page has exactly one h1, found {len(h1s)}"
     title = soup.title.get_text(strip=True) if soup.title else ""
     heading = h1s[0].get_text(" ", strip=True)
     assert title.removeprefix("Error: ").startswith(heading), (
         f"title {title!r} starts with h1 {heading!r}"
     )
-    if soup.select(".ds_error-summary"):
+    if seen.error_summary:
         assert title.startswith("Error: "), "a page with errors has a title starting 'Error: '"
-    ids = [tag["id"] for tag in soup.find_all(id=True)]
-    duplicates = {i for i in ids if ids.count(i) > 1}
+    duplicates = {i for i, n in Counter(seen.ids).items() if n > 1}
     assert not duplicates, f"duplicate ids: {duplicates}"
-    check_fragment(soup)
+    _check_fragment_rules(seen)
     return soup
 
 
 def check_fragment(soup: BeautifulSoup) -> None:
-    for form in soup.find_all("form"):
+    _check_fragment_rules(_walk(soup))
+
+
+@dataclass
+class _Seen:
+    """What one pass over every tag of a page or fragment found, for the rules to judge."""
+
+    h1s: list[Tag] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    error_summary: bool = False
+    forms: list[Tag] = field(default_factory=list)
+    unknown_classes: set[str] = field(default_factory=set)
+    styled: bool = False
+    inline_scripts: bool = False
+    inline_handler: str | None = None
+    """The name of the first tag carrying an on... or hx-on... attribute."""
+
+
+def _walk(soup: BeautifulSoup) -> _Seen:
+    """One pass over every tag (checking a page is much of the suite's own time, and each
+    rule searching the tree again multiplied it)."""
+    known = design_system_classes()
+    seen = _Seen()
+    for tag in soup.find_all(True):
+        attrs = tag.attrs
+        name = tag.name
+        if name == "h1":
+            seen.h1s.append(tag)
+        elif name == "form":
+            seen.forms.append(tag)
+        elif name == "script" and not attrs.get("src"):
+            seen.inline_scripts = True
+        if attrs.get("id") is not None:
+            seen.ids.append(attrs["id"])
+        classes = attrs.get("class")
+        if classes is not None:
+            for cls in classes:
+                if cls.startswith("ds_") and cls not in known:
+                    seen.unknown_classes.add(cls)
+                if cls == "ds_error-summary":
+                    seen.error_summary = True
+        if attrs.get("style") is not None:
+            seen.styled = True
+        if seen.inline_handler is None and any(a.startswith(("on", "hx-on")) for a in attrs):
+            seen.inline_handler = name
+    return seen
+
+
+def _check_fragment_rules(seen: _Seen) -> None:
+    for form in seen.forms:
         assert form.get("action"), f"form without action: {str(form)[:120]}"
         assert form.get("method") in ("get", "post"), f"form without method: {str(form)[:120]}"
         if form["method"] == "post":
             assert form.find("input", attrs={"name": "csrftoken"}), (
                 "a POST form carries the CSRF token"
             )
-    unknown = {
-        cls
-        for tag in soup.find_all(class_=True)
-        for cls in tag["class"]
-        if cls.startswith("ds_") and cls not in design_system_classes()
-    }
-    assert not unknown, f"classes not in the design system: {unknown}"
-    assert not soup.find_all(style=True), "no inline style attributes"
-    for script in soup.find_all("script"):
-        assert script.get("src"), "no inline scripts"
-    for tag in soup.find_all(True):
-        assert not any(a.startswith(("on", "hx-on")) for a in tag.attrs), (
-            f"no inline handlers: {tag.name}"
-        )
+    assert not seen.unknown_classes, f"classes not in the design system: {seen.unknown_classes}"
+    assert not seen.styled, "no inline style attributes"
+    assert not seen.inline_scripts, "no inline scripts"
+    assert seen.inline_handler is None, f"no inline handlers: {seen.inline_handler}"
 
 
 class HtmlClient(TestClient):

@@ -1,9 +1,8 @@
 """The suite's own machinery: `make test` runs pytest-xdist with `--dist loadgroup`, and the
-tests that share something costly (a database's live server and browser, the demo database,
-the servers of several machines) are grouped onto one worker with `xdist_group`. When a
-release of pytest or xdist breaks that grouping nothing fails, but every worker starts its
-own copy and the suite takes half as long again (pytest 9.2 with xdist 3.8 did exactly
-this). This runs a two-test module through xdist and checks both ran on one worker."""
+tests that share something costly (the demo database, the servers of several machines) are
+grouped onto one worker with `xdist_group`. When a release of pytest or xdist breaks that
+grouping nothing fails, but every worker starts its own copy and the suite takes longer
+(pytest 9.2 with xdist 3.8 did exactly this, when the browser tests were grouped too). This runs a two-test module through xdist and checks both ran on one worker."""
 
 from __future__ import annotations
 

@@ -1,11 +1,13 @@
-"""Browser fixtures: one live server per database backend, each on its own fresh database
-with the demo data loaded, and Debian's chromium driven through Playwright.
+"""Browser fixtures: one live server per worker that runs browser tests, each on its own
+fresh database (of the run's browser backend, below) with the demo data loaded, and Debian's
+chromium driven through Playwright.
 
 Every page a test opens is watched: a Content Security Policy violation reported on the
 console, or any uncaught error in the page's scripts, fails the test."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -31,12 +33,10 @@ from marketplace.accounts.models import Role, User
 from marketplace.accounts.passwords import make_hasher
 from marketplace.app import create_app
 from marketplace.db import make_engine, make_sessionmaker, session_scope
-from marketplace.demo import load_demo
 from marketplace.mail import Mailer, attach_mailer
-from marketplace.migrate import upgrade
 from marketplace.models import import_all_models
 from marketplace.settings import Settings
-from tests.conftest import fresh_database, make_settings
+from tests.conftest import demo_database_copy, make_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -53,27 +53,32 @@ ACTION_TIMEOUT_MS = 10_000
 BROWSER_DIR = Path(__file__).parent
 
 
-NO_JAVASCRIPT_ON_SQLITE = (
-    "without JavaScript the browser posts whole forms where htmx would send fragments; the "
-    "services and the database do the same work, so PostgreSQL runs each journey with "
-    "JavaScript and SQLite runs it both ways"
-)
+BROWSER_BACKEND = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+"""The one database the browser tests run against in a run: PostgreSQL, production's, when
+the run has it, else SQLite. What they protect is the pages in a browser (layout at 320 and
+1280 px, JavaScript on and off, axe, focus, htmx); the services and queries behind those
+pages run on both databases in the HTTP tests (`client`), so a second browser pass over the
+other database would repeat the browser's side at twice the cost."""
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Hooks in a conftest see every collected item, so mark only the ones in this folder.
-    # Under pytest-xdist each backend's browser tests go to one worker, which starts that
-    # backend's live server once.
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Hooks in a conftest see every collected item, so act only on the ones in this folder.
+    # The browser tests are not grouped onto one worker: each worker that draws one starts
+    # its own live server (its own database holding the demo) and chromium, so the page
+    # sweeps and journeys spread over the cores instead of queueing on one.
+    kept, other_database = [], []
     for item in items:
         if BROWSER_DIR in Path(item.path).parents:
             item.add_marker(pytest.mark.browser)
-            backend = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
-            item.add_marker(pytest.mark.xdist_group(f"browser-{backend}"))
-            sqlite_only = item.get_closest_marker("sqlite_only")
-            if sqlite_only is not None and backend not in (None, "sqlite"):
-                item.add_marker(pytest.mark.skip(reason=sqlite_only.kwargs["reason"]))
-            elif backend == "postgresql" and item.callspec.params.get("javascript") is False:
-                item.add_marker(pytest.mark.skip(reason=NO_JAVASCRIPT_ON_SQLITE))
+            callspec = getattr(item, "callspec", None)
+            backend = callspec.params.get("database_url") if callspec else None
+            if backend not in (None, BROWSER_BACKEND):
+                other_database.append(item)
+                continue
+        kept.append(item)
+    if other_database:
+        config.hook.pytest_deselected(items=other_database)
+        items[:] = kept
 
 
 # --- the live server ---------------------------------------------------------------------
@@ -131,22 +136,24 @@ def _listening_socket() -> socket.socket:
 def live_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """The app served by uvicorn in a background thread, on its own fresh database (of the
-    same backend as `database_url`) holding the demo data. Mails land in its outbox."""
+    """The app served by uvicorn in a background thread, on its own database (of the same
+    backend as `database_url`) holding the demo data, a copy of the run's demo template as
+    loaded (`tests.conftest.DemoTemplate`). Mails land in its outbox."""
     backend = make_url(database_url).get_backend_name()
-    with fresh_database(backend, tmp_path_factory.mktemp("browser-db")) as url:
-        upgrade(url)
-        sock = _listening_socket()
-        port = sock.getsockname()[1]
-        var_dir = tmp_path_factory.mktemp(f"browser-var-{backend}")
+    folder = tmp_path_factory.mktemp("browser-db")
+    var_dir = tmp_path_factory.mktemp(f"browser-var-{backend}")
+    sock = _listening_socket()
+    port = sock.getsockname()[1]
+    with demo_database_copy(backend, folder, tmp_path_factory, var_dir / "outbox") as (
+        url,
+        _market,
+    ):
         settings = make_settings(url, var_dir, base_url=f"http://127.0.0.1:{port}")
+        assert settings.outbox_dir == var_dir / "outbox"
 
         import_all_models()
         demo_engine = make_engine(url)
         sessions = make_sessionmaker(demo_engine)
-        with session_scope(sessions) as session:
-            attach_mailer(session, Mailer(settings))
-            load_demo(session, hasher=make_hasher("cheapest"))
 
         app = create_app(settings)
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
 
@@ -18,14 +17,6 @@ from tests.browser.provider_helpers import describe_violations
 PHONE, DESKTOP = 320, 1280
 WIDTHS = (DESKTOP, PHONE)
 HEIGHT = 800
-
-# The sweeps open many pages in four ways each (two widths, JavaScript on and off); what
-# they check is in the page's markup and styles, which do not depend on the database, so
-# they run on SQLite alone and PostgreSQL keeps the journeys.
-SQLITE_ONLY = pytest.mark.sqlite_only(
-    reason="the page sweep checks markup and layout, the same on either database; "
-    "it runs on SQLite alone to keep the suite's time"
-)
 
 # Lists the elements that stick out past the right edge, innermost first, so a failure
 # names the culprit rather than only the page.

@@ -18,7 +18,7 @@ from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import SignedIn, sign_in
-from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
+from tests.browser.sweep import assert_fits_and_accessible
 from tests.marketplace.accounts.test_landing import LANDINGS
 
 pytestmark = pytest.mark.browser
@@ -454,7 +454,6 @@ VISITS = [
 ]
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize("place", VISITS)
 def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
     any_page: Page, live_server: LiveServer, place: Visit

@@ -48,7 +48,7 @@ from tests.browser.provider_helpers import (
     tick,
     unique_email,
 )
-from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
+from tests.browser.sweep import assert_fits_and_accessible
 from tests.factories import verify_provider
 
 pytestmark = pytest.mark.browser
@@ -501,7 +501,6 @@ def test_a_person_posts_a_need_that_a_personal_assistant_answers(
         ),
     ],
 )
-@SQLITE_ONLY
 def test_the_matching_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
     any_page: Page, live_server: LiveServer, path: str, title: str
 ) -> None:

@@ -40,7 +40,7 @@ from tests.browser.provider_helpers import (
     unique_email,
     unique_name,
 )
-from tests.browser.sweep import SQLITE_ONLY, assert_fits_and_accessible
+from tests.browser.sweep import assert_fits_and_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -425,7 +425,6 @@ VISITS = [
 ]
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize("place", VISITS)
 def test_the_providers_page_works_on_a_phone_and_a_desktop_with_and_without_javascript(
     any_page: Page, live_server: LiveServer, scene: Scene, signed_in: SignedIn, place: Visit

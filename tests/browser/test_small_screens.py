@@ -24,7 +24,6 @@ from tests.browser.provider_helpers import SignedIn, heading, sign_in, sign_in_a
 from tests.browser.sweep import (
     HEIGHT,
     PHONE,
-    SQLITE_ONLY,
     assert_fits_and_accessible,
     assert_no_sideways_scroll,
 )
@@ -184,7 +183,6 @@ def signed_in(browser: Browser, live_server: LiveServer) -> SignedIn:
     return SignedIn.on(browser, live_server)
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize("place", SWEEP)
 def test_the_page_fits_a_phone_and_a_desktop_without_accessibility_violations(
     any_page: Page, live_server: LiveServer, signed_in: SignedIn, place: Visit
@@ -268,7 +266,6 @@ FUND_PAGES = [
 ]
 
 
-@SQLITE_ONLY
 @pytest.mark.parametrize(("who", "path"), FUND_PAGES)
 def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violations(
     any_page: Page,
@@ -292,7 +289,6 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
     assert_fits_and_accessible(any_page)
 
 
-@SQLITE_ONLY
 def test_the_fund_prints_as_its_agreement_without_forms_or_the_sites_header(
     page: Page, live_server: LiveServer, signed_in: SignedIn, demo_funds: DemoFunds
 ) -> None:

@@ -173,8 +173,10 @@ class TestTheWholeJourney:
         assert brief["Management fee"].startswith(
             f"{format_pence(costs.fee_pence)} for the period, 10% of the planned support"
         )
-        assert brief["Money not spent"].startswith(
-            "By the council's rule, money not spent by the end of the period goes back"
+        # The council has set no underspend rule: everything left goes back.
+        assert brief["Money not spent"] == (
+            "By Highland Council's rule, money not spent by the end of the period goes back "
+            "to the council."
         )
         assert shown.select_one("#total-planned").get_text(strip=True) == format_pence(
             costs.total_pence

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from contracts.funds.accounts import returned_underspend_account
 from contracts.funds.funding import post_due_tranches
-from contracts.funds.models import FundStatus
+from contracts.funds.models import FundStatus, IndividualServiceFund
 from contracts.funds.statement import statement_of
 from contracts.ledger_check import check_invariants
 from contracts.spending import period_end
@@ -32,6 +32,15 @@ AFTER = date(2028, 4, 3)
 
 def finance(db: Session, council: str = "Highland") -> User:
     return make_user(db, role=Role.FINANCE, council=council)
+
+
+def ended_yesterday(db: Session) -> IndividualServiceFund:
+    """A year's fund, paid in full, whose period ended yesterday in the real calendar, so
+    the pages and the API offer to close it today."""
+    ended = today() - timedelta(days=1)
+    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
+    post_due_tranches(db, today=today())
+    return fund
 
 
 def test_what_is_left_is_carried_over_up_to_the_rule_and_the_rest_goes_back(
@@ -101,10 +110,7 @@ def test_only_the_councils_finance_staff_close_and_set_the_rule(db: Session) -> 
 def test_finance_sets_the_rule_and_closes_the_period_from_the_pages(
     db: Session, client: HtmlClient
 ) -> None:
-    # A period that ended yesterday, in the real calendar, so the page offers to close it.
-    ended = today() - timedelta(days=1)
-    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
-    post_due_tranches(db, today=today())
+    fund = ended_yesterday(db)
     staff = finance(db)
     as_user(client, staff)
     refused = client.submit("/payments/underspend-rule", {"carry_over": "lots"})
@@ -134,10 +140,9 @@ def test_finance_sets_the_rule_and_closes_the_period_from_the_pages(
 def test_a_refused_close_shows_why_and_both_forms_can_still_be_sent(
     db: Session, client: HtmlClient
 ) -> None:
-    ended = today() - timedelta(days=1)
-    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
-    post_due_tranches(db, today=today())
-    recorded(db, fund, day=ended)
+    fund = ended_yesterday(db)
+    assert fund.period_ends_on is not None
+    recorded(db, fund, day=fund.period_ends_on)
     as_user(client, finance(db))
     key = page(client.get(f"/funds/{fund.id}/statement")).select_one("input[name=close_key]")
     refused = client.submit(f"/funds/{fund.id}/close", {"close_key": key["value"]})

@@ -19,7 +19,6 @@ from contracts.ledger_check import check_invariants
 from contracts.spending import period_end
 from contracts.spending import service as spending
 from marketplace.accounts.models import User
-from marketplace.db import today
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.money import format_pence
 from tests.contracts.funds.fund_builders import (
@@ -32,7 +31,7 @@ from tests.contracts.funds.fund_builders import (
 )
 from tests.contracts.funds.test_fund_pages import as_user
 from tests.contracts.spending.test_deliveries import confirmed
-from tests.contracts.spending.test_period_end import AFTER, finance
+from tests.contracts.spending.test_period_end import AFTER, ended_yesterday, finance
 from tests.contracts.spending.test_spending_api import call
 from tests.helpers import HtmlClient, error_messages, page
 
@@ -203,10 +202,9 @@ def test_the_budget_holder_sets_up_the_next_period_from_the_closed_funds_page(
 def test_the_rule_the_close_and_the_next_period_through_the_api(
     db: Session, client: HtmlClient
 ) -> None:
-    # A period that ended yesterday, so it can be closed today.
-    ended = today() - timedelta(days=1)
-    fund = active_fund(db, period=(ended - timedelta(days=364), ended))
-    post_due_tranches(db, today=today())
+    fund = ended_yesterday(db)
+    assert fund.period_ends_on is not None
+    ended = fund.period_ends_on
     staff = finance(db)
     assert (
         call(client, staff, "/api/v1/underspend-rule", {"carry_over_max_pence": -1}).status_code

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 
 def import_all_models() -> None:
+    import contracts.changes.models
     import contracts.funds.models
     import contracts.models
     import contracts.spending.models  # noqa: F401

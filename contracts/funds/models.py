@@ -223,6 +223,8 @@ class BudgetLineKind(enum.StrEnum):
     gym membership, a community group)."""
     CONTINGENCY = "contingency"
     """An amount set aside for the period, for the unexpected."""
+    PURCHASE = "purchase"
+    """A one-off purchase, of an amount, made by its end day (added by a change of use)."""
 
     @property
     def label(self) -> str:
@@ -230,7 +232,12 @@ class BudgetLineKind(enum.StrEnum):
             BudgetLineKind.OFFER: "Marketplace offer",
             BudgetLineKind.DESCRIBED: "Other support",
             BudgetLineKind.CONTINGENCY: "Contingency",
+            BudgetLineKind.PURCHASE: "One-off purchase",
         }[self]
+
+    @property
+    def is_weekly(self) -> bool:
+        return self in (BudgetLineKind.OFFER, BudgetLineKind.DESCRIBED)
 
 
 budget_line_outcome = Table(
@@ -259,10 +266,14 @@ class BudgetLine(TimestampMixin, Base):
             name="offer_line_names_its_price",
         ),
         CheckConstraint(
-            "(kind = 'contingency' AND amount_pence IS NOT NULL AND amount_pence > 0 AND "
-            "weekly_pence IS NULL) OR (kind <> 'contingency' AND weekly_pence IS NOT NULL AND "
-            "weekly_pence >= 0 AND amount_pence IS NULL)",
+            "(kind IN ('contingency', 'purchase') AND amount_pence IS NOT NULL AND "
+            "amount_pence > 0 AND weekly_pence IS NULL) OR (kind NOT IN ('contingency', "
+            "'purchase') AND weekly_pence IS NOT NULL AND weekly_pence >= 0 AND "
+            "amount_pence IS NULL)",
             name="weekly_or_an_amount",
+        ),
+        CheckConstraint(
+            "paused_on IS NULL OR paused_on > starts_on", name="paused_after_it_starts"
         ),
     )
 
@@ -295,6 +306,17 @@ class BudgetLine(TimestampMixin, Base):
     """How the weekly cost adds up, line by line, as agreed (for the statement and the
     agreement: what was said stays what it was)."""
     added_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    moved_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Money approved changes of use moved into (positive) or out of (negative) the line:
+    its allocation is its cost over its days plus this."""
+    paused_on: Mapped[date | None] = mapped_column(Date)
+    """The day a change of use paused it from: it ends the day before, until a change
+    starts it again as a new line."""
+    replaces_id: Mapped[int | None] = mapped_column(
+        ForeignKey("budget_line.id", ondelete="RESTRICT")
+    )
+    """The line this one carries on from, on new terms (its hours changed, or started
+    again after a pause): the old one ends the day before this one starts."""
 
     fund: Mapped[IndividualServiceFund] = relationship(back_populates="lines")
     offer: Mapped[Offer | None] = relationship()

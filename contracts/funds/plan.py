@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from contracts.funds.models import BudgetLine, BudgetLineKind, IndividualServiceFund
 from providers.models import FeePeriod
@@ -91,14 +92,52 @@ class PlanCosts:
         return sum(cost.line.weekly_pence or 0 for cost in self.lines)
 
 
-def line_period_pence(line: BudgetLine, starts_on: date, ends_on: date) -> tuple[int, int]:
-    """(pence, days): a line's cost within a period. A weekly line costs its week's price
-    for each seven of its days in the period (a part week pro rata); a contingency its
-    amount."""
-    if line.kind == BudgetLineKind.CONTINGENCY:
-        return line.amount_pence or 0, days_between(starts_on, ends_on)
+class LineTerms(Protocol):
+    """What a line's money is worked out from: a budget line, or one as a change of use
+    would leave it (contracts.changes)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> BudgetLineKind: ...
+    @property
+    def weekly_pence(self) -> int | None: ...
+    @property
+    def amount_pence(self) -> int | None: ...
+    @property
+    def moved_pence(self) -> int | None: ...
+    @property
+    def starts_on(self) -> date: ...
+    @property
+    def ends_on(self) -> date: ...
+
+
+def line_period_pence(line: LineTerms, starts_on: date, ends_on: date) -> tuple[int, int]:
+    """(pence, days): a line's allocation within a period. A weekly line costs its week's
+    price for each seven of its days in the period (a part week pro rata); a contingency or
+    a purchase its amount; each with what changes of use moved into or out of it."""
+    moved = line.moved_pence or 0
+    if not line.kind.is_weekly:
+        return (line.amount_pence or 0) + moved, days_between(starts_on, ends_on)
     days = days_between(max(line.starts_on, starts_on), min(line.ends_on, ends_on))
-    return divide_rounding((line.weekly_pence or 0) * days, DAYS_PER_WEEK), days
+    return divide_rounding((line.weekly_pence or 0) * days, DAYS_PER_WEEK) + moved, days
+
+
+def line_committed_pence(
+    line: LineTerms, from_day: date, ends_on: date, *, spent_pence: int = 0
+) -> int:
+    """What the plan will still spend on a line from `from_day` to the period's end
+    (`ends_on`): a weekly line's weeks still to come, with what was moved into or out of
+    it (money moved out is not planned to be spent; once its weeks to come are worth less
+    than that, nothing more is); a purchase not yet paid for (less `spent_pence` on it),
+    until its day; nothing for the contingency, which is set aside, not planned."""
+    if line.kind == BudgetLineKind.CONTINGENCY or from_day > min(line.ends_on, ends_on):
+        return 0
+    moved = line.moved_pence or 0
+    if line.kind == BudgetLineKind.PURCHASE:
+        return max(0, (line.amount_pence or 0) + moved - spent_pence)
+    days = days_between(max(line.starts_on, from_day), min(line.ends_on, ends_on))
+    return max(0, divide_rounding((line.weekly_pence or 0) * days, DAYS_PER_WEEK) + moved)
 
 
 def fee_pence(

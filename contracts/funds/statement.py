@@ -16,15 +16,18 @@ the outcomes' rows add up to the same totals as the lines'."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from contracts.funds.models import BudgetLine, BudgetLineKind, IndividualServiceFund
+from contracts.funds.models import BudgetLineKind, IndividualServiceFund
 from contracts.funds.plan import (
+    LineTerms,
     days_between,
+    line_committed_pence,
     line_period_pence,
     period_budget_pence,
     plan_costs,
@@ -143,11 +146,12 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
             )
         )
     from_day = min(max(on, starts_on), ends_on + timedelta(days=1))
-    committed = sum(
-        line_period_pence(line, from_day, ends_on)[0]
-        for line in fund.lines
-        if line.kind != BudgetLineKind.CONTINGENCY
+    spent_on = (
+        spent_by_line(session, fund)
+        if any(line.kind == BudgetLineKind.PURCHASE for line in fund.lines)
+        else {}
     )
+    committed = committed_pence(fund.lines, from_day, ends_on, spent_on=spent_on)
     # The share of what the plan will spend, and the fixed charge of the months not yet
     # charged (charged after each month ends: contracts.spending.fees).
     fees_to_come = fee_on_pence(fund, committed) + fixed_fees_to_come_pence(session, fund)
@@ -168,6 +172,29 @@ def statement_of(session: Session, fund: IndividualServiceFund, *, on: date) -> 
         entries=tuple(entries),
         carried_in_pence=carried,
     )
+
+
+def committed_pence(
+    lines: Iterable[LineTerms], from_day: date, ends_on: date, *, spent_on: dict[int, int]
+) -> int:
+    """What `lines` will still spend from `from_day` on (`spent_on`: what was spent on
+    each line, by its id, for purchases)."""
+    return sum(
+        line_committed_pence(line, from_day, ends_on, spent_pence=spent_on.get(line.id or 0, 0))
+        for line in lines
+    )
+
+
+def spent_by_line(session: Session, fund: IndividualServiceFund) -> dict[int, int]:
+    """What approved deliveries have spent on each of the fund's lines, by line id."""
+    return {
+        line_id: int(pence or 0)
+        for line_id, pence in session.execute(
+            select(Delivery.line_id, func.sum(Delivery.amount_pence))
+            .where(Delivery.fund_id == fund.id, Delivery.status == DeliveryStatus.APPROVED)
+            .group_by(Delivery.line_id)
+        )
+    }
 
 
 def _fund_postings(
@@ -292,20 +319,16 @@ def by_line(session: Session, fund: IndividualServiceFund, statement: Statement)
     lines always add up to the statement."""
     assert fund.period_starts_on is not None and fund.period_ends_on is not None
     starts_on, ends_on = fund.period_starts_on, fund.period_ends_on
-    spent_on = dict(
-        session.execute(
-            select(Delivery.line_id, func.sum(Delivery.amount_pence))
-            .where(Delivery.fund_id == fund.id, Delivery.status == DeliveryStatus.APPROVED)
-            .group_by(Delivery.line_id)
-        ).all()
-    )
+    spent_on = spent_by_line(session, fund)
     from_day = min(max(statement.on, starts_on), ends_on + timedelta(days=1))
     rows = [
         Split(
             name=line.title,
             planned_pence=line_period_pence(line, starts_on, ends_on)[0],
-            spent_pence=int(spent_on.get(line.id) or 0),
-            committed_pence=_committed(line, from_day, ends_on),
+            spent_pence=spent_on.get(line.id, 0),
+            committed_pence=line_committed_pence(
+                line, from_day, ends_on, spent_pence=spent_on.get(line.id, 0)
+            ),
             outcome_ids=tuple(outcome.id for outcome in line.outcomes),
         )
         for line in sorted(fund.lines, key=lambda line: line.id)
@@ -314,12 +337,6 @@ def by_line(session: Session, fund: IndividualServiceFund, statement: Statement)
     if unplanned:
         rows.append(Split(UNPLANNED, 0, unplanned, 0))
     return rows
-
-
-def _committed(line: BudgetLine, from_day: date, ends_on: date) -> int:
-    if line.kind == BudgetLineKind.CONTINGENCY:
-        return 0  # set aside for the unexpected, not planned to be spent
-    return line_period_pence(line, from_day, ends_on)[0]
 
 
 def _shares(pence: int, ways: int) -> list[int]:

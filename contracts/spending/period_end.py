@@ -17,6 +17,7 @@ from contracts.funds.accounts import returned_underspend_account
 from contracts.funds.models import (
     AgreementParty,
     BudgetLine,
+    BudgetLineKind,
     FundingSchedule,
     FundStatus,
     IndividualServiceFund,
@@ -240,7 +241,8 @@ def renew_fund(
             outcomes=[outcomes[outcome.id] for outcome in line.outcomes],
         )
         for line in fund.lines
-        if line.ends_on >= fund.period_ends_on
+        # a one-off purchase was for the period it was bought in
+        if line.ends_on >= fund.period_ends_on and line.kind != BudgetLineKind.PURCHASE
     ]
     session.add(renewed)
     session.flush()

@@ -146,6 +146,7 @@ class Jobs:
             checks_service.send_expiry_reminders(session, today=today())
 
     def _funds_daily(self) -> None:
+        from contracts.changes import decisions as changes_decisions
         from contracts.funds.funding import post_due_tranches
         from contracts.spending.fees import charge_due_fees
 
@@ -155,6 +156,11 @@ class Jobs:
             charged = charge_due_fees(session, today=today())
         if posted or charged:
             log.info("funds: %s tranches paid in, %s fees charged", len(posted), len(charged))
+        with self._session() as session:
+            reminded = changes_decisions.send_reminders(session, today=today())
+            late = changes_decisions.escalate_overdue(session, today=today())
+        if reminded or late:
+            log.info("change of use: %s reminders, %s escalated late", len(reminded), len(late))
 
 
 _jobs: dict[tuple[object, ...], Jobs] = {}

@@ -30,7 +30,7 @@ from tests.contracts.changes.change_builders import (
     budget_holder_with,
     mails_to,
 )
-from tests.contracts.funds.fund_builders import MONDAY_MORNING, TUESDAY_MORNING, support_offer
+from tests.contracts.funds.fund_builders import MONDAY_MORNING, TUESDAY_MORNING
 from tests.factories import make_offer, make_provider, make_user
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, TypeVar, get_origin
 
@@ -21,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 
 from marketplace.errors import DomainError, FieldError, RuleBroken
 from marketplace.money import parse_pounds
-from marketplace.parsing import free_text
+from marketplace.parsing import free_text, parse_date
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -178,6 +180,30 @@ Hours = Annotated[int, BeforeValidator(lambda v: parse_hours(str(v or "")))]
 """Hours as typed, in minutes; required."""
 Choices = Annotated[list[str], BeforeValidator(_as_list), SEVERAL]
 """The values of a group of ticked checkboxes."""
+
+
+def _date(value: Any) -> date:
+    return parse_date(str(value or ""))
+
+
+Day = Annotated[date, BeforeValidator(_date)]
+"""A date typed as YYYY-MM-DD, between 1900 and 2200."""
+
+
+@contextmanager
+def fields_named(names: dict[str | None, str | None]) -> Iterator[None]:
+    """The services name each field once (`starts_on`); a page may hold several forms,
+    each with boxes of its own names, so a problem is shown by the box it is about (None:
+    the form as a whole)."""
+    try:
+        yield
+    except DomainError as error:
+        error.problems = [
+            FieldError(names.get(problem.field, problem.field), problem.message)
+            for problem in error.problems
+        ]
+        error.field = names.get(error.field, error.field)
+        raise
 
 
 def _messages_from(error: ValidationError, model: type[BaseModel]) -> list[FieldError]:

@@ -6,14 +6,11 @@ and the three acceptances), with the forms each side uses while it is being agre
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import date
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, Field
 from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds_service
@@ -26,11 +23,22 @@ from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import parse_record_id, roles, signed_in
 from marketplace.deps import DbSession, audited
-from marketplace.errors import DomainError, FieldError, NotFound, RuleBroken
-from marketplace.forms import Choices, Form, FormPage, Hours, NoFields, Pounds, Text, required
+from marketplace.errors import NotFound, RuleBroken
+from marketplace.forms import (
+    Choices,
+    Day,
+    Form,
+    FormPage,
+    Hours,
+    NoFields,
+    Pounds,
+    Text,
+    fields_named,
+    required,
+)
 from marketplace.geography import service as geography_service
 from marketplace.geography.models import CouncilArea
-from marketplace.parsing import OptionalRecordId, one_line, parse_date, record_id
+from marketplace.parsing import OptionalRecordId, one_line, record_id
 from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import taxonomy as taxonomy_service
@@ -63,14 +71,6 @@ DONE_MESSAGES = {
 
 
 # Forms -----------------------------------------------------------------------------------
-
-
-def _date(value: Any) -> date:
-    return parse_date(str(value or ""))
-
-
-Day = Annotated[date, BeforeValidator(_date)]
-"""A date typed as YYYY-MM-DD, between 1900 and 2200."""
 
 
 def _ticked(message: str) -> Any:
@@ -163,22 +163,6 @@ class DeclineForm(Form):
 
 new_fund_page = FormPage("contracts/funds/new.html")
 fund_page = FormPage("contracts/funds/fund.html", block="fund", context={"days": DAYS})
-
-
-@contextmanager
-def fields_named(names: dict[str | None, str | None]) -> Iterator[None]:
-    """The services name each field once (`starts_on`); the fund's page holds several forms,
-    each with boxes of its own names, so a problem is shown by the box it is about (None:
-    the form as a whole)."""
-    try:
-        yield
-    except DomainError as error:
-        error.problems = [
-            FieldError(names.get(problem.field, problem.field), problem.message)
-            for problem in error.problems
-        ]
-        error.field = names.get(error.field, error.field)
-        raise
 
 
 OFFER_ADDRESS = re.compile(r"/offers/([0-9]{1,10})(?:[/?#]|$)")

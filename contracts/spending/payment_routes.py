@@ -12,7 +12,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from contracts.funds.routes import Day, fields_named
 from contracts.spending import payments, period_end
 from marketplace import web
 from marketplace.accounts.models import Role, User
@@ -20,7 +19,7 @@ from marketplace.accounts.policy import parse_record_id, roles
 from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
-from marketplace.forms import Form, FormPage, Pounds, required
+from marketplace.forms import Day, Form, FormPage, Pounds, fields_named, required
 from marketplace.idempotency import IdempotencyKey, new_key
 from marketplace.money import format_pence
 from marketplace.parsing import one_line

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
 from contracts.funds.models import BudgetLine, IndividualServiceFund
-from contracts.funds.routes import Day, fields_named
 from contracts.spending import service as spending
 from contracts.spending import views
 from contracts.spending.access import WorkedFund, deliveries_seen_by
@@ -32,6 +31,7 @@ from marketplace.db import today
 from marketplace.deps import AUDITED_READ, DbSession, audited
 from marketplace.errors import FieldError, NotAllowed, NotFound
 from marketplace.forms import (
+    Day,
     Form,
     FormPage,
     Hours,
@@ -40,6 +40,7 @@ from marketplace.forms import (
     OptionalPounds,
     Pounds,
     Text,
+    fields_named,
     form_values,
     required,
 )

@@ -188,6 +188,10 @@ def _date(value: Any) -> date:
 
 Day = Annotated[date, BeforeValidator(_date)]
 """A date typed as YYYY-MM-DD, between 1900 and 2200."""
+OptionalDay = Annotated[
+    date | None, BeforeValidator(lambda v: _date(v) if str(v or "").strip() else None)
+]
+"""The same, or None when left blank."""
 
 
 @contextmanager

@@ -474,6 +474,18 @@ def escalate_overdue(session: Session, *, today: date) -> list[ChangeRequest]:
     return late
 
 
+def sittings_of(session: Session, *, council_id: int) -> list[PanelSitting]:
+    """The council panel's recorded sittings, newest first."""
+    return list(
+        session.scalars(
+            select(PanelSitting)
+            .where(PanelSitting.council_id == council_id)
+            .order_by(PanelSitting.sits_on.desc())
+            .limit(50)
+        )
+    )
+
+
 def requests_on(session: Session, fund: IndividualServiceFund) -> list[ChangeRequest]:
     """A fund's requests, newest first."""
     return list(

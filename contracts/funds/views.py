@@ -226,6 +226,9 @@ def fund_page(session: Session, fund: IndividualServiceFund, viewer: User) -> di
             "ends_on": cost.line.ends_on,
             "costing": [row for row in cost.line.costing.split("\n") if row.strip()],
             "outcomes": [outcome.own_words for outcome in cost.line.outcomes],
+            "moved_pence": cost.line.moved_pence or 0,
+            "paused_on": cost.line.paused_on,
+            "replaces_id": cost.line.replaces_id,
         }
         for cost in (costs.lines if costs is not None else ())
     ]

@@ -5,7 +5,7 @@ same services the pages use."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from contracts.funds import service as funds
 from contracts.funds.models import BudgetLine, FundingSchedule, FundStatus, IndividualServiceFund
 from contracts.funds.plan import plan_costs
 from marketplace.accounts.models import Role, User
+from marketplace.db import today
 from marketplace.outbox import QueuedMail
 from tests.contracts.funds.fund_builders import (
     MONDAY_MORNING,
@@ -62,22 +63,23 @@ class Plan:
         return holder_staff(self.fund)
 
 
-def active_plan(db: Session) -> Plan:
-    """An active fund in Highland for 1 April 2027 to 31 March 2028 whose budget is its plan
-    (three lines, a £500 contingency and the holder's 10% fee) and £200 more."""
+def active_plan(db: Session, *, period: tuple[date, date] = (PERIOD_START, PERIOD_END)) -> Plan:
+    """An active fund in Highland for 1 April 2027 to 31 March 2028 (or `period`) whose
+    budget is its plan (three lines, a £500 contingency and the holder's 10% fee) and £200
+    more."""
     fund = requested(db)
     council_side = make_user(db, role=Role.BUDGET_HOLDER, council="Highland")
     budget = {
         "fund": fund,
         "budget_holder": council_side,
-        "period_starts_on": PERIOD_START,
-        "period_ends_on": PERIOD_END,
+        "period_starts_on": period[0],
+        "period_ends_on": period[1],
         "schedule": FundingSchedule.MONTHLY,
     }
     funds.set_budget(db, annual_budget_pence=5_000_000, **budget)  # type: ignore[arg-type]
     fit = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Keeping fit")
     people = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Seeing my friends")
-    lines = {"by": fund.person, "fund": fund, "starts_on": PERIOD_START, "ends_on": PERIOD_END}
+    lines = {"by": fund.person, "fund": fund, "starts_on": period[0], "ends_on": period[1]}
     swimming = funds.add_offer_line(
         db,
         offer=support_offer(db, rate_pence=2000),
@@ -174,3 +176,10 @@ def mails_to(db: Session, user: User) -> list[str]:
             .order_by(QueuedMail.id)
         )
     )
+
+
+def plan_running_today(db: Session) -> Plan:
+    """The same plan, for the pages (which work on the real today): a year begun 60 days
+    ago."""
+    starts_on = today() - timedelta(days=60)
+    return active_plan(db, period=(starts_on, starts_on + timedelta(days=364)))

@@ -23,7 +23,6 @@ from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
 from marketplace.forms import FormPage, parse_choice
 from marketplace.geography import service as geography_service
-from marketplace.money import pence_to_pounds_text
 from marketplace.parsing import OptionalDate, OptionalRecordId, PageNumber, QueryText, RecordId
 from marketplace.web import redirect, render
 
@@ -86,11 +85,6 @@ def user_detail(
     values = {
         "role": user.role.value,
         "council": user.council.name if user.council else "",
-        "authority_limit": (
-            pence_to_pounds_text(user.authority_limit_pence)
-            if user.authority_limit_pence is not None
-            else ""
-        ),
     }
     return user_page.render(request, values=values, done=done, **_user_context(db, user))
 
@@ -110,7 +104,6 @@ async def change_role(
         user=user,
         role=form.role,
         council=council,
-        authority_limit_pence=form.authority_limit,
     )
     return redirect(request, f"/admin/users/{user.id}?done=role")
 

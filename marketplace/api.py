@@ -43,7 +43,6 @@ def me(user: SignedInUser) -> UserOut:
         email=user.email,
         role=user.role,
         council=user.council.name if user.council else None,
-        authority_limit_pence=user.authority_limit_pence,
         created_at=user.created_at,
     )
 

@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
+    from contracts.changes import admin_routes as change_admin_routes
     from contracts.changes import routes as change_routes
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
@@ -136,6 +137,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(statement_routes.router)
     app.include_router(spending_routes.router)
     app.include_router(change_routes.router)
+    app.include_router(change_admin_routes.router)
     app.include_router(payment_routes.router)
     app.include_router(fund_api.router)
     app.include_router(fund_setup_api.router)

@@ -222,15 +222,6 @@ def demo() -> None:
         )
 
 
-def _pounds_to_pence(value: str) -> int:
-    from marketplace.money import parse_pounds
-
-    try:
-        return parse_pounds(value)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from None
-
-
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="Their email address.")],
@@ -243,17 +234,12 @@ def users_create(
         str | None,
         typer.Option(help="Council area name or GSS code (commissioners, budget holders)."),
     ] = None,
-    authority_limit: Annotated[
-        str | None,
-        typer.Option(help="Budget holders' delegated authority in pounds, e.g. 1500.00."),
-    ] = None,
 ) -> None:
     """Create a confirmed account with any role."""
     from marketplace.geography import service as geography_service
 
     settings = get_settings()
     hasher = make_hasher(settings.security.password_hash_profile)
-    limit = _pounds_to_pence(authority_limit) if authority_limit is not None else None
     try:
         with session_scope(_session_factory(settings)) as session:
             area = (
@@ -269,7 +255,6 @@ def users_create(
                 role=role,
                 password=password,
                 council=area,
-                authority_limit_pence=limit,
                 confirmed=True,
             )
             summary = f"Created account {user.id}: {user.email} ({user.role.label})"

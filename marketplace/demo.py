@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.changes import rules as change_rules
 from contracts.funds.demo import load_demo_funds
 from contracts.spending.demo import load_demo_spending
 from marketplace.accounts import service as accounts_service
@@ -31,6 +32,8 @@ class DemoAccount:
     name: str
     council: str | None = None
     authority_limit_pence: int | None = None
+    """A budget holder's delegated authority: the most they approve alone a request (and
+    four times it on one fund a year), set by the demo's administrator."""
 
 
 DEMO_ACCOUNTS = (
@@ -75,10 +78,21 @@ def load_demo(
                 role=account.role,
                 password=DEMO_PASSWORD,
                 council=council,
-                authority_limit_pence=account.authority_limit_pence,
                 confirmed=True,
             )
         users[account.role] = user
+    for account in DEMO_ACCOUNTS:
+        holder = users[account.role]
+        limit = account.authority_limit_pence
+        if limit is not None and change_rules.authority_of(session, holder.id) is None:
+            change_rules.set_authority(
+                session,
+                holder=holder,
+                by=users[Role.ADMIN],
+                per_request_pence=limit,
+                per_fund_year_pence=limit * 4,
+                note="The demo's budget holder: a team manager's limits",
+            )
 
     person, representative = users[Role.SUPPORTED_PERSON], users[Role.REPRESENTATIVE]
     linked = session.scalar(

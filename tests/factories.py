@@ -53,7 +53,6 @@ def make_user(
     name: str | None = None,
     password: str = PASSWORD,
     council: str | None = None,
-    authority_limit_pence: int | None = None,
     confirmed: bool = True,
     hasher: PasswordHasher = _cheap_hasher,
 ) -> User:
@@ -61,7 +60,6 @@ def make_user(
     area = geography_service.find_council_area(db, name_or_code=council) if council else None
     if role == Role.BUDGET_HOLDER:
         area = area or geography_service.find_council_area(db, name_or_code="Highland")
-        authority_limit_pence = 100_000 if authority_limit_pence is None else authority_limit_pence
     return accounts_service.create_user(
         db,
         hasher=hasher,
@@ -70,7 +68,6 @@ def make_user(
         role=role,
         password=password,
         council=area,
-        authority_limit_pence=authority_limit_pence,
         confirmed=confirmed,
     )
 

@@ -99,12 +99,16 @@ class DelegatedAuthority(Base):
     """The budget holder it is for."""
     per_request_pence: Mapped[int] = mapped_column(BigInteger)
     per_fund_year_pence: Mapped[int] = mapped_column(BigInteger)
-    set_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    set_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="RESTRICT")
+    )
+    """The administrator who set it; none for a limit carried over from the single limit
+    accounts had before delegated authority had a history."""
     set_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
 
     holder: Mapped[User] = relationship(foreign_keys=[holder_id])
-    set_by: Mapped[User] = relationship(foreign_keys=[set_by_id])
+    set_by: Mapped[User | None] = relationship(foreign_keys=[set_by_id])
 
 
 class ChangeKind(enum.StrEnum):

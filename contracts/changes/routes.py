@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy.orm import Session
 
 from contracts.changes import decisions, views
+from contracts.changes import rules as change_rules
 from contracts.changes import service as changes
 from contracts.changes.models import (
     ChangeKind,
@@ -432,6 +433,7 @@ def queue(
             "routes": [(r.value, r.label) for r in ChangeRoute],
             "error_for": {},
             "is_panel": user.role == Role.PANEL_MEMBER,
+            "authority": change_rules.authority_of(db, user.id),
         },
     )
 

@@ -130,6 +130,11 @@ def rules_in_force(session: Session, council_id: int) -> ChangeRules:
     return newest
 
 
+def rules_to_show(session: Session, council_id: int) -> ChangeRules | RuleValues:
+    """The council's newest rules, or the defaults it would start with (writing nothing)."""
+    return _newest_rules(session, council_id) or DEFAULT_RULES
+
+
 def _newest_rules(session: Session, council_id: int) -> ChangeRules | None:
     return session.scalar(
         select(ChangeRules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, TimestampMixin, str_enum
@@ -59,14 +59,7 @@ class User(TimestampMixin, Base):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint(
-            "role <> 'budget_holder' OR (council_id IS NOT "
-            "NULL AND authority_limit_pence IS NOT NULL)",
-            name="budget_holder_scoped",
-        ),
-        CheckConstraint(
-            "authority_limit_pence IS NULL OR (role = "
-            "'budget_holder' AND authority_limit_pence >= 0)",
-            name="authority_limit_for_budget_holders",
+            "role <> 'budget_holder' OR council_id IS NOT NULL", name="budget_holder_scoped"
         ),
         CheckConstraint(
             "council_id IS NULL OR role IN ('commissioner', 'budget_holder', 'panel_member', "
@@ -89,8 +82,6 @@ class User(TimestampMixin, Base):
     )
     """For commissioners (none = all Scotland), budget holders, panel members and finance
     staff: the council whose funds they work with."""
-    authority_limit_pence: Mapped[int | None] = mapped_column(BigInteger)
-    """A budget holder's delegated authority: the largest change of use they decide alone."""
 
     council: Mapped[CouncilArea | None] = relationship(lazy="joined")
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict
 
 from marketplace.accounts.models import Relationship, Role
-from marketplace.forms import Email, Form, OptionalPounds, Text, required
+from marketplace.forms import Email, Form, Text, required
 from marketplace.parsing import one_line
 
 
@@ -55,7 +55,6 @@ class ChangeRoleForm(Form):
 
     role: Role
     council: Annotated[str, one_line("the council area")] = ""
-    authority_limit: OptionalPounds = None
 
 
 class UserOut(BaseModel):
@@ -68,7 +67,6 @@ class UserOut(BaseModel):
     email: str
     role: Role
     council: str | None
-    authority_limit_pence: int | None
     created_at: datetime
 
 

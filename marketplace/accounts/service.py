@@ -68,21 +68,10 @@ def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _check_scope(
-    role: Role, council: CouncilArea | None, authority_limit_pence: int | None
-) -> None:
+def _check_scope(role: Role, council: CouncilArea | None) -> None:
     with Rules() as rules:
-        if role == Role.BUDGET_HOLDER:
-            if council is None:
-                rules.broken("A budget holder must belong to a council area", field="council")
-            if authority_limit_pence is None or authority_limit_pence < 0:
-                rules.broken(
-                    "Enter the budget holder's delegated authority limit", field="authority_limit"
-                )
-        elif authority_limit_pence is not None:
-            rules.broken(
-                "Only budget holders have a delegated authority limit", field="authority_limit"
-            )
+        if role == Role.BUDGET_HOLDER and council is None:
+            rules.broken("A budget holder must belong to a council area", field="council")
         if council is not None and role not in COUNCIL_ROLES:
             rules.broken(
                 "Only council staff (commissioners, budget holders, panel members and finance) "
@@ -100,7 +89,6 @@ def create_user(
     role: Role,
     password: str,
     council: CouncilArea | None = None,
-    authority_limit_pence: int | None = None,
     confirmed: bool = False,
     created_by: User | None = None,
 ) -> User:
@@ -109,14 +97,13 @@ def create_user(
     if find_user_by_email(session, email) is not None:
         raise Conflict("An account with this email address already exists", field="email")
     passwords.check_new_password(password, email=email)
-    _check_scope(role, council, authority_limit_pence)
+    _check_scope(role, council)
     user = User(
         email=email,
         name=name.strip(),
         role=role,
         password_hash=hasher.hash(password),
         council=council,
-        authority_limit_pence=authority_limit_pence,
         email_confirmed_at=utcnow() if confirmed else None,
     )
     session.add(user)
@@ -392,18 +379,16 @@ def change_role(
     user: User,
     role: Role,
     council: CouncilArea | None,
-    authority_limit_pence: int | None,
 ) -> None:
     """Give `user` a new role and scope; their sessions end so the change applies at once."""
     if user.id == changed_by.id and role != Role.ADMIN:
         raise RuleBroken("You cannot take away your own administrator role", field="role")
-    _check_scope(role, council, authority_limit_pence)
-    before = (user.role, user.council_id, user.authority_limit_pence)
+    _check_scope(role, council)
+    before = (user.role, user.council_id)
     user.role = role
     user.council = council
-    user.authority_limit_pence = authority_limit_pence
     session.flush()
-    if before == (user.role, user.council_id, user.authority_limit_pence):
+    if before == (user.role, user.council_id):
         return
     _end_all_sessions(session, user=user)
     _audit_account(
@@ -416,8 +401,6 @@ def change_role(
             "to_role": role.value,
             "from_council_id": before[1],
             "to_council_id": user.council_id,
-            "from_authority_limit_pence": before[2],
-            "to_authority_limit_pence": authority_limit_pence,
         },
     )
 

@@ -83,15 +83,14 @@ class TestAccounts:
         user = make_user(db, role=Role.PANEL_MEMBER)
         response = admin_client.submit(
             f"/admin/users/{user.id}/role",
-            {"role": "budget_holder", "council": "Highland", "authority_limit": "1,500.00"},
+            {"role": "budget_holder", "council": "Highland"},
         )
         assert response.headers["location"] == f"/admin/users/{user.id}?done=role"
         db.refresh(user)
-        assert (user.role, user.council.name, user.authority_limit_pence) == (
-            Role.BUDGET_HOLDER,
-            "Highland",
-            150_000,
-        )  # type: ignore[union-attr]
+        assert (user.role, user.council.name) == (Role.BUDGET_HOLDER, "Highland")  # type: ignore[union-attr]
+        # What they may approve alone is set on its own page, with its history.
+        shown = page(admin_client.get(f"/admin/users/{user.id}"))
+        assert shown.find("a", href=f"/admin/delegated-authority/{user.id}") is not None
 
     def test_a_role_that_breaks_the_rules_is_explained(
         self, admin_client: HtmlClient, db: Session
@@ -99,15 +98,7 @@ class TestAccounts:
         user = make_user(db)
         response = admin_client.submit(
             f"/admin/users/{user.id}/role",
-            {"role": "budget_holder", "council": "", "authority_limit": "12.345"},
-        )
-        assert response.status_code == 422
-        assert error_messages(response) == [
-            "Enter an amount in pounds and pence, for example 120.50"
-        ]
-        response = admin_client.submit(
-            f"/admin/users/{user.id}/role",
-            {"role": "budget_holder", "council": "", "authority_limit": "100"},
+            {"role": "budget_holder", "council": ""},
         )
         assert response.status_code == 422
         assert error_messages(response) == ["A budget holder must belong to a council area"]

@@ -5,7 +5,7 @@ staff who decide; the panel's sittings for its members."""
 
 from __future__ import annotations
 
-from tests.route_rules import SIGNED_IN
+from tests.route_rules import ADMIN, SIGNED_IN
 
 DECIDERS = "roles:budget_holder,panel_member"
 PANEL = "roles:panel_member"
@@ -23,4 +23,9 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/changes"): DECIDERS,
     ("GET", "/changes/sittings"): PANEL,
     ("POST", "/changes/sittings"): PANEL,
+    ("GET", "/admin/change-rules"): ADMIN,
+    ("POST", "/admin/change-rules"): ADMIN,
+    ("GET", "/admin/delegated-authority"): ADMIN,
+    ("GET", "/admin/delegated-authority/{user_id}"): ADMIN,
+    ("POST", "/admin/delegated-authority/{user_id}"): ADMIN,
 }

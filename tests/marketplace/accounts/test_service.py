@@ -431,13 +431,8 @@ class TestRoles:
             user=user,
             role=Role.BUDGET_HOLDER,
             council=highland,
-            authority_limit_pence=250_000,
         )
-        assert (user.role, user.council, user.authority_limit_pence) == (
-            Role.BUDGET_HOLDER,
-            highland,
-            250_000,
-        )
+        assert (user.role, user.council) == (Role.BUDGET_HOLDER, highland)
         assert (
             accounts_service.user_for_session(db, token=token, security=settings.security) is None
         )
@@ -445,9 +440,8 @@ class TestRoles:
         assert event.actor_id == admin.id
         assert event.detail["from_role"] == "panel_member"
         assert event.detail["to_role"] == "budget_holder"
-        assert event.detail["to_authority_limit_pence"] == 250_000
 
-    def test_budget_holders_need_a_council_and_a_limit(self, db: Session) -> None:
+    def test_budget_holders_need_a_council(self, db: Session) -> None:
         admin = make_user(db, role=Role.ADMIN)
         user = make_user(db)
         with pytest.raises(RuleBroken) as refused:
@@ -457,7 +451,6 @@ class TestRoles:
                 user=user,
                 role=Role.BUDGET_HOLDER,
                 council=None,
-                authority_limit_pence=100,
             )
         assert refused.value.field == "council"
 
@@ -472,7 +465,6 @@ class TestRoles:
                 user=user,
                 role=Role.PROVIDER_STAFF,
                 council=fife,
-                authority_limit_pence=None,
             )
 
     def test_a_commissioner_without_a_council_covers_scotland(self, db: Session) -> None:
@@ -488,7 +480,6 @@ class TestRoles:
                 user=admin,
                 role=Role.FINANCE,
                 council=None,
-                authority_limit_pence=None,
             )
 
     def test_the_database_refuses_an_unscoped_budget_holder(self, db: Session) -> None:

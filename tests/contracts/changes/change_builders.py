@@ -62,22 +62,24 @@ class Plan:
         return holder_staff(self.fund)
 
 
-def active_plan(db: Session) -> Plan:
-    """An active fund in Highland for 1 April 2027 to 31 March 2028 whose budget is its plan
-    (three lines, a £500 contingency and the holder's 10% fee) and £200 more."""
+def active_plan(db: Session, *, period: tuple[date, date] = (PERIOD_START, PERIOD_END)) -> Plan:
+    """An active fund in Highland for 1 April 2027 to 31 March 2028 (or `period`) whose
+    budget is its plan (three lines, a £500 contingency and the holder's 10% fee) and £200
+    more."""
     fund = requested(db)
+    starts_on, ends_on = period
     council_side = make_user(db, role=Role.BUDGET_HOLDER, council="Highland")
     budget = {
         "fund": fund,
         "budget_holder": council_side,
-        "period_starts_on": PERIOD_START,
-        "period_ends_on": PERIOD_END,
+        "period_starts_on": starts_on,
+        "period_ends_on": ends_on,
         "schedule": FundingSchedule.MONTHLY,
     }
     funds.set_budget(db, annual_budget_pence=5_000_000, **budget)  # type: ignore[arg-type]
     fit = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Keeping fit")
     people = funds.add_outcome(db, fund=fund, by=fund.person, own_words="Seeing my friends")
-    lines = {"by": fund.person, "fund": fund, "starts_on": PERIOD_START, "ends_on": PERIOD_END}
+    lines = {"by": fund.person, "fund": fund, "starts_on": starts_on, "ends_on": ends_on}
     swimming = funds.add_offer_line(
         db,
         offer=support_offer(db, rate_pence=2000),

@@ -24,13 +24,16 @@ from contracts.changes.rules import MAX_LIMIT_PENCE
 from contracts.changes.service import MAX_PURCHASE_PENCE, ChangeAsked, Preview
 from marketplace.parsing import MAX_RECORD_ID, free_text, one_line, parse_date
 from providers.enquiries import MAX_MINUTES_PER_WEEK
-from providers.schemas import Availability, availability_values
+from providers.schemas import availability_mask, availability_values
 
 Id = Annotated[int, Field(gt=0, le=MAX_RECORD_ID)]
 Pence = Annotated[int, Field(ge=0, le=MAX_PURCHASE_PENCE)]
 LimitPence = Annotated[int, Field(ge=0, le=MAX_LIMIT_PENCE)]
 Words = Annotated[str, free_text("your words", 2_000)]
 """Plain words a person writes, trimmed: the service checks they are not blank."""
+Times = Annotated[list[Annotated[str, Field(pattern=r"^[0-6]-[0-3]$")]], Field(max_length=28)]
+"""Days and times, each as 'day-time': day 0 (Monday) to 6 (Sunday), time 0 (morning), 1
+(afternoon), 2 (evening) or 3 (night). For example ["0-0", "3-1"]."""
 NeededWords = Annotated[str, free_text("your words", 2_000), Field(min_length=1)]
 """Plain words that must be given (a decline's reasons): blank is refused by its field."""
 
@@ -71,9 +74,8 @@ class ChangeIn(BaseModel):
     moved_pence: LimitPence = 0
     offer_id: Id | None = None
     minutes_per_week: Annotated[int, Field(gt=0, le=MAX_MINUTES_PER_WEEK)] | None = None
-    when: Availability = 0
-    """The days and times, each as 'day-time': day 0 (Monday) to 6 (Sunday), time 0
-    (morning), 1 (afternoon), 2 (evening) or 3 (night). For example ["0-0", "3-1"]."""
+    when: Times = []
+    """The days and times it is at (a new offer's line, or a line's new hours)."""
     weekly_pence: Pence | None = None
     title: Annotated[str, one_line("the title")] = ""
     amount_pence: Pence | None = None
@@ -92,7 +94,7 @@ class ChangeIn(BaseModel):
             moved_pence=self.moved_pence,
             offer_id=self.offer_id,
             minutes_per_week=self.minutes_per_week,
-            when=self.when,
+            when=availability_mask(self.when),
             weekly_pence=self.weekly_pence,
             title=self.title,
             amount_pence=self.amount_pence,

@@ -28,6 +28,7 @@ from tests.contracts.changes.change_builders import (
     budget_holder_with,
     panel_member,
 )
+from tests.contracts.funds.fund_builders import support_offer
 from tests.contracts.funds.test_fund_pages import as_user
 from tests.factories import make_provider, make_user
 from tests.helpers import HtmlClient
@@ -124,6 +125,31 @@ class TestSending:
         db.refresh(plan.gym)
         assert plan.gym.moved_pence == 20_000
 
+    def test_a_new_offer_is_costed_at_its_price_now_for_the_days_and_times_asked(
+        self, db: Session, client: HtmlClient
+    ) -> None:
+        plan = current_plan(db)
+        budget_holder_with(db, per_request_pence=50_000)
+        offer = support_offer(db, rate_pence=2_000)
+        sent = send(
+            client,
+            plan,
+            "change-000009",
+            kind="new_offer",
+            offer_id=offer.id,
+            minutes_per_week=60,
+            when=["1-0", "0-0"],
+            from_line_id=plan.swimming.id,
+            moved_pence=10_000,
+        )
+        assert sent.status_code == 201, sent.text
+        change = sent.json()
+        assert (change["offer_id"], change["when"], change["weekly_pence"]) == (
+            offer.id,
+            ["0-0", "1-0"],
+            2_000,
+        )
+
     def test_bad_input_is_refused_by_its_field_and_nothing_is_sent(
         self, db: Session, client: HtmlClient
     ) -> None:
@@ -137,6 +163,8 @@ class TestSending:
             ({"outcome_ids": [2**40]}, "body.outcome_ids.0"),
             ({"kind": "teleport"}, "body.kind"),
             ({"reason": "Why\x00not"}, "body.reason"),
+            ({"when": [5]}, "body.when.0"),
+            ({"when": ["7-0"]}, "body.when.0"),
         ]:
             refused = post(
                 client, plan.person, path, asking(plan, **{**KETTLE, **bad}), key="k-0000001"

@@ -39,6 +39,8 @@ def availability_mask(values: list[str]) -> int:
     """Ticked boxes named 'day-period' (0-0 is Monday morning) -> the availability mask."""
     mask = 0
     for value in values:
+        if not isinstance(value, str):  # a JSON body may send anything: a number, a list
+            raise ValueError("Choose from the days and times given")
         day_text, _, period_text = value.partition("-")
         day = ascii_whole_number(day_text, low=0, high=len(DAYS) - 1)
         period = ascii_whole_number(period_text, low=0, high=len(PERIODS) - 1)

@@ -123,10 +123,10 @@ class TestHoursAndTimes:
             ("Sunday", ["night"]),
         ]
 
-    @pytest.mark.parametrize("choice", ["7-0", "0-4", "x-1", "01", "-1-0"])
-    def test_boxes_outside_the_table_are_refused(self, choice: str) -> None:
+    @pytest.mark.parametrize("choice", ["7-0", "0-4", "x-1", "01", "-1-0", 3, None, ["0-0"]])
+    def test_boxes_outside_the_table_are_refused(self, choice: object) -> None:
         with pytest.raises(ValueError, match="Choose from the days and times given"):
-            availability_mask([choice])
+            availability_mask([choice])  # type: ignore[list-item]
 
     @pytest.mark.parametrize(
         ("minutes", "text"),

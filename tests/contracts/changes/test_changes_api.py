@@ -23,10 +23,10 @@ from marketplace.geography import service as geography_service
 from marketplace.idempotency import IdempotentRequest
 from tests.contracts.changes.change_builders import (
     Plan,
-    active_plan,
     administrator,
     budget_holder_with,
     panel_member,
+    plan_running_today,
 )
 from tests.contracts.funds.fund_builders import support_offer
 from tests.contracts.funds.test_fund_pages import as_user
@@ -37,12 +37,6 @@ KETTLE = {"kind": "purchase", "title": "A kettle I can lift", "amount_pence": 2_
 """Within a £500 delegated authority."""
 SCOOTER = {"kind": "purchase", "title": "A mobility scooter", "amount_pence": 90_000}
 """Above it: for the panel."""
-
-
-def current_plan(db: Session) -> Plan:
-    """The builders' plan in a period running now, 40 days in."""
-    starts_on = today() - timedelta(days=40)
-    return active_plan(db, period=(starts_on, starts_on + timedelta(days=364)))
 
 
 def asking(plan: Plan, **fields: Any) -> dict[str, Any]:
@@ -84,7 +78,7 @@ class TestSending:
     def test_a_request_sent_with_a_key_and_retried_is_sent_once(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         budget_holder_with(db, per_request_pence=50_000)
         sent = send(client, plan, "change-000001", **KETTLE)
         assert sent.status_code == 201, sent.text
@@ -111,7 +105,7 @@ class TestSending:
     def test_a_move_between_lines_for_the_same_outcome_is_approved_at_once(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         sent = send(
             client,
             plan,
@@ -128,7 +122,7 @@ class TestSending:
     def test_a_new_offer_is_costed_at_its_price_now_for_the_days_and_times_asked(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         budget_holder_with(db, per_request_pence=50_000)
         offer = support_offer(db, rate_pence=2_000)
         sent = send(
@@ -153,7 +147,7 @@ class TestSending:
     def test_bad_input_is_refused_by_its_field_and_nothing_is_sent(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         path = f"/isfs/{plan.fund.id}/changes"
         for bad, field in [
             ({"starts_on": "99999-01-01"}, "body.starts_on"),
@@ -187,7 +181,7 @@ class TestThePreview:
     def test_a_preview_shows_the_statement_before_and_after_and_writes_nothing(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         budget_holder_with(db, per_request_pence=50_000)
         lines = [(line.id, line.moved_pence, line.ends_on) for line in plan.fund.lines]
         shown = post(
@@ -214,7 +208,7 @@ class TestThePreview:
     def test_a_preview_says_by_how_much_a_change_would_overspend_and_it_cannot_be_sent(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         too_much = {"kind": "purchase", "title": "A car", "amount_pence": 9_000_000}
         preview = post(
             client, plan.person, f"/isfs/{plan.fund.id}/changes/preview", asking(plan, **too_much)
@@ -229,7 +223,7 @@ class TestDeciding:
     def test_a_budget_holder_approves_within_authority_and_the_plan_changes_once(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
         change = send(client, plan, "change-000004", **KETTLE).json()
         queue = get(client, holder, "/changes")
@@ -265,7 +259,7 @@ class TestDeciding:
     def test_a_decline_needs_reasons_and_the_person_may_ask_for_a_review(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         first = budget_holder_with(db, per_request_pence=50_000)
         second = budget_holder_with(db, per_request_pence=50_000)
         change = send(client, plan, "change-000005", **KETTLE).json()
@@ -302,7 +296,7 @@ class TestDeciding:
     def test_more_information_escalation_and_withdrawal(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
         change = send(client, plan, "change-000006", **KETTLE).json()
         base = f"/changes/{change['id']}"
@@ -332,7 +326,7 @@ class TestThePanel:
     def test_the_panel_decides_at_a_sitting_it_recorded(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
         member = panel_member(db)
         change = send(client, plan, "change-000007", **SCOOTER).json()
@@ -376,7 +370,7 @@ class TestWhoSeesWhat:
     def test_another_council_and_a_provider_not_holding_the_fund_find_nothing(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         budget_holder_with(db, per_request_pence=50_000)
         change = send(client, plan, "change-000008", **KETTLE).json()
         elsewhere = budget_holder_with(db, per_request_pence=50_000, council="Fife")
@@ -402,7 +396,7 @@ class TestWhoSeesWhat:
     def test_reads_of_a_funds_requests_are_in_the_audit_log(
         self, db: Session, client: HtmlClient
     ) -> None:
-        plan = current_plan(db)
+        plan = plan_running_today(db)
         viewed = select(func.count()).where(
             AuditEvent.action == AuditAction.RECORD_VIEWED,
             AuditEvent.actor_id == plan.person.id,

@@ -154,6 +154,8 @@ def test_the_service_name_stays_readable_when_signed_in_on_a_phone(
 COMMISSIONER = next(a for a in DEMO_ACCOUNTS if a.role == Role.COMMISSIONER)
 BUDGET_HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.BUDGET_HOLDER)
 PERSONAL_ASSISTANT = next(a for a in DEMO_ACCOUNTS if a.role == Role.PERSONAL_ASSISTANT)
+PANEL_MEMBER = next(a for a in DEMO_ACCOUNTS if a.role == Role.PANEL_MEMBER)
+ADMIN = next(a for a in DEMO_ACCOUNTS if a.role == Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,10 @@ SWEEP = [
     pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
     pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
     pytest.param(Visit("/about/gaps"), id="about-gaps"),
+    pytest.param(Visit("/changes", BUDGET_HOLDER), id="change-of-use-queue"),
+    pytest.param(Visit("/changes/sittings", PANEL_MEMBER), id="panel-sittings"),
+    pytest.param(Visit("/admin/change-rules?council=Highland", ADMIN), id="change-rules"),
+    pytest.param(Visit("/admin/delegated-authority", ADMIN), id="delegated-authority"),
 ]
 
 
@@ -263,6 +269,9 @@ FUND_PAGES = [
     pytest.param(FINANCE, "/payments", id="pay-providers"),
     pytest.param(FINANCE, "/funds/{closed}/statement", id="statement-closed-finance"),
     pytest.param(BUDGET_HOLDER, "/funds/{closed}", id="fund-closed-next-period-budget-holder"),
+    pytest.param(PERSON, "/funds/{active}/changes", id="changes-of-use-person"),
+    pytest.param(PERSON, "/funds/{active}/changes/new", id="change-of-use-kind"),
+    pytest.param(PERSON, "/funds/{active}/changes/new?kind=new_offer", id="change-of-use-offer"),
 ]
 
 

@@ -409,16 +409,7 @@ def queue(
     downloaded = csv_if_asked(request, [table], filename="change-of-use-queue")
     if downloaded is not None:
         return downloaded
-    rows = [
-        {
-            "change": change,
-            "what": views.what_it_changes(change),
-            "deadline": views.deadline_text(change, today()),
-            "colour": views.STATUS_COLOURS[change.status],
-            "late": change.status.is_open and change.due_on < today(),
-        }
-        for change in found
-    ]
+    rows = views.queue_rows(db, found, today())
     return render(
         request,
         "contracts/changes/queue.html",

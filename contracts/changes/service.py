@@ -92,14 +92,9 @@ class Preview:
 
     @property
     def projected_after_pence(self) -> int:
-        s = self.statement
-        return (
-            s.budget_pence
-            - s.spent_pence
-            - s.fees_charged_pence
-            - self.committed_after_pence
-            - self.fees_to_come_after_pence
-        )
+        return Figures(
+            self.statement, self.committed_after_pence, self.fees_to_come_after_pence
+        ).projected_after_pence
 
     @property
     def overspend_pence(self) -> int:
@@ -269,6 +264,54 @@ def _cost_new_hours(
 # What it would do ------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What a fund's statement would say with a request's change to its plan."""
+
+    statement: Statement
+    committed_after_pence: int
+    fees_to_come_after_pence: int
+
+    @property
+    def projected_after_pence(self) -> int:
+        s = self.statement
+        return (
+            s.budget_pence
+            - s.spent_pence
+            - s.fees_charged_pence
+            - self.committed_after_pence
+            - self.fees_to_come_after_pence
+        )
+
+
+def figures_with(
+    session: Session,
+    fund: IndividualServiceFund,
+    request: ChangeRequest,
+    *,
+    statement: Statement,
+    spent_on: dict[int, int],
+    today: date,
+) -> tuple[Figures, Effect]:
+    """The statement's figures with the request's change (`statement` and `spent_on` read
+    once for a fund, however many of its requests are worked out)."""
+    assert fund.period_starts_on is not None and fund.period_ends_on is not None
+    effect = effect_of(session, fund, request, spent_on=spent_on)
+    from_day = min(max(today, fund.period_starts_on), fund.period_ends_on + timedelta(days=1))
+    committed_after = committed_pence(
+        effect.lines_after(fund), from_day, fund.period_ends_on, spent_on=spent_on
+    )
+    fixed_to_come = statement.fees_to_come_pence - fee_on_pence(fund, statement.committed_pence)
+    return (
+        Figures(
+            statement=statement,
+            committed_after_pence=committed_after,
+            fees_to_come_after_pence=fee_on_pence(fund, committed_after) + fixed_to_come,
+        ),
+        effect,
+    )
+
+
 def preview(
     session: Session,
     fund: IndividualServiceFund,
@@ -277,15 +320,14 @@ def preview(
     today: date,
 ) -> tuple[Preview, Effect]:
     """The request's effect on the statement, the route it takes and its deadline."""
-    assert fund.period_starts_on is not None and fund.period_ends_on is not None
-    spent_on = spent_by_line(session, fund)
-    effect = effect_of(session, fund, request, spent_on=spent_on)
-    statement = statement_of(session, fund, on=today)
-    from_day = min(max(today, fund.period_starts_on), fund.period_ends_on + timedelta(days=1))
-    committed_after = committed_pence(
-        effect.lines_after(fund), from_day, fund.period_ends_on, spent_on=spent_on
+    figures, effect = figures_with(
+        session,
+        fund,
+        request,
+        statement=statement_of(session, fund, on=today),
+        spent_on=spent_by_line(session, fund),
+        today=today,
     )
-    fixed_to_come = statement.fees_to_come_pence - fee_on_pence(fund, statement.committed_pence)
     rules = change_rules.rules_in_force(session, fund.council_id)
     route, notes = route_for(session, fund, request, effect, rules)
     days = {ChangeRoute.LIGHT_TOUCH: 0, ChangeRoute.DELEGATED: rules.delegated_days}
@@ -293,9 +335,9 @@ def preview(
     sitting = change_rules.next_sitting(rules, today) if route == ChangeRoute.PANEL else None
     return (
         Preview(
-            statement=statement,
-            committed_after_pence=committed_after,
-            fees_to_come_after_pence=fee_on_pence(fund, committed_after) + fixed_to_come,
+            statement=figures.statement,
+            committed_after_pence=figures.committed_after_pence,
+            fees_to_come_after_pence=figures.fees_to_come_after_pence,
             amount_pence=effect.amount_pence,
             route=route,
             due_on=max(due, sitting) if sitting else due,

@@ -22,6 +22,7 @@ from contracts.changes.models import (
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
 from contracts.funds.models import AgreementParty, BudgetLineKind, FundStatus, IndividualServiceFund
+from contracts.funds.statement import Statement, spent_by_line, statement_of
 from marketplace.accounts.models import Role, User
 from marketplace.errors import DomainError
 from marketplace.money import format_pence
@@ -189,6 +190,43 @@ def request_page(
             for event in request.events
         ],
     }
+
+
+def queue_rows(
+    session: Session, requests: list[ChangeRequest], today: date
+) -> list[dict[str, Any]]:
+    """The queue's entries: each request with what it would do to its fund's projection
+    (each fund's statement read once, however many of its requests wait)."""
+    read: dict[int, tuple[Statement, dict[int, int]]] = {}
+    rows = []
+    for change in requests:
+        projected: tuple[int, int] | None = None
+        fund = change.fund
+        if change.status.is_open and fund.status == FundStatus.ACTIVE:
+            if fund.id not in read:
+                read[fund.id] = (
+                    statement_of(session, fund, on=today),
+                    spent_by_line(session, fund),
+                )
+            statement, spent_on = read[fund.id]
+            try:
+                figures, _ = changes.figures_with(
+                    session, fund, change, statement=statement, spent_on=spent_on, today=today
+                )
+                projected = (statement.projected_end_pence, figures.projected_after_pence)
+            except DomainError:
+                projected = None  # the plan has changed under it: its page says how
+        rows.append(
+            {
+                "change": change,
+                "what": what_it_changes(change),
+                "deadline": deadline_text(change, today),
+                "colour": STATUS_COLOURS[change.status],
+                "late": change.status.is_open and change.due_on < today,
+                "projected": projected,
+            }
+        )
+    return rows
 
 
 def requests_table(requests: list[ChangeRequest], *, today: date, caption: str) -> Table:

@@ -126,6 +126,7 @@ class TestDeciding:
         link = queue.find("a", href=address(sent))
         assert link is not None
         assert "my boots leak" in queue.get_text()
+        assert "Projected at the end of the fund's period" in queue.get_text()
         decided = client.submit(address(sent) + "/decide", {"decision": "approve"})
         assert decided.status_code == 303
         change = db.scalars(select(ChangeRequest)).one()

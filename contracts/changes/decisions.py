@@ -294,7 +294,7 @@ def escalate_request(
         session,
         request,
         subject="A change-of-use request for the panel",
-        text=f"{fund_name(request)}'s request ({format_pence(request.amount_pence)}) comes to "
+        text=f"{fund_name(request)} ({format_pence(request.amount_pence)}) comes to "
         f"the panel's sitting on {sitting:%-d %B %Y}.",
     )
     return request
@@ -426,7 +426,7 @@ def send_reminders(session: Session, *, today: date) -> list[ChangeRequest]:
             session,
             request,
             subject="A change-of-use decision is due soon",
-            text=f"{fund_name(request)}'s request ({format_pence(request.amount_pence)}) is to "
+            text=f"{fund_name(request)} ({format_pence(request.amount_pence)}) is to "
             f"be decided by {request.due_on:%A %-d %B %Y}.",
         )
         reminded.append(request)
@@ -458,7 +458,7 @@ def escalate_overdue(session: Session, *, today: date) -> list[ChangeRequest]:
             session,
             [*managers, *deciders_of(session, request)],
             subject="A change-of-use decision is late",
-            text=f"{fund_name(request)}'s request was due to be decided by "
+            text=f"{fund_name(request)} was due to be decided by "
             f"{request.due_on:%-d %B %Y} and is still waiting. Please see that it is "
             "decided now.",
             path=request_path(request),

@@ -477,7 +477,7 @@ def send_request(
             request,
             subject="A change-of-use request to decide",
             text=(
-                f"{fund_name(request)} asks to change how their fund is used "
+                f"A change of use is asked for: {fund_name(request).lower()} "
                 f"({request.kind.label.lower()}, {format_pence(request.amount_pence)}). "
                 f"Please decide it by {request.due_on:%A %-d %B %Y}."
             ),
@@ -534,7 +534,8 @@ def answer_request(
         session,
         request,
         subject="More information on a change-of-use request",
-        text=f"{fund_name(request)} has answered. Please decide it by "
+        text=f"The information asked for on {fund_name(request).lower()} is given. "
+        f"Please decide it by "
         f"{request.due_on:%A %-d %B %Y}.",
     )
     return request
@@ -544,7 +545,9 @@ def answer_request(
 
 
 def fund_name(request: ChangeRequest) -> str:
-    return f"The person of individual service fund {request.fund_id}"
+    """How mail names a request: by number, never by the person (mail is less private than
+    the pages it links to)."""
+    return f"Request {request.id} on individual service fund {request.fund_id}"
 
 
 def request_path(request: ChangeRequest) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeAlias
 
-from pydantic import BeforeValidator
+from pydantic import BaseModel, BeforeValidator
 from sqlalchemy import JSON, String, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -149,3 +149,24 @@ def once(
     )
     session.flush()
     return Answer(response=response, replayed=False)
+
+
+def answer_once(
+    session: Session,
+    *,
+    key: str,
+    operation: str,
+    user_id: int,
+    content: dict[str, JsonValue],
+    act: Callable[[], BaseModel],
+) -> dict[str, JsonValue]:
+    """`once` for a JSON API: whoever asked is part of what was asked, and the answer is
+    the response model `act` returns, as JSON (the first one's, for a retry)."""
+    answer = once(
+        session,
+        key=key,
+        operation=operation,
+        content={"user": user_id, **content},
+        act=lambda: act().model_dump(mode="json"),
+    )
+    return answer.response

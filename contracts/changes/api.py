@@ -8,11 +8,9 @@ key with other content is refused (422)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from contracts.changes import decisions
@@ -56,7 +54,7 @@ from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.geography.models import CouncilArea
-from marketplace.idempotency import IdempotencyKey, JsonValue, once
+from marketplace.idempotency import IdempotencyKey, JsonValue, answer_once
 from marketplace.parsing import RecordId
 
 router = APIRouter(prefix="/api/v1", tags=["change of use"])
@@ -87,26 +85,6 @@ KeyHeader = Annotated[
         "with every retry of the same request.",
     ),
 ]
-
-
-def _once(
-    db: Session,
-    *,
-    key: str,
-    operation: str,
-    user: User,
-    content: dict[str, JsonValue],
-    act: Callable[[], BaseModel],
-) -> dict[str, JsonValue]:
-    """Do it once for this key, with whoever asked part of what was asked."""
-    answer = once(
-        db,
-        key=key,
-        operation=operation,
-        content={"user": user.id, **content},
-        act=lambda: act().model_dump(mode="json"),
-    )
-    return answer.response
 
 
 def _reading(db: Session, fund: IndividualServiceFund, user: User) -> tuple[bool, dict[int, str]]:
@@ -169,11 +147,11 @@ def send_change(
     would overspend the fund beyond its contingency; approved at once when the council's
     light-touch rule allows; otherwise routed to a budget holder or the panel with its
     deadline in working days."""
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="change.send",
-        user=user,
+        user_id=user.id,
         content={"fund": fund.id, **body.model_dump(mode="json")},
         act=lambda: change_detail(
             db, changes.send_request(db, fund=fund, by=user, asked=body.asked()), user
@@ -218,11 +196,11 @@ def review_change(
     """The person (or a representative) asks for a decline to be reviewed by someone else,
     saying why: answers with the new request, decided afresh (at the panel if the panel
     declined it). A decline is reviewed once."""
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="change.review",
-        user=user,
+        user_id=user.id,
         content={"change": request.id, **body.model_dump(mode="json")},
         act=lambda: change_detail(
             db, decisions.ask_for_review(db, request=request, by=user, reason=body.reason), user
@@ -248,11 +226,11 @@ def approve_change(
         )
         return change_detail(db, request, user)
 
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="change.approve",
-        user=user,
+        user_id=user.id,
         content={"change": request.id, **body.model_dump(mode="json")},
         act=act,
     )
@@ -275,11 +253,11 @@ def decline_change(
         )
         return change_detail(db, request, user)
 
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="change.decline",
-        user=user,
+        user_id=user.id,
         content={"change": request.id, **body.model_dump(mode="json")},
         act=act,
     )

@@ -27,15 +27,15 @@ from contracts.changes.models import (
 )
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
-from contracts.funds.access import ActedFund, SeenFund
+from contracts.funds.access import ActedFund, SeenFund, record_on_fund
 from contracts.funds.models import IndividualServiceFund
 from contracts.funds.routes import offer_named
 from marketplace import web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import SignedInUser, parse_record_id, roles
+from marketplace.accounts.policy import SignedInUser, roles
 from marketplace.db import today
 from marketplace.deps import AUDITED_READ, DbSession, audited
-from marketplace.errors import FieldError, NotFound, RuleBroken
+from marketplace.errors import FieldError, RuleBroken
 from marketplace.forms import (
     Choices,
     Day,
@@ -82,18 +82,9 @@ DONE_MESSAGES = {
 
 
 def _change(request: Request, db: Session, user: User) -> ChangeRequest:
-    """The request the address names, on the fund it names: 404 for anyone who may not see
-    it, as for an id that does not exist."""
-    fund_id = parse_record_id(str(request.path_params.get("fund_id", "")))
-    change_id = parse_record_id(str(request.path_params.get("change_id", "")))
-    change = db.get(ChangeRequest, change_id)
-    if (
-        change is None
-        or change.fund_id != fund_id
-        or not decisions.may_see_request(db, user, change)
-    ):
-        raise NotFound("Page not found")
-    return change
+    return record_on_fund(
+        request, db, user, ChangeRequest, param="change_id", may_see=decisions.may_see_request
+    )
 
 
 def seen_change(request: Request, db: DbSession, user: SignedInUser) -> ChangeRequest:

@@ -6,7 +6,6 @@ Requests can be withdrawn before a decision, and answered when more is asked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -29,9 +28,8 @@ from contracts.funds.models import (
     BudgetLineKind,
     FundStatus,
     IndividualServiceFund,
-    PlanOutcome,
 )
-from contracts.funds.service import must_act_as
+from contracts.funds.service import check_hours, must_act_as, outcomes_chosen
 from contracts.funds.statement import Statement, committed_pence, spent_by_line, statement_of
 from contracts.spending.fees import fee_on_pence
 from marketplace import audit
@@ -40,7 +38,7 @@ from marketplace.db import SCOTTISH_TIME, utcnow
 from marketplace.errors import Conflict, NotAllowed, RuleBroken, Rules
 from marketplace.mail import tell
 from marketplace.money import format_pence
-from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK, check_text, quote
+from providers.enquiries import check_text, quote
 from providers.models import Offer, OfferPrice, OfferStatus
 
 SUBJECT = "change_request"
@@ -150,7 +148,9 @@ def draft_request(
         except RuleBroken as error:
             rules.broken(error.message, field="reason")
         try:
-            request.outcomes = _outcomes_chosen(fund, asked.outcome_ids)
+            request.outcomes = outcomes_chosen(
+                fund, asked.outcome_ids, missing="Tick the outcomes the change serves"
+            )
         except RuleBroken as error:
             rules.broken(error.message, field="outcomes")
         if not today <= asked.starts_on <= fund.period_ends_on:
@@ -170,26 +170,6 @@ def draft_request(
     return request
 
 
-def _outcomes_chosen(fund: IndividualServiceFund, outcome_ids: Iterable[int]) -> list[PlanOutcome]:
-    by_id = {outcome.id: outcome for outcome in fund.outcomes}
-    wanted = list(dict.fromkeys(outcome_ids))
-    if not wanted:
-        raise RuleBroken("Tick the outcomes the change serves", field="outcomes")
-    if any(outcome_id not in by_id for outcome_id in wanted):
-        raise RuleBroken("Tick outcomes from this plan", field="outcomes")
-    return [by_id[outcome_id] for outcome_id in wanted]
-
-
-def _check_hours(minutes_per_week: int | None, when: int) -> int:
-    with Rules() as rules:
-        if minutes_per_week is None or not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
-            rules.broken("Enter from more than 0 to 168 hours a week", field="hours")
-        if when <= 0 or when & ~ALL_TIMES:
-            rules.broken("Tick the days and times it is at", field="when")
-    assert minutes_per_week is not None
-    return minutes_per_week
-
-
 def _weekly_cost(price: OfferPrice, offer: Offer, minutes: int, when: int) -> tuple[int, str]:
     quoted = quote(
         price, minutes_per_week=minutes, typical_week_hours=offer.typical_week_hours, when=when
@@ -206,7 +186,7 @@ def _cost_new_offer(
     offer = session.get(Offer, asked.offer_id) if asked.offer_id is not None else None
     if offer is None or offer.status != OfferStatus.PUBLISHED or offer.price is None:
         raise RuleBroken("Choose a published offer with a price", field="offer")
-    minutes = _check_hours(asked.minutes_per_week, asked.when)
+    minutes = check_hours(asked.minutes_per_week, asked.when)
     request.offer = offer
     request.offer_id = offer.id
     request.offer_price_id = offer.price.id
@@ -247,7 +227,7 @@ def _cost_new_hours(
     if line.kind == BudgetLineKind.OFFER:
         price = session.get(OfferPrice, line.offer_price_id)
         assert price is not None and line.offer is not None
-        minutes = _check_hours(asked.minutes_per_week, asked.when or line.when)
+        minutes = check_hours(asked.minutes_per_week, asked.when or line.when)
         when = asked.when or line.when
         request.minutes_per_week, request.when = minutes, when
         # At the price the line was agreed at: a change of hours is not a new price.

@@ -300,14 +300,31 @@ def add_outcome(
     return outcome
 
 
-def _outcomes_chosen(fund: IndividualServiceFund, outcome_ids: Iterable[int]) -> list[PlanOutcome]:
+def outcomes_chosen(
+    fund: IndividualServiceFund,
+    outcome_ids: Iterable[int],
+    *,
+    missing: str = "Tick the outcomes this line serves",
+) -> list[PlanOutcome]:
+    """The plan's outcomes ticked (RuleBroken for none, or for one of another plan)."""
     by_id = {outcome.id: outcome for outcome in fund.outcomes}
     wanted = list(dict.fromkeys(outcome_ids))
     if not wanted:
-        raise RuleBroken("Tick the outcomes this line serves", field="outcomes")
+        raise RuleBroken(missing, field="outcomes")
     if any(outcome_id not in by_id for outcome_id in wanted):
         raise RuleBroken("Tick outcomes from this plan", field="outcomes")
     return [by_id[outcome_id] for outcome_id in wanted]
+
+
+def check_hours(minutes_per_week: int | None, when: int) -> int:
+    """Hours a week (as minutes) and the days and times they are at, both within bounds."""
+    with Rules() as rules:
+        if minutes_per_week is None or not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
+            rules.broken("Enter from more than 0 to 168 hours a week", field="hours")
+        if when <= 0 or when & ~ALL_TIMES:
+            rules.broken("Tick the days and times it is at", field="when")
+    assert minutes_per_week is not None
+    return minutes_per_week
 
 
 def _check_line_dates(fund: IndividualServiceFund, starts_on: date, ends_on: date) -> None:
@@ -364,13 +381,9 @@ def add_offer_line(
     _plan_being_agreed(session, fund, by)
     if offer.status != OfferStatus.PUBLISHED or offer.price is None:
         raise RuleBroken("Choose a published offer with a price", field="offer")
-    with Rules() as rules:
-        if not 0 < minutes_per_week <= MAX_MINUTES_PER_WEEK:
-            rules.broken("Enter from more than 0 to 168 hours a week", field="hours")
-        if when <= 0 or when & ~ALL_TIMES:
-            rules.broken("Tick the days and times it is at", field="when")
+    check_hours(minutes_per_week, when)
     _check_line_dates(fund, starts_on, ends_on)
-    outcomes = _outcomes_chosen(fund, outcome_ids)
+    outcomes = outcomes_chosen(fund, outcome_ids)
     quoted = quote(
         offer.price,
         minutes_per_week=minutes_per_week,
@@ -425,7 +438,7 @@ def add_described_line(
         starts_on=starts_on,
         ends_on=ends_on,
         added_by_id=by.id,
-        outcomes=_outcomes_chosen(fund, outcome_ids),
+        outcomes=outcomes_chosen(fund, outcome_ids),
     )
     _change_lines(session, fund, by, adding=line, removing=[], field="weekly")
     return line

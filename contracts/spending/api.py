@@ -6,12 +6,9 @@ and gets the first answer back; the same key with other content is refused (422)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund
@@ -45,7 +42,7 @@ from marketplace.db import today
 from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound
 from marketplace.geography.models import CouncilArea
-from marketplace.idempotency import IdempotencyKey, JsonValue, once
+from marketplace.idempotency import IdempotencyKey, JsonValue, answer_once
 from marketplace.parsing import RecordId
 
 router = APIRouter(prefix="/api/v1", tags=["spending"])
@@ -66,26 +63,6 @@ def _on_fund(delivery: Delivery, fund_id: int) -> Delivery:
     if delivery.fund_id != fund_id:
         raise NotFound("Page not found")
     return delivery
-
-
-def _once(
-    db: Session,
-    *,
-    key: str,
-    operation: str,
-    user: User,
-    content: dict[str, JsonValue],
-    act: Callable[[], BaseModel],
-) -> dict[str, JsonValue]:
-    """Do it once for this key, with whoever asked part of what was asked."""
-    answer = once(
-        db,
-        key=key,
-        operation=operation,
-        content={"user": user.id, **content},
-        act=lambda: act().model_dump(mode="json"),
-    )
-    return answer.response
 
 
 @router.get("/isfs/{fund_id}/deliveries", response_model=list[DeliveryOut], responses=API_ERRORS)
@@ -114,11 +91,11 @@ def record_support(
 ) -> dict[str, JsonValue]:
     """The provider delivering the line records hours of support on a day, at the line's
     agreed price, for the person to confirm."""
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="isf.record_support",
-        user=user,
+        user_id=user.id,
         content={"fund": fund.id, "line": line_id, **body.model_dump(mode="json")},
         act=lambda: DeliveryOut.of(
             spending.record_support(
@@ -222,11 +199,11 @@ def approve(
     """The holder approves confirmed support: it is paid from the fund to what the provider
     is owed, with the holder's fee, in one ledger transaction."""
     confirmed = _on_fund(delivery, fund_id)
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="isf.approve_delivery",
-        user=user,
+        user_id=user.id,
         content={"delivery": confirmed.id},
         act=lambda: DeliveryOut.of(spending.approve_delivery(db, delivery=confirmed, by=user)),
     )
@@ -268,11 +245,11 @@ def record_payment(
     body: PaymentIn, key: KeyHeader, db: DbSession, user: FinanceUser
 ) -> dict[str, JsonValue]:
     """For finance staff: a bank transfer sent to a provider, of at most what it is owed."""
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="isf.pay_provider",
-        user=user,
+        user_id=user.id,
         content=body.model_dump(mode="json"),
         act=lambda: PaymentOut.of(
             payments.record_payment(
@@ -321,11 +298,11 @@ def record_adjustment(
             ledger_transaction_id=posted.id,
         )
 
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="isf.adjust_funding",
-        user=user,
+        user_id=user.id,
         content={"fund": fund.id, **body.model_dump(mode="json")},
         act=act,
     )
@@ -380,11 +357,11 @@ def close_period(
     """For the council's finance staff, once the period has ended and no record of support
     waits: charges the fees still due, carries over what the council's rule allows and
     returns the rest to the council."""
-    return _once(
+    return answer_once(
         db,
         key=key,
         operation="isf.close_period",
-        user=user,
+        user_id=user.id,
         content={"fund": fund.id},
         act=lambda: PeriodCloseOut.of(
             period_end.close_period(db, fund=fund, by=user, today=today())

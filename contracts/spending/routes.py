@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
+from contracts.funds.access import record_on_fund
 from contracts.funds.models import BudgetLine, IndividualServiceFund
 from contracts.spending import service as spending
 from contracts.spending import views
@@ -73,18 +74,9 @@ DONE_MESSAGES = {
 
 
 def _delivery(request: Request, db: Session, user: User) -> Delivery:
-    """The delivery the address names, on the fund it names: 404 for anyone who may not
-    see it, as for an id that does not exist."""
-    fund_id = parse_record_id(str(request.path_params.get("fund_id", "")))
-    delivery_id = parse_record_id(str(request.path_params.get("delivery_id", "")))
-    delivery = db.get(Delivery, delivery_id)
-    if (
-        delivery is None
-        or delivery.fund_id != fund_id
-        or not spending.may_see_delivery(db, user, delivery)
-    ):
-        raise NotFound("Page not found")
-    return delivery
+    return record_on_fund(
+        request, db, user, Delivery, param="delivery_id", may_see=spending.may_see_delivery
+    )
 
 
 def seen_delivery(request: Request, db: DbSession, user: SignedInUser) -> Delivery:

@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
+    from contracts.changes import transparency_routes
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
     from contracts.funds import setup_api as fund_setup_api
@@ -138,6 +139,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(fund_api.router)
     app.include_router(fund_setup_api.router)
     app.include_router(spending_api.router)
+    app.include_router(transparency_routes.router)
 
 
 class _CsrfMiddleware:

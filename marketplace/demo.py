@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.changes.demo import load_demo_changes
 from contracts.funds.demo import load_demo_funds
 from contracts.spending.demo import load_demo_spending
 from marketplace.accounts import service as accounts_service
@@ -116,4 +117,13 @@ def load_demo(
         holder_staff=staff,
     )
     load_demo_spending(session, today=today(), finance=users[Role.FINANCE], disputing=person)
+    load_demo_changes(
+        session,
+        today=today(),
+        hasher=hasher,
+        admin=users[Role.ADMIN],
+        budget_holder=users[Role.BUDGET_HOLDER],
+        panel_member=users[Role.PANEL_MEMBER],
+        morag=person,
+    )
     return list(DEMO_ACCOUNTS), marketplace

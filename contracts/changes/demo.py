@@ -49,9 +49,6 @@ from marketplace.db import SCOTTISH_TIME
 from marketplace.geography.models import CouncilArea
 
 SEED = 20_261_204
-REQUESTS = 44
-"""Requests sent over the year so far, besides each fund's first purchase and the few
-still open."""
 SECOND_HOLDER = ("budget-holder-2@example.org", "Mhairi Sutherland")
 SECOND_HOLDER_LIMITS = (50_000, 150_000)
 """£500 a request and £1,500 a fund a year."""
@@ -60,7 +57,6 @@ HOLDER_LIMITS = (150_000, 500_000)
 LARGE_WEEKLY_PENCE = 15_000
 """A support line of £150 a week or more can pay for what the panel decides."""
 
-# Scenario: how many of the REQUESTS go each way.
 MIX = (
     ("approve",) * 13
     + ("conditions",) * 5
@@ -72,6 +68,8 @@ MIX = (
     + ("panel_decline",) * 1
     + ("escalate",) * 2
 )
+"""How the requests sent over the year so far go (44 of them), besides each fund's first
+purchase and the few still open."""
 
 
 @dataclass

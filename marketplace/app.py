@@ -89,6 +89,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     from contracts.changes import admin_routes as change_admin_routes
     from contracts.changes import api as change_api
     from contracts.changes import routes as change_routes
+    from contracts.changes import transparency_routes
     from contracts.funds import api as fund_api
     from contracts.funds import routes as fund_routes
     from contracts.funds import setup_api as fund_setup_api
@@ -144,6 +145,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(fund_setup_api.router)
     app.include_router(spending_api.router)
     app.include_router(change_api.router)
+    app.include_router(transparency_routes.router)
 
 
 class _CsrfMiddleware:

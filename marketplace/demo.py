@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from contracts.changes import rules as change_rules
+from contracts.changes.demo import load_demo_changes
 from contracts.funds.demo import load_demo_funds
 from contracts.spending.demo import load_demo_spending
 from marketplace.accounts import service as accounts_service
@@ -31,9 +31,6 @@ class DemoAccount:
     email: str
     name: str
     council: str | None = None
-    authority_limit_pence: int | None = None
-    """A budget holder's delegated authority: the most they approve alone a request (and
-    four times it on one fund a year), set by the demo's administrator."""
 
 
 DEMO_ACCOUNTS = (
@@ -47,7 +44,6 @@ DEMO_ACCOUNTS = (
         "budget-holder@example.org",
         "Alasdair Munro",
         "Highland",
-        authority_limit_pence=150_000,
     ),
     DemoAccount(Role.PANEL_MEMBER, "panel@example.org", "Kirsty Fraser", "Highland"),
     DemoAccount(Role.FINANCE, "finance@example.org", "Ruaridh Stewart", "Highland"),
@@ -81,18 +77,6 @@ def load_demo(
                 confirmed=True,
             )
         users[account.role] = user
-    for account in DEMO_ACCOUNTS:
-        holder = users[account.role]
-        limit = account.authority_limit_pence
-        if limit is not None and change_rules.authority_of(session, holder.id) is None:
-            change_rules.set_authority(
-                session,
-                holder=holder,
-                by=users[Role.ADMIN],
-                per_request_pence=limit,
-                per_fund_year_pence=limit * 4,
-                note="The demo's budget holder: a team manager's limits",
-            )
 
     person, representative = users[Role.SUPPORTED_PERSON], users[Role.REPRESENTATIVE]
     linked = session.scalar(
@@ -130,4 +114,13 @@ def load_demo(
         holder_staff=staff,
     )
     load_demo_spending(session, today=today(), finance=users[Role.FINANCE], disputing=person)
+    load_demo_changes(
+        session,
+        today=today(),
+        hasher=hasher,
+        admin=users[Role.ADMIN],
+        budget_holder=users[Role.BUDGET_HOLDER],
+        panel_member=users[Role.PANEL_MEMBER],
+        morag=person,
+    )
     return list(DEMO_ACCOUNTS), marketplace

@@ -1,2 +1,2 @@
-"""The gap analysis for commissioners: figures, reports, the map, tables, site suggestions and
-small-number suppression."""
+"""The gap analysis for commissioners: figures, reports, the map, tables, site suggestions, with
+small numbers protected by `marketplace.suppression`."""

@@ -26,9 +26,9 @@ from marketplace.geography.classify import (
     UrbanRural6,
     UrbanRural8,
 )
+from marketplace.suppression import Protected, protect, shown, shown_raw
 from matching.gaps.catchments import Places
 from matching.gaps.service import GapFigures, Measure
-from matching.gaps.suppression import Protected, protect, shown, shown_raw
 from matching.models import UnmetDemand, UnmetDemandSource, unmet_demand_term
 
 PROTECTED_KEPT = 128

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from contracts.changes.demo import SECOND_HOLDER
 from contracts.funds.demo import STATES as DEMO_FUND_STATES
 from marketplace.accounts.models import Representation, Role, User
 from marketplace.cli import app
@@ -69,10 +70,12 @@ def test_upgrade_then_demo_twice_then_create_users(cli_database: str) -> None:
     engine = make_engine(cli_database)
     with Session(engine) as session:
         users = {u.email: u for u in session.scalars(select(User))}
-        # The demo's accounts, the people its funds are for (who never sign in), and the two.
+        # The demo's accounts, the people its funds are for and the second budget holder who
+        # decides a review in the change-of-use demo (who never sign in), and the two.
         fund_people = {email for email in users if email.startswith("isf-person-")}
         assert len(fund_people) == len(DEMO_FUND_STATES)
-        assert len(users) == len(DEMO_ACCOUNTS) + len(fund_people) + 2
+        assert SECOND_HOLDER[0] in users
+        assert len(users) == len(DEMO_ACCOUNTS) + len(fund_people) + 1 + 2
         assert {u.role for u in users.values()} == set(Role)
         budget_holder = users["bh@example.org"]
         assert budget_holder.council is not None and budget_holder.council.name == "Fife"

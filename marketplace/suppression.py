@@ -1,4 +1,5 @@
-"""Small-number suppression for the commissioner views: a count of people or searches from
+"""Small-number suppression for every published figure (the commissioner views, the
+change-of-use transparency page): a count of people, searches or requests from
 1 to threshold - 1 (9 by default) is shown as "fewer than 10", and further figures are
 hidden where the totals shown would let someone work a hidden one out by subtraction.
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.gaps.suppression import NOT_SHOWN, protect, shown
+from marketplace.suppression import NOT_SHOWN, protect, shown
 
 linprog = pytest.importorskip(
     "scipy.optimize", reason="scipy comes with the test extra (through access)"

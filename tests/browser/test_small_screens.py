@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
+from contracts.changes.models import ChangeRequest, ChangeRoute, ChangeStatus
 from contracts.funds import service as funds
 from contracts.funds.models import FundStatus, IndividualServiceFund
 from marketplace.accounts import service as accounts_service
@@ -221,6 +222,10 @@ class DemoFunds:
     """The line of the active fund that its holder delivers, where it records support."""
     closed: int
     """Last year's fund, its period closed under the council's underspend rule."""
+    waiting: str
+    """The page of a change-of-use request waiting for a budget holder."""
+    for_panel: str
+    """The page of one waiting for the resource allocation panel."""
 
 
 @pytest.fixture(scope="session")
@@ -242,12 +247,25 @@ def demo_funds(live_server: LiveServer) -> DemoFunds:
         )
         assert active.status == FundStatus.ACTIVE and agreeing is not None and closed is not None
         line = next(line for line in active.lines if line.provider_id == active.holder_id)
+        waiting = {
+            route: session.scalars(
+                select(ChangeRequest)
+                .where(ChangeRequest.status == ChangeStatus.WAITING, ChangeRequest.route == route)
+                .order_by(ChangeRequest.id)
+                .limit(1)
+            ).one()
+            for route in (ChangeRoute.DELEGATED, ChangeRoute.PANEL)
+        }
         return DemoFunds(
             active=active.id,
             agreeing=agreeing.id,
             holder_offer=active.holder_offer_id,
             line=line.id,
             closed=closed,
+            waiting=f"/funds/{waiting[ChangeRoute.DELEGATED].fund_id}/changes/"
+            f"{waiting[ChangeRoute.DELEGATED].id}",
+            for_panel=f"/funds/{waiting[ChangeRoute.PANEL].fund_id}/changes/"
+            f"{waiting[ChangeRoute.PANEL].id}",
         )
 
 
@@ -272,6 +290,8 @@ FUND_PAGES = [
     pytest.param(PERSON, "/funds/{active}/changes", id="changes-of-use-person"),
     pytest.param(PERSON, "/funds/{active}/changes/new", id="change-of-use-kind"),
     pytest.param(PERSON, "/funds/{active}/changes/new?kind=new_offer", id="change-of-use-offer"),
+    pytest.param(BUDGET_HOLDER, "{waiting}", id="change-of-use-to-decide"),
+    pytest.param(PANEL_MEMBER, "{for_panel}", id="change-of-use-panel"),
 ]
 
 
@@ -291,6 +311,8 @@ def test_the_fund_pages_fit_a_phone_and_a_desktop_without_accessibility_violatio
         offer=demo_funds.holder_offer,
         line=demo_funds.line,
         closed=demo_funds.closed,
+        waiting=demo_funds.waiting,
+        for_panel=demo_funds.for_panel,
     )
     response = any_page.goto(live_server.url(address))
     assert response is not None and response.ok, (path, response and response.status)

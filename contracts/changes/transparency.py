@@ -43,7 +43,14 @@ from contracts.changes.models import (
 from contracts.changes.rules import working_days_between
 from contracts.changes.service import local_day
 from marketplace.geography.models import CouncilArea
-from marketplace.suppression import DEFAULT_THRESHOLD, NOT_SHOWN, protect, shown, shown_raw
+from marketplace.suppression import (
+    DEFAULT_THRESHOLD,
+    NOT_SHOWN,
+    is_small,
+    protect,
+    shown,
+    shown_raw,
+)
 
 ROUTES = (ChangeRoute.LIGHT_TOUCH, ChangeRoute.DELEGATED, ChangeRoute.PANEL)
 """Each council's quarter has a row for each route, then one for all routes."""
@@ -263,11 +270,21 @@ def _row(
         median_working_days=(
             float(statistics.median(one.working_days for one in these)) if known else None
         ),
-        on_time_share=sum(one.on_time for one in these) / count if known else None,
-        approved_share=sum(one.approved for one in these) / count if known else None,
+        on_time_share=_share(sum(one.on_time for one in these), count, known, threshold),
+        approved_share=_share(sum(one.approved for one in these), count, known, threshold),
     )
+
+
+def _share(hits: int, count: int, known: bool, threshold: int) -> float | None:
+    """A share, unless it would give a small number away: of what it counts, or of what
+    it leaves out (19 of 20 approved is 1 declined)."""
+    if not known or is_small(hits, threshold) or is_small(count - hits, threshold):
+        return None
+    return hits / count
 
 
 def hidden_text(row: FigureRow) -> str:
     """What a median or share reads where it cannot be given."""
-    return NOT_SHOWN if row.hidden else "no decisions"
+    if row.hidden or row.decided:
+        return NOT_SHOWN
+    return "no decisions"

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
+from marketplace import web
 from marketplace.accounts.models import Role
 from marketplace.db import today, utcnow
 from marketplace.geography import service as geography_service
@@ -215,6 +217,27 @@ class TestResults:
         rows = why_rows(client.get(why["href"]))
         assert rows[2][1].startswith(f"{distance:.1f} km from Portree")
         assert item.select_one(f"form[action='/shortlist/{market['broadford'].id}']") is not None
+
+    def test_the_shortlist_button_is_the_one_the_shortlist_swaps_in(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        # Search results write the "Add to shortlist" form out rather than call the macro
+        # that htmx's answers draw; the two must not drift apart.
+        offer = skye_market(db)["broadford"]
+        response = find(client, location=PLACE, hours="6")
+        shown = result_item(response, offer).select_one(f"#shortlist-{offer.id} form")
+        macro = web.templates.env.get_template("matching/partials/shortlist.html").module
+        token = shown.select_one("input[name=csrftoken]")["value"]
+        back = f"/find-support?location={PLACE}&hours=6#offer-{offer.id}"
+        drawn = BeautifulSoup(str(macro.controls(offer, [], back, token)), "html.parser").form
+
+        def described(form: Any) -> list[tuple[str, dict[str, Any], str]]:
+            return [
+                (tag.name, dict(tag.attrs), tag.get_text(" ", strip=True))
+                for tag in [form, *form.find_all(True)]
+            ]
+
+        assert described(shown) == described(drawn)
 
     def test_the_management_fee_shows_as_an_amount_and_a_percentage(
         self, client: HtmlClient, db: Session

@@ -1,11 +1,11 @@
 """The offer change log (`offer_change`) that keeps every worker's index current: whenever
 a transaction changes something the matcher reads (an offer, its price, terms or area, its
-provider's profile, languages or checks), `record_changes` appends a row in that same
-transaction, and each index reads back the rows it has not seen (`read_log`, one indexed
-look-up before every search). On PostgreSQL, sequence numbers are handed out before commit,
-so a later number can become visible first; a number skipped over is remembered as a gap
-and looked for again until it appears or GAP_PATIENCE_SECONDS pass (a rolled-back
-transaction leaves a gap for ever).
+provider's profile, languages or checks) or lists show (the provider's reviews),
+`record_changes` appends a row in that same transaction, and each index reads back the rows
+it has not seen (`read_log`, one indexed look-up before every search). On PostgreSQL,
+sequence numbers are handed out before commit, so a later number can become visible first;
+a number skipped over is remembered as a gap and looked for again until it appears or
+GAP_PATIENCE_SECONDS pass (a rolled-back transaction leaves a gap for ever).
 
 Writes that bypass the ORM (bulk `update()`/`delete()` on these tables) are not seen; the
 code has none, and a new one must add its own `offer_change` rows."""
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import utcnow
 from matching.models import OfferChange
-from providers.models import Check, Offer, OfferPrice, Provider, ProviderLanguage
+from providers.models import Check, Offer, OfferPrice, Provider, ProviderLanguage, Review
 
 GAP_PATIENCE_SECONDS = 600.0
 """How long a skipped sequence number is waited for: longer than any transaction runs."""
@@ -111,7 +111,8 @@ def record_changes(session: Session, _flush_context: Any) -> None:
             offer_ids.add(record.offer_id)
         elif isinstance(record, Provider):
             provider_ids.add(record.id)
-        elif isinstance(record, ProviderLanguage | Check):
+        elif isinstance(record, ProviderLanguage | Check | Review):
+            # A review changes no ranking, but lists show each provider's reviews in sum.
             provider_ids.add(record.provider_id)
     rows = [{"offer_id": i, "provider_id": None} for i in sorted(offer_ids) if i is not None]
     rows += [{"offer_id": None, "provider_id": i} for i in sorted(provider_ids) if i is not None]

@@ -123,6 +123,24 @@ class FairPrice:
         return self.position.label
 
     @property
+    def compared_with(self) -> str:
+        """The first sentence shown: the group and its figures."""
+        return (
+            f"Compared with {self.offers} offers of {self.group}: the middle half charge "
+            f"{format_pence(self.lower_quartile_pence)} to "
+            f"{format_pence(self.upper_quartile_pence)} an hour, and the median is "
+            f"{format_pence(self.median_pence)}."
+        )
+
+    @property
+    def this_price(self) -> str:
+        """The second: where this price sits."""
+        return (
+            f"At {format_pence(self.hourly_pence)} an hour, this is {self.where}, "
+            f"{self.against_median}."
+        )
+
+    @property
     def against_median(self) -> str:
         difference = self.from_median_pence
         if difference == 0:

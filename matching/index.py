@@ -9,10 +9,12 @@ snapshot (matching.snapshot) when it can trust it."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -24,7 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from marketplace.geography.distance import haversine_km_many, within_km
+from marketplace.geography.distance import (
+    EARTH_RADIUS_KM,
+    SPHERE_MARGIN,
+    haversine_km_many,
+    within_km,
+)
 from matching import change_log, snapshot
 from matching.offer_columns import (
     COLUMN_NAMES,
@@ -404,34 +411,76 @@ class OfferIndex:
     def reaching(
         self, *, latitude: float, longitude: float, council_id: int, settlement_id: int
     ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """The rows of live offers whose service area contains the person, and the great-
-        circle distance to each (from its centre or its provider's base; NaN when neither
-        is known). Radius areas are decided by geodesic at the edge (geography.distance)."""
-        a, n = self.arrays, self.size
-        live = a["live"][:n]
-        area = a["area"][:n]
-        radius = a["radius_km"][:n]
-        # A latitude stripe first: a degree of latitude is at least 110.5 km anywhere.
-        stripe = np.flatnonzero(
-            live
-            & (area == Area.RADIUS)
-            & (np.abs(a["lat"][:n] - latitude) <= radius / 110.5 + 0.01)
+        """The rows of live offers whose service area contains the person (in no particular
+        order), and the great-circle distance to each (from its centre or its provider's
+        base; NaN when neither is known). Radius areas are decided by geodesic at the edge
+        (geography.distance)."""
+        a = self.arrays
+        radius = self.memo("reach_by_radius", self._radius_areas)
+        # A latitude stripe first, found by bisection: a degree of latitude is at least
+        # 110.5 km anywhere, and no offer travels further than the widest radius.
+        reach = radius.widest_km / 110.5 + 0.01
+        start, stop = np.searchsorted(radius.lat, (latitude - reach, latitude + reach))
+        # Then a longitude band: nothing within r km of the person on the sphere lies more
+        # than asin(sin(r / R) / cos(latitude)) away in longitude; r allows for the widest
+        # radius and for the geodesic deciding at the edge (within_km).
+        widest = radius.widest_km * (1 + SPHERE_MARGIN) / EARTH_RADIUS_KM
+        across = math.cos(math.radians(latitude))
+        band = (
+            180.0
+            if widest >= math.pi / 2 or math.sin(widest) >= across
+            else math.degrees(math.asin(math.sin(widest) / across)) + 0.01
         )
-        inside, _ = within_km(
-            latitude, longitude, a["lat"][stripe], a["lon"][stripe], radius[stripe]
+        stripe = start + np.flatnonzero(
+            (
+                np.abs(radius.lat[start:stop] - latitude)
+                <= radius.radius_km[start:stop] / 110.5 + 0.01
+            )
+            & (np.abs(radius.lon[start:stop] - longitude) <= band)
         )
-        by_radius = stripe[inside]
-        bit = np.uint64(1 << self.council_bit(council_id))
-        by_council = np.flatnonzero(
-            live & (area == Area.COUNCILS) & ((a["councils"][:n] & bit) != 0)
+        inside, spherical = within_km(
+            latitude, longitude, radius.lat[stripe], radius.lon[stripe], radius.radius_km[stripe]
         )
+        by_radius = radius.rows[stripe[inside]]
+        bit = self.council_bit(council_id)
+        by_council = self.memo(f"reach_by_council_{bit}", lambda: self._council_areas(bit))
         by_place = np.fromiter(
             (row for row in self.settlement_rows.get(settlement_id, ()) if a["live"][row]),
             dtype=np.int64,
         )
-        rows = np.concatenate([by_radius, by_council, by_place]).astype(np.int64)
-        distances = haversine_km_many(latitude, longitude, a["lat"][rows], a["lon"][rows])
+        others = np.concatenate([by_council, by_place]).astype(np.int64)
+        rows = np.concatenate([by_radius, others])
+        # The radius offers' distances were just worked out; only the others' are needed.
+        distances = np.concatenate(
+            [
+                spherical[inside],
+                haversine_km_many(latitude, longitude, a["lat"][others], a["lon"][others]),
+            ]
+        )
         return rows, distances
+
+    def _radius_areas(self) -> RadiusAreas:
+        """The live offers with a radius, by latitude (kept until the index next changes)."""
+        a, n = self.arrays, self.size
+        rows = np.flatnonzero(a["live"][:n] & (a["area"][:n] == Area.RADIUS))
+        rows = rows[np.argsort(a["lat"][rows], kind="stable")]
+        radius_km = a["radius_km"][rows]
+        return RadiusAreas(
+            rows=rows,
+            lat=a["lat"][rows],
+            lon=a["lon"][rows],
+            radius_km=radius_km,
+            widest_km=float(radius_km.max()) if rows.size else 0.0,
+        )
+
+    def _council_areas(self, bit: int) -> NDArray[np.int64]:
+        """The live offers covering the council area of this bit, in row order."""
+        a, n = self.arrays, self.size
+        return np.flatnonzero(
+            a["live"][:n]
+            & (a["area"][:n] == Area.COUNCILS)
+            & ((a["councils"][:n] & np.uint64(1 << bit)) != 0)
+        )
 
     def column(self, name: str, rows: NDArray[np.int64]) -> NDArray[Any]:
         return self.arrays[name][rows]
@@ -456,6 +505,17 @@ class OfferIndex:
             if self.arrays
             else np.empty(0, dtype=np.int64)
         )
+
+
+@dataclass(frozen=True)
+class RadiusAreas:
+    """The live offers whose area is a radius, ordered by latitude, with what reach reads."""
+
+    rows: NDArray[np.int64]
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    radius_km: NDArray[np.float64]
+    widest_km: float
 
 
 class OffersNowIndex(OfferIndex):

@@ -1,9 +1,9 @@
-"""Offers as lists show them (search results, the shortlist, the JSON match): read in two
+"""Offers as lists show them (search results, the shortlist, the JSON match): read in three
 queries however many there are, the offers with their providers and current prices, then
-the providers' checks, as plain records. Loaded as ORM objects they cost a search page more
-than its matching did; lists never change what they show, so they need none of the ORM's
-bookkeeping. Searches keep them in the worker's index (index.OfferMemo), which forgets an
-offer when the change log names it or its provider."""
+the providers' checks and the sums of their reviews, as plain records. Loaded as ORM
+objects they cost a search page more than its matching did; lists never change what they
+show, so they need none of the ORM's bookkeeping. Searches keep them in the worker's index
+(index.OfferMemo), which forgets an offer when the change log names it or its provider."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from matching import change_log
 from matching.index import OfferIndex
+from providers import reviews as reviews_service
 from providers.models import (
     AreaType,
     CapacityUnit,
@@ -33,6 +34,7 @@ from providers.models import (
     TravelCharge,
     check_status_on,
 )
+from providers.reviews import ReviewSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,8 @@ class ListedProvider:
     base_latitude: float | None
     base_longitude: float | None
     checks: tuple[ListedCheck, ...]
+    reviews: ReviewSummary | None
+    """Its published reviews in sum; None when it has none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +146,7 @@ def listed_offers(
     """The offers with these ids that exist, by id. With the worker's index, those it has
     kept come from memory and the rest are read and kept: a search page shows the same
     offers near the same places over and over, and the index forgets each one as soon as it
-    hears that the offer, its price or its provider (with its checks) changed."""
+    hears that the offer, its price or its provider (with its checks and reviews) changed."""
     ids = sorted(set(offer_ids))
     if not ids:
         return {}
@@ -182,6 +186,7 @@ def _read(session: Session, ids: list[int]) -> dict[int, ListedOffer]:
             checks.setdefault(provider_id, []).append(
                 ListedCheck(kind=kind, status=status, expires_on=expires_on, grades=grades)
             )
+    reviews = reviews_service.review_summaries(session, provider_ids=provider_ids)
     providers: dict[int, ListedProvider] = {}
     listed = {}
     for row in rows:
@@ -194,6 +199,7 @@ def _read(session: Session, ids: list[int]) -> dict[int, ListedOffer]:
                 base_latitude=row.base_latitude,
                 base_longitude=row.base_longitude,
                 checks=tuple(checks.get(row.provider_id, ())),
+                reviews=reviews.get(row.provider_id),
             )
         values = row._mapping
         listed[row.id] = ListedOffer(

@@ -23,6 +23,7 @@ from marketplace.geography.service import Location
 from matching import ranking
 from matching.index import OfferIndex
 from matching.models import UnmetDemand, UnmetDemandSource
+from matching.offer_columns import Area
 from matching.schemas import (
     DEFAULT_MINUTES_PER_WEEK,
     MatchResult,
@@ -200,9 +201,11 @@ def match(
     page_size: int = PAGE_SIZE,
     today: date | None = None,
     now: datetime | None = None,
+    with_reasons: bool = True,
 ) -> MatchResult:
     """One page of the offers that reach the person and fit the request, in order, each
-    with its score out of 100, its distance and the reasons for its place."""
+    with its score out of 100, its distance and the reasons for its place (left empty
+    without `with_reasons`: the results page links to them rather than drawing them)."""
     today, now = today or scottish_today(), now or utcnow()
     index.refresh(session)
     with index.lock:
@@ -231,6 +234,7 @@ def match(
             start_rank=(page - 1) * page_size + 1,
             total=total,
             context=context,
+            with_reasons=with_reasons,
         )
     return MatchResult(
         wanted=wanted,
@@ -252,6 +256,7 @@ def _ranked(
     start_rank: int,
     total: int,
     context: ranking.Context,
+    with_reasons: bool,
 ) -> list[RankedOffer]:
     location = context.wanted.location
     rows = scores.rows[chosen]
@@ -263,7 +268,8 @@ def _ranked(
     results = []
     for place, i in enumerate(chosen):
         row = int(scores.rows[i])
-        facts = ranking.facts_of(index, scores, int(i))
+        area = Area(int(index.arrays["area"][row]))
+        radius_km = float(index.arrays["radius_km"][row])
         distance = None if np.isnan(exact[place]) else float(exact[place])
         rank = start_rank + place
         support = int(scores.week_support_pence[i])
@@ -275,11 +281,15 @@ def _ranked(
                 rank=rank,
                 score=float(totals[i]),
                 distance_km=distance,
-                covers_by=ranking.covers_by(facts.area, facts.radius_km, distance, context),
+                covers_by=ranking.covers_by(area, radius_km, distance, context),
                 hourly_pence=None if hourly < 0 else hourly,
                 week_support_pence=None if support < 0 else support,
                 week_fee_pence=int(scores.week_fee_pence[i]),
-                reasons=ranking.reasons_for(index.terms, facts, distance, context),
+                reasons=ranking.reasons_for(
+                    index.terms, ranking.facts_of(index, scores, int(i)), distance, context
+                )
+                if with_reasons
+                else [],
                 summary=ranking.summary(rank, total, float(totals[i])),
             )
         )

@@ -118,6 +118,7 @@ def offer_page(request: Request, offer_id: RecordId, db: DbSession, user: MaybeU
     # The search's answers come along in the address, so the price is for the person's
     # week and the page can say whether the offer reaches them.
     asked = read_asked(db, request.query_params.multi_items())
+    reviews = reviews_service.published_reviews(db, provider_id=offer.provider_id)
     return render(
         request,
         "providers/offer.html",
@@ -139,8 +140,8 @@ def offer_page(request: Request, offer_id: RecordId, db: DbSession, user: MaybeU
             "periods": PERIODS,
             "stale": offers_service.capacity_is_stale(offer),
             "today": today(),
-            "reviews": reviews_service.published_reviews(db, provider_id=offer.provider_id),
-            "review_summary": reviews_service.review_summary(db, provider_id=offer.provider_id),
+            "reviews": reviews,
+            "review_summary": reviews_service.summary_of(reviews),
         },
     )
 
@@ -156,6 +157,7 @@ def _provider(db: Session, provider_id: int) -> Provider:
 def provider_page(request: Request, provider_id: RecordId, db: DbSession) -> Response:
     provider = _provider(db, provider_id)
     offers = [o for o in provider.offers if o.status == OfferStatus.PUBLISHED]
+    reviews = reviews_service.published_reviews(db, provider_id=provider.id)
     return render(
         request,
         "providers/provider.html",
@@ -164,8 +166,8 @@ def provider_page(request: Request, provider_id: RecordId, db: DbSession) -> Res
             "offers": offers,
             "summaries": {o.id: price_summary(o) for o in offers},
             "today": today(),
-            "reviews": reviews_service.published_reviews(db, provider_id=provider.id),
-            "review_summary": reviews_service.review_summary(db, provider_id=provider.id),
+            "reviews": reviews,
+            "review_summary": reviews_service.summary_of(reviews),
         },
     )
 

@@ -9,7 +9,7 @@ render the list with templates/providers/reviews/_list.html."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -206,6 +206,20 @@ def published_reviews(session: Session, *, provider_id: int) -> list[Review]:
             .where(Review.provider_id == provider_id, Review.hidden_at.is_(None))
             .order_by(Review.created_at.desc(), Review.id.desc())
         )
+    )
+
+
+def summary_of(reviews: Sequence[Review]) -> ReviewSummary | None:
+    """review_summary worked out from a provider's published reviews already read (the
+    pages that list them need no second query); None when there are none."""
+    count = len(reviews)
+    if not count:
+        return None
+    return ReviewSummary(
+        count=count,
+        outcomes_tenths=divide_rounding(sum(r.outcomes_rating for r in reviews) * 10, count),
+        reliability_tenths=divide_rounding(sum(r.reliability_rating for r in reviews) * 10, count),
+        respect_tenths=divide_rounding(sum(r.respect_rating for r in reviews) * 10, count),
     )
 
 

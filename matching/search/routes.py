@@ -15,13 +15,14 @@ from marketplace import web
 from marketplace.accounts.policy import Public
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession, client_address, own_write_transaction
-from marketplace.forms import FormPage
+from marketplace.forms import FormInvalid, FormPage
 from marketplace.geography import distance
 from marketplace.web import render
 from matching import ranking
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
 from matching.index import OfferIndex
+from matching.listed import listed_offers
 from matching.schemas import DEFAULT_MINUTES_PER_WEEK, MatchResult, MatchSort
 from matching.search import service as search
 from matching.search import unmet
@@ -89,7 +90,9 @@ def find_support(
         return kept.finish(search_page.render(request, values=answers, result=None, **context))
     search_page.remember(request, values=answers, result=None, **context)
     asked = search.read_search(db, index, answers)
-    result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
+    result = matching_service.match(
+        db, index, asked.wanted, sort=asked.sort, page=asked.page, with_reasons=False
+    )
     response = search_page.render(
         request,
         values=answers,
@@ -103,6 +106,7 @@ def find_support(
         ),
         page_query=_page_query(answers),
         hours_text=describe_minutes(result.wanted.minutes_per_week),
+        search_query=urlencode(search.query_pairs(answers, search.FIELDS)),
         back=str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         carried=urlencode(search.query_pairs(answers, CARRIED)),
         need_query=urlencode(
@@ -115,6 +119,40 @@ def find_support(
     )
     _record_if_unmet(request, result, settings)
     return kept.finish(response)
+
+
+@router.get("/find-support/why/{offer_id}", dependencies=[Public])
+def why_ranked_here(
+    request: Request, offer_id: int, db: DbSession, index: OfferIndexDep
+) -> Response:
+    """One result's points for each part of its score, with the reasons in words: a page of
+    its own, linked from the result, so a page of results does not draw twenty tables.
+    The address carries the search, which is asked again as it was."""
+    answers = search.answers_from(request.query_params.multi_items())
+    query = urlencode(search.query_pairs(answers, search.FIELDS))
+    results = f"/find-support?{query}" if query else "/find-support"
+    if not search.asks_anything(answers):
+        return web.redirect(request, results)
+    try:
+        asked = search.read_search(db, index, answers)
+    except FormInvalid:
+        return web.redirect(request, results)  # the search page names what is wrong
+    result = matching_service.match(db, index, asked.wanted, sort=asked.sort, page=asked.page)
+    ranked = next((r for r in result.results if r.offer_id == offer_id), None)
+    offer = listed_offers(db, offer_ids=[offer_id], index=index).get(offer_id)
+    if ranked is None or offer is None:
+        return render(request, "matching/why_gone.html", {"back": results}, status_code=404)
+    return render(
+        request,
+        "matching/why.html",
+        {
+            "offer": offer,
+            "ranked": ranked,
+            "result": result,
+            "carried": urlencode(search.query_pairs(answers, CARRIED)),
+            "back": f"{results}#offer-{offer_id}",
+        },
+    )
 
 
 @router.get("/about/ranking", dependencies=[Public])

@@ -25,7 +25,6 @@ from matching.index import OfferIndex
 from matching.listed import ListedOffer, Trust, listed_offers, trust_of
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
 from providers import offers as offers_service
-from providers import reviews as reviews_service
 from providers.areas import distance_to_km
 from providers.models import ProviderLanguage, TravelCharge
 from providers.pricing import WeeklyCost, fee_percent, weekly_cost
@@ -287,9 +286,6 @@ def results_to_show(
     offer gives (or its own first kind when they chose none)."""
     offer_ids = [r.offer_id for r in result.results]
     offers = listed_offers(session, offer_ids=offer_ids, index=index)
-    reviews = reviews_service.review_summaries(
-        session, provider_ids=[o.provider_id for o in offers.values()]
-    )
     prices = fair_price_service.fair_prices_for_results(
         session, index=index, offer_ids=offer_ids, kind_ids=result.wanted.kinds
     )
@@ -308,7 +304,7 @@ def results_to_show(
                 ),
                 trust=trust_of(offer.provider.checks, today=today),
                 capacity_stale=offers_service.capacity_is_stale(offer),
-                reviews=reviews.get(offer.provider_id),
+                reviews=offer.provider.reviews,
                 fair_price=prices.get(offer.id),
                 pay_warning=fair_price_service.pay_warning(
                     hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence

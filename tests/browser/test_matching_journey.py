@@ -302,9 +302,22 @@ def test_a_person_in_a_remote_place_finds_narrows_shortlists_compares_and_enquir
     pa_result = result(page, market.personal_assistant)
     expect(pa_result).to_contain_text("£17.00 an hour")
     expect(pa_result).to_contain_text(f"£102.00 a week for {HOURS} hours")
-    expect(pa_result.get_by_text("Why it is ranked here")).to_be_visible()
     if javascript:
         no_accessibility_violations(page)
+
+    # Why one is ranked where it is: a page of its own, which fits a phone, and back.
+    why = re.compile(r"^Why it is ranked here\s*: " + re.escape(market.personal_assistant) + "$")
+    pa_result.get_by_role("link", name=why).click()
+    expect(heading(page)).to_have_text(f"Why {market.personal_assistant} is ranked here")
+    expect(page.get_by_role("table")).to_contain_text("Distance")
+    expect(page.get_by_role("table")).to_contain_text("Gives the kind of support you chose")
+    size = page.viewport_size
+    assert_fits_and_accessible(page)
+    if size is not None:
+        page.set_viewport_size(size)
+    page.get_by_role("link", name="Back to your results").click()
+    expect(page.locator("#search-summary")).to_contain_text(f"near {PLACE}")
+    expect(result(page, market.personal_assistant)).to_be_visible()
 
     # Only providers who can hold their fund.
     page.get_by_text("More ways to narrow the results").click()

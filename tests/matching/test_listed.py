@@ -1,6 +1,7 @@
 """Offers as lists show them, kept in memory by each worker's index (matching.listed with
 index.OfferMemo): a kept offer shows as it is now on the next search after any change the
-change log names (the offer, its price and capacity, its provider, the provider's checks);
+change log names (the offer, its price and capacity, its provider, the provider's checks
+and reviews);
 a reading overtaken by a change keeps nothing; a transaction that has changed offers
 neither reads the memo nor fills it; and the memo is bounded."""
 
@@ -13,12 +14,14 @@ import pytest
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
+from marketplace.accounts.models import Role
 from matching import listed
 from matching.index import OfferIndex, OfferMemo
 from matching.listed import listed_offers
 from providers import offers as offers_service
+from providers import reviews as reviews_service
 from providers.models import CheckKind, PriceUnit
-from tests.factories import make_offer, make_provider
+from tests.factories import make_offer, make_provider, make_user
 from tests.helpers import HtmlClient
 from tests.matching.search.test_routes import (
     PLACE,
@@ -30,6 +33,7 @@ from tests.matching.search.test_routes import (
     titles,
     verify,
 )
+from tests.providers.test_enquiries import arranged
 
 
 @pytest.fixture
@@ -83,6 +87,31 @@ class TestChangesShowOnTheNextSearch:
             ".ds_search-result__sub-title"
         ).get_text(strip=True)
         assert metadata(item)["Checks"] == "PVG membership verified"
+
+    def test_the_providers_reviews(self, client: HtmlClient, db: Session) -> None:
+        offer = skye_market(db)["kyle"]
+        assert metadata(result_item(find(client, location=PLACE), offer))["Reviews"] == (
+            "No reviews yet"
+        )
+        enquiry = arranged(db, offer=offer)
+        review = reviews_service.leave_review(
+            db,
+            enquiry=enquiry,
+            author=enquiry.sent_by,
+            comment="Kind and on time.",
+            ratings=reviews_service.Ratings(outcomes=4, reliability=5, respect=3),
+        )
+        db.flush()
+        assert metadata(result_item(find(client, location=PLACE), offer))["Reviews"] == (
+            "1 review; out of 5: outcomes 4.0, reliability 5.0, respect 3.0"
+        )
+        reviews_service.hide_review(
+            db, review=review, admin=make_user(db, role=Role.ADMIN), note="Names a person"
+        )
+        db.flush()
+        assert metadata(result_item(find(client, location=PLACE), offer))["Reviews"] == (
+            "No reviews yet"
+        )
 
 
 class TestTheMemo:

@@ -68,6 +68,21 @@ class TestRadius:
             db, point_from(db, place="Portree", km=20.005, bearing=bearing)
         )
 
+    @pytest.mark.parametrize("bearing", [90, 270])
+    def test_the_widest_radius_reaches_its_edge_east_and_west_in_the_far_north(
+        self, db: Session, bearing: float
+    ) -> None:
+        # Reach looks only in a band of longitude as wide as the widest radius allows, which
+        # widens going north: at Lerwick a degree of longitude is about 55 km.
+        wide = make_offer(db, provider=make_provider(db, base="Lerwick"), radius_km=60)
+        short = make_offer(db, provider=make_provider(db, base="Lerwick"), radius_km=5)
+        found = reached(db, point_from(db, place="Lerwick", km=60 - 1e-6, bearing=bearing))
+        assert wide.id in found
+        assert short.id not in found
+        assert wide.id not in reached(
+            db, point_from(db, place="Lerwick", km=60.005, bearing=bearing)
+        )
+
     def test_the_edge_is_the_geodesic_not_the_sphere(self, db: Session) -> None:
         offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
         person = point_from(db, place="Portree", km=30.03, bearing=45)

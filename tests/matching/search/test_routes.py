@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 import pytest
 import time_machine
+from bs4 import BeautifulSoup
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
+from marketplace import web
 from marketplace.accounts.models import Role
 from marketplace.db import today, utcnow
 from marketplace.geography import service as geography_service
@@ -156,6 +158,15 @@ def metadata(item: Any) -> dict[str, str]:
     }
 
 
+def why_rows(response: httpx.Response) -> list[list[str]]:
+    """The rows of a "why it is ranked here" page's table: factor, why, points."""
+    assert response.status_code == 200
+    return [
+        [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
+        for row in page(response).select("table.ds_table tbody tr")
+    ]
+
+
 def unmet_count(db: Session) -> int:
     return db.scalar(select(func.count()).select_from(UnmetDemand)) or 0
 
@@ -198,20 +209,35 @@ class TestResults:
             .get_text(strip=True)
             .startswith("2nd of 3, with ")
         )
-        why = item.select_one("details.ds_details")
-        assert (
-            why.select_one("summary").get_text(" ", strip=True).startswith("Why it is ranked here")
-        )
-        rows = [
-            [cell.get_text(" ", strip=True) for cell in row.select("th, td")]
-            for row in why.select("tbody tr")
-        ]
-        assert [row[0] for row in rows] == list(ranking.FACTOR_LABELS.values())
-        assert [row[2].split(" of ")[1] for row in rows] == [
-            str(points) for points in ranking.WEIGHTS.values()
-        ]
+        (why,) = [a for a in item.select("a") if a.get_text().startswith("Why it is ranked here")]
+        assert why.get_text(" ", strip=True) == "Why it is ranked here : Getting out from Broadford"
+        assert why["href"] == f"/find-support/why/{market['broadford'].id}?location={PLACE}&hours=6"
+        # The reasons are on their own page, not drawn twenty times in the results.
+        assert item.select_one("table") is None
+        rows = why_rows(client.get(why["href"]))
         assert rows[2][1].startswith(f"{distance:.1f} km from Portree")
         assert item.select_one(f"form[action='/shortlist/{market['broadford'].id}']") is not None
+
+    def test_the_shortlist_button_is_the_one_the_shortlist_swaps_in(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        # Search results write the "Add to shortlist" form out rather than call the macro
+        # that htmx's answers draw; the two must not drift apart.
+        offer = skye_market(db)["broadford"]
+        response = find(client, location=PLACE, hours="6")
+        shown = result_item(response, offer).select_one(f"#shortlist-{offer.id} form")
+        macro = web.templates.env.get_template("matching/partials/shortlist.html").module
+        token = shown.select_one("input[name=csrftoken]")["value"]
+        back = f"/find-support?location={PLACE}&hours=6#offer-{offer.id}"
+        drawn = BeautifulSoup(str(macro.controls(offer, [], back, token)), "html.parser").form
+
+        def described(form: Any) -> list[tuple[str, dict[str, Any], str]]:
+            return [
+                (tag.name, dict(tag.attrs), tag.get_text(" ", strip=True))
+                for tag in [form, *form.find_all(True)]
+            ]
+
+        assert described(shown) == described(drawn)
 
     def test_the_management_fee_shows_as_an_amount_and_a_percentage(
         self, client: HtmlClient, db: Session
@@ -805,6 +831,73 @@ class TestUnmetSearches:
     ) -> None:
         skye_market(db)
         find(client, location=PLACE)
+        assert unmet_count(db) == 0
+
+
+class TestWhyRankedHere:
+    def test_says_each_factors_points_and_why_for_the_search_asked(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        market = skye_market(db)
+        offer = market["broadford"]
+        params = {"location": PLACE, "outcomes": "seeing-people", "hours": "6"}
+        response = client.get(f"/find-support/why/{offer.id}", params=params)
+        rows = why_rows(response)
+        assert [row[0] for row in rows] == list(ranking.FACTOR_LABELS.values())
+        assert [row[2].split(" of ")[1] for row in rows] == [
+            str(points) for points in ranking.WEIGHTS.values()
+        ]
+        assert rows[0][1] == "Helps with the outcome you chose: seeing people"
+        assert rows[0][2] == "30.0 of 30"
+        shown = page(response)
+        assert shown.select_one("h1").get_text(" ", strip=True) == (
+            "Why Getting out from Broadford is ranked here"
+        )
+        # Its place is the one the results gave it, and it leads back to them.
+        place = result_item(find(client, **params), offer).select_one(".ds_search-result__summary")
+        assert (
+            shown.select_one(".ds_leader")
+            .get_text(" ", strip=True)
+            .startswith(place.get_text(strip=True).rstrip("."))
+        )
+        links = {a.get_text(" ", strip=True): a["href"] for a in shown.select("main a")}
+        assert links["Back to your results"] == (
+            f"/find-support?location={PLACE}&outcomes=seeing-people&hours=6#offer-{offer.id}"
+        )
+        assert links["See the offer"] == f"/offers/{offer.id}?location={PLACE}&hours=6"
+
+    def test_follows_the_sort_and_the_page(self, client: HtmlClient, db: Session) -> None:
+        market = skye_market(db)
+        nearest = client.get(
+            f"/find-support/why/{market['kyle'].id}", params={"location": PLACE, "sort": "nearest"}
+        )
+        assert (
+            page(nearest).select_one(".ds_leader").get_text(" ", strip=True).startswith("3rd of 3")
+        )
+        # Not on the page asked for: said plainly, not another offer's reasons.
+        elsewhere = client.get(
+            f"/find-support/why/{market['inverness'].id}", params={"location": PLACE}
+        )
+        assert elsewhere.status_code == 404
+        assert "no longer on that page of your results" in elsewhere.text
+        assert page(elsewhere).select_one("main a")["href"] == f"/find-support?location={PLACE}"
+
+    def test_a_search_with_a_problem_goes_back_to_the_search(self, client: HtmlClient) -> None:
+        response = client.get(
+            "/find-support/why/1",
+            params={"location": PLACE, "hours": "lots"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/find-support?location={PLACE}&hours=lots"
+        nothing = client.get("/find-support/why/1", follow_redirects=False)
+        assert nothing.headers["location"] == "/find-support"
+
+    def test_is_read_without_counting_an_unmet_search(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(db, provider=make_provider(db, base="Inverness"), radius_km=5)
+        client.get(f"/find-support/why/{offer.id}", params={"location": PLACE})
         assert unmet_count(db) == 0
 
 

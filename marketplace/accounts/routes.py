@@ -78,12 +78,13 @@ LANDING_BY_ROLE = {
     Role.PERSONAL_ASSISTANT: "/provider",
     Role.COMMISSIONER: "/commissioning",
     Role.ADMIN: "/admin",
-    Role.BUDGET_HOLDER: "/funds",
-    Role.PANEL_MEMBER: "/funds",
+    Role.BUDGET_HOLDER: "/changes",
+    Role.PANEL_MEMBER: "/changes",
     Role.FINANCE: "/funds",
 }
-"""Where signing in leads when no page was asked for: each role's own work. Budget holders,
-panel members and finance staff work with their council's individual service funds."""
+"""Where signing in leads when no page was asked for: each role's own work. Budget holders
+and panel members decide change-of-use requests; finance staff work with their council's
+individual service funds."""
 
 
 def landing_for(role: Role) -> str:

@@ -17,6 +17,7 @@ from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession, client_address, own_write_transaction
 from marketplace.forms import FormInvalid, FormPage
 from marketplace.geography import distance
+from marketplace.parsing import RecordId
 from marketplace.web import render
 from matching import ranking
 from matching import service as matching_service
@@ -123,7 +124,7 @@ def find_support(
 
 @router.get("/find-support/why/{offer_id}", dependencies=[Public])
 def why_ranked_here(
-    request: Request, offer_id: int, db: DbSession, index: OfferIndexDep
+    request: Request, offer_id: RecordId, db: DbSession, index: OfferIndexDep
 ) -> Response:
     """One result's points for each part of its score, with the reasons in words: a page of
     its own, linked from the result, so a page of results does not draw twenty tables.

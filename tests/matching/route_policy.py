@@ -8,6 +8,7 @@ from tests.route_rules import PUBLIC
 
 POLICY: dict[tuple[str, str], str] = {
     ("GET", "/find-support"): PUBLIC,
+    ("GET", "/find-support/why/{offer_id}"): PUBLIC,
     ("GET", "/compare"): PUBLIC,
     ("GET", "/about/ranking"): PUBLIC,
     ("GET", "/shortlist"): PUBLIC,

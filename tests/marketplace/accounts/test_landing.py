@@ -20,8 +20,8 @@ LANDINGS = {
     Role.PERSONAL_ASSISTANT: "/provider",
     Role.COMMISSIONER: "/commissioning",
     Role.ADMIN: "/admin",
-    Role.BUDGET_HOLDER: "/funds",
-    Role.PANEL_MEMBER: "/funds",
+    Role.BUDGET_HOLDER: "/changes",
+    Role.PANEL_MEMBER: "/changes",
     Role.FINANCE: "/funds",
 }
 
@@ -66,14 +66,14 @@ def test_a_safe_page_asked_for_wins_over_the_landing(
 @pytest.mark.parametrize(
     "role", [Role.BUDGET_HOLDER, Role.PANEL_MEMBER, Role.FINANCE], ids=lambda role: role.value
 )
-def test_council_roles_are_pointed_to_funds_and_told_what_is_not_here_yet(
+def test_council_roles_are_pointed_to_funds_and_their_own_work(
     client: HtmlClient, db: Session, role: Role
 ) -> None:
     client.sign_in(someone(db, role).email, PASSWORD)
     shown = page(client.get("/account"))
     assert shown.select_one('main a[href="/funds"]') is not None
-    text = shown.get_text(" ", strip=True)
-    assert "does not handle change-of-use requests or payments yet" in text
+    own_work = "/payments" if role == Role.FINANCE else "/changes"
+    assert shown.select_one(f'main a[href="{own_work}"]') is not None
 
 
 @pytest.mark.parametrize(
@@ -83,4 +83,5 @@ def test_other_roles_are_not_told_about_work_they_do_not_do(
     client: HtmlClient, db: Session, role: Role
 ) -> None:
     client.sign_in(someone(db, role).email, PASSWORD)
-    assert "change-of-use" not in client.get("/account").text
+    main = page(client.get("/account")).select_one("main")
+    assert main is not None and "change-of-use" not in main.get_text().lower()

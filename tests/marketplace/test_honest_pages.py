@@ -1,7 +1,6 @@
-"""No page promises what the product does not do yet. Individual service funds can be asked
-for and agreed, and an agreed fund's statement shows the money paid in and committed, but
-recording spending, change-of-use requests and payments are not built: a page may say so,
-but no page may offer them, link to them or describe them as things people can do here."""
+"""No page promises what the product does not do. Individual service funds, their
+statements, spending, payments and change of use are built; a page may not offer anything
+in the future tense, nor link to addresses that do not exist."""
 
 from __future__ import annotations
 
@@ -17,8 +16,7 @@ NOT_BUILT = re.compile(
     r"will be able to|coming soon"
     r"|(see|check|track|view) (your|their|the) (budget|fund|balance|statement)"
     r"|keep track of your budget"
-    r"|change-of-use requests in your area|record your decisions"
-    r"|href=\"/(budgets?|isfs?|statements?|change-of-use|payments?|ledger)\b",
+    r"|href=\"/(budgets?|isfs?|statements?|change-of-use|ledger)\b",
     re.IGNORECASE,
 )
 """Words and links that would offer the parts not built yet."""
@@ -39,13 +37,17 @@ def test_no_template_offers_what_is_not_built(template: Path) -> None:
 def test_the_sweep_would_find_a_promise() -> None:
     assert NOT_BUILT.search("Here you will be able to see your fund at any time")
     assert NOT_BUILT.search('<a href="/isf/3">Your fund</a>')
-    assert not NOT_BUILT.search("Spending is not recorded in this service yet.")
+    assert not NOT_BUILT.search('<a href="/payments">Pay providers</a>')
 
 
-def test_the_home_page_says_what_is_not_here_yet(client: HtmlClient) -> None:
+def test_the_home_page_says_what_is_here_and_says_nothing_is_missing(
+    client: HtmlClient,
+) -> None:
     text = page(client.get("/")).get_text(" ", strip=True)
-    assert "Spending is not recorded in this service yet" in text
-    assert "Change-of-use requests are not handled in this service yet" in text
+    assert "ask for a change of use here" in text
+    assert "decide change-of-use requests within their delegated authority" in text
+    assert "not handled in this service yet" not in text
+    assert "not recorded in this service yet" not in text
 
 
 def test_the_privacy_notice_lists_only_what_is_held(client: HtmlClient) -> None:

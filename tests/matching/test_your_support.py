@@ -58,7 +58,7 @@ def test_a_person_sees_their_shortlist_enquiries_and_needs(client: HtmlClient, d
     assert shown.select_one(f"a[href='/enquiries/{theirs.id}']") is None
     assert reads(db, "enquiry", enquiry.id) >= 1
     assert reads(db, "posted_need", need.id) >= 1
-    assert "Spending is not recorded in this service yet" in text
+    assert "ask to use the money differently" in text
     assert shown.select_one("main a[href='/funds']") is not None
 
 

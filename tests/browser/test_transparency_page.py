@@ -10,6 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from marketplace.parsing import ascii_whole_number
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import heading
 from tests.browser.sweep import assert_fits_and_accessible
@@ -28,7 +29,7 @@ def test_anyone_reads_the_figures_and_filters_them_to_a_council(
     # Real figures: some route decided 10 or more times in a quarter, with its median;
     # and small numbers protected.
     counts = table.locator("tbody tr td:nth-child(5)").all_inner_texts()
-    assert any(text.isdigit() and int(text) >= 10 for text in counts), counts
+    assert any(ascii_whole_number(text, low=10, high=10**6) for text in counts), counts
     expect(table.get_by_text("fewer than 10").first).to_be_visible()
     assert_fits_and_accessible(any_page)
 

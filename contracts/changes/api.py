@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from contracts.changes import decisions
 from contracts.changes import rules as change_rules
 from contracts.changes import service as changes
+from contracts.changes.access import DeciderUser, PanelUser
 from contracts.changes.models import (
     ChangeRequest,
     ChangeRoute,
@@ -48,7 +49,7 @@ from contracts.funds.models import IndividualServiceFund
 from contracts.funds.statement import outcome_names
 from marketplace import audit
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import AdminUser, SignedInUser, roles, signed_in, visible
+from marketplace.accounts.policy import AdminUser, SignedInUser, signed_in, visible
 from marketplace.api import API_ERRORS, ApiError
 from marketplace.db import today
 from marketplace.deps import DbSession, audited
@@ -74,8 +75,6 @@ ActedChange = Annotated[
     Depends(visible(ChangeRequest, param="change_id", access=signed_in, audit_subject=None)),
 ]
 """A request a step is taken on; the service audits the step."""
-DeciderUser = Annotated[User, Depends(roles(Role.BUDGET_HOLDER, Role.PANEL_MEMBER))]
-PanelUser = Annotated[User, Depends(roles(Role.PANEL_MEMBER))]
 
 KeyHeader = Annotated[
     IdempotencyKey,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from contracts.changes import decisions, views
 from contracts.changes import rules as change_rules
 from contracts.changes import service as changes
+from contracts.changes.access import DECIDERS, DeciderUser, PanelUser
 from contracts.changes.models import (
     ChangeKind,
     ChangeRequest,
@@ -32,7 +33,7 @@ from contracts.funds.models import IndividualServiceFund
 from contracts.funds.routes import offer_named
 from marketplace import web
 from marketplace.accounts.models import Role, User
-from marketplace.accounts.policy import SignedInUser, roles
+from marketplace.accounts.policy import SignedInUser
 from marketplace.db import today
 from marketplace.deps import AUDITED_READ, DbSession, audited
 from marketplace.errors import FieldError, RuleBroken
@@ -59,10 +60,7 @@ from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
 
-DECIDERS = (Role.BUDGET_HOLDER, Role.PANEL_MEMBER)
 web.add_navigation("Change-of-use requests", "/changes", roles=DECIDERS, order=49)
-DeciderUser = Annotated[User, Depends(roles(*DECIDERS))]
-PanelUser = Annotated[User, Depends(roles(Role.PANEL_MEMBER))]
 
 DONE_MESSAGES = {
     "sent": "Your request is sent. You can follow it here; you will also get an email when "
@@ -245,12 +243,8 @@ async def preview_change(
     with fields_named(FIELD_NAMES):
         draft = changes.draft_request(db, fund=fund, by=user, asked=_asked(db, form), today=today())
         shown, _ = changes.preview(db, fund, draft, today=today())
-    errors = []
-    if shown.overspend_pence:
-        try:
-            changes.refuse_overspend(shown)
-        except RuleBroken as error:
-            errors = [FieldError(None, error.message)]
+    problem = changes.overspend_problem(shown)
+    errors = [] if problem is None else [FieldError(None, problem)]
     context["preview"] = shown
     return new_page.render(
         request, values=values, errors=errors, status_code=422 if errors else 200, **context

@@ -465,14 +465,21 @@ def send_request(
     return request
 
 
+def overspend_problem(shown: Preview) -> str | None:
+    """Why the request cannot be sent, for overspending, or None."""
+    if not shown.overspend_pence:
+        return None
+    return (
+        f"This would overspend the fund by {format_pence(shown.overspend_pence)} beyond "
+        "its contingency by the end of the period: ask for less, or move money from "
+        "another line"
+    )
+
+
 def refuse_overspend(shown: Preview) -> None:
-    if shown.overspend_pence:
-        raise RuleBroken(
-            f"This would overspend the fund by {format_pence(shown.overspend_pence)} beyond "
-            "its contingency by the end of the period: ask for less, or move money from "
-            "another line",
-            field="amount",
-        )
+    problem = overspend_problem(shown)
+    if problem is not None:
+        raise RuleBroken(problem, field="amount")
 
 
 def _open(request: ChangeRequest) -> None:

@@ -402,9 +402,12 @@ def ask_for_review(
 # Every day: reminders and escalation ------------------------------------------------------
 
 
-def send_reminders(session: Session, *, today: date) -> list[ChangeRequest]:
+def send_reminders(
+    session: Session, *, today: date, now: datetime | None = None
+) -> list[ChangeRequest]:
     """Remind those who may decide a waiting request once, the council's set working days
-    before its deadline."""
+    before its deadline (`now`, the moment of the run, for a run replayed in the past)."""
+    moment = now or utcnow()
     due = list(
         session.scalars(
             select(ChangeRequest)
@@ -420,8 +423,10 @@ def send_reminders(session: Session, *, today: date) -> list[ChangeRequest]:
     for request in due:
         if change_rules.add_working_days(today, request.rules.reminder_days) < request.due_on:
             continue
-        request.reminded_at = utcnow()
-        add_event(request, ChangeStep.REMINDED, None, f"Due on {request.due_on:%-d %B %Y}")
+        request.reminded_at = moment
+        add_event(
+            request, ChangeStep.REMINDED, None, f"Due on {request.due_on:%-d %B %Y}", at=moment
+        )
         tell_deciders(
             session,
             request,
@@ -433,10 +438,13 @@ def send_reminders(session: Session, *, today: date) -> list[ChangeRequest]:
     return reminded
 
 
-def escalate_overdue(session: Session, *, today: date) -> list[ChangeRequest]:
+def escalate_overdue(
+    session: Session, *, today: date, now: datetime | None = None
+) -> list[ChangeRequest]:
     """A waiting request whose deadline has passed is escalated once: the council's
     managers (its budget holders of the largest authority) and panel members are told, and
     so is the person, that it is late and still to be decided. Nothing is refused."""
+    moment = now or utcnow()
     late = list(
         session.scalars(
             select(ChangeRequest)
@@ -449,8 +457,14 @@ def escalate_overdue(session: Session, *, today: date) -> list[ChangeRequest]:
         )
     )
     for request in late:
-        request.overdue_at = utcnow()
-        add_event(request, ChangeStep.OVERDUE, None, f"It was due on {request.due_on:%-d %B %Y}")
+        request.overdue_at = moment
+        add_event(
+            request,
+            ChangeStep.OVERDUE,
+            None,
+            f"It was due on {request.due_on:%-d %B %Y}",
+            at=moment,
+        )
         authorities = change_rules.authorities_in_force(session, request.council_id)
         top = authorities[0].per_request_pence if authorities else None
         managers = [a.holder for a in authorities if a.per_request_pence == top]

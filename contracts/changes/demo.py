@@ -180,10 +180,16 @@ def load_demo_changes(
         demo.timeline.at(_at(sitting, 9), partial(demo.record_sitting, sitting))
         sitting += timedelta(days=rules.panel_every_days)
     demo.still_open(others, morags)
+    for day in _working_days(first_day, today):
+        # The job worker's early-morning run: late requests escalated, reminders sent.
+        demo.timeline.at(_at(day, 6), partial(_daily_run, session, day))
     demo.timeline.play()
-    decisions.escalate_overdue(session, today=today)
-    decisions.send_reminders(session, today=today)
     return demo.sent
+
+
+def _daily_run(session: Session, day: date) -> None:
+    decisions.escalate_overdue(session, today=day, now=_at(day, 6))
+    decisions.send_reminders(session, today=day, now=_at(day, 6))
 
 
 def _second_holder(session: Session, hasher: PasswordHasher, council: CouncilArea) -> User:

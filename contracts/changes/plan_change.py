@@ -91,6 +91,22 @@ def line_of(fund: IndividualServiceFund, line_id: int | None, *, field: str) -> 
     return line
 
 
+def current_line_of(fund: IndividualServiceFund, line_id: int | None, *, field: str) -> BudgetLine:
+    """A line as the plan has it now: one that an approved change has since carried on
+    as a newer line cannot be changed again (two changes to the same hours would both
+    carry it on, and its weeks would be paid twice)."""
+    line = line_of(fund, line_id, field=field)
+    successor = next((other for other in fund.lines if other.replaces_id == line.id), None)
+    if successor is not None:
+        raise RuleBroken(
+            f"“{line.title}” has changed since: it carries on from "
+            f"{successor.starts_on:%-d %B %Y} on new terms. Ask again about the line as it "
+            "is now",
+            field=field,
+        )
+    return line
+
+
 def movable_pence(line: BudgetLine, from_day: date, ends_on: date, *, spent_pence: int) -> int:
     """What can still be moved out of a line from `from_day`: a contingency's allocation,
     or what the plan will still spend on any other line."""
@@ -114,7 +130,7 @@ def effect_of(
     edits: list[LineEdit] = []
     taken = 0
     if request.from_line_id is not None:
-        source = line_of(fund, request.from_line_id, field="from_line")
+        source = current_line_of(fund, request.from_line_id, field="from_line")
         taken = request.moved_pence
         if taken <= 0:
             raise RuleBroken("Enter how much to move, more than £0", field="moved")
@@ -128,7 +144,7 @@ def effect_of(
         edits.append(LineEdit(source.id, moved_pence=-taken))
 
     if request.kind == ChangeKind.MOVE:
-        target = line_of(fund, request.line_id, field="line")
+        target = current_line_of(fund, request.line_id, field="line")
         if request.from_line_id is None:
             raise RuleBroken("Choose the line to move money from", field="from_line")
         if target.id == request.from_line_id:
@@ -153,11 +169,11 @@ def effect_of(
         worth = line_committed_pence(new, day, period_ends_on)
         return Effect(tuple(edits), new, None, worth)
 
-    line = line_of(fund, request.line_id, field="line")
+    line = current_line_of(fund, request.line_id, field="line")
     if not line.kind.is_weekly:
         raise RuleBroken("Choose a line of weekly support", field="line")
     if request.kind == ChangeKind.RESUME:
-        if line.paused_on is None or _carried_on(fund, line):
+        if line.paused_on is None:
             raise RuleBroken("Choose a paused line", field="line")
         if day < line.paused_on:
             raise RuleBroken(
@@ -172,6 +188,12 @@ def effect_of(
         carried = LineEdit(line.id, moved_pence=-(line.moved_pence or 0))
         return Effect((carried,), new, line, worth)
 
+    if line.paused_on is not None:
+        raise RuleBroken(
+            f"“{line.title}” is paused from {line.paused_on:%-d %B %Y}: ask to start it "
+            "again first",
+            field="line",
+        )
     if not line.starts_on < day <= line.ends_on:
         raise RuleBroken(
             f"Choose a day after “{line.title}” starts ({line.starts_on:%-d %B %Y}) and "
@@ -194,10 +216,6 @@ def effect_of(
     )
     after = line_committed_pence(new, day, period_ends_on)
     return Effect((stops,), new, line, abs(after - before))
-
-
-def _carried_on(fund: IndividualServiceFund, line: BudgetLine) -> bool:
-    return any(other.replaces_id == line.id for other in fund.lines)
 
 
 def paused_until(session: Session, line: BudgetLine) -> date | None:

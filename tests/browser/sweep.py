@@ -85,6 +85,9 @@ def assert_fits_and_accessible(page: Page) -> None:
     """The page as it is now, at each width in turn (the same page, resized, as a person
     turning a tablet would see it): no sideways scrolling, and no axe findings at the
     desktop with JavaScript on and at the phone with it off."""
+    # A click on a link returns once the navigation has begun, when the new document may
+    # not exist yet: check the page that is arriving, once it has loaded.
+    page.wait_for_load_state("load")
     javascript = _javascript_on(page)
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": HEIGHT})

@@ -23,7 +23,7 @@ from contracts.changes.models import (
 from contracts.changes.transparency import change_of_use_figures, decided_requests
 from contracts.changes.transparency_routes import decisions_table
 from marketplace.accounts import service as accounts_service
-from marketplace.db import today
+from marketplace.db import SCOTTISH_TIME, today
 from marketplace.demo import DEMO_ACCOUNTS
 from tests.conftest import DEMO_GROUP, DemoDatabase
 
@@ -90,6 +90,26 @@ def test_late_and_on_time_decisions_both_happen(demo: Session) -> None:
     assert {one.on_time for one in decided} == {True, False}
     assert max(one.working_days for one in decided) > 5
     assert all(one.decided_on <= today() for one in decided)
+
+
+def test_every_late_decision_was_escalated_the_morning_after_its_deadline(
+    demo: Session,
+) -> None:
+    late = [
+        request
+        for request in requests(demo)
+        if request.decided_at is not None
+        and request.decided_at.astimezone(SCOTTISH_TIME).date() > request.due_on
+    ]
+    assert late
+    for request in late:
+        steps = [event.step for event in request.events]
+        assert ChangeStep.OVERDUE in steps, request.id
+        escalated = next(e for e in request.events if e.step == ChangeStep.OVERDUE)
+        assert escalated.at.astimezone(SCOTTISH_TIME).date() > request.due_on
+        assert escalated.at <= request.decided_at
+    reminded = [r for r in requests(demo) if ChangeStep.REMINDED in {e.step for e in r.events}]
+    assert reminded
 
 
 def test_the_transparency_page_shows_real_figures_and_hides_small_ones(demo: Session) -> None:

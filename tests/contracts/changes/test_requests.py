@@ -307,6 +307,64 @@ class TestWhatAnApprovalDoes:
             360,
         )
 
+    def test_two_changes_waiting_on_one_line_cannot_both_carry_it_on(self, db: Session) -> None:
+        # Both were asked about the line as it was; once one has changed it, the other
+        # would pay its weeks twice, so it cannot be approved until asked again.
+        plan = active_plan(db)
+        holder = budget_holder_with(db, per_request_pence=500_000)
+        september, november = date(2027, 9, 6), date(2027, 11, 1)
+        fewer = ask(
+            db,
+            plan,
+            kind=ChangeKind.HOURS,
+            line_id=plan.swimming.id,
+            minutes_per_week=60,
+            when=MONDAY_MORNING,
+            starts_on=november,
+        )
+        paused = ask(db, plan, kind=ChangeKind.PAUSE, line_id=plan.swimming.id, starts_on=september)
+        more = ask(
+            db,
+            plan,
+            kind=ChangeKind.HOURS,
+            line_id=plan.swimming.id,
+            minutes_per_week=360,
+            when=MONDAY_MORNING,
+            starts_on=september,
+        )
+        decisions.approve_request(db, request=fewer, by=holder, now=at(TUESDAY))
+        for waiting in (more, paused):
+            with pytest.raises(RuleBroken) as refused:
+                decisions.approve_request(db, request=waiting, by=holder, now=at(TUESDAY))
+            assert "has changed since" in refused.value.message
+            assert waiting.status == ChangeStatus.WAITING
+        assert [line.replaces_id for line in plan.fund.lines].count(plan.swimming.id) == 1
+        with pytest.raises(RuleBroken):
+            ask(db, plan, kind=ChangeKind.PAUSE, line_id=plan.swimming.id, starts_on=september)
+
+    def test_a_paused_line_cannot_have_its_hours_changed_or_be_paused_again(
+        self, db: Session
+    ) -> None:
+        plan = active_plan(db)
+        holder = budget_holder_with(db, per_request_pence=500_000)
+        july = date(2027, 7, 5)
+        pause = ask(db, plan, kind=ChangeKind.PAUSE, line_id=plan.swimming.id, starts_on=july)
+        decisions.approve_request(db, request=pause, by=holder, now=at(TUESDAY))
+        for kind in (ChangeKind.PAUSE, ChangeKind.HOURS):
+            with pytest.raises(RuleBroken) as refused:
+                ask(
+                    db,
+                    plan,
+                    kind=kind,
+                    line_id=plan.swimming.id,
+                    minutes_per_week=60,
+                    when=MONDAY_MORNING,
+                    starts_on=date(2027, 6, 7),
+                )
+            assert "is paused from 5 July 2027: ask to start it again first" in (
+                refused.value.message
+            )
+
     def test_a_paused_line_stops_and_can_be_started_again_until_the_day_it_was_to_end(
         self, db: Session
     ) -> None:

@@ -113,7 +113,8 @@ def load_demo(
         budget_holder=users[Role.BUDGET_HOLDER],
         holder_staff=staff,
     )
-    load_demo_spending(session, today=today(), finance=users[Role.FINANCE], disputing=person)
+    # Change of use first: the spending closes last year's funds, whose changes were
+    # decided while they were open.
     load_demo_changes(
         session,
         today=today(),
@@ -123,4 +124,5 @@ def load_demo(
         panel_member=users[Role.PANEL_MEMBER],
         morag=person,
     )
+    load_demo_spending(session, today=today(), finance=users[Role.FINANCE], disputing=person)
     return list(DEMO_ACCOUNTS), marketplace

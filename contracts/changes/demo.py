@@ -1,18 +1,19 @@
 """Demo change of use, made through the same services people use, with the clock set in the
 past, so that deadlines, working days, panel sittings and every step of the history are
-real: the requests the demo's people in Highland sent since the start of this financial
-year (their funds' periods start then), and how they were decided.
+real: the requests the demo's people in Highland sent over last year (funds whose periods
+have ended) and since the start of this financial year, and how they were decided.
 
-An administrator set the budget holders' delegated authority at the start of the year and
-raised the council's light-touch limit at the start of the second quarter (its rules'
-version 2). Early on, each fund bought something for its outcome with money from its
-support line, so later small moves between the two are light-touch; then a mix of
-requests: approvals (some with conditions, some late), declines with reasons and a review
-of one by another budget holder, more information asked for and given, escalations to the
-resource allocation panel, and larger requests the panel decided at its fortnightly
-sittings. A few are still open today: one is overdue (escalated, never refused), one waits
-for the person's answer, one for the panel's next sitting, and a review of a decline of
-Morag Lindsay's waits for someone other than who declined it.
+An administrator set the budget holders' delegated authority at the start of each year and
+raised the council's light-touch limit at the start of this year's second quarter (its
+rules' version 2). Early in each year, each fund bought something for its outcome with
+money from its support line, so later small moves between the two are light-touch; then a
+mix of requests: approvals (some with conditions, some late, escalated the morning after
+their deadline by the daily run), declines with reasons and a review of one by another
+budget holder, more information asked for and given, escalations to the resource
+allocation panel, and larger requests the panel decided at its fortnightly sittings. A few
+are still open today: one is overdue (escalated, never refused), one waits for the
+person's answer, one for the panel's next sitting, and a review of a decline of Morag
+Lindsay's waits for someone other than who declined it.
 
 Deterministic: the same seed and the same day give the same requests."""
 
@@ -27,7 +28,7 @@ from functools import partial
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from contracts.changes import decisions
@@ -68,8 +69,8 @@ MIX = (
     + ("panel_decline",) * 1
     + ("escalate",) * 2
 )
-"""How the requests sent over the year so far go (44 of them), besides each fund's first
-purchase and the few still open."""
+"""How a year's requests go (44 of them), besides each fund's first purchase and, this
+year, the few still open."""
 
 
 @dataclass
@@ -101,7 +102,7 @@ def load_demo_changes(
     morag: User,
 ) -> int:
     """Send and decide the demo's change-of-use requests unless there are some already;
-    how many were sent."""
+    how many were sent. Run before the demo's spending, which closes last year's funds."""
     if session.scalar(select(ChangeRequest.id).limit(1)) is not None:
         return 0
     council = budget_holder.council
@@ -117,32 +118,37 @@ def load_demo_changes(
         )
     )
     morags = next((fund for fund in funds if fund.person_id == morag.id), None)
-    others = [fund for fund in funds if fund is not morags and _has_support_line(fund)]
-    if not others or others[0].period_starts_on is None:
+    years: dict[date, list[IndividualServiceFund]] = {}
+    for fund in funds:
+        if fund is not morags and fund.period_starts_on is not None and _has_support_line(fund):
+            years.setdefault(fund.period_starts_on, []).append(fund)
+    this_year = max((starts_on for starts_on in years if starts_on <= today), default=None)
+    if this_year is None:
         return 0
-    starts_on = others[0].period_starts_on
     demo = _Demo(session, today=today, rng=random.Random(SEED))
     demo.holder, demo.panel = budget_holder, panel_member
     demo.second = _second_holder(session, hasher, council)
-    first_day = change_rules.add_working_days(starts_on, 1)
-    for holder, (per_request, per_year) in (
-        (budget_holder, HOLDER_LIMITS),
-        (demo.second, SECOND_HOLDER_LIMITS),
-    ):
-        change_rules.set_authority(
-            session,
-            holder=holder,
-            by=admin,
-            per_request_pence=per_request,
-            per_fund_year_pence=per_year,
-            note="Set for the new financial year",
-            now=_at(starts_on - timedelta(days=7), 9),
-        )
+    first_year = min(years)
+    for starts_on in sorted(years):
+        for holder, (per_request, per_year) in (
+            (budget_holder, HOLDER_LIMITS),
+            (demo.second, SECOND_HOLDER_LIMITS),
+        ):
+            change_rules.set_authority(
+                session,
+                holder=holder,
+                by=admin,
+                per_request_pence=per_request,
+                per_fund_year_pence=per_year,
+                note="Set for the new financial year",
+                now=_at(starts_on - timedelta(days=7), 9),
+            )
     rules = change_rules.rules_in_force(session, council.id)
     if rules.version == 1 and rules.set_by_id is None:
-        # The product's defaults, written when first read: in force since before the year.
-        rules.set_at = _at(starts_on - timedelta(days=7), 9)
-    second_quarter = change_rules.add_working_days(starts_on + timedelta(days=91), 0)
+        # The product's defaults, written when first read: in force since before the demo.
+        rules.set_at = _at(first_year - timedelta(days=7), 9)
+    demo.rules = rules
+    second_quarter = change_rules.add_working_days(this_year + timedelta(days=91), 0)
     demo.timeline.at(
         _at(second_quarter, 9),
         lambda: change_rules.set_rules(
@@ -157,29 +163,31 @@ def load_demo_changes(
                 panel_first_sits_on=rules.panel_first_sits_on,
                 panel_every_days=rules.panel_every_days,
             ),
-            note="The first quarter's light-touch moves were all small and none was "
-            "questioned: the limit goes up to £750 a period, and reminders go two working "
-            "days before a deadline",
+            note="Last year's light-touch moves were all small and none was questioned: "
+            "the limit goes up to £750 a period, and reminders go two working days before "
+            "a deadline",
             now=_at(second_quarter, 9),
         ),
     )
-    demo.rules = rules
-    # Requests sent from the second working day to a fortnight before today.
-    last_sent = _working_days_before(today, 12)
-    days = _working_days(first_day, max(first_day, last_sent))
-    for number, fund in enumerate(others):
-        demo.kit(fund, days[min(number, len(days) - 1)])
-    mix = list(MIX)
-    demo.rng.shuffle(mix)
-    for number, scenario in enumerate(mix):
-        # Spread evenly, after every fund's first purchase.
-        position = len(others) + 2 + number * (len(days) - len(others) - 2) // len(mix)
-        demo.scenario(scenario, others, days[max(0, min(position, len(days) - 1))])
+    for starts_on, year_funds in sorted(years.items()):
+        ends_on = year_funds[0].period_ends_on
+        assert ends_on is not None
+        # Requests sent from the second working day: this year's to a fortnight before
+        # today, and an ended year's to three weeks before its end, so each is decided in
+        # the period it is for.
+        last_sent = (
+            _working_days_before(today, 12)
+            if starts_on == this_year
+            else _working_days_before(ends_on, 15)
+        )
+        demo.year(year_funds, change_rules.add_working_days(starts_on, 1), last_sent)
+    first_day = change_rules.add_working_days(first_year, 1)
     sitting = change_rules.next_sitting(rules, first_day)
     while sitting <= today:
         demo.timeline.at(_at(sitting, 9), partial(demo.record_sitting, sitting))
         sitting += timedelta(days=rules.panel_every_days)
-    demo.still_open(others, morags)
+    demo.first_day = change_rules.add_working_days(this_year, 1)
+    demo.still_open(years[this_year], morags)
     for day in _working_days(first_day, today):
         # The job worker's early-morning run: late requests escalated, reminders sent.
         demo.timeline.at(_at(day, 6), partial(_daily_run, session, day))
@@ -252,6 +260,8 @@ class _Demo:
     rules: ChangeRules = field(init=False)
     sent: int = 0
     timeline: _Timeline = field(init=False)
+    first_day: date = field(init=False)
+    """This year's first working day for requests."""
     sittings: dict[date, PanelSitting] = field(default_factory=dict)
     kits: dict[int, int] = field(default_factory=dict)
     """Each fund's first purchase line, once approved."""
@@ -297,9 +307,7 @@ class _Demo:
         def step() -> None:
             for fund in funds:
                 line = source(fund)
-                assert fund.period_ends_on is not None
-                spare = movable_pence(line, day, fund.period_ends_on, spent_pence=0)
-                if spare >= spare_times * pence:
+                if self.spare(fund, line, day) >= spare_times * pence:
                     self.send(
                         made,
                         fund,
@@ -374,6 +382,23 @@ class _Demo:
 
         self.timeline.at(moment, run)
 
+    def recent(self, working_days: int) -> date:
+        """Some working days before today, but not before this year's first working day (a
+        demo loaded early in April has few days behind it)."""
+        return max(self.first_day, _working_days_before(self.today, working_days))
+
+    def spare(self, fund: IndividualServiceFund, line: BudgetLine, day: date) -> int:
+        """What a line can still spare on `day`, less what requests still waiting would move
+        out of it (so none of them finds the money gone when it is decided)."""
+        assert fund.period_ends_on is not None
+        waiting = self.session.scalar(
+            select(func.coalesce(func.sum(ChangeRequest.moved_pence), 0)).where(
+                ChangeRequest.from_line_id == line.id,
+                ChangeRequest.status.in_([s for s in ChangeStatus if s.is_open]),
+            )
+        )
+        return movable_pence(line, day, fund.period_ends_on, spent_pence=0) - int(waiting or 0)
+
     def _decider(self, request: ChangeRequest) -> User:
         """The demo budget holder, or now and then the second where she has the authority."""
         if self.rng.random() < 0.35 and (
@@ -395,6 +420,18 @@ class _Demo:
         )
 
     # The stories --------------------------------------------------------------------------
+
+    def year(self, funds: list[IndividualServiceFund], first_day: date, last_sent: date) -> None:
+        """A year's requests on its funds: each fund's first purchase, then the mix spread
+        evenly over the working days to `last_sent`."""
+        days = _working_days(first_day, max(first_day, last_sent))
+        for number, fund in enumerate(funds):
+            self.kit(fund, days[min(number, len(days) - 1)])
+        mix = list(MIX)
+        self.rng.shuffle(mix)
+        for number, scenario in enumerate(mix):
+            position = len(funds) + 2 + number * (len(days) - len(funds) - 2) // len(mix)
+            self.scenario(scenario, funds, days[max(0, min(position, len(days) - 1))])
 
     def candidates(
         self, funds: list[IndividualServiceFund], *, large: bool = False
@@ -500,10 +537,8 @@ class _Demo:
                 ),
                 None,
             )
-            assert fund.period_ends_on is not None
             pence = self.rng.randrange(3, 15) * 1_000
-            spare = movable_pence(line, day, fund.period_ends_on, spent_pence=0)
-            if kit is not None and spare >= 2 * pence:
+            if kit is not None and self.spare(fund, line, day) >= 2 * pence:
                 self.send(
                     made,
                     fund,
@@ -523,30 +558,29 @@ class _Demo:
     ) -> None:
         """What waits today: one overdue, one waiting for the person's answer, one for the
         panel's next sitting, one just sent; and Morag's review."""
-        today = self.today
         self.purchase(
             self.candidates(funds),
-            _working_days_before(today, 8),
+            self.recent(8),
             45_000,
             *self.rng.choice(PURCHASES),
         )
         made = self.purchase(
             self.candidates(funds),
-            _working_days_before(today, 3),
+            self.recent(3),
             30_000,
             *self.rng.choice(PURCHASES),
         )
-        self.ask(made, _working_days_before(today, 2))
+        self.ask(made, self.recent(2))
         self.purchase(
             self.candidates(funds, large=True),
-            _working_days_before(today, 2),
+            self.recent(2),
             155_000,
             *self.rng.choice(LARGE),
             spare_times=1,
         )
         self.purchase(
             self.candidates(funds),
-            _working_days_before(today, 1),
+            self.recent(1),
             8_000,
             *self.rng.choice(PURCHASES),
         )
@@ -556,8 +590,8 @@ class _Demo:
     def morags_review(self, fund: IndividualServiceFund) -> None:
         """Morag asked for a riser-recliner chair from her contingency; the budget holder
         declined it; she asked for a review, which waits for the other budget holder."""
-        sent_on = _working_days_before(self.today, 20)
-        review_on = _working_days_before(self.today, 3)
+        sent_on = self.recent(20)
+        review_on = self.recent(3)
         if not any(line.kind == BudgetLineKind.CONTINGENCY for line in fund.lines):
             return
         made = self.purchase(

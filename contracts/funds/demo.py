@@ -42,11 +42,11 @@ STATES = (
     + ("active",) * 9
     + ("declined",) * 2
     + ("withdrawn",)
-    + ("last_year",)
+    + ("last_year",) * 9
 )
-"""How many of the other people's funds are in each state; the last was agreed for the
-year before this one, whose period the demo's spending closes."""
-"""How many of the other people's funds are in each state."""
+"""How many of the other people's funds are in each state; the last were agreed for the
+year before this one, whose periods the demo's spending closes (so change of use has a
+whole year behind it, not only this year so far)."""
 
 
 def financial_year(today: date) -> tuple[date, date]:

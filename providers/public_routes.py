@@ -16,14 +16,23 @@ from marketplace.accounts.policy import MaybeUser, Public
 from marketplace.db import today
 from marketplace.deps import DbSession
 from marketplace.errors import NotFound
-from marketplace.parsing import RecordId
+from marketplace.parsing import PageNumber, RecordId
 from marketplace.web import render
 from providers import offers as offers_service
 from providers import reviews as reviews_service
 from providers.access import public_offer
 from providers.areas import area_map, distance_to_km, places_in_area, reach
 from providers.asked import Asked, read_asked
-from providers.models import DAYS, PERIODS, Offer, OfferStatus, Provider, Taxonomy, availability_bit
+from providers.models import (
+    DAYS,
+    PERIODS,
+    Offer,
+    OfferStatus,
+    Provider,
+    Review,
+    Taxonomy,
+    availability_bit,
+)
 from providers.pricing import (
     describe_minutes,
     fee_percent,
@@ -32,6 +41,7 @@ from providers.pricing import (
     price_text,
     weekly_cost,
 )
+from providers.reviews import ReviewSummary
 
 router = APIRouter(include_in_schema=False)
 PLACES_LISTED = 30
@@ -118,7 +128,7 @@ def offer_page(request: Request, offer_id: RecordId, db: DbSession, user: MaybeU
     # The search's answers come along in the address, so the price is for the person's
     # week and the page can say whether the offer reaches them.
     asked = read_asked(db, request.query_params.multi_items())
-    reviews = reviews_service.published_reviews(db, provider_id=offer.provider_id)
+    review_summary, reviews = _reviews_shown(db, offer.provider_id)
     return render(
         request,
         "providers/offer.html",
@@ -141,9 +151,18 @@ def offer_page(request: Request, offer_id: RecordId, db: DbSession, user: MaybeU
             "stale": offers_service.capacity_is_stale(offer),
             "today": today(),
             "reviews": reviews,
-            "review_summary": reviews_service.summary_of(reviews),
+            "review_summary": review_summary,
         },
     )
+
+
+def _reviews_shown(db: Session, provider_id: int) -> tuple[ReviewSummary | None, list[Review]]:
+    """The summary of all a provider's reviews and the newest few (none read when there
+    are none to read)."""
+    summary = reviews_service.review_summary(db, provider_id=provider_id)
+    if summary is None:
+        return None, []
+    return summary, reviews_service.newest_reviews(db, provider_id=provider_id)
 
 
 def _provider(db: Session, provider_id: int) -> Provider:
@@ -157,7 +176,7 @@ def _provider(db: Session, provider_id: int) -> Provider:
 def provider_page(request: Request, provider_id: RecordId, db: DbSession) -> Response:
     provider = _provider(db, provider_id)
     offers = [o for o in provider.offers if o.status == OfferStatus.PUBLISHED]
-    reviews = reviews_service.published_reviews(db, provider_id=provider.id)
+    review_summary, reviews = _reviews_shown(db, provider.id)
     return render(
         request,
         "providers/provider.html",
@@ -167,7 +186,27 @@ def provider_page(request: Request, provider_id: RecordId, db: DbSession) -> Res
             "summaries": {o.id: price_summary(o) for o in offers},
             "today": today(),
             "reviews": reviews,
-            "review_summary": reviews_service.summary_of(reviews),
+            "review_summary": review_summary,
+        },
+    )
+
+
+@router.get("/providers/{provider_id}/reviews", dependencies=[Public])
+def provider_reviews(
+    request: Request, provider_id: RecordId, db: DbSession, page: PageNumber = 1
+) -> Response:
+    provider = _provider(db, provider_id)
+    found = reviews_service.published_reviews_page(db, provider_id=provider.id, page=page)
+    if page > found.pages:
+        raise NotFound("Page not found")
+    return render(
+        request,
+        "providers/reviews/all.html",
+        {
+            "provider": provider,
+            "result": found,
+            "reviews": found.items,
+            "review_summary": reviews_service.review_summary(db, provider_id=provider.id),
         },
     )
 

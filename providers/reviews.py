@@ -4,16 +4,17 @@ outcomes the support helped with, its reliability and the respect shown. The pro
 reply once. Administrators may hide a review, with a note; a hidden review shows to nobody
 but them.
 
-The public provider and offer pages read `published_reviews` and `review_summary`, and
-render the list with templates/providers/reviews/_list.html."""
+The public provider and offer pages show `review_summary` and the `newest_reviews`; the
+provider's reviews pages page through the rest (`published_reviews_page`). All render the
+list with templates/providers/reviews/_list.html."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from marketplace import audit, mail
@@ -198,29 +199,35 @@ def show_review(session: Session, *, review: Review, admin: User, note: str) -> 
     )
 
 
+REVIEWS_SHOWN = 5
+"""The newest reviews a provider's or an offer's page shows; the rest are on the provider's
+reviews pages, so a provider with hundreds of reviews does not make its pages slow."""
+REVIEWS_PAGE_SIZE = 20
+
+
+def _published(provider_id: int) -> Select[tuple[Review]]:
+    return (
+        select(Review)
+        .where(Review.provider_id == provider_id, Review.hidden_at.is_(None))
+        .order_by(Review.created_at.desc(), Review.id.desc())
+    )
+
+
 def published_reviews(session: Session, *, provider_id: int) -> list[Review]:
     """A provider's reviews that are not hidden, newest first."""
-    return list(
-        session.scalars(
-            select(Review)
-            .where(Review.provider_id == provider_id, Review.hidden_at.is_(None))
-            .order_by(Review.created_at.desc(), Review.id.desc())
-        )
-    )
+    return list(session.scalars(_published(provider_id)))
 
 
-def summary_of(reviews: Sequence[Review]) -> ReviewSummary | None:
-    """review_summary worked out from a provider's published reviews already read (the
-    pages that list them need no second query); None when there are none."""
-    count = len(reviews)
-    if not count:
-        return None
-    return ReviewSummary(
-        count=count,
-        outcomes_tenths=divide_rounding(sum(r.outcomes_rating for r in reviews) * 10, count),
-        reliability_tenths=divide_rounding(sum(r.reliability_rating for r in reviews) * 10, count),
-        respect_tenths=divide_rounding(sum(r.respect_rating for r in reviews) * 10, count),
-    )
+def newest_reviews(
+    session: Session, *, provider_id: int, limit: int = REVIEWS_SHOWN
+) -> list[Review]:
+    """The newest of a provider's published reviews, for its pages."""
+    return list(session.scalars(_published(provider_id).limit(limit)))
+
+
+def published_reviews_page(session: Session, *, provider_id: int, page: int) -> Page[Review]:
+    """One page of a provider's published reviews, newest first."""
+    return paginate(session, _published(provider_id), page=page, page_size=REVIEWS_PAGE_SIZE)
 
 
 def review_summary(session: Session, *, provider_id: int) -> ReviewSummary | None:

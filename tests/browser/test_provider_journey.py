@@ -397,6 +397,7 @@ VISITS = [
     visit("admin-offers", "Offers to agree", "/admin/offers", ADMIN),
     visit("offer", OFFER, "/offers/{offer_id}"),
     visit("provider", PROVIDER, "/providers/{provider_id}"),
+    visit("provider-reviews", "Reviews of {provider_name}", "/providers/{provider_id}/reviews"),
     visit("enquire", ASK, "/offers/{offer_id}/enquire", PERSON),
     visit(
         "enquire-with-errors",

@@ -37,4 +37,5 @@ POLICY: dict[tuple[str, str], str] = {
     ("GET", "/offers/{offer_id}"): PUBLIC,
     ("GET", "/providers/{provider_id}"): PUBLIC,
     ("GET", "/providers/{provider_id}/photo"): PUBLIC,
+    ("GET", "/providers/{provider_id}/reviews"): PUBLIC,
 }

@@ -631,6 +631,45 @@ class TestTheListPartial:
         ).render(reviews=[])
 
 
+class TestReviewsOnThePublicPages:
+    def test_pages_show_the_newest_reviews_and_the_rest_are_a_page_away(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(db)
+        shown = reviews_service.REVIEWS_SHOWN
+        written = [
+            reviews_service.leave_review(
+                db,
+                enquiry=enquiry,
+                author=enquiry.person,
+                ratings=reviews_service.Ratings(5, 4, 3),
+                comment=f"Review number {number}.",
+            )
+            for number, enquiry in enumerate(
+                (arranged(db, offer=offer) for _ in range(shown + 2)), start=1
+            )
+        ]
+        newest_first = [f"review-{r.id}" for r in reversed(written)]
+        for path in (f"/offers/{offer.id}", f"/providers/{offer.provider_id}"):
+            soup = page(client.get(path))
+            assert [li["id"] for li in soup.select("li[id^=review-]")] == newest_first[:shown]
+            link = soup.find("a", string=f"Read all {shown + 2} reviews of {offer.provider.name}")
+            assert link is not None and link["href"] == f"/providers/{offer.provider_id}/reviews"
+        every = page(client.get(f"/providers/{offer.provider_id}/reviews"))
+        assert [li["id"] for li in every.select("li[id^=review-]")] == newest_first
+        assert f"{shown + 2} reviews from people who arranged support" in every.get_text()
+
+    def test_a_page_past_the_last_or_not_a_number_is_not_found(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        offer = make_offer(db)
+        assert client.get(f"/providers/{offer.provider_id}/reviews").status_code == 200
+        for page_number in ("2", "-1", "0x10", "9" * 40):
+            response = client.get(f"/providers/{offer.provider_id}/reviews?page={page_number}")
+            assert 400 <= response.status_code < 500, page_number
+        assert client.get("/providers/999999/reviews").status_code == 404
+
+
 class TestNavigation:
     @pytest.mark.parametrize(
         ("role", "label", "path"),

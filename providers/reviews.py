@@ -205,7 +205,7 @@ reviews pages, so a provider with hundreds of reviews does not make its pages sl
 REVIEWS_PAGE_SIZE = 20
 
 
-def _published(provider_id: int) -> Select[tuple[Review]]:
+def _published(provider_id: int) -> Select[Review]:
     return (
         select(Review)
         .where(Review.provider_id == provider_id, Review.hidden_at.is_(None))

@@ -9,6 +9,7 @@ answer. Who may act is decided there; the pages only choose which forms to draw.
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -52,7 +53,7 @@ from marketplace.forms import (
     required,
 )
 from marketplace.idempotency import IdempotencyKey, new_key, once
-from marketplace.parsing import record_id
+from marketplace.parsing import PageNumber, record_id
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 from providers.models import DAYS, PERIODS
@@ -384,27 +385,32 @@ def queue(
     user: DeciderUser,
     status: str = "",
     route: str = "",
+    page: PageNumber = 1,
 ) -> Response:
     chosen_status = parse_choice(ChangeStatus, status) if status else None
     chosen_route = parse_choice(ChangeRoute, route) if route else None
-    found = decisions.queue_for(db, user=user, status=chosen_status, route=chosen_route)
-    table = views.requests_table(
-        found, today=today(), caption="Change-of-use requests, soonest deadline first"
-    )
+    found = decisions.queue_for(db, user=user, status=chosen_status, route=chosen_route, page=page)
+    caption = "Change-of-use requests, soonest deadline first"
+    if found.pages > 1:
+        caption += f": page {found.page} of {found.pages}"
+    table = views.requests_table(found.items, today=today(), caption=caption)
     downloaded = csv_if_asked(request, [table], filename="change-of-use-queue")
     if downloaded is not None:
         return downloaded
-    rows = views.queue_rows(db, found, today())
+    values = {
+        "status": chosen_status.value if chosen_status else "",
+        "route": chosen_route.value if chosen_route else "",
+    }
     return render(
         request,
         "contracts/changes/queue.html",
         {
-            "rows": rows,
+            "rows": views.queue_rows(db, found.items, today()),
+            "result": found,
             "table": table,
-            "values": {
-                "status": chosen_status.value if chosen_status else "",
-                "route": chosen_route.value if chosen_route else "",
-            },
+            "values": values,
+            # The filters go with every page link, so paging never drops them.
+            "filters_query": urlencode(values) + "&",
             "statuses": [(s.value, s.label) for s in ChangeStatus],
             "routes": [(r.value, r.label) for r in ChangeRoute],
             "error_for": {},

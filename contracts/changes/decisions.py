@@ -512,6 +512,20 @@ def requests_on(session: Session, fund: IndividualServiceFund) -> list[ChangeReq
     )
 
 
+def recent_requests_on(
+    session: Session, fund: IndividualServiceFund, *, limit: int
+) -> Page[ChangeRequest]:
+    """A fund's newest `limit` requests, with how many it has in all, and the lines that
+    say what each changes loaded with them."""
+    newest = (
+        select(ChangeRequest)
+        .where(ChangeRequest.fund_id == fund.id)
+        .order_by(ChangeRequest.id.desc())
+        .options(selectinload(ChangeRequest.line), selectinload(ChangeRequest.from_line))
+    )
+    return paginate(session, newest, page=1, page_size=limit)
+
+
 QUEUE_PAGE_SIZE = 25
 """Requests on one page of the queue: a day's work to read, and each one's projection
 worked out from its fund's statement stays quick."""

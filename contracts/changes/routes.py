@@ -31,7 +31,7 @@ from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund, record_on_fund
 from contracts.funds.models import IndividualServiceFund
-from contracts.funds.routes import offer_named
+from contracts.funds.routes import add_fund_section, offer_named
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser
@@ -57,6 +57,7 @@ from marketplace.parsing import PageNumber, record_id
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 from providers.models import DAYS, PERIODS
+from providers.public_routes import PageSection
 from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
@@ -102,6 +103,20 @@ def acted_change(request: Request, db: DbSession, user: SignedInUser) -> ChangeR
 
 SeenChange = Annotated[ChangeRequest, Depends(seen_change)]
 ActedChange = Annotated[ChangeRequest, Depends(acted_change)]
+
+
+def recent_changes_section(
+    db: Session, fund: IndividualServiceFund, user: User
+) -> PageSection | None:
+    """On the fund's page, the person is told how their requests stand and why, as the
+    mail about each decision says."""
+    recent = views.recent_on_fund(db, fund, user, today())
+    if recent is None:
+        return None
+    return PageSection(template="contracts/changes/partials/recent.html", context=recent)
+
+
+add_fund_section(recent_changes_section)
 
 
 # A fund's requests -----------------------------------------------------------------------

@@ -32,6 +32,7 @@ from contracts.changes.schemas import (
     ChangeDetailOut,
     ChangeIn,
     ChangeOut,
+    ChangeQueueOut,
     ChangeRulesIn,
     ChangeRulesOut,
     ChangeRulesVersionOut,
@@ -56,7 +57,7 @@ from marketplace.deps import DbSession, audited
 from marketplace.errors import NotFound, RuleBroken
 from marketplace.geography.models import CouncilArea
 from marketplace.idempotency import IdempotencyKey, JsonValue, answer_once
-from marketplace.parsing import RecordId
+from marketplace.parsing import PageNumber, RecordId
 
 router = APIRouter(prefix="/api/v1", tags=["change of use"])
 
@@ -285,21 +286,28 @@ def escalate_change(
 # Those who decide -----------------------------------------------------------------------
 
 
-@router.get("/changes", response_model=list[ChangeOut], responses=ERRORS)
+@router.get("/changes", response_model=ChangeQueueOut, responses=ERRORS)
 @audited
 def queue(
     db: DbSession,
     user: DeciderUser,
     status: Annotated[ChangeStatus | None, Query(description="Open ones when none")] = None,
     route: ChangeRoute | None = None,
-) -> list[ChangeOut]:
+    page: Annotated[PageNumber, Query(description="Which page, from 1")] = 1,
+) -> ChangeQueueOut:
     """The queue of a council's budget holders and panel members: its requests, soonest
-    deadline first; open ones unless `status` says otherwise. Each read is in the audit
-    log."""
-    shown = decisions.queue_for(db, user=user, status=status, route=route)
-    for request in shown:
+    deadline first, a page at a time; open ones unless `status` says otherwise. Each read
+    is in the audit log."""
+    found = decisions.queue_for(db, user=user, status=status, route=route, page=page)
+    for request in found.items:
         audit.record_read(db, actor=user, subject_type=changes.SUBJECT, subject_id=request.id)
-    return [change_out(db, request, user) for request in shown]
+    return ChangeQueueOut(
+        page=found.page,
+        pages=found.pages,
+        page_size=found.page_size,
+        total=found.total,
+        requests=[change_out(db, request, user) for request in found.items],
+    )
 
 
 @router.post("/panel-sittings", response_model=SittingOut, status_code=201, responses=ERRORS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from contracts.changes import rules as change_rules
 from contracts.changes.models import (
@@ -44,6 +44,7 @@ from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken
 from marketplace.mail import tell
 from marketplace.money import format_pence
+from marketplace.paging import Page, paginate
 from providers.enquiries import check_text
 
 
@@ -511,17 +512,38 @@ def requests_on(session: Session, fund: IndividualServiceFund) -> list[ChangeReq
     )
 
 
+def recent_requests_on(
+    session: Session, fund: IndividualServiceFund, *, limit: int
+) -> Page[ChangeRequest]:
+    """A fund's newest `limit` requests, with how many it has in all, and the lines that
+    say what each changes loaded with them."""
+    newest = (
+        select(ChangeRequest)
+        .where(ChangeRequest.fund_id == fund.id)
+        .order_by(ChangeRequest.id.desc())
+        .options(selectinload(ChangeRequest.line), selectinload(ChangeRequest.from_line))
+    )
+    return paginate(session, newest, page=1, page_size=limit)
+
+
+QUEUE_PAGE_SIZE = 25
+"""Requests on one page of the queue: a day's work to read, and each one's projection
+worked out from its fund's statement stays quick."""
+
+
 def queue_for(
     session: Session,
     *,
     user: User,
     status: ChangeStatus | None = None,
     route: ChangeRoute | None = None,
-) -> list[ChangeRequest]:
-    """The council's requests a budget holder or panel member works on, soonest deadline
-    first (open ones by default)."""
+    page: int = 1,
+    page_size: int = QUEUE_PAGE_SIZE,
+) -> Page[ChangeRequest]:
+    """One page of the council's requests a budget holder or panel member works on,
+    soonest deadline first (open ones by default)."""
     if user.role not in (Role.BUDGET_HOLDER, Role.PANEL_MEMBER) or user.council_id is None:
-        return []
+        return Page(items=[], total=0, page=max(1, page), page_size=page_size)
     query = select(ChangeRequest).where(ChangeRequest.council_id == user.council_id)
     if status is None:
         query = query.where(ChangeRequest.status.in_([s for s in ChangeStatus if s.is_open]))
@@ -529,4 +551,11 @@ def queue_for(
         query = query.where(ChangeRequest.status == status)
     if route is not None:
         query = query.where(ChangeRequest.route == route)
-    return list(session.scalars(query.order_by(ChangeRequest.due_on, ChangeRequest.id)))
+    # The id breaks ties between requests due the same day, so no request is on two pages
+    # or on none.
+    ordered = query.order_by(ChangeRequest.due_on, ChangeRequest.id).options(
+        selectinload(ChangeRequest.fund),
+        selectinload(ChangeRequest.line),
+        selectinload(ChangeRequest.from_line),
+    )
+    return paginate(session, ordered, page=page, page_size=page_size)

@@ -9,6 +9,7 @@ answer. Who may act is decided there; the pages only choose which forms to draw.
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -30,7 +31,7 @@ from contracts.funds import service as funds_service
 from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund, record_on_fund
 from contracts.funds.models import IndividualServiceFund
-from contracts.funds.routes import offer_named
+from contracts.funds.routes import add_fund_section, offer_named
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import SignedInUser
@@ -52,10 +53,11 @@ from marketplace.forms import (
     required,
 )
 from marketplace.idempotency import IdempotencyKey, new_key, once
-from marketplace.parsing import record_id
+from marketplace.parsing import PageNumber, record_id
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 from providers.models import DAYS, PERIODS
+from providers.public_routes import PageSection
 from providers.schemas import Availability
 
 router = APIRouter(include_in_schema=False)
@@ -101,6 +103,20 @@ def acted_change(request: Request, db: DbSession, user: SignedInUser) -> ChangeR
 
 SeenChange = Annotated[ChangeRequest, Depends(seen_change)]
 ActedChange = Annotated[ChangeRequest, Depends(acted_change)]
+
+
+def recent_changes_section(
+    db: Session, fund: IndividualServiceFund, user: User
+) -> PageSection | None:
+    """On the fund's page, the person is told how their requests stand and why, as the
+    mail about each decision says."""
+    recent = views.recent_on_fund(db, fund, user, today())
+    if recent is None:
+        return None
+    return PageSection(template="contracts/changes/partials/recent.html", context=recent)
+
+
+add_fund_section(recent_changes_section)
 
 
 # A fund's requests -----------------------------------------------------------------------
@@ -384,27 +400,32 @@ def queue(
     user: DeciderUser,
     status: str = "",
     route: str = "",
+    page: PageNumber = 1,
 ) -> Response:
     chosen_status = parse_choice(ChangeStatus, status) if status else None
     chosen_route = parse_choice(ChangeRoute, route) if route else None
-    found = decisions.queue_for(db, user=user, status=chosen_status, route=chosen_route)
-    table = views.requests_table(
-        found, today=today(), caption="Change-of-use requests, soonest deadline first"
-    )
+    found = decisions.queue_for(db, user=user, status=chosen_status, route=chosen_route, page=page)
+    caption = "Change-of-use requests, soonest deadline first"
+    if found.pages > 1:
+        caption += f": page {found.page} of {found.pages}"
+    table = views.requests_table(found.items, today=today(), caption=caption)
     downloaded = csv_if_asked(request, [table], filename="change-of-use-queue")
     if downloaded is not None:
         return downloaded
-    rows = views.queue_rows(db, found, today())
+    values = {
+        "status": chosen_status.value if chosen_status else "",
+        "route": chosen_route.value if chosen_route else "",
+    }
     return render(
         request,
         "contracts/changes/queue.html",
         {
-            "rows": rows,
+            "rows": views.queue_rows(db, found.items, today()),
+            "result": found,
             "table": table,
-            "values": {
-                "status": chosen_status.value if chosen_status else "",
-                "route": chosen_route.value if chosen_route else "",
-            },
+            "values": values,
+            # The filters go with every page link, so paging never drops them.
+            "filters_query": urlencode(values) + "&",
             "statuses": [(s.value, s.label) for s in ChangeStatus],
             "routes": [(r.value, r.label) for r in ChangeRoute],
             "error_for": {},

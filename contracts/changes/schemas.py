@@ -255,6 +255,17 @@ class ChangeOut(BaseModel):
         return cls(**cls.fields_of(request, words=words, names=names))
 
 
+class ChangeQueueOut(BaseModel):
+    """One page of the queue, soonest deadline first."""
+
+    page: int
+    pages: int
+    page_size: int
+    total: int
+    """Requests that match, on every page."""
+    requests: list[ChangeOut]
+
+
 class EventOut(BaseModel):
     step: ChangeStep
     at: datetime

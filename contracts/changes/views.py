@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from contracts.changes import decisions
 from contracts.changes import rules as change_rules
 from contracts.changes import service as changes
 from contracts.changes.models import (
@@ -227,6 +228,37 @@ def queue_rows(
             }
         )
     return rows
+
+
+RECENT_ON_FUND = 5
+"""Requests the fund's own page lists, newest first; its requests page lists them all."""
+
+
+def recent_on_fund(
+    session: Session, fund: IndividualServiceFund, viewer: User, today: date
+) -> dict[str, Any] | None:
+    """The fund's newest requests as its page tells them: what was asked, where it stands
+    (its deadline, or the day it was decided), and a decision's conditions or reasons in
+    the decider's words; None when it has none. A request is seen by whoever may see its
+    fund (decisions.may_see_request), so one check of the fund answers for all of them."""
+    if not funds_service.may_see_fund(session, viewer, fund):
+        return None
+    found = decisions.recent_requests_on(session, fund, limit=RECENT_ON_FUND)
+    if not found.items:
+        return None
+    return {
+        "fund_id": fund.id,
+        "total": found.total,
+        "requests": [
+            {
+                "change": change,
+                "what": what_it_changes(change),
+                "colour": STATUS_COLOURS[change.status],
+                "deadline": deadline_text(change, today) if change.status.is_open else None,
+            }
+            for change in found.items
+        ],
+    }
 
 
 def requests_table(requests: list[ChangeRequest], *, today: date, caption: str) -> Table:

@@ -6,6 +6,7 @@ and the three acceptances), with the forms each side uses while it is being agre
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Depends, Request
@@ -284,8 +285,25 @@ def fund_list(request: Request, db: DbSession, user: FundListUser) -> Response:
 # The fund's page, its agreement ------------------------------------------------------------
 
 
+FundSection = Callable[[Session, IndividualServiceFund, User], PageSection | None]
+"""Given the session, a fund the viewer may see and the viewer, a section of the fund's
+page to show, or None for nothing."""
+_fund_sections: list[FundSection] = []
+
+
+def add_fund_section(section: FundSection) -> None:
+    """Show `section` on the fund's page under the agreement in brief, after those added
+    before it. Change of use adds the person's recent requests this way, because funds may
+    not import it (it imports funds)."""
+    if section not in _fund_sections:
+        _fund_sections.append(section)
+
+
 def _context(db: Session, fund: IndividualServiceFund, user: User) -> dict[str, Any]:
     context = fund_views.fund_page(db, fund, user)
+    context["sections"] = [
+        found for section in _fund_sections if (found := section(db, fund, user)) is not None
+    ]
     context["outcome_terms"] = [
         (term.code, term.name) for term in taxonomy_service.terms(db, Taxonomy.PERSONAL_OUTCOME)
     ]

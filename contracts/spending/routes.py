@@ -326,11 +326,12 @@ def _recording(
     raise NotFound("Page not found")
 
 
-def _record_context(fund: IndividualServiceFund, line: BudgetLine) -> dict[str, Any]:
+def _record_context(db: Session, fund: IndividualServiceFund, line: BudgetLine) -> dict[str, Any]:
     day = today().isoformat()
     return {
         "fund": fund,
         "line": line,
+        "purchase_left_pence": spending.purchase_left_pence(db, line),
         "hourly": bool(line.minutes_per_week and line.weekly_pence),
         "hour_pence": spending.support_pence(line, 60)
         if line.minutes_per_week and line.weekly_pence
@@ -373,14 +374,14 @@ class PurchaseForm(Form):
 @router.get("/funds/{fund_id}/lines/{line_id}/deliveries")
 def show_record(request: Request, db: DbSession, user: RecorderUser) -> Response:
     fund, line = _recording(request, db, user)
-    return record_page.render(request, **_record_context(fund, line))
+    return record_page.render(request, **_record_context(db, fund, line))
 
 
 @router.post("/funds/{fund_id}/lines/{line_id}/deliveries")
 @accepts_body(UPLOAD_MAX_BYTES + FORM_MAX_BYTES)
 async def record_delivery(request: Request, db: DbSession, user: RecorderUser) -> Response:
     fund, line = _recording(request, db, user)
-    context = _record_context(fund, line)
+    context = _record_context(db, fund, line)
     if (await form_values(request)).get("kind") == DeliveryKind.PURCHASE.value:
         return await _record_purchase(request, db, user, fund, line, context)
     form = await record_page.read(request, SupportForm, **context)

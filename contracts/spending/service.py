@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contracts.funds import service as funds_service
@@ -147,6 +147,46 @@ def support_pence(line: BudgetLine, minutes: int) -> int:
     return divide_rounding(line.weekly_pence * minutes, line.minutes_per_week)
 
 
+def purchase_left_pence(
+    session: Session, line: BudgetLine, *, leaving_out: Delivery | None = None
+) -> int | None:
+    """What a one-off purchase line still allows: the amount approved for it (with money
+    moved into or out of it) less what is recorded on it and not withdrawn or refused,
+    waiting or paid, so two records cannot each take the whole of it; None for other
+    lines, whose purchases the plan's weekly money pays for."""
+    if line.kind != BudgetLineKind.PURCHASE:
+        return None
+    counted = select(func.coalesce(func.sum(Delivery.amount_pence), 0)).where(
+        Delivery.line_id == line.id,
+        Delivery.status.not_in([DeliveryStatus.WITHDRAWN, DeliveryStatus.REFUSED]),
+    )
+    if leaving_out is not None:
+        counted = counted.where(Delivery.id != leaving_out.id)
+    recorded = int(session.scalar(counted) or 0)
+    return max(0, (line.amount_pence or 0) + (line.moved_pence or 0) - recorded)
+
+
+def _left_to_buy(
+    session: Session, line: BudgetLine, *, leaving_out: Delivery | None = None
+) -> int | None:
+    """What is left of a purchase line, with the line locked until the transaction ends,
+    so two people recording on it at once cannot each take the whole of it."""
+    if line.kind != BudgetLineKind.PURCHASE:
+        return None
+    session.execute(select(BudgetLine.id).where(BudgetLine.id == line.id).with_for_update())
+    return purchase_left_pence(session, line, leaving_out=leaving_out)
+
+
+def _within_purchase(left: int | None, amount_pence: int, line: BudgetLine, rules: Rules) -> None:
+    if left is not None and amount_pence > left:
+        rules.broken(
+            f"“{line.title}” was approved for {format_pence(left)} more"
+            if left
+            else f"“{line.title}” has been bought in full: ask for a change of use to spend more",
+            field="amount",
+        )
+
+
 def record_support(
     session: Session,
     *,
@@ -200,6 +240,7 @@ def record_purchase(
     """A one-off purchase for a line's purpose, with its receipt, for the person to
     confirm."""
     line = _line_to_record(session, fund, line_id, by)
+    left = _left_to_buy(session, line)
     stored: tuple[bytes, str] | None = None
     with Rules() as rules:
         _check_day(line, delivered_on, today, rules)
@@ -207,6 +248,8 @@ def record_purchase(
             rules.broken(
                 f"Enter an amount from £0.01 to {format_pence(MAX_PURCHASE_PENCE)}", field="amount"
             )
+        else:
+            _within_purchase(left, amount_pence, line, rules)
         words = _words(description, field="description", missing="Say what was bought", rules=rules)
         try:
             stored = clean_receipt(receipt)
@@ -340,6 +383,9 @@ def resolve_dispute(
             rules.broken(
                 f"Enter an amount from £0.01 to {format_pence(MAX_PURCHASE_PENCE)}", field="amount"
             )
+        elif amount_pence is not None:
+            left = _left_to_buy(session, delivery.line, leaving_out=delivery)
+            _within_purchase(left, amount_pence, delivery.line, rules)
     if minutes is not None:
         delivery.minutes = minutes
         delivery.amount_pence = support_pence(delivery.line, minutes)

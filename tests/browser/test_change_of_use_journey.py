@@ -2,15 +2,20 @@
 move £300 from a line of her plan to a new offer and sees what it would do before sending;
 the council's budget holder approves it within their authority; a larger request goes to the
 resource allocation panel, which declines it with reasons at a sitting; Morag asks for a
-review. Every page on the way fits a phone and a desktop with no axe-core findings."""
+review; a purchase she asks for is approved on conditions she reads on her fund's page, and
+the fund's holder records what it paid on the new line. Every page on the way fits a phone
+and a desktop with no axe-core findings."""
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
@@ -187,3 +192,73 @@ def test_a_move_to_a_new_offer_is_approved_and_a_larger_request_is_declined_then
     expect(person.get_by_role("status")).to_contain_text("Your request for a review is sent")
     expect(person.locator(".ds_summary-list")).to_contain_text(re.compile("a review of"))
     assert_fits_and_accessible(person)
+
+
+HOLDER = next(a for a in DEMO_ACCOUNTS if a.role == Role.PROVIDER_STAFF)
+"""Staff of the provider that holds Morag's fund: it records what it buys for her."""
+
+
+def a_receipt(tmp_path: Path) -> Path:
+    receipt = tmp_path / "receipt.png"
+    out = io.BytesIO()
+    Image.new("RGB", (40, 20), "white").save(out, "PNG")
+    receipt.write_bytes(out.getvalue())
+    return receipt
+
+
+def test_an_approved_purchase_is_offered_to_its_holder_bought_and_shown_on_her_fund(
+    any_page: Page,
+    contexts: Contexts,
+    live_server: LiveServer,
+    signed_in: SignedIn,
+    morags_plan: MoragsPlan,
+    tmp_path: Path,
+) -> None:
+    fund_id = morags_plan.fund_id
+    stool = f"A shower stool ({uuid.uuid4().hex[:6]})"
+    person = any_page
+    signed_in.enter(person, PERSON)
+
+    # Morag asks to buy a shower stool with £40 from a line she uses less.
+    ask_for(person, live_server, fund_id, "A one-off purchase")
+    person.get_by_label("What is to be bought?").fill(stool)
+    person.get_by_label("What does it cost?").fill("40")
+    person.get_by_label("Take money from another line (optional)").select_option(
+        label=morags_plan.line_title
+    )
+    person.get_by_label("How much from that line? (optional)").fill("40")
+    first_outcome(person)
+    person.get_by_label("Why? In your own words").fill("I cannot stand in the shower for long")
+    asked = send(person)
+
+    # The budget holder approves it on conditions; Morag reads them on her fund's page.
+    holder = contexts.new_page("budget holder")
+    signed_in.enter(holder, BUDGET_HOLDER)
+    holder.goto(asked)
+    choose(holder, "What do you decide?", "Approve it")
+    holder.get_by_label("Conditions, if you approve it on conditions (optional)").fill(
+        "Buy one with a back rest"
+    )
+    holder.get_by_role("button", name="Record the decision").click()
+    expect(holder.get_by_role("status")).to_contain_text("Approved")
+
+    person.goto(live_server.url(f"/funds/{fund_id}"))
+    told = person.locator(".app-delivery").filter(has_text=stool)
+    expect(told).to_contain_text("Approved")
+    expect(told).to_contain_text("Buy one with a back rest")
+    assert_fits_and_accessible(person)
+
+    # The fund's holder finds the new purchase line among those it records on, and
+    # records what it paid, with the receipt.
+    staff = contexts.new_page("fund holder")
+    signed_in.enter(staff, HOLDER)
+    staff.goto(live_server.url("/deliveries"))
+    staff.locator(".app-delivery").filter(has_text=stool).get_by_role("link").click()
+    expect(heading(staff)).to_contain_text(stool)
+    expect(staff.locator("#record")).to_contain_text("£40.00 of it is left to record")
+    assert_fits_and_accessible(staff)
+    staff.get_by_label("What it cost").fill("38.50")
+    staff.get_by_label("What did you buy?").fill("A shower stool with a back rest")
+    staff.get_by_label("Receipt").set_input_files(a_receipt(tmp_path))
+    staff.get_by_role("button", name="Record the purchase").click()
+    expect(staff.get_by_role("status")).to_contain_text("The purchase is recorded")

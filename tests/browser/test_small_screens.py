@@ -179,6 +179,13 @@ SWEEP = [
     pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
     pytest.param(Visit("/about/gaps"), id="about-gaps"),
     pytest.param(Visit("/changes", BUDGET_HOLDER), id="change-of-use-queue"),
+    pytest.param(
+        Visit("/changes?status=approved&route=", BUDGET_HOLDER), id="change-of-use-queue-decided"
+    ),
+    pytest.param(
+        Visit("/changes?status=approved&route=&page=10000", BUDGET_HOLDER),
+        id="change-of-use-queue-past-the-end",
+    ),
     pytest.param(Visit("/changes/sittings", PANEL_MEMBER), id="panel-sittings"),
     pytest.param(Visit("/admin/change-rules?council=Highland", ADMIN), id="change-rules"),
     pytest.param(Visit("/admin/delegated-authority", ADMIN), id="delegated-authority"),
@@ -271,6 +278,7 @@ def demo_funds(live_server: LiveServer) -> DemoFunds:
 
 FUND_PAGES = [
     pytest.param(PERSON, "/funds/{active}", id="fund-active-person"),
+    pytest.param(FINANCE, "/funds/{active}", id="fund-active-finance"),
     pytest.param(PERSON, "/funds/{active}/statement", id="statement-person"),
     pytest.param(PERSON, "/funds/{active}/statement/easy-read", id="statement-easy-read"),
     pytest.param(FINANCE, "/funds/{active}/statement", id="statement-finance"),

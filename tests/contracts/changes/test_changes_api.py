@@ -227,8 +227,8 @@ class TestDeciding:
         holder = budget_holder_with(db, per_request_pence=50_000)
         change = send(client, plan, "change-000004", **KETTLE).json()
         queue = get(client, holder, "/changes")
-        assert [c["id"] for c in queue.json()] == [change["id"]], queue.text
-        assert queue.json()[0]["reason"].startswith("My old kettle")
+        assert [c["id"] for c in queue.json()["requests"]] == [change["id"]], queue.text
+        assert queue.json()["requests"][0]["reason"].startswith("My old kettle")
         path = f"/changes/{change['id']}/approve"
         body = {"conditions": "Keep the receipt"}
         assert post(client, holder, path, body).status_code == 422  # no key
@@ -248,10 +248,9 @@ class TestDeciding:
         fund = get(client, plan.person, f"/isfs/{plan.fund.id}").json()
         [kettle] = [line for line in fund["plan"]["lines"] if line["id"] == decided["new_line_id"]]
         assert kettle["title"] == "A kettle I can lift"
-        assert get(client, holder, "/changes").json() == []
-        assert [c["id"] for c in get(client, holder, "/changes?status=approved").json()] == [
-            change["id"]
-        ]
+        assert get(client, holder, "/changes").json()["requests"] == []
+        approved_ones = get(client, holder, "/changes?status=approved").json()["requests"]
+        assert [c["id"] for c in approved_ones] == [change["id"]]
         # Approving again, with another key, is refused: the request has been decided.
         again = post(client, holder, path, body, key="approve-00002")
         assert again.status_code == 409
@@ -331,9 +330,8 @@ class TestThePanel:
         member = panel_member(db)
         change = send(client, plan, "change-000007", **SCOOTER).json()
         assert change["route"] == "panel" and change["sitting_on"] is not None
-        assert [c["id"] for c in get(client, member, "/changes?route=panel").json()] == [
-            change["id"]
-        ]
+        panel_queue = get(client, member, "/changes?route=panel").json()["requests"]
+        assert [c["id"] for c in panel_queue] == [change["id"]]
         approve = f"/changes/{change['id']}/approve"
         assert post(client, holder, approve, {}, key="approve-00005").status_code == 403
         no_sitting = post(client, member, approve, {}, key="approve-00006")
@@ -386,7 +384,7 @@ class TestWhoSeesWhat:
                 client, outsider, f"/isfs/{plan.fund.id}/changes/preview", asking(plan, **KETTLE)
             )
             assert preview.status_code == 404
-        assert get(client, elsewhere, "/changes").json() == []
+        assert get(client, elsewhere, "/changes").json()["requests"] == []
         assert get(client, stranger, "/changes").status_code == 403
         # The fund's holder sees it; crafted ids are refused cleanly.
         assert get(client, plan.holder, f"/changes/{change['id']}").status_code == 200

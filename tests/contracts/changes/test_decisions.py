@@ -208,7 +208,7 @@ class TestWhoSeesWhat:
         assert not decisions.may_see_request(db, elsewhere, request)
         with pytest.raises(NotFound):
             decisions.approve_request(db, request=request, by=elsewhere, now=at(TUESDAY))
-        assert decisions.queue_for(db, user=elsewhere) == []
+        assert decisions.queue_for(db, user=elsewhere).items == []
 
     def test_a_provider_sees_only_requests_on_funds_it_holds(self, db: Session) -> None:
         plan = active_plan(db)
@@ -223,7 +223,7 @@ class TestWhoSeesWhat:
         later = ask(db, plan, on=date(2027, 6, 3), **KETTLE)
         sooner = ask(db, plan, **KETTLE)
         panel = ask(db, plan, **SCOOTER)
-        assert decisions.queue_for(db, user=holder) == [sooner, later, panel]
-        assert decisions.queue_for(db, user=holder, route=ChangeRoute.PANEL) == [panel]
+        assert decisions.queue_for(db, user=holder).items == [sooner, later, panel]
+        assert decisions.queue_for(db, user=holder, route=ChangeRoute.PANEL).items == [panel]
         decisions.approve_request(db, request=sooner, by=holder, now=at(TUESDAY))
-        assert decisions.queue_for(db, user=holder, status=ChangeStatus.APPROVED) == [sooner]
+        assert decisions.queue_for(db, user=holder, status=ChangeStatus.APPROVED).items == [sooner]

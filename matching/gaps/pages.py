@@ -18,7 +18,7 @@ from marketplace.accounts.models import User
 from marketplace.errors import DomainError, FieldError, NotAllowed, NotFound
 from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
-from marketplace.parsing import ascii_whole_number
+from marketplace.parsing import ascii_whole_number, clean_query_text
 from marketplace.tables import Table
 from matching.gaps.map import GapMap, gap_map
 from matching.gaps.place import PlaceView, place_view
@@ -121,7 +121,7 @@ def read_filter(
 ) -> Asked:
     """The filter a page's address asks for, within the commissioner's own area. Another
     council's area is refused (NotAllowed); what is not in a list is an error by its field."""
-    values = {name: query.get(name, "").strip() for name in FILTER_FIELDS}
+    values = {name: clean_query_text(query.get(name, "")) for name in FILTER_FIELDS}
     errors: list[FieldError] = []
     council_id = user.council_id
     if values["council"]:

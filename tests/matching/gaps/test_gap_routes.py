@@ -672,6 +672,15 @@ class TestBadFilters:
         ]
         assert page(response).select_one("#council-error") is not None
 
+    def test_a_council_code_with_a_nul_in_it_is_just_not_in_the_list(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        # PostgreSQL cannot compare text with a NUL: it must never reach the query.
+        client.sign_in(commissioner(db).email, PASSWORD)
+        response = client.get("/commissioning", params={"council": "S99\x00"})
+        assert response.status_code == 422
+        assert error_messages(response) == ["Choose a council area from the list"]
+
     def test_a_place_page_with_a_filter_it_cannot_read_says_so(
         self, client: HtmlClient, db: Session
     ) -> None:

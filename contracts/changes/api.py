@@ -48,7 +48,6 @@ from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund
 from contracts.funds.models import IndividualServiceFund
 from contracts.funds.statement import outcome_names
-from marketplace import audit
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import AdminUser, SignedInUser, signed_in, visible
 from marketplace.api import API_ERRORS, ApiError
@@ -299,8 +298,7 @@ def queue(
     deadline first, a page at a time; open ones unless `status` says otherwise. Each read
     is in the audit log."""
     found = decisions.queue_for(db, user=user, status=status, route=route, page=page)
-    for request in found.items:
-        audit.record_read(db, actor=user, subject_type=changes.SUBJECT, subject_id=request.id)
+    changes.record_reads(db, user, found.items)
     return ChangeQueueOut(
         page=found.page,
         pages=found.pages,

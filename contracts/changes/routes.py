@@ -28,7 +28,6 @@ from contracts.changes.models import (
     PanelSitting,
 )
 from contracts.funds import service as funds_service
-from contracts.funds import views as fund_views
 from contracts.funds.access import ActedFund, SeenFund, record_on_fund
 from contracts.funds.models import IndividualServiceFund
 from contracts.funds.routes import add_fund_section, offer_named
@@ -89,8 +88,7 @@ def _change(request: Request, db: Session, user: User) -> ChangeRequest:
 
 def seen_change(request: Request, db: DbSession, user: SignedInUser) -> ChangeRequest:
     change = _change(request, db, user)
-    # A request is part of the fund: reading it is a read of the fund.
-    fund_views.record_view(db, viewer=user, fund=change.fund)
+    changes.record_reads(db, user, [change])
     return change
 
 
@@ -405,6 +403,7 @@ def queue(
     chosen_status = parse_choice(ChangeStatus, status) if status else None
     chosen_route = parse_choice(ChangeRoute, route) if route else None
     found = decisions.queue_for(db, user=user, status=chosen_status, route=chosen_route, page=page)
+    changes.record_reads(db, user, found.items)
     caption = "Change-of-use requests, soonest deadline first"
     if found.pages > 1:
         caption += f": page {found.page} of {found.pages}"

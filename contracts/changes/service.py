@@ -6,6 +6,7 @@ Requests can be withdrawn before a decision, and answered when more is asked."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -605,6 +606,13 @@ def record(session: Session, by: User, request: ChangeRequest, what: str) -> Non
     audit.record_change(
         session, actor=by, subject_type=SUBJECT, subject_id=request.id, fields=[what]
     )
+
+
+def record_reads(session: Session, viewer: User, requests: Iterable[ChangeRequest]) -> None:
+    """A request holds a person's words about their care and money: every read of one,
+    on its own or in a queue, page or API alike, is in the audit log as a read of it."""
+    for request in requests:
+        audit.record_read(session, actor=viewer, subject_type=SUBJECT, subject_id=request.id)
 
 
 def must_not_be_asker(session: Session, request: ChangeRequest, by: User) -> None:

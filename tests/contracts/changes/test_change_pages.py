@@ -11,8 +11,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from contracts.changes import service as changes
 from contracts.changes.models import ChangeRequest, ChangeRoute, ChangeStatus
 from marketplace.accounts.models import Role
+from marketplace.audit import AuditAction, AuditEvent
 from marketplace.db import today
 from tests.contracts.changes.change_builders import (
     budget_holder_with,
@@ -190,6 +192,40 @@ class TestDeciding:
         assert decided.status_code == 303
         db.refresh(change)
         assert change.status == ChangeStatus.DECLINED and change.sitting_id == int(sitting)
+
+
+class TestTheAuditLog:
+    def test_every_read_of_a_request_in_the_queue_or_on_its_page_is_recorded(
+        self, db: Session, client: HtmlClient
+    ) -> None:
+        plan = plan_running_today(db)
+        holder = budget_holder_with(db, per_request_pence=50_000)
+        as_user(client, plan.person)
+        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
+        sent = client.submit(f"/funds/{plan.fund.id}/changes", {**a_purchase(plan), "key": key})
+        change = db.scalars(select(ChangeRequest)).one()
+
+        def reads_by(user) -> int:  # type: ignore[no-untyped-def]
+            return (
+                db.scalar(
+                    select(func.count()).where(
+                        AuditEvent.action == AuditAction.RECORD_VIEWED,
+                        AuditEvent.actor_id == user.id,
+                        AuditEvent.subject_type == changes.SUBJECT,
+                        AuditEvent.subject_id == str(change.id),
+                    )
+                )
+                or 0
+            )
+
+        as_user(client, holder)
+        assert client.get("/changes").status_code == 200
+        assert reads_by(holder) == 1
+        assert client.get(address(sent)).status_code == 200
+        assert reads_by(holder) == 2
+        as_user(client, plan.person)
+        assert client.get(address(sent)).status_code == 200
+        assert reads_by(plan.person) == 1
 
 
 class TestWhoSeesWhat:

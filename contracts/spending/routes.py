@@ -46,6 +46,7 @@ from marketplace.forms import (
     required,
 )
 from marketplace.idempotency import IdempotencyKey, new_key, once
+from marketplace.parsing import PageNumber
 from marketplace.tables import csv_if_asked
 from marketplace.web import redirect, render
 from providers.photos import UPLOAD_MAX_BYTES
@@ -293,18 +294,31 @@ record_page = FormPage("contracts/spending/record.html", block="record")
 
 
 @router.get("/deliveries")
-def my_deliveries(request: Request, db: DbSession, user: RecorderUser, done: str = "") -> Response:
+def my_deliveries(
+    request: Request, db: DbSession, user: RecorderUser, done: str = "", page: PageNumber = 1
+) -> Response:
     providers = providers_of(db, user=user)
-    recorded = spending.deliveries_recorded_by(db, providers=providers) if providers else []
+    caption = "What you have recorded"
+    if request.query_params.get("format") == "csv":
+        # The download is all of it, for the provider's own books; the page, a page of it.
+        everything = spending.deliveries_recorded_by(db, providers=providers) if providers else []
+        table = views.deliveries_table(everything, name="recorded", caption=caption)
+        downloaded = csv_if_asked(request, [table], filename="recorded-support")
+        if downloaded is not None:
+            return downloaded
+    found = spending.recorded_page(db, providers=providers, page=page)
+    if page > found.pages:
+        raise NotFound("There is no such page")
+    if found.pages > 1:
+        caption += f", newest first: page {found.page} of {found.pages}"
     return render(
         request,
         "contracts/spending/mine.html",
         {
             "lines": spending.lines_to_record(db, user=user),
-            "disputed": [d for d in recorded if d.status.value == "disputed"],
-            "table": views.deliveries_table(
-                recorded, name="recorded", caption="What you have recorded"
-            ),
+            "disputed": spending.disputed_for(db, providers=providers) if providers else [],
+            "table": views.deliveries_table(found.items, name="recorded", caption=caption),
+            "result": found,
             "done": DONE_MESSAGES.get(done),
         },
     )

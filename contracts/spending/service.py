@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from contracts.funds import service as funds_service
@@ -32,6 +32,7 @@ from marketplace.accounts.policy import visibility_rule
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
 from marketplace.money import format_pence
+from marketplace.paging import Page, paginate
 from providers.access import is_member
 from providers.enquiries import check_text
 from providers.models import Provider
@@ -512,15 +513,34 @@ def deliveries_of(
     return list(session.scalars(query))
 
 
+RECORDED_PAGE_SIZE = 50
+"""Records a provider's page shows at a time; a year's weekly visits to many people is
+hundreds, and all of them download as CSV."""
+
+
+def _recorded_by(providers: Sequence[Provider]) -> Select[Delivery]:
+    return (
+        select(Delivery)
+        .where(Delivery.provider_id.in_([p.id for p in providers]))
+        .options(selectinload(Delivery.line))
+        .order_by(Delivery.delivered_on.desc(), Delivery.id.desc())
+    )
+
+
 def deliveries_recorded_by(session: Session, *, providers: Sequence[Provider]) -> list[Delivery]:
-    """What `providers` have recorded, newest first: their own record of it."""
+    """Everything `providers` have recorded, newest first: their own record of it."""
+    return list(session.scalars(_recorded_by(providers)))
+
+
+def recorded_page(session: Session, *, providers: Sequence[Provider], page: int) -> Page[Delivery]:
+    """One page of what `providers` have recorded, newest first."""
+    return paginate(session, _recorded_by(providers), page=page, page_size=RECORDED_PAGE_SIZE)
+
+
+def disputed_for(session: Session, *, providers: Sequence[Provider]) -> list[Delivery]:
+    """What the people say is not right in `providers`' records: theirs to put right."""
     return list(
-        session.scalars(
-            select(Delivery)
-            .where(Delivery.provider_id.in_([p.id for p in providers]))
-            .options(selectinload(Delivery.line))
-            .order_by(Delivery.delivered_on.desc(), Delivery.id.desc())
-        )
+        session.scalars(_recorded_by(providers).where(Delivery.status == DeliveryStatus.DISPUTED))
     )
 
 

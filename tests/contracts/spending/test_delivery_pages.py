@@ -468,6 +468,26 @@ class TestWhoSeesWhat:
             client.submit(f"/funds/{fund.id}/deliveries/{delivery.id}/approve").status_code == 403
         )
 
+    def test_a_providers_records_come_a_page_at_a_time_and_download_whole(
+        self, db: Session, client: HtmlClient
+    ) -> None:
+        fund = running_fund(db)
+        made = [recorded(db, fund, minutes=30 + n) for n in range(spending.RECORDED_PAGE_SIZE + 1)]
+        as_user(client, line_staff(fund))
+        first = page(client.get("/deliveries"))
+        rows = first.select("#table-recorded tbody tr")
+        assert len(rows) == spending.RECORDED_PAGE_SIZE
+        assert f"{len(made)} records in all" in first.get_text()
+        assert first.select_one(".ds_pagination a[href='?page=2']") is not None
+        second = page(client.get("/deliveries?page=2"))
+        assert len(second.select("#table-recorded tbody tr")) == 1
+        assert client.get("/deliveries?page=3").status_code == 404
+        assert client.get("/deliveries?page=abc").status_code == 400
+        download = client.get("/deliveries?table=recorded&format=csv")
+        assert download.status_code == 200
+        assert download.headers["content-type"].startswith("text/csv")
+        assert len(download.text.strip().splitlines()) == len(made) + 1  # and its heading
+
     def test_the_list_downloads_as_csv(self, db: Session, client: HtmlClient) -> None:
         fund = running_fund(db)
         recorded(db, fund)

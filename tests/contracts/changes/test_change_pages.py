@@ -56,6 +56,15 @@ def a_purchase(plan, pounds: str = "45.00", **more: str) -> dict[str, object]:  
     }
 
 
+def purchase_sent(client: HtmlClient, plan, pounds: str = "45.00"):  # type: ignore[no-untyped-def]
+    """The person asks for a purchase on the page, as the browser sends it: the answer."""
+    as_user(client, plan.person)
+    key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
+    return client.submit(
+        f"/funds/{plan.fund.id}/changes", {**a_purchase(plan, pounds=pounds), "key": key}
+    )
+
+
 class TestAskingForAChange:
     def test_the_person_chooses_a_kind_sees_the_preview_then_sends_it_once(
         self, db: Session, client: HtmlClient
@@ -120,9 +129,7 @@ class TestDeciding:
     ) -> None:
         plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
-        as_user(client, plan.person)
-        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
-        sent = client.submit(f"/funds/{plan.fund.id}/changes", {**a_purchase(plan), "key": key})
+        sent = purchase_sent(client, plan)
         as_user(client, holder)
         queue = page(client.get("/changes"))
         link = queue.find("a", href=address(sent))
@@ -141,9 +148,7 @@ class TestDeciding:
         plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
         budget_holder_with(db, per_request_pence=50_000)
-        as_user(client, plan.person)
-        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
-        sent = client.submit(f"/funds/{plan.fund.id}/changes", {**a_purchase(plan), "key": key})
+        sent = purchase_sent(client, plan)
         where = address(sent)
         as_user(client, holder)
         refused = client.submit(where + "/decide", {"decision": "decline", "reasons": ""})
@@ -166,11 +171,7 @@ class TestDeciding:
     ) -> None:
         plan = plan_running_today(db)
         member = panel_member(db)
-        as_user(client, plan.person)
-        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
-        sent = client.submit(
-            f"/funds/{plan.fund.id}/changes", {**a_purchase(plan, pounds="900.00"), "key": key}
-        )
+        sent = purchase_sent(client, plan, pounds="900.00")
         change = db.scalars(select(ChangeRequest)).one()
         assert change.route == ChangeRoute.PANEL
         as_user(client, member)
@@ -200,9 +201,7 @@ class TestTheAuditLog:
     ) -> None:
         plan = plan_running_today(db)
         holder = budget_holder_with(db, per_request_pence=50_000)
-        as_user(client, plan.person)
-        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
-        sent = client.submit(f"/funds/{plan.fund.id}/changes", {**a_purchase(plan), "key": key})
+        sent = purchase_sent(client, plan)
         change = db.scalars(select(ChangeRequest)).one()
 
         def reads_by(user) -> int:  # type: ignore[no-untyped-def]
@@ -233,9 +232,7 @@ class TestWhoSeesWhat:
         self, db: Session, client: HtmlClient
     ) -> None:
         plan = plan_running_today(db)
-        as_user(client, plan.person)
-        key = one_time_key(client, f"/funds/{plan.fund.id}/changes/new?kind=purchase")
-        sent = client.submit(f"/funds/{plan.fund.id}/changes", {**a_purchase(plan), "key": key})
+        sent = purchase_sent(client, plan)
         where = address(sent)
         for outsider in (
             budget_holder_with(db, per_request_pence=50_000, council="Fife"),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Index, String, Text, select, update
+from sqlalchemy import Index, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from marketplace.db import Base, session_scope, str_enum, utcnow
@@ -158,6 +158,25 @@ def _claim_next(
         return None
     mail_id, to_address, subject, body, message_id = claimed
     return mail_id, to_address, subject, body, message_id
+
+
+def newest_id(session: Session) -> int:
+    """The id of the newest mail queued so far (0 for none): a mark to pass to
+    `record_as_sent_since`."""
+    return session.scalar(select(func.max(QueuedMail.id))) or 0
+
+
+def record_as_sent_since(session: Session, newest: int, *, at: datetime) -> int:
+    """Record the mails queued after the mark `newest` as sent at `at`, without sending
+    them: for a past replayed as it happened (the demo's year), whose mails went out then,
+    not all at once today. How many were recorded."""
+    done = session.execute(
+        update(QueuedMail)
+        .where(QueuedMail.id > newest, QueuedMail.status == MailStatus.QUEUED)
+        .values(status=MailStatus.SENT, created_at=at, next_attempt_at=at, sent_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    return done.rowcount
 
 
 def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:

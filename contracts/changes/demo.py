@@ -44,6 +44,7 @@ from contracts.changes.models import (
 )
 from contracts.changes.plan_change import movable_pence
 from contracts.funds.models import BudgetLine, BudgetLineKind, FundStatus, IndividualServiceFund
+from marketplace import outbox
 from marketplace.accounts import service as accounts_service
 from marketplace.accounts.models import Role, User
 from marketplace.db import SCOTTISH_TIME
@@ -77,8 +78,11 @@ year, the few still open."""
 class _Timeline:
     """Steps of many requests, run in the order they happened (so each decision is made
     under the rules then in force, and each sitting is recorded before it decides); steps
-    after `now` have not happened yet."""
+    after `now` have not happened yet. The mails of steps before today went out when they
+    happened: they are recorded as sent then, not queued for today (a year of them would
+    all arrive at once in the outbox of a freshly loaded demo)."""
 
+    session: Session
     now: datetime
     steps: list[tuple[datetime, int, Callable[[], object]]] = field(default_factory=list)
 
@@ -87,8 +91,12 @@ class _Timeline:
 
     def play(self) -> None:
         for moment, _, step in sorted(self.steps, key=lambda s: (s[0], s[1])):
-            if moment <= self.now:
-                step()
+            if moment > self.now:
+                continue
+            mails_before = outbox.newest_id(self.session)
+            step()
+            if moment.date() < self.now.date():
+                outbox.record_as_sent_since(self.session, mails_before, at=moment)
 
 
 def load_demo_changes(
@@ -267,7 +275,7 @@ class _Demo:
     """Each fund's first purchase line, once approved."""
 
     def __post_init__(self) -> None:
-        self.timeline = _Timeline(now=_at(self.today, 8))
+        self.timeline = _Timeline(self.session, now=_at(self.today, 8))
 
     # The steps ---------------------------------------------------------------------------
 

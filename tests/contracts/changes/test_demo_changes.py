@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +26,7 @@ from contracts.changes.transparency_routes import decisions_table
 from marketplace.accounts import service as accounts_service
 from marketplace.db import SCOTTISH_TIME, today
 from marketplace.demo import DEMO_ACCOUNTS
+from marketplace.outbox import QueuedMail
 from tests.conftest import DEMO_GROUP, DemoDatabase
 
 pytestmark = DEMO_GROUP
@@ -117,6 +119,25 @@ def test_every_late_decision_was_escalated_the_morning_after_its_deadline(
         assert escalated.at <= request.decided_at
     reminded = [r for r in requests(demo) if ChangeStep.REMINDED in {e.step for e in r.events}]
     assert reminded
+
+
+def test_the_years_mails_went_out_on_the_days_they_tell_of(demo: Session) -> None:
+    """A freshly loaded demo's outbox holds today's mails, not a year's arriving at once."""
+
+    def day(moment: datetime) -> date:
+        return moment.astimezone(SCOTTISH_TIME).date()
+
+    mails = list(demo.scalars(select(QueuedMail)))
+    past = [mail for mail in mails if day(mail.created_at) < today()]
+    assert past and all(mail.sent_at == mail.created_at for mail in past)
+    approved_on = {
+        day(request.decided_at)
+        for request in requests(demo)
+        if request.status == ChangeStatus.APPROVED and request.decided_at is not None
+    }
+    told_on = {day(mail.created_at) for mail in mails if mail.subject.endswith("is approved")}
+    assert told_on == approved_on
+    assert len(approved_on) > 20
 
 
 def test_the_transparency_page_shows_real_figures_and_hides_small_ones(demo: Session) -> None:

@@ -166,17 +166,16 @@ def newest_id(session: Session) -> int:
     return session.scalar(select(func.max(QueuedMail.id))) or 0
 
 
-def record_as_sent_since(session: Session, newest: int, *, at: datetime) -> int:
+def record_as_sent_since(session: Session, newest: int, *, at: datetime) -> None:
     """Record the mails queued after the mark `newest` as sent at `at`, without sending
     them: for a past replayed as it happened (the demo's year), whose mails went out then,
-    not all at once today. How many were recorded."""
-    done = session.execute(
+    not all at once today."""
+    session.execute(
         update(QueuedMail)
         .where(QueuedMail.id > newest, QueuedMail.status == MailStatus.QUEUED)
         .values(status=MailStatus.SENT, created_at=at, next_attempt_at=at, sent_at=at)
         .execution_options(synchronize_session=False)
     )
-    return done.rowcount
 
 
 def _mark_sent(session: Session, mail_id: int, now: datetime) -> None:

@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Page, Response, expect
 
 from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from tests.browser.conftest import LiveServer
-from tests.browser.provider_helpers import SignedIn, sign_in
+from tests.browser.provider_helpers import (
+    SignedIn,
+    follow_link_in_mail,
+    main,
+    open_mail,
+    sign_in,
+    unique_email,
+)
 from tests.browser.sweep import assert_fits_and_accessible
 from tests.marketplace.accounts.test_landing import LANDINGS
 
@@ -29,25 +36,7 @@ ADMIN = next(a for a in DEMO_ACCOUNTS if a.role == Role.ADMIN)
 ADMIN_NAVIGATION = ("Accounts", "Audit log")
 
 
-def unique_email(label: str) -> str:
-    return f"{label}-{uuid.uuid4().hex[:10]}@example.org"
-
-
 # --- steps shared by the journeys --------------------------------------------------------
-
-
-def open_mail(page: Page, server: LiveServer, *, to: str, subject: str) -> None:
-    """Open the newest mail to `to` from the development outbox, as a developer would."""
-    page.goto(server.url("/dev/outbox"))
-    newest = page.get_by_role("row").filter(has_text=to).first
-    newest.get_by_role("link", name=subject).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(subject)
-
-
-def follow_link_in_mail(page: Page, server: LiveServer, path_prefix: str) -> None:
-    link = page.locator(".app-mail-body a").filter(has_text=server.url(path_prefix))
-    expect(link).to_have_count(1)
-    link.click()
 
 
 def choose(page: Page, label: str) -> None:
@@ -65,10 +54,6 @@ def request_password_reset(page: Page, server: LiveServer, email: str) -> None:
 
 def navigation_labels(page: Page) -> list[str]:
     return page.get_by_role("navigation", name="Main").get_by_role("link").all_inner_texts()
-
-
-def main(page: Page) -> Locator:
-    return page.get_by_role("main")
 
 
 # --- signing up, confirming, signing in and out ------------------------------------------

@@ -147,6 +147,10 @@ def drain_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _drain_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released: its mails commit, and are sent, with the whole transaction.
+        # Draining now would wait on the transaction's own lock (SQLite) and find nothing.
+        return
     if session.info.pop(_QUEUED_KEY, False):
         # Only a nudge: if the queue is down the rows wait for the periodic drain.
         try:
@@ -159,7 +163,9 @@ def _drain_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_queued(session: Session) -> None:
-    session.info.pop(_QUEUED_KEY, None)
+    if not session.in_nested_transaction():
+        # (A savepoint rolled back leaves the mails queued before it, still to be sent.)
+        session.info.pop(_QUEUED_KEY, None)
 
 
 @dataclass(frozen=True)

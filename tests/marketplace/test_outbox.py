@@ -120,6 +120,27 @@ def test_a_rolled_back_transaction_leaves_no_mail(
     assert rows(own_engine) == []
 
 
+def test_savepoints_in_the_transaction_leave_its_mails_to_be_sent_when_it_commits(
+    own_engine: Engine, shared_database: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    settings = smtp_settings(shared_database, tmp_path, port)
+    jobs = Jobs(settings)
+    with SmtpServer(port) as inbox:
+        with session_scope(make_sessionmaker(own_engine)) as session:
+            attach_mailer(session, Mailer(settings, jobs))
+            mail.queue(session, Mail(to="ann@example.org", subject="Approved", body="Hello"))
+            with session.begin_nested():  # released: nothing is sent before the commit
+                pass
+            assert inbox.received == []
+            with pytest.raises(RuntimeError), session.begin_nested():  # noqa: PT012
+                mail.queue(session, Mail(to="ann@example.org", subject="Undone", body="-"))
+                raise RuntimeError("this part failed; the rest goes on")
+        assert [row.subject for row in rows(own_engine)] == ["Approved"]
+        assert [row.status for row in rows(own_engine)] == [MailStatus.SENT]
+        assert len(inbox.received) == 1
+
+
 def test_a_refusing_mail_server_keeps_the_mail_queued_with_backoff_until_it_is_up(
     own_engine: Engine, shared_database: str, tmp_path: Path
 ) -> None:

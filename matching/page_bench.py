@@ -145,6 +145,7 @@ def bench_pages(
                 if healthz_rps
                 else None,
                 "sql_per_search": sql_per_search,
+                "driver_cpu_share_searching": searches["driver_cpu_share"],
                 "rss_mb_per_worker": memory["rss_mb"],
                 "pss_mb_per_worker": memory["pss_mb"],
                 "index_build_s": build_s,

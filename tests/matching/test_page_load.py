@@ -1,0 +1,62 @@
+"""The bench's load driver reads whole answers as a server sends them (a length, chunks, or
+a closed connection) and keeps the cookies it is given as a browser would, over a real
+socket to a small server that answers as uvicorn does."""
+
+from __future__ import annotations
+
+import asyncio
+
+from matching.page_load import Connection
+
+ANSWERS = [
+    # A page in chunks, setting a cookie the next requests must carry.
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"Set-Cookie: csrftoken=abc123; Path=/; SameSite=Lax\r\n\r\n"
+    b"5\r\nHello\r\n7\r\n, world\r\n0\r\n\r\n",
+    # A page with a length.
+    b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nNot found",
+    # The server closes the connection after this one.
+    b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+]
+
+
+def test_whole_answers_are_read_and_cookies_carried_across_connections() -> None:
+    heads: list[str] = []
+    connections = 0
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while len(heads) < len(ANSWERS):
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            heads.append(head.decode("latin-1"))
+            writer.write(ANSWERS[len(heads) - 1])
+            await writer.drain()
+            if b"Connection: close" in ANSWERS[len(heads) - 1]:
+                break
+        writer.close()
+
+    async def scenario() -> list[int]:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        connection = Connection(f"http://127.0.0.1:{port}", {"sessionid": "s1"})
+        try:
+            return [await connection.get(f"/page/{n}?q=a%20b") for n in range(len(ANSWERS))]
+        finally:
+            await connection.close()
+            server.close()
+            await server.wait_closed()
+
+    statuses = asyncio.run(scenario())
+
+    assert statuses == [200, 404, 200, 200]
+    assert [head.split("\r\n", 1)[0] for head in heads] == [
+        f"GET /page/{n}?q=a%20b HTTP/1.1" for n in range(len(ANSWERS))
+    ]
+    assert "Cookie: sessionid=s1\r\n" in heads[0]
+    assert all("Cookie: sessionid=s1; csrftoken=abc123\r\n" in head for head in heads[1:])
+    assert connections == 2, "a new connection after the server closed the first"

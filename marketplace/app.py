@@ -15,6 +15,7 @@ from starlette.requests import Request
 from marketplace import web
 from marketplace.accounts.cookies import SessionCookieMiddleware
 from marketplace.accounts.passwords import make_hasher
+from marketplace.admission import AdmissionGate
 from marketplace.bodies import BodyLimitMiddleware
 from marketplace.db import make_engine, make_sessionmaker
 from marketplace.errors import DomainError
@@ -82,6 +83,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, routes=app.router.routes)
     app.add_middleware(SessionCookieMiddleware, settings=settings)
     app.add_middleware(SecureASGIMiddleware, secure=security_headers(settings))
+    # Outermost of all: a request waiting its turn has started nothing.
+    app.add_middleware(AdmissionGate, at_once=settings.server.requests_at_once)
     return app
 
 

@@ -85,6 +85,15 @@ class MatchingSettings(BaseModel):
     as "fewer than" it, in every view and export."""
 
 
+class ServerSettings(BaseModel):
+    """How each app worker process serves."""
+
+    requests_at_once: int = Field(default=1, ge=1, le=64)
+    """Requests a worker works on at the same time; the rest wait their turn at the door
+    (marketplace.admission). More do not get more done in one Python process: run more
+    workers (about one a core, or more where the database is far away) instead."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SDS_", env_nested_delimiter="__", extra="ignore")
 
@@ -102,6 +111,7 @@ class Settings(BaseSettings):
     stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
     matching: MatchingSettings = MatchingSettings()
+    server: ServerSettings = ServerSettings()
 
     @model_validator(mode="after")
     def _fill_embedded_defaults(self) -> Settings:

@@ -13,6 +13,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from marketplace.admission import AdmissionGate
 from marketplace.settings import ServerSettings
+from tests.event_loops import run_in_own_loop
 
 
 class SlowPages:
@@ -78,7 +79,7 @@ def test_one_at_a_time_in_the_order_they_came_and_health_checks_never_wait() -> 
         assert pages.started == ["/page/0", "/healthz", "/page/1", "/page/2"]
         assert [m["status"] for m in answers if m["type"] == "http.response.start"] == [200] * 4
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_two_at_once_when_set_so() -> None:
@@ -95,7 +96,7 @@ def test_two_at_once_when_set_so() -> None:
             event.set()
         await asyncio.gather(*asked)
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_a_failing_request_gives_its_place_back() -> None:
@@ -114,7 +115,7 @@ def test_a_failing_request_gives_its_place_back() -> None:
         pages.answer["/page/after"].set()
         await waiting
 
-    asyncio.run(scenario())
+    run_in_own_loop(scenario())
 
 
 def test_the_setting_allows_at_least_one() -> None:

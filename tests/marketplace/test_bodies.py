@@ -3,12 +3,10 @@ reads it, whether it declares its length or streams chunks, and before any CSRF 
 
 from __future__ import annotations
 
-import asyncio
 import select
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -17,6 +15,7 @@ from fastapi import FastAPI
 
 from marketplace.bodies import FORM_MAX_BYTES
 from providers import photos
+from tests.event_loops import run_in_own_loop
 from tests.helpers import check_page
 
 CHUNK = b"a" * 1024
@@ -44,10 +43,7 @@ def post(app: FastAPI, path: str, sender: Sender, headers: dict[str, str]) -> ht
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             return await client.post(path, content=sender.body(), headers=headers)
 
-    # A thread of its own: a browser test earlier on this worker may have left Playwright's
-    # event loop running in this one, where asyncio.run() cannot start another.
-    with ThreadPoolExecutor(max_workers=1) as runner:
-        return runner.submit(asyncio.run, send()).result()
+    return run_in_own_loop(send())
 
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}

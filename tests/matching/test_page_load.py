@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from matching.page_load import Connection
+from tests.event_loops import run_in_own_loop
 
 ANSWERS = [
     # A page in chunks, setting a cookie the next requests must carry.
@@ -51,7 +52,7 @@ def test_whole_answers_are_read_and_cookies_carried_across_connections() -> None
             server.close()
             await server.wait_closed()
 
-    statuses = asyncio.run(scenario())
+    statuses = run_in_own_loop(scenario())
 
     assert statuses == [200, 404, 200, 200]
     assert [head.split("\r\n", 1)[0] for head in heads] == [

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from contracts import bench_pages  # noqa: F401  (adds the money side's pages to `bench pages`)
 from contracts.cli import ledger_app
 from contracts.spending import bench as ledger_bench  # noqa: F401  (registers `bench ledger`)
 from marketplace.accounts import service as accounts_service

@@ -101,6 +101,10 @@ def _places(session: Session) -> Places:
     )
 
 
+BENCH_BASE_LABEL = "bench"
+"""Where the bench's providers say they are based: what tells its offers from others."""
+
+
 def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
     """Write `offers` published offers (and 5 % paused ones on top) with their providers,
     prices, terms, languages and checks, placed by population: most in the central belt,
@@ -145,7 +149,7 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
                 "name": f"Bench provider {i}",
                 "about": "",
                 "holds_isf": bool(not is_pa[i] and i % 3 == 0),
-                "base_label": "bench",
+                "base_label": BENCH_BASE_LABEL,
                 "base_latitude": float(base_lat[i]),
                 "base_longitude": float(base_lon[i]),
                 "base_council_id": int(places.council[home[i]]),

@@ -6,7 +6,9 @@ real server (`sds-market serve`) with its workers, and drives it from a separate
 - `/healthz` alone, the ceiling of the server and the machine;
 - searches alone (towns by population, villages evenly, postcode districts; varied kinds,
   outcomes, days and hours), for search throughput and waits;
-- searches, offer pages and the commissioner's gap page mixed 6:4:1, at 10 and 50 users.
+- searches, offer pages and the commissioner's gap page mixed 6:4:1, at 10 and 50 users;
+- the pages later packages add (`add_signed_in_pages`: the money side's fund statements
+  and change-of-use queue, read by the demo's budget holder), signed in, at 10 users.
 
 It prints one JSON line. The machine is shared and noisy, so compare a run's figures with
 its own `/healthz` ceiling (the ratio), not with another day's run."""
@@ -21,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,12 +45,35 @@ from marketplace.geography.models import PostcodeDistrict, Settlement, Settlemen
 from marketplace.migrate import upgrade
 from marketplace.models import import_all_models
 from marketplace.settings import Settings, get_settings
-from matching.bench import SEED, bench_app, build_market
+from matching.bench import BENCH_BASE_LABEL, SEED, bench_app, build_market
 from matching.page_load import Plan
-from providers.models import Offer, OfferStatus, Taxonomy, TaxonomyTerm
+from providers.models import Offer, OfferStatus, Provider, Taxonomy, TaxonomyTerm
 
 COMMISSIONER_EMAIL = "bench-commissioner@example.org"
 COMMISSIONER_PASSWORD = "bench pages commissioner"
+
+
+@dataclass(frozen=True)
+class SignedInPages:
+    """Pages of one kind that an account reads signed in, for the bench to load."""
+
+    email: str
+    password: str
+    addresses: list[str]
+
+
+SignedInPagesOf = Callable[[Session], dict[str, SignedInPages]]
+_MORE_PAGES: list[SignedInPagesOf] = []
+
+
+def add_signed_in_pages(prepare: SignedInPagesOf) -> None:
+    """Put a later package's pages in the bench (the money side's, which matching may not
+    import): `prepare` makes what they need in the bench's database, if it is not there
+    yet, and names the pages by kind. They are loaded on their own, 10 users, after the
+    mix."""
+    _MORE_PAGES.append(prepare)
+
+
 SEARCH_ADDRESSES = 600
 OFFER_ADDRESSES = 2_000
 MIX = {"search": 6, "offer": 4, "gaps": 1}
@@ -72,6 +97,9 @@ def bench_pages(
     with session_scope(sessions) as session:
         _market_of(session, offers)
         _commissioner(session, settings)
+        signed_in = {
+            kind: pages for prepare in _MORE_PAGES for kind, pages in prepare(session).items()
+        }
     with engine.begin() as connection:
         # The planner's statistics, as autovacuum keeps them on a server that runs it (some
         # do not): without them a bulk-loaded market is planned as an empty one.
@@ -82,6 +110,7 @@ def bench_pages(
             "offer": offer_addresses(session, OFFER_ADDRESSES),
             "gaps": ["/commissioning"],
             "healthz": ["/healthz"],
+            **{kind: pages.addresses for kind, pages in signed_in.items()},
         }
     engine.dispose()
     sql_per_search = statements_per_search(settings, addresses["search"][:20])
@@ -91,7 +120,13 @@ def bench_pages(
     base_url = f"http://127.0.0.1:{port}"
     with _served(port, workers) as server:
         ready = wait_until_ready(server, base_url, workers)
-        cookies = {"gaps": _signed_in(base_url)}
+        cookies = {
+            "gaps": _signed_in(base_url, COMMISSIONER_EMAIL, COMMISSIONER_PASSWORD),
+            **{
+                kind: _signed_in(base_url, pages.email, pages.password)
+                for kind, pages in signed_in.items()
+            },
+        }
 
         def load(users: int, weights: dict[str, int]) -> dict[str, Any]:
             plan = Plan(
@@ -113,6 +148,10 @@ def bench_pages(
         mixed = load(10, MIX)
         typer.echo("Load: searches, offer pages and gaps, 50 users", err=True)
         crowded = load(50, MIX)
+        more: dict[str, Any] = {}
+        if signed_in:
+            typer.echo(f"Load: {', '.join(signed_in)} pages, 10 users", err=True)
+            more = load(10, dict.fromkeys(signed_in, 1))
         memory = _worker_memory(server.pid)
     failures = {
         name: {kind: report[kind]["failures"] for kind in report if isinstance(report[kind], dict)}
@@ -121,6 +160,7 @@ def bench_pages(
             ("search", searches),
             ("mixed_10", mixed),
             ("mixed_50", crowded),
+            ("signed_in", more),
         )
     }
     search_rps = searches["search"]["rps"]
@@ -146,6 +186,11 @@ def bench_pages(
                 else None,
                 "sql_per_search": sql_per_search,
                 "driver_cpu_share_searching": searches["driver_cpu_share"],
+                **{
+                    f"{kind}_{figure}": more[kind][figure]
+                    for kind in signed_in
+                    for figure in ("p50_ms", "p95_ms")
+                },
                 "rss_mb_per_worker": memory["rss_mb"],
                 "pss_mb_per_worker": memory["pss_mb"],
                 "index_build_s": build_s,
@@ -164,8 +209,12 @@ def bench_pages(
 
 
 def _market_of(session: Session, offers: int) -> None:
+    # The bench's own offers: the pages it adds may bring others (the demo's, for funds).
     published = session.scalar(
-        select(func.count()).select_from(Offer).where(Offer.status == OfferStatus.PUBLISHED)
+        select(func.count())
+        .select_from(Offer)
+        .join(Provider, Provider.id == Offer.provider_id)
+        .where(Offer.status == OfferStatus.PUBLISHED, Provider.base_label == BENCH_BASE_LABEL)
     )
     if published == 0:
         typer.echo(f"Building {offers:,} published offers in the configured database", err=True)
@@ -363,22 +412,17 @@ def wait_until_ready(server: subprocess.Popen[bytes], base_url: str, workers: in
     raise SystemExit("The server was not ready within 10 minutes")
 
 
-def _signed_in(base_url: str) -> dict[str, str]:
+def _signed_in(base_url: str, email: str, password: str) -> dict[str, str]:
     import httpx  # the test extra's, as for the other benches
 
     with httpx.Client(base_url=base_url, timeout=60.0) as client:
         client.get("/sign-in")
         token = client.cookies["csrftoken"]
         answer = client.post(
-            "/sign-in",
-            data={
-                "email": COMMISSIONER_EMAIL,
-                "password": COMMISSIONER_PASSWORD,
-                "csrftoken": token,
-            },
+            "/sign-in", data={"email": email, "password": password, "csrftoken": token}
         )
         if answer.status_code != 303:
-            raise SystemExit(f"The bench commissioner could not sign in ({answer.status_code})")
+            raise SystemExit(f"{email} could not sign in to the bench ({answer.status_code})")
         return dict(client.cookies)
 
 

@@ -1,7 +1,7 @@
 """`sds-market bench pages` runs end to end against a real server (at a small size and
 for seconds here; the README's figures come from the full run on PostgreSQL): every page
-it drives answers 200, and it refuses to build its market over a database holding another.
-Marked slow: it starts server processes and loads them for a minute."""
+it drives answers 200 (the money side's, signed in, among them), and it refuses to build
+its market over a database holding another. Marked slow: it starts server processes and loads them for a minute."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def test_the_benchmark_drives_every_page_and_prints_its_line(cli_database: str) 
     # The bench writes the index's snapshot first, as a deploy does, and the workers map it.
     assert figures["index_build_s"] > 0 and figures["worker_index_from"] == "snapshot"
     assert figures["worker_index_load_s"] is not None
+    # The money side's pages, signed in as the demo's budget holder, answered 200 too.
+    for kind in ("statement", "queue"):
+        assert 0 < figures[f"{kind}_p50_ms"] <= figures[f"{kind}_p95_ms"]
 
     again, output = run_bench("--offers", "500", "--seconds", "1")
     assert again != 0 and "holds 400 published offers" in output

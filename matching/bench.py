@@ -22,7 +22,7 @@ from typing import Any, TypedDict, TypeVar
 import numpy as np
 import typer
 from geopy.distance import geodesic
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from marketplace.db import make_engine, make_sessionmaker, session_scope
@@ -295,6 +295,23 @@ def build_market(session: Session, *, offers: int, seed: int = SEED) -> None:
     _insert(session, offer_term, term_rows)
     _insert(session, offer_council, council_rows)
     _insert(session, offer_settlement, place_rows)
+    _move_counters_past(session, Provider, Offer)
+
+
+def _move_counters_past(session: Session, *tables: type[Any]) -> None:
+    """The rows above chose their own ids. PostgreSQL's counters must move past them, or the
+    next provider or offer made the ordinary way (the demo's, beside the bench's market)
+    takes an id already used; SQLite's go on from the largest id by themselves."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        name = table.__tablename__
+        session.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"(SELECT max(id) FROM {name}))"
+            )
+        )
 
 
 def _insert(

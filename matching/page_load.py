@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import random
+import re
 import sys
 import time
 from collections import defaultdict
@@ -24,6 +25,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import numpy as np
+
+from marketplace.parsing import ascii_whole_number
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,23 @@ class Tally:
     failures: dict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(int))
     )
+
+
+MAX_BODY_BYTES = 64 * 1024 * 1024
+"""No page the bench asks for comes near this; an answer claiming more is a broken one."""
+_CHUNK_SIZE = re.compile(rb"([0-9a-fA-F]{1,8})(;[^\r\n]*)?\r\n")
+
+
+def _bounded(number: int | None) -> int:
+    """A number read from the answer, or ValueError (counted as a failed answer)."""
+    if number is None:
+        raise ValueError("the server's answer is not HTTP/1.1 as the driver reads it")
+    return number
+
+
+def _chunk_size(line: bytes) -> int:
+    found = _CHUNK_SIZE.fullmatch(line)
+    return _bounded(int(found[1], 16) if found else None)
 
 
 class Connection:
@@ -76,7 +96,7 @@ class Connection:
             name, _, value = line.partition(":")
             name, value = name.strip().lower(), value.strip()
             if name == "content-length":
-                length = int(value)
+                length = _bounded(ascii_whole_number(value, low=0, high=MAX_BODY_BYTES))
             elif name == "transfer-encoding":
                 chunked = "chunked" in value.lower()
             elif name == "connection":
@@ -86,14 +106,14 @@ class Connection:
                 cookie_name, _, cookie_value = pair.partition("=")
                 self.cookies[cookie_name.strip()] = cookie_value.strip()
         if chunked:
-            while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            while size := _chunk_size(await self.reader.readuntil(b"\r\n")):
                 await self.reader.readexactly(size + 2)
             await self.reader.readuntil(b"\r\n")  # the end of the (empty) trailers
         elif length:
             await self.reader.readexactly(length)
         if close:
             await self.close()
-        return int(status_line.split(" ", 2)[1])
+        return _bounded(ascii_whole_number(status_line[9:12], low=100, high=599))
 
     async def close(self) -> None:
         if self.writer is not None:

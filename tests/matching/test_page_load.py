@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from matching.page_load import Connection
 from tests.event_loops import run_in_own_loop
 
@@ -61,3 +63,33 @@ def test_whole_answers_are_read_and_cookies_carried_across_connections() -> None
     assert "Cookie: sessionid=s1\r\n" in heads[0]
     assert all("Cookie: sessionid=s1; csrftoken=abc123\r\n" in head for head in heads[1:])
     assert connections == 2, "a new connection after the server closed the first"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "HTTP/1.1 200 OK\r\nContent-Length: \u0661\u0662\r\n\r\n",  # Arabic-Indic digits
+        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        "HTTP/1.1 2OO OK\r\nContent-Length: 0\r\n\r\n",
+    ],
+)
+def test_an_answer_the_driver_cannot_read_is_refused_not_misread(answer: str) -> None:
+    async def reply(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(answer.encode("utf-8"))
+        await writer.drain()
+        writer.close()
+
+    async def scenario() -> None:
+        server = await asyncio.start_server(reply, "127.0.0.1", 0)
+        connection = Connection(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", None)
+        try:
+            with pytest.raises(ValueError, match="as the driver reads it"):
+                await connection.get("/")
+        finally:
+            await connection.close()
+            server.close()
+            await server.wait_closed()
+
+    run_in_own_loop(scenario())

@@ -7,8 +7,8 @@ to the interpreter's switch interval, for whichever thread holds it to give it b
 every page waits on every other, and the worker gets less done. Measured with `sds-market
 bench pages`' mix at 50 users on the 2-core development machine (PostgreSQL, 100,000
 offers, two workers): 125 pages a second and a search's p95 of 670 to 770 ms with
-FastAPI's 40 threads a worker, 150 and 410 to 450 ms with 4, 200 and 310 to 320 ms with one
-request at a time. Health and readiness checks are not held at the door: they must answer
+FastAPI's 40 threads a worker, 150 and 410 to 450 ms with 4, 215 and 300 to 350 ms with
+one request at a time. Health and readiness checks are not held at the door: they must answer
 while a worker is busy."""
 
 from __future__ import annotations

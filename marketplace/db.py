@@ -8,6 +8,7 @@ single write lock up front instead of failing half way.
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -96,7 +98,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if sa_url.get_backend_name() == "postgresql" and sa_url.drivername == "postgresql":
         sa_url = sa_url.set(drivername="postgresql+psycopg")
-    return create_engine(sa_url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(sa_url, **kwargs)
+    _ping_connections_left_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_S = 2.0
+"""A pooled connection unused for longer than this is tried before it is handed out."""
+_RETURNED_AT = "sds_returned_at"
+
+
+def _ping_connections_left_idle(engine: Engine) -> None:
+    # pool_pre_ping tries every connection on every checkout: a round trip to the server
+    # for each request, a sixth of a search page's. A connection the pool got back a moment
+    # ago is as alive as a ping would find it; one left idle may have been closed by a
+    # restart or a firewall, and is swapped for a new one before anyone uses it.
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _taken(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_S:
+            return  # new, or just used
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("a pooled connection had closed") from error
+        if not alive:
+            raise DisconnectionError("a pooled connection had closed")
 
 
 def _configure_sqlite(engine: Engine) -> None:

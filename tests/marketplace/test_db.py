@@ -4,13 +4,17 @@ really roll back, and timestamps that keep their time zone."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
-from marketplace.db import make_sessionmaker, open_session, session_scope
+from marketplace import db as db_module
+from marketplace.db import make_engine, make_sessionmaker, open_session, session_scope
 from marketplace.geography.models import CouncilArea
 from providers.models import Provider, ProviderKind
 
@@ -62,6 +66,48 @@ class TestSqliteConnection:
         finally:
             reader.rollback()
             reader.close()
+
+
+class TestPooledConnectionsOnPostgresql:
+    """A connection the server closed while it lay in the pool (a restart, a firewall's
+    idle timeout) is swapped for a new one before a request uses it."""
+
+    @pytest.fixture
+    def pooled(self, database_url: str, backend: str) -> Iterator[Engine]:
+        if backend != "postgresql":
+            pytest.skip("SQLite's connections are files, never closed by a server")
+        engine = make_engine(database_url, pool_size=1, max_overflow=0)
+        yield engine
+        engine.dispose()
+
+    def _close_on_the_server(self, pooled: Engine) -> int:
+        with pooled.connect() as connection:
+            pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with create_engine(pooled.url, poolclass=NullPool).connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        assert isinstance(pid, int)
+        return pid
+
+    def test_one_left_idle_is_tried_and_replaced(
+        self, pooled: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        closed = self._close_on_the_server(pooled)
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", -1.0)  # as if idle for long
+        with pooled.connect() as connection:
+            now = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        assert now != closed
+
+    def test_one_just_returned_is_not_tried(
+        self, pooled: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # The other side of the trade: no round trip for a connection just used, so one
+        # closed a moment ago fails its request (and the pool then starts afresh).
+        self._close_on_the_server(pooled)
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_S", 3600.0)
+        with pytest.raises(OperationalError), pooled.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        with pooled.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
 
 
 class TestTransactions:

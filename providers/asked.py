@@ -68,7 +68,7 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
     if location_text:
         if len(location_text) > MAX_LOCATION_CHARACTERS:
             problems.append(
-                FieldError("location", "Enter a place name, a postcode district or coordinates")
+                FieldError("location", "Enter a place name, a postcode or coordinates")
             )
         else:
             try:

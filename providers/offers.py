@@ -73,7 +73,7 @@ class Centre(NamedTuple):
 
     @classmethod
     def of(cls, location: Location) -> Centre:
-        return cls(location.label, location.latitude, location.longitude)
+        return cls(location.kept_label, location.latitude, location.longitude)
 
 
 @dataclass

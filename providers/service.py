@@ -174,7 +174,7 @@ def set_languages(provider: Provider, languages: list[str]) -> None:
 
 def set_base(session: Session, provider: Provider, location: Location) -> None:
     """Where the provider is based; kept to the precision of the place they gave."""
-    provider.base_label = location.label
+    provider.base_label = location.kept_label
     provider.base_latitude = location.latitude
     provider.base_longitude = location.longitude
     provider.base_council = session.get_one(CouncilArea, location.council.id)

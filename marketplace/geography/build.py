@@ -16,6 +16,7 @@ build` after upgrading either source; a test checks the shipped files match a fr
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import math
 import re
@@ -29,6 +30,9 @@ SETTLEMENTS_CSV = DATA_DIR / "settlements.csv"
 POSTCODE_DISTRICTS_CSV = DATA_DIR / "postcode_districts.csv"
 URBAN_ORIGINS_CSV = DATA_DIR / "urban_origins_outside_scotland.csv"
 LAND_CELLS_CSV = DATA_DIR / "land_cells.csv"
+POSTCODE_SECTORS_CSV = DATA_DIR / "postcode_sectors.csv"
+POSTCODE_POINTS_CSV = DATA_DIR / "postcodes.csv.gz"
+"""Shipped compressed (230,000 rows); `build()` gives and the tests compare its text."""
 CELL_DEGREES = 0.1
 """Coordinates are placed on a grid of 0.1 degree cells (about 11 km north-south and 6 km
 east-west in Scotland) to tell Scotland from England and from the sea."""
@@ -108,15 +112,27 @@ def _island_of(name: str, council_gss: str) -> str:
 
 @dataclass(frozen=True)
 class Postcode:
+    code: str
+    """'G1 1AB': the outward code, one space, the inward code."""
     district: str
     council_gss: str
     easting: float
     northing: float
 
+    @property
+    def sector(self) -> str:
+        return postcode_sector(self.code)
+
 
 def postcode_district(postcode: str) -> str:
     """'EH1 1YZ' -> 'EH1' (the outward code)."""
     return postcode.split()[0] if " " in postcode.strip() else postcode.strip()[:-3].strip()
+
+
+def postcode_sector(postcode: str) -> str:
+    """'IV27 4JB' -> 'IV27 4' (the outward code and the inward code's digit)."""
+    compact = postcode.replace(" ", "")
+    return f"{compact[:-3]} {compact[-3]}"
 
 
 def read_postcodes() -> list[Postcode]:
@@ -146,8 +162,11 @@ def read_postcodes() -> list[Postcode]:
                 continue
             if easting is None or northing is None or easting != easting or not council:
                 continue  # no grid reference (a few non-geographic postcodes)
+            code = " ".join(pcd.split())
             postcodes.append(
-                Postcode(postcode_district(pcd), str(council), float(easting), float(northing))
+                Postcode(
+                    code, postcode_district(code), str(council), float(easting), float(northing)
+                )
             )
     return postcodes
 
@@ -192,6 +211,59 @@ def build_postcode_districts(postcodes: list[Postcode]) -> str:
         POSTCODE_DISTRICTS_CSV,
         ["district", "latitude", "longitude", "council_gss", "postcodes", "scottish_share"],
         rows,
+    )
+
+
+def build_postcode_sectors(postcodes: list[Postcode]) -> str:
+    """Each postcode sector with Scottish postcodes ('IV27 4'), placed at the centre of its
+    postcodes, with its council area and the share of its postcodes in Scotland."""
+    by_sector: dict[str, list[Postcode]] = defaultdict(list)
+    for postcode in postcodes:
+        if postcode.district not in TERMINATED_DISTRICTS:
+            by_sector[postcode.sector].append(postcode)
+    placed = []
+    for sector, members in by_sector.items():
+        scottish = [p for p in members if p.council_gss.startswith("S12")]
+        if not scottish:
+            continue
+        council = Counter(p.council_gss for p in scottish).most_common(1)[0][0]
+        easting = sum(p.easting for p in members) / len(members)
+        northing = sum(p.northing for p in members) / len(members)
+        placed.append(
+            (sector, council, len(members), len(scottish) / len(members), easting, northing)
+        )
+    latitudes, longitudes = _to_wgs84([p[4] for p in placed], [p[5] for p in placed])
+    rows = sorted(
+        (
+            [sector, f"{latitude:.5f}", f"{longitude:.5f}", council, count, f"{share:.3f}"]
+            for (sector, council, count, share, _, _), latitude, longitude in zip(
+                placed, latitudes, longitudes, strict=True
+            )
+        ),
+        key=lambda row: (_district_sort_key(str(row[0]).split()[0]), row[0]),
+    )
+    return _rows_to_csv(
+        POSTCODE_SECTORS_CSV,
+        ["sector", "latitude", "longitude", "council_gss", "postcodes", "scottish_share"],
+        rows,
+    )
+
+
+def build_postcode_points(postcodes: list[Postcode]) -> str:
+    """Every Scottish postcode's point to 0.01 degree (about a kilometre: as precise as
+    matching needs, and no more) and its council area."""
+    scottish = [
+        p
+        for p in postcodes
+        if p.council_gss.startswith("S12") and p.district not in TERMINATED_DISTRICTS
+    ]
+    latitudes, longitudes = _to_wgs84([p.easting for p in scottish], [p.northing for p in scottish])
+    rows = sorted(
+        [p.code, f"{latitude:.2f}", f"{longitude:.2f}", p.council_gss]
+        for p, latitude, longitude in zip(scottish, latitudes, longitudes, strict=True)
+    )
+    return _rows_to_csv(
+        POSTCODE_POINTS_CSV, ["postcode", "latitude", "longitude", "council_gss"], rows
     )
 
 
@@ -336,6 +408,8 @@ def build() -> dict[Path, str]:
     settlements, origins = build_settlements(postcodes)
     return {
         POSTCODE_DISTRICTS_CSV: build_postcode_districts(postcodes),
+        POSTCODE_SECTORS_CSV: build_postcode_sectors(postcodes),
+        POSTCODE_POINTS_CSV: build_postcode_points(postcodes),
         LAND_CELLS_CSV: build_land_cells(postcodes),
         SETTLEMENTS_CSV: settlements,
         URBAN_ORIGINS_CSV: origins,
@@ -345,4 +419,13 @@ def build() -> dict[Path, str]:
 def write(files: dict[Path, str]) -> None:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     for path, content in files.items():
-        path.write_text(content)
+        if path.suffix == ".gz":
+            # No time in the header: the same sources build the same bytes.
+            path.write_bytes(gzip.compress(content.encode(), compresslevel=9, mtime=0))
+        else:
+            path.write_text(content)
+
+
+def read_text(path: Path) -> str:
+    """A shipped file's text, compressed or not."""
+    return gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()

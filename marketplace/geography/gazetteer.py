@@ -106,6 +106,7 @@ class Gazetteer:
         land: dict[tuple[int, int], tuple[int, int]],
     ) -> None:
         self.councils = {c.id: c for c in councils}
+        self.councils_by_gss = {c.gss_code: c for c in councils}
         self.councils_by_name = sorted(councils, key=lambda c: c.name)
         self.places = {p.id: p for p in places}
         self.by_label = {p.label.lower(): p for p in places}

@@ -12,10 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.errors import FieldError, NotFound, RuleBroken
+from marketplace.geography import build
 from marketplace.geography.gazetteer import Council, Gazetteer, Place, gazetteer
 from marketplace.geography.models import (
     CouncilArea,
 )
+from marketplace.geography.postcodes import postcode_book
 from marketplace.geography.reference import search_key
 from marketplace.parsing import CONTROL_CHARACTERS, MAX_ONE_LINE
 
@@ -40,14 +42,21 @@ def find_council_area(session: Session, *, name_or_code: str) -> CouncilArea:
 
 
 POSTCODE_DISTRICT = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)$")
-FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})$")
+POSTCODE_SECTOR = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ([0-9])$")
+FULL_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9])([A-Z]{2})$")
 LOOKS_LIKE_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9]")
-COORDINATES = re.compile(r"^(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)$")
+COORDINATES = re.compile(
+    # A note in brackets after them is how kept coordinates are labelled ("(near Lairg)").
+    r"^(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)(?:\s*\([^()]{0,160}\))?$"
+)
+ASK_FOR_A_PLACE = "Enter a town or village, or a postcode like IV27 4JB"
 
 
 class LocationKind(enum.StrEnum):
     PLACE = "place"
     POSTCODE_DISTRICT = "postcode_district"
+    POSTCODE_SECTOR = "postcode_sector"
+    POSTCODE = "postcode"
     COORDINATES = "coordinates"
 
 
@@ -62,6 +71,16 @@ class Location:
     council: Council
     settlement: Place
     """The place itself, or the nearest settlement: its urban-rural class describes the area."""
+
+    @property
+    def kept_label(self) -> str:
+        """The label to store and show to others: a full postcode says where someone lives
+        to a few doors, so what is kept is its point to 0.01 degree (which reads back as
+        the same point) and its sector."""
+        if self.kind == LocationKind.POSTCODE:
+            sector = build.postcode_sector(self.label)
+            return f"{self.latitude:.2f}, {self.longitude:.2f} (in {sector})"
+        return self.label
 
 
 def suggest_places(session: Session, *, text: str, limit: int = 8) -> list[Place]:
@@ -80,29 +99,33 @@ def settlement_around(session: Session, *, latitude: float, longitude: float) ->
 
 
 def resolve_location(session: Session, *, text: str, field: str = "location") -> Location:
-    """A place name, a postcode district (or full postcode) or coordinates, understood;
+    """A place name, a postcode (full, its sector or its district) or coordinates, understood;
     anything else is refused with a message saying what to enter. Asks nothing of the
     database once this process has read the reference geography."""
     places = gazetteer(session)
     cleaned = " ".join(text.split())
     if not cleaned or len(cleaned) > MAX_ONE_LINE or CONTROL_CHARACTERS.search(cleaned):
         # Also what no place is called: 10,000 characters, or a NUL PostgreSQL cannot hold.
-        raise RuleBroken(
-            "Enter a town or village, a postcode district like IV51, or coordinates", field=field
-        )
+        raise RuleBroken(ASK_FOR_A_PLACE, field=field)
     upper = cleaned.upper()
     coordinates = COORDINATES.match(cleaned)
     if coordinates:
         return _from_coordinates(
             places, float(coordinates.group(1)), float(coordinates.group(2)), field
         )
-    postcode = FULL_POSTCODE.match(upper) or POSTCODE_DISTRICT.match(upper)
-    if postcode:
-        return _from_district(places, postcode.group(1), field)
+    full = FULL_POSTCODE.match(upper)
+    if full:
+        return _from_postcode(places, *full.groups(), field=field)
+    sector = POSTCODE_SECTOR.match(upper)
+    if sector:
+        return _from_sector(places, sector.group(1), sector.group(2), field)
+    district = POSTCODE_DISTRICT.match(upper)
+    if district:
+        return _from_district(places, district.group(1), field)
     if LOOKS_LIKE_POSTCODE.match(upper) and " " not in cleaned.strip():
         raise RuleBroken(
-            f"{cleaned} is not a postcode district. Enter "
-            "the first part of a postcode, like EH1 or IV51",
+            f"{cleaned} is not a postcode we know the form of. Enter a postcode like "
+            "IV27 4JB, or its first part, like IV27",
             field=field,
         )
     return _from_place_name(places, cleaned, field)
@@ -123,8 +146,8 @@ def _from_place_name(places: Gazetteer, text: str, field: str) -> Location:
     suggestions = places.suggest(wanted, limit=3) or places.similar(wanted)
     hint = f" Did you mean {' or '.join(s.label for s in suggestions)}?" if suggestions else ""
     raise RuleBroken(
-        f"We cannot find a place called {wanted} in Scotland.{hint} You can also enter a "
-        "postcode district, like IV51",
+        f"We cannot find a place called {wanted} in Scotland.{hint} Enter your postcode "
+        "instead, like IV27 4JB: we know every postcode in Scotland",
         field=field,
     )
 
@@ -140,6 +163,51 @@ def _at_settlement(settlement: Place) -> Location:
     )
 
 
+def _from_postcode(
+    places: Gazetteer, outward: str, digit: str, unit: str, *, field: str
+) -> Location:
+    """A full postcode, at its own point (to 0.01 degree); one we do not know (new, or
+    mistyped in its last letters) is taken at the centre of its sector."""
+    point = postcode_book().point(f"{outward} {digit}{unit}")
+    if point is None:
+        return _from_sector(places, outward, digit, field)
+    return Location(
+        kind=LocationKind.POSTCODE,
+        label=point.code,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        council=places.councils_by_gss[point.council_gss],
+        settlement=places.around(point.latitude, point.longitude),
+    )
+
+
+def _from_sector(places: Gazetteer, outward: str, digit: str, field: str) -> Location:
+    code = f"{outward} {digit}"
+    sector = postcode_book().sector(code)
+    if sector is None:
+        if outward not in places.districts:
+            return _from_district(places, outward, field)  # which says what is wrong
+        raise RuleBroken(
+            f"We do not know the postcode sector {code} in Scotland. Check it, or enter "
+            f"the first part of your postcode, {outward}",
+            field=field,
+        )
+    if sector.scottish_share < 0.5:
+        raise RuleBroken(
+            f"Most of {code} is in England. This service covers Scotland: enter a Scottish "
+            "town, village or postcode",
+            field=field,
+        )
+    return Location(
+        kind=LocationKind.POSTCODE_SECTOR,
+        label=code,
+        latitude=sector.latitude,
+        longitude=sector.longitude,
+        council=places.councils_by_gss[sector.council_gss],
+        settlement=places.around(sector.latitude, sector.longitude),
+    )
+
+
 def _from_district(places: Gazetteer, code: str, field: str) -> Location:
     district = places.districts.get(code)
     if district is None:
@@ -151,7 +219,7 @@ def _from_district(places: Gazetteer, code: str, field: str) -> Location:
     if district.scottish_share < 0.5:
         raise RuleBroken(
             f"Most of {code} is in England. This service covers Scotland: enter a Scottish "
-            "town, village or postcode district",
+            "town, village or postcode",
             field=field,
         )
     return Location(

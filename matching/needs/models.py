@@ -69,7 +69,8 @@ class PostedNeed(TimestampMixin, Base):
     posted_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
     """The person themself, or a representative acting for them."""
     location_label: Mapped[str] = mapped_column(String(160))
-    """Where, as understood: a place, a postcode district or rounded coordinates."""
+    """Where, as understood: a place, a postcode sector or district, or rounded coordinates
+    (which a whole postcode is kept as)."""
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     """No more precise than the place, district or 0.01 degree the person gave."""

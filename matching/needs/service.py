@@ -153,7 +153,7 @@ def post_need(
     need = PostedNeed(
         person=for_person,
         posted_by=poster,
-        location_label=place.label,
+        location_label=place.kept_label,
         latitude=place.latitude,
         longitude=place.longitude,
         settlement_id=place.settlement.id,

@@ -84,8 +84,9 @@ def summary_of(need: PostedNeed) -> NeedSummary:
 
 
 def provider_place(need: PostedNeed) -> str:
-    """Where the need is, as providers are told it: the place or postcode district the
-    person gave, or for coordinates the settlement they fall in, never the coordinates."""
+    """Where the need is, as providers are told it: the place, postcode sector or district
+    the person gave, or for a whole postcode or coordinates (kept as rounded coordinates)
+    the settlement they fall in, never the coordinates."""
     if COORDINATES_LABEL.match(need.location_label):
         return need.settlement.label
     return need.location_label

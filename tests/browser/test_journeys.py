@@ -451,7 +451,7 @@ def test_places_are_suggested_as_you_type_and_found_without_javascript(
     page: Page, page_no_js: Page, live_server: LiveServer
 ) -> None:
     page.goto(live_server.url("/places"))
-    field = page.get_by_label("Town, village, postcode district or coordinates")
+    field = page.get_by_label("Town, village, postcode or coordinates")
     field.press_sequentially("Stor")
     expect(page.locator("#location-suggestions option").first).to_have_attribute(
         "value", "Stornoway"
@@ -462,7 +462,7 @@ def test_places_are_suggested_as_you_type_and_found_without_javascript(
     expect(page).to_have_url(re.compile(r"/places\?location=Stornoway$"))
 
     page_no_js.goto(live_server.url("/places"))
-    page_no_js.get_by_label("Town, village, postcode district or coordinates").fill("IV51")
+    page_no_js.get_by_label("Town, village, postcode or coordinates").fill("IV51")
     page_no_js.get_by_role("button", name="Find").click()
     expect(page_no_js.locator("#find-place h2")).to_have_text("IV51")
     expect(page_no_js.locator("#find-place")).to_contain_text("Portree")

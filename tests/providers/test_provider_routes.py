@@ -226,7 +226,8 @@ class TestOrganisationOffers:
             ({"rate": "1850"}, "That is more than £250 an hour: check the price is in pounds"),
             (
                 {"centre": "EH999"},
-                "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51",
+                "EH999 is not a postcode we know the form of. Enter a postcode like IV27 4JB, "
+                "or its first part, like IV27",
             ),
             ({"title": "Best\ncare"}, "Write the title on one line"),
         ],

@@ -1,5 +1,5 @@
-"""Finding where a person is: place names, postcode districts and coordinates, with a
-plain answer for anything that cannot be understood."""
+"""Finding where a person is: place names, postcodes (whole, sectors and districts) and
+coordinates, with a plain answer for anything that cannot be understood."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from marketplace.geography import service as geography_service
 from marketplace.geography.distance import haversine_km
 from marketplace.geography.gazetteer import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.models import PostcodeDistrict, Settlement, SettlementKind
+from marketplace.geography.postcodes import postcode_book
 from marketplace.geography.service import LocationKind
 
 
@@ -62,16 +63,73 @@ class TestPlaceNames:
         assert geography_service.suggest_places(db, text="%") == []
 
 
+LOCHINVER = (58.148, -5.243)
+"""Lochinver's harbour, on the map: in IV27 4, a sector about 80 km across."""
+CASTLEBAY = (56.955, -7.487)
+"""Castlebay on Barra, in HS9 5."""
+
+
+class TestWholePostcodes:
+    @pytest.mark.parametrize(("typed", "village"), [("IV27 4JY", LOCHINVER), ("hs95xd", CASTLEBAY)])
+    def test_a_postcode_is_placed_at_its_own_point(
+        self, db: Session, typed: str, village: tuple[float, float]
+    ) -> None:
+        location = resolve(db, typed)
+        assert location.kind == LocationKind.POSTCODE
+        assert haversine_km(location.latitude, location.longitude, *village) < 2
+
+    def test_in_a_wide_sector_that_is_far_truer_than_the_sectors_centre(self, db: Session) -> None:
+        sector = resolve(db, "IV27 4")
+        assert haversine_km(sector.latitude, sector.longitude, *LOCHINVER) > 10
+        district = resolve(db, "IV27")
+        assert haversine_km(district.latitude, district.longitude, *LOCHINVER) > 10
+
+    def test_only_a_kilometre_of_it_is_kept_and_that_reads_back_the_same(self, db: Session) -> None:
+        location = resolve(db, "IV27 4JY")
+        assert location.label == "IV27 4JY"  # the person's own search says what they typed
+        kept = location.kept_label
+        assert "IV27 4JY" not in kept and kept.endswith("(in IV27 4)")
+        assert (round(location.latitude, 2), round(location.longitude, 2)) == (
+            location.latitude,
+            location.longitude,
+        )
+        again = resolve(db, kept)
+        assert (again.latitude, again.longitude) == (location.latitude, location.longitude)
+        assert again.kept_label.startswith(kept.split(" (")[0])
+
+    def test_one_we_do_not_know_is_placed_at_its_sector(self, db: Session) -> None:
+        assert postcode_book().point("IV27 4ZZ") is None
+        location = resolve(db, "IV27 4ZZ")
+        assert (location.kind, location.label) == (LocationKind.POSTCODE_SECTOR, "IV27 4")
+
+    def test_one_in_england_is_refused(self, db: Session) -> None:
+        assert "is in England" in refusal(db, "TD15 1AA")
+
+
+class TestPostcodeSectors:
+    def test_a_sector(self, db: Session) -> None:
+        location = resolve(db, "iv27 4")
+        assert (location.kind, location.label, location.council.name) == (
+            LocationKind.POSTCODE_SECTOR,
+            "IV27 4",
+            "Highland",
+        )
+
+    def test_a_sector_we_do_not_know(self, db: Session) -> None:
+        assert "We do not know the postcode sector IV27 7" in refusal(db, "IV27 7")
+        assert "We do not know the postcode district ZZ9" in refusal(db, "ZZ9 1")
+
+
 class TestPostcodeDistricts:
-    @pytest.mark.parametrize("typed", ["IV51", "iv51", "IV51 9EY", "iv519ey"])
-    def test_district_or_full_postcode(self, db: Session, typed: str) -> None:
+    @pytest.mark.parametrize("typed", ["IV51", "iv51"])
+    def test_a_district(self, db: Session, typed: str) -> None:
         location = resolve(db, typed)
         assert (location.kind, location.label) == (LocationKind.POSTCODE_DISTRICT, "IV51")
         assert location.settlement.name == "Portree"
 
     @pytest.mark.parametrize("typed", ["EH999", "K1Y2Z", "IV5199"])
-    def test_malformed_districts_are_explained(self, db: Session, typed: str) -> None:
-        assert "is not a postcode district" in refusal(db, typed)
+    def test_malformed_postcodes_are_explained(self, db: Session, typed: str) -> None:
+        assert "is not a postcode we know the form of" in refusal(db, typed)
 
     def test_a_well_formed_district_we_do_not_know(self, db: Session) -> None:
         assert "We do not know the postcode district ZZ9" in refusal(db, "ZZ9")

@@ -24,15 +24,16 @@ class TestFindPlace:
         assert "Remote small town" in answer
         assert "not counting the ferry from Bute" in answer
 
-    def test_a_postcode_district_names_its_nearest_place(self, client: HtmlClient) -> None:
+    def test_a_postcode_names_its_nearest_place(self, client: HtmlClient) -> None:
         answer = page(client.get("/places?location=iv51 9ey")).get_text(" ", strip=True)
-        assert "IV51" in answer and "Portree" in answer
+        assert "IV51 9EY" in answer and "Portree" in answer
 
     def test_what_cannot_be_understood_gets_the_error_pattern(self, client: HtmlClient) -> None:
         response = client.get("/places?location=EH999")
         assert response.status_code == 422
         assert error_messages(response) == [
-            "EH999 is not a postcode district. Enter the first part of a postcode, like EH1 or IV51"
+            "EH999 is not a postcode we know the form of. Enter a postcode like IV27 4JB, or "
+            "its first part, like IV27"
         ]
         field = page(response).select_one("#location")
         assert field["aria-invalid"] == "true"

@@ -647,7 +647,7 @@ class TestBadInput:
             (
                 {"kinds_of_support": "personal-care"},
                 "location",
-                "Enter a town or village, a postcode district like IV51, or coordinates",
+                "Enter a town or village, or a postcode like IV27 4JB",
             ),
         ],
     )

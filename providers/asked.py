@@ -67,9 +67,7 @@ def read_asked(session: Session, pairs: Iterable[tuple[str, str]]) -> Asked:
     location = None
     if location_text:
         if len(location_text) > MAX_LOCATION_CHARACTERS:
-            problems.append(
-                FieldError("location", "Enter a place name, a postcode or coordinates")
-            )
+            problems.append(FieldError("location", "Enter a place name, a postcode or coordinates"))
         else:
             try:
                 location = geography_service.resolve_location(

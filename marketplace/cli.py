@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,10 +32,12 @@ app = typer.Typer(help="The Self-directed Support marketplace.", no_args_is_help
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 geography_app = typer.Typer(help="The shipped reference geography.", no_args_is_help=True)
+places_app = typer.Typer(help="Named places beyond the shipped list.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
+app.add_typer(places_app, name="places")
 app.add_typer(audit_app, name="audit")
 app.add_typer(hsds_app, name="hsds")
 mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
@@ -306,6 +309,46 @@ def geography_build() -> None:
     for path, content in files.items():
         console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")
     console.print("Run `sds-market db upgrade` to load them.")
+
+
+@places_app.command("import")
+def places_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, help="An OS Open Names CSV file, or a folder of them, as OS ships them."
+        ),
+    ],
+) -> None:
+    """Import every village, hamlet and suburb in Scotland from OS Open Names (the free
+    gazetteer, Open Government Licence), so people can search from places the list of
+    500+ leaves out. Importing again changes only what changed."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from marketplace.geography import names
+    from marketplace.geography.gazetteer import forget
+
+    settings = get_settings()
+    with (
+        Progress(
+            TextColumn("Reading the files"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=console,
+        ) as progress,
+        session_scope(_session_factory(settings), write=True) as session,
+    ):
+        task = progress.add_task("read", total=len(names.csv_files(path)))
+        done = names.import_named_places(
+            session, path, progress=lambda read, _: progress.update(task, completed=read)
+        )
+    forget()
+    console.print(
+        f"Named places: {done.added} added, {done.updated} updated, {done.unchanged} unchanged."
+    )
+    for reason, count in done.skipped.most_common():
+        console.print(f"  Skipped {count:,}: {reason}")
+    console.print("Restart the server for its workers to know the new places.")
 
 
 @checks_app.command("remind")

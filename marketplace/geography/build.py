@@ -171,7 +171,7 @@ def read_postcodes() -> list[Postcode]:
     return postcodes
 
 
-def _to_wgs84(eastings: list[float], northings: list[float]) -> tuple[list[float], list[float]]:
+def to_wgs84(eastings: list[float], northings: list[float]) -> tuple[list[float], list[float]]:
     import pyproj
 
     transformer = pyproj.Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
@@ -202,7 +202,7 @@ def build_postcode_districts(postcodes: list[Postcode]) -> str:
         council = Counter(p.council_gss for p in scottish).most_common(1)[0][0]
         easting = sum(p.easting for p in members) / len(members)
         northing = sum(p.northing for p in members) / len(members)
-        [latitude], [longitude] = _to_wgs84([easting], [northing])
+        [latitude], [longitude] = to_wgs84([easting], [northing])
         share = len(scottish) / len(members)
         rows.append(
             [district, f"{latitude:.5f}", f"{longitude:.5f}", council, len(members), f"{share:.3f}"]
@@ -232,7 +232,7 @@ def build_postcode_sectors(postcodes: list[Postcode]) -> str:
         placed.append(
             (sector, council, len(members), len(scottish) / len(members), easting, northing)
         )
-    latitudes, longitudes = _to_wgs84([p[4] for p in placed], [p[5] for p in placed])
+    latitudes, longitudes = to_wgs84([p[4] for p in placed], [p[5] for p in placed])
     rows = sorted(
         (
             [sector, f"{latitude:.5f}", f"{longitude:.5f}", council, count, f"{share:.3f}"]
@@ -257,7 +257,7 @@ def build_postcode_points(postcodes: list[Postcode]) -> str:
         for p in postcodes
         if p.council_gss.startswith("S12") and p.district not in TERMINATED_DISTRICTS
     ]
-    latitudes, longitudes = _to_wgs84([p.easting for p in scottish], [p.northing for p in scottish])
+    latitudes, longitudes = to_wgs84([p.easting for p in scottish], [p.northing for p in scottish])
     rows = sorted(
         [p.code, f"{latitude:.2f}", f"{longitude:.2f}", p.council_gss]
         for p, latitude, longitude in zip(scottish, latitudes, longitudes, strict=True)
@@ -273,7 +273,7 @@ def cell_of(latitude: float, longitude: float) -> tuple[int, int]:
 
 def build_land_cells(postcodes: list[Postcode]) -> str:
     """Each grid cell that holds postcodes, with how many are in Scotland and elsewhere."""
-    latitudes, longitudes = _to_wgs84(
+    latitudes, longitudes = to_wgs84(
         [p.easting for p in postcodes], [p.northing for p in postcodes]
     )
     counts: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
@@ -305,7 +305,7 @@ def build_settlements(postcodes: list[Postcode]) -> tuple[str, str]:
         key=lambda c: (-c["population"], c["name"], c["geonameid"]),
     )
     scottish_postcodes = [p for p in postcodes if p.council_gss.startswith("S12")]
-    latitudes, longitudes = _to_wgs84(
+    latitudes, longitudes = to_wgs84(
         [p.easting for p in scottish_postcodes], [p.northing for p in scottish_postcodes]
     )
     lat = np.radians(np.array(latitudes))

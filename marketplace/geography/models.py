@@ -29,15 +29,27 @@ class SettlementKind(enum.StrEnum):
     """A whole island's entry: its people outside the island's listed settlements."""
     DUPLICATE = "duplicate"
     """A second entry for a settlement listed already; searchable, but counts nobody."""
+    NAMED_PLACE = "named_place"
+    """A village, hamlet or suburb from OS Open Names that the list of 500+ leaves out
+    (marketplace.geography.names): searchable, with no population of its own."""
+
+
+NOT_COUNTED = frozenset({SettlementKind.DUPLICATE, SettlementKind.NAMED_PLACE})
+"""Entries that hold nobody of their own: people are counted in the settlement they repeat
+or lie nearest."""
 
 
 class Settlement(UrbanRuralClassed, Base):
-    """A town, village or island of 500+ people (GeoNames), with its estimated class."""
+    """A town, village or island of 500+ people (GeoNames), or a named place imported from
+    OS Open Names, with its estimated class."""
 
     __tablename__ = "settlement"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    """The GeoNames id, stable across releases of the data."""
+    """The GeoNames id, stable across releases of the data; named places are numbered from
+    names.FIRST_ID."""
+    os_names_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    """A named place's OS Open Names id, by which an import finds it again."""
     name: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(160))
     """The name, with the council area where two places share a name."""

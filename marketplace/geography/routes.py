@@ -15,7 +15,7 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.geography import classify
 from marketplace.geography import service as geography_service
 from marketplace.geography.gazetteer import Place, gazetteer
-from marketplace.geography.models import SettlementKind
+from marketplace.geography.models import NOT_COUNTED, SettlementKind
 from marketplace.web import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +57,9 @@ def suggest(request: Request, db: DbSession, field: str = "location") -> Respons
 
 @router.get("/about/places", dependencies=[Public])
 def method(request: Request, db: DbSession) -> Response:
-    settlements = [p for p in gazetteer(db).places.values() if p.kind != SettlementKind.DUPLICATE]
+    places = gazetteer(db).places.values()
+    settlements = [p for p in places if p.kind not in NOT_COUNTED]
+    named_places = sum(p.kind == SettlementKind.NAMED_PLACE for p in places)
     by_class: dict[classify.UrbanRural8, list[Place]] = defaultdict(list)
     for settlement in settlements:
         by_class[settlement.urban_rural].append(settlement)
@@ -76,6 +78,7 @@ def method(request: Request, db: DbSession) -> Response:
         {
             "rows": rows,
             "total_places": len(settlements),
+            "named_places": named_places,
             "total_people": sum(s.population for s in settlements),
             "islands": islands,
             "detour": classify.DETOUR_FACTOR,

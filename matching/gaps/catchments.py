@@ -27,7 +27,7 @@ from marketplace.geography.distance import (
     haversine_km_pairs,
     within_km_pairs,
 )
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from marketplace.geography.models import NOT_COUNTED, CouncilArea, Settlement
 from matching.index import OfferIndex
 from matching.offer_columns import Area
 
@@ -45,7 +45,7 @@ radius: within 40 km in Scotland the flat distance is off by under 1 %."""
 @dataclass(frozen=True)
 class Places:
     """The settlements people are counted in (not the second entries of a place listed
-    twice), in one order every array of the gap analysis shares."""
+    twice, nor named places), in one order every array of the gap analysis shares."""
 
     ids: NDArray[np.int64]
     names: tuple[str, ...]
@@ -58,8 +58,8 @@ class Places:
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     twins: dict[int, int] = field(default_factory=dict)
-    """A second entry's settlement id -> the position of the town it repeats: searches and
-    offers naming either count there."""
+    """A second entry's (or a named place's) settlement id -> the position of the town it
+    repeats or lies nearest: searches and offers naming either count there."""
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -83,14 +83,14 @@ def read_places(session: Session) -> Places:
             Settlement.kind,
         ).order_by(Settlement.id)
     ).all()
-    rows = [r for r in every if r.kind != SettlementKind.DUPLICATE]
+    # Named places (OS Open Names) hold nobody of their own: like second entries, searches
+    # and offers naming them count at the counted place they lie in or nearest.
+    rows = [r for r in every if r.kind not in NOT_COUNTED]
     class8 = np.array([r.urban_rural_8 for r in rows], dtype=np.int8)
     lats = np.array([r.latitude for r in rows], dtype=np.float64)
     lons = np.array([r.longitude for r in rows], dtype=np.float64)
     twins = {
-        r.id: _repeated_town(r, rows, lats, lons)
-        for r in every
-        if r.kind == SettlementKind.DUPLICATE and rows
+        r.id: _repeated_town(r, rows, lats, lons) for r in every if r.kind in NOT_COUNTED and rows
     }
     return Places(
         ids=np.array([r.id for r in rows], dtype=np.int64),
@@ -113,7 +113,8 @@ def _repeated_town(
     """The position of the town a second entry repeats (by the name the reference data's
     build gives it, the nearest of that name), or of the nearest counted place."""
     distances = haversine_km_many(entry.latitude, entry.longitude, lats, lons)
-    same = [i for i, r in enumerate(rows) if r.name == DUPLICATES.get(entry.name)]
+    repeats = DUPLICATES.get(entry.name)
+    same = [i for i, r in enumerate(rows) if r.name == repeats] if repeats else []
     return min(same, key=lambda i: distances[i]) if same else int(np.argmin(distances))
 
 

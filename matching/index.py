@@ -419,7 +419,7 @@ class OfferIndex:
         base; NaN when neither is known). Radius areas are decided by geodesic at the edge
         (geography.distance)."""
         a = self.arrays
-        radius = self.memo("reach_by_radius", self._radius_areas)
+        radius = self.radius_areas()
         # A latitude stripe first, found by bisection: a degree of latitude is at least
         # 110.5 km anywhere, and no offer travels further than the widest radius.
         reach = radius.widest_km / 110.5 + 0.01
@@ -461,6 +461,10 @@ class OfferIndex:
             ]
         )
         return rows, distances
+
+    def radius_areas(self) -> RadiusAreas:
+        """The live offers with a radius, by latitude; call under the lock."""
+        return self.memo("reach_by_radius", self._radius_areas)
 
     def _radius_areas(self) -> RadiusAreas:
         """The live offers with a radius, by latitude (kept until the index next changes)."""

@@ -122,9 +122,10 @@ def support_wanted(
     return wanted
 
 
-def _fitting(
+def fitting(
     index: OfferIndex, rows: NDArray[np.int64], wanted: SupportWanted, today: date
 ) -> NDArray[np.bool_]:
+    """Which of the offers in `rows` give what the person asked for, wherever they reach."""
     terms = index.terms
     keep = np.ones(rows.size, dtype=np.bool_)
     if wanted.kinds:
@@ -160,7 +161,7 @@ def _candidates(
         council_id=location.council.id,
         settlement_id=location.settlement.id,
     )
-    keep = _fitting(index, rows, wanted, today)
+    keep = fitting(index, rows, wanted, today)
     return rows.size, ranking.score(
         index, rows[keep], distances[keep], wanted, today=today, now=now
     )

@@ -35,9 +35,9 @@ from marketplace.web import redirect, render
 from providers import enquiries as enquiries_service
 from providers import reviews as reviews_service
 from providers.access import ProviderUser, provider_access, published_offer
-from providers.areas import distance_to_km
+from providers.areas import Reach, distance_to_km, reach
 from providers.asked import Asked, pairs_of, read_asked
-from providers.models import DAYS, PERIODS, Enquiry, EnquiryStatus, Offer, Review
+from providers.models import DAYS, PERIODS, AreaType, Enquiry, EnquiryStatus, Offer, Review
 from providers.pricing import describe_minutes
 from providers.schemas import Availability
 
@@ -197,7 +197,31 @@ def _enquire_context(db: Session, offer: Offer, user: User, asked: Asked) -> dic
         "hours_text": describe_minutes(asked.minutes_per_week or 60),
         "place": None if asked.location is None else asked.location.label,
         "people": enquiries_service.people_to_choose(db, user=user),
+        "beyond": _beyond_reach(offer, asked),
     }
+
+
+def _beyond_reach(offer: Offer, asked: Asked) -> Reach | None:
+    """How far the person is beyond the offer's area, when they are and it can be said:
+    their enquiry then asks whether the provider would travel that far."""
+    if asked.location is None:
+        return None
+    found = reach(offer, asked.location)
+    return None if found.reaches or found.short_km is None else found
+
+
+def travel_further_message(offer: Offer, place: str, beyond: Reach) -> str:
+    """The message an enquiry from beyond an offer's area starts with."""
+    assert beyond.short_km is not None
+    if offer.area_type == AreaType.RADIUS and offer.radius_km:
+        return (
+            f"I live in {place}, about {round(beyond.short_km) or 1} km beyond the "
+            f"{offer.radius_km:g} km you travel. Would you come that far?"
+        )
+    return (
+        f"I live in {place}, about {round(beyond.short_km) or 1} km from the places you "
+        "cover. Would you come that far?"
+    )
 
 
 @router.get("/offers/{offer_id}/enquire")
@@ -205,9 +229,11 @@ def show_enquire(request: Request, offer_id: RecordId, db: DbSession, user: Pers
     offer = published_offer(db, offer_id=offer_id)
     # The place, hours and times come along from the search, so nobody types them twice.
     asked = read_asked(db, request.query_params.multi_items())
-    return enquire_page.render(
-        request, values=asked.form_values, **_enquire_context(db, offer, user, asked)
-    )
+    context = _enquire_context(db, offer, user, asked)
+    values = asked.form_values
+    if context["beyond"] is not None and asked.location is not None:
+        values["message"] = travel_further_message(offer, asked.location.label, context["beyond"])
+    return enquire_page.render(request, values=values, **context)
 
 
 @router.post("/offers/{offer_id}/enquire")

@@ -116,6 +116,7 @@ def find_support(
                 ["location", "kinds_of_support", "outcomes", "client_groups", "when", "hours"],
             )
         ),
+        short_of_reach=search.short_of_reach_to_show(db, index, result),
         **context,
     )
     _record_if_unmet(request, result, settings)

@@ -20,10 +20,12 @@ from marketplace.money import parse_pounds
 from marketplace.parsing import clean_query_text
 from matching import fair_price as fair_price_service
 from matching import service as matching_service
+from matching import short_of_reach
 from matching.fair_price import FairPrice, PayWarning
 from matching.index import OfferIndex
 from matching.listed import ListedOffer, Trust, listed_offers, trust_of
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
+from matching.short_of_reach import ShortOfReach
 from providers import offers as offers_service
 from providers.areas import distance_to_km
 from providers.models import ProviderLanguage, TravelCharge
@@ -313,3 +315,22 @@ def results_to_show(
             )
         )
     return shown
+
+
+@dataclass(frozen=True)
+class ShownShort:
+    """An offer that stops short of the person, as the results show it."""
+
+    short: ShortOfReach
+    offer: ListedOffer
+
+
+def short_of_reach_to_show(
+    session: Session, index: OfferIndex, result: MatchResult
+) -> list[ShownShort]:
+    """While few offers reach the person, the nearest that fit and stop short of them."""
+    if result.total >= short_of_reach.SHOWN_WHILE_FEWER_THAN:
+        return []
+    found = short_of_reach.stopping_short(session, index, result.wanted)
+    offers = listed_offers(session, offer_ids=[s.offer_id for s in found], index=index)
+    return [ShownShort(s, offers[s.offer_id]) for s in found if s.offer_id in offers]

@@ -1,0 +1,86 @@
+"""The offers that stop short of a person: those measured by a radius that give what they
+asked for and come to within a few kilometres of them but not to them, the nearest edge
+first, with how far short each stops. When little or nothing reaches a remote village,
+these are the providers to ask whether they would travel further."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from marketplace.db import today as scottish_today
+from marketplace.geography.distance import geodesic_km_many, within_km
+from matching.index import OfferIndex
+from matching.schemas import SupportWanted
+from matching.service import fitting
+
+SHORT_BY_AT_MOST_KM = 30.0
+"""How far beyond an offer's radius a person may be for it to be shown as stopping short:
+a half-hour's drive more in the Highlands."""
+SHOWN = 5
+SHOWN_WHILE_FEWER_THAN = 10
+"""Searches show the offers that stop short while fewer than this many reach the person."""
+
+
+@dataclass(frozen=True)
+class ShortOfReach:
+    offer_id: int
+    radius_km: float
+    short_by_km: float
+    """How much further than its radius the person is, by the geodesic."""
+
+
+def stopping_short(
+    session: Session,
+    index: OfferIndex,
+    wanted: SupportWanted,
+    *,
+    within_km_more: float = SHORT_BY_AT_MOST_KM,
+    limit: int = SHOWN,
+    today: date | None = None,
+) -> list[ShortOfReach]:
+    """Up to `limit` offers that fit the request and whose radius stops short of the person
+    by at most `within_km_more`, the nearest first."""
+    place = wanted.location
+    index.refresh(session)
+    with index.lock:
+        areas = index.radius_areas()
+        widest = areas.widest_km + within_km_more
+        reach = widest / 110.5 + 0.01
+        start, stop = np.searchsorted(areas.lat, (place.latitude - reach, place.latitude + reach))
+        near = start + np.flatnonzero(
+            np.abs(areas.lat[start:stop] - place.latitude)
+            <= (areas.radius_km[start:stop] + within_km_more) / 110.5 + 0.01
+        )
+        inside, spherical = within_km(
+            place.latitude, place.longitude, areas.lat[near], areas.lon[near], areas.radius_km[near]
+        )
+        # A little slack on the sphere: the geodesic below decides.
+        outside = ~inside & (spherical <= (areas.radius_km[near] + within_km_more) * 1.01)
+        candidates = near[outside]
+        rows = areas.rows[candidates]
+        keep = fitting(index, rows, wanted, today or scottish_today())
+        candidates, rows = candidates[keep], rows[keep]
+        if not rows.size:
+            return []
+        short = (
+            geodesic_km_many(
+                place.latitude, place.longitude, areas.lat[candidates], areas.lon[candidates]
+            )
+            - areas.radius_km[candidates]
+        )
+        offer_ids = index.column("offer_id", rows)
+        order = np.lexsort((offer_ids, short))
+        found = [
+            ShortOfReach(
+                offer_id=int(offer_ids[i]),
+                radius_km=float(areas.radius_km[candidates[i]]),
+                short_by_km=float(short[i]),
+            )
+            for i in order
+            if 0 < short[i] <= within_km_more
+        ]
+    return found[:limit]

@@ -28,6 +28,7 @@ SHOWN_WHILE_FEWER_THAN = 10
 @dataclass(frozen=True)
 class ShortOfReach:
     offer_id: int
+    provider_id: int
     radius_km: float
     short_by_km: float
     """How much further than its radius the person is, by the geodesic."""
@@ -73,10 +74,12 @@ def stopping_short(
             - areas.radius_km[candidates]
         )
         offer_ids = index.column("offer_id", rows)
+        provider_ids = index.column("provider_id", rows)
         order = np.lexsort((offer_ids, short))
         found = [
             ShortOfReach(
                 offer_id=int(offer_ids[i]),
+                provider_id=int(provider_ids[i]),
                 radius_km=float(areas.radius_km[candidates[i]]),
                 short_by_km=float(short[i]),
             )

@@ -119,6 +119,9 @@ class NeedDelivery(Base):
     )
     offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"))
     delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    short_by_km: Mapped[float | None] = mapped_column(Float)
+    """When the offer's area stops short of the need's place, by how far: the need was sent
+    just out of reach, for the provider to say whether they would come that far."""
     shared_at: Mapped[datetime | None]
     """When the person chose to show this provider what they wrote, the outcomes and who it
     should suit; until then the provider sees only what, when, how long and the place."""

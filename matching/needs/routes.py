@@ -380,7 +380,10 @@ def _provider_context(db: Session, need: PostedNeed, member: User) -> dict[str, 
     shared = need_views.is_shared_with(db, need=need, member=member)
     return {
         "need": need_views.provider_summary_of(need, shared=shared),
-        "delivered": [(delivery.provider.name, delivery.offer.title) for delivery in deliveries],
+        "delivered": [
+            (delivery.provider.name, delivery.offer.title, delivery.short_by_km)
+            for delivery in deliveries
+        ],
         "own_responses": [
             {
                 "provider_name": response.provider.name,

@@ -56,6 +56,7 @@ from matching.needs.views import (
     wanted_of,
 )
 from matching.schemas import SupportWanted
+from matching.short_of_reach import ShortOfReach, stopping_short
 from providers import enquiries as enquiries_service
 from providers import offers as offers_service
 from providers import verification
@@ -64,6 +65,8 @@ from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxon
 
 RESPONSE_DAYS = 14
 """How long providers have to respond before a need counts as unmet demand."""
+JUST_OUT_OF_REACH = 5
+"""Providers whose offers stop short of a need it is also sent to, the nearest first."""
 
 
 # Posting a need -------------------------------------------------------------------------
@@ -196,17 +199,33 @@ def _deliver(
     provider_ids: Collection[int] | None = None,
 ) -> int:
     """Send the need to every verified provider (of `provider_ids`, when given) that can
-    now meet it and has not had it yet; how many."""
+    now meet it and has not had it yet, and to the nearest few whose offers stop just short
+    of it (marked so); how many."""
     reached = matching_service.best_offer_of_each_provider(session, index, wanted, now=now)
+    short: dict[int, ShortOfReach] = {}
+    for offer in stopping_short(session, index, wanted, limit=JUST_OUT_OF_REACH * 4):
+        if offer.provider_id not in reached and len(short) < JUST_OUT_OF_REACH:
+            short.setdefault(offer.provider_id, offer)
     already = {delivery.provider_id for delivery in need.deliveries}
     candidates = [
         provider_id
-        for provider_id in reached
+        for provider_id in [*reached, *short]
         if provider_id not in already and (provider_ids is None or provider_id in provider_ids)
     ]
     trusted = verification.verified_ids(session, candidates, today=_date_in_scotland(now))
     new = [
-        NeedDelivery(provider_id=provider_id, offer_id=reached[provider_id], delivered_at=now)
+        NeedDelivery(
+            provider_id=provider_id,
+            offer_id=reached[provider_id],
+            delivered_at=now,
+        )
+        if provider_id in reached
+        else NeedDelivery(
+            provider_id=provider_id,
+            offer_id=short[provider_id].offer_id,
+            delivered_at=now,
+            short_by_km=round(short[provider_id].short_by_km, 1),
+        )
         for provider_id in sorted(trusted)
     ]
     if not new:
@@ -548,6 +567,14 @@ def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDeliver
     lines = [
         f"Someone near {summary.place} is looking for support that "
         f'your offer "{offer.title}" could give.',
+        *(
+            []
+            if delivery.short_by_km is None
+            else [
+                f"They are just out of reach: about {round(delivery.short_by_km) or 1} km "
+                "beyond the distance your offer travels. Would you come that far?"
+            ]
+        ),
         "",
         f"Where: {summary.place}",
         f"Kinds of support: {', '.join(summary.kinds)}",

@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role
 from marketplace.geography import service as geography_service
 from marketplace.geography.distance import geodesic_km
+from marketplace.settings import Settings
 from matching import service as matching_service
 from matching.index import OfferIndex
 from matching.short_of_reach import SHORT_BY_AT_MOST_KM, stopping_short
 from providers.models import Offer
-from tests.factories import PASSWORD, make_offer, make_provider, make_user
+from tests.factories import PASSWORD, make_offer, make_provider, make_user, make_verified_provider
 from tests.helpers import HtmlClient, page
+from tests.matching.needs.need_builders import mails_to, post
 
 HOME = "IV27 4JY"  # Lochinver
 
@@ -85,3 +87,35 @@ def test_an_enquiry_from_beyond_the_area_asks_whether_they_would_come(
     # From inside the area, nothing of the kind is said.
     near = page(client.get(f"/offers/{offer.id}/enquire", params={"location": "Lairg"}))
     assert near.select_one(".ds_inset-text") is None
+
+
+def test_a_need_is_sent_just_out_of_reach_too_and_says_so(
+    client: HtmlClient, db: Session, settings: Settings
+) -> None:
+    home = geography_service.resolve_location(db, text=HOME)
+    lairg = geography_service.resolve_location(db, text="Lairg")
+    distance = geodesic_km(home.latitude, home.longitude, lairg.latitude, lairg.longitude)
+    short = make_offer(
+        db,
+        provider=make_verified_provider(db, base="Lairg"),
+        title="Four short",
+        radius_km=round(distance - 4, 1),
+    )
+    far = make_offer(
+        db,
+        provider=make_verified_provider(db, base="Inverness"),
+        title="Too far",
+        radius_km=20,
+    )
+    need = post(db, OfferIndex(), location=HOME)
+    [delivery] = need.deliveries
+    assert (delivery.provider_id, delivery.offer_id) == (short.provider_id, short.id)
+    assert delivery.short_by_km is not None and round(delivery.short_by_km) == 4
+    assert far.provider_id not in {d.provider_id for d in need.deliveries}
+    db.commit()
+    member = short.provider.members[0].user
+    [mail] = [m for m in mails_to(settings, member) if "needs support" in m.subject]
+    assert "just out of reach: about 4 km beyond" in mail.body
+    client.sign_in(member.email, PASSWORD)
+    answer = page(client.get(f"/provider/needs/{need.id}")).get_text(" ", strip=True)
+    assert "Just out of reach" in answer and "about 4 km beyond" in answer

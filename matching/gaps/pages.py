@@ -307,10 +307,13 @@ def sites_page(
         if flt.council_id is None
         else np.flatnonzero(places.council_ids == flt.council_id)
     )
+    # The people to bring into reach are those the filters name (the urban-rural class
+    # too); a provider may be based anywhere in the area to reach them.
+    served = area if flt.class6 is None else area[places.class6[area] == int(flt.class6)]
     suggestion = suggest_sites(
         places,
         candidates=area,
-        clients=area[measure.providers[area] == 0],
+        clients=served[measure.providers[served] == 0],
         radius_km=numbers["radius"],
         count=numbers["count"],
     )
@@ -323,11 +326,13 @@ def sites_page(
     )
     kind = figures.term_names[flt.kind_id].lower()
     area_name = "Scotland" if flt.council_id is None else places.council_names[flt.council_id]
+    if flt.class6 is not None:
+        area_name = f"{area_name}: {flt.class6.label.lower()}s"
     tables = [
         sites_table(places, suggestion, kind=kind),
         before_after_table(
             places,
-            area,
+            served,
             before=measure.hours_per_1000,
             after=after,
             providers=measure.providers,

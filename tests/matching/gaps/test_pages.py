@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.db import today
 from marketplace.errors import DomainError, NotAllowed, NotFound
+from marketplace.geography.classify import UrbanRural6
 from matching.gaps import pages as gap_pages
 from matching.gaps.report import DEFAULT_PERIOD_DAYS
 from matching.index import OfferIndex
@@ -196,3 +197,21 @@ class TestSitesPage:
             shown.query
             == f"kind=personal-care&period={DEFAULT_PERIOD_DAYS}&count=2&radius=20&hours=30"
         )
+
+    def test_an_urban_rural_class_asked_for_is_kept(self, db: Session, index: OfferIndex) -> None:
+        remote = UrbanRural6.REMOTE_RURAL
+        query = {"kind": "personal-care", "class": str(int(remote)), "count": "3", "radius": "20"}
+        shown = gap_pages.sites_page(
+            db, index=index, user=commissioner(db, "Highland"), query=query | {"hours": "30"}
+        )
+        assert shown.errors == [] and shown.suggestion is not None
+        assert shown.area == f"Highland: {remote.label.lower()}s"
+        places = gap_pages.figures_now(db, index=index).places
+        gained = [p for site in shown.suggestion.sites for p in site.places_gained]
+        assert gained, "Highland's remote villages have nothing in reach, so some are gained"
+        assert {UrbanRural6(int(places.class6[p])) for p in gained} == {remote}
+        everyone = gap_pages.sites_page(
+            db, index=index, user=commissioner(db, "Highland"), query=query | {"class": ""}
+        )
+        assert everyone.suggestion is not None
+        assert everyone.suggestion.people_unreached > shown.suggestion.people_unreached

@@ -11,15 +11,17 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Date,
+    Float,
     ForeignKey,
     Integer,
     Table,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.db import Base, str_enum, utcnow
 from marketplace.geography.models import Settlement
-from providers.models import TaxonomyTerm
+from providers.models import Offer, TaxonomyTerm
 
 
 class OfferChange(Base):
@@ -84,3 +86,29 @@ class UnmetDemand(Base):
     terms: Mapped[list[TaxonomyTerm]] = relationship(
         secondary=unmet_demand_term, order_by=TaxonomyTerm.position, lazy="selectin"
     )
+
+
+class AreaInvitation(Base):
+    """A commissioner's invitation to a provider whose offer stops short of a place with a
+    gap in a kind of support, to extend the offer's area to it (matching.gaps.shaping).
+    Whether it was taken up is read from the offer's area as it is now."""
+
+    __tablename__ = "area_invitation"
+    __table_args__ = (UniqueConstraint("settlement_id", "kind_id", "offer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    settlement_id: Mapped[int] = mapped_column(
+        ForeignKey("settlement.id", ondelete="RESTRICT"), index=True
+    )
+    kind_id: Mapped[int] = mapped_column(ForeignKey("taxonomy_term.id", ondelete="RESTRICT"))
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id", ondelete="CASCADE"), index=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("provider.id", ondelete="CASCADE"), index=True
+    )
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="RESTRICT"))
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    short_by_km: Mapped[float] = mapped_column(Float)
+    """How far beyond the offer's radius the place was when invited."""
+
+    settlement: Mapped[Settlement] = relationship()
+    offer: Mapped[Offer] = relationship()

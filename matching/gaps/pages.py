@@ -20,14 +20,22 @@ from marketplace.geography.classify import UrbanRural6
 from marketplace.geography.models import CouncilArea, Settlement
 from marketplace.parsing import ascii_whole_number, clean_query_text
 from marketplace.tables import Table
+from matching.gaps import shaping
 from matching.gaps.map import GapMap, gap_map
 from matching.gaps.place import PlaceView, place_view
-from matching.gaps.report import DEFAULT_PERIOD_DAYS, PERIODS, GapFilter, GapReport, build_report
+from matching.gaps.report import (
+    DEFAULT_PERIOD_DAYS,
+    PERIODS,
+    GapFilter,
+    GapReport,
+    UnmetViews,
+    build_report,
+)
 from matching.gaps.service import GapFigures, gap_figures
 from matching.gaps.sites import Suggestion, hours_after, suggest_sites
 from matching.gaps.tables import before_after_table, report_tables, sites_table
 from matching.index import OfferIndex
-from providers.models import Taxonomy
+from providers.models import Taxonomy, TaxonomyTerm
 
 FILTER_FIELDS = ("council", "kind", "outcome", "class", "period")
 DEFAULT_SITES = {"count": "3", "radius": "20", "hours": "30"}
@@ -350,4 +358,26 @@ def sites_page(
         kind=kind,
         area=area_name,
         weekly_hours=numbers["hours"],
+    )
+
+
+def gap_of(
+    session: Session, shown: PlacePage, *, index: OfferIndex, today: date, threshold: int
+) -> shaping.Gap | None:
+    """The place page's gap as an invitation tells it: None until a kind is chosen."""
+    flt = shown.asked.filter
+    if flt.kind_id is None:
+        return None
+    figures = figures_now(session, index=index)
+    position = figures.places.position()[shown.settlement.id]
+    unmet = UnmetViews(session, figures, today=today, threshold=threshold).of(
+        GapFilter(kind_id=flt.kind_id, period_days=flt.period_days)
+    )
+    return shaping.Gap(
+        place=shown.settlement,
+        kind=session.get_one(TaxonomyTerm, flt.kind_id),
+        people=shown.settlement.population,
+        providers_in_reach=shown.view.reached_by,
+        unmet_searches=str(unmet.searches.cell(position)),
+        period=PERIODS[flt.period_days],
     )

@@ -5,25 +5,31 @@ worked out. Every table on them downloads as CSV from the page's own address wit
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from marketplace import web
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import Public, roles
 from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession
-from marketplace.forms import FormPage
-from marketplace.parsing import RecordId
+from marketplace.errors import RuleBroken
+from marketplace.forms import Form, FormPage, required
+from marketplace.parsing import RecordId, ascii_whole_number
+from marketplace.settings import Settings
 from marketplace.tables import csv_if_asked
 from marketplace.web import render
 from matching.deps import OfferIndexDep
 from matching.gaps import pages as gap_pages
+from matching.gaps import shaping
 from matching.gaps.map import BAND_LIMITS, BANDS, GAP
 from matching.gaps.report import PERIODS
 from matching.gaps.service import DECAY, PER_RESIDENTS
+from matching.index import OfferIndex
 
 router = APIRouter(include_in_schema=False)
 web.add_navigation("Market gaps", "/commissioning", roles=(Role.COMMISSIONER,), order=10)
@@ -31,6 +37,7 @@ CommissionerUser = Annotated[User, Depends(roles(Role.COMMISSIONER))]
 
 dashboard_page = FormPage("matching/gaps/dashboard.html", block="gaps")
 sites_page = FormPage("matching/gaps/sites.html", block="sites")
+place_page = FormPage("matching/gaps/place.html")
 
 
 @router.get("/commissioning")
@@ -83,31 +90,87 @@ def place(
     user: CommissionerUser,
     settings: AppSettings,
 ) -> Response:
-    shown = gap_pages.place_page(
-        db,
-        index=index,
-        user=user,
-        settlement_id=settlement_id,
-        query=request.query_params,
-        today=today(),
-        threshold=settings.matching.small_number_threshold,
-    )
+    shown = _place_shown(db, index, user, settlement_id, request.query_params, settings)
     exported = csv_if_asked(
         request, shown.view.tables, f"market-gaps-{shown.settlement.search_key.replace(' ', '-')}"
     )
     if exported is not None:
         return exported
-    return render(
+    invited = request.query_params.get("invited", "")
+    return place_page.render(
         request,
-        "matching/gaps/place.html",
-        {
-            "view": shown.view,
-            "settlement": shown.settlement,
-            "values": shown.asked.values,
-            "query": shown.asked.query,
-            "back": "/commissioning?" + shown.asked.query,
-            "computed_at": shown.computed_at,
-        },
+        values=shown.asked.values | {"within": str(shaping.WITHIN_KM_CHOICES[1])},
+        done=f"{invited} invited" if invited.isdigit() and len(invited) < 4 else None,
+        **_place_context(db, shown),
+    )
+
+
+def _place_shown(
+    db: Session,
+    index: OfferIndex,
+    user: User,
+    settlement_id: int,
+    query: Mapping[str, str],
+    settings: Settings,
+) -> gap_pages.PlacePage:
+    return gap_pages.place_page(
+        db,
+        index=index,
+        user=user,
+        settlement_id=settlement_id,
+        query=query,
+        today=today(),
+        threshold=settings.matching.small_number_threshold,
+    )
+
+
+def _place_context(db: Session, shown: gap_pages.PlacePage) -> dict[str, Any]:
+    return {
+        "view": shown.view,
+        "settlement": shown.settlement,
+        "query": shown.asked.query,
+        "back": "/commissioning?" + shown.asked.query,
+        "computed_at": shown.computed_at,
+        "invited": shaping.invitations_for(
+            db, place=shown.settlement, kind_id=shown.asked.filter.kind_id
+        ),
+        "within_choices": [(str(km), f"{km} km") for km in shaping.WITHIN_KM_CHOICES],
+        "kind_chosen": shown.asked.filter.kind_id is not None,
+    }
+
+
+class InviteForm(Form):
+    within: Annotated[str, required("Choose how far short the offers may stop")] = ""
+
+
+@router.post("/commissioning/places/{settlement_id}/invitations")
+async def invite(
+    settlement_id: RecordId,
+    request: Request,
+    db: DbSession,
+    index: OfferIndexDep,
+    user: CommissionerUser,
+    settings: AppSettings,
+) -> Response:
+    """Invite the providers whose offers of the page's kind stop short of the place."""
+    shown = _place_shown(db, index, user, settlement_id, request.query_params, settings)
+    form = await place_page.read(request, InviteForm, **_place_context(db, shown))
+    within = ascii_whole_number(form.within, low=1, high=max(shaping.WITHIN_KM_CHOICES))
+    gap = gap_pages.gap_of(
+        db,
+        shown,
+        index=index,
+        today=today(),
+        threshold=settings.matching.small_number_threshold,
+    )
+    if gap is None or within not in shaping.WITHIN_KM_CHOICES:
+        raise RuleBroken(
+            "Choose a kind of support, and how far short the offers may stop", field="within"
+        )
+    new = shaping.invite_to_extend(db, index=index, commissioner=user, gap=gap, within_km=within)
+    return web.redirect(
+        request,
+        f"/commissioning/places/{settlement_id}?{shown.asked.query}&invited={len(new)}#invitations",
     )
 
 

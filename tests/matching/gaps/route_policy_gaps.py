@@ -8,6 +8,7 @@ from tests.route_rules import COMMISSIONER, PUBLIC
 POLICY: dict[tuple[str, str], str] = {
     ("GET", "/commissioning"): COMMISSIONER,
     ("GET", "/commissioning/places/{settlement_id}"): COMMISSIONER,
+    ("POST", "/commissioning/places/{settlement_id}/invitations"): COMMISSIONER,
     ("GET", "/commissioning/sites"): COMMISSIONER,
     ("GET", "/about/gaps"): PUBLIC,
 }

@@ -67,9 +67,7 @@ def upgrade() -> None:
             "settlement_id", "kind_id", "offer_id", name=op.f("uq_area_invitation_settlement_id")
         ),
     )
-    op.create_index(
-        op.f("ix_area_invitation_settlement_id"), "area_invitation", ["settlement_id"]
-    )
+    op.create_index(op.f("ix_area_invitation_settlement_id"), "area_invitation", ["settlement_id"])
     op.create_index(op.f("ix_area_invitation_offer_id"), "area_invitation", ["offer_id"])
     op.create_index(op.f("ix_area_invitation_provider_id"), "area_invitation", ["provider_id"])
 

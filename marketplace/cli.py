@@ -305,6 +305,7 @@ def geography_build() -> None:
 
     with console.status("Reading the postcode directory and the settlements"):
         files = build.build()
+        files[build.COUNCIL_RESIDENTS_CSV] = build.build_council_residents()
     build.write(files)
     for path, content in files.items():
         console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")

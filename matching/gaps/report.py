@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from marketplace.geography import populations
 from marketplace.geography.classify import (
     URBAN_RURAL_6_LABELS,
     URBAN_RURAL_8_LABELS,
@@ -129,6 +130,13 @@ class GapReport:
     places: list[PlaceRow]
     geography: Places
     """Where each place is (PlaceRow.position indexes it)."""
+    area_residents: int
+    """Everyone living in the area (marketplace.geography.populations), counted or not."""
+
+    @property
+    def counted_share(self) -> float:
+        """The share of the area's people the figures count (those in listed places)."""
+        return self.area_total.population / self.area_residents if self.area_residents else 1.0
 
     @property
     def against_scotland(self) -> float | None:
@@ -446,4 +454,5 @@ def build_report(
         by_council=by_council,
         places=rows,
         geography=places,
+        area_residents=populations.residents(session, flt.council_id),
     )

@@ -3,6 +3,7 @@ what a fresh build from the sources gives."""
 
 from __future__ import annotations
 
+import csv
 from collections import Counter
 
 import pytest
@@ -147,3 +148,18 @@ def test_the_shipped_files_are_a_fresh_build_of_the_sources() -> None:
         assert build.read_text(path) == content, (
             f"{path.name} differs from a fresh build; run sds-market geography build"
         )
+
+
+def test_council_residents_are_a_fresh_build_of_the_census_output_areas() -> None:
+    if not (build.REFERENCE_DIR / "scotland_output_areas_2011.csv").exists():
+        pytest.skip(f"the shared reference data is not beside the project ({build.REFERENCE_DIR})")
+    assert build.COUNCIL_RESIDENTS_CSV.read_text() == build.build_council_residents()
+
+
+def test_council_residents_add_up_to_the_census_and_the_mid_2022_estimate() -> None:
+    with build.COUNCIL_RESIDENTS_CSV.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 32
+    # The census total (SOURCES.md) and NRS's mid-2022 estimate for Scotland.
+    assert sum(int(r["residents_2011"]) for r in rows) == 5_295_403
+    assert sum(int(r["estimate_mid_2022"]) for r in rows) == build.SCOTLAND_MID_2022 == 5_447_700

@@ -49,6 +49,10 @@ def browser(app: FastAPI, db: Session, user: User | None = None) -> Iterator[Htm
         yield client
 
 
+def council_id(db: Session, council: str) -> int:
+    return db.scalars(select(CouncilArea.id).where(CouncilArea.name == council)).one()
+
+
 def gss(db: Session, council: str) -> str:
     return db.scalars(select(CouncilArea.gss_code).where(CouncilArea.name == council)).one()
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.db import today
+from marketplace.geography import populations
 from marketplace.geography.distance import geodesic_km
 from matching.gaps.report import PERIODS
 from providers.models import Provider
@@ -27,6 +28,7 @@ from tests.helpers import HtmlClient, error_messages, page
 from tests.matching.gaps.gap_builders import (
     browser,
     commissioner,
+    council_id,
     counted_places,
     csv_records,
     csv_rows,
@@ -97,6 +99,13 @@ class TestAHighlandCommissioner:
         assert soup.select_one("#headline-without").get_text(" ", strip=True) == (
             f"{population:,} of {population:,} (100%), in {len(highland)} of {len(highland)} places"
         ), "with no offers, nobody has one in reach"
+        counted = soup.select_one("#headline-counted").get_text(" ", strip=True)
+        highland_people = populations.residents(db, council_id(db, "Highland"))
+        assert counted.startswith(
+            f"{population:,} of the about {highland_people:,} people of Highland "
+            f"({population / highland_people:.0%})"
+        )
+        assert population < highland_people, "the Highlands' hamlets and crofts are not listed"
 
         svg = soup.select_one("figure svg")
         links = svg.select("a")

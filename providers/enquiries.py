@@ -28,6 +28,7 @@ from marketplace.errors import Conflict, NotAllowed, NotFound, RuleBroken, Rules
 from marketplace.money import format_pence
 from marketplace.paging import Page, paginate
 from marketplace.parsing import CONTROL_CHARACTERS
+from providers import service as providers_service
 from providers.models import (
     DAYS,
     PERIODS,
@@ -479,14 +480,7 @@ def enquiries_of(
 
 
 def _mail_provider(session: Session, enquiry: Enquiry, *, subject: str, text: str) -> None:
-    users = list(
-        session.scalars(
-            select(User)
-            .join(ProviderMember, ProviderMember.user_id == User.id)
-            .where(ProviderMember.provider_id == enquiry.provider_id)
-            .order_by(User.id)
-        )
-    )
+    users = providers_service.members_of(session, enquiry.provider_id)
     mail.tell(session, users, subject=subject, text=text, path=f"/provider/enquiries/{enquiry.id}")
 
 

@@ -24,8 +24,9 @@ from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import Conflict, DomainError, NotFound, RuleBroken
 from marketplace.paging import Page, paginate
+from providers import service as providers_service
 from providers.enquiries import check_text, is_provider_member
-from providers.models import Enquiry, EnquiryStatus, ProviderMember, Review
+from providers.models import Enquiry, EnquiryStatus, Review
 from providers.pricing import divide_rounding
 
 SUBJECT = "review"
@@ -119,12 +120,7 @@ def leave_review(
         subject_id=review.id,
         detail={"change": "written", "enquiry_id": enquiry.id},
     )
-    members = session.scalars(
-        select(User)
-        .join(ProviderMember, ProviderMember.user_id == User.id)
-        .where(ProviderMember.provider_id == enquiry.provider_id)
-        .order_by(User.id)
-    )
+    members = providers_service.members_of(session, enquiry.provider_id)
     link = mail.mailer_for(session).link(f"/provider/reviews/{review.id}/reply")
     for member in members:
         if member.is_active:

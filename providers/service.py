@@ -97,6 +97,18 @@ def start_personal_assistant(session: Session, *, user: User) -> Provider:
     )
 
 
+def members_of(session: Session, provider_id: int) -> list[User]:
+    """Everyone who works for the provider, oldest account first: whom its mail goes to."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(ProviderMember, ProviderMember.user_id == User.id)
+            .where(ProviderMember.provider_id == provider_id)
+            .order_by(User.id)
+        )
+    )
+
+
 def membership(session: Session, *, provider: Provider, user: User) -> ProviderMember | None:
     return session.scalar(
         select(ProviderMember).where(

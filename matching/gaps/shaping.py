@@ -23,8 +23,9 @@ from matching import service as matching_service
 from matching.index import OfferIndex
 from matching.models import AreaInvitation
 from matching.short_of_reach import stopping_short
+from providers import service as providers_service
 from providers.areas import reach
-from providers.models import Offer, ProviderMember, TaxonomyTerm
+from providers.models import Offer, TaxonomyTerm
 
 WITHIN_KM_CHOICES = (10, 20, 30, 50)
 """How far short of the place an offer may stop for its provider to be invited."""
@@ -110,12 +111,7 @@ def invite_to_extend(
 
 def _mail(session: Session, invitation: AreaInvitation, gap: Gap, commissioner: User) -> None:
     offer = session.get_one(Offer, invitation.offer_id)
-    members = session.scalars(
-        select(User)
-        .join(ProviderMember, ProviderMember.user_id == User.id)
-        .where(ProviderMember.provider_id == invitation.provider_id)
-        .order_by(User.id)
-    )
+    members = providers_service.members_of(session, invitation.provider_id)
     place, kind = gap.place, gap.kind.name.lower()
     council = place.council.name
     reached = (

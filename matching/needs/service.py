@@ -59,9 +59,10 @@ from matching.schemas import SupportWanted
 from matching.short_of_reach import ShortOfReach, stopping_short
 from providers import enquiries as enquiries_service
 from providers import offers as offers_service
+from providers import service as providers_service
 from providers import verification
 from providers.enquiries import ALL_TIMES, MAX_MINUTES_PER_WEEK
-from providers.models import Offer, OfferStatus, Provider, ProviderMember, Taxonomy, TaxonomyTerm
+from providers.models import Offer, OfferStatus, Provider, Taxonomy, TaxonomyTerm
 
 RESPONSE_DAYS = 14
 """How long providers have to respond before a need counts as unmet demand."""
@@ -532,12 +533,7 @@ def share_with(
         subject_id=need.id,
         detail={"change": "shared", "provider_id": provider_id},
     )
-    members = session.scalars(
-        select(User)
-        .join(ProviderMember, ProviderMember.user_id == User.id)
-        .where(ProviderMember.provider_id == provider_id)
-        .order_by(User.id)
-    )
+    members = providers_service.members_of(session, provider_id)
     mail.tell(
         session,
         members,
@@ -556,12 +552,7 @@ def share_with(
 
 
 def _mail_provider(session: Session, summary: NeedSummary, delivery: NeedDelivery) -> None:
-    members = session.scalars(
-        select(User)
-        .join(ProviderMember, ProviderMember.user_id == User.id)
-        .where(ProviderMember.provider_id == delivery.provider_id)
-        .order_by(User.id)
-    )
+    members = providers_service.members_of(session, delivery.provider_id)
     offer = session.get(Offer, delivery.offer_id)
     assert offer is not None
     lines = [

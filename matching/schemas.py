@@ -161,6 +161,17 @@ class PlaceOut(BaseModel):
     settlement: str
 
 
+class ShortOfReachOut(BaseModel):
+    offer_id: int
+    provider_id: int
+    title: str
+    provider_name: str
+    url: str
+    radius_km: float
+    short_by_km: float
+    """How much further than its radius the person is, by the geodesic."""
+
+
 class MatchOut(BaseModel):
     location: PlaceOut
     minutes_per_week: int
@@ -174,3 +185,6 @@ class MatchOut(BaseModel):
     """Offers that reach the person, whatever else was asked."""
     cheapest_week_pence: int | None
     results: list[MatchedOfferOut]
+    short_of_reach: list[ShortOfReachOut] = []
+    """While fewer than ten offers reach the person: the nearest that fit and stop short of
+    them (by at most 30 km), nearest first."""

@@ -17,7 +17,14 @@ from marketplace.forms import FormInvalid
 from matching import service as matching_service
 from matching.deps import OfferIndexDep
 from matching.listed import listed_offers
-from matching.schemas import CostLineOut, MatchedOfferOut, MatchOut, PlaceOut, ReasonOut
+from matching.schemas import (
+    CostLineOut,
+    MatchedOfferOut,
+    MatchOut,
+    PlaceOut,
+    ReasonOut,
+    ShortOfReachOut,
+)
 from matching.search import service as search
 from providers.asked import CARRIED
 
@@ -56,7 +63,8 @@ def match(
 ) -> Response | MatchOut:
     """Published offers that reach a place and fit the request, ranked, one page at a time.
 
-    `location` is a place name, a postcode district or "latitude, longitude"; taxonomy
+    `location` is a place name, a postcode (whole, its sector or its district) or
+    "latitude, longitude"; taxonomy
     terms are given by code; `when` by "day-period" (0-0 is Monday morning); `hours` a
     week, like 2.5; `max_price` in pounds an hour; `isf` and `verified` as "yes"; `sort`
     one of best, nearest, cheapest."""
@@ -136,5 +144,17 @@ def match(
             for ranked in result.results
             if ranked.offer_id in offers
             for cost in [costs.get(ranked.offer_id)]
+        ],
+        short_of_reach=[
+            ShortOfReachOut(
+                offer_id=item.offer.id,
+                provider_id=item.offer.provider_id,
+                title=item.offer.title,
+                provider_name=item.offer.provider.name,
+                url=f"/offers/{item.offer.id}?{carried}" if carried else f"/offers/{item.offer.id}",
+                radius_km=item.short.radius_km,
+                short_by_km=round(item.short.short_by_km, 3),
+            )
+            for item in search.short_of_reach_to_show(db, index, result)
         ],
     )

@@ -119,3 +119,16 @@ def test_a_need_is_sent_just_out_of_reach_too_and_says_so(
     client.sign_in(member.email, PASSWORD)
     answer = page(client.get(f"/provider/needs/{need.id}")).get_text(" ", strip=True)
     assert "Just out of reach" in answer and "about 4 km beyond" in answer
+
+
+def test_the_json_match_lists_them_too(client: HtmlClient, db: Session) -> None:
+    offer = offer_stopping_short_by(db, 4, base="Lairg", title="Four short")
+    answer = client.get("/api/v1/match", params={"location": HOME}).json()
+    assert answer["total"] == 0
+    [short] = answer["short_of_reach"]
+    assert (short["offer_id"], short["title"], round(short["short_by_km"])) == (
+        offer.id,
+        "Four short",
+        4,
+    )
+    assert short["url"].startswith(f"/offers/{offer.id}?location=")

@@ -11,7 +11,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.geography.distance import haversine_km_many
+from marketplace.geography.distance import geodesic_km_many, haversine_km_many
 from marketplace.geography.models import Settlement
 from marketplace.tables import Cell, Column, Table
 from matching.gaps.report import GapFilter, UnmetViews
@@ -143,7 +143,8 @@ def _nearest_outside(
     figures: GapFigures, flt: GapFilter, position: int, reaching_rows: set[int]
 ) -> list[tuple[int, float, float]]:
     """(provider, km, radius) for the nearest providers with a live offer of the kind that
-    does not reach the place, nearest offer first, one line per provider."""
+    does not reach the place, nearest offer first, one line per provider; km by the
+    geodesic, as the matcher decides reach."""
     places = figures.places
     live = figures.offer_live & np.isfinite(figures.offer_lat)
     if flt.kind_id is not None:
@@ -160,7 +161,7 @@ def _nearest_outside(
         figures.offer_lat[rows],
         figures.offer_lon[rows],
     )
-    found: list[tuple[int, float, float]] = []
+    found: list[tuple[int, int, float]] = []  # (provider, offer row, radius), nearest first
     seen: set[int] = set()
     for i in np.argsort(km, kind="stable"):
         provider = int(figures.offer_provider[rows[i]])
@@ -172,10 +173,24 @@ def _nearest_outside(
             if figures.offer_area[rows[i]] == Area.RADIUS
             else 0.0
         )
-        found.append((provider, float(km[i]), radius))
+        found.append((provider, int(rows[i]), radius))
         if len(found) == NEAREST_OUTSIDE:
             break
-    return found
+    if not found:
+        return []
+    # Ordered by the haversine (cheap over every offer); the few shown are measured as the
+    # matcher measures reach, by the geodesic.
+    chosen = np.array([row for _, row, _ in found], dtype=np.int64)
+    exact = geodesic_km_many(
+        float(places.lat[position]),
+        float(places.lon[position]),
+        figures.offer_lat[chosen],
+        figures.offer_lon[chosen],
+    )
+    return [
+        (provider, float(km), radius)
+        for (provider, _, radius), km in zip(found, exact, strict=True)
+    ]
 
 
 def _kinds_table(

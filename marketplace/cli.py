@@ -347,6 +347,8 @@ def places_import(
     console.print(
         f"Named places: {done.added} added, {done.updated} updated, {done.unchanged} unchanged."
     )
+    if done.second_names:
+        console.print(f"Listed places given their second name: {done.second_names}.")
     for reason, count in done.skipped.most_common():
         console.print(f"  Skipped {count:,}: {reason}")
     console.print("Restart the server for its workers to know the new places.")

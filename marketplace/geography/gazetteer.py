@@ -54,6 +54,8 @@ class Place(UrbanRuralClassed):
     name: str
     label: str
     search_key: str
+    other_search_key: str | None
+    """Its second name's key (marketplace.geography.names), when it has one."""
     latitude: float
     longitude: float
     population: int
@@ -113,6 +115,8 @@ class Gazetteer:
         self.by_key: dict[str, list[Place]] = defaultdict(list)
         for place in sorted(places, key=lambda p: (-p.population, p.name)):
             self.by_key[place.search_key].append(place)
+            if place.other_search_key and place.other_search_key != place.search_key:
+                self.by_key[place.other_search_key].append(place)
         self.biggest_first = sorted(places, key=lambda p: (-p.population, p.name))
         self.districts = {d.code: d for d in districts}
         self.land = land
@@ -135,12 +139,10 @@ class Gazetteer:
         key = search_key(text)
         if len(key) < 2:
             return []
-        found = [p for p in self.biggest_first if p.search_key.startswith(key)][:limit]
+        found = [p for p in self.biggest_first if _names_start(p, key)][:limit]
         if len(found) < limit:
             found += [
-                p
-                for p in self.biggest_first
-                if key in p.search_key and not p.search_key.startswith(key)
+                p for p in self.biggest_first if key in p.search_key and not _names_start(p, key)
             ][: limit - len(found)]
         return found
 
@@ -165,6 +167,12 @@ class Gazetteer:
         return sum(s for s, _ in nearest) > sum(o for _, o in nearest)
 
 
+def _names_start(place: Place, key: str) -> bool:
+    return place.search_key.startswith(key) or bool(
+        place.other_search_key and place.other_search_key.startswith(key)
+    )
+
+
 def read_gazetteer(session: Session) -> Gazetteer:
     councils = [
         Council(id=c.id, gss_code=c.gss_code, name=c.name)
@@ -177,6 +185,7 @@ def read_gazetteer(session: Session) -> Gazetteer:
             name=s.name,
             label=s.label,
             search_key=s.search_key,
+            other_search_key=s.other_search_key,
             latitude=s.latitude,
             longitude=s.longitude,
             population=s.population,

@@ -55,6 +55,9 @@ class Settlement(UrbanRuralClassed, Base):
     """The name, with the council area where two places share a name."""
     search_key: Mapped[str] = mapped_column(String(100), index=True)
     """The name folded for matching: lower case, no accents or punctuation."""
+    other_name: Mapped[str | None] = mapped_column(String(100))
+    """A second name it goes by, as OS Open Names gives it (often the Gaelic one)."""
+    other_search_key: Mapped[str | None] = mapped_column(String(100), index=True)
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)

@@ -31,9 +31,10 @@ from marketplace.geography.reference import search_key
 
 COLUMNS = 34
 """OS Open Names' columns (the list is in the product's documentation)."""
-ID, NAME1, TYPE, LOCAL_TYPE, X, Y, POSTCODE_DISTRICT, COUNTY_UNITARY, COUNTRY = (
+ID, NAME1, NAME2, TYPE, LOCAL_TYPE, X, Y, POSTCODE_DISTRICT, COUNTY_UNITARY, COUNTRY = (
     0,
     2,
+    4,
     6,
     7,
     8,
@@ -55,6 +56,8 @@ COUNCIL_NAMES = {"na h-eileanan an iar": "Na h-Eileanan Siar"}
 class NamedPlace:
     os_id: str
     name: str
+    other_name: str
+    """NAME2: the name in a second language (Gaelic or Scots), or empty."""
     local_type: str
     easting: float
     northing: float
@@ -67,6 +70,8 @@ class Imported:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    second_names: int = 0
+    """Places of the settlement list given the second name OS knows them by."""
     skipped: Counter[str] = field(default_factory=Counter)
     """Why rows were left out, and how many for each reason."""
 
@@ -100,6 +105,7 @@ def read_rows(files: Iterable[Path], skipped: Counter[str]) -> Iterator[NamedPla
                     yield NamedPlace(
                         os_id=row[ID].strip(),
                         name=" ".join(row[NAME1].split()),
+                        other_name=" ".join(row[NAME2].split()),
                         local_type=row[LOCAL_TYPE],
                         easting=easting,
                         northing=northing,
@@ -137,8 +143,13 @@ def import_named_places(
             done.skipped["listed twice in the files"] += 1
             continue
         seen.add(place.os_id)
-        if towns.lists(place.name, latitude, longitude):
+        listed_as = towns.listed_as(place.name, latitude, longitude)
+        if listed_as is not None:
             done.skipped["in the settlement list already"] += 1
+            if place.other_name and listed_as.other_name != place.other_name:
+                listed_as.other_name = place.other_name
+                listed_as.other_search_key = search_key(place.other_name)
+                done.second_names += 1
             continue
         new.append((place, latitude, longitude))
     classes = towns.classes([(lat, lon) for _, lat, lon in new])
@@ -161,6 +172,8 @@ def import_named_places(
             "name": place.name,
             "label": label,
             "search_key": search_key(place.name),
+            "other_name": place.other_name or None,
+            "other_search_key": search_key(place.other_name) if place.other_name else None,
             "latitude": round(latitude, 5),
             "longitude": round(longitude, 5),
             "population": 0,
@@ -226,17 +239,19 @@ class _Towns:
             np.array([s.population for s in counted], dtype=np.float64)
         )
 
-    def lists(self, name: str, latitude: float, longitude: float) -> bool:
+    def listed_as(self, name: str, latitude: float, longitude: float) -> Settlement | None:
+        """The listed settlement of this name within SAME_PLACE_KM, if there is one."""
         same = self.by_key.get(search_key(name), [])
         if not same:
-            return False
+            return None
         distances = haversine_km_many(
             latitude,
             longitude,
             np.array([s.latitude for s in same]),
             np.array([s.longitude for s in same]),
         )
-        return bool((distances <= SAME_PLACE_KM).any())
+        nearest = int(np.argmin(distances))
+        return same[nearest] if distances[nearest] <= SAME_PLACE_KM else None
 
     def classes(self, points: list[tuple[float, float]]) -> list[Measured]:
         """A place inside a town's built-up reach is part of it and takes its class; any

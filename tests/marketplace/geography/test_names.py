@@ -63,13 +63,21 @@ def os_row(
     return row
 
 
+SECOND_NAMES = {"Tongue": "Tunga", "Castlebay": "Bàgh a' Chaisteil"}
+
+
 def village_rows() -> list[list[str]]:
-    return [os_row(f"osgb40000000{i:08d}", *v) for i, v in enumerate(VILLAGES)]
+    rows = [os_row(f"osgb40000000{i:08d}", *v) for i, v in enumerate(VILLAGES)]
+    for row in rows:
+        row[names.NAME2] = SECOND_NAMES.get(row[names.NAME1], "")
+    return rows
 
 
 def other_rows() -> list[list[str]]:
+    portree = os_row("osgb4000000090000001", *LISTED_ALREADY)
+    portree[names.NAME2] = "Port Rìgh"
     return [
-        os_row("osgb4000000090000001", *LISTED_ALREADY),
+        portree,
         os_row(
             "osgb4000000090000002",
             "A837",
@@ -169,6 +177,20 @@ class TestImport:
         again = names.import_named_places(db, write(tmp_path / "new.csv", moved))
         assert (again.added, again.updated) == (0, 1)
         assert db.scalar(select(Settlement).where(Settlement.name == "Loch Inver")) is not None
+
+
+class TestSecondNames:
+    def test_a_place_is_found_by_its_second_name_too(self, db: Session, imported: None) -> None:
+        assert geography_service.resolve_location(db, text="Tunga").label == "Tongue"
+        castlebay = geography_service.resolve_location(db, text="bagh a chaisteil")
+        assert castlebay.label == "Castlebay"
+        assert "Tongue" in [p.name for p in geography_service.suggest_places(db, text="tun")]
+
+    def test_a_listed_place_is_given_the_second_name_os_knows_it_by(
+        self, db: Session, imported: names.Imported
+    ) -> None:
+        assert imported.second_names == 1
+        assert geography_service.resolve_location(db, text="Port Righ").label == "Portree"
 
 
 class TestWhatTheyAre:

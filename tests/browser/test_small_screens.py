@@ -166,13 +166,6 @@ class Visit:
     steps: Callable[[Page], None] | None = None
 
 
-def _first_place(page: Page) -> None:
-    """From the market-gaps table, a place's own page (with its invitations form)."""
-    page.locator("#table-places tbody a").first.click()
-    page.wait_for_load_state("load")
-    expect(page.locator("#invitations")).to_be_visible()
-
-
 SWEEP = [
     pytest.param(Visit("/"), id="home"),
     pytest.param(Visit("/", PERSON), id="home-signed-in"),
@@ -184,10 +177,6 @@ SWEEP = [
     pytest.param(Visit("/account", BUDGET_HOLDER), id="account-budget-holder"),
     pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
     pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
-    pytest.param(
-        Visit("/commissioning?kind=personal-care", COMMISSIONER, steps=_first_place),
-        id="commissioning-place-with-invitations",
-    ),
     pytest.param(
         Visit("/find-support?location=IV27+4JY&kinds_of_support=personal-care"),
         id="find-support-from-a-remote-postcode",

@@ -96,11 +96,13 @@ def place(
     )
     if exported is not None:
         return exported
-    invited = request.query_params.get("invited", "")
+    invited = ascii_whole_number(
+        request.query_params.get("invited", ""), low=0, high=shaping.AT_MOST
+    )
     return place_page.render(
         request,
         values=shown.asked.values | {"within": str(shaping.WITHIN_KM_CHOICES[1])},
-        done=f"{invited} invited" if invited.isdigit() and len(invited) < 4 else None,
+        done=None if invited is None else f"{invited} invited",
         **_place_context(db, shown),
     )
 

@@ -96,3 +96,12 @@ def test_only_in_the_commissioners_own_area_and_with_a_kind(
     no_kind = client.submit(f"{place_address(db)}/invitations", {"within": "20"})
     assert no_kind.status_code == 422
     assert db.scalars(select(AreaInvitation)).all() == []
+
+
+def test_a_crafted_count_in_the_address_is_ignored(client: HtmlClient, db: Session) -> None:
+    client.sign_in(commissioner(db, "Highland").email, PASSWORD)
+    for invited in ["١٢", "9" * 40, "-1", "3"]:
+        answer = client.get(f"{place_address(db)}?kind=personal-care&invited={invited}")
+        assert answer.status_code == 200
+        said = page(answer).select_one("#invitations").find_next("div", class_="ds_inset-text")
+        assert (said is not None and "3 invited" in said.get_text()) == (invited == "3")

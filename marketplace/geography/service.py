@@ -192,19 +192,15 @@ def _from_sector(places: Gazetteer, outward: str, digit: str, field: str) -> Loc
             f"the first part of your postcode, {outward}",
             field=field,
         )
-    if sector.scottish_share < 0.5:
-        raise RuleBroken(
-            f"Most of {code} is in England. This service covers Scotland: enter a Scottish "
-            "town, village or postcode",
-            field=field,
-        )
-    return Location(
-        kind=LocationKind.POSTCODE_SECTOR,
-        label=code,
-        latitude=sector.latitude,
-        longitude=sector.longitude,
-        council=places.councils_by_gss[sector.council_gss],
-        settlement=places.around(sector.latitude, sector.longitude),
+    return _postcode_area(
+        places,
+        LocationKind.POSTCODE_SECTOR,
+        code,
+        sector.latitude,
+        sector.longitude,
+        places.councils_by_gss[sector.council_gss],
+        scottish_share=sector.scottish_share,
+        field=field,
     )
 
 
@@ -216,19 +212,43 @@ def _from_district(places: Gazetteer, code: str, field: str) -> Location:
             "the name of your town or village",
             field=field,
         )
-    if district.scottish_share < 0.5:
+    return _postcode_area(
+        places,
+        LocationKind.POSTCODE_DISTRICT,
+        code,
+        district.latitude,
+        district.longitude,
+        district.council,
+        scottish_share=district.scottish_share,
+        field=field,
+    )
+
+
+def _postcode_area(
+    places: Gazetteer,
+    kind: LocationKind,
+    code: str,
+    latitude: float,
+    longitude: float,
+    council: Council,
+    *,
+    scottish_share: float,
+    field: str,
+) -> Location:
+    """A sector or district at the centre of its postcodes, unless most are in England."""
+    if scottish_share < 0.5:
         raise RuleBroken(
             f"Most of {code} is in England. This service covers Scotland: enter a Scottish "
             "town, village or postcode",
             field=field,
         )
     return Location(
-        kind=LocationKind.POSTCODE_DISTRICT,
+        kind=kind,
         label=code,
-        latitude=district.latitude,
-        longitude=district.longitude,
-        council=district.council,
-        settlement=places.around(district.latitude, district.longitude),
+        latitude=latitude,
+        longitude=longitude,
+        council=council,
+        settlement=places.around(latitude, longitude),
     )
 
 

@@ -118,6 +118,10 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
 
     app.include_router(pages.router)
     app.include_router(readiness.router)
+    # The search is the page most asked for, and a request is matched against each router's
+    # routes in turn: first, it is not tried against a hundred others (no other router has
+    # its addresses, so the order changes nothing else).
+    app.include_router(matching_routes.router)
     if not settings.is_production:
         app.include_router(pages.dev_router)
     # Before accounts: /sign-up/provider must win over accounts' /sign-up/{kind}.
@@ -131,7 +135,6 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(enquiry_routes.router)
     app.include_router(api.router)
     app.include_router(openreferral.router)
-    app.include_router(matching_routes.router)
     app.include_router(shortlist_routes.router)
     app.include_router(need_routes.router)
     app.include_router(matching_api.router)

@@ -301,11 +301,12 @@ def audit_verify(
 @geography_app.command("build")
 def geography_build() -> None:
     """Rebuild the settlement and postcode files from their sources (the geodata extra)."""
-    from marketplace.geography import build
+    from marketplace.geography import build, demand
 
-    with console.status("Reading the postcode directory and the settlements"):
+    with console.status("Reading the postcode directory, the settlements and the census"):
         files = build.build()
         files[build.COUNCIL_RESIDENTS_CSV] = build.build_council_residents()
+        files[build.DEMAND_AREAS_CSV] = demand.build_demand_areas(files[build.SETTLEMENTS_CSV])
     build.write(files)
     for path, content in files.items():
         console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")

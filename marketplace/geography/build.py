@@ -31,6 +31,7 @@ POSTCODE_DISTRICTS_CSV = DATA_DIR / "postcode_districts.csv"
 URBAN_ORIGINS_CSV = DATA_DIR / "urban_origins_outside_scotland.csv"
 LAND_CELLS_CSV = DATA_DIR / "land_cells.csv"
 COUNCIL_RESIDENTS_CSV = DATA_DIR / "council_residents.csv"
+DEMAND_AREAS_CSV = DATA_DIR / "demand_areas.csv"
 REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
 """The facts beside the project (the census output areas), read only by the build."""
 SCOTLAND_MID_2022 = 5_447_700
@@ -407,26 +408,40 @@ def build_settlements(postcodes: list[Postcode]) -> tuple[str, str]:
     return settlements, origins
 
 
-def build_council_residents(reference_dir: Path = REFERENCE_DIR) -> str:
-    """Each council area's usual residents at the 2011 census (the sum of its output
-    areas, under today's council codes) and that scaled to the mid-2022 estimate for
-    Scotland, where nothing finer is loaded."""
+def read_output_areas(reference_dir: Path = REFERENCE_DIR) -> list[dict[str, str]]:
+    """The 2011 census's output areas, each with today's code for its council."""
     if not (reference_dir / "scotland_output_areas_2011.csv").exists():
         raise RuntimeError(f"the census output areas are not in {reference_dir}")
     with (reference_dir / "council_code_changes.csv").open(newline="") as f:
         now_code = {row["code_2011"]: row["code_now"] for row in csv.DictReader(f)}
-    residents: Counter[str] = Counter()
     with (reference_dir / "scotland_output_areas_2011.csv").open(newline="") as f:
-        for row in csv.DictReader(f):
-            code = row["council_code_2011"]
-            residents[now_code.get(code, code)] += int(row["population_2011"])
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        code = row["council_code_2011"]
+        row["council_gss"] = now_code.get(code, code)
+    return rows
+
+
+def council_estimates(output_areas: list[dict[str, str]]) -> tuple[Counter[str], dict[str, int]]:
+    """Each council's residents at the 2011 census, and those scaled to the mid-2022
+    estimate for Scotland by largest remainders, so the councils add up to it exactly."""
+    residents: Counter[str] = Counter()
+    for row in output_areas:
+        residents[row["council_gss"]] += int(row["population_2011"])
     total = sum(residents.values())
-    # Scaled by largest remainders, so the councils add up to Scotland's estimate exactly.
     exact = {code: count * SCOTLAND_MID_2022 / total for code, count in residents.items()}
     scaled = {code: math.floor(value) for code, value in exact.items()}
     short = SCOTLAND_MID_2022 - sum(scaled.values())
     for code in sorted(exact, key=lambda c: (scaled[c] - exact[c], c))[:short]:
         scaled[code] += 1
+    return residents, scaled
+
+
+def build_council_residents(reference_dir: Path = REFERENCE_DIR) -> str:
+    """Each council area's usual residents at the 2011 census (the sum of its output
+    areas, under today's council codes) and that scaled to the mid-2022 estimate for
+    Scotland, where nothing finer is loaded."""
+    residents, scaled = council_estimates(read_output_areas(reference_dir))
     return _rows_to_csv(
         COUNCIL_RESIDENTS_CSV,
         ["council_gss", "residents_2011", "estimate_mid_2022"],

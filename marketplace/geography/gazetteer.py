@@ -23,6 +23,7 @@ from marketplace.geography.build import cell_of
 from marketplace.geography.classify import UrbanRuralClassed
 from marketplace.geography.distance import haversine_km_many
 from marketplace.geography.models import (
+    NAMED,
     CouncilArea,
     LandCell,
     PostcodeDistrict,
@@ -197,7 +198,11 @@ def read_gazetteer(session: Session) -> Gazetteer:
             nearest_urban_km=s.nearest_urban_km,
             drive_minutes=s.drive_minutes,
         )
-        for s in session.execute(select(*Settlement.__table__.c).order_by(Settlement.id))
+        for s in session.execute(
+            select(*Settlement.__table__.c)
+            .where(Settlement.kind.in_(NAMED))
+            .order_by(Settlement.id)
+        )
     ]
     districts = [
         District(

@@ -32,22 +32,29 @@ class SettlementKind(enum.StrEnum):
     NAMED_PLACE = "named_place"
     """A village, hamlet or suburb from OS Open Names that the list of 500+ leaves out
     (marketplace.geography.names): searchable, with no population of its own."""
+    RURAL_AREA = "rural_area"
+    """The people of a stretch of countryside about 5 km square that no listed place is
+    near (marketplace.geography.demand): counted by the gap figures, never searched for."""
 
 
-NOT_COUNTED = frozenset({SettlementKind.DUPLICATE, SettlementKind.NAMED_PLACE})
-"""Entries that hold nobody of their own: people are counted in the settlement they repeat
-or lie nearest."""
+COUNTED = frozenset({SettlementKind.SETTLEMENT, SettlementKind.RURAL_AREA})
+"""Where the gap figures count people (each entry's `residents`). The others hold nobody of
+their own: a second entry or a named place counts in the place it repeats or lies nearest,
+and an island's entry is its countryside, counted in the island's rural areas."""
+NAMED = frozenset(SettlementKind) - {SettlementKind.RURAL_AREA}
+"""The entries that are places people name: searched for, suggested, chosen for an offer."""
 
 
 class Settlement(UrbanRuralClassed, Base):
-    """A town, village or island of 500+ people (GeoNames), or a named place imported from
-    OS Open Names, with its estimated class."""
+    """A town, village or island of 500+ people (GeoNames), a named place imported from
+    OS Open Names, or a rural area where the gap figures count people, with its estimated
+    class."""
 
     __tablename__ = "settlement"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     """The GeoNames id, stable across releases of the data; named places are numbered from
-    names.FIRST_ID."""
+    names.FIRST_ID, rural areas from reference.FIRST_RURAL_AREA_ID."""
     os_names_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     """A named place's OS Open Names id, by which an import finds it again."""
     name: Mapped[str] = mapped_column(String(100))
@@ -61,6 +68,12 @@ class Settlement(UrbanRuralClassed, Base):
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     population: Mapped[int] = mapped_column(Integer)
+    """As the settlement list gives it (what the class rests on); 0 for a rural area."""
+    residents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """The people the gap figures count here (mid-2022, from the census's output areas
+    nearby); 0 where they are counted elsewhere (see COUNTED)."""
+    demand_key: Mapped[str | None] = mapped_column(String(40), unique=True)
+    """A rural area's key in demand_areas.csv, by which a load finds it again."""
     council_id: Mapped[int] = mapped_column(
         ForeignKey("council_area.id", ondelete="RESTRICT"), index=True
     )

@@ -25,7 +25,7 @@ from marketplace.geography import build
 from marketplace.geography.classify import URBAN_POPULATION, Place, classify
 from marketplace.geography.distance import haversine_km_many
 from marketplace.geography.gazetteer import TOWN_REACH_KM_PER_ROOT_PERSON
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from marketplace.geography.models import NAMED, CouncilArea, Settlement, SettlementKind
 from marketplace.geography.postcodes import postcode_book
 from marketplace.geography.reference import search_key
 
@@ -127,7 +127,11 @@ def import_named_places(
         if progress is not None:
             progress(number, len(files))
     listed = list(
-        session.scalars(select(Settlement).where(Settlement.kind != SettlementKind.NAMED_PLACE))
+        session.scalars(
+            select(Settlement).where(
+                Settlement.kind.in_(NAMED), Settlement.kind != SettlementKind.NAMED_PLACE
+            )
+        )
     )
     imported = {
         s.os_names_id: s

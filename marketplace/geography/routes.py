@@ -15,7 +15,7 @@ from marketplace.errors import DomainError, FieldError
 from marketplace.geography import classify
 from marketplace.geography import service as geography_service
 from marketplace.geography.gazetteer import Place, gazetteer
-from marketplace.geography.models import NOT_COUNTED, SettlementKind
+from marketplace.geography.models import SettlementKind
 from marketplace.web import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +58,8 @@ def suggest(request: Request, db: DbSession, field: str = "location") -> Respons
 @router.get("/about/places", dependencies=[Public])
 def method(request: Request, db: DbSession) -> Response:
     places = gazetteer(db).places.values()
-    settlements = [p for p in places if p.kind not in NOT_COUNTED]
+    listed = {SettlementKind.SETTLEMENT, SettlementKind.ISLAND_AREA}
+    settlements = [p for p in places if p.kind in listed]
     named_places = sum(p.kind == SettlementKind.NAMED_PLACE for p in places)
     by_class: dict[classify.UrbanRural8, list[Place]] = defaultdict(list)
     for settlement in settlements:

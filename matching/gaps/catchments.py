@@ -27,7 +27,7 @@ from marketplace.geography.distance import (
     haversine_km_pairs,
     within_km_pairs,
 )
-from marketplace.geography.models import NOT_COUNTED, CouncilArea, Settlement
+from marketplace.geography.models import COUNTED, CouncilArea, Settlement
 from matching.index import OfferIndex
 from matching.offer_columns import Area
 
@@ -44,8 +44,8 @@ radius: within 40 km in Scotland the flat distance is off by under 1 %."""
 
 @dataclass(frozen=True)
 class Places:
-    """The settlements people are counted in (not the second entries of a place listed
-    twice, nor named places), in one order every array of the gap analysis shares."""
+    """The places people are counted in (the listed settlements and the rural areas: see
+    geography.models.COUNTED), in one order every array of the gap analysis shares."""
 
     ids: NDArray[np.int64]
     names: tuple[str, ...]
@@ -77,20 +77,20 @@ def read_places(session: Session) -> Places:
             Settlement.label,
             Settlement.council_id,
             Settlement.urban_rural_8,
-            Settlement.population,
+            Settlement.residents,
             Settlement.latitude,
             Settlement.longitude,
             Settlement.kind,
         ).order_by(Settlement.id)
     ).all()
-    # Named places (OS Open Names) hold nobody of their own: like second entries, searches
-    # and offers naming them count at the counted place they lie in or nearest.
-    rows = [r for r in every if r.kind not in NOT_COUNTED]
+    # Named places (OS Open Names), second entries and islands' entries hold nobody of their
+    # own: searches and offers naming them count at the counted place they lie nearest.
+    rows = [r for r in every if r.kind in COUNTED]
     class8 = np.array([r.urban_rural_8 for r in rows], dtype=np.int8)
     lats = np.array([r.latitude for r in rows], dtype=np.float64)
     lons = np.array([r.longitude for r in rows], dtype=np.float64)
     twins = {
-        r.id: _repeated_town(r, rows, lats, lons) for r in every if r.kind in NOT_COUNTED and rows
+        r.id: _repeated_town(r, rows, lats, lons) for r in every if r.kind not in COUNTED and rows
     }
     return Places(
         ids=np.array([r.id for r in rows], dtype=np.int64),
@@ -100,7 +100,7 @@ def read_places(session: Session) -> Places:
         council_names=dict(session.execute(select(CouncilArea.id, CouncilArea.name)).all()),
         class8=class8,
         class6=np.array([int(UrbanRural8(int(c)).six_fold) for c in class8], dtype=np.int8),
-        population=np.array([r.population for r in rows], dtype=np.float64),
+        population=np.array([r.residents for r in rows], dtype=np.float64),
         lat=lats,
         lon=lons,
         twins=twins,

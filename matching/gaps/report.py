@@ -135,7 +135,8 @@ class GapReport:
 
     @property
     def counted_share(self) -> float:
-        """The share of the area's people the figures count (those in listed places)."""
+        """The share of the area's people the figures count: all of them, as long as the
+        demand areas and the residents come from the same build."""
         return self.area_total.population / self.area_residents if self.area_residents else 1.0
 
     @property

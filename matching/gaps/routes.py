@@ -19,6 +19,7 @@ from marketplace.db import today
 from marketplace.deps import AppSettings, DbSession
 from marketplace.errors import RuleBroken
 from marketplace.forms import Form, FormPage, required
+from marketplace.geography import build, demand
 from marketplace.parsing import RecordId, ascii_whole_number
 from marketplace.settings import Settings
 from marketplace.tables import csv_if_asked
@@ -222,5 +223,8 @@ def how_we_measure(request: Request, settings: AppSettings) -> Response:
             "gap": GAP,
             "band_limits": BAND_LIMITS,
             "periods": PERIODS,
+            "near_place_km": demand.NEAR_PLACE_KM,
+            "rural_cell_degrees": demand.RURAL_CELL_DEGREES,
+            "scotland": build.SCOTLAND_MID_2022,
         },
     )

@@ -18,7 +18,7 @@ from marketplace.audit import AuditAction
 from marketplace.db import utcnow
 from marketplace.errors import NotFound
 from marketplace.geography import service as geography_service
-from marketplace.geography.models import Settlement
+from marketplace.geography.models import NAMED, Settlement
 from matching import service as matching_service
 from matching.index import OfferIndex
 from matching.models import AreaInvitation
@@ -53,6 +53,14 @@ class Invited:
     reaches_now: bool
 
 
+def asked_as(place: Settlement) -> str:
+    """The place as the matcher is asked about it: by its name, or a rural area (which no one
+    names, and the gazetteer does not know) by its point."""
+    if place.kind in NAMED:
+        return place.label
+    return f"{place.latitude:.5f}, {place.longitude:.5f}"
+
+
 def invite_to_extend(
     session: Session,
     *,
@@ -70,7 +78,7 @@ def invite_to_extend(
     if commissioner.council_id is not None and place.council_id != commissioner.council_id:
         raise NotFound("Page not found")
     wanted = matching_service.support_wanted(
-        session, index, location=place.label, kinds_of_support=[gap.kind.code]
+        session, index, location=asked_as(place), kinds_of_support=[gap.kind.code]
     )
     short = stopping_short(session, index, wanted, within_km_more=within_km, limit=AT_MOST)
     already = set(
@@ -150,7 +158,7 @@ def invitations_for(session: Session, *, place: Settlement, kind_id: int | None)
     invitations = session.scalars(
         query.order_by(AreaInvitation.invited_at.desc(), AreaInvitation.id.desc())
     ).all()
-    location = geography_service.resolve_location(session, text=place.label)
+    location = geography_service.resolve_location(session, text=asked_as(place))
     return [
         Invited(invitation, reach(invitation.offer, location).reaches) for invitation in invitations
     ]

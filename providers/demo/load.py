@@ -12,7 +12,7 @@ from marketplace.accounts.models import User
 from marketplace.db import utcnow
 from marketplace.geography import service as geography_service
 from marketplace.geography.classify import UrbanRural6, UrbanRural8
-from marketplace.geography.models import PostcodeDistrict, Settlement, SettlementKind
+from marketplace.geography.models import NAMED, PostcodeDistrict, Settlement, SettlementKind
 from providers import checks as checks_service
 from providers import offers as offers_service
 from providers import service as providers_service
@@ -225,7 +225,7 @@ def reference_places(session: Session) -> list[Place]:
     """The counted settlements, in a stable order, as the planner takes them."""
     settlements = session.scalars(
         select(Settlement)
-        .where(Settlement.kind != SettlementKind.DUPLICATE)
+        .where(Settlement.kind.in_(NAMED - {SettlementKind.DUPLICATE}))
         .order_by(Settlement.id)
     )
     return [
@@ -267,7 +267,7 @@ def _describe(session: Session, *, created: int) -> DemoMarketplace:
     population: dict[UrbanRural6, int] = dict.fromkeys(UrbanRural6, 0)
     for eight, people in session.execute(
         select(Settlement.urban_rural_8, func.sum(Settlement.population))
-        .where(Settlement.kind != SettlementKind.DUPLICATE)
+        .where(Settlement.kind.in_(NAMED - {SettlementKind.DUPLICATE}))
         .group_by(Settlement.urban_rural_8)
     ):
         population[UrbanRural8(eight).six_fold] += int(people)

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from marketplace.errors import DomainError
 from marketplace.geography import service as geography_service
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from marketplace.geography.models import NAMED, CouncilArea, Settlement, SettlementKind
 from marketplace.geography.reference import search_key
 from marketplace.geography.service import Location
 from providers.hsds.fields import JsonObject, Problem, clean, compact, normalise
@@ -384,7 +384,7 @@ def _settlement(session: Session, name: str) -> Settlement | None:
             select(Settlement).where(
                 (func.lower(Settlement.label) == name.lower())
                 | (Settlement.search_key == search_key(name)),
-                Settlement.kind != SettlementKind.DUPLICATE,
+                Settlement.kind.in_(NAMED - {SettlementKind.DUPLICATE}),
             )
         )
     )

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from marketplace.accounts.models import Role, User
 from marketplace.db import today, utcnow
 from marketplace.geography import service as geography_service
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from marketplace.geography.distance import geodesic_km, haversine_km
+from marketplace.geography.models import COUNTED, CouncilArea, Settlement
 from matching import service as matching_service
 from matching.gaps.report import DEFAULT_PERIOD_DAYS
 from matching.index import OfferIndex
@@ -60,16 +61,34 @@ def gss(db: Session, council: str) -> str:
 def settlement(db: Session, name: str) -> Settlement:
     found = geography_service.resolve_location(db, text=name).settlement
     assert found is not None
-    return found
+    return db.get_one(Settlement, found.id)
+
+
+def one_offer_hours_per_1000(
+    db: Session, *, hours: float, base: Settlement, radius_km: float
+) -> float:
+    """What one offer of `hours` a week based at `base` gives the people of its own base,
+    by the E2SFCA worked out by hand: its hours shared by the people of every counted
+    place within its radius (listed places and rural areas alike), each weighted by the
+    distance band it is in (1, 0.68, 0.22 within 10, 20, 30 km), and its base at weight 1."""
+    shared = 0.0
+    for place in db.scalars(select(Settlement).where(Settlement.kind.in_(COUNTED))):
+        args = (base.latitude, base.longitude, place.latitude, place.longitude)
+        if geodesic_km(*args) > radius_km:
+            continue
+        km = haversine_km(*args)
+        shared += place.residents * (1.0 if km <= 10 else 0.68 if km <= 20 else 0.22)
+    return hours * 1000 / shared
 
 
 def counted_places(db: Session, council: str) -> list[Settlement]:
-    """The council area's settlements people are counted in (not a place's second entry)."""
+    """The council area's places people are counted in: its listed settlements and rural
+    areas (not a place's second entry, nor an island's own entry)."""
     return list(
         db.scalars(
             select(Settlement)
             .join(CouncilArea, Settlement.council_id == CouncilArea.id)
-            .where(CouncilArea.name == council, Settlement.kind != SettlementKind.DUPLICATE)
+            .where(CouncilArea.name == council, Settlement.kind.in_(COUNTED))
             .order_by(Settlement.id)
         )
     )

@@ -25,7 +25,12 @@ from marketplace.mail import Mailer, attach_mailer
 from marketplace.settings import get_settings
 from tests.conftest import fresh_database
 from tests.factories import make_offer, make_provider
-from tests.matching.gaps.gap_builders import counted_places, settlement, unmet
+from tests.matching.gaps.gap_builders import (
+    counted_places,
+    one_offer_hours_per_1000,
+    settlement,
+    unmet,
+)
 
 runner = CliRunner()
 KEYS = [
@@ -84,10 +89,12 @@ def built(url: str) -> dict[str, Any]:
         unmet(session, "Ullapool", 20)
         unmet(session, "Portree", 12, kinds=("help-at-home",))
         unmet(session, "Portree", 15, kinds=("help-at-home",), on=today() - timedelta(days=200))
-        highland = {place.label: place.population for place in counted_places(session, "Highland")}
-        lairg_population = settlement(session, "Lairg").population
+        highland = {place.label: place.residents for place in counted_places(session, "Highland")}
+        lairg_hours = one_offer_hours_per_1000(
+            session, hours=20, base=settlement(session, "Lairg"), radius_km=15
+        )
     engine.dispose()
-    return {"highland": highland, "lairg_population": lairg_population}
+    return {"highland": highland, "lairg_hours_per_1000": lairg_hours}
 
 
 def test_one_json_row_per_highland_place_with_protected_counts(market: Any) -> None:
@@ -108,7 +115,7 @@ def test_one_json_row_per_highland_place_with_protected_counts(market: Any) -> N
     )
     assert lairg["providers_in_reach"] == 1 and ullapool["providers_in_reach"] == 0
     assert lairg["accessibility_hours_per_1000"] == pytest.approx(
-        20 * 1000 / market["lairg_population"], abs=0.001
+        market["lairg_hours_per_1000"], abs=0.001
     )
     assert ullapool["accessibility_hours_per_1000"] == 0
     assert lairg["unmet_searches"] == "fewer than 10"

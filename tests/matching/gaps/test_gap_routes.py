@@ -34,6 +34,7 @@ from tests.matching.gaps.gap_builders import (
     csv_rows,
     downloads_table,
     gss,
+    one_offer_hours_per_1000,
     same_figure,
     settlement,
     table_header,
@@ -49,7 +50,8 @@ SEARCHES = "Searches that found nothing (the last 3 months)"
 
 
 def lairg_care(db: Session, *, name: str = "Lairg Home Care", capacity_hours: int = 20) -> Provider:
-    """A provider based in Lairg whose personal care reaches 15 km: Lairg and no other place."""
+    """A provider based in Lairg whose personal care reaches 15 km: Lairg and the countryside
+    around it, and no other listed place."""
     provider = make_provider(db, base="Lairg", name=name)
     make_offer(
         db,
@@ -95,7 +97,7 @@ class TestAHighlandCommissioner:
         assert soup.select_one("select#council") is None, (
             "a council's commissioner has no other area to choose"
         )
-        population = sum(place.population for place in counted_places(db, "Highland"))
+        population = sum(place.residents for place in counted_places(db, "Highland"))
         assert soup.select_one("#headline-without").get_text(" ", strip=True) == (
             f"{population:,} of {population:,} (100%), in {len(highland)} of {len(highland)} places"
         ), "with no offers, nobody has one in reach"
@@ -105,7 +107,7 @@ class TestAHighlandCommissioner:
             f"{population:,} of the about {highland_people:,} people of Highland "
             f"({population / highland_people:.0%})"
         )
-        assert population < highland_people, "the Highlands' hamlets and crofts are not listed"
+        assert population == highland_people, "the hamlets and crofts are counted too"
 
         svg = soup.select_one("figure svg")
         links = svg.select("a")
@@ -292,10 +294,13 @@ class TestReach:
 
         rows = places_of(client.get("/commissioning", params={"kind": "personal-care"}))
         assert (rows["Lairg"][PROVIDERS], rows["Ullapool"][PROVIDERS]) == ("1", "0")
-        # Lairg is the only place within 15 km, so its 891 people share all 20 hours.
-        assert rows["Lairg"][HOURS] == f"{20 * 1000 / lairg.population:,.1f}"
+        # Lairg's people share the 20 hours with the rural areas' within 15 km.
+        expected = one_offer_hours_per_1000(db, hours=20, base=lairg, radius_km=15)
+        assert rows["Lairg"][HOURS] == f"{expected:,.1f}"
         assert rows["Ullapool"][HOURS] == "0.0"
-        assert list(rows)[-1] == "Lairg", "places with no offer in reach come first"
+        reached = [label for label, row in rows.items() if row[PROVIDERS] != "0"]
+        assert "Lairg" in reached and "Ullapool" not in reached
+        assert list(rows)[-len(reached) :] == reached, "places with no offer in reach come first"
 
         soup = page(
             client.get(f"/commissioning/places/{lairg.id}", params={"kind": "personal-care"})
@@ -621,9 +626,9 @@ class TestRecompute:
         computed, after = view()
         assert computed.startswith("Worked out at 15 January 2026 at 2:40pm from the 2 offers")
         assert after[PROVIDERS] == "2"
-        assert (
-            after[HOURS] == f"{30 * 1000 / settlement(db, 'Lairg').population:,.1f}" != lairg[HOURS]
-        )
+        # The two offers reach the same people, who share their 30 hours.
+        shared = one_offer_hours_per_1000(db, hours=30, base=settlement(db, "Lairg"), radius_km=15)
+        assert after[HOURS] == f"{shared:,.1f}" != lairg[HOURS]
         soup = page(
             client.get(
                 f"/commissioning/places/{settlement(db, 'Lairg').id}",
@@ -723,7 +728,12 @@ class TestSites:
         assert [row[0] for row in shown] == [str(n) for n in range(1, len(shown) + 1)]
 
         highland = {place.label: place for place in counted_places(db, "Highland")}
-        out_of_reach = {label: place for label, place in highland.items() if label != "Lairg"}
+        lairg = highland["Lairg"]
+        out_of_reach = {
+            label: place
+            for label, place in highland.items()
+            if geodesic_km(lairg.latitude, lairg.longitude, place.latitude, place.longitude) > 15
+        }
         gained_before: set[str] = set()
         gains = []
         for base, row in sites.items():
@@ -742,7 +752,7 @@ class TestSites:
                 for g in gained
             )
             assert int(row["People newly in reach"]) == sum(
-                out_of_reach[g].population for g in gained
+                out_of_reach[g].residents for g in gained
             )
             gains.append(int(row["People newly in reach"]))
             gained_before |= set(gained)
@@ -750,7 +760,7 @@ class TestSites:
 
         def reachable_from(base: Any) -> int:
             return sum(
-                p.population
+                p.residents
                 for p in out_of_reach.values()
                 if geodesic_km(base.latitude, base.longitude, p.latitude, p.longitude) <= 20
             )
@@ -759,7 +769,7 @@ class TestSites:
             "the first base is the best single one"
         )
         summary = soup.select_one("#site-summary").get_text(" ", strip=True)
-        unreached = sum(p.population for p in out_of_reach.values())
+        unreached = sum(p.residents for p in out_of_reach.values())
         assert summary.startswith(
             f"{unreached:,} people in Highland live in places no offer of personal care reaches. "
             f"These bases would bring {sum(gains):,} of them into reach: at least "

@@ -404,7 +404,7 @@ class TestReachPairs:
         figures = compute_gap_figures(fresh_index(db), places)
         at = list(places.ids).index(hamilton.id)
         assert figures.by_kind[None].hours_per_1000[at] == pytest.approx(
-            30 / hamilton.population * 1000, rel=1e-12
+            30 / hamilton.residents * 1000, rel=1e-12
         )
 
 

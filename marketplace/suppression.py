@@ -118,10 +118,7 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     # Hidden cells in exactly the same shown groups (places of one council area and class)
     # trade off against each other, so the algebra runs on one column per such pattern,
     # several times smaller; only what weighs a pattern's cells alike can be fixed.
-    patterns, pattern_of, repeats = np.unique(
-        system, axis=1, return_inverse=True, return_counts=True
-    )
-    pattern_of = pattern_of.reshape(-1)
+    patterns, pattern_of, repeats = _column_patterns(system)
     if system.shape[0]:
         _, singular, vt = np.linalg.svd(patterns, full_matrices=False)
         basis = vt[: int((singular > _TOLERANCE * max(1.0, float(singular[0]))).sum())]
@@ -141,6 +138,26 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     return np.array(found, dtype=np.int64)
 
 
+def _column_patterns(
+    system: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    """The distinct columns of a 0/1 matrix, which column is which, and how many each:
+    what np.unique(axis=1) gives (in another order), found from each column's bits packed
+    into a few bytes, since sorting whole columns of a national table took seconds."""
+    if system.shape[0] == 0:
+        return (
+            np.zeros((0, 1)),
+            np.zeros(system.shape[1], dtype=np.intp),
+            np.array([system.shape[1]], dtype=np.intp),
+        )
+    packed = np.ascontiguousarray(np.packbits(system != 0, axis=0).T)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, pattern_of, repeats = np.unique(
+        keys, return_index=True, return_inverse=True, return_counts=True
+    )
+    return system[:, first], pattern_of.reshape(-1), repeats
+
+
 def _secondary(
     equations: NDArray[np.float64],
     hidden: NDArray[np.bool_],
@@ -153,5 +170,7 @@ def _secondary(
     neighbours = np.flatnonzero((np.abs(equations[rows]).sum(axis=0) > 0) & ~hidden)
     if neighbours.size == 0:
         return None
-    order = sorted(neighbours, key=lambda i: (values[i] == 0, values[i], i))
-    return int(order[0])
+    # The smallest non-zero value (or a zero, when all are), the first position among equals.
+    nonzero = neighbours[values[neighbours] != 0]
+    pool = nonzero if nonzero.size else neighbours
+    return int(pool[np.argmin(values[pool])])

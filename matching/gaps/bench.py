@@ -3,7 +3,8 @@ market as `bench match` in a temporary database, loads the offer index, and time
 things: the full recomputation of every kind's figures (`compute_gap_figures`: which
 offers reach which settlements, then E2SFCA and providers in reach for every kind), our
 E2SFCA alone for one kind of support from those pairs, and PySAL `access`'s E2SFCA on
-exactly the same inputs, whose answer it must also match.
+exactly the same inputs, whose answer it must also match. The demand points are every
+place people are counted in: the listed settlements and the rural areas.
 
 `access` is the cross-check oracle, installed with the test extra; it is imported only
 here, inside the command, and never by the application."""
@@ -23,6 +24,7 @@ import typer
 from numpy.typing import NDArray
 from sqlalchemy import select
 
+from marketplace.geography.reference import FIRST_RURAL_AREA_ID
 from marketplace.models import import_all_models
 from matching.bench import _market, bench_app
 from matching.gaps.catchments import read_places
@@ -155,12 +157,15 @@ def bench_gaps(
     typer.echo(f"PySAL access on the {int(wanted.sum()):,} pairs of {KIND_CODE}", err=True)
     access_seconds, theirs = _seconds(lambda: access_scores(**inputs), 1)
 
+    rural_areas = int((places.ids >= FIRST_RURAL_AREA_ID).sum())
     print(
         json.dumps(
             {
                 "bench": "gaps",
                 "offers": figures.offers,
-                "settlements": len(places),
+                "demand_points": len(places),
+                "settlements": len(places) - rural_areas,
+                "rural_areas": rural_areas,
                 "kinds": len(figures.kind_ids),
                 "seconds": round(seconds, 3),
                 "one_kind_seconds": round(one_kind_seconds, 4),

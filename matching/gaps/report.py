@@ -107,6 +107,11 @@ class GroupRow:
         return self.people_without / self.population if self.population else 0.0
 
 
+HIDDEN_GAPS_SHARE = 0.2
+"""The share of an area's people with no offer in reach from which an average at or above
+Scotland's is explained as an average (a fifth: the headlines would mislead)."""
+
+
 @dataclass(frozen=True)
 class GapReport:
     filter: GapFilter
@@ -146,6 +151,19 @@ class GapReport:
             self.headline.hours_per_1000 / self.scotland.hours_per_1000
             if self.scotland.hours_per_1000
             else None
+        )
+
+    @property
+    def average_hides_gaps(self) -> bool:
+        """Whether the area's hours per 1,000 (an average over all its people) are at least
+        Scotland's while many of its people have no offer in reach: the two headlines then
+        seem to disagree, and the page says why."""
+        against = self.against_scotland
+        return (
+            against is not None
+            and against >= 1
+            and self.headline.share_without >= HIDDEN_GAPS_SHARE
+            and self.filter.council_id is not None
         )
 
 

@@ -240,3 +240,13 @@ def test_a_period_or_format_not_offered_is_refused_before_any_work(market: Any) 
     )
     form = gaps("--format", "xml")
     assert form.exit_code == 2 and "'xml' is not one of 'csv', 'json'" in said(form), said(form)
+
+
+def test_scotland_s_rows_count_every_resident_once(market: Any) -> None:
+    rows = rows_of(gaps("--support", "personal-care", "--format", "json"))
+    # NRS's mid-2022 estimate for Scotland: the listed places' people and the countryside's.
+    assert sum(row["population"] for row in rows) == 5_447_700
+    assert len({row["place"] for row in rows}) == len(rows)
+    assert any(row["place"].startswith("Rural area") for row in rows)
+    remote = [row for row in rows if row["urban_rural_8"] == "Very remote rural area"]
+    assert remote and all(row["population"] > 0 for row in remote)

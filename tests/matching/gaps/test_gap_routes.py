@@ -292,8 +292,18 @@ class TestReach:
         client.sign_in(commissioner(db, "Highland").email, PASSWORD)
         lairg, ullapool = settlement(db, "Lairg"), settlement(db, "Ullapool")
 
-        rows = places_of(client.get("/commissioning", params={"kind": "personal-care"}))
+        dashboard = client.get("/commissioning", params={"kind": "personal-care"})
+        rows = places_of(dashboard)
         assert (rows["Lairg"][PROVIDERS], rows["Ullapool"][PROVIDERS]) == ("1", "0")
+        # Scotland's only offer is in Highland, so Highland's average is far above Scotland's
+        # while nearly all its people have nothing in reach: the page says how both are true.
+        headlines = page(dashboard)
+        assert "of Scotland's" in headlines.select_one("#headline-hours").get_text()
+        explained = headlines.select_one("#headline-explained")
+        assert explained is not None and "an average over all" in explained.get_text()
+        with browser(client.app, db, commissioner(db, "Fife")) as fife:
+            elsewhere = page(fife.get("/commissioning", params={"kind": "personal-care"}))
+            assert elsewhere.select_one("#headline-explained") is None, "0 hours: no puzzle"
         # Lairg's people share the 20 hours with the rural areas' within 15 km.
         expected = one_offer_hours_per_1000(db, hours=20, base=lairg, radius_km=15)
         assert rows["Lairg"][HOURS] == f"{expected:,.1f}"

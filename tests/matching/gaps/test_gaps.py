@@ -572,10 +572,12 @@ class TestTheBenchCommand:
         result = CliRunner().invoke(cli_app, ["bench", "gaps", "--offers", "2000", "--runs", "1"])
         assert result.exit_code == 0, result.output
         figures = json.loads(result.stdout.strip().splitlines()[-1])
-        assert list(figures)[:9] == [
+        assert list(figures)[:11] == [
             "bench",
             "offers",
+            "demand_points",
             "settlements",
+            "rural_areas",
             "kinds",
             "seconds",
             "one_kind_seconds",
@@ -584,7 +586,8 @@ class TestTheBenchCommand:
             "max_rel_diff_vs_access",
         ]
         assert (figures["bench"], figures["offers"], figures["kinds"]) == ("gaps", 2000, 10)
-        assert figures["settlements"] > 600
+        assert figures["settlements"] > 600 and figures["rural_areas"] > 1000
+        assert figures["demand_points"] == figures["settlements"] + figures["rural_areas"]
         assert figures["max_rel_diff_vs_access"] <= 1e-9
         assert figures["max_rel_diff_vs_figures"] <= 1e-9
 

@@ -33,11 +33,15 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 geography_app = typer.Typer(help="The shipped reference geography.", no_args_is_help=True)
 places_app = typer.Typer(help="Named places beyond the shipped list.", no_args_is_help=True)
+population_app = typer.Typer(
+    help="Where people live, from official small-area figures.", no_args_is_help=True
+)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(geography_app, name="geography")
 app.add_typer(places_app, name="places")
+app.add_typer(population_app, name="population")
 app.add_typer(audit_app, name="audit")
 app.add_typer(hsds_app, name="hsds")
 mail_app = typer.Typer(help="The mail outbox.", no_args_is_help=True)
@@ -311,6 +315,39 @@ def geography_build() -> None:
     for path, content in files.items():
         console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")
     console.print("Run `sds-market db upgrade` to load them.")
+
+
+@population_app.command("import")
+def population_import(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            dir_okay=False,
+            help="A CSV file of data zones: code, people, council area and centre.",
+        ),
+    ],
+) -> None:
+    """Count the people of the councils the file covers from their official small-area
+    population estimates (a row a data zone: DataZone, Population, Council, and Easting and
+    Northing or Latitude and Longitude), in place of the census estimate. Other councils
+    keep their figures; importing again replaces a council's."""
+    from marketplace.geography import populations
+
+    settings = get_settings()
+    try:
+        with session_scope(_session_factory(settings), write=True) as session:
+            done = populations.import_small_areas(session, path)
+    except populations.PopulationFileRefused as refused:
+        console.print(f"[red]Nothing was imported. {refused}[/red]", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    console.print(
+        f"Imported {done.small_areas:,} small areas, counted in {done.rural_areas:,} rural "
+        "areas and the listed places near them:"
+    )
+    for council, people in sorted(done.councils.items()):
+        console.print(f"  {council}: {people:,} people")
+    console.print("Restart the server for its workers to count them.")
 
 
 @places_app.command("import")

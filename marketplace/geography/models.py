@@ -4,11 +4,12 @@ postcode districts loaded from the shipped files (marketplace.geography.referenc
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.db import Base, str_enum
+from marketplace.db import Base, str_enum, utcnow
 from marketplace.geography.classify import UrbanRuralClassed
 
 
@@ -120,3 +121,20 @@ class LandCell(Base):
     col: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     scottish_postcodes: Mapped[int] = mapped_column(Integer)
     other_postcodes: Mapped[int] = mapped_column(Integer)
+
+
+class PopulationSource(Base):
+    """A council's people as its own official small-area figures give them (loaded by
+    `sds-market population import`), in place of the census estimate: its places and rural
+    areas count these, and a reload of the shipped files leaves them be."""
+
+    __tablename__ = "population_source"
+
+    council_id: Mapped[int] = mapped_column(
+        ForeignKey("council_area.id", ondelete="CASCADE"), primary_key=True
+    )
+    residents: Mapped[int] = mapped_column(Integer)
+    small_areas: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    """What was imported: the file's name."""
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

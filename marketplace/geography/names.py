@@ -126,13 +126,7 @@ def import_named_places(
         found += read_rows([file], done.skipped)
         if progress is not None:
             progress(number, len(files))
-    listed = list(
-        session.scalars(
-            select(Settlement).where(
-                Settlement.kind.in_(NAMED), Settlement.kind != SettlementKind.NAMED_PLACE
-            )
-        )
-    )
+    listed = _listed(session)
     imported = {
         s.os_names_id: s
         for s in session.scalars(select(Settlement).where(Settlement.os_names_id.is_not(None)))
@@ -225,6 +219,24 @@ class Measured:
     nearest_urban_km: float
     drive_minutes: float
     island: str | None
+
+
+def _listed(session: Session) -> list[Settlement]:
+    """The settlement list's entries (not named places, nor rural areas)."""
+    return list(
+        session.scalars(
+            select(Settlement).where(
+                Settlement.kind.in_(NAMED), Settlement.kind != SettlementKind.NAMED_PLACE
+            )
+        )
+    )
+
+
+def classes_of(session: Session, points: list[tuple[float, float]]) -> list[Measured]:
+    """The class of each point (latitude, longitude) that the list does not name, as a
+    named place's is found: a town's if it lies in the town's built-up reach, else by the
+    drive to the nearest town of 10,000+."""
+    return _Towns(_listed(session)).classes(points)
 
 
 class _Towns:

@@ -14,10 +14,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from marketplace.geography import build, demand
-from marketplace.geography.classify import Classified, Place, classify
+from marketplace.geography.classify import Place, classify
 from marketplace.geography.models import (
     CouncilArea,
     LandCell,
+    PopulationSource,
     PostcodeDistrict,
     Settlement,
     SettlementKind,
@@ -35,10 +36,6 @@ def search_key(text: str) -> str:
 def _read(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
-
-
-FIRST_RURAL_AREA_ID = 2_000_000_000
-"""Rural areas are numbered from here, clear of GeoNames' ids and named places'."""
 
 
 @dataclass(frozen=True)
@@ -66,25 +63,7 @@ def load_reference_geography(session: Session, data_dir: Path = build.DATA_DIR) 
 
     counted = [r for r in settlement_rows if r["kind"] != SettlementKind.DUPLICATE]
     outside = [place(r) for r in origin_rows]
-    areas = demand.read_csv(data_dir / build.DEMAND_AREAS_CSV.name)
-    rural = [a for a in areas if a.place_key is None]
-    rural_ids = _rural_area_ids(session, rural)
-    islands = {int(r["geonameid"]): r["island"] for r in settlement_rows}
-    rural_places = [
-        # A rural area is taken to be on the island of the place it is named after: the
-        # nearest listed place of its own council.
-        Place(
-            key=rural_ids[a.key],
-            latitude=a.latitude,
-            longitude=a.longitude,
-            population=0,
-            island=islands.get(a.named_after, ""),
-            is_settlement=False,
-        )
-        for a in rural
-    ]
-    classes = classify([place(r) for r in counted] + rural_places, outside_origins=outside)
-    residents = {a.place_key: a.estimate for a in areas if a.place_key is not None}
+    classes = classify([place(r) for r in counted], outside_origins=outside)
     names = {int(r["geonameid"]): r["name"] for r in settlement_rows + origin_rows}
     twins = {r["name"]: int(r["geonameid"]) for r in counted}
     name_counts = Counter(r["name"] for r in settlement_rows)
@@ -115,10 +94,10 @@ def load_reference_geography(session: Session, data_dir: Path = build.DATA_DIR) 
             "nearest_urban_name": names[measured.nearest_urban_key],
             "nearest_urban_km": round(measured.nearest_urban_km, 2),
             "drive_minutes": round(measured.drive_minutes, 1),
-            "residents": residents.get(key, 0) if kind == SettlementKind.SETTLEMENT else 0,
         }
         _upsert(session, existing.get(key), Settlement, {"id": key, **values})
-    _load_rural_areas(session, rural, rural_ids, rural_places, classes, councils, existing, names)
+    session.flush()
+    rural_areas = _count_people(session, data_dir, councils)
 
     district_rows = _read(data_dir / build.POSTCODE_DISTRICTS_CSV.name)
     districts = {d.code: d for d in session.scalars(select(PostcodeDistrict))}
@@ -145,66 +124,23 @@ def load_reference_geography(session: Session, data_dir: Path = build.DATA_DIR) 
         for r in cell_rows
     )
     session.flush()
-    return Loaded(len(settlement_rows), len(district_rows), len(cell_rows), len(rural))
+    return Loaded(len(settlement_rows), len(district_rows), len(cell_rows), rural_areas)
 
 
-def _rural_area_ids(session: Session, rural: list[demand.DemandArea]) -> dict[str, int]:
-    """Each rural area's id: the one it was loaded with before, or the next free one."""
-    known = dict(
-        session.execute(
-            select(Settlement.demand_key, Settlement.id).where(Settlement.demand_key.is_not(None))
-        ).all()
-    )
-    next_id = max([FIRST_RURAL_AREA_ID - 1, *known.values()]) + 1
-    ids: dict[str, int] = {}
-    for area in rural:
-        if area.key in known:
-            ids[area.key] = known[area.key]
-        else:
-            ids[area.key] = next_id
-            next_id += 1
-    return ids
+def _count_people(session: Session, data_dir: Path, councils: dict[str, CouncilArea]) -> int:
+    """Each council's people counted as the shipped demand areas have them, but for the
+    councils whose own figures were imported (`sds-market population import`), which a
+    reload leaves as they are. The number of rural areas saved."""
+    from marketplace.geography import rural  # it classes places as names does, which needs us
 
-
-def _load_rural_areas(
-    session: Session,
-    rural: list[demand.DemandArea],
-    ids: dict[str, int],
-    places: list[Place],
-    classes: dict[int, Classified],
-    councils: dict[str, CouncilArea],
-    existing: dict[int, Settlement],
-    names: dict[int, str],
-) -> None:
-    name_counts = Counter(a.name for a in rural)
-    for area, place in zip(rural, places, strict=True):
-        council = councils[area.council_gss]
-        measured = classes[place.key]
-        label = area.name if name_counts[area.name] == 1 else f"{area.name} ({council.name})"
-        values = {
-            "id": place.key,
-            "demand_key": area.key,
-            "name": area.name,
-            "label": label,
-            "search_key": search_key(area.name),
-            "latitude": area.latitude,
-            "longitude": area.longitude,
-            "population": 0,
-            "residents": area.estimate,
-            "council_id": council.id,
-            "kind": SettlementKind.RURAL_AREA,
-            "island": place.island or None,
-            "urban_rural_8": int(measured.urban_rural_8),
-            "nearest_urban_name": names[measured.nearest_urban_key],
-            "nearest_urban_km": round(measured.nearest_urban_km, 2),
-            "drive_minutes": round(measured.drive_minutes, 1),
-        }
-        _upsert(session, existing.get(place.key), Settlement, values)
-    # A rural area a later build no longer has keeps its id (an invitation may name it) but
-    # counts nobody.
-    for settlement in existing.values():
-        if settlement.demand_key is not None and settlement.demand_key not in ids:
-            settlement.residents = 0
+    imported = set(session.scalars(select(PopulationSource.council_id)))
+    shipped = {c.id for c in councils.values()} - imported
+    areas = [
+        a
+        for a in demand.read_csv(data_dir / build.DEMAND_AREAS_CSV.name)
+        if councils[a.council_gss].id in shipped
+    ]
+    return rural.save_counted_people(session, areas, shipped)
 
 
 def _upsert(

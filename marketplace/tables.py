@@ -54,6 +54,16 @@ class Table:
     rows: Sequence[Sequence[Cell]] = ()
     header_column: bool = True
     """The first column names the row (a th with scope=row)."""
+    shown_rows: int | None = None
+    """At most this many rows are drawn on the page; the download has them all."""
+
+    @property
+    def rows_shown(self) -> Sequence[Sequence[Cell]]:
+        return self.rows if self.shown_rows is None else self.rows[: self.shown_rows]
+
+    @property
+    def rows_left_out(self) -> int:
+        return len(self.rows) - len(self.rows_shown)
 
     def records(self) -> list[dict[str, object]]:
         names = [column.name for column in self.columns]

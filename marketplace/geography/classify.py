@@ -26,6 +26,10 @@ from typing import Protocol
 
 from marketplace.geography.distance import haversine_km
 
+TOWN_REACH_KM_PER_ROOT_PERSON = 0.01
+"""A town's built-up area reaches out roughly with the square root of its people: about
+8 km for Glasgow, 0.3 km for a village of 1,000."""
+
 DETOUR_FACTOR = 1.55
 """Road distance over straight-line distance: the median for Scottish routes of 25-100 km."""
 DRIVE_SPEED_KMH = 60.0

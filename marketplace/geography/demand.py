@@ -1,10 +1,11 @@
 """Where Scotland's people live, for the gap figures: every resident counted once, at a point
 near home. The 2011 census's output areas (46,351 of them, a median of 109 people each) are
-each given to the listed place of their own council that lies nearest, within
-NEAR_PLACE_KM; the rest (the people of farms, crofts, glens and the outskirts the list of
-500+ leaves out) to the rural area of their grid cell of RURAL_CELL_DEGREES, placed where
-its people live and named after the listed place it lies nearest. Each council's areas are
-then scaled to the council's estimate, so they add up to Scotland's mid-2022 total.
+each given to the listed place of their own council that lies nearest (less its built-up
+reach), within NEAR_PLACE_KM or that reach; the rest (the people of farms, crofts and
+glens the list of 500+ leaves out) to the rural area of their grid cell of
+RURAL_CELL_DEGREES, placed where its people live and named after the listed place it lies
+nearest. Each council's areas are then scaled to the council's estimate, so they add up
+to Scotland's mid-2022 total.
 
 Built by `sds-market geography build` into demand_areas.csv: the product ships the areas,
 not the census."""
@@ -21,13 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from marketplace.geography.classify import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.distance import haversine_km_pairs
 
 NEAR_PLACE_KM = 3.0
-"""How far from a listed place its people are taken to live: about the edge of a town of
-tens of thousands, and a short drive from a village. Measured over the census: within 3 km
-of their own council's nearest listed place live 4.2 of the 5.3 million people, in 36,565
-of the output areas; the other 1.1 million (9,786 output areas) are counted in rural areas."""
+"""How far from a listed place its people are taken to live, or as far as its built-up
+area reaches if that is further (7.9 km for Glasgow; classify.TOWN_REACH_KM_PER_ROOT_PERSON):
+about the edge of a town of tens of thousands, and a short drive from a village. Measured
+over the census: so near a listed place of their own council live 4.8 of the 5.3 million
+people, in 42,260 of the output areas; the other 478,000 (4,091 output areas) are counted
+in rural areas."""
 RURAL_CELL_DEGREES = (0.05, 0.09)
 """A rural area's cell, latitude by longitude: about 5.5 by 5.4 km at 57 degrees north, so
 its people are counted within about 4 km of home (the gap figures' distance bands are 10 km
@@ -77,6 +81,16 @@ class ListedPlace:
     council_gss: str
     latitude: float
     longitude: float
+    population: int
+    """As the list gives it: how far its built-up area reaches (gazetteer)."""
+
+    @property
+    def built_up_km(self) -> float:
+        return TOWN_REACH_KM_PER_ROOT_PERSON * math.sqrt(self.population)
+
+    @property
+    def counts_within_km(self) -> float:
+        return max(NEAR_PLACE_KM, self.built_up_km)
 
 
 @dataclass(frozen=True)
@@ -111,8 +125,7 @@ def demand_areas(
         by_council[place.council_gss].append(place)
     areas: list[DemandArea] = []
     for council, own in sorted(_small_areas_by_council(small_areas).items()):
-        # A council with no listed place of its own (none has) counts in rural areas alone.
-        areas += _council_areas(council, own, by_council.get(council, []) or list(places))
+        areas += _council_areas(council, own, by_council.get(council, []), places)
     return _scaled(areas, council_estimates)
 
 
@@ -124,16 +137,26 @@ def _small_areas_by_council(small_areas: Iterable[SmallArea]) -> dict[str, list[
 
 
 def _council_areas(
-    council: str, small: list[SmallArea], places: list[ListedPlace]
+    council: str,
+    small: list[SmallArea],
+    own: list[ListedPlace],
+    everywhere: Sequence[ListedPlace],
 ) -> list[DemandArea]:
     lat = np.array([a.latitude for a in small])
     lon = np.array([a.longitude for a in small])
     residents = np.array([a.residents for a in small], dtype=np.int64)
+    # A council with no listed place of its own (none has) counts in rural areas alone,
+    # named after the nearest place anywhere.
+    places = own or list(everywhere)
     place_lat = np.array([p.latitude for p in places])
     place_lon = np.array([p.longitude for p in places])
     km = haversine_km_pairs(lat[:, None], lon[:, None], place_lat[None, :], place_lon[None, :])
-    nearest = np.argmin(km, axis=1)
-    near = km[np.arange(len(small)), nearest] <= NEAR_PLACE_KM
+    within = np.array([p.counts_within_km for p in places])
+    # As the gazetteer places a point: the nearest place less its built-up reach, so the
+    # people between a village and a city's edge are the city's.
+    score = np.where(km <= within[None, :], km - within[None, :], np.inf)
+    nearest = np.argmin(score, axis=1)
+    near = np.isfinite(score[np.arange(len(small)), nearest]) & bool(own)
 
     areas = []
     for i in np.unique(nearest[near]):
@@ -166,7 +189,13 @@ def _council_areas(
             np.full(place_lat.size, at_lat), np.full(place_lon.size, at_lon), place_lat, place_lon
         )
         place = places[int(np.argmin(from_place))]
-        name = _rural_name(place, at_lat, at_lon, float(from_place.min()))
+        name = _rural_name(
+            place,
+            at_lat,
+            at_lon,
+            float(from_place.min()),
+            urban=_built_up(everywhere, at_lat, at_lon),
+        )
         names[name] += 1
         if names[name] > 1:  # two cells the same way and distance from one place: rare
             name = f"{name} ({names[name]})"
@@ -193,15 +222,29 @@ def _cell(latitude: float, longitude: float) -> tuple[int, int]:
     )
 
 
-def _rural_name(place: ListedPlace, latitude: float, longitude: float, km: float) -> str:
-    """'Rural area 12 km north-west of Lochinver', or 'Rural area around Tongue'."""
+def _built_up(places: Sequence[ListedPlace], latitude: float, longitude: float) -> bool:
+    """Whether a point lies within some listed place's built-up reach (of any council)."""
+    lat = np.array([p.latitude for p in places])
+    lon = np.array([p.longitude for p in places])
+    reach = np.array([p.built_up_km for p in places])
+    km = haversine_km_pairs(np.full(lat.size, latitude), np.full(lon.size, longitude), lat, lon)
+    return bool((km <= reach).any())
+
+
+def _rural_name(
+    place: ListedPlace, latitude: float, longitude: float, km: float, *, urban: bool
+) -> str:
+    """'Rural area 12 km north-west of Lochinver', 'Rural area around Tongue', or, for the
+    people of a town's edge that no listed place of their own council is near (across a
+    council boundary from a city), 'Area 2 km south of Bearsden'."""
+    what = "Area" if urban else "Rural area"
     if km < AROUND_KM:
-        return f"Rural area around {place.name}"
+        return f"{what} around {place.name}"
     east = (longitude - place.longitude) * math.cos(math.radians(place.latitude))
     north = latitude - place.latitude
     bearing = math.degrees(math.atan2(east, north)) % 360
     direction = COMPASS[round(bearing / (360 / len(COMPASS))) % len(COMPASS)]
-    return f"Rural area {round(km)} km {direction} of {place.name}"
+    return f"{what} {round(km)} km {direction} of {place.name}"
 
 
 def _scaled(areas: list[DemandArea], council_estimates: dict[str, int]) -> list[DemandArea]:
@@ -311,6 +354,7 @@ def build_demand_areas(settlements_csv: str, reference_dir: Path | None = None) 
             council_gss=row["council_gss"],
             latitude=float(row["latitude"]),
             longitude=float(row["longitude"]),
+            population=int(row["population"]),
         )
         for row in csv.DictReader(io.StringIO(settlements_csv))
         if row["kind"] == "settlement"

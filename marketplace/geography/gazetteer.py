@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography.build import cell_of
-from marketplace.geography.classify import UrbanRuralClassed
+from marketplace.geography.classify import TOWN_REACH_KM_PER_ROOT_PERSON, UrbanRuralClassed
 from marketplace.geography.distance import haversine_km_many
 from marketplace.geography.models import (
     NAMED,
@@ -32,9 +32,6 @@ from marketplace.geography.models import (
 )
 from marketplace.geography.reference import search_key
 
-TOWN_REACH_KM_PER_ROOT_PERSON = 0.01
-"""A town's built-up area reaches out roughly with the square root of its people: about
-8 km for Glasgow, 0.3 km for a village of 1,000."""
 NEARBY_CELLS = 2
 """How far (in grid cells, about 20 km) coordinates may fall from the nearest postcode
 and still count as land: remote glens have few postcodes."""

@@ -22,9 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from marketplace.geography import build
-from marketplace.geography.classify import URBAN_POPULATION, Place, classify
+from marketplace.geography.classify import (
+    TOWN_REACH_KM_PER_ROOT_PERSON,
+    URBAN_POPULATION,
+    Place,
+    classify,
+)
 from marketplace.geography.distance import haversine_km_many
-from marketplace.geography.gazetteer import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.models import NAMED, CouncilArea, Settlement, SettlementKind
 from marketplace.geography.postcodes import postcode_book
 from marketplace.geography.reference import search_key

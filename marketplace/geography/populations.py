@@ -84,7 +84,7 @@ def import_small_areas(session: Session, path: Path) -> Imported:
     councils = list(session.scalars(select(CouncilArea)))
     small = read_small_areas(path, councils)
     places = [
-        ListedPlace(s.id, s.name, s.council.gss_code, s.latitude, s.longitude)
+        ListedPlace(s.id, s.name, s.council.gss_code, s.latitude, s.longitude, s.population)
         for s in session.scalars(
             select(Settlement).where(Settlement.kind == SettlementKind.SETTLEMENT)
         )

@@ -75,6 +75,7 @@ def places_table(report: GapReport, *, place_href: Callable[[int], str] | None =
         caption=f"Places in {where}: {report.kind}, fewest hours first",
         columns=columns,
         rows=rows,
+        shown_rows=PLACES_SHOWN,
     )
 
 
@@ -116,6 +117,12 @@ def _group_table(
     if with_total:
         rows.append(row(report.area_total))
     return Table(name=name, caption=caption, columns=columns, rows=rows)
+
+
+PLACES_SHOWN = 200
+"""Places drawn in a page's table, those with least support first: Scotland has about
+2,000 places people are counted in, a page of them all weighed 1.4 MB. Each one's page is
+linked from the map too, and the download lists them all."""
 
 
 def class_table(report: GapReport, *, fold: int) -> Table:

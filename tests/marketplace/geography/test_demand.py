@@ -13,11 +13,15 @@ import pytest
 from marketplace.geography import build, demand
 from marketplace.geography.demand import DemandArea, ListedPlace, SmallArea
 
-TOWN = ListedPlace(key=1, name="Town", council_gss="S1", latitude=57.0, longitude=-4.0)
-VILLAGE = ListedPlace(key=2, name="Village", council_gss="S1", latitude=57.0, longitude=-3.9)
-ACROSS_THE_BOUNDARY = ListedPlace(
-    key=3, name="Bordertown", council_gss="S2", latitude=57.05, longitude=-4.0
-)
+TOWN = ListedPlace(1, "Town", "S1", latitude=57.0, longitude=-4.0, population=10_000)
+VILLAGE = ListedPlace(2, "Village", "S1", latitude=57.0, longitude=-3.9, population=600)
+ACROSS_THE_BOUNDARY = ListedPlace(3, "Bordertown", "S2", 57.05, -4.0, population=5_000)
+CITY = ListedPlace(4, "City", "S3", latitude=56.0, longitude=-4.0, population=640_000)
+"""Its built-up area reaches 8 km (classify.TOWN_REACH_KM_PER_ROOT_PERSON)."""
+HAMLET = ListedPlace(6, "Hamlet", "S3", latitude=56.0, longitude=-3.8553, population=600)
+"""9 km east of the city's centre, in its council."""
+SUBURB = ListedPlace(5, "Suburb", "S4", latitude=56.0, longitude=-3.84, population=20_000)
+"""Across a council boundary from the city, 10 km east of its centre."""
 
 
 def small(code: str, council: str, latitude: float, longitude: float, residents: int) -> SmallArea:
@@ -25,7 +29,8 @@ def small(code: str, council: str, latitude: float, longitude: float, residents:
 
 
 def areas_of(*small_areas: SmallArea, estimates: dict[str, int]) -> dict[str, DemandArea]:
-    found = demand.demand_areas(small_areas, [TOWN, VILLAGE, ACROSS_THE_BOUNDARY], estimates)
+    places = [TOWN, VILLAGE, ACROSS_THE_BOUNDARY, CITY, HAMLET, SUBURB]
+    found = demand.demand_areas(small_areas, places, estimates)
     return {area.name: area for area in found}
 
 
@@ -43,6 +48,22 @@ class TestWherePeopleAreCounted:
         assert (areas["Town"].latitude, areas["Town"].longitude) == (57.0, -4.0)
         assert areas["Bordertown"].residents == 40
         assert "Village" not in areas  # nobody lives near it in this example
+
+    def test_a_city_counts_the_people_of_its_built_up_area_beyond_3_km(self) -> None:
+        areas = areas_of(
+            small("6 km west of the centre", "S3", 56.0, -4.097, 300),
+            # 6.5 km from the city and 2.5 km from the hamlet: nearer the hamlet, but within
+            # the city's reach by more, so the city's, as the gazetteer would place it.
+            small("between", "S3", 56.0, -3.8955, 20),
+            estimates={"S3": 320},
+        )
+        assert areas["City"].residents == 320
+
+    def test_people_at_a_city_s_edge_across_the_boundary_are_an_area_not_rural(self) -> None:
+        # The suburb's council, 5 km west of the suburb (beyond its 3 km) and 5 km east of the
+        # city's centre (inside its built-up area, but the city is another council's).
+        areas = areas_of(small("edge", "S4", 56.0, -3.92, 400), estimates={"S4": 400})
+        assert list(areas) == ["Area 5 km west of Suburb"]
 
     def test_a_listed_place_of_another_council_does_not_take_them(self) -> None:
         # 1.1 km from Bordertown (council S2) and 4.4 km from Town: they are S1's people,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.errors import RuleBroken
 from marketplace.geography import service as geography_service
+from marketplace.geography.classify import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.distance import haversine_km
-from marketplace.geography.gazetteer import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.models import NAMED, PostcodeDistrict, Settlement, SettlementKind
 from marketplace.geography.postcodes import postcode_book
 from marketplace.geography.service import LocationKind

@@ -21,11 +21,8 @@ from marketplace.geography.models import (
     Settlement,
     SettlementKind,
 )
-from marketplace.geography.reference import (
-    FIRST_RURAL_AREA_ID,
-    load_reference_geography,
-    search_key,
-)
+from marketplace.geography.reference import load_reference_geography, search_key
+from marketplace.geography.rural import FIRST_RURAL_AREA_ID
 
 
 def settlement(db: Session, name: str) -> Settlement:

@@ -113,7 +113,8 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     unknown = np.flatnonzero(cell_hidden)
     if unknown.size == 0:  # every cell shown: a hidden total is their sum
         return n + np.flatnonzero(total_hidden)
-    system = member[~total_hidden][:, unknown]
+    by_unknown = member[:, unknown]  # the few hidden cells' columns first: far less to copy
+    system = by_unknown[~total_hidden]
     system = system[system.sum(axis=1) > 0]
     # Hidden cells in exactly the same shown groups (places of one council area and class)
     # trade off against each other, so the algebra runs on one column per such pattern,
@@ -127,14 +128,20 @@ def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArra
     # A unit vector lies in the row space exactly when its projection keeps all its length.
     alone = (repeats == 1) & ((basis**2).sum(axis=0) > 1 - 1e-9)
     found = list(unknown[alone[pattern_of]])
-    for g in np.flatnonzero(total_hidden):
-        weights = member[g, unknown]
-        per_pattern = np.bincount(pattern_of, weights=weights, minlength=repeats.size) / repeats
-        if not np.allclose(weights, per_pattern[pattern_of]):
-            continue
-        residual = per_pattern - basis.T @ (basis @ per_pattern)
-        if np.linalg.norm(residual) <= 1e-7 * max(1.0, float(np.linalg.norm(per_pattern))):
-            found.append(n + int(g))
+    # A hidden total is fixed when it weighs each pattern's cells alike and its weights lie
+    # in the row space: worked out for every hidden total at once.
+    totals = np.flatnonzero(total_hidden)
+    if totals.size:
+        weights = by_unknown[totals]
+        which = np.zeros((unknown.size, repeats.size))
+        which[np.arange(unknown.size), pattern_of] = 1.0
+        per_pattern = (weights @ which) / repeats
+        alike = np.isclose(weights, per_pattern[:, pattern_of]).all(axis=1)
+        residual = per_pattern - (per_pattern @ basis.T) @ basis
+        spanned = np.linalg.norm(residual, axis=1) <= 1e-7 * np.maximum(
+            1.0, np.linalg.norm(per_pattern, axis=1)
+        )
+        found += list(n + totals[alike & spanned])
     return np.array(found, dtype=np.int64)
 
 

@@ -55,7 +55,7 @@ class Settlement(UrbanRuralClassed, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     """The GeoNames id, stable across releases of the data; named places are numbered from
-    names.FIRST_ID, rural areas from reference.FIRST_RURAL_AREA_ID."""
+    names.FIRST_ID, rural areas from rural.FIRST_RURAL_AREA_ID."""
     os_names_id: Mapped[str | None] = mapped_column(String(40), unique=True)
     """A named place's OS Open Names id, by which an import finds it again."""
     name: Mapped[str] = mapped_column(String(100))

@@ -24,7 +24,7 @@ import typer
 from numpy.typing import NDArray
 from sqlalchemy import select
 
-from marketplace.geography.reference import FIRST_RURAL_AREA_ID
+from marketplace.geography.rural import FIRST_RURAL_AREA_ID
 from marketplace.models import import_all_models
 from matching.bench import _market, bench_app
 from matching.gaps.catchments import read_places

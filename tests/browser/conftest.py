@@ -23,6 +23,7 @@ from playwright.sync_api import (
     ConsoleMessage,
     Page,
     Playwright,
+    expect,
     sync_playwright,
 )
 from sqlalchemy.engine import make_url
@@ -50,6 +51,10 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_SECONDS = 20
 ACTION_TIMEOUT_MS = 10_000
+# Assertions wait as long as actions do (Playwright's own default is 5 s): a commissioner's
+# first page after signing in works out the day's protected counts, which beside the rest
+# of the suite on two cores has taken over 5 s.
+expect.set_options(timeout=ACTION_TIMEOUT_MS)
 BROWSER_DIR = Path(__file__).parent
 
 

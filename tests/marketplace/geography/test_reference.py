@@ -119,7 +119,15 @@ class TestSettlements:
     def test_every_class_occurs(self, db: Session) -> None:
         counts = Counter(s.urban_rural for s in db.scalars(select(Settlement)))
         assert set(counts) == set(UrbanRural8)
-        assert counts[UrbanRural8.LARGE_URBAN] == 4  # Glasgow, Edinburgh, Aberdeen, Dundee
+        large = [
+            s.name
+            for s in db.scalars(select(Settlement))
+            if s.urban_rural == UrbanRural8.LARGE_URBAN
+        ]
+        listed = [n for n in large if not n.startswith(("Rural area", "Area "))]
+        assert sorted(listed) == ["Aberdeen", "Dundee", "Edinburgh", "Glasgow"]
+        # And the people at Glasgow's edge across its boundary, within its built-up area.
+        assert [n for n in large if n not in listed] == ["Area 3 km east-south-east of Milngavie"]
 
 
 class TestRuralAreas:

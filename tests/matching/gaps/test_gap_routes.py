@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role
 from marketplace.db import today
 from marketplace.geography import populations
 from marketplace.geography.distance import geodesic_km
+from marketplace.geography.models import COUNTED, Settlement
 from matching.gaps.report import PERIODS
+from matching.gaps.tables import PLACES_SHOWN
 from providers.models import Provider
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
@@ -315,6 +318,7 @@ class TestReach:
         soup = page(
             client.get(f"/commissioning/places/{lairg.id}", params={"kind": "personal-care"})
         )
+        assert soup.select_one("#place-people").get_text().startswith(f"{lairg.residents:,} ")
         reaching = table_rows(soup, "reaching")
         assert reaching == [["Lairg Home Care", "Micro-provider", "1", "0 km away", "20"]]
         assert soup.select_one("#table-reaching a")["href"] == f"/providers/{provider.id}"
@@ -416,6 +420,26 @@ class TestReach:
 
 
 class TestCsv:
+    def test_scotland_s_page_draws_the_places_with_least_and_the_download_has_all(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        lairg_care(db)
+        client.sign_in(commissioner(db).email, PASSWORD)
+        response = client.get("/commissioning", params={"kind": "personal-care"})
+        shown = places_of(response)
+        counted = db.scalar(
+            select(func.count()).select_from(Settlement).where(Settlement.kind.in_(COUNTED))
+        )
+        assert len(shown) == PLACES_SHOWN < counted
+        assert "Lairg" not in shown, "the one place with support is not among the least"
+        more = page(response).select_one("#places-more").get_text(" ", strip=True)
+        assert more == (
+            f"The first {PLACES_SHOWN} of {counted:,} rows are shown: the download has them all."
+        )
+        exported = csv_records(client.get(f"{response.request.url}&table=places&format=csv"))
+        assert len(exported) == counted and "Lairg" in exported
+        assert list(exported)[:PLACES_SHOWN] == list(shown)
+
     def test_the_places_download_has_the_page_s_rows_and_figures(
         self, client: HtmlClient, db: Session
     ) -> None:

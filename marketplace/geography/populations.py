@@ -20,6 +20,7 @@ from marketplace.geography import build, demand, rural
 from marketplace.geography.demand import ListedPlace, SmallArea
 from marketplace.geography.models import CouncilArea, PopulationSource, Settlement, SettlementKind
 from marketplace.geography.reference import search_key
+from marketplace.parsing import ascii_whole_number
 
 
 @functools.cache
@@ -188,10 +189,9 @@ def _row(
     code = cell("code")
     if not CODE.fullmatch(code):
         return "a small area's code is letters and digits, at most 20"
-    people_text = cell("people").replace(",", "")
-    if not people_text.isascii() or not people_text.isdigit() or len(people_text) > 6:
+    people = ascii_whole_number(cell("people").replace(",", ""), low=0, high=10**9)
+    if people is None:
         return f"{code}: its population is a whole number"
-    people = int(people_text)
     if people > MAX_SMALL_AREA_PEOPLE:
         return f"{code}: {people:,} people is more than a small area holds"
     council_text = cell("council")[:100]

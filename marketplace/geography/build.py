@@ -21,7 +21,7 @@ import io
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -428,13 +428,19 @@ def council_estimates(output_areas: list[dict[str, str]]) -> tuple[Counter[str],
     residents: Counter[str] = Counter()
     for row in output_areas:
         residents[row["council_gss"]] += int(row["population_2011"])
-    total = sum(residents.values())
-    exact = {code: count * SCOTLAND_MID_2022 / total for code, count in residents.items()}
-    scaled = {code: math.floor(value) for code, value in exact.items()}
-    short = SCOTLAND_MID_2022 - sum(scaled.values())
-    for code in sorted(exact, key=lambda c: (scaled[c] - exact[c], c))[:short]:
-        scaled[code] += 1
-    return residents, scaled
+    return residents, largest_remainders(residents, SCOTLAND_MID_2022)
+
+
+def largest_remainders(counts: Mapping[str, int], total: int) -> dict[str, int]:
+    """`counts` scaled to add up to `total` exactly in whole numbers: each its share rounded
+    down, and what is left one each to the largest remainders (ties by key)."""
+    counted = sum(counts.values())
+    exact = {key: count * total / counted if counted else 0.0 for key, count in counts.items()}
+    scaled = {key: math.floor(value) for key, value in exact.items()}
+    short = total - sum(scaled.values())
+    for key in sorted(exact, key=lambda k: (scaled[k] - exact[k], k))[:short]:
+        scaled[key] += 1
+    return scaled
 
 
 def build_council_residents(reference_dir: Path = REFERENCE_DIR) -> str:

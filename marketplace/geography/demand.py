@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from marketplace.geography import build
 from marketplace.geography.classify import TOWN_REACH_KM_PER_ROOT_PERSON
 from marketplace.geography.distance import haversine_km_pairs
 
@@ -255,18 +256,10 @@ def _scaled(areas: list[DemandArea], council_estimates: dict[str, int]) -> list[
     for area in areas:
         by_council[area.council_gss].append(area)
     for council, own in by_council.items():
-        counted = sum(a.residents for a in own)
-        target = council_estimates[council]
-        exact = [a.residents * target / counted if counted else 0.0 for a in own]
-        whole = [math.floor(value) for value in exact]
-        short = target - sum(whole)
-        order = sorted(range(len(own)), key=lambda k: (whole[k] - exact[k], own[k].key))
-        for k in order[:short]:
-            whole[k] += 1
-        scaled += [
-            DemandArea(**{**a.__dict__, "estimate": estimate})
-            for a, estimate in zip(own, whole, strict=True)
-        ]
+        shares = build.largest_remainders(
+            {a.key: a.residents for a in own}, council_estimates[council]
+        )
+        scaled += [DemandArea(**{**a.__dict__, "estimate": shares[a.key]}) for a in own]
     return sorted(scaled, key=lambda a: a.key)
 
 
@@ -330,8 +323,6 @@ def build_demand_areas(settlements_csv: str, reference_dir: Path | None = None) 
     settlements file's text, as `geography build` has just built it). An island's own entry
     (its people outside its settlements, as GeoNames counts them) is not a place people are
     counted in here: its people are in the island's rural areas, where they live."""
-    from marketplace.geography import build
-
     output_areas = build.read_output_areas(reference_dir or build.REFERENCE_DIR)
     latitudes, longitudes = build.to_wgs84(
         [float(row["easting"]) for row in output_areas],

@@ -91,8 +91,10 @@ def import_small_areas(session: Session, path: Path) -> Imported:
         )
     ]
     totals: defaultdict[str, int] = defaultdict(int)
+    zones: Counter[str] = Counter()
     for area in small:
         totals[area.council_gss] += area.residents
+        zones[area.council_gss] += 1
     areas = demand.demand_areas(small, places, dict(totals))
     by_code = {c.gss_code: c for c in councils}
     covered = {by_code[code].id for code in totals}
@@ -104,7 +106,7 @@ def import_small_areas(session: Session, path: Path) -> Imported:
             council_id=council.id
         )
         source.residents = people
-        source.small_areas = sum(1 for a in small if a.council_gss == code)
+        source.small_areas = zones[code]
         source.source = path.name[:200]
         session.add(source)
         done.councils[council.name] = people
@@ -118,22 +120,25 @@ def read_small_areas(path: Path, councils: list[CouncilArea]) -> list[SmallArea]
         raise PopulationFileRefused(f"the file is over {MAX_FILE_BYTES:,} bytes")
     by_name = {search_key(c.name): c.gss_code for c in councils}
     by_code = {c.gss_code: c.gss_code for c in councils}
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise PopulationFileRefused("the file is empty")
-        where = _columns(header)
-        problems: list[str] = []
-        rows: list[tuple[str, str, int, float, float]] = []
-        for number, row in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in row):
-                continue
-            found = _row(row, where, by_code, by_name)
-            if isinstance(found, str):
-                problems.append(f"line {number}: {found}")
-            else:
-                rows.append(found)
+    problems: list[str] = []
+    rows: list[tuple[str, str, int, float, float]] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise PopulationFileRefused("the file is empty")
+            where = _columns(header)
+            for number, row in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                found = _row(row, where, by_code, by_name)
+                if isinstance(found, str):
+                    problems.append(f"line {number}: {found}")
+                else:
+                    rows.append(found)
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise PopulationFileRefused(f"the file is not a CSV file in UTF-8 ({error})") from None
     repeated = sorted(code for code, times in Counter(r[0] for r in rows).items() if times > 1)
     problems += [f"{code} is given more than once" for code in repeated[:SHOWN_PROBLEMS]]
     if not rows and not problems:

@@ -105,6 +105,12 @@ S01011800,1000,S12000023,58.985,-2.959
 
 
 class TestRefusing:
+    def test_a_file_that_is_not_text_is_refused(self, db: Session, tmp_path: Path) -> None:
+        path = tmp_path / "zones.csv"
+        path.write_bytes(ZONES.encode() + b"S01011803,10,S12000023,\xff\xfe,600000\n")
+        with pytest.raises(PopulationFileRefused, match="not a CSV file in UTF-8"):
+            import_small_areas(db, path)
+
     @pytest.mark.parametrize(
         ("text", "said"),
         [

@@ -138,6 +138,8 @@ class OfferIndex:
         self._memo_generation = -1
         self.offers_memo = OfferMemo(OFFERS_REMEMBERED)
         """Offers as lists show them (matching.listed), forgotten as they change."""
+        self.cards_memo = OfferMemo(OFFERS_REMEMBERED)
+        """What a search result says of an offer alone, drawn (matching.search.cards)."""
 
     # Keeping current ---------------------------------------------------------------------
 
@@ -244,7 +246,7 @@ class OfferIndex:
         now = time.monotonic()
         self.gaps = dict.fromkeys(meta.gaps, now)
         self.generation += 1
-        self.offers_memo.clear()
+        self._forget_every_offer()
         self.from_snapshot = True
         return True
 
@@ -304,7 +306,7 @@ class OfferIndex:
         self.last_seq = seq
         self.gaps = {}
         self.generation += 1
-        self.offers_memo.clear()
+        self._forget_every_offer()
 
     def _reload(self, session: Session, offer_ids: set[int], provider_ids: set[int]) -> None:
         assert self.ref is not None
@@ -337,7 +339,12 @@ class OfferIndex:
             self._remove(offer_id)
         self.generation += 1
         # Unpublished offers too: lists (a shortlist) show those, and their changes are logged.
-        self.offers_memo.forget(offer_ids, provider_ids)
+        for memo in (self.offers_memo, self.cards_memo):
+            memo.forget(offer_ids, provider_ids)
+
+    def _forget_every_offer(self) -> None:
+        for memo in (self.offers_memo, self.cards_memo):
+            memo.clear()
 
     def _upsert(self, loaded: Loaded, gone: set[int]) -> None:
         for i in range(len(loaded)):

@@ -23,14 +23,13 @@ from matching import service as matching_service
 from matching import short_of_reach
 from matching.fair_price import FairPrice, PayWarning
 from matching.index import OfferIndex
-from matching.listed import ListedOffer, Trust, listed_offers, trust_of
+from matching.listed import ListedOffer, listed_offers
 from matching.schemas import MatchResult, MatchSort, RankedOffer, SupportWanted
+from matching.search.cards import OfferCard, offer_cards
 from matching.short_of_reach import ShortOfReach
-from providers import offers as offers_service
 from providers.areas import distance_to_km
 from providers.models import ProviderLanguage, TravelCharge
 from providers.pricing import WeeklyCost, fee_percent, weekly_cost
-from providers.reviews import ReviewSummary
 from providers.schemas import availability_mask
 from providers.service import STANDARD_LANGUAGES
 
@@ -245,9 +244,8 @@ class Shown:
     ranked: RankedOffer
     offer: ListedOffer
     fee_percent: str | None
-    trust: Trust
-    capacity_stale: bool
-    reviews: ReviewSummary | None
+    card: OfferCard
+    """What it says of the offer alone (its provider, checks, space and reviews)."""
     fair_price: FairPrice | None
     """Its hourly price against others of the same kind; None when too few to say."""
     pay_warning: PayWarning | None
@@ -293,6 +291,7 @@ def results_to_show(
     )
     shown = []
     costs = week_costs_of(offers.values(), result.wanted)
+    cards = offer_cards(index, offers.values(), today=today)
     for ranked in result.results:
         offer = offers.get(ranked.offer_id)
         if offer is None:
@@ -304,9 +303,7 @@ def results_to_show(
                 fee_percent=fee_percent(
                     fee_pence=ranked.week_fee_pence, support_pence=ranked.week_support_pence
                 ),
-                trust=trust_of(offer.provider.checks, today=today),
-                capacity_stale=offers_service.capacity_is_stale(offer),
-                reviews=offer.provider.reviews,
+                card=cards[offer.id],
                 fair_price=prices.get(offer.id),
                 pay_warning=fair_price_service.pay_warning(
                     hourly_pence=ranked.hourly_pence, minimum_pence=minimum_pay_pence

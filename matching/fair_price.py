@@ -29,7 +29,8 @@ from __future__ import annotations
 import enum
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +77,14 @@ class PriceGroups:
     scotland: dict[int, GroupFigures]
     """Kind-of-support term id -> figures for all of Scotland."""
     council_names: dict[int, str]
+    results: dict[tuple[int, tuple[int, ...]], FairPrice | None] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """(offer id, kinds asked) -> what fair_prices_for_results found, at most
+    RESULTS_REMEMBERED: searches near one place show the same offers over and over."""
+
+
+RESULTS_REMEMBERED = 10_000
 
 
 class Position(enum.StrEnum):
@@ -122,7 +131,8 @@ class FairPrice:
     def where(self) -> str:
         return self.position.label
 
-    @property
+    # Worked out once: a result kept for later searches (PriceGroups.results) keeps them.
+    @cached_property
     def compared_with(self) -> str:
         """The first sentence shown: the group and its figures."""
         return (
@@ -132,7 +142,7 @@ class FairPrice:
             f"{format_pence(self.median_pence)}."
         )
 
-    @property
+    @cached_property
     def this_price(self) -> str:
         """The second: where this price sits."""
         return (
@@ -395,18 +405,26 @@ def fair_prices_for_results(
     index.refresh(session)
     found: dict[int, FairPrice | None] = {}
     with index.lock:
-        asked = _in_order(index, [kind_id for kind_id in kind_ids if kind_id in index.terms.bit])
+        asked = tuple(
+            _in_order(index, [kind_id for kind_id in kind_ids if kind_id in index.terms.bit])
+        )
         groups = price_groups(session, index=index)
         for offer_id in offer_ids:
+            key = (offer_id, asked)
+            if key in groups.results:
+                found[offer_id] = groups.results[key]
+                continue
             row = index.row_of.get(offer_id)
             if row is None:
                 found[offer_id] = None
                 continue
             own = index.terms.ids_in(Taxonomy.KIND_OF_SUPPORT, int(index.arrays["kinds"][row]))
             chosen = next((kind_id for kind_id in asked if kind_id in own), own[0] if own else None)
-            found[offer_id] = (
+            found[offer_id] = groups.results[key] = (
                 None if chosen is None else _compare(index, groups, row=row, kind_id=chosen)
             )
+            if len(groups.results) > RESULTS_REMEMBERED:
+                del groups.results[next(iter(groups.results))]
     return found
 
 

@@ -206,6 +206,30 @@ class TestKeepingCurrent:
         assert shown(after) == figures([1600, 1800, 2000, 2200, 3100])
         assert fair_price_service.price_groups(db, index=index) is not groups
 
+    def test_a_page_of_results_follows_a_price_change(self, db: Session) -> None:
+        rates = [1600, 1800, 2000, 2200, 2400]
+        offers = offers_in(db, HIGHLAND_REMOTE_RURAL, rates)
+        index = OfferIndex()
+
+        def results() -> dict[int, FairPrice | None]:
+            ids = [offer.id for offer in offers]
+            return fair_price_service.fair_prices_for_results(db, index=index, offer_ids=ids)
+
+        before = results()
+        assert results()[offers[0].id] is before[offers[0].id], "kept while nothing changes"
+        offers_service.set_price(
+            db,
+            offer=offers[4],
+            actor=actor(offers[4]),
+            details=offers_service.PriceDetails(unit=PriceUnit.HOUR, rate_pence=3100),
+        )
+        after = results()
+        assert shown(before[offers[0].id]) == figures(rates)
+        assert shown(after[offers[0].id]) == figures([1600, 1800, 2000, 2200, 3100])
+        assert after[offers[4].id] is not None and after[offers[4].id].this_price.startswith(
+            "At £31.00 an hour"
+        )
+
     def test_a_paused_offer_leaves_the_group(self, db: Session) -> None:
         offers = offers_in(db, HIGHLAND_REMOTE_RURAL, [1600, 1800, 2000, 2200, 2400])
         index = OfferIndex()

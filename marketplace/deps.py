@@ -3,12 +3,13 @@ long-lived helpers (settings, mailer, password hasher, throttle)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
 from argon2 import PasswordHasher
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from marketplace.db import open_session, session_scope
@@ -78,33 +79,49 @@ def _records_reads(dependant: Any) -> bool:
     )
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's transaction: committed when the route returns, rolled back if it raises.
     Committing happens before the response is sent, so a client never sees a success that
-    was not stored. GETs read only unless their route is marked @audited."""
+    was not stored. GETs read only unless their route is marked @audited.
+
+    Run on the event loop, handing only the database's work to a worker thread: a read
+    transaction touches the database first in the route (itself on a worker thread), so
+    opening it here saves a page a hand-over to a thread and back; a write transaction
+    takes its lock at once, and ending either talks to the database."""
     write = writes(request)
-    session = open_session(request.app.state.sessionmaker, write=write, strict=not write)
+    factory = request.app.state.sessionmaker
+    if write:
+        session = await run_in_threadpool(open_session, factory, write=True)
+    else:
+        session = open_session(factory, write=False, strict=True)
     attach_mailer(session, request.app.state.mailer)
     try:
         yield session
-        session.commit()
+        await run_in_threadpool(_commit_and_close, session)
     except DomainError:
         # The error handler shows the form again after this transaction has ended, and the
         # form's page may read records not loaded yet (an offer's provider, a person's
         # representatives). Roll back, but leave the session open for that page to read in
         # a fresh transaction; the handler closes it (marketplace.web.handle_domain_error).
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         request.state.session_after_error = session
         raise
     except BaseException:
         # Anything else may be the database itself failing: keep what was loaded (the
         # signed-in user for the error page's header) detached, and end the session.
-        session.expunge_all()
-        session.rollback()
-        session.close()
+        await run_in_threadpool(_discard, session)
         raise
-    else:
-        session.close()
+
+
+def _commit_and_close(session: Session) -> None:
+    session.commit()  # if it fails, get_session ends the session as for any failure
+    session.close()
+
+
+def _discard(session: Session) -> None:
+    session.expunge_all()
+    session.rollback()
+    session.close()
 
 
 # Look-ups on the app's state are `async def`: FastAPI runs a plain `def` dependency on a

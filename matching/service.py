@@ -3,6 +3,7 @@ order, each with the reasons for its place; and the record of searches that foun
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -265,33 +266,38 @@ def _ranked(
     known = ~np.isnan(lats)
     exact = np.full(rows.size, np.nan)
     exact[known] = geodesic_km_many(location.latitude, location.longitude, lats[known], lons[known])
-    totals = scores.total
+    # Each column read once for the page's rows, as Python numbers: reading numpy's one
+    # element at a time costs more than the rest of a result.
+    a = index.arrays
+    areas, radii = a["area"][rows].tolist(), a["radius_km"][rows].tolist()
+    hourlies, offer_ids = a["hourly_pence"][rows].tolist(), a["offer_id"][rows].tolist()
+    provider_ids = a["provider_id"][rows].tolist()
+    totals = scores.total[chosen].tolist()
+    supports = scores.week_support_pence[chosen].tolist()
+    fees = scores.week_fee_pence[chosen].tolist()
+    distances = [None if math.isnan(km) else km for km in exact.tolist()]
     results = []
-    for place, i in enumerate(chosen):
-        row = int(scores.rows[i])
-        area = Area(int(index.arrays["area"][row]))
-        radius_km = float(index.arrays["radius_km"][row])
-        distance = None if np.isnan(exact[place]) else float(exact[place])
+    for place, i in enumerate(chosen.tolist()):
+        distance = distances[place]
         rank = start_rank + place
-        support = int(scores.week_support_pence[i])
-        hourly = int(index.arrays["hourly_pence"][row])
+        support, hourly = supports[place], hourlies[place]
         results.append(
             RankedOffer(
-                offer_id=int(index.arrays["offer_id"][row]),
-                provider_id=int(index.arrays["provider_id"][row]),
+                offer_id=offer_ids[place],
+                provider_id=provider_ids[place],
                 rank=rank,
-                score=float(totals[i]),
+                score=totals[place],
                 distance_km=distance,
-                covers_by=ranking.covers_by(area, radius_km, distance, context),
+                covers_by=ranking.covers_by(Area(areas[place]), radii[place], distance, context),
                 hourly_pence=None if hourly < 0 else hourly,
                 week_support_pence=None if support < 0 else support,
-                week_fee_pence=int(scores.week_fee_pence[i]),
+                week_fee_pence=fees[place],
                 reasons=ranking.reasons_for(
-                    index.terms, ranking.facts_of(index, scores, int(i)), distance, context
+                    index.terms, ranking.facts_of(index, scores, i), distance, context
                 )
                 if with_reasons
                 else [],
-                summary=ranking.summary(rank, total, float(totals[i])),
+                summary=ranking.summary(rank, total, totals[place]),
             )
         )
     return results

@@ -72,11 +72,8 @@ def protect(
     views exactly: with each view's hidden figures unfixed by its own totals, no
     difference involving one can be worked out either.)"""
     cells = np.asarray(counts, dtype=np.int64)
-    table = _Table(cells.size, groups)
-    # Integer products, not float ones: numpy leaves them to its own loops rather than a
-    # threaded BLAS, which on a busy machine made small products hundreds of times slower.
-    totals = table.member.astype(np.int64) @ cells
-    values = np.concatenate([cells, totals])
+    table = _Table(cells, groups)
+    totals, values = table.totals, table.values
     hidden = np.concatenate(
         [(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)]
     )
@@ -90,9 +87,10 @@ def protect(
             break
         # One more hidden beside each disclosed figure, then check again.
         for target in fixed:
-            added = _secondary(table, hidden, values, int(target))
+            added = table.beside(int(target), hidden)
             if added is None:  # nothing shown shares an equation with it: hide everything
                 hidden[:] = values > 0
+                table.shown_again()
                 break
             hidden[added] = True
     n = cells.size
@@ -104,30 +102,54 @@ class _Table:
     groups (the places of one council area and 8-fold class) are one class, so the
     algebra runs on the classes holding hidden cells rather than on every hidden cell."""
 
-    def __init__(self, n: int, groups: Sequence[Sequence[int]]) -> None:
-        self.n = n
+    def __init__(self, cells: NDArray[np.int64], groups: Sequence[Sequence[int]]) -> None:
+        self.n = n = cells.size
         self.member = np.zeros((len(groups), n), dtype=np.bool_)
         for k, positions in enumerate(groups):
             self.member[k, list(positions)] = True
         self.classes, self.class_of, _ = _column_patterns(self.member)
-        self._near: dict[tuple[bool, int], NDArray[np.intp]] = {}
+        by_class = np.zeros(self.classes.shape[1], dtype=np.int64)
+        np.add.at(by_class, self.class_of, cells)
+        # Integer products, not float ones: numpy leaves them to its own loops rather than
+        # a threaded BLAS, which on a busy machine made small products far slower.
+        self.totals = self.classes.astype(np.int64) @ by_class
+        self.values = np.concatenate([cells, self.totals])
+        self._queues: dict[tuple[bool, int], NDArray[np.intp]] = {}
+        self._passed: dict[tuple[bool, int], int] = {}
 
-    def near(self, target: int) -> NDArray[np.intp]:
-        """The figures sharing an equation with the one at `target` (itself too): a cell's
-        equations are its groups', a total's its own group's. Alike for a class's cells."""
+    def beside(self, target: int, hidden: NDArray[np.bool_]) -> int | None:
+        """A shown figure to hide next: the smallest (a non-zero one first, the first
+        position among equals) sharing an equation with the disclosed figure at `target`
+        (a cell's equations are its groups', a total's its own group's); None if none is.
+
+        The figures sharing one (alike for a class's cells) wait in that order, and those
+        passed over as hidden stay hidden until shown_again, so each call starts where the
+        last one for them stopped: with every place in the whole table's total, each has
+        nearly every figure beside it."""
         key = (target < self.n, int(self.class_of[target]) if target < self.n else target)
-        found = self._near.get(key)
-        if found is None:
+        queue = self._queues.get(key)
+        if queue is None:
             rows = (
                 np.flatnonzero(self.member[:, target])
                 if target < self.n
                 else np.array([target - self.n])
             )
-            near = np.zeros(self.n + self.member.shape[0], dtype=np.bool_)
+            near = np.zeros(self.values.size, dtype=np.bool_)
             near[: self.n] = self.member[rows].any(axis=0)
             near[self.n + rows] = True
-            found = self._near[key] = np.flatnonzero(near)
-        return found
+            positions = np.flatnonzero(near)
+            value = self.values[positions]
+            queue = self._queues[key] = positions[np.lexsort((positions, value, value == 0))]
+        passed = self._passed.get(key, 0)
+        if passed < queue.size and hidden[queue[passed]]:
+            waiting = ~hidden[queue[passed:]]
+            passed = passed + int(waiting.argmax()) if waiting.any() else queue.size
+        self._passed[key] = passed
+        return int(queue[passed]) if passed < queue.size else None
+
+    def shown_again(self) -> None:
+        """Some hidden figures are shown again: every queue starts from its beginning."""
+        self._passed.clear()
 
 
 def _disclosed(table: _Table, hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
@@ -257,18 +279,3 @@ def _column_patterns(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
     return system[:, first], pattern_of.reshape(-1), repeats
-
-
-def _secondary(
-    table: _Table, hidden: NDArray[np.bool_], values: NDArray[np.int64], target: int
-) -> int | None:
-    """A shown figure to hide next: the smallest (a non-zero one first) sharing an equation
-    with the disclosed figure at `target`."""
-    near = table.near(target)
-    neighbours = near[~hidden[near]]
-    if neighbours.size == 0:
-        return None
-    # The smallest non-zero value (or a zero, when all are), the first position among equals.
-    nonzero = neighbours[values[neighbours] != 0]
-    pool = nonzero if nonzero.size else neighbours
-    return int(pool[np.argmin(values[pool])])

@@ -8,7 +8,8 @@ class, a council area's class, the whole table). Every group gives one equation:
 of its cells equals its total. A hidden figure is disclosed when those equations, with the
 shown figures put in, fix its value. That is checked exactly, by linear algebra: the hidden
 figures are the unknowns, and an unknown is fixed when every solution of the homogeneous
-system has it zero (its column is outside the null space). While some hidden figure is
+system has it zero (its column is outside the null space; equally, its unit vector lies
+in the equations' row space, which row reduction finds). While some hidden figure is
 fixed, the smallest shown figure that shares an equation with it (a non-zero one first) is
 hidden as well, and the check is made again. This is the standard primary and secondary
 suppression of official statistics; like them, it does not hide what bounds alone give
@@ -193,7 +194,7 @@ def _disclosed(table: _Table, hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
         # The peeled patterns' unit vectors are in the row space: only the rest is tested.
         weights = (held == repeats)[:, rest].astype(np.float64)
         # What is left of each after taking away the rows its pivot entries call for
-        # (einsum: its own loop, not a threaded BLAS; see protect).
+        # (einsum: its own loop, not a threaded BLAS; see _Table).
         residual = weights - np.einsum("tr,rp->tp", weights[:, pivots], reduced)
         spanned = np.linalg.norm(residual, axis=1) <= 1e-7 * np.maximum(
             1.0, np.linalg.norm(weights, axis=1)

@@ -8,7 +8,8 @@ class, a council area's class, the whole table). Every group gives one equation:
 of its cells equals its total. A hidden figure is disclosed when those equations, with the
 shown figures put in, fix its value. That is checked exactly, by linear algebra: the hidden
 figures are the unknowns, and an unknown is fixed when every solution of the homogeneous
-system has it zero (its column is outside the null space). While some hidden figure is
+system has it zero (its column is outside the null space; equally, its unit vector lies
+in the equations' row space, which row reduction finds). While some hidden figure is
 fixed, the smallest shown figure that shares an equation with it (a non-zero one first) is
 hidden as well, and the check is made again. This is the standard primary and secondary
 suppression of official statistics; like them, it does not hide what bounds alone give
@@ -72,12 +73,8 @@ def protect(
     views exactly: with each view's hidden figures unfixed by its own totals, no
     difference involving one can be worked out either.)"""
     cells = np.asarray(counts, dtype=np.int64)
-    n, g = cells.size, len(groups)
-    member = np.zeros((g, n), dtype=np.float64)
-    for k, positions in enumerate(groups):
-        member[k, list(positions)] = 1.0
-    totals = (member @ cells).astype(np.int64) if g else np.zeros(0, dtype=np.int64)
-    values = np.concatenate([cells, totals])
+    table = _Table(cells, groups)
+    totals, values = table.totals, table.values
     hidden = np.concatenate(
         [(cells > 0) & (cells < threshold), (totals > 0) & (totals < threshold)]
     )
@@ -85,99 +82,201 @@ def protect(
         shown_before = ~np.concatenate([before.cells, before.groups])
         between = np.abs(values - np.concatenate([before.counts, before.totals]))
         hidden |= shown_before & (between > 0) & (between < threshold)
-    # One row per group: its cells' sum minus its total is zero. Columns: cells, then totals.
-    equations = np.hstack([member, -np.eye(g)]) if g else np.zeros((0, n))
     while True:
-        fixed = _disclosed(member, hidden)
+        fixed = _disclosed(table, hidden)
         if fixed.size == 0:
             break
         # One more hidden beside each disclosed figure, then check again.
         for target in fixed:
-            added = _secondary(equations, hidden, values, int(target))
+            added = table.beside(int(target), hidden)
             if added is None:  # nothing shown shares an equation with it: hide everything
                 hidden[:] = values > 0
+                table.shown_again()
                 break
             hidden[added] = True
+    n = cells.size
     return Protected(cells=hidden[:n], groups=hidden[n:], counts=cells, totals=totals)
 
 
-def _disclosed(member: NDArray[np.float64], hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
+class _Table:
+    """Which cells each group holds, and the same by class: cells in exactly the same
+    groups (the places of one council area and 8-fold class) are one class, so the
+    algebra runs on the classes holding hidden cells rather than on every hidden cell."""
+
+    def __init__(self, cells: NDArray[np.int64], groups: Sequence[Sequence[int]]) -> None:
+        self.n = n = cells.size
+        self.member = np.zeros((len(groups), n), dtype=np.bool_)
+        for k, positions in enumerate(groups):
+            self.member[k, list(positions)] = True
+        self.classes, self.class_of, _ = _column_patterns(self.member)
+        by_class = np.zeros(self.classes.shape[1], dtype=np.int64)
+        np.add.at(by_class, self.class_of, cells)
+        # Integer products, not float ones: numpy leaves them to its own loops rather than
+        # a threaded BLAS, which on a busy machine made small products far slower.
+        self.totals = self.classes.astype(np.int64) @ by_class
+        self.values = np.concatenate([cells, self.totals])
+        self._queues: dict[tuple[bool, int], NDArray[np.intp]] = {}
+        self._passed: dict[tuple[bool, int], int] = {}
+
+    def beside(self, target: int, hidden: NDArray[np.bool_]) -> int | None:
+        """A shown figure to hide next: the smallest (a non-zero one first, the first
+        position among equals) sharing an equation with the disclosed figure at `target`
+        (a cell's equations are its groups', a total's its own group's); None if none is.
+
+        The figures sharing one (alike for a class's cells) wait in that order, and those
+        passed over as hidden stay hidden until shown_again, so each call starts where the
+        last one for them stopped: with every place in the whole table's total, each has
+        nearly every figure beside it."""
+        key = (target < self.n, int(self.class_of[target]) if target < self.n else target)
+        queue = self._queues.get(key)
+        if queue is None:
+            rows = (
+                np.flatnonzero(self.member[:, target])
+                if target < self.n
+                else np.array([target - self.n])
+            )
+            near = np.zeros(self.values.size, dtype=np.bool_)
+            near[: self.n] = self.member[rows].any(axis=0)
+            near[self.n + rows] = True
+            positions = np.flatnonzero(near)
+            value = self.values[positions]
+            queue = self._queues[key] = positions[np.lexsort((positions, value, value == 0))]
+        passed = self._passed.get(key, 0)
+        if passed < queue.size and hidden[queue[passed]]:
+            waiting = ~hidden[queue[passed:]]
+            passed = passed + int(waiting.argmax()) if waiting.any() else queue.size
+        self._passed[key] = passed
+        return int(queue[passed]) if passed < queue.size else None
+
+    def shown_again(self) -> None:
+        """Some hidden figures are shown again: every queue starts from its beginning."""
+        self._passed.clear()
+
+
+def _disclosed(table: _Table, hidden: NDArray[np.bool_]) -> NDArray[np.int64]:
     """The hidden figures the equations fix, as positions (cells, then group totals).
 
     A group whose total is hidden constrains nothing else (its total takes up any change),
     so the algebra runs on the groups with totals shown and the hidden cells only: a
     hidden cell, or the hidden part of a hidden total, is fixed when it is a combination
     of those groups' equations (it lies in their row space)."""
-    n = member.shape[1]
+    n = table.n
     cell_hidden, total_hidden = hidden[:n], hidden[n:]
-    unknown = np.flatnonzero(cell_hidden)
-    if unknown.size == 0:  # every cell shown: a hidden total is their sum
+    if not cell_hidden.any():  # every cell shown: a hidden total is their sum
         return n + np.flatnonzero(total_hidden)
-    by_unknown = member[:, unknown]  # the few hidden cells' columns first: far less to copy
-    system = by_unknown[~total_hidden]
-    system = system[system.sum(axis=1) > 0]
-    # Hidden cells in exactly the same shown groups (places of one council area and class)
-    # trade off against each other, so the algebra runs on one column per such pattern,
-    # several times smaller; only what weighs a pattern's cells alike can be fixed.
-    patterns, pattern_of, repeats = _column_patterns(system)
-    if system.shape[0]:
-        _, singular, vt = np.linalg.svd(patterns, full_matrices=False)
-        basis = vt[: int((singular > _TOLERANCE * max(1.0, float(singular[0]))).sum())]
-    else:
-        basis = np.zeros((0, patterns.shape[1]))
-    # A unit vector lies in the row space exactly when its projection keeps all its length.
-    alone = (repeats == 1) & ((basis**2).sum(axis=0) > 1 - 1e-9)
-    found = list(unknown[alone[pattern_of]])
-    # A hidden total is fixed when it weighs each pattern's cells alike and its weights lie
-    # in the row space: worked out for every hidden total at once.
+    in_class = np.bincount(table.class_of[cell_hidden], minlength=table.classes.shape[1])
+    active = np.flatnonzero(in_class)
+    by_class = table.classes[:, active]
+    system = by_class[~total_hidden]
+    system = system[system.any(axis=1)]
+    # Hidden cells in exactly the same shown groups trade off against each other, so the
+    # algebra runs on one column per such pattern (whole classes, as the groups do not
+    # tell a class's cells apart); only what weighs a pattern's cells alike can be fixed.
+    patterns, pattern_of, _ = _column_patterns(system)
+    repeats = np.bincount(pattern_of, weights=in_class[active]).astype(np.int64)
+    unit, rest = _peel(patterns)
+    reduced, pivots = _row_reduce(patterns[:, rest])
+    # In reduced row echelon form a unit vector lies in the row space exactly when it is
+    # one of the rows: a pivot's row with nothing beside its pivot.
+    unit[rest[pivots[(reduced != 0).sum(axis=1) == 1]]] = True
+    fixed_class = np.zeros(table.classes.shape[1], dtype=np.bool_)
+    fixed_class[active] = ((repeats == 1) & unit)[pattern_of]
+    found = list(np.flatnonzero(cell_hidden & fixed_class[table.class_of]))
+    # A hidden total is fixed when it holds each pattern's cells all or none, and that
+    # choice of patterns lies in the row space: worked out for every hidden total at once.
     totals = np.flatnonzero(total_hidden)
     if totals.size:
-        weights = by_unknown[totals]
-        which = np.zeros((unknown.size, repeats.size))
-        which[np.arange(unknown.size), pattern_of] = 1.0
-        per_pattern = (weights @ which) / repeats
-        alike = np.isclose(weights, per_pattern[:, pattern_of]).all(axis=1)
-        residual = per_pattern - (per_pattern @ basis.T) @ basis
+        order = np.argsort(pattern_of, kind="stable")
+        starts = np.searchsorted(pattern_of[order], np.arange(repeats.size))
+        weighed = by_class[totals].astype(np.int64) * in_class[active]
+        held = np.add.reduceat(weighed[:, order], starts, axis=1)
+        alike = ((held == 0) | (held == repeats)).all(axis=1)
+        # The peeled patterns' unit vectors are in the row space: only the rest is tested.
+        weights = (held == repeats)[:, rest].astype(np.float64)
+        # What is left of each after taking away the rows its pivot entries call for
+        # (einsum: its own loop, not a threaded BLAS; see _Table).
+        residual = weights - np.einsum("tr,rp->tp", weights[:, pivots], reduced)
         spanned = np.linalg.norm(residual, axis=1) <= 1e-7 * np.maximum(
-            1.0, np.linalg.norm(per_pattern, axis=1)
+            1.0, np.linalg.norm(weights, axis=1)
         )
         found += list(n + totals[alike & spanned])
     return np.array(found, dtype=np.int64)
 
 
+def _peel(patterns: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.intp]]:
+    """The columns whose unit vectors an equation with one unknown puts in the row space
+    (a place whose council area's class total is shown: the commonest case by far), found
+    by propagation, and the columns left for elimination.
+
+    Exact: when a unit vector e_p is in the row space, a vector v is in it exactly when v
+    without its p-th entry is in the row space of the matrix without column p. So column p
+    goes, which may leave another equation with one unknown, and so on."""
+    left = np.ones(patterns.shape[1], dtype=np.bool_)
+    unit = np.zeros(patterns.shape[1], dtype=np.bool_)
+    weights = patterns.astype(np.int64)
+    while True:
+        single = (weights @ left) == 1
+        if not single.any():
+            return unit, np.flatnonzero(left)
+        alone = (patterns[single] & left).argmax(axis=1)
+        unit[alone] = True
+        left[alone] = False
+
+
+def _row_reduce(
+    matrix: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """The reduced row echelon form of a 0/1 matrix (its non-zero rows) and each row's
+    pivot column, by Gauss-Jordan elimination with partial pivoting.
+
+    Elimination rather than a singular value decomposition: it touches only the rows a
+    pivot's column has, and needs no LAPACK call, whose threads made a decomposition of a
+    few hundred rows take a quarter of a second on a busy two-core machine. The tables
+    here (nested areas crossed with nested classes) have totally unimodular equations, so
+    every entry stays 0 or plus or minus 1 and the arithmetic is exact; the tolerance is
+    for any other grouping."""
+    work = matrix.astype(np.float64)
+    rows, columns = work.shape
+    pivots: list[int] = []
+    top = 0
+    for column in range(columns):
+        if top == rows:
+            break
+        below = np.abs(work[top:, column])
+        best = int(below.argmax())
+        if below[best] <= _TOLERANCE:
+            continue
+        best += top
+        if best != top:
+            work[[top, best]] = work[[best, top]]
+        # Columns before this one are zero in the pivot row and, below it, everywhere.
+        work[top, column:] /= work[top, column]
+        hit = np.flatnonzero(work[:, column])
+        hit = hit[hit != top]
+        if hit.size:
+            block = work[hit, column:] - np.outer(work[hit, column], work[top, column:])
+            block[np.abs(block) <= _TOLERANCE] = 0.0
+            work[hit, column:] = block
+        pivots.append(column)
+        top += 1
+    return work[:top], np.array(pivots, dtype=np.intp)
+
+
 def _column_patterns(
-    system: NDArray[np.float64],
-) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp]]:
+    system: NDArray[np.bool_],
+) -> tuple[NDArray[np.bool_], NDArray[np.intp], NDArray[np.intp]]:
     """The distinct columns of a 0/1 matrix, which column is which, and how many each:
     what np.unique(axis=1) gives (in another order), found from each column's bits packed
     into a few bytes, since sorting whole columns of a national table took seconds."""
     if system.shape[0] == 0:
         return (
-            np.zeros((0, 1)),
+            np.zeros((0, 1), dtype=np.bool_),
             np.zeros(system.shape[1], dtype=np.intp),
             np.array([system.shape[1]], dtype=np.intp),
         )
-    packed = np.ascontiguousarray(np.packbits(system != 0, axis=0).T)
+    packed = np.ascontiguousarray(np.packbits(system, axis=0).T)
     keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
     _, first, pattern_of, repeats = np.unique(
         keys, return_index=True, return_inverse=True, return_counts=True
     )
     return system[:, first], pattern_of.reshape(-1), repeats
-
-
-def _secondary(
-    equations: NDArray[np.float64],
-    hidden: NDArray[np.bool_],
-    values: NDArray[np.int64],
-    target: int,
-) -> int | None:
-    """A shown figure to hide next: the smallest (a non-zero one first) sharing an equation
-    with the disclosed figure at `target`."""
-    rows = np.flatnonzero(equations[:, target] != 0)
-    neighbours = np.flatnonzero((np.abs(equations[rows]).sum(axis=0) > 0) & ~hidden)
-    if neighbours.size == 0:
-        return None
-    # The smallest non-zero value (or a zero, when all are), the first position among equals.
-    nonzero = neighbours[values[neighbours] != 0]
-    pool = nonzero if nonzero.size else neighbours
-    return int(pool[np.argmin(values[pool])])

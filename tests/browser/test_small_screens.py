@@ -6,6 +6,7 @@ without JavaScript, axe-core) over the pages the other files' sweeps do not reac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -159,6 +160,11 @@ PANEL_MEMBER = next(a for a in DEMO_ACCOUNTS if a.role == Role.PANEL_MEMBER)
 ADMIN = next(a for a in DEMO_ACCOUNTS if a.role == Role.ADMIN)
 
 
+def _first_place_in_the_gaps(page: Page) -> None:
+    page.locator("a[href^='/commissioning/places/']").first.click()
+    expect(page).to_have_url(re.compile(r"/commissioning/places/\d+"))
+
+
 @dataclass(frozen=True)
 class Visit:
     path: str
@@ -176,6 +182,9 @@ SWEEP = [
     pytest.param(Visit("/provider/needs", PERSONAL_ASSISTANT), id="personal-assistant-needs"),
     pytest.param(Visit("/account", BUDGET_HOLDER), id="account-budget-holder"),
     pytest.param(Visit("/commissioning", COMMISSIONER), id="commissioning"),
+    pytest.param(
+        Visit("/commissioning", COMMISSIONER, _first_place_in_the_gaps), id="commissioning-place"
+    ),
     pytest.param(Visit("/commissioning/sites", COMMISSIONER), id="commissioning-sites"),
     pytest.param(
         Visit("/find-support?location=IV27+4JY&kinds_of_support=personal-care"),

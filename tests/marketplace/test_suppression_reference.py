@@ -1,0 +1,195 @@
+"""`protect` hides exactly what the plain statement of its rule hides. The reference below
+is that statement, written for clarity, not speed: the equations are one row per group with
+its total shown, over every hidden cell (no classes, no patterns, no peeling); a hidden
+figure is fixed when adding its own row (a unit vector for a cell, the group's row for a
+total) leaves the rank unchanged, by numpy's rank, a singular value decomposition, where
+`protect` row-reduces; and secondary suppression and its tie-breaks are spelt out. Same
+tables in, the same hidden figures must come out, so every guarantee proved of the rule
+(tests/marketplace/test_suppression.py checks them against a linear programme) holds for
+the fast code."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from marketplace.suppression import Protected, protect
+
+
+def reference_protect(
+    counts: Sequence[int],
+    groups: Sequence[Sequence[int]],
+    threshold: int = 10,
+    earlier: Sequence[Protected] = (),
+) -> tuple[list[bool], list[bool]]:
+    n, g = len(counts), len(groups)
+    totals = [sum(counts[i] for i in set(members)) for members in groups]
+    values = list(counts) + totals
+    hidden = [0 < v < threshold for v in values]
+    for before in earlier:
+        previous = list(before.counts) + list(before.totals)
+        shown_before = [not h for h in list(before.cells) + list(before.groups)]
+        for i, v in enumerate(values):
+            if shown_before[i] and 0 < abs(v - previous[i]) < threshold:
+                hidden[i] = True
+    while True:
+        fixed = reference_fixed(n, groups, hidden)
+        if not fixed:
+            return hidden[:n], hidden[n:]
+        for target in fixed:
+            # The figures in an equation with the target: a cell's groups, or a total's own
+            # group, with their cells and totals.
+            own = [k for k in range(g) if target in groups[k]] if target < n else [target - n]
+            near = {i for k in own for i in groups[k]} | {n + k for k in own}
+            candidates = sorted(i for i in near if not hidden[i])
+            if not candidates:
+                hidden = [v > 0 for v in values]
+                break
+            nonzero = [i for i in candidates if values[i] != 0] or candidates
+            hidden[min(nonzero, key=lambda i: (values[i], i))] = True
+
+
+def reference_fixed(n: int, groups: Sequence[Sequence[int]], hidden: list[bool]) -> list[int]:
+    unknown = [i for i in range(n) if hidden[i]]
+    rows = np.array(
+        [[1.0 if i in members else 0.0 for i in unknown] for k, members in enumerate(groups)]
+    ).reshape(len(groups), len(unknown))
+    shown_rows = rows[[not hidden[n + k] for k in range(len(groups))]]
+
+    def pinned(row: np.ndarray) -> bool:
+        if not row.any():
+            return True  # no hidden cell in it: known from what is shown
+        rank = np.linalg.matrix_rank(shown_rows) if shown_rows.size else 0
+        return bool(np.linalg.matrix_rank(np.vstack([shown_rows, row])) == rank)
+
+    cells = [i for j, i in enumerate(unknown) if pinned(np.eye(len(unknown))[j])]
+    totals = [n + k for k in range(len(groups)) if hidden[n + k] and pinned(rows[k])]
+    return cells + totals
+
+
+def assert_same(
+    counts: list[int],
+    groups: list[list[int]],
+    threshold: int = 10,
+    earlier: Sequence[Protected] = (),
+) -> Protected:
+    result = protect(counts, groups, threshold=threshold, earlier=earlier)
+    cells, totals = reference_protect(counts, groups, threshold, earlier)
+    assert list(result.cells) == cells, (counts, groups)
+    assert list(result.groups) == totals, (counts, groups)
+    return result
+
+
+def nested_groups(n: int, councils: int, classes8: int) -> list[list[int]]:
+    """The dashboard's shape in small: the whole table, council areas, 8-fold classes and
+    the 6-fold ones they make up (the last two 8-fold classes pair up), and each council
+    area's classes of both kinds."""
+    council = [i % councils for i in range(n)]
+    class8 = [(i // councils) % classes8 for i in range(n)]
+    class6 = [min(c, max(classes8 - 2, 0)) for c in class8]
+    found: dict[tuple[object, ...], list[int]] = {("all",): list(range(n))}
+    for i in range(n):
+        for key in (
+            ("council", council[i]),
+            ("class6", class6[i]),
+            ("class8", class8[i]),
+            ("cc6", council[i], class6[i]),
+            ("cc8", council[i], class8[i]),
+        ):
+            found.setdefault(key, []).append(i)
+    return list(found.values())
+
+
+small_counts = st.lists(
+    st.one_of(st.just(0), st.integers(1, 9), st.integers(10, 40)), min_size=1, max_size=24
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    small_counts,
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.sampled_from([2, 5, 10]),
+)
+@example([3, 0, 0, 20, 0, 0], 2, 3, 10)  # one small cell among zeros
+@example([4, 6, 30, 0], 1, 4, 10)  # two small cells whose total (10) is shown
+def test_the_dashboards_shape_hides_what_the_reference_hides(
+    counts: list[int], councils: int, classes8: int, threshold: int
+) -> None:
+    assert_same(counts, nested_groups(len(counts), councils, classes8), threshold)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(0, 15), min_size=1, max_size=10).flatmap(
+        lambda counts: st.tuples(
+            st.just(counts),
+            st.lists(
+                st.lists(st.integers(0, len(counts) - 1), min_size=0, max_size=len(counts)),
+                max_size=7,
+            ),
+        )
+    ),
+    st.sampled_from([3, 10]),
+)
+def test_any_groups_at_all_hide_what_the_reference_hides(
+    table: tuple[list[int], list[list[int]]], threshold: int
+) -> None:
+    # Overlapping, repeated, empty and duplicated groups: nothing like a nested table, and
+    # equations far from totally unimodular.
+    counts, groups = table
+    assert_same(counts, groups, threshold)
+
+
+@settings(max_examples=100, deadline=None)
+@given(small_counts, st.integers(1, 3), st.integers(1, 3), st.data())
+def test_earlier_views_are_set_against_this_one_as_in_the_reference(
+    counts: list[int], councils: int, classes8: int, data: st.DataObject
+) -> None:
+    groups = nested_groups(len(counts), councils, classes8)
+    shorter = [max(0, c - data.draw(st.integers(0, 12))) for c in counts]
+    month = assert_same(shorter, groups)
+    assert_same(counts, groups, earlier=[month])
+
+
+def test_a_single_small_cell_in_its_group_takes_its_neighbour_with_it() -> None:
+    result = assert_same([4, 25, 30], [[0, 1], [2], [0, 1, 2]])
+    assert list(result.cells) == [True, True, False]
+
+
+def test_two_small_cells_summing_to_a_shown_total_stay_hidden() -> None:
+    # 4 + 6 = 10 is shown, and neither small cell can be told from it.
+    result = assert_same([4, 6, 30], [[0, 1], [0, 1, 2]])
+    assert list(result.cells) == [True, True, False]
+    assert not result.groups.any()
+
+
+def test_a_disclosed_total_with_nothing_shown_beside_it_hides_every_non_zero_figure() -> None:
+    # Cell 1 (3) is its group's whole total: both are disclosed by the total of 15. Hiding
+    # cell 0 beside the cell leaves the small total with no shown figure in its equation,
+    # so everything not zero is hidden.
+    result = assert_same([12, 3], [[0, 1], [1]])
+    assert list(result.cells) == [True, True]
+    assert list(result.groups) == [True, True]
+
+
+def test_zeros_are_hidden_beside_a_small_count_when_nothing_else_is_near() -> None:
+    assert_same([0, 0, 0, 0, 12, 0, 0, 3, 0, 0], nested_groups(10, 1, 2))
+    assert_same([12, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0], nested_groups(11, 3, 3))
+
+
+def test_the_national_shape_at_a_tenth_of_its_size_hides_what_the_reference_hides() -> None:
+    rng = np.random.default_rng(2026)
+    for _ in range(5):
+        counts = [int(c) for c in rng.choice([0, 0, 0, 0, 1, 2, 3, 7, 12, 40], size=120)]
+        assert_same(counts, nested_groups(120, 6, 8))
+
+
+def test_no_cells_and_no_groups() -> None:
+    assert_same([], [])
+    assert_same([0, 5, 12], [])
+    assert_same([], [[], []])

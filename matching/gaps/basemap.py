@@ -21,7 +21,7 @@ MARGIN = 0.06
 TALLEST = 1.5
 """The most a map's height may be of its width: narrower areas get more of their sides."""
 WIDEST = 2.0
-SMOOTHNESS_PX = 1.0
+SMOOTHNESS_PX = 1.2
 """Outlines are simplified further for each view until no dropped point is more than this
 far from the line drawn: finer detail than that is bytes nobody can see."""
 LABEL_SIZE = 10

@@ -46,29 +46,37 @@ Point = tuple[int, int]
 def simplify(points: Sequence[Point], tolerance: float) -> list[Point]:
     """Douglas-Peucker: the fewest of `points` (the first and last always among them) that
     keep every dropped point within `tolerance` of the line kept."""
+    return [points[i] for i in kept_points(points, tolerance)]
+
+
+def kept_points(points: Sequence[Point], tolerance: float) -> list[int]:
+    """The positions of the points `simplify` keeps, in order."""
     if len(points) < 3:
-        return list(points)
+        return list(range(len(points)))
     keep = [False] * len(points)
     keep[0] = keep[-1] = True
     stack = [(0, len(points) - 1)]
     while stack:
         first, last = stack.pop()
-        (ax, ay), (bx, by) = points[first], points[last]
-        dx, dy = bx - ax, by - ay
-        length = math.hypot(dx, dy)
         farthest, index = -1.0, first
         for i in range(first + 1, last):
-            px, py = points[i]
-            if length == 0:
-                distance = math.hypot(px - ax, py - ay)
-            else:
-                distance = abs(dy * (px - ax) - dx * (py - ay)) / length
+            distance = _off_segment(points[i], points[first], points[last])
             if distance > farthest:
                 farthest, index = distance, i
         if farthest > tolerance:
             keep[index] = True
             stack.extend(((first, index), (index, last)))
-    return [point for point, kept in zip(points, keep, strict=True) if kept]
+    return [i for i, kept in enumerate(keep) if kept]
+
+
+def _off_segment(point: Point, a: Point, b: Point) -> float:
+    # From the segment, not its line: a spike running back past an end is not on the line.
+    (px, py), (ax, ay), (bx, by) = point, a, b
+    dx, dy = bx - ax, by - ay
+    if dx == 0 and dy == 0:
+        return math.hypot(px - ax, py - ay)
+    t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - ax - t * dx, py - ay - t * dy)
 
 
 def simplify_ring(ring: Sequence[Point], tolerance: float) -> list[Point]:

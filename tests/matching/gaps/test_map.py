@@ -196,3 +196,11 @@ def test_a_place_s_circle_links_to_its_page(client: HtmlClient, db: Session) -> 
     assert link["href"] == f"/commissioning/places/{lairg.id}?kind=personal-care"
     assert link.circle.title.get_text() == link["aria-label"]
     assert isinstance(page(client.get(link["href"])), BeautifulSoup)
+
+
+@pytest.mark.parametrize("path", ["/about/gaps", "/about/places"])
+def test_the_outlines_are_credited_where_the_geography_is(client: HtmlClient, path: str) -> None:
+    text = page(client.get(path)).get_text(" ", strip=True)
+    assert "council areas (2013), generalised and clipped to the coastline" in text
+    assert "Contains OS data © Crown copyright and database right" in text
+    assert "Open Government Licence v.3.0" in text

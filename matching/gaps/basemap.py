@@ -189,12 +189,13 @@ class Label:
     people: int
     home: bool = True
     """In the area looked at: named before its neighbours' places."""
+    radius: float = 0.0
+    """Of the circle drawn at the place, if any: its name goes beside it."""
 
 
-def labels_svg(view: View, candidates: Sequence[Label], *, beside: float = 0.0) -> str:
+def labels_svg(view: View, candidates: Sequence[Label]) -> str:
     """The largest places in view (the area's own first), each a dot and its name, where
-    the name does not overlap one already placed or run off the map; `beside` is the gap
-    between a place's dot and its name (the radius of the circle drawn there, if any)."""
+    the name does not overlap one already placed or run off the map."""
     placed: list[tuple[float, float, float, float]] = []
     texts = []
     for label in sorted(candidates, key=lambda c: (not c.home, -c.people, c.name)):
@@ -205,6 +206,7 @@ def labels_svg(view: View, candidates: Sequence[Label], *, beside: float = 0.0) 
             continue
         width = _text_width(label.name)
         # To the right of the mark, or to the left where the right runs off the map.
+        beside = max(label.radius, 1.5)
         left = x + beside + 2
         anchor = "start"
         if left + width > WIDTH - 2:

@@ -73,7 +73,6 @@ class GapMap:
     """Each band and how many of the map's places (or council areas) are in it."""
     unit: str = "place"
     """What the map's links are: "place" or "council area"."""
-    scale_km: int = 0
 
 
 def gap_map(
@@ -108,11 +107,13 @@ def _council_map(
     biggest = max(row.population for row in rows)
     counts = {band.key: 0 for band in (GAP, *BANDS)}
     circles = []
+    radii: dict[int, float] = {}
     for row, point in sorted(zip(rows, points, strict=True), key=lambda item: -item[0].population):
         band = band_of(row, report.scotland.hours_per_1000)
         counts[band.key] += 1
         x, y = view.xy(point)
         radius = max(SMALLEST_RADIUS, LARGEST_RADIUS * math.sqrt(row.population / max(biggest, 1)))
+        radii[row.settlement_id] = radius
         label = f"{row.name}: {_figures_text(row)}"
         circles.append(
             f'<a href="{escape(place_href.format(id=row.settlement_id))}" '
@@ -128,8 +129,7 @@ def _council_map(
     )
     labels = labels_svg(
         view,
-        _labels(session, view, council_id=report.filter.council_id),
-        beside=SMALLEST_RADIUS + 1,
+        _labels(session, view, council_id=report.filter.council_id, radii=radii),
     )
     svg = _svg(
         report,
@@ -142,7 +142,6 @@ def _council_map(
         svg=svg,
         description=description,
         legend=tuple((band, counts[band.key]) for band in (GAP, *BANDS)),
-        scale_km=km,
     )
 
 
@@ -176,7 +175,7 @@ def _scotland_map(
         )
     scale, km = scale_bar_svg(view)
     description = _describe_scotland(report, counts, km)
-    labels = labels_svg(view, _labels(session, view), beside=2)
+    labels = labels_svg(view, _labels(session, view))
     svg = _svg(
         report,
         view,
@@ -189,7 +188,6 @@ def _scotland_map(
         description=description,
         legend=tuple((band, counts[band.key]) for band in (GAP, *BANDS)),
         unit="council area",
-        scale_km=km,
     )
 
 
@@ -215,10 +213,19 @@ def _lines(base: Base, *, coast: bool = True) -> str:
     return "".join(f'<path class="{name}" d="{d}"/>' for name, d in lines if d)
 
 
-def _labels(session: Session, view: View, *, council_id: int | None = None) -> list[Label]:
-    """Scotland's larger towns in view; those of `council_id` (when given) its own."""
+def _labels(
+    session: Session,
+    view: View,
+    *,
+    council_id: int | None = None,
+    radii: dict[int, float] | None = None,
+) -> list[Label]:
+    """Scotland's larger towns in view; those of `council_id` (when given) its own, and
+    `radii` the circles drawn at places (by settlement id)."""
+    radii = radii or {}
     rows = session.execute(
         select(
+            Settlement.id,
             Settlement.name,
             Settlement.latitude,
             Settlement.longitude,
@@ -231,7 +238,13 @@ def _labels(session: Session, view: View, *, council_id: int | None = None) -> l
     ).all()
     points = to_grid([r.latitude for r in rows], [r.longitude for r in rows])
     return [
-        Label(r.name, point, r.population, council_id in (None, r.council_id))
+        Label(
+            r.name,
+            point,
+            r.population,
+            home=council_id in (None, r.council_id),
+            radius=radii.get(r.id, 0.0),
+        )
         for r, point in zip(rows, points, strict=True)
         if view.west <= point[0] <= view.east and view.south <= point[1] <= view.north
     ]

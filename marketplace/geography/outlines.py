@@ -37,7 +37,7 @@ SMALLEST_ISLAND_KM2 = 0.25
 them would otherwise double the file."""
 GRID_M = 10
 """Coordinates are kept in 10 m units of the British National Grid (EPSG:27700): its
-scale is true to within 0.1% across Scotland, so the map's scale bar can be read
+scale is true to within 0.2% across Scotland, so the map's scale bar can be read
 straight from it."""
 
 Point = tuple[int, int]

@@ -70,6 +70,8 @@ class TestPageWeight:
         for response in (scotland, highland, clackmannanshire):
             assert response.status_code == 200
             assert len(response.content) < PAGE_LIMIT, (response.url, len(response.content))
+            # Shown with -s: the measure of each page.
+            print(f"{len(response.content):,} bytes: {response.url}")
         circles = the_map(highland).select("a circle")
         assert len(circles) == len(counted_places(db, "Highland")) > 300
         assert "no offer in reach" not in " ".join(c.title.get_text() for c in circles if c.title)

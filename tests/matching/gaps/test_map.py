@@ -141,9 +141,26 @@ class TestACouncil:
     def test_highland_is_framed_with_its_neighbours_lighter_and_its_towns_named(
         self, client: HtmlClient, db: Session
     ) -> None:
+        lairg_care = make_provider(db, base="Lairg", name="Lairg Home Care")
+        make_offer(db, provider=lairg_care, radius_km=15)
         client.sign_in(commissioner(db, "Highland").email, PASSWORD)
-        svg = the_map(client.get("/commissioning"))
-        highland = list(svg.select("path.app-gap-map__land--chosen"))
+        response = client.get("/commissioning", params={"kind": "personal-care"})
+        svg = the_map(response)
+        places = len(counted_places(db, "Highland"))
+        reached = [a for a in svg.select("a") if "no offer in reach" not in a["aria-label"]]
+        assert 0 < len(reached) < 10, "Lairg and the countryside around it"
+        assert (
+            svg.select_one("desc")
+            .get_text()
+            .startswith(
+                f"{places} places in Highland, each a circle sized by its population. "
+                f"{places - len(reached)} have no offer of personal care in reach"
+            )
+        )
+        legend = [li.get_text(" ", strip=True) for li in page(response).select("ul.app-legend li")]
+        assert legend[0] == f"No offer reaches it: {places - len(reached)} places"
+        assert sum(int(re.search(r": (\d+) place", item)[1]) for item in legend) == places
+        highland = svg.select("path.app-gap-map__land--chosen")
         assert len(highland) == 1, "Highland's own land, darker"
         assert len(svg.select("path.app-gap-map__land")) >= 4, "Moray, Argyll, the isles..."
         assert svg.select_one("path.app-gap-map__boundary--chosen")["d"]

@@ -1,7 +1,8 @@
 """The market-gaps pages at a desktop's 1280 CSS px: every table of figures fits its column
 (no sideways scrolling inside its wrapper, nor of the page), for a council's commissioner
 and for Scotland's, on the dashboard and on a place's page; and Scotland's map is a map of
-council areas, each a link to that council's own figures with the same filters."""
+council areas, each a link to that council's own figures with the same filters, with no
+axe-core findings."""
 
 from __future__ import annotations
 
@@ -14,7 +15,12 @@ from marketplace.accounts.models import Role
 from marketplace.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.browser.conftest import LiveServer
 from tests.browser.provider_helpers import heading, sign_in, sign_in_as
-from tests.browser.sweep import DESKTOP, HEIGHT, assert_no_sideways_scroll
+from tests.browser.sweep import (
+    DESKTOP,
+    HEIGHT,
+    assert_no_axe_findings,
+    assert_no_sideways_scroll,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,6 +77,7 @@ def test_scotland_s_map_links_each_council_and_its_tables_fit(
     page.goto(live_server.url("/commissioning?kind=personal-care"))
     expect(page.locator("#gap-summary")).to_have_text("Scotland: personal care")
     tables_fit(page)
+    assert_no_axe_findings(page)
 
     gap_map = page.locator("svg.app-gap-map")
     links = gap_map.get_by_role("link")

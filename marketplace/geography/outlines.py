@@ -231,7 +231,7 @@ def _encode(
         for (ax, ay), (bx, by) in itertools.pairwise(arc):
             flat.extend((bx - ax, by - ay))
         encoded.append(flat)
-    document = {
+    header = {
         "source": (
             "Council areas 2013, generalised and clipped to the coastline (ONS/OS/NRS). "
             "Contains OS data (c) Crown copyright and database right; Open Government "
@@ -241,27 +241,24 @@ def _encode(
         "tolerance_m": TOLERANCE_M,
         "smallest_island_km2": SMALLEST_ISLAND_KM2,
         "owners": list(owners),
-        "councils": {code: councils[code] for code in sorted(councils)},
-        "arcs": encoded,
     }
+    # One council, or one arc, a line: a rebuild's changes read as a short diff.
     lines = ["{"]
-    for key, value in document.items():
-        if key in {"arcs", "councils"}:
-            continue
-        lines.append(f"{json.dumps(key)}: {json.dumps(value, separators=(',', ':'))},")
+    lines += [f"{json.dumps(key)}: {_compact(value)}," for key, value in header.items()]
     lines.append('"councils": {')
     lines.append(
-        ",\n".join(
-            f"{json.dumps(code)}: {json.dumps(rings, separators=(',', ':'))}"
-            for code, rings in document["councils"].items()  # type: ignore[attr-defined]
-        )
+        ",\n".join(f"{json.dumps(code)}: {_compact(councils[code])}" for code in sorted(councils))
     )
     lines.append("},")
     lines.append('"arcs": [')
-    lines.append(",\n".join(json.dumps(arc, separators=(",", ":")) for arc in encoded))
+    lines.append(",\n".join(_compact(arc) for arc in encoded))
     lines.append("]")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def decode(text: str) -> Outlines:

@@ -105,9 +105,12 @@ def _box(points: Sequence[Point]) -> tuple[float, float, float, float]:
 
 def _path(view: View, lines: Iterable[Sequence[Point]], *, closed: bool) -> str:
     """Path data: each line's first point, then relative steps to a tenth of a unit, each
-    step measured from where the last one rounded to, so the line does not drift."""
+    step measured from where the last one rounded to, so the line does not drift. A closed
+    ring's last point (its first again) is left to "z"."""
     parts = []
     for line in lines:
+        if closed and len(line) > 1 and line[-1] == line[0]:
+            line = line[:-1]
         x, y = view.xy(line[0])
         at_x, at_y = start = round(x, 1), round(y, 1)
         steps: list[float] = []

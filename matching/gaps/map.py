@@ -80,12 +80,12 @@ def gap_map(
     report: GapReport,
     *,
     place_href: str,
-    council_href: Callable[[str], str] | None = None,
+    council_href: Callable[[str], str],
 ) -> GapMap:
     """`place_href` has "{id}" where a place's settlement id goes; `council_href` gives a
     council's page from its GSS code (Scotland's map links its councils)."""
     codes = dict(session.execute(select(CouncilArea.name, CouncilArea.gss_code)).all())
-    if report.filter.council_id is None and council_href is not None:
+    if report.filter.council_id is None:
         return _scotland_map(session, report, codes, council_href)
     return _council_map(session, report, codes, place_href)
 
@@ -132,7 +132,6 @@ def _council_map(
         _labels(session, view, council_id=report.filter.council_id, radii=radii),
     )
     svg = _svg(
-        report,
         view,
         description,
         land + _lines(base, coast=False) + "".join(circles) + labels + scale,
@@ -177,7 +176,6 @@ def _scotland_map(
     description = _describe_scotland(report, counts, km)
     labels = labels_svg(view, _labels(session, view))
     svg = _svg(
-        report,
         view,
         description,
         "".join(shapes) + _lines(base) + labels + scale,
@@ -191,7 +189,7 @@ def _scotland_map(
     )
 
 
-def _svg(report: GapReport, view: View, description: str, body: str, *, title: str) -> Markup:
+def _svg(view: View, description: str, body: str, *, title: str) -> Markup:
     return Markup(
         f'<svg class="app-gap-map" viewBox="0 0 {WIDTH} {view.height}" role="group" '
         'aria-labelledby="gap-map-title gap-map-desc" xmlns="http://www.w3.org/2000/svg">'

@@ -304,16 +304,24 @@ def audit_verify(
 
 @geography_app.command("build")
 def geography_build() -> None:
-    """Rebuild the settlement and postcode files from their sources (the geodata extra)."""
-    from marketplace.geography import build, demand
+    """Rebuild the settlement, postcode and council outline files from their sources (the
+    geodata extra and the reference data beside the project)."""
+    from marketplace.geography import build, demand, outlines
 
     with console.status("Reading the postcode directory, the settlements and the census"):
         files = build.build()
         files[build.COUNCIL_RESIDENTS_CSV] = build.build_council_residents()
         files[build.DEMAND_AREAS_CSV] = demand.build_demand_areas(files[build.SETTLEMENTS_CSV])
+    with console.status("Simplifying the council outlines"):
+        files[outlines.OUTLINES_JSON] = outlines.build_outlines()
     build.write(files)
     for path, content in files.items():
-        console.print(f"Wrote {path} ({content.count(chr(10)) - 1} rows)")
+        size = (
+            f"{len(content.encode()):,} bytes"
+            if path.suffix == ".json"
+            else f"{content.count(chr(10)) - 1} rows"
+        )
+        console.print(f"Wrote {path} ({size})")
     console.print("Run `sds-market db upgrade` to load them.")
 
 

@@ -239,7 +239,12 @@ def dashboard(
         report=report,
         tables=tables,
         map=gap_map(
-            session, report, place_href=_with_query("/commissioning/places/{id}", asked.query)
+            session,
+            report,
+            place_href=_with_query("/commissioning/places/{id}", asked.query),
+            council_href=lambda code: _with_query(
+                "/commissioning", _query(asked.values | {"council": code}, *FILTER_FIELDS)
+            ),
         ),
     )
 

@@ -30,7 +30,6 @@ import enum
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -82,6 +81,11 @@ class PriceGroups:
     )
     """(offer id, kinds asked) -> what fair_prices_for_results found, at most
     RESULTS_REMEMBERED: searches near one place show the same offers over and over."""
+    names: dict[tuple[int, int, int], tuple[str, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """(kind, council area id, class; 0, 0 for Scotland) -> the kind's and the group's names,
+    shared by every comparison in the group rather than written out for each."""
 
 
 RESULTS_REMEMBERED = 10_000
@@ -103,7 +107,7 @@ class Position(enum.StrEnum):
         }[self]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FairPrice:
     """An offer's hourly price against the offers it is compared with, for one kind."""
 
@@ -131,8 +135,7 @@ class FairPrice:
     def where(self) -> str:
         return self.position.label
 
-    # Worked out once: a result kept for later searches (PriceGroups.results) keeps them.
-    @cached_property
+    @property
     def compared_with(self) -> str:
         """The first sentence shown: the group and its figures."""
         return (
@@ -142,7 +145,7 @@ class FairPrice:
             f"{format_pence(self.median_pence)}."
         )
 
-    @cached_property
+    @property
     def this_price(self) -> str:
         """The second: where this price sits."""
         return (
@@ -328,17 +331,26 @@ def _compare(index: OfferIndex, groups: PriceGroups, *, row: int, kind_id: int) 
     hourly = int(a["hourly_pence"][row])
     if not a["live"][row] or hourly < 0:
         return None
-    kind_name = _lower_first(index.terms.name[kind_id])
     council, class6 = int(a["home_council"][row]), int(a["home_class6"][row])
     figures = groups.local.get((kind_id, council, class6))
-    if figures is not None and figures.offers >= MIN_GROUP_OFFERS:
-        place = f"{_possessive(groups.council_names[council])} {UrbanRural6(class6).label.lower()}s"
-        group, local = f"{kind_name} from providers in {place}", True
-    else:
+    local = figures is not None and figures.offers >= MIN_GROUP_OFFERS
+    if not local:
         figures = groups.scotland.get(kind_id)
         if figures is None or figures.offers < MIN_GROUP_OFFERS:
             return None
-        group, local = f"{kind_name} across Scotland", False
+    assert figures is not None
+    key = (kind_id, council, class6) if local else (kind_id, 0, 0)
+    names = groups.names.get(key)
+    if names is None:
+        kind_name = _lower_first(index.terms.name[kind_id])
+        if local:
+            place = (
+                f"{_possessive(groups.council_names[council])} {UrbanRural6(class6).label.lower()}s"
+            )
+            names = groups.names[key] = (kind_name, f"{kind_name} from providers in {place}")
+        else:
+            names = groups.names[key] = (kind_name, f"{kind_name} across Scotland")
+    kind_name, group = names
     if hourly < figures.lower_quartile_pence:
         position = Position.BELOW
     elif hourly > figures.upper_quartile_pence:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -15,8 +16,9 @@ from markupsafe import Markup
 from marketplace.db import utcnow
 from marketplace.web import templates
 from matching.index import OfferIndex
-from matching.listed import ListedOffer, trust_of
+from matching.listed import ListedOffer, Trust, trust_of
 from providers.offers import STALE_CAPACITY_DAYS, capacity_is_stale
+from providers.reviews import ReviewSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +26,9 @@ class OfferCard:
     offer: ListedOffer
     """What it was drawn from: the index keeps a listed offer until it changes."""
     provider_line: Markup
-    facts: Markup
-    """The result's Checks, Space and Reviews, as items of its list of facts."""
+    checks: Markup
+    space: Markup
+    reviews: Markup
     drawn_on: date
     """Checks expire by the day."""
     stale_from: datetime | None
@@ -43,13 +46,27 @@ def _macros() -> Any:
     return templates.env.get_template("matching/partials/offer_card.html").module
 
 
+# Most offers' checks and reviews read alike ("None verified yet", "No reviews yet"): one
+# copy of each serves every card that says it.
+@lru_cache(maxsize=1024)
+def _checks(trust: Trust) -> Markup:
+    return Markup(_macros().checks(trust))
+
+
+@lru_cache(maxsize=1024)
+def _reviews(summary: ReviewSummary | None) -> Markup:
+    return Markup(_macros().reviews(summary))
+
+
 def draw_card(offer: ListedOffer, *, today: date, now: datetime) -> OfferCard:
     stale = capacity_is_stale(offer, now=now)
     macros = _macros()
     return OfferCard(
         offer=offer,
         provider_line=Markup(macros.provider_line(offer)),
-        facts=Markup(macros.facts(offer, trust_of(offer.provider.checks, today=today), stale)),
+        checks=_checks(trust_of(offer.provider.checks, today=today)),
+        space=Markup(macros.space(offer, stale)),
+        reviews=_reviews(offer.provider.reviews),
         drawn_on=today,
         stale_from=None
         if stale

@@ -33,10 +33,13 @@ def reader(db: Session) -> Iterator[Session]:
 
 
 def facts(card: OfferCard) -> dict[str, str]:
-    found = BeautifulSoup(str(card.facts), "html.parser").select(".ds_metadata__item")
     return {
-        item.select_one("dt").get_text(strip=True): item.select_one("dd").get_text(" ", strip=True)
-        for item in found
+        name: BeautifulSoup(str(value), "html.parser").get_text(" ", strip=True)
+        for name, value in (
+            ("Checks", card.checks),
+            ("Space", card.space),
+            ("Reviews", card.reviews),
+        )
     }
 
 

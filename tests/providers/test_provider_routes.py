@@ -10,13 +10,15 @@ from datetime import date
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
+from marketplace.geography import service as geography_service
 from marketplace.mail import read_outbox
 from marketplace.settings import Settings
 from providers.models import (
+    AreaType,
     CheckStatus,
     Offer,
     OfferPrice,
@@ -28,6 +30,7 @@ from providers.models import (
 )
 from tests.factories import PASSWORD, make_offer, make_provider, make_user
 from tests.helpers import HtmlClient, error_messages, page
+from tests.matching.test_reach import set_area
 
 
 def listing_answers(**changes: object) -> dict[str, object]:
@@ -444,6 +447,35 @@ class TestPublicPages:
         )
         assert "Portree" in soup.get_text()
         assert soup.select_one("a[href$='/enquire']") is not None
+
+    def test_an_offer_page_reads_only_the_list_of_places_its_area_has(
+        self, client: HtmlClient, db: Session, engine: Engine
+    ) -> None:
+        radius = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
+        councils = make_offer(db, provider=make_provider(db, base="Inverness"), radius_km=5)
+        highland = geography_service.find_council_area(db, name_or_code="Highland")
+        set_area(
+            db, councils, area_type=AreaType.COUNCILS, council_ids=[highland.id], radius_km=None
+        )
+        db.flush()
+        db.expunge_all()  # the pages load the offers as a request would, not from this session
+
+        def tables_read(offer_id: int) -> str:
+            client.get(f"/offers/{offer_id}")  # the worker's index is now current
+            db.expunge_all()
+            read: list[str] = []
+            event.listen(engine, "before_cursor_execute", note := lambda *a: read.append(a[2]))
+            try:
+                answer = client.get(f"/offers/{offer_id}")
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+            assert answer.status_code == 200
+            return " ".join(read)
+
+        assert "offer_council" not in tables_read(radius.id)
+        assert "offer_settlement" not in tables_read(radius.id)
+        assert "offer_council" in tables_read(councils.id)
+        assert "All of Highland" in page(client.get(f"/offers/{councils.id}")).get_text(" ")
 
     def test_an_unknown_or_unpublished_offer_is_not_found(
         self, client: HtmlClient, db: Session

@@ -151,6 +151,10 @@ class Base:
     """The chosen council's boundaries with its neighbours, drawn stronger."""
 
 
+# Kept: every view of one council's figures (each kind, outcome and period) has the same
+# outlines, and drawing them was a third of a dashboard's time. A view is fixed by its
+# council's places, which change only with an import; 40 holds every council and Scotland.
+@lru_cache(maxsize=40)
 def base_of(view: View, *, chosen: str | None = None) -> Base:
     shapes = outlines()
     tolerance = max(1, int(SMOOTHNESS_PX / view.units_per_metre))

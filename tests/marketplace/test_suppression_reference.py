@@ -17,7 +17,7 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from marketplace.suppression import Protected, protect
+from marketplace.suppression import _TRIED, Protected, protect
 
 
 def reference_protect(
@@ -55,11 +55,23 @@ def reference_protect(
             if not hidden[i]
         ]
         if choices:
-            hidden[min(choices)[3]] = True
+            ordered = [i for *_, i in sorted(choices)]
+            # The first of the first few non-zero ones whose hiding alone leaves the target
+            # unfixed; else the first (zeros come last).
+            protecting = [
+                i
+                for i in ordered[:_TRIED]
+                if values[i] != 0 and target not in reference_fixed(n, groups, hide(hidden, i))
+            ]
+            hidden[(protecting or ordered)[0]] = True
         elif any(v > 0 and not h for v, h in zip(values, hidden, strict=True)):
             hidden = [h or v > 0 for v, h in zip(values, hidden, strict=True)]
         else:
             hidden = [True] * n + [len(members) > 0 for members in groups]
+
+
+def hide(hidden: list[bool], i: int) -> list[bool]:
+    return [h or j == i for j, h in enumerate(hidden)]
 
 
 def figures_of(n: int, groups: Sequence[Sequence[int]], chosen: list[int]) -> set[int]:
@@ -212,6 +224,16 @@ def test_a_fixed_total_with_nothing_shown_in_its_group_takes_a_figure_beside_its
     result = assert_same([3, 4, 40], [[0, 1], [0, 1, 2]])
     assert list(result.cells) == [True, True, True]
     assert list(result.groups) == [True, False]
+
+
+def test_the_smallest_figure_beside_is_passed_over_when_hiding_it_alone_would_not_protect() -> None:
+    # The 1 is fixed by Scotland's 13 less the 12 and the 0. The 12 is the smallest figure
+    # beside it, but its own groups' totals (12, shown) would give it straight back; hiding
+    # the 13 protects the 1 alone, where the 12 then its five totals were hidden before.
+    result = assert_same([0, 1, 12], nested_groups(3, 2, 3))
+    assert list(result.cells) == [False, True, False]
+    # The small totals (of the 1), and Scotland's.
+    assert list(result.groups) == [k == 0 or 0 < t < 10 for k, t in enumerate(result.totals)]
 
 
 def test_a_fixed_total_showing_only_zeros_takes_a_non_zero_figure_from_its_cells_groups() -> None:

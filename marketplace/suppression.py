@@ -17,34 +17,37 @@ hidden: one hide often protects several fixed figures at once (two small counts 
 equation, or a small count and its group's small total), and hiding a figure for each of
 them in turn hid figures nobody needed hidden. The figures beside the fixed one are the
 shown figures sharing an equation with it (a cell's equations are its groups', a total's
-its own group's), in order: non-zero ones first, the smallest first. A fixed cell that is
-not zero always has a non-zero one: some shown total fixes it, and that total holds it. A
-fixed total whose own group shows nothing but zeros (its counts all hidden, their sum
-fixed by other totals) takes non-zero figures from its counts' other groups, since only
-those equations fix it. The one hidden is the first of the first few (_TRIED) non-zero ones
-whose hiding alone leaves the fixed figure unfixed, checked exactly, or else the first:
-the smallest figure beside a fixed total is often outside the equations that fix it, and
-hiding those in turn hid 29 figures (Scotland's total among them) beside the small ones
-on the demo's three months of searches, where 5 totals suffice. The loop ends
-only when the exact check finds nothing fixed, and each step hides one more figure, so
-it ends.
+its own group's), in order: non-zero ones first, the smallest first. A fixed total whose
+own group shows nothing non-zero (its counts all hidden, their sum fixed by other totals)
+also has the non-zero figures of its counts' other groups beside it, after its own, since
+only those equations can fix it. The one hidden is the first of the first few (_TRIED)
+non-zero ones whose hiding alone leaves the fixed figure unfixed, checked exactly, or else
+the first: the smallest figure beside a fixed one is often outside the equations that fix
+it, and hiding those in turn hid 29 figures (Scotland's total among them) beside the small
+ones on the demo's three months of searches, where 5 totals suffice. The loop ends only
+when the exact check finds nothing fixed, and each step hides one more figure, so it ends.
 
 Zeros. A zero that is shown is put into the equations like any shown figure; hidden, it
-is one more unknown, so on paper it can unfix a figure. In practice it rarely protects
-anything: "not shown" tells a reader it is 0 or at least the threshold, so in an equation
-x + z = 3 with x "fewer than 10" it is worked out at once, and a zero in exactly the same
-groups as hidden counts leaves their sum as fixed as before, which is how zeros hidden
-beside a fixed total used to spread through a table for many rounds. So a zero is hidden
-only when nothing non-zero shares an equation with the fixed figure, and only from its
-own equations: a zero that is itself hidden (as the difference with an earlier view, see
-protect) in a group of zeros can be fixed, and only zeros are then beside it.
+is one more unknown, so on paper it can unfix a figure. In practice it protects little:
+"not shown" tells a reader it is 0 or at least the threshold, so in an equation x + z = 3
+with x "fewer than 10" it is worked out at once; and a zero in exactly the same groups as
+hidden counts leaves their sum as fixed as before, which is how zeros hidden beside a
+fixed total used to spread through a table for many rounds. So zeros come last, and only
+from the fixed figure's own equations. While no zero is hidden, they are never reached: a
+fixed cell that is not zero is fixed by some shown total, which holds it and so is not
+zero; a fixed total that is not zero either shows a non-zero count of its own or has a
+hidden count, not zero, in some shown total, which is then beside it. A zero is hidden at
+first only as the difference with an earlier view protected at a lower threshold (with
+the same threshold, a figure shown there is 0 or at least the threshold, so its difference
+with a 0 here is not small); in a group of zeros it can be fixed, and only zeros are then
+beside it, which is when hiding one is needed.
 
 When nothing shown shares an equation with a fixed figure, every non-zero figure is
 hidden (zeros already hidden stay so): every total then shown is 0, so the only hidden
 cells it holds are zeros, and the loop goes on for those. Should that hide nothing new,
 every figure is hidden but the totals of groups with no cells (0 whatever is shown),
-leaving no equation at all. On the demo's views this
-fall-back is no longer reached at all.
+leaving no equation at all. By the argument above, only a zero hidden as a difference
+can lead here; on the demo's views (one threshold) it is never reached.
 
 This is the standard primary and secondary suppression of official statistics; like
 them, it does not hide what bounds alone give away ("fewer than 10" already says 1 to 9)."""

@@ -5,9 +5,14 @@ It loads the demo into a temporary SQLite database (or reads `--database URL`, w
 hold it), records every call the market-gaps views make to `marketplace.suppression.protect`
 (the dashboard's first drawing, then every kind of support's view), and times
 `marketplace/suppression.py` as it is against the same file at git revision REV, taking
-turns on each call, `--runs` times, keeping each call's median. Both must hide exactly the
-same figures. `--busy N` keeps N other processes spinning meanwhile, as tests running
-beside it do. Prints one JSON line. A script, not a test: pytest collects `test_*.py`."""
+turns on each call, `--runs` times, keeping each call's median, and says whether both hide
+exactly the same figures. It also counts what each hides over the views, each with its own
+earlier views (every view is protected against the ones it can be set against, so a
+change of rule changes the later calls): the figures hidden, the views that end in the
+fall-back (every figure that is not zero hidden, though not every one is small) and those
+where the whole table's total (Scotland's) is hidden. `--busy N` keeps N other processes
+spinning meanwhile, as tests running beside it do. Prints one JSON line. A script, not a
+test: pytest collects `test_*.py`."""
 
 from __future__ import annotations
 
@@ -63,10 +68,14 @@ def before(revision: str, folder: Path) -> ModuleType:
     return module
 
 
-def recorded_calls(url: str) -> tuple[list[Call], int]:
+def recorded_calls(
+    url: str, protecting: Callable[..., Any] = protect
+) -> tuple[list[Call], list[Any], int]:
     """Every protect call of the dashboard's first drawing (its default view), then of each
-    kind of support's view; and how many the first drawing made."""
+    kind of support's view, made with `protecting`; what each returned; and how many the
+    first drawing made."""
     calls: list[Call] = []
+    results: list[Any] = []
     kept = report.protect
 
     def recording(
@@ -77,7 +86,8 @@ def recorded_calls(url: str) -> tuple[list[Call], int]:
         earlier: Sequence[Protected] = (),
     ) -> Protected:
         calls.append((np.array(counts), [list(g) for g in groups], threshold, list(earlier)))
-        return kept(counts, groups, threshold=threshold, earlier=earlier)
+        results.append(protecting(counts, groups, threshold=threshold, earlier=earlier))
+        return results[-1]
 
     report.protect = recording
     engine = make_engine(url)
@@ -94,7 +104,7 @@ def recorded_calls(url: str) -> tuple[list[Call], int]:
     finally:
         report.protect = kept
         engine.dispose()
-    return calls, first
+    return calls, results, first
 
 
 def demo_database(folder: Path) -> str:
@@ -117,6 +127,29 @@ def timed(function: Callable[..., Any], call: Call) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def hidden_counts(name: str, calls: list[Call], results: list[Any], first: int) -> dict[str, int]:
+    """What one revision hid over the views, each protected against its own earlier ones."""
+    hidden = fall_backs = first_fall_backs = whole_hidden = 0
+    for number, ((counts, groups, threshold, _), result) in enumerate(
+        zip(calls, results, strict=True)
+    ):
+        values = np.concatenate([result.counts, result.totals])
+        hides = np.concatenate([result.cells, result.groups])
+        hidden += int(hides.sum())
+        non_zero = values > 0
+        if hides[non_zero].all() and (values[non_zero] >= threshold).any():
+            fall_backs += 1
+            first_fall_backs += number < first
+        whole = [k for k, members in enumerate(groups) if len(set(members)) == counts.size]
+        whole_hidden += bool(result.groups[whole].any())
+    return {
+        f"hidden_{name}": hidden,
+        f"fall_backs_{name}": fall_backs,
+        f"first_drawing_fall_backs_{name}": first_fall_backs,
+        f"whole_total_hidden_{name}": whole_hidden,
+    }
+
+
 def spin() -> None:
     while True:
         pass
@@ -134,7 +167,9 @@ def main() -> None:
         folder = Path(name)
         old = before(arguments.against, folder)
         url = arguments.database or demo_database(folder)
-        calls, first = recorded_calls(url)
+        calls, results, first = recorded_calls(url)
+        _, results_before, first_before = recorded_calls(url, old.protect)
+        assert first_before == first
         spinners = [
             multiprocessing.Process(target=spin, daemon=True) for _ in range(arguments.busy)
         ]
@@ -177,6 +212,8 @@ def main() -> None:
                 "slowest_old_ms": round(1000 * max(old_s), 1),
                 "slowest_new_ms": round(1000 * max(new_s), 1),
                 "same_hidden_figures": same,
+                **hidden_counts("old", calls, results_before, first),
+                **hidden_counts("new", calls, results, first),
             }
         )
     )

@@ -133,6 +133,45 @@ def test_no_hidden_count_can_be_worked_out_from_any_totals_shown(
     assert_nothing_small_disclosed(counts, [g for g in groups if g])
 
 
+def test_a_small_count_that_is_its_groups_whole_total_leaves_the_grand_total_shown() -> None:
+    # Hiding the 12 beside the 3 protects the 3 and its group's total of 3 at once.
+    assert_nothing_small_disclosed([12, 3], [[0, 1], [1]])
+    result = protect([12, 3], [[0, 1], [1]])
+    assert not result.groups[0], "the total of 15 gives nothing away"
+
+
+def test_a_fixed_total_whose_group_shows_only_zeros_is_protected_without_hiding_them() -> None:
+    counts, groups = [3, 4, 0, 0, 12], [[0, 1, 2, 3], [0, 1, 2, 3, 4]]
+    assert_nothing_small_disclosed(counts, groups)
+    assert not protect(counts, groups).cells[2:4].any()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=8).flatmap(
+        lambda counts: st.tuples(
+            st.just(counts),
+            st.lists(
+                st.lists(
+                    st.integers(0, len(counts) - 1),
+                    min_size=1,
+                    max_size=len(counts),
+                    unique=True,  # the oracle counts each member once
+                ),
+                max_size=6,
+            ),
+        )
+    )
+)
+def test_no_hidden_count_can_be_worked_out_whatever_the_groups(
+    table: tuple[list[int], list[list[int]]],
+) -> None:
+    # Overlapping and repeated groups, far from a nested table: the safety of the rule
+    # must not rest on the dashboard's shape.
+    counts, groups = table
+    assert_nothing_small_disclosed(counts, groups)
+
+
 def test_a_longer_period_is_hidden_where_less_the_shorter_it_would_tell_a_small_count() -> None:
     groups = [[0, 1], [0, 1, 2]]
     month = protect([15, 20, 40], groups)

@@ -55,6 +55,9 @@ def test_a_council_s_tables_fit_on_the_dashboard_and_a_place_s_page(
     page.goto(live_server.url("/commissioning?kind=personal-care&period=365"))
     expect(page.locator("#gap-summary")).to_have_text("Highland: personal care")
     tables_fit(page)
+    # A town's name lies over its neighbours' circles: a click on it must reach them.
+    names = page.locator("svg.app-gap-map .app-gap-map__labels")
+    assert names.evaluate("labels => getComputedStyle(labels).pointerEvents") == "none"
     page.locator("#table-places tbody a").first.click()
     expect(heading(page)).to_have_text(re.compile(r": support that reaches it$"))
     tables_fit(page)

@@ -412,14 +412,19 @@ def read_output_areas(reference_dir: Path = REFERENCE_DIR) -> list[dict[str, str
     """The 2011 census's output areas, each with today's code for its council."""
     if not (reference_dir / "scotland_output_areas_2011.csv").exists():
         raise RuntimeError(f"the census output areas are not in {reference_dir}")
-    with (reference_dir / "council_code_changes.csv").open(newline="") as f:
-        now_code = {row["code_2011"]: row["code_now"] for row in csv.DictReader(f)}
+    now_code = current_council_codes(reference_dir)
     with (reference_dir / "scotland_output_areas_2011.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
         code = row["council_code_2011"]
         row["council_gss"] = now_code.get(code, code)
     return rows
+
+
+def current_council_codes(reference_dir: Path = REFERENCE_DIR) -> dict[str, str]:
+    """The council codes that changed since 2011 (and 2013's outlines), old to today's."""
+    with (reference_dir / "council_code_changes.csv").open(newline="") as f:
+        return {row["code_2011"]: row["code_now"] for row in csv.DictReader(f)}
 
 
 def council_estimates(output_areas: list[dict[str, str]]) -> tuple[Counter[str], dict[str, int]]:

@@ -10,7 +10,6 @@ that two councils hold."""
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import math
@@ -21,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from marketplace.geography.build import DATA_DIR, REFERENCE_DIR
+from marketplace.geography.build import DATA_DIR, REFERENCE_DIR, current_council_codes
 
 if TYPE_CHECKING:
     from pyproj import Transformer
@@ -130,17 +129,11 @@ def _read_geojson(path: Path) -> list[tuple[str, list[list[tuple[float, float]]]
     return read
 
 
-def _current_codes(reference_dir: Path) -> dict[str, str]:
-    with (reference_dir / "council_code_changes.csv").open(newline="") as f:
-        return {row["code_2011"]: row["code_now"] for row in csv.DictReader(f)}
-
-
 def _to_grid(rings: list[list[tuple[float, float]]]) -> list[list[Point]]:
-    import pyproj
-
-    to_bng = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     flat = [point for ring in rings for point in ring]
-    eastings, northings = to_bng.transform([p[0] for p in flat], [p[1] for p in flat])
+    eastings, northings = _to_grid_transformer().transform(
+        [p[0] for p in flat], [p[1] for p in flat]
+    )
     grid = [
         (round(e / GRID_M), round(n / GRID_M)) for e, n in zip(eastings, northings, strict=True)
     ]
@@ -174,7 +167,7 @@ def build_outlines(reference_dir: Path = REFERENCE_DIR) -> str:
     source = reference_dir / SOURCE_FILE
     if not source.exists():
         raise RuntimeError(f"the council boundaries are not in {reference_dir}")
-    now_code = _current_codes(reference_dir)
+    now_code = current_council_codes(reference_dir)
     rings: list[list[Point]] = []
     owner_of: list[str] = []
     for code, lonlat_rings in _read_geojson(source):

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from marketplace.geography.models import CouncilArea, Settlement, SettlementKind
+from marketplace.geography.gazetteer import Gazetteer, Place, gazetteer
+from marketplace.geography.models import SettlementKind
 from marketplace.geography.outlines import to_grid
 from matching.gaps.basemap import (
     WIDTH,
@@ -84,14 +85,15 @@ def gap_map(
 ) -> GapMap:
     """`place_href` has "{id}" where a place's settlement id goes; `council_href` gives a
     council's page from its GSS code (Scotland's map links its councils)."""
-    codes = dict(session.execute(select(CouncilArea.name, CouncilArea.gss_code)).all())
+    known = gazetteer(session)
+    codes = {council.name: council.gss_code for council in known.councils.values()}
     if report.filter.council_id is None:
-        return _scotland_map(session, report, codes, council_href)
-    return _council_map(session, report, codes, place_href)
+        return _scotland_map(known, report, codes, council_href)
+    return _council_map(known, report, codes, place_href)
 
 
 def _council_map(
-    session: Session, report: GapReport, codes: dict[str, str], place_href: str
+    known: Gazetteer, report: GapReport, codes: dict[str, str], place_href: str
 ) -> GapMap:
     rows = report.places
     if not rows:
@@ -129,7 +131,7 @@ def _council_map(
     )
     labels = labels_svg(
         view,
-        _labels(session, view, council_id=report.filter.council_id, radii=radii),
+        _labels(known, view, council_id=report.filter.council_id, radii=radii),
     )
     svg = _svg(
         view,
@@ -145,7 +147,7 @@ def _council_map(
 
 
 def _scotland_map(
-    session: Session,
+    known: Gazetteer,
     report: GapReport,
     codes: dict[str, str],
     council_href: Callable[[str], str],
@@ -174,7 +176,7 @@ def _scotland_map(
         )
     scale, km = scale_bar_svg(view)
     description = _describe_scotland(report, counts, km)
-    labels = labels_svg(view, _labels(session, view))
+    labels = labels_svg(view, _labels(known, view))
     svg = _svg(
         view,
         description,
@@ -211,8 +213,23 @@ def _lines(base: Base, *, coast: bool = True) -> str:
     return "".join(f'<path class="{name}" d="{d}"/>' for name, d in lines if d)
 
 
+LABELLED_PLACES = 200
+"""The largest places that may be named on a map: more than any view has room for."""
+
+
+@lru_cache(maxsize=2)
+def _largest_places(known: Gazetteer) -> tuple[tuple[Place, tuple[float, float]], ...]:
+    """The largest places, each with its point on the grid: worked out once per gazetteer."""
+    largest = sorted(
+        (p for p in known.places.values() if p.kind == SettlementKind.SETTLEMENT),
+        key=lambda p: -p.population,
+    )[:LABELLED_PLACES]
+    points = to_grid([p.latitude for p in largest], [p.longitude for p in largest])
+    return tuple(zip(largest, points, strict=True))
+
+
 def _labels(
-    session: Session,
+    known: Gazetteer,
     view: View,
     *,
     council_id: int | None = None,
@@ -221,29 +238,15 @@ def _labels(
     """Scotland's larger towns in view; those of `council_id` (when given) its own, and
     `radii` the circles drawn at places (by settlement id)."""
     radii = radii or {}
-    rows = session.execute(
-        select(
-            Settlement.id,
-            Settlement.name,
-            Settlement.latitude,
-            Settlement.longitude,
-            Settlement.population,
-            Settlement.council_id,
-        )
-        .where(Settlement.kind == SettlementKind.SETTLEMENT)
-        .order_by(Settlement.population.desc())
-        .limit(200)
-    ).all()
-    points = to_grid([r.latitude for r in rows], [r.longitude for r in rows])
     return [
         Label(
-            r.name,
+            place.name,
             point,
-            r.population,
-            home=council_id in (None, r.council_id),
-            radius=radii.get(r.id, 0.0),
+            place.population,
+            home=council_id in (None, place.council_id),
+            radius=radii.get(place.id, 0.0),
         )
-        for r, point in zip(rows, points, strict=True)
+        for place, point in _largest_places(known)
         if view.west <= point[0] <= view.east and view.south <= point[1] <= view.north
     ]
 

@@ -77,15 +77,25 @@ def view_around(points: Iterable[tuple[float, float]]) -> View:
     return View(west, south, east, north)
 
 
-def council_points(codes: Iterable[str]) -> list[Point]:
-    """Every outline point of these councils (by GSS code), to frame a view."""
+def council_corners(codes: Iterable[str]) -> list[tuple[float, float]]:
+    """The south-west and north-east corners of these councils' outlines (by GSS code), to
+    frame a view: worked out once per set of councils, not from every point per drawing."""
+    return list(_corners(tuple(sorted(codes))))
+
+
+@lru_cache(maxsize=40)
+def _corners(codes: tuple[str, ...]) -> tuple[tuple[float, float], ...]:
     shapes = outlines()
-    return [
+    points = [
         point
         for code in codes
         for ring in shapes.councils.get(code, [])
         for point in shapes.ring_points(ring, shapes.arcs)
     ]
+    if not points:
+        return ()
+    west, south, east, north = _box(points)
+    return ((west, south), (east, north))
 
 
 @lru_cache(maxsize=8)

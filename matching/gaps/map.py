@@ -24,7 +24,7 @@ from matching.gaps.basemap import (
     Label,
     View,
     base_of,
-    council_points,
+    council_corners,
     labels_svg,
     scale_bar_svg,
     view_around,
@@ -104,7 +104,7 @@ def _council_map(
         [float(geography.lon[row.position]) for row in rows],
     )
     chosen = codes.get(report.area)
-    view = view_around([*points, *council_points([chosen] if chosen else [])])
+    view = view_around([*points, *council_corners([chosen] if chosen else [])])
     base = base_of(view, chosen=chosen)
     biggest = max(row.population for row in rows)
     counts = {band.key: 0 for band in (GAP, *BANDS)}
@@ -152,7 +152,7 @@ def _scotland_map(
     codes: dict[str, str],
     council_href: Callable[[str], str],
 ) -> GapMap:
-    view = view_around(council_points(codes.values()))
+    view = view_around(council_corners(codes.values()))
     base = base_of(view)
     counts = {band.key: 0 for band in (GAP, *BANDS)}
     figures = {group.label: group for group in report.by_council}

@@ -9,15 +9,13 @@ snapshot (matching.snapshot) when it can trust it."""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,12 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from marketplace.geography.distance import (
-    EARTH_RADIUS_KM,
-    SPHERE_MARGIN,
-    haversine_km_many,
-    within_km,
-)
+from marketplace.geography.distance import haversine_km_many, within_km
 from matching import change_log, snapshot
 from matching.offer_columns import (
     COLUMN_NAMES,
@@ -45,6 +38,7 @@ from matching.offer_columns import (
     read_reference,
 )
 from matching.offer_rows import OfferRows
+from matching.reach import RadiusAreas
 from providers.models import Offer, OfferStatus
 
 T = TypeVar("T")
@@ -419,39 +413,21 @@ class OfferIndex:
         return self.ref.council_bit[council_id]
 
     def reaching(
-        self, *, latitude: float, longitude: float, council_id: int, settlement_id: int
-    ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        self,
+        *,
+        latitude: float,
+        longitude: float,
+        council_id: int,
+        settlement_id: int,
+        fits: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None,
+    ) -> Reach:
         """The rows of live offers whose service area contains the person (in no particular
         order), and the great-circle distance to each (from its centre or its provider's
         base; NaN when neither is known). Radius areas are decided by geodesic at the edge
-        (geography.distance)."""
+        (geography.distance). With `fits`, only the offers it keeps: it is asked first, so
+        that distances are worked out only for them."""
         a = self.arrays
-        radius = self.radius_areas()
-        # A latitude stripe first, found by bisection: a degree of latitude is at least
-        # 110.5 km anywhere, and no offer travels further than the widest radius.
-        reach = radius.widest_km / 110.5 + 0.01
-        start, stop = np.searchsorted(radius.lat, (latitude - reach, latitude + reach))
-        # Then a longitude band: nothing within r km of the person on the sphere lies more
-        # than asin(sin(r / R) / cos(latitude)) away in longitude; r allows for the widest
-        # radius and for the geodesic deciding at the edge (within_km).
-        widest = radius.widest_km * (1 + SPHERE_MARGIN) / EARTH_RADIUS_KM
-        across = math.cos(math.radians(latitude))
-        band = (
-            180.0
-            if widest >= math.pi / 2 or math.sin(widest) >= across
-            else math.degrees(math.asin(math.sin(widest) / across)) + 0.01
-        )
-        stripe = start + np.flatnonzero(
-            (
-                np.abs(radius.lat[start:stop] - latitude)
-                <= radius.radius_km[start:stop] / 110.5 + 0.01
-            )
-            & (np.abs(radius.lon[start:stop] - longitude) <= band)
-        )
-        inside, spherical = within_km(
-            latitude, longitude, radius.lat[stripe], radius.lon[stripe], radius.radius_km[stripe]
-        )
-        by_radius = radius.rows[stripe[inside]]
+        near = self.radius_areas().near(latitude, longitude)
         bit = self.council_bit(council_id)
         by_council = self.memo(f"reach_by_council_{bit}", lambda: self._council_areas(bit))
         by_place = np.fromiter(
@@ -459,33 +435,35 @@ class OfferIndex:
             dtype=np.int64,
         )
         others = np.concatenate([by_council, by_place]).astype(np.int64)
-        rows = np.concatenate([by_radius, others])
+        lat, lon, radius_km, radial = near.lat, near.lon, near.radius_km, near.rows
+        if fits is not None:
+            keep = fits(np.concatenate([radial, others]))
+            near_kept = np.flatnonzero(keep[: radial.size])
+            others = others[keep[radial.size :]]
+            lat, lon, radius_km = lat[near_kept], lon[near_kept], radius_km[near_kept]
+            radial = radial[near_kept]
+        inside, spherical = within_km(latitude, longitude, lat, lon, radius_km)
         # The radius offers' distances were just worked out; only the others' are needed.
-        distances = np.concatenate(
-            [
-                spherical[inside],
-                haversine_km_many(latitude, longitude, a["lat"][others], a["lon"][others]),
-            ]
+        return Reach(
+            rows=np.concatenate([radial[inside], others]),
+            distances_km=np.concatenate(
+                [
+                    spherical[inside],
+                    haversine_km_many(latitude, longitude, a["lat"][others], a["lon"][others]),
+                ]
+            ),
         )
-        return rows, distances
 
     def radius_areas(self) -> RadiusAreas:
-        """The live offers with a radius, by latitude; call under the lock."""
-        return self.memo("reach_by_radius", self._radius_areas)
+        """The live offers with a radius, grouped for looking up by place; call under the
+        lock (kept until the index next changes)."""
 
-    def _radius_areas(self) -> RadiusAreas:
-        """The live offers with a radius, by latitude (kept until the index next changes)."""
-        a, n = self.arrays, self.size
-        rows = np.flatnonzero(a["live"][:n] & (a["area"][:n] == Area.RADIUS))
-        rows = rows[np.argsort(a["lat"][rows], kind="stable")]
-        radius_km = a["radius_km"][rows]
-        return RadiusAreas(
-            rows=rows,
-            lat=a["lat"][rows],
-            lon=a["lon"][rows],
-            radius_km=radius_km,
-            widest_km=float(radius_km.max()) if rows.size else 0.0,
-        )
+        def group() -> RadiusAreas:
+            a, n = self.arrays, self.size
+            rows = np.flatnonzero(a["live"][:n] & (a["area"][:n] == Area.RADIUS))
+            return RadiusAreas.of(rows, a["lat"][rows], a["lon"][rows], a["radius_km"][rows])
+
+        return self.memo("reach_by_radius", group)
 
     def _council_areas(self, bit: int) -> NDArray[np.int64]:
         """The live offers covering the council area of this bit, in row order."""
@@ -521,15 +499,11 @@ class OfferIndex:
         )
 
 
-@dataclass(frozen=True)
-class RadiusAreas:
-    """The live offers whose area is a radius, ordered by latitude, with what reach reads."""
+class Reach(NamedTuple):
+    """The offers whose area contains a person: rows, and the distance to each in km."""
 
     rows: NDArray[np.int64]
-    lat: NDArray[np.float64]
-    lon: NDArray[np.float64]
-    radius_km: NDArray[np.float64]
-    widest_km: float
+    distances_km: NDArray[np.float64]
 
 
 class OffersNowIndex(OfferIndex):

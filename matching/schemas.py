@@ -95,8 +95,9 @@ class RankedOffer:
 class MatchResult:
     wanted: SupportWanted
     sort: MatchSort
-    reached: int
-    """Offers whose area reaches the person, whatever else they asked for."""
+    reached: int | None
+    """Offers whose area reaches the person, whatever else they asked for (None when not
+    counted: see service.match's `count_reached`)."""
     total: int
     """Of those, the offers that fit the request."""
     page: int

@@ -48,30 +48,20 @@ def stopping_short(
     place = wanted.location
     index.refresh(session)
     with index.lock:
-        areas = index.radius_areas()
-        widest = areas.widest_km + within_km_more
-        reach = widest / 110.5 + 0.01
-        start, stop = np.searchsorted(areas.lat, (place.latitude - reach, place.latitude + reach))
-        near = start + np.flatnonzero(
-            np.abs(areas.lat[start:stop] - place.latitude)
-            <= (areas.radius_km[start:stop] + within_km_more) / 110.5 + 0.01
-        )
+        near = index.radius_areas().near(place.latitude, place.longitude, within_km_more)
         inside, spherical = within_km(
-            place.latitude, place.longitude, areas.lat[near], areas.lon[near], areas.radius_km[near]
+            place.latitude, place.longitude, near.lat, near.lon, near.radius_km
         )
         # A little slack on the sphere: the geodesic below decides.
-        outside = ~inside & (spherical <= (areas.radius_km[near] + within_km_more) * 1.01)
-        candidates = near[outside]
-        rows = areas.rows[candidates]
-        keep = fitting(index, rows, wanted, today or scottish_today())
-        candidates, rows = candidates[keep], rows[keep]
-        if not rows.size:
+        outside = ~inside & (spherical <= (near.radius_km + within_km_more) * 1.01)
+        keep = np.flatnonzero(outside)
+        keep = keep[fitting(index, near.rows[keep], wanted, today or scottish_today())]
+        if not keep.size:
             return []
+        rows, radius_km = near.rows[keep], near.radius_km[keep]
         short = (
-            geodesic_km_many(
-                place.latitude, place.longitude, areas.lat[candidates], areas.lon[candidates]
-            )
-            - areas.radius_km[candidates]
+            geodesic_km_many(place.latitude, place.longitude, near.lat[keep], near.lon[keep])
+            - radius_km
         )
         offer_ids = index.column("offer_id", rows)
         provider_ids = index.column("provider_id", rows)
@@ -80,7 +70,7 @@ def stopping_short(
             ShortOfReach(
                 offer_id=int(offer_ids[i]),
                 provider_id=int(provider_ids[i]),
-                radius_km=float(areas.radius_km[candidates[i]]),
+                radius_km=float(radius_km[i]),
                 short_by_km=float(short[i]),
             )
             for i in order

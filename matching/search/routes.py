@@ -92,7 +92,13 @@ def find_support(
     search_page.remember(request, values=answers, result=None, **context)
     asked = search.read_search(db, index, answers)
     result = matching_service.match(
-        db, index, asked.wanted, sort=asked.sort, page=asked.page, with_reasons=False
+        db,
+        index,
+        asked.wanted,
+        sort=asked.sort,
+        page=asked.page,
+        with_reasons=False,
+        count_reached=False,
     )
     response = search_page.render(
         request,

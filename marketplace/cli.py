@@ -120,6 +120,7 @@ def serve(
             host=host,
             port=port,
             reload=reload,
+            reload_includes=["*.py", "*.html"] if reload else None,
             workers=None if reload else workers,
             proxy_headers=True,
             timeout_keep_alive=serving.KEEP_ALIVE_S,

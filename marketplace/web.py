@@ -40,6 +40,10 @@ from marketplace.settings import PROJECT_ROOT
 log = logging.getLogger(__name__)
 
 templates = Jinja2Blocks(directory=str(PROJECT_ROOT / "templates"))
+# Templates ship with the code: a deploy restarts the workers, and `serve --reload` restarts
+# on a template's change as on a module's. So no page asks the disk whether each of its
+# templates changed (a stat for each, on every page).
+templates.env.auto_reload = False
 
 
 def _format_datetime(value: datetime | None) -> str:

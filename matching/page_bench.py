@@ -11,7 +11,9 @@ real server (`sds-market serve`) with its workers, and drives it from a separate
   and change-of-use queue, read by the demo's budget holder), signed in, at 10 users.
 
 It prints one JSON line. The machine is shared and noisy, so compare a run's figures with
-its own `/healthz` ceiling (the ratio), not with another day's run."""
+its own `/healthz` ceiling (the ratio), not with another day's run. Rates move with what
+else the machine is doing; the workers' CPU time per answer (read from Linux over each
+measured window) moves less, and gives the ratio a second reading."""
 
 from __future__ import annotations
 
@@ -120,6 +122,7 @@ def bench_pages(
     base_url = f"http://127.0.0.1:{port}"
     with _served(port, workers) as server:
         ready = wait_until_ready(server, base_url, workers)
+        server_pids = _descendants(server.pid)
         cookies = {
             "gaps": _signed_in(base_url, COMMISSIONER_EMAIL, COMMISSIONER_PASSWORD),
             **{
@@ -137,6 +140,7 @@ def bench_pages(
                 addresses={kind: addresses[kind] for kind in weights},
                 weights=weights,
                 cookies={kind: cookies[kind] for kind in weights if kind in cookies},
+                server_pids=server_pids,
             )
             return _drive(plan)
 
@@ -165,6 +169,8 @@ def bench_pages(
     }
     search_rps = searches["search"]["rps"]
     healthz_rps = healthz["healthz"]["rps"]
+    search_cpu_ms = searches["server_cpu_ms_per_answer"]
+    healthz_cpu_ms = healthz["server_cpu_ms_per_answer"]
     print(
         json.dumps(
             {
@@ -183,6 +189,11 @@ def bench_pages(
                 "healthz_rps": healthz_rps,
                 "ratio_search_to_healthz_rps": round(search_rps / healthz_rps, 3)
                 if healthz_rps
+                else None,
+                "search_cpu_ms": search_cpu_ms,
+                "healthz_cpu_ms": healthz_cpu_ms,
+                "cpu_ratio_search_to_healthz": round(healthz_cpu_ms / search_cpu_ms, 3)
+                if search_cpu_ms and healthz_cpu_ms
                 else None,
                 "sql_per_search": sql_per_search,
                 "driver_cpu_share_searching": searches["driver_cpu_share"],

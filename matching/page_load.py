@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import sys
@@ -41,6 +42,9 @@ class Plan:
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
     """Kind of page -> the cookies of a signed-in session it needs (the commissioner's)."""
     seed: int = 1
+    server_pids: list[int] = field(default_factory=list)
+    """The server's worker processes: the CPU time they spend in the measured window is
+    shared among its answers, a figure that a busy machine's noise moves less than a rate."""
 
 
 @dataclass
@@ -150,10 +154,32 @@ async def _user(plan: Plan, number: int, start: float, tally: Tally) -> None:
             await connection.close()
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time the processes have used so far, as Linux counts it."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            # After the command's closing parenthesis: state is field 3, utime 14, stime 15.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+async def _server_cpu_in_window(plan: Plan, start: float) -> float:
+    """The server's CPU seconds between the measured window's start and end (a timer, not
+    a wait for something to happen)."""
+    await asyncio.sleep(max(0.0, start + plan.warm_up_s - time.perf_counter()))
+    before = cpu_seconds(plan.server_pids)
+    await asyncio.sleep(max(0.0, start + plan.warm_up_s + plan.measure_s - time.perf_counter()))
+    return cpu_seconds(plan.server_pids) - before
+
+
 async def drive(plan: Plan) -> dict[str, Any]:
     tally = Tally()
     start, cpu_start = time.perf_counter(), time.process_time()
+    server_cpu = asyncio.ensure_future(_server_cpu_in_window(plan, start))
     await asyncio.gather(*(_user(plan, number, start, tally) for number in range(plan.users)))
+    answers = sum(len(waits) for waits in tally.waits_ms.values())
     report: dict[str, Any] = {
         "users": plan.users,
         "seconds": plan.measure_s,
@@ -161,6 +187,9 @@ async def drive(plan: Plan) -> dict[str, Any]:
         "driver_cpu_share": round(
             (time.process_time() - cpu_start) / (time.perf_counter() - start), 3
         ),
+        "server_cpu_ms_per_answer": round(await server_cpu * 1000 / answers, 3)
+        if plan.server_pids and answers
+        else None,
     }
     for kind in plan.weights:
         waits = tally.waits_ms.get(kind, [])

@@ -31,6 +31,11 @@ def test_the_benchmark_drives_every_page_and_prints_its_line(cli_database: str) 
     assert (figures["bench"], figures["offers"], figures["workers"]) == ("pages", 400, 2)
     assert figures["failures"] == {}, "every page answered 200"
     assert figures["search_rps"] > 0 and figures["healthz_rps"] > 0
+    # The workers' CPU time per answer, and the ratio read from it.
+    assert figures["search_cpu_ms"] > 0 and figures["healthz_cpu_ms"] > 0
+    assert figures["cpu_ratio_search_to_healthz"] == pytest.approx(
+        figures["healthz_cpu_ms"] / figures["search_cpu_ms"], abs=0.001
+    )
     assert 0 < figures["search_p50_ms"] <= figures["search_p95_ms"]
     assert figures["sql_per_search"] > 0 and figures["ready_after_start_s"] > 0
     # The bench writes the index's snapshot first, as a deploy does, and the workers map it.

@@ -1,14 +1,17 @@
 """The bench's load driver reads whole answers as a server sends them (a length, chunks, or
 a closed connection) and keeps the cookies it is given as a browser would, over a real
-socket to a small server that answers as uvicorn does."""
+socket to a small server that answers as uvicorn does; and it charges the server the CPU
+time Linux counts for its processes."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
-from matching.page_load import Connection
+from matching.page_load import Connection, cpu_seconds
 from tests.event_loops import run_in_own_loop
 
 ANSWERS = [
@@ -93,3 +96,34 @@ def test_an_answer_the_driver_cannot_read_is_refused_not_misread(answer: str) ->
             await server.wait_closed()
 
     run_in_own_loop(scenario())
+
+
+def test_the_cpu_time_charged_to_the_server_is_what_its_processes_used() -> None:
+    """The bench shares the workers' CPU time among the answers: it must read what Linux
+    counts for each process, which the process itself can tell."""
+    burner = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\n"
+            "while time.process_time() < 0.3: pass\n"
+            "print(time.process_time(), flush=True)\n"
+            "sys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert burner.stdout is not None
+        told = float(burner.stdout.readline())
+        counted = cpu_seconds([burner.pid])
+        # Linux counts in ticks (a hundredth of a second here); the process read its own
+        # time a moment before printing it.
+        assert told - 0.02 <= counted <= told + 0.1
+        assert cpu_seconds([burner.pid, burner.pid]) == pytest.approx(2 * counted, abs=0.02)
+    finally:
+        assert burner.stdin is not None
+        burner.stdin.close()
+        burner.wait(timeout=30)
+    assert cpu_seconds([burner.pid]) == 0.0, "a process that has gone counts nothing"

@@ -1,22 +1,23 @@
 """An offer's service area as people see it: the towns and villages it covers, a small
-map drawn on the server as SVG from the reference geography (no map tiles, no network),
+map drawn on the server as SVG from the shipped outlines (no map tiles, no network),
 and whether it reaches a person's place (or how far short it stops)."""
 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from markupsafe import Markup, escape
+from numpy.typing import NDArray
 from sqlalchemy.orm import Session
 
-from marketplace.geography.build import CELL_DEGREES
+from marketplace.geography.basemap import WIDTH, base_of, scotland_view
 from marketplace.geography.distance import geodesic_km, geodesic_km_many, within_km
 from marketplace.geography.gazetteer import Gazetteer, Place, gazetteer
 from marketplace.geography.models import SettlementKind
+from marketplace.geography.outlines import to_grid
 from marketplace.geography.service import Location
 from providers.models import AreaType, Offer
 
@@ -27,12 +28,6 @@ WIDE_COUNCILS = 4
 has 32) needs an administrator's agreement."""
 WIDE_SETTLEMENTS = 60
 """More listed towns and villages than this needs an administrator's agreement."""
-
-MAP_WIDTH = 300
-"""Scotland is drawn from 54.6N to 60.9N and 8.7W to 0.7W, longitude squeezed by cos(57.5)."""
-NORTH, SOUTH, WEST, EAST = 60.9, 54.6, -8.7, -0.7
-X_SCALE = math.cos(math.radians(57.5))
-MAP_HEIGHT = round(MAP_WIDTH * (NORTH - SOUTH) / ((EAST - WEST) * X_SCALE))
 
 
 def needs_agreement(offer: Offer) -> bool:
@@ -61,35 +56,54 @@ def area_key(offer: Offer) -> tuple[object, ...]:
 def places_in_area(session: Session, offer: Offer) -> list[Place]:
     """The towns and villages the offer covers, biggest first (from the gazetteer)."""
     known = gazetteer(session)
-    counted = [p for p in known.places.values() if p.kind != SettlementKind.DUPLICATE]
     if offer.area_type == AreaType.SETTLEMENTS:
         places = [known.places[s.id] for s in offer.area_settlements]
     elif offer.area_type == AreaType.COUNCILS:
         council_ids = {c.id for c in offer.area_councils}
-        places = [p for p in counted if p.council.id in council_ids]
+        places = [p for p in _counted(known).places if p.council.id in council_ids]
     else:
         assert (
             offer.centre_latitude is not None
             and offer.centre_longitude is not None
             and offer.radius_km
         )
-        settlements = counted
+        counted = _counted(known)
         # The same rule the matcher reaches people by: the geodesic decides at the edge.
         inside, _ = within_km(
             offer.centre_latitude,
             offer.centre_longitude,
-            np.array([s.latitude for s in settlements]),
-            np.array([s.longitude for s in settlements]),
-            np.full(len(settlements), offer.radius_km),
+            counted.lat,
+            counted.lon,
+            np.full(len(counted.places), offer.radius_km),
         )
-        places = [s for s, reached in zip(settlements, inside, strict=True) if reached]
+        places = [counted.places[i] for i in np.flatnonzero(inside)]
     return sorted(places, key=lambda s: (-s.population, s.name))
 
 
-def _xy(latitude: float, longitude: float) -> tuple[float, float]:
-    x = (longitude - WEST) / (EAST - WEST) * MAP_WIDTH
-    y = (NORTH - latitude) / (NORTH - SOUTH) * MAP_HEIGHT
-    return round(x, 1), round(y, 1)
+@dataclass(frozen=True)
+class _Counted:
+    """The gazetteer's places that count as towns and villages, with their coordinates as
+    arrays and their points on the map's grid: the same for every offer, so made once."""
+
+    places: tuple[Place, ...]
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    grid: dict[int, tuple[float, float]]
+    """Each place's point on the British National Grid, by id."""
+
+
+@functools.lru_cache(maxsize=2)
+def _counted(known: Gazetteer) -> _Counted:
+    places = tuple(p for p in known.places.values() if p.kind != SettlementKind.DUPLICATE)
+    lat = np.array([p.latitude for p in places], dtype=np.float64)
+    lon = np.array([p.longitude for p in places], dtype=np.float64)
+    points = to_grid(lat.tolist(), lon.tolist())
+    return _Counted(
+        places=places,
+        lat=lat,
+        lon=lon,
+        grid={p.id: point for p, point in zip(places, points, strict=True)},
+    )
 
 
 @dataclass(frozen=True)
@@ -98,47 +112,47 @@ class AreaMap:
     description: str
 
 
-@functools.lru_cache(maxsize=4)
-def _land(known: Gazetteer) -> str:
-    """Scotland's land as grey squares: the same on every offer's map, so drawn once."""
-    cell_w = CELL_DEGREES / (EAST - WEST) * MAP_WIDTH
-    cell_h = CELL_DEGREES / (NORTH - SOUTH) * MAP_HEIGHT
-    squares = []
-    for (row, col), (scottish, other) in sorted(known.land.items()):
-        if scottish > other:
-            x, y = _xy((row + 1) * CELL_DEGREES, col * CELL_DEGREES)
-            squares.append(
-                f'<rect x="{x}" y="{y}" width="{cell_w:.1f}" height="{cell_h:.1f}" fill="#d9d9d9"/>'
-            )
-    return "".join(squares)
+PLACES_DRAWN = 400
+
+
+@functools.lru_cache(maxsize=1)
+def _scotland() -> str:
+    """Scotland's land and council boundaries from the shipped outlines, simplified for the
+    map's scale: the same on every offer's map, so drawn once."""
+    base = base_of(scotland_view())
+    land = "".join(f'<path class="app-map__land" d="{d}"/>' for d in base.councils.values())
+    return land + f'<path class="app-map__boundary" d="{base.boundaries}"/>'
 
 
 def area_map(session: Session, offer: Offer, places: list[Place]) -> AreaMap:
-    """Land as grey squares, the covered places as dots, a radius as its circle."""
-    parts = [_land(gazetteer(session))]
+    """Scotland with its council areas, the covered places as dots, a radius as its circle
+    (on the British National Grid, whose metres are true to 0.2% across Scotland)."""
+    view = scotland_view()
+    parts = [_scotland()]
     if (
         offer.area_type == AreaType.RADIUS
         and offer.centre_latitude is not None
         and offer.centre_longitude is not None
     ):
-        cx, cy = _xy(offer.centre_latitude, offer.centre_longitude)
-        degrees_lat = (offer.radius_km or 0) / 111.2
-        ry = degrees_lat / (NORTH - SOUTH) * MAP_HEIGHT
-        rx = degrees_lat / math.cos(math.radians(offer.centre_latitude)) / (EAST - WEST) * MAP_WIDTH
+        cx, cy = view.xy(to_grid([offer.centre_latitude], [offer.centre_longitude])[0])
+        r = (offer.radius_km or 0) * 1000 * view.units_per_metre
         parts.append(
-            f'<ellipse cx="{cx}" cy="{cy}" rx="{rx:.1f}" ry="{ry:.1f}" fill="#0065bd" '
-            'fill-opacity="0.15" stroke="#0065bd" stroke-width="1.5"/>'
+            f'<circle class="app-map__area" cx="{cx:.1f}" cy="{cy:.1f}" r="{r:.1f}"/>'
+            f'<circle class="app-map__centre" cx="{cx:.1f}" cy="{cy:.1f}" r="3"/>'
         )
-        parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="#002d54"/>')
-    for place in places[:400]:
-        x, y = _xy(place.latitude, place.longitude)
+    grid = _counted(gazetteer(session)).grid
+    for place in places[:PLACES_DRAWN]:
+        point = grid.get(place.id)
+        if point is None:
+            point = to_grid([place.latitude], [place.longitude])[0]
+        x, y = view.xy(point)
         parts.append(
-            f'<circle cx="{x}" cy="{y}" r="2" '
-            f'fill="#0065bd"><title>{escape(place.label)}</title></circle>'
+            f'<circle class="app-map__place" cx="{x:.1f}" cy="{y:.1f}" r="2">'
+            f"<title>{escape(place.label)}</title></circle>"
         )
     description = _describe(offer, places)
     svg = Markup(
-        f'<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" '
+        f'<svg class="app-map" viewBox="0 0 {WIDTH} {view.height}" role="img" '
         'aria-labelledby="area-map-title area-map-desc" xmlns="http://www.w3.org/2000/svg">'
         '<title id="area-map-title">Map of the area covered</title><desc '
         f'id="area-map-desc">{escape(description)}</desc>' + "".join(parts) + "</svg>"

@@ -15,10 +15,7 @@ from functools import lru_cache
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
-from marketplace.geography.gazetteer import Gazetteer, Place, gazetteer
-from marketplace.geography.models import SettlementKind
-from marketplace.geography.outlines import to_grid
-from matching.gaps.basemap import (
+from marketplace.geography.basemap import (
     WIDTH,
     Base,
     Label,
@@ -29,6 +26,9 @@ from matching.gaps.basemap import (
     scale_bar_svg,
     view_around,
 )
+from marketplace.geography.gazetteer import Gazetteer, Place, gazetteer
+from marketplace.geography.models import SettlementKind
+from marketplace.geography.outlines import to_grid
 from matching.gaps.report import GapReport, GroupRow, PlaceRow
 
 LARGEST_RADIUS = 11.0

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from marketplace.accounts.models import Role, User
 from marketplace.geography import service as geography_service
+from marketplace.geography.basemap import WIDTH, scotland_view
+from marketplace.geography.outlines import outlines, to_grid
 from marketplace.mail import read_outbox
 from marketplace.settings import Settings
 from providers.models import (
@@ -447,6 +449,29 @@ class TestPublicPages:
         )
         assert "Portree" in soup.get_text()
         assert soup.select_one("a[href$='/enquire']") is not None
+
+    def test_the_area_map_draws_scotland_and_the_radius_where_it_is(
+        self, client: HtmlClient, db: Session
+    ) -> None:
+        """The map is drawn on the British National Grid over the council outlines: the
+        circle sits on the offer's centre and is as wide as its radius at the map's scale,
+        and each covered place is a dot named by its title."""
+        offer = make_offer(db, provider=make_provider(db, base="Portree"), radius_km=30)
+        answer = client.get(f"/offers/{offer.id}")
+        svg = page(answer).select_one("svg.app-map")
+        assert svg is not None
+
+        view = scotland_view()
+        assert svg.get("viewbox") == f"0 0 {WIDTH} {view.height}"
+        assert len(svg.select("path.app-map__land")) == len(outlines().councils) == 32
+        area = svg.select_one("circle.app-map__area")
+        assert area is not None
+        x, y = view.xy(to_grid([offer.centre_latitude], [offer.centre_longitude])[0])
+        assert (float(area["cx"]), float(area["cy"])) == pytest.approx((x, y), abs=0.06)
+        assert float(area["r"]) == pytest.approx(30_000 * view.units_per_metre, abs=0.06)
+        assert "Portree" in {dot.get_text() for dot in svg.select("circle.app-map__place title")}
+        # Scotland drawn from outlines, not from squares of land: the whole page is light.
+        assert len(answer.content) < 60_000
 
     def test_an_offer_page_reads_only_the_list_of_places_its_area_has(
         self, client: HtmlClient, db: Session, engine: Engine

@@ -1,8 +1,9 @@
-"""The gap map's base: the view (which part of Scotland, at what scale), the land, coast
-and council boundaries from the shipped outlines, labels for the larger places and a
-scale bar. Drawn as SVG on the British National Grid, whose metres are true to within
-0.2% across Scotland (its scale is 0.9996 on 2 degrees west and grows to 1.0015
-at St Kilda), so one scale bar holds for the whole map."""
+"""The base of the project's maps (the commissioner's gap map, an offer's area): the view
+(which part of Scotland, at what scale), the land, coast and council boundaries from the
+shipped outlines, labels for the larger places and a scale bar. Drawn as SVG on the
+British National Grid, whose metres are true to within 0.2% across Scotland (its scale
+is 0.9996 on 2 degrees west and grows to 1.0015 at St Kilda), so one scale bar holds for
+the whole map."""
 
 from __future__ import annotations
 
@@ -75,6 +76,11 @@ def view_around(points: Iterable[tuple[float, float]]) -> View:
         grow = (width / WIDEST - height) / 2
         south, north = south - grow, north + grow
     return View(west, south, east, north)
+
+
+def scotland_view() -> View:
+    """The view of all of Scotland, islands included."""
+    return view_around(council_corners(outlines().councils))
 
 
 def council_corners(codes: Iterable[str]) -> list[tuple[float, float]]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from marketplace.accounts.models import Role, User
 from marketplace.accounts.policy import roles, visibility_rule
@@ -68,13 +68,26 @@ def _may_see_offer(session: Session, viewer: User | None, offer: Offer) -> bool:
 
 # An offer covers a radius, council areas or places: its page reads only the list its kind
 # of area has, so neither list is read with the offer (two of an offer page's statements
-# for most offers, which cover a radius).
-_AREA_LISTS_WHEN_READ = (lazyload(Offer.area_councils), lazyload(Offer.area_settlements))
+# for most offers, which cover a radius). Its terms, prices and provider's languages come in
+# the offer's own statement: a handful of rows, where reading each list by itself cost
+# three more round trips and, in the ORM, a millisecond of a worker's time.
+_OFFER_PAGE = (
+    lazyload(Offer.area_councils),
+    lazyload(Offer.area_settlements),
+    joinedload(Offer.terms),
+    joinedload(Offer.prices),
+    joinedload(Offer.provider).joinedload(Provider.languages),
+)
 
 
 def public_offer(session: Session, *, offer_id: int, viewer: User | None) -> Offer:
-    """A published offer for anyone; a draft, paused or withdrawn one for its provider only."""
-    offer = session.get(Offer, offer_id, options=_AREA_LISTS_WHEN_READ)
+    """A published offer for anyone; a draft, paused or withdrawn one for its provider only,
+    with what its page shows of it."""
+    offer = (
+        session.scalars(select(Offer).where(Offer.id == offer_id).options(*_OFFER_PAGE))
+        .unique()
+        .one_or_none()
+    )
     if offer is None or not _may_see_offer(session, viewer, offer):
         raise NotFound("Page not found")
     return offer

@@ -16,9 +16,9 @@ from bs4 import BeautifulSoup, Tag
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from marketplace.geography.basemap import SCALE_SHARE, WIDTH
 from marketplace.geography.distance import geodesic_km
 from marketplace.geography.models import CouncilArea
-from marketplace.geography.basemap import SCALE_SHARE, WIDTH
 from tests.factories import PASSWORD, make_offer, make_provider
 from tests.helpers import HtmlClient, page
 from tests.matching.gaps.gap_builders import commissioner, counted_places, gss, settlement

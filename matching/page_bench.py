@@ -182,6 +182,9 @@ def bench_pages(
                 "search_p95_ms": searches["search"]["p95_ms"],
                 "offer_p95_ms": mixed["offer"]["p95_ms"],
                 "search_p95_ms_mixed": mixed["search"]["p95_ms"],
+                # The middle of the mix too: its tails are mostly waits behind gap pages.
+                "offer_p50_ms": mixed["offer"]["p50_ms"],
+                "search_p50_ms_mixed": mixed["search"]["p50_ms"],
                 "search_p95_ms_at_50": crowded["search"]["p95_ms"],
                 "offer_p95_ms_at_50": crowded["offer"]["p95_ms"],
                 "gaps_p95_ms": mixed["gaps"]["p95_ms"],

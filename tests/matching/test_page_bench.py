@@ -37,6 +37,8 @@ def test_the_benchmark_drives_every_page_and_prints_its_line(cli_database: str) 
         figures["healthz_cpu_ms"] / figures["search_cpu_ms"], abs=0.001
     )
     assert 0 < figures["search_p50_ms"] <= figures["search_p95_ms"]
+    assert 0 < figures["offer_p50_ms"] <= figures["offer_p95_ms"]
+    assert 0 < figures["search_p50_ms_mixed"] <= figures["search_p95_ms_mixed"]
     assert figures["sql_per_search"] > 0 and figures["ready_after_start_s"] > 0
     # The bench writes the index's snapshot first, as a deploy does, and the workers map it.
     assert figures["index_build_s"] > 0 and figures["worker_index_from"] == "snapshot"

@@ -5,9 +5,10 @@ server never shares an event loop (or the GIL) with it:
 
 The plan names the server, the users (concurrent clients, no think time), how long to
 warm up and to measure, and the addresses of each kind of page with its weight. Each user
-keeps one connection open and asks for the next address as soon as the last answer has
-fully arrived. It prints one JSON line: per kind, the answers counted in the measured
-window, their rate, percentiles of the whole wait, and any answer that was not 200."""
+keeps one connection open for every kind of page it asks for and asks for the next address
+as soon as the last answer has fully arrived. It prints one JSON line: per kind, the
+answers counted in the measured window, their rate, percentiles of the whole wait, and any
+answer that was not 200."""
 
 from __future__ import annotations
 
@@ -84,14 +85,17 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def get(self, address: str) -> int:
-        """Ask for `address` and read the whole answer; its status."""
+    async def get(self, address: str, cookies: dict[str, str] | None = None) -> int:
+        """Ask for `address` and read the whole answer; its status. The cookies sent, and
+        set by the answer, are `cookies` when given (a user's jar for one kind of page),
+        else the connection's own."""
+        jar = self.cookies if cookies is None else cookies
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
         assert self.reader is not None
         lines = [f"GET {address} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept: text/html"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if jar:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in jar.items()))
         self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         head = (await self.reader.readuntil(b"\r\n\r\n")).decode("latin-1")
         status_line, *header_lines = head[:-4].split("\r\n")
@@ -108,7 +112,7 @@ class Connection:
             elif name == "set-cookie":
                 pair = value.split(";", 1)[0]
                 cookie_name, _, cookie_value = pair.partition("=")
-                self.cookies[cookie_name.strip()] = cookie_value.strip()
+                jar[cookie_name.strip()] = cookie_value.strip()
         if chunked:
             while size := _chunk_size(await self.reader.readuntil(b"\r\n")):
                 await self.reader.readexactly(size + 2)
@@ -133,25 +137,28 @@ async def _user(plan: Plan, number: int, start: float, tally: Tally) -> None:
     weights = [plan.weights[kind] for kind in kinds]
     measure_from = start + plan.warm_up_s
     stop_at = measure_from + plan.measure_s
-    connections = {kind: Connection(plan.base_url, plan.cookies.get(kind)) for kind in kinds}
+    # One connection a user, as a browser keeps one to a site, so that every kind of page a
+    # user asks for queues at the same worker and the kinds' waits can be compared; each
+    # kind keeps its own cookies (the gap pages' are a commissioner's session).
+    connection = Connection(plan.base_url, None)
+    jars = {kind: dict(plan.cookies.get(kind, {})) for kind in kinds}
     try:
         while time.perf_counter() < stop_at:
             kind = rng.choices(kinds, weights)[0]
             address = rng.choice(plan.addresses[kind])
             began = time.perf_counter()
             try:
-                outcome = str(await connections[kind].get(address))
+                outcome = str(await connection.get(address, jars[kind]))
             except (OSError, ValueError, asyncio.IncompleteReadError) as error:
                 outcome = type(error).__name__
-                await connections[kind].close()
+                await connection.close()
             ended = time.perf_counter()
             if began >= measure_from and ended <= stop_at:
                 tally.waits_ms[kind].append((ended - began) * 1000)
                 if outcome != "200":
                     tally.failures[kind][outcome] += 1
     finally:
-        for connection in connections.values():
-            await connection.close()
+        await connection.close()
 
 
 def cpu_seconds(pids: list[int]) -> float:

@@ -68,6 +68,55 @@ def test_whole_answers_are_read_and_cookies_carried_across_connections() -> None
     assert connections == 2, "a new connection after the server closed the first"
 
 
+def test_kinds_of_page_share_a_connection_and_keep_their_own_cookies() -> None:
+    """A user asks for every kind of page over one connection (so the kinds queue at the
+    same worker), sending and keeping each kind's cookies apart: a commissioner's session
+    never goes with a public search."""
+    heads: list[str] = []
+    connections = 0
+    answers = [
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: seen=public; Path=/\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nSet-Cookie: seen=gaps; Path=/\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+    ]
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        while len(heads) < len(answers):
+            try:
+                heads.append((await reader.readuntil(b"\r\n\r\n")).decode("latin-1"))
+            except asyncio.IncompleteReadError:
+                break
+            writer.write(answers[len(heads) - 1])
+            await writer.drain()
+        writer.close()
+
+    async def scenario() -> None:
+        server = await asyncio.start_server(answer, "127.0.0.1", 0)
+        connection = Connection(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", None)
+        search: dict[str, str] = {}
+        gaps = {"sessionid": "commissioner"}
+        try:
+            for jar in (search, gaps, search, gaps):
+                assert await connection.get("/", jar) == 200
+        finally:
+            await connection.close()
+            server.close()
+            await server.wait_closed()
+        assert search == {"seen": "public"}
+        assert gaps == {"sessionid": "commissioner", "seen": "gaps"}
+
+    run_in_own_loop(scenario())
+
+    assert connections == 1
+    assert "Cookie:" not in heads[0]
+    assert "Cookie: sessionid=commissioner\r\n" in heads[1]
+    assert "Cookie: seen=public\r\n" in heads[2]
+    assert "Cookie: sessionid=commissioner; seen=gaps\r\n" in heads[3]
+
+
 @pytest.mark.parametrize(
     "answer",
     [

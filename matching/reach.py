@@ -1,7 +1,7 @@
 """Which offers with a travel radius come near a point. The live radius offers are grouped by
 how far they travel, and each group is laid on a grid of cells about as large as its widest
 radius, so a search looks at the few cells around the person rather than at a band of
-latitude across Scotland (which, through the Central Belt, held two thirds of all offers)."""
+latitude across Scotland (which, through the Central Belt, held two thirds of them)."""
 
 from __future__ import annotations
 
@@ -97,8 +97,11 @@ class RadiusGroup:
         height, width = self.cell_degrees, self.cell_degrees * CELL_WIDTH_PER_HEIGHT
         first_row = math.floor((latitude - up + 90.0) / height)
         last_row = math.floor((latitude + up + 90.0) / height)
-        first_column = max(0, math.floor((longitude - across + 180.0) / width))
-        last_column = min(self.columns - 1, math.floor((longitude + across + 180.0) / width))
+        if across >= 180.0:  # near a pole, every longitude
+            first_column, last_column = 0, self.columns - 1
+        else:
+            first_column = max(0, math.floor((longitude - across + 180.0) / width))
+            last_column = min(self.columns - 1, math.floor((longitude + across + 180.0) / width))
         grid_rows = np.arange(first_row, last_row + 1, dtype=np.int64) * self.columns
         starts = np.searchsorted(self.keys, grid_rows + first_column, side="left")
         stops = np.searchsorted(self.keys, grid_rows + last_column, side="right")

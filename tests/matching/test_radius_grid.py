@@ -96,6 +96,16 @@ def test_the_lookup_is_local_not_a_band_across_the_country() -> None:
     assert within.sum() <= near.rows.size < count / 4
 
 
+def test_near_a_pole_every_longitude_is_looked_at() -> None:
+    """Where a radius reaches round the pole, the band of longitude is the whole circle,
+    east of Greenwich as well as west."""
+    lat = np.array([89.9, 89.9, 89.9])
+    lon = np.array([-170.0, 10.0, 170.0])
+    areas = RadiusAreas.of(np.arange(3, dtype=np.int64), lat, lon, np.full(3, 50.0))
+    for longitude in (-100.0, 5.0, 100.0):
+        assert sorted(areas.near(89.95, longitude).rows.tolist()) == [0, 1, 2]
+
+
 def test_no_offers_and_one_group() -> None:
     empty = RadiusAreas.of(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
     assert empty.near(57.0, -4.0).rows.size == 0

@@ -343,13 +343,13 @@ def _compare(index: OfferIndex, groups: PriceGroups, *, row: int, kind_id: int) 
     names = groups.names.get(key)
     if names is None:
         kind_name = _lower_first(index.terms.name[kind_id])
-        if local:
-            place = (
-                f"{_possessive(groups.council_names[council])} {UrbanRural6(class6).label.lower()}s"
-            )
-            names = groups.names[key] = (kind_name, f"{kind_name} from providers in {place}")
-        else:
-            names = groups.names[key] = (kind_name, f"{kind_name} across Scotland")
+        where = (
+            f"from providers in {_possessive(groups.council_names[council])} "
+            f"{UrbanRural6(class6).label.lower()}s"
+            if local
+            else "across Scotland"
+        )
+        names = groups.names[key] = (kind_name, f"{kind_name} {where}")
     kind_name, group = names
     if hourly < figures.lower_quartile_pence:
         position = Position.BELOW

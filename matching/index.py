@@ -38,7 +38,7 @@ from matching.offer_columns import (
     read_reference,
 )
 from matching.offer_rows import OfferRows
-from matching.reach import RadiusAreas
+from matching.reach import Circles, RadiusAreas
 from providers.models import Offer, OfferStatus
 
 T = TypeVar("T")
@@ -435,17 +435,14 @@ class OfferIndex:
             dtype=np.int64,
         )
         others = np.concatenate([by_council, by_place]).astype(np.int64)
-        lat, lon, radius_km, radial = near.lat, near.lon, near.radius_km, near.rows
         if fits is not None:
-            keep = fits(np.concatenate([radial, others]))
-            near_kept = np.flatnonzero(keep[: radial.size])
-            others = others[keep[radial.size :]]
-            lat, lon, radius_km = lat[near_kept], lon[near_kept], radius_km[near_kept]
-            radial = radial[near_kept]
-        inside, spherical = within_km(latitude, longitude, lat, lon, radius_km)
+            keep = fits(np.concatenate([near.rows, others]))
+            others = others[keep[near.rows.size :]]
+            near = near.take(np.flatnonzero(keep[: near.rows.size]))
+        inside, spherical = within_km(latitude, longitude, near.lat, near.lon, near.radius_km)
         # The radius offers' distances were just worked out; only the others' are needed.
         return Reach(
-            rows=np.concatenate([radial[inside], others]),
+            rows=np.concatenate([near.rows[inside], others]),
             distances_km=np.concatenate(
                 [
                     spherical[inside],
@@ -461,7 +458,9 @@ class OfferIndex:
         def group() -> RadiusAreas:
             a, n = self.arrays, self.size
             rows = np.flatnonzero(a["live"][:n] & (a["area"][:n] == Area.RADIUS))
-            return RadiusAreas.of(rows, a["lat"][rows], a["lon"][rows], a["radius_km"][rows])
+            return RadiusAreas.of(
+                Circles(rows, a["lat"][rows], a["lon"][rows], a["radius_km"][rows])
+            )
 
         return self.memo("reach_by_radius", group)
 

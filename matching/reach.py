@@ -6,8 +6,8 @@ latitude across Scotland (which, through the Central Belt, held two thirds of th
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,14 +26,30 @@ degree of longitude is a little over half a degree of latitude on the ground."""
 
 
 @dataclass(frozen=True)
-class Nearby:
-    """Radius offers that may reach a point (a superset, for the caller's exact test), with
-    what that test reads."""
+class Circles:
+    """Radius offers with what the exact test of reach reads: their rows in the index,
+    centres and radii."""
 
     rows: NDArray[np.int64]
     lat: NDArray[np.float64]
     lon: NDArray[np.float64]
     radius_km: NDArray[np.float64]
+
+    def take(self, at: NDArray[np.intp] | NDArray[np.int64]) -> Circles:
+        return Circles(self.rows[at], self.lat[at], self.lon[at], self.radius_km[at])
+
+    @staticmethod
+    def joined(parts: Sequence[Circles]) -> Circles:
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return Circles(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
+        return Circles(
+            *(
+                np.concatenate([getattr(part, column) for part in parts])
+                for column in ("rows", "lat", "lon", "radius_km")
+            )
+        )
 
 
 def longitude_band_degrees(latitude: float, km: float) -> float:
@@ -60,33 +76,22 @@ class RadiusGroup:
     columns: int
     keys: NDArray[np.int64]
     """Each offer's cell, row by row of the grid: row * columns + column, ascending."""
-    rows: NDArray[np.int64]
-    lat: NDArray[np.float64]
-    lon: NDArray[np.float64]
-    radius_km: NDArray[np.float64]
+    circles: Circles
+    """The offers, in the order of `keys`."""
 
     @classmethod
-    def of(
-        cls,
-        rows: NDArray[np.int64],
-        lat: NDArray[np.float64],
-        lon: NDArray[np.float64],
-        radius_km: NDArray[np.float64],
-    ) -> RadiusGroup:
-        widest = float(radius_km.max())
+    def of(cls, circles: Circles) -> RadiusGroup:
+        widest = float(circles.radius_km.max())
         height = latitude_band_degrees(widest)
         columns = math.ceil(360.0 / (height * CELL_WIDTH_PER_HEIGHT)) + 1
-        keys = _cells(lat, lon, height, columns)
+        keys = _cells(circles.lat, circles.lon, height, columns)
         order = np.argsort(keys, kind="stable")
         return cls(
             widest_km=widest,
             cell_degrees=height,
             columns=columns,
             keys=keys[order],
-            rows=rows[order],
-            lat=lat[order],
-            lon=lon[order],
-            radius_km=radius_km[order],
+            circles=circles.take(order),
         )
 
     def near(self, latitude: float, longitude: float, beyond_km: float) -> NDArray[np.int64]:
@@ -105,11 +110,8 @@ class RadiusGroup:
         grid_rows = np.arange(first_row, last_row + 1, dtype=np.int64) * self.columns
         starts = np.searchsorted(self.keys, grid_rows + first_column, side="left")
         stops = np.searchsorted(self.keys, grid_rows + last_column, side="right")
-        if starts.size == 1:
-            return np.arange(starts[0], stops[0], dtype=np.int64)
         return np.concatenate(
-            [np.arange(a, b, dtype=np.int64) for a, b in zip(starts, stops, strict=True) if b > a]
-            or [np.empty(0, dtype=np.int64)]
+            [np.arange(a, b, dtype=np.int64) for a, b in zip(starts, stops, strict=True)]
         )
 
 
@@ -130,37 +132,20 @@ class RadiusAreas:
     widest_km: float
 
     @classmethod
-    def of(
-        cls,
-        rows: NDArray[np.int64],
-        lat: NDArray[np.float64],
-        lon: NDArray[np.float64],
-        radius_km: NDArray[np.float64],
-    ) -> RadiusAreas:
-        group_of = np.searchsorted(np.array(GROUP_LIMITS_KM), radius_km, side="left")
-        groups = []
-        for group in range(len(GROUP_LIMITS_KM) + 1):
-            members = np.flatnonzero(group_of == group)
-            if members.size:
-                groups.append(
-                    RadiusGroup.of(rows[members], lat[members], lon[members], radius_km[members])
-                )
+    def of(cls, circles: Circles) -> RadiusAreas:
+        group_of = np.searchsorted(np.array(GROUP_LIMITS_KM), circles.radius_km, side="left")
+        members = (np.flatnonzero(group_of == group) for group in range(len(GROUP_LIMITS_KM) + 1))
         return cls(
-            groups=tuple(groups),
-            widest_km=float(radius_km.max()) if radius_km.size else 0.0,
+            groups=tuple(RadiusGroup.of(circles.take(at)) for at in members if at.size),
+            widest_km=float(circles.radius_km.max()) if circles.radius_km.size else 0.0,
         )
 
-    def near(self, latitude: float, longitude: float, beyond_km: float = 0.0) -> Nearby:
-        """The offers whose radius, widened by `beyond_km`, may reach the point."""
-        found = [(group, group.near(latitude, longitude, beyond_km)) for group in self.groups]
-        if len(found) == 1:
-            group, at = found[0]
-            return Nearby(group.rows[at], group.lat[at], group.lon[at], group.radius_km[at])
-
-        def joined(column: str) -> NDArray[Any]:
-            return np.concatenate(
-                [getattr(group, column)[at] for group, at in found]
-                or [np.empty(0, dtype=np.int64 if column == "rows" else np.float64)]
-            )
-
-        return Nearby(joined("rows"), joined("lat"), joined("lon"), joined("radius_km"))
+    def near(self, latitude: float, longitude: float, beyond_km: float = 0.0) -> Circles:
+        """The offers whose radius, widened by `beyond_km`, may reach the point (a superset,
+        for the caller's exact test)."""
+        return Circles.joined(
+            [
+                group.circles.take(group.near(latitude, longitude, beyond_km))
+                for group in self.groups
+            ]
+        )

@@ -113,6 +113,8 @@ class AreaMap:
 
 
 PLACES_DRAWN = 400
+"""At most this many covered places are drawn as dots, the largest first: an offer across
+several council areas covers hundreds."""
 
 
 @functools.lru_cache(maxsize=1)

@@ -78,8 +78,9 @@ def view_around(points: Iterable[tuple[float, float]]) -> View:
     return View(west, south, east, north)
 
 
+@lru_cache(maxsize=1)
 def scotland_view() -> View:
-    """The view of all of Scotland, islands included."""
+    """The view of all of Scotland, islands included (every offer page's map)."""
     return view_around(council_corners(outlines().councils))
 
 

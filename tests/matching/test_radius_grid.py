@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from marketplace.geography.distance import geodesic_km_many
-from matching.reach import GROUP_LIMITS_KM, RadiusAreas
+from matching.reach import GROUP_LIMITS_KM, Circles, RadiusAreas
 
 
 def scattered_offers(seed: int, count: int = 4_000) -> RadiusAreas:
@@ -18,23 +18,16 @@ def scattered_offers(seed: int, count: int = 4_000) -> RadiusAreas:
     rng = np.random.default_rng(seed)
     lat = rng.uniform(54.6, 60.9, count)
     lon = rng.uniform(-8.7, -0.7, count)
-    radius_km = np.concatenate(
-        [
-            rng.uniform(1.0, 40.0, count - 40),
-            rng.uniform(40.0, 120.0, 40),
-            # An offer exactly at each group's limit, where groups meet.
-        ]
-    )
+    radius_km = np.concatenate([rng.uniform(1.0, 40.0, count - 40), rng.uniform(40.0, 120.0, 40)])
+    # An offer exactly at each group's limit, where groups meet.
     radius_km[: len(GROUP_LIMITS_KM)] = GROUP_LIMITS_KM
     rows = np.arange(count, dtype=np.int64) * 3 + 7  # rows are not positions
-    return RadiusAreas.of(rows, lat, lon, radius_km)
+    return RadiusAreas.of(Circles(rows, lat, lon, radius_km))
 
 
 def every_offer(areas: RadiusAreas) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    return tuple(  # type: ignore[return-value]
-        np.concatenate([getattr(group, column) for group in areas.groups])
-        for column in ("rows", "lat", "lon", "radius_km")
-    )
+    every = Circles.joined([group.circles for group in areas.groups])
+    return every.rows, every.lat, every.lon, every.radius_km
 
 
 def people(seed: int, count: int = 300) -> list[tuple[float, float]]:
@@ -88,7 +81,7 @@ def test_the_lookup_is_local_not_a_band_across_the_country() -> None:
     lat = rng.uniform(55.5, 56.2, count)  # a Central Belt's worth of offers
     lon = rng.uniform(-5.0, -2.0, count)
     radius_km = rng.uniform(3.0, 15.0, count)
-    areas = RadiusAreas.of(np.arange(count, dtype=np.int64), lat, lon, radius_km)
+    areas = RadiusAreas.of(Circles(np.arange(count, dtype=np.int64), lat, lon, radius_km))
 
     near = areas.near(55.86, -4.25)  # Glasgow
 
@@ -101,18 +94,18 @@ def test_near_a_pole_every_longitude_is_looked_at() -> None:
     east of Greenwich as well as west."""
     lat = np.array([89.9, 89.9, 89.9])
     lon = np.array([-170.0, 10.0, 170.0])
-    areas = RadiusAreas.of(np.arange(3, dtype=np.int64), lat, lon, np.full(3, 50.0))
+    areas = RadiusAreas.of(Circles(np.arange(3, dtype=np.int64), lat, lon, np.full(3, 50.0)))
     for longitude in (-100.0, 5.0, 100.0):
         assert sorted(areas.near(89.95, longitude).rows.tolist()) == [0, 1, 2]
 
 
 def test_no_offers_and_one_group() -> None:
-    empty = RadiusAreas.of(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), np.empty(0))
+    empty = RadiusAreas.of(Circles.joined([]))
     assert empty.near(57.0, -4.0).rows.size == 0
     assert empty.widest_km == 0.0
 
     one = RadiusAreas.of(
-        np.array([5], dtype=np.int64), np.array([57.0]), np.array([-4.0]), np.array([3.0])
+        Circles(np.array([5], dtype=np.int64), np.array([57.0]), np.array([-4.0]), np.array([3.0]))
     )
     assert one.near(57.01, -4.0).rows.tolist() == [5]
     assert one.near(58.0, -4.0).rows.size == 0
